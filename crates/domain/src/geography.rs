@@ -1,0 +1,255 @@
+//! Communes, former communes, EPCIs, and the resolution of what users write in a `commune` cell.
+
+use crate::codes::{CommuneCode, Siren};
+use crate::text::{closest, name_key};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commune {
+    pub code: CommuneCode,
+    pub name: String,
+    pub department: String,
+    pub population: Option<u32>,
+    pub epci: Option<Siren>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormerKind {
+    /// commune associée (fusion-association)
+    Associated,
+    /// commune déléguée (commune nouvelle)
+    Delegated,
+    /// merged without keeping a name (fusion simple): known by its former code only
+    Merged,
+}
+
+impl FormerKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            FormerKind::Associated => "associee",
+            FormerKind::Delegated => "deleguee",
+            FormerKind::Merged => "fusionnee",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Self> {
+        match s {
+            "associee" => Some(FormerKind::Associated),
+            "deleguee" => Some(FormerKind::Delegated),
+            "fusionnee" => Some(FormerKind::Merged),
+            _ => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            FormerKind::Associated => "commune associée",
+            FormerKind::Delegated => "commune déléguée",
+            FormerKind::Merged => "ancienne commune fusionnée",
+        }
+    }
+}
+
+/// A commune that no longer exists on its own, mapped to today's commune.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormerCommune {
+    pub code: CommuneCode,
+    /// Empty for a merged commune known only by its code.
+    pub name: String,
+    pub kind: FormerKind,
+    pub current: CommuneCode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Epci {
+    pub siren: Siren,
+    pub name: String,
+    /// CU, CA, CC, METRO
+    pub kind: String,
+}
+
+/// Why a commune cell could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("commune inconnue « {text} »{}", suggest(.suggestions))]
+    Unknown { text: String, suggestions: Vec<String> },
+    #[error("commune ambiguë « {text} » : {} — précisez le code INSEE", .candidates.join(", "))]
+    Ambiguous { text: String, candidates: Vec<String> },
+}
+
+fn suggest(s: &[String]) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!(" (communes proches : {})", s.join(", "))
+    }
+}
+
+/// The French geography, indexed for resolution. Built once per import from the reference tables.
+#[derive(Debug, Default)]
+pub struct Geography {
+    communes: Vec<Commune>,
+    by_code: HashMap<String, usize>,
+    former_by_code: HashMap<String, usize>,
+    /// name key → current commune indices (from current names and former names)
+    by_name: HashMap<String, Vec<usize>>,
+    epcis: Vec<Epci>,
+}
+
+impl Geography {
+    pub fn new(communes: Vec<Commune>, former: Vec<FormerCommune>, epcis: Vec<Epci>) -> Self {
+        let mut g = Geography { communes, epcis, ..Default::default() };
+        for (i, c) in g.communes.iter().enumerate() {
+            g.by_code.insert(c.code.as_str().to_string(), i);
+            g.by_name.entry(name_key(&c.name)).or_default().push(i);
+        }
+        for f in &former {
+            let Some(&i) = g.by_code.get(f.current.as_str()) else { continue };
+            if !g.by_code.contains_key(f.code.as_str()) {
+                g.former_by_code.insert(f.code.as_str().to_string(), i);
+            }
+            if !f.name.is_empty() {
+                let v = g.by_name.entry(name_key(&f.name)).or_default();
+                if !v.contains(&i) {
+                    v.push(i);
+                }
+            }
+        }
+        g
+    }
+
+    pub fn communes(&self) -> &[Commune] {
+        &self.communes
+    }
+    pub fn epcis(&self) -> &[Epci] {
+        &self.epcis
+    }
+    pub fn is_empty(&self) -> bool {
+        self.communes.is_empty()
+    }
+    pub fn commune(&self, code: &str) -> Option<&Commune> {
+        self.by_code.get(code).map(|&i| &self.communes[i])
+    }
+    pub fn epci(&self, siren: &str) -> Option<&Epci> {
+        self.epcis.iter().find(|e| e.siren.as_str() == siren)
+    }
+    /// The member communes of an EPCI.
+    pub fn members(&self, epci: &Siren) -> impl Iterator<Item = &Commune> {
+        self.communes.iter().filter(move |c| c.epci.as_ref() == Some(epci))
+    }
+
+    /// Resolve a `commune` cell: an INSEE code (current or former; 4 digits are padded, as Excel
+    /// drops the leading zero) or a name (current or former, ignoring case, accents, hyphens and
+    /// spaces). An ambiguous name is decided by the territory (an EPCI) when exactly one
+    /// candidate lies in it, else reported with its candidates.
+    pub fn resolve(&self, text: &str, territory: Option<&Siren>) -> Result<&Commune, ResolveError> {
+        let t = text.trim();
+        if !t.is_empty() && t.len() <= 5 && t.bytes().all(|b| b.is_ascii_alphanumeric()) && t.bytes().filter(u8::is_ascii_digit).count() >= 3 {
+            let code = if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) { format!("0{t}") } else { t.to_ascii_uppercase() };
+            if let Some(&i) = self.by_code.get(&code).or_else(|| self.former_by_code.get(&code)) {
+                return Ok(&self.communes[i]);
+            }
+            return Err(ResolveError::Unknown { text: t.to_string(), suggestions: Vec::new() });
+        }
+        let key = name_key(t);
+        let Some(cands) = self.by_name.get(&key).filter(|v| !v.is_empty()) else {
+            return Err(ResolveError::Unknown { text: t.to_string(), suggestions: self.suggest(t, territory) });
+        };
+        if cands.len() == 1 {
+            return Ok(&self.communes[cands[0]]);
+        }
+        if let Some(terr) = territory {
+            let inside: Vec<usize> = cands.iter().copied().filter(|&i| self.communes[i].epci.as_ref() == Some(terr)).collect();
+            if inside.len() == 1 {
+                return Ok(&self.communes[inside[0]]);
+            }
+        }
+        let mut candidates: Vec<String> = cands
+            .iter()
+            .map(|&i| {
+                let c = &self.communes[i];
+                format!("{} {} ({})", c.code, c.name, c.department)
+            })
+            .collect();
+        candidates.sort();
+        Err(ResolveError::Ambiguous { text: t.to_string(), candidates })
+    }
+
+    fn suggest(&self, text: &str, territory: Option<&Siren>) -> Vec<String> {
+        // Suggest inside the territory first (short list, relevant), then anywhere.
+        let pool: Vec<&str> = match territory {
+            Some(terr) => self.members(terr).map(|c| c.name.as_str()).collect(),
+            None => Vec::new(),
+        };
+        let near = closest(text, pool, 3);
+        if !near.is_empty() {
+            return near;
+        }
+        let key = name_key(text);
+        let first = key.chars().next();
+        closest(text, self.communes.iter().filter(|c| name_key(&c.name).chars().next() == first).map(|c| c.name.as_str()), 3)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> CommuneCode {
+        CommuneCode::parse(s).unwrap_or_else(|_| unreachable!())
+    }
+    fn siren(s: &str) -> Siren {
+        Siren::parse(s).unwrap_or_else(|_| unreachable!())
+    }
+
+    fn sample() -> Geography {
+        let cud = siren("245900428");
+        let c = |k: &str, n: &str, d: &str, e: Option<&Siren>| Commune { code: code(k), name: n.into(), department: d.into(), population: None, epci: e.cloned() };
+        Geography::new(
+            vec![
+                c("59183", "Dunkerque", "59", Some(&cud)),
+                c("59271", "Grande-Synthe", "59", Some(&cud)),
+                c("59540", "Saint-Georges-sur-l'Aa", "59", Some(&cud)),
+                c("62001", "Saint-Georges", "62", None),
+                c("01001", "L'Abergement-Clémenciat", "01", None),
+                c("15001", "Saint-Georges", "15", None),
+            ],
+            vec![
+                FormerCommune { code: code("59248"), name: "Fort-Mardyck".into(), kind: FormerKind::Associated, current: code("59183") },
+                FormerCommune { code: code("59999"), name: "Saint-Pol-sur-Mer".into(), kind: FormerKind::Associated, current: code("59183") },
+            ],
+            vec![Epci { siren: cud, name: "CU de Dunkerque".into(), kind: "CU".into() }],
+        )
+    }
+
+    #[test]
+    fn resolves_names_codes_and_former_communes() {
+        let g = sample();
+        assert_eq!(g.resolve("GrandeSynthe", None).map(|c| c.code.as_str()), Ok("59271"));
+        assert_eq!(g.resolve("GRANDE SYNTHE", None).map(|c| c.code.as_str()), Ok("59271"));
+        assert_eq!(g.resolve("Saint Pol sur mer", None).map(|c| c.code.as_str()), Ok("59183"));
+        assert_eq!(g.resolve("Fort-Mardyck", None).map(|c| c.code.as_str()), Ok("59183"));
+        assert_eq!(g.resolve("59248", None).map(|c| c.code.as_str()), Ok("59183"));
+        assert_eq!(g.resolve("1001", None).map(|c| c.code.as_str()), Ok("01001"));
+    }
+
+    #[test]
+    fn ambiguous_names_use_the_territory_or_list_candidates() {
+        let g = sample();
+        match g.resolve("saint georges", None) {
+            Err(ResolveError::Ambiguous { candidates, .. }) => assert_eq!(candidates.len(), 2),
+            other => unreachable!("{other:?}"),
+        }
+        let msg = g.resolve("Saint-Georges", None).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("62001") && msg.contains("15001"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_names_get_suggestions() {
+        let g = sample();
+        let cud = siren("245900428");
+        match g.resolve("Dunkerk", Some(&cud)) {
+            Err(ResolveError::Unknown { suggestions, .. }) => assert_eq!(suggestions, vec!["Dunkerque".to_string()]),
+            other => unreachable!("{other:?}"),
+        }
+        assert!(g.resolve("99999", None).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! Numbers and dates as French users and French Excel write them.
+
+use chrono::NaiveDate;
+
+fn is_group_sep(c: char) -> bool {
+    c == ' ' || c == '\u{a0}' || c == '\u{202f}' || c == '\''
+}
+
+/// Whole number: "1 200", "1200", "12,0", "+3", "-4" (the sign is kept; range checks are the caller's).
+pub fn parse_integer(s: &str) -> Option<i64> {
+    let t: String = s.trim().chars().filter(|c| !is_group_sep(*c)).collect();
+    if t.is_empty() {
+        return None;
+    }
+    // Excel often writes whole numbers as "12.0" or "12,0".
+    let t = t.strip_suffix(",0").or_else(|| t.strip_suffix(".0")).unwrap_or(&t);
+    let t = t.strip_suffix(",00").or_else(|| t.strip_suffix(".00")).unwrap_or(t);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let v: i64 = digits.parse().ok()?;
+    Some(if neg { -v } else { v })
+}
+
+/// An amount in euros to cents: "1 234 567,89 €", "1234567.89", "1.234.567,89", "10 625 458".
+/// Returns `None` when the text is not a number (negative numbers come back negative).
+pub fn parse_amount_cents(s: &str) -> Option<i64> {
+    let mut t: String = s
+        .trim()
+        .trim_end_matches('€')
+        .trim_end_matches("EUR")
+        .trim()
+        .chars()
+        .filter(|c| !is_group_sep(*c))
+        .collect();
+    if t.is_empty() {
+        return None;
+    }
+    let neg = t.starts_with('-');
+    if neg || t.starts_with('+') {
+        t.remove(0);
+    }
+    // The decimal mark is the last of ',' and '.' when it appears once; the other one (or a
+    // repeated one) groups thousands: "1.234.567,89", "1,234,567.89", "1.234.567".
+    let last_mark = t.rfind([',', '.']);
+    let (int_part, frac_part) = match last_mark {
+        Some(i) => {
+            let mark = &t[i..=i];
+            if t.matches(mark).count() > 1 {
+                (t.replace(['.', ','], ""), String::new())
+            } else {
+                (t[..i].replace(['.', ','], ""), t[i + 1..].to_string())
+            }
+        }
+        None => (t.clone(), String::new()),
+    };
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if int_part.len() > 13 || frac_part.len() > 6 {
+        return None;
+    }
+    let euros: i64 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
+    let mut frac = frac_part.clone();
+    frac.truncate(3);
+    while frac.len() < 3 {
+        frac.push('0');
+    }
+    let mills: i64 = frac.parse().ok()?;
+    // round half up to the cent
+    let cents = euros * 100 + (mills + 5) / 10;
+    Some(if neg { -cents } else { cents })
+}
+
+/// A date as "29/03/2024", "29/03/24", "2024-03-29", "2024-03-29T00:00:00" or "29-03-2024".
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let t = s.trim();
+    let t = t.split(['T', ' ']).next().unwrap_or(t);
+    for fmt in ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(t, fmt) {
+            if (1950..=2100).contains(&chrono::Datelike::year(&d)) {
+                return Some(d);
+            }
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%d/%m/%y") {
+        return Some(d);
+    }
+    None
+}
+
+/// A date in French form: 29/03/2024.
+pub fn format_date_fr(d: NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+/// "12 000": French thousands grouping with a narrow no-break space.
+pub fn group_thousands(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3 * 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers() {
+        assert_eq!(parse_integer("1 200"), Some(1200));
+        assert_eq!(parse_integer("1\u{a0}200"), Some(1200));
+        assert_eq!(parse_integer("12,0"), Some(12));
+        assert_eq!(parse_integer("12.0"), Some(12));
+        assert_eq!(parse_integer("-4"), Some(-4));
+        assert_eq!(parse_integer("12,5"), None);
+        assert_eq!(parse_integer("douze"), None);
+        assert_eq!(parse_integer(""), None);
+        assert_eq!(parse_integer("99999999999999999999"), None);
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(parse_amount_cents("10 625 458 €"), Some(1_062_545_800));
+        assert_eq!(parse_amount_cents("1 234 567,89"), Some(123_456_789));
+        assert_eq!(parse_amount_cents("1234567.89"), Some(123_456_789));
+        assert_eq!(parse_amount_cents("1.234.567,89"), Some(123_456_789));
+        assert_eq!(parse_amount_cents("1,234,567.89"), Some(123_456_789));
+        assert_eq!(parse_amount_cents("0,5"), Some(50));
+        assert_eq!(parse_amount_cents("-3"), Some(-300));
+        assert_eq!(parse_amount_cents("abc"), None);
+        assert_eq!(parse_amount_cents("€"), None);
+        assert_eq!(parse_amount_cents(","), None);
+    }
+
+    #[test]
+    fn dates() {
+        let d = NaiveDate::from_ymd_opt(2024, 3, 29);
+        assert_eq!(parse_date("29/03/2024"), d);
+        assert_eq!(parse_date("2024-03-29"), d);
+        assert_eq!(parse_date("2024-03-29T00:00:00"), d);
+        assert_eq!(parse_date("29/03/24"), d);
+        assert_eq!(parse_date("31/02/2024"), None);
+        assert_eq!(parse_date("demain"), None);
+        assert_eq!(group_thousands(12000), "12\u{202f}000");
+    }
+}

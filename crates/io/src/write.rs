@@ -1,0 +1,166 @@
+//! Writers of the exchange format: CSV for French Excel (`;`, UTF-8 with BOM, decimal comma)
+//! and XLSX (typed cells: numbers, dates). The CSV re-imports to the same register.
+
+use chrono::Datelike;
+use logis_domain::Euros;
+use logis_domain::line::COLUMNS;
+use logis_domain::numbers::format_date_fr;
+use logis_store::LineRecord;
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+impl ExportFormat {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Some(ExportFormat::Csv),
+            "xlsx" => Some(ExportFormat::Xlsx),
+            _ => None,
+        }
+    }
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Xlsx => "xlsx",
+        }
+    }
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("écriture impossible : {0}")]
+    Io(#[from] std::io::Error),
+    #[error("écriture CSV impossible : {0}")]
+    Csv(#[from] csv::Error),
+    #[error("écriture XLSX impossible : {0}")]
+    Xlsx(#[from] XlsxError),
+}
+
+/// The text cells of a line, in [`COLUMNS`] order.
+pub fn line_cells(l: &LineRecord) -> [String; 17] {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        l.reference.clone(),
+        l.landlord.clone(),
+        l.commune.to_string(),
+        l.commune_name.clone(),
+        opt(&l.project),
+        opt(&l.programme),
+        opt(&l.quartier),
+        opt(&l.label),
+        l.nature.label().to_string(),
+        l.site.map(|s| s.code().to_string()).unwrap_or_default(),
+        l.product.map(|p| p.label().to_string()).unwrap_or_default(),
+        l.financing.map(|f| f.label().to_string()).unwrap_or_default(),
+        l.dwellings.to_string(),
+        l.year.to_string(),
+        l.stage.map(|s| s.label().to_string()).unwrap_or_default(),
+        l.stage_date.map(format_date_fr).unwrap_or_default(),
+        l.cost_cents.and_then(|c| Euros::from_cents(c).ok()).map(Euros::to_plain_fr).unwrap_or_default(),
+    ]
+}
+
+/// Streams lines into a CSV or an XLSX (constant memory: rows go to a temporary file).
+pub enum LineWriter<W: Write> {
+    Csv(csv::Writer<W>),
+    Xlsx { workbook: Box<Workbook>, row: u32, out: W, date: Format, money: Format },
+}
+
+impl<W: Write> LineWriter<W> {
+    pub fn new(format: ExportFormat, mut out: W) -> Result<Self, WriteError> {
+        match format {
+            ExportFormat::Csv => {
+                out.write_all(b"\xEF\xBB\xBF")?;
+                let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
+                w.write_record(COLUMNS)?;
+                Ok(LineWriter::Csv(w))
+            }
+            ExportFormat::Xlsx => {
+                let mut workbook = Box::new(Workbook::new());
+                let bold = Format::new().set_bold();
+                let ws = workbook.add_worksheet_with_constant_memory()?;
+                ws.set_name("Opérations")?;
+                for (i, c) in COLUMNS.iter().enumerate() {
+                    ws.write_string_with_format(0, i as u16, *c, &bold)?;
+                }
+                ws.set_freeze_panes(1, 0)?;
+                let date = Format::new().set_num_format("dd/mm/yyyy");
+                let money = Format::new().set_num_format("#,##0.00");
+                Ok(LineWriter::Xlsx { workbook, row: 0, out, date, money })
+            }
+        }
+    }
+
+    pub fn write(&mut self, l: &LineRecord) -> Result<(), WriteError> {
+        match self {
+            LineWriter::Csv(w) => {
+                w.write_record(line_cells(l))?;
+                Ok(())
+            }
+            LineWriter::Xlsx { workbook, row, date, money, .. } => {
+                *row += 1;
+                let r = *row;
+                let ws = workbook.worksheet_from_index(0)?;
+                for (i, cell) in line_cells(l).iter().enumerate() {
+                    let col = i as u16;
+                    match COLUMNS[i] {
+                        "logements" => {
+                            ws.write_number(r, col, f64::from(l.dwellings))?;
+                        }
+                        "annee" => {
+                            ws.write_number(r, col, f64::from(l.year))?;
+                        }
+                        "date_stade" => {
+                            if let Some(d) = l.stage_date {
+                                let dt = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
+                                ws.write_datetime_with_format(r, col, &dt, date)?;
+                            }
+                        }
+                        "cout" => {
+                            if let Some(c) = l.cost_cents {
+                                ws.write_number_with_format(r, col, c as f64 / 100.0, money)?;
+                            }
+                        }
+                        _ if !cell.is_empty() => {
+                            ws.write_string(r, col, cell)?;
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Flush everything to the output.
+    pub fn finish(self) -> Result<W, WriteError> {
+        match self {
+            LineWriter::Csv(w) => w.into_inner().map_err(|e| WriteError::Io(e.into_error())),
+            LineWriter::Xlsx { mut workbook, mut out, .. } => {
+                let bytes = workbook.save_to_buffer()?;
+                out.write_all(&bytes)?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// Write a whole XLSX straight to a file (no buffer of the file in memory).
+pub fn save_xlsx_to(writer: LineWriter<std::io::Sink>, path: &Path) -> Result<(), WriteError> {
+    match writer {
+        LineWriter::Xlsx { mut workbook, .. } => Ok(workbook.save(path)?),
+        LineWriter::Csv(_) => Err(WriteError::Io(std::io::Error::other("format CSV attendu ici"))),
+    }
+}

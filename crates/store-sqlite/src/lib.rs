@@ -1,0 +1,773 @@
+//! SQLite adapter of the logis store (the embedded default).
+//!
+//! One file, WAL journal, a small pool of connections. Imports stage lines in a temporary table
+//! inside one `BEGIN IMMEDIATE` transaction, check the whole file in SQL, then merge with upserts.
+
+use chrono::NaiveDate;
+use logis_domain::text::name_key;
+use logis_domain::{
+    Commune, CommuneCode, Epci, FormerCommune, FormerKind, Geography, LineDraft, Nature, OrgKind, Product, ProjectKind, QuartierKind,
+    RehabFinancing, Siren, Site, Stage, Year,
+};
+use logis_store::migrate::Migration;
+use logis_store::{
+    FundingItem, FundingKind, ImportOutcome, ImportSession, ImportStats, LineFilter, LineRecord, NatureTotal, NewOrganisation, NewProgramme,
+    Organisation, Programme, Project, Quartier, ReferenceData, Result, RowProblem, Store, StoreError, Summary, decode, dim,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+
+pub const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "register", sql: include_str!("../migrations/0001_register.sql") }];
+
+fn be(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+struct Manager {
+    path: PathBuf,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = rusqlite::Error;
+    fn connect(&self) -> std::result::Result<Connection, rusqlite::Error> {
+        let c = Connection::open(&self.path)?;
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;
+             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
+        )?;
+        c.set_prepared_statement_cache_capacity(64);
+        Ok(c)
+    }
+    fn is_valid(&self, c: &mut Connection) -> std::result::Result<(), rusqlite::Error> {
+        c.execute_batch("")
+    }
+    fn has_broken(&self, _: &mut Connection) -> bool {
+        false
+    }
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    pool: r2d2::Pool<Manager>,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database named by `sqlite://path` or `sqlite:path`, and migrate it.
+    pub fn open_url(url: &str) -> Result<Self> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .filter(|p| !p.is_empty() && !p.starts_with(":memory:"))
+            .ok_or_else(|| StoreError::BadUrl(url.to_string()))?;
+        Self::open(Path::new(path))
+    }
+
+    pub fn open(path: &Path) -> Result<Self> {
+        let pool = r2d2::Pool::builder()
+            .max_size(8)
+            .connection_timeout(std::time::Duration::from_secs(30))
+            .build(Manager { path: path.to_path_buf() })
+            .map_err(|e| StoreError::Backend(format!("ouverture de {} impossible : {e}", path.display())))?;
+        let s = SqliteStore { pool, path: path.to_path_buf() };
+        s.migrate()?;
+        Ok(s)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        self.pool.get().map_err(be)
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut c = self.conn()?;
+        c.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)")
+            .map_err(be)?;
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(be)?;
+        for m in MIGRATIONS {
+            let done: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [m.version], |r| r.get(0)).map_err(be)?;
+            if !done {
+                tx.execute_batch(m.sql).map_err(|e| StoreError::Backend(format!("migration {} ({}) : {e}", m.version, m.name)))?;
+                tx.execute("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)", params![m.version, m.name]).map_err(be)?;
+            }
+        }
+        tx.commit().map_err(be)
+    }
+
+    /// Live schema: (table, column, declared type, not null), for the parity test.
+    pub fn schema(&self) -> Result<Vec<(String, String, String, bool)>> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(
+                "SELECT m.name, p.name, p.type, p.\"notnull\" OR p.pk FROM sqlite_master m JOIN pragma_table_info(m.name) p
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid",
+            )
+            .map_err(be)?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(be)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(be)
+    }
+}
+
+/// A count read as SQLite's signed integer.
+fn u(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
+    r.get::<_, i64>(i).map(|v| v.max(0) as u64)
+}
+
+fn opt_year(v: Option<i64>) -> Result<Option<Year>> {
+    v.map(|y| Year::new(y).map_err(|e| StoreError::Backend(e.0))).transpose()
+}
+
+fn parse_date(s: Option<String>) -> Result<Option<NaiveDate>> {
+    match s {
+        None => Ok(None),
+        Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| StoreError::Backend(format!("date stockée illisible « {s} »"))),
+    }
+}
+
+fn org_from_row(id: i64, kind: String, name: String, siren: Option<String>) -> Result<Organisation> {
+    Ok(Organisation {
+        id,
+        kind: decode(OrgKind::from_code(&kind), "le type d'organisation", &kind)?,
+        name,
+        siren: siren.map(|s| Siren::parse(&s).map_err(|e| StoreError::Backend(e.0))).transpose()?,
+    })
+}
+
+fn opt_dim<T>(s: &str, from: fn(&str) -> Option<T>, what: &str) -> Result<Option<T>> {
+    if s.is_empty() { Ok(None) } else { decode(from(s), what, s).map(Some) }
+}
+
+const LINE_SELECT: &str = "SELECT l.id, o.id, org.name, org.siren, o.reference, o.commune_code, c.name, p.name, pg.name, q.name, o.label,
+        l.nature, l.site, l.product, l.financing, l.dwellings, l.year, l.stage, l.stage_date, l.cost_cents
+    FROM operations o
+    JOIN operation_lines l ON l.operation_id = o.id
+    JOIN organisations org ON org.id = o.landlord_id
+    JOIN communes c ON c.code = o.commune_code
+    LEFT JOIN projects p ON p.id = o.project_id
+    LEFT JOIN programmes pg ON pg.id = o.programme_id
+    LEFT JOIN quartiers q ON q.id = o.quartier_id
+    WHERE (?1 IS NULL OR o.landlord_id = ?1) AND (?2 IS NULL OR o.programme_id = ?2) AND (?3 IS NULL OR o.commune_code = ?3)
+      AND (?4 IS NULL OR l.nature = ?4) AND (?5 IS NULL OR l.year >= ?5) AND (?6 IS NULL OR l.year <= ?6)";
+
+fn line_from_row(r: &rusqlite::Row<'_>) -> Result<LineRecord> {
+    let g = |e: rusqlite::Error| be(e);
+    let nature: String = r.get(11).map_err(g)?;
+    let site: String = r.get(12).map_err(g)?;
+    let product: String = r.get(13).map_err(g)?;
+    let financing: String = r.get(14).map_err(g)?;
+    let stage: Option<String> = r.get(17).map_err(g)?;
+    let commune: String = r.get(5).map_err(g)?;
+    Ok(LineRecord {
+        line_id: r.get(0).map_err(g)?,
+        operation_id: r.get(1).map_err(g)?,
+        landlord: r.get(2).map_err(g)?,
+        landlord_siren: r.get(3).map_err(g)?,
+        reference: r.get(4).map_err(g)?,
+        commune: CommuneCode::parse(&commune).map_err(|e| StoreError::Backend(e.0))?,
+        commune_name: r.get(6).map_err(g)?,
+        project: r.get(7).map_err(g)?,
+        programme: r.get(8).map_err(g)?,
+        quartier: r.get(9).map_err(g)?,
+        label: r.get(10).map_err(g)?,
+        nature: decode(Nature::from_code(&nature), "la nature", &nature)?,
+        site: opt_dim(&site, Site::from_code, "le site")?,
+        product: opt_dim(&product, Product::from_code, "le produit")?,
+        financing: opt_dim(&financing, RehabFinancing::from_code, "le financement")?,
+        dwellings: r.get(15).map_err(g)?,
+        year: r.get(16).map_err(g)?,
+        stage: stage.as_deref().map(|s| decode(Stage::from_code(s), "le stade", s)).transpose()?,
+        stage_date: parse_date(r.get(18).map_err(g)?)?,
+        cost_cents: r.get(19).map_err(g)?,
+    })
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn reference_loaded(&self) -> Result<bool> {
+        self.conn()?.query_row("SELECT EXISTS (SELECT 1 FROM communes)", [], |r| r.get(0)).map_err(be)
+    }
+
+    fn load_reference(&self, data: &ReferenceData) -> Result<()> {
+        let mut c = self.conn()?;
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(be)?;
+        // Reference rows are replaced, never deleted while used: communes are upserted.
+        tx.execute_batch("DELETE FROM former_communes; DELETE FROM departments;").map_err(be)?;
+        {
+            let mut st = tx.prepare("INSERT INTO departments (code, name, region) VALUES (?1, ?2, ?3)").map_err(be)?;
+            for (code, name, region) in &data.departments {
+                st.execute(params![code, name, region]).map_err(be)?;
+            }
+            let mut st = tx
+                .prepare("INSERT INTO epcis (siren, name, name_key, kind) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (siren) DO UPDATE SET name = excluded.name, name_key = excluded.name_key, kind = excluded.kind")
+                .map_err(be)?;
+            for e in &data.epcis {
+                st.execute(params![e.siren.as_str(), e.name, name_key(&e.name), e.kind]).map_err(be)?;
+            }
+            let mut st = tx
+                .prepare(
+                    "INSERT INTO communes (code, name, name_key, department, population, epci_siren) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_key = excluded.name_key, department = excluded.department,
+                       population = excluded.population, epci_siren = excluded.epci_siren",
+                )
+                .map_err(be)?;
+            for cm in &data.communes {
+                st.execute(params![cm.code.as_str(), cm.name, name_key(&cm.name), cm.department, cm.population, cm.epci.as_ref().map(Siren::as_str)])
+                    .map_err(be)?;
+            }
+            let mut st = tx
+                .prepare("INSERT OR IGNORE INTO former_communes (code, name, name_key, kind, current_code) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(be)?;
+            for f in &data.former {
+                st.execute(params![f.code.as_str(), f.name, name_key(&f.name), f.kind.code(), f.current.as_str()]).map_err(be)?;
+            }
+        }
+        tx.commit().map_err(be)
+    }
+
+    fn geography(&self) -> Result<Geography> {
+        let c = self.conn()?;
+        let mut st = c.prepare("SELECT code, name, department, population, epci_siren FROM communes ORDER BY code").map_err(be)?;
+        let mut communes = Vec::new();
+        let mut rows = st.query([]).map_err(be)?;
+        while let Some(r) = rows.next().map_err(be)? {
+            let code: String = r.get(0).map_err(be)?;
+            let epci: Option<String> = r.get(4).map_err(be)?;
+            communes.push(Commune {
+                code: CommuneCode::parse(&code).map_err(|e| StoreError::Backend(e.0))?,
+                name: r.get(1).map_err(be)?,
+                department: r.get(2).map_err(be)?,
+                population: r.get(3).map_err(be)?,
+                epci: epci.map(|s| Siren::parse(&s).map_err(|e| StoreError::Backend(e.0))).transpose()?,
+            });
+        }
+        let mut st = c.prepare("SELECT code, name, kind, current_code FROM former_communes ORDER BY code, name").map_err(be)?;
+        let mut former = Vec::new();
+        let mut rows = st.query([]).map_err(be)?;
+        while let Some(r) = rows.next().map_err(be)? {
+            let code: String = r.get(0).map_err(be)?;
+            let kind: String = r.get(2).map_err(be)?;
+            let current: String = r.get(3).map_err(be)?;
+            former.push(FormerCommune {
+                code: CommuneCode::parse(&code).map_err(|e| StoreError::Backend(e.0))?,
+                name: r.get(1).map_err(be)?,
+                kind: decode(FormerKind::from_code(&kind), "le type d'ancienne commune", &kind)?,
+                current: CommuneCode::parse(&current).map_err(|e| StoreError::Backend(e.0))?,
+            });
+        }
+        let mut st = c.prepare("SELECT siren, name, kind FROM epcis ORDER BY siren").map_err(be)?;
+        let mut epcis = Vec::new();
+        let mut rows = st.query([]).map_err(be)?;
+        while let Some(r) = rows.next().map_err(be)? {
+            let siren: String = r.get(0).map_err(be)?;
+            epcis.push(Epci { siren: Siren::parse(&siren).map_err(|e| StoreError::Backend(e.0))?, name: r.get(1).map_err(be)?, kind: r.get(2).map_err(be)? });
+        }
+        Ok(Geography::new(communes, former, epcis))
+    }
+
+    fn search_communes(&self, text: &str, limit: u32) -> Result<Vec<Commune>> {
+        let key = name_key(text);
+        let code_prefix = format!("{}%", text.trim().to_ascii_uppercase().replace(['%', '_'], ""));
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(
+                "SELECT code, name, department, population, epci_siren FROM communes
+                 WHERE (?1 <> '' AND instr(name_key, ?1) > 0) OR code LIKE ?2
+                 ORDER BY (name_key = ?1) DESC, (substr(name_key, 1, length(?1)) = ?1) DESC, population DESC, code LIMIT ?3",
+            )
+            .map_err(be)?;
+        let rows = st
+            .query_map(params![key, code_prefix, limit], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<u32>>(3)?, r.get::<_, Option<String>>(4)?))
+            })
+            .map_err(be)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (code, name, department, population, epci) = row.map_err(be)?;
+            out.push(Commune {
+                code: CommuneCode::parse(&code).map_err(|e| StoreError::Backend(e.0))?,
+                name,
+                department,
+                population,
+                epci: epci.and_then(|s| Siren::parse(&s).ok()),
+            });
+        }
+        Ok(out)
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        self.conn()?.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional().map_err(be)
+    }
+
+    fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.conn()?
+            .execute("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
+            .map(|_| ())
+            .map_err(be)
+    }
+
+    fn add_organisation(&self, org: &NewOrganisation) -> Result<Organisation> {
+        let name = org.name.trim();
+        if name.is_empty() || name_key(name).is_empty() {
+            return Err(StoreError::Invalid("le nom de l'organisation est obligatoire".into()));
+        }
+        let c = self.conn()?;
+        let res = c.query_row(
+            "INSERT INTO organisations (kind, name, name_key, siren) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            params![org.kind.code(), name, name_key(name), org.siren.as_ref().map(Siren::as_str)],
+            |r| r.get::<_, i64>(0),
+        );
+        match res {
+            Ok(id) => Ok(Organisation { id, kind: org.kind, name: name.to_string(), siren: org.siren.clone() }),
+            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "une organisation de type « {} » nommée « {name} » ou avec ce SIREN existe déjà",
+                org.kind.label()
+            ))),
+            Err(e) => Err(be(e)),
+        }
+    }
+
+    fn organisations(&self) -> Result<Vec<Organisation>> {
+        let c = self.conn()?;
+        let mut st = c.prepare("SELECT id, kind, name, siren FROM organisations ORDER BY kind, name_key").map_err(be)?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(be)?;
+        rows.map(|r| r.map_err(be).and_then(|(a, b, c, d)| org_from_row(a, b, c, d))).collect()
+    }
+
+    fn add_programme(&self, p: &NewProgramme) -> Result<Programme> {
+        let name = p.name.trim();
+        if name_key(name).is_empty() {
+            return Err(StoreError::Invalid("le nom du programme est obligatoire".into()));
+        }
+        if let (Some(a), Some(b)) = (p.start_year, p.end_year) {
+            if a > b {
+                return Err(StoreError::Invalid(format!("période invalide : {} est après {}", a.get(), b.get())));
+            }
+        }
+        let c = self.conn()?;
+        let res = c.query_row(
+            "INSERT INTO programmes (name, name_key, description, start_year, end_year, epci_siren) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+            params![name, name_key(name), p.description, p.start_year.map(Year::get), p.end_year.map(Year::get), p.epci.as_ref().map(Siren::as_str)],
+            |r| r.get::<_, i64>(0),
+        );
+        match res {
+            Ok(id) => Ok(Programme { id, name: name.into(), description: p.description.clone(), start_year: p.start_year, end_year: p.end_year, epci: p.epci.clone() }),
+            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!("un programme nommé « {name} » existe déjà"))),
+            Err(e) => Err(be(e)),
+        }
+    }
+
+    fn programmes(&self) -> Result<Vec<Programme>> {
+        let c = self.conn()?;
+        let mut st = c.prepare("SELECT id, name, description, start_year, end_year, epci_siren FROM programmes ORDER BY name_key").map_err(be)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?, r.get::<_, Option<i64>>(4)?, r.get::<_, Option<String>>(5)?))
+            })
+            .map_err(be)?;
+        rows.map(|r| {
+            let (id, name, description, a, b, epci) = r.map_err(be)?;
+            Ok(Programme { id, name, description, start_year: opt_year(a)?, end_year: opt_year(b)?, epci: epci.and_then(|s| Siren::parse(&s).ok()) })
+        })
+        .collect()
+    }
+
+    fn add_project(&self, name: &str, kind: ProjectKind, programme_id: Option<i64>) -> Result<Project> {
+        let name = name.trim();
+        if name_key(name).is_empty() {
+            return Err(StoreError::Invalid("le nom du projet est obligatoire".into()));
+        }
+        let c = self.conn()?;
+        let res = c.query_row(
+            "INSERT INTO projects (name, name_key, kind, programme_id) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            params![name, name_key(name), kind.code(), programme_id],
+            |r| r.get::<_, i64>(0),
+        );
+        match res {
+            Ok(id) => Ok(Project { id, name: name.into(), kind, programme_id }),
+            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!("un projet nommé « {name} » existe déjà"))),
+            Err(e) => Err(be(e)),
+        }
+    }
+
+    fn projects(&self) -> Result<Vec<Project>> {
+        let c = self.conn()?;
+        let mut st = c.prepare("SELECT id, name, kind, programme_id FROM projects ORDER BY name_key").map_err(be)?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?))).map_err(be)?;
+        rows.map(|r| {
+            let (id, name, kind, programme_id) = r.map_err(be)?;
+            Ok(Project { id, name, kind: decode(ProjectKind::from_code(&kind), "le type de projet", &kind)?, programme_id })
+        })
+        .collect()
+    }
+
+    fn add_quartier(&self, name: &str, kind: QuartierKind, commune: &CommuneCode) -> Result<Quartier> {
+        let name = name.trim();
+        if name_key(name).is_empty() {
+            return Err(StoreError::Invalid("le nom du quartier est obligatoire".into()));
+        }
+        let c = self.conn()?;
+        let res = c.query_row(
+            "INSERT INTO quartiers (name, name_key, kind, commune_code) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            params![name, name_key(name), kind.code(), commune.as_str()],
+            |r| r.get::<_, i64>(0),
+        );
+        match res {
+            Ok(id) => Ok(Quartier { id, name: name.into(), kind, commune: commune.clone() }),
+            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!("le quartier « {name} » existe déjà dans la commune {commune}"))),
+            Err(rusqlite::Error::SqliteFailure(f, _)) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                Err(StoreError::Invalid(format!("commune inconnue « {commune} »")))
+            }
+            Err(e) => Err(be(e)),
+        }
+    }
+
+    fn quartiers(&self) -> Result<Vec<Quartier>> {
+        let c = self.conn()?;
+        let mut st = c.prepare("SELECT id, name, kind, commune_code FROM quartiers ORDER BY commune_code, name_key").map_err(be)?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))).map_err(be)?;
+        rows.map(|r| {
+            let (id, name, kind, commune) = r.map_err(be)?;
+            Ok(Quartier {
+                id,
+                name,
+                kind: decode(QuartierKind::from_code(&kind), "le type de quartier", &kind)?,
+                commune: CommuneCode::parse(&commune).map_err(|e| StoreError::Backend(e.0))?,
+            })
+        })
+        .collect()
+    }
+
+    fn begin_import(&self) -> Result<Box<dyn ImportSession + '_>> {
+        let conn = self.conn()?;
+        conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS import_staging (
+                row_no INTEGER NOT NULL, landlord_id INTEGER NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
+                project TEXT, project_key TEXT, programme_id INTEGER, quartier TEXT, quartier_key TEXT,
+                nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL, financing TEXT NOT NULL, year INTEGER NOT NULL,
+                dwellings INTEGER NOT NULL, stage TEXT, stage_date TEXT, cost_cents INTEGER);
+             DELETE FROM import_staging;
+             BEGIN IMMEDIATE;",
+        )
+        .map_err(be)?;
+        Ok(Box::new(SqliteImport { conn, open: true, staged: 0 }))
+    }
+
+    fn for_each_line(&self, f: &LineFilter, sink: &mut dyn FnMut(LineRecord) -> Result<()>) -> Result<u64> {
+        let c = self.conn()?;
+        let sql = format!("{LINE_SELECT} ORDER BY o.id, l.nature, l.site, l.product, l.financing, l.year LIMIT ?7 OFFSET ?8");
+        let mut st = c.prepare(&sql).map_err(be)?;
+        let limit = f.limit.map(|l| l as i64).unwrap_or(-1);
+        let mut rows = st
+            .query(params![
+                f.landlord_id,
+                f.programme_id,
+                f.commune.as_ref().map(CommuneCode::as_str),
+                f.nature.map(Nature::code),
+                f.year_from,
+                f.year_to,
+                limit,
+                f.offset.unwrap_or(0) as i64
+            ])
+            .map_err(be)?;
+        let mut n = 0;
+        while let Some(r) = rows.next().map_err(be)? {
+            sink(line_from_row(r)?)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn count_lines(&self, f: &LineFilter) -> Result<u64> {
+        let c = self.conn()?;
+        let sql = format!("SELECT count(*) FROM ({LINE_SELECT})");
+        c.query_row(
+            &sql,
+            params![f.landlord_id, f.programme_id, f.commune.as_ref().map(CommuneCode::as_str), f.nature.map(Nature::code), f.year_from, f.year_to],
+            |r| u(r, 0),
+        )
+        .map_err(be)
+    }
+
+    fn operation_id(&self, landlord_id: i64, reference: &str) -> Result<Option<i64>> {
+        self.conn()?
+            .query_row("SELECT id FROM operations WHERE landlord_id = ?1 AND reference = ?2", params![landlord_id, reference], |r| r.get(0))
+            .optional()
+            .map_err(be)
+    }
+
+    fn set_financing_plan(&self, operation_id: i64, items: &[FundingItem]) -> Result<()> {
+        let mut c = self.conn()?;
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(be)?;
+        let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM operations WHERE id = ?1)", [operation_id], |r| r.get(0)).map_err(be)?;
+        if !exists {
+            return Err(StoreError::NotFound(format!("opération {operation_id} introuvable")));
+        }
+        tx.execute("DELETE FROM funding_items WHERE operation_id = ?1", [operation_id]).map_err(be)?;
+        {
+            let mut st = tx
+                .prepare("INSERT INTO funding_items (operation_id, position, kind, source_id, label, amount_cents) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .map_err(be)?;
+            for (i, it) in items.iter().enumerate() {
+                if it.amount_cents < 0 {
+                    return Err(StoreError::Invalid("montant négatif refusé dans le plan de financement".into()));
+                }
+                st.execute(params![operation_id, i as i64, it.kind.code(), it.source_id, it.label, it.amount_cents]).map_err(|e| match &e {
+                    rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                        StoreError::Invalid("financeur inconnu dans le plan de financement".into())
+                    }
+                    _ => be(e),
+                })?;
+            }
+        }
+        tx.commit().map_err(be)
+    }
+
+    fn financing_plan(&self, operation_id: i64) -> Result<Vec<FundingItem>> {
+        let c = self.conn()?;
+        let mut st = c.prepare("SELECT kind, source_id, label, amount_cents FROM funding_items WHERE operation_id = ?1 ORDER BY position").map_err(be)?;
+        let rows = st.query_map([operation_id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(be)?;
+        rows.map(|r| {
+            let (kind, source_id, label, amount_cents) = r.map_err(be)?;
+            Ok(FundingItem { kind: decode(FundingKind::from_code(&kind), "le type de financement", &kind)?, source_id, label, amount_cents })
+        })
+        .collect()
+    }
+
+    fn stage_events(&self, line_id: i64) -> Result<Vec<(Stage, NaiveDate)>> {
+        let c = self.conn()?;
+        let mut st = c.prepare("SELECT stage, event_date FROM stage_events WHERE line_id = ?1 ORDER BY event_date, stage").map_err(be)?;
+        let rows = st.query_map([line_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(be)?;
+        rows.map(|r| {
+            let (s, d) = r.map_err(be)?;
+            Ok((decode(Stage::from_code(&s), "le stade", &s)?, decode(parse_date(Some(d.clone()))?, "la date", &d)?))
+        })
+        .collect()
+    }
+
+    fn summary(&self) -> Result<Summary> {
+        let c = self.conn()?;
+        c.query_row(
+            "SELECT (SELECT count(*) FROM communes), (SELECT count(*) FROM organisations), (SELECT count(*) FROM programmes),
+                    (SELECT count(*) FROM operations), (SELECT count(*) FROM operation_lines), (SELECT coalesce(sum(dwellings), 0) FROM operation_lines)",
+            [],
+            |r| Ok(Summary { communes: u(r, 0)?, organisations: u(r, 1)?, programmes: u(r, 2)?, operations: u(r, 3)?, lines: u(r, 4)?, dwellings: u(r, 5)? }),
+        )
+        .map_err(be)
+    }
+
+    fn totals_by_landlord_nature(&self) -> Result<Vec<NatureTotal>> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(
+                "SELECT org.name, l.nature, sum(l.dwellings), count(*) FROM operation_lines l JOIN operations o ON o.id = l.operation_id
+                 JOIN organisations org ON org.id = o.landlord_id GROUP BY org.name, l.nature ORDER BY org.name, l.nature",
+            )
+            .map_err(be)?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, u(r, 2)?, u(r, 3)?))).map_err(be)?;
+        rows.map(|r| {
+            let (landlord, nature, dwellings, lines) = r.map_err(be)?;
+            Ok(NatureTotal { landlord, nature: decode(Nature::from_code(&nature), "la nature", &nature)?, dwellings, lines })
+        })
+        .collect()
+    }
+}
+
+/// An import transaction on one pooled connection.
+struct SqliteImport {
+    conn: r2d2::PooledConnection<Manager>,
+    open: bool,
+    staged: u64,
+}
+
+impl Drop for SqliteImport {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// Groups of rows found by a checking query: (row numbers "3,7,9", detail).
+fn row_groups(conn: &Connection, sql: &str) -> Result<Vec<(Vec<u64>, String)>> {
+    let mut st = conn.prepare(sql).map_err(be)?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(be)?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (list, detail) = r.map_err(be)?;
+        let mut nums: Vec<u64> = list.split(',').filter_map(|n| n.trim().parse().ok()).collect();
+        nums.sort_unstable();
+        out.push((nums, detail));
+    }
+    Ok(out)
+}
+
+impl SqliteImport {
+    fn check(&self) -> Result<Vec<RowProblem>> {
+        let dups = row_groups(
+            &self.conn,
+            "SELECT group_concat(row_no), reference FROM import_staging
+             GROUP BY landlord_id, reference, nature, site, product, financing, year HAVING count(*) > 1 LIMIT 10000",
+        )?;
+        let conflicts = row_groups(
+            &self.conn,
+            "SELECT group_concat(row_no),
+                    reference || char(31) || (count(DISTINCT commune_code) > 1) || (count(DISTINCT label) > 1) || (count(DISTINCT project_key) > 1)
+                    || (count(DISTINCT programme_id) > 1) || (count(DISTINCT quartier_key) > 1)
+             FROM import_staging GROUP BY landlord_id, reference
+             HAVING count(DISTINCT commune_code) > 1 OR count(DISTINCT label) > 1 OR count(DISTINCT project_key) > 1
+                 OR count(DISTINCT programme_id) > 1 OR count(DISTINCT quartier_key) > 1 LIMIT 10000",
+        )?;
+        Ok(logis_store_problems(dups, conflicts))
+    }
+
+    fn merge(&self) -> Result<ImportStats> {
+        let c = &*self.conn;
+        let one = |sql: &str| -> Result<u64> { c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|v| v as u64).map_err(be) };
+        let exec = |sql: &str| -> Result<u64> { c.execute(sql, []).map(|n| n as u64).map_err(be) };
+        let mut stats = ImportStats { lines_read: self.staged, ..Default::default() };
+
+        stats.projects_created = exec(
+            "INSERT INTO projects (name, name_key, kind) SELECT min(project), project_key, 'autre' FROM import_staging
+             WHERE project_key IS NOT NULL GROUP BY project_key ON CONFLICT (name_key) DO NOTHING",
+        )?;
+        stats.quartiers_created = exec(
+            "INSERT INTO quartiers (name, name_key, kind, commune_code) SELECT min(quartier), quartier_key, 'autre', commune_code FROM import_staging
+             WHERE quartier_key IS NOT NULL GROUP BY commune_code, quartier_key ON CONFLICT (commune_code, name_key) DO NOTHING",
+        )?;
+        c.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS import_ops (landlord_id INTEGER NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
+                project_id INTEGER, programme_id INTEGER, quartier_id INTEGER, existing INTEGER NOT NULL, PRIMARY KEY (landlord_id, reference));
+             DELETE FROM import_ops;
+             INSERT INTO import_ops
+             SELECT s.landlord_id, s.reference, s.label, s.commune_code, p.id, s.programme_id, q.id,
+                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference)
+             FROM (SELECT landlord_id, reference, max(label) AS label, max(commune_code) AS commune_code, max(project_key) AS project_key,
+                          max(programme_id) AS programme_id, max(quartier_key) AS quartier_key
+                   FROM import_staging GROUP BY landlord_id, reference) s
+             LEFT JOIN projects p ON p.name_key = s.project_key
+             LEFT JOIN quartiers q ON q.commune_code = s.commune_code AND q.name_key = s.quartier_key;",
+        )
+        .map_err(be)?;
+        stats.operations_created = one("SELECT count(*) FROM import_ops WHERE existing = 0")?;
+        let touched_ops = exec(
+            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id)
+             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id FROM import_ops WHERE true
+             ON CONFLICT (landlord_id, reference) DO UPDATE SET
+                label = coalesce(excluded.label, operations.label), commune_code = excluded.commune_code,
+                project_id = coalesce(excluded.project_id, operations.project_id),
+                programme_id = coalesce(excluded.programme_id, operations.programme_id),
+                quartier_id = coalesce(excluded.quartier_id, operations.quartier_id)
+             WHERE operations.label IS NOT coalesce(excluded.label, operations.label) OR operations.commune_code IS NOT excluded.commune_code
+                OR operations.project_id IS NOT coalesce(excluded.project_id, operations.project_id)
+                OR operations.programme_id IS NOT coalesce(excluded.programme_id, operations.programme_id)
+                OR operations.quartier_id IS NOT coalesce(excluded.quartier_id, operations.quartier_id)",
+        )?;
+        stats.operations_updated = touched_ops - stats.operations_created;
+
+        let existing_lines = one(
+            "SELECT count(*) FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
+             JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
+                AND l.financing = s.financing AND l.year = s.year",
+        )?;
+        let touched_lines = exec(
+            "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents)
+             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents
+             FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference WHERE true
+             ON CONFLICT (operation_id, nature, site, product, financing, year) DO UPDATE SET
+                dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
+                stage_date = coalesce(excluded.stage_date, operation_lines.stage_date),
+                cost_cents = coalesce(excluded.cost_cents, operation_lines.cost_cents)
+             WHERE operation_lines.dwellings <> excluded.dwellings
+                OR operation_lines.stage IS NOT coalesce(excluded.stage, operation_lines.stage)
+                OR operation_lines.stage_date IS NOT coalesce(excluded.stage_date, operation_lines.stage_date)
+                OR operation_lines.cost_cents IS NOT coalesce(excluded.cost_cents, operation_lines.cost_cents)",
+        )?;
+        stats.lines_created = self.staged - existing_lines;
+        stats.lines_updated = touched_lines - stats.lines_created;
+        stats.lines_unchanged = existing_lines - stats.lines_updated;
+
+        exec(
+            "INSERT INTO stage_events (line_id, stage, event_date)
+             SELECT l.id, s.stage, s.stage_date FROM import_staging s
+             JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
+             JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
+                AND l.financing = s.financing AND l.year = s.year
+             WHERE s.stage IS NOT NULL AND s.stage_date IS NOT NULL
+             ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date WHERE stage_events.event_date IS NOT excluded.event_date",
+        )?;
+        c.execute_batch("DELETE FROM import_staging; DELETE FROM import_ops;").map_err(be)?;
+        Ok(stats)
+    }
+}
+
+/// Turn the groups found by the checking queries into French row problems.
+fn logis_store_problems(dups: Vec<(Vec<u64>, String)>, conflicts: Vec<(Vec<u64>, String)>) -> Vec<RowProblem> {
+    logis_store::problems::from_groups(dups, conflicts)
+}
+
+impl ImportSession for SqliteImport {
+    fn stage(&mut self, row: u64, l: &LineDraft) -> Result<()> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO import_staging VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+            )
+            .map_err(be)?;
+        st.execute(params![
+            row as i64,
+            l.op.landlord_id,
+            l.op.reference,
+            l.op.label,
+            l.op.commune.as_str(),
+            l.op.project,
+            l.op.project.as_deref().map(name_key),
+            l.op.programme_id,
+            l.op.quartier,
+            l.op.quartier.as_deref().map(name_key),
+            l.nature.code(),
+            dim(l.site, Site::code),
+            dim(l.product, Product::code),
+            dim(l.financing, RehabFinancing::code),
+            l.year.get(),
+            l.dwellings.get(),
+            l.stage.map(Stage::code),
+            l.stage_date.map(|d| d.format("%Y-%m-%d").to_string()),
+            l.cost.map(|c| c.cents()),
+        ])
+        .map_err(be)?;
+        self.staged += 1;
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, commit: bool) -> Result<ImportOutcome> {
+        let problems = self.check()?;
+        if !problems.is_empty() || !commit {
+            self.conn.execute_batch("ROLLBACK").map_err(be)?;
+            self.open = false;
+            let stats = ImportStats { lines_read: self.staged, ..Default::default() };
+            return Ok(ImportOutcome { problems, stats, committed: false });
+        }
+        let stats = match self.merge() {
+            Ok(s) => s,
+            Err(e) => {
+                self.conn.execute_batch("ROLLBACK").map_err(be)?;
+                self.open = false;
+                return Err(e);
+            }
+        };
+        self.conn.execute_batch("COMMIT").map_err(be)?;
+        self.open = false;
+        Ok(ImportOutcome { problems, stats, committed: true })
+    }
+}

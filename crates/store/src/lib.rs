@@ -1,0 +1,295 @@
+//! The storage port. Backends (SQLite, PostgreSQL) implement [`Store`]; the conformance crate
+//! runs the same test bodies on both. The trait is synchronous and object-safe: the web layer
+//! holds an `Arc<dyn Store>` and calls it from blocking tasks.
+
+use chrono::NaiveDate;
+use logis_domain::{
+    Commune, CommuneCode, Epci, FormerCommune, Geography, LineDraft, Nature, OrgKind, Product, ProjectKind, QuartierKind, RehabFinancing,
+    Siren, Site, Stage, Year,
+};
+use serde::Serialize;
+
+pub mod migrate;
+pub mod problems;
+
+/// Errors of the storage layer. Messages are French; backend details stay in `Backend` and are
+/// logged, not shown to users by the web layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("erreur de la base de données : {0}")]
+    Backend(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("adresse de base de données non reconnue « {0} » (attendu : sqlite://fichier.db ou postgres://…)")]
+    BadUrl(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Organisation {
+    pub id: i64,
+    pub kind: OrgKind,
+    pub name: String,
+    pub siren: Option<Siren>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrganisation {
+    pub kind: OrgKind,
+    pub name: String,
+    pub siren: Option<Siren>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Programme {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub start_year: Option<Year>,
+    pub end_year: Option<Year>,
+    /// The EPCI steering it, if any.
+    pub epci: Option<Siren>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewProgramme {
+    pub name: String,
+    pub description: String,
+    pub start_year: Option<Year>,
+    pub end_year: Option<Year>,
+    pub epci: Option<Siren>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Project {
+    pub id: i64,
+    pub name: String,
+    pub kind: ProjectKind,
+    pub programme_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Quartier {
+    pub id: i64,
+    pub name: String,
+    pub kind: QuartierKind,
+    pub commune: CommuneCode,
+}
+
+/// One kind of source in a financing plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FundingKind {
+    OwnFunds,
+    Subsidy,
+    Loan,
+}
+
+impl FundingKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            FundingKind::OwnFunds => "own_funds",
+            FundingKind::Subsidy => "subsidy",
+            FundingKind::Loan => "loan",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Self> {
+        match s {
+            "own_funds" => Some(FundingKind::OwnFunds),
+            "subsidy" => Some(FundingKind::Subsidy),
+            "loan" => Some(FundingKind::Loan),
+            _ => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            FundingKind::OwnFunds => "Fonds propres",
+            FundingKind::Subsidy => "Subvention",
+            FundingKind::Loan => "Prêt",
+        }
+    }
+}
+
+/// One source of an operation's financing plan: own funds, a subsidy by a funder, a loan by a lender.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FundingItem {
+    pub kind: FundingKind,
+    /// The funder or lender (an organisation), none for own funds.
+    pub source_id: Option<i64>,
+    pub label: String,
+    pub amount_cents: i64,
+}
+
+/// Every reference table, as derived from the pinned registry package.
+#[derive(Debug, Clone, Default)]
+pub struct ReferenceData {
+    pub departments: Vec<(String, String, String)>,
+    pub epcis: Vec<Epci>,
+    pub communes: Vec<Commune>,
+    pub former: Vec<FormerCommune>,
+}
+
+/// One operation line as read back (export, lists).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineRecord {
+    pub line_id: i64,
+    pub operation_id: i64,
+    pub landlord: String,
+    pub landlord_siren: Option<String>,
+    pub reference: String,
+    pub commune: CommuneCode,
+    pub commune_name: String,
+    pub project: Option<String>,
+    pub programme: Option<String>,
+    pub quartier: Option<String>,
+    pub label: Option<String>,
+    pub nature: Nature,
+    pub site: Option<Site>,
+    pub product: Option<Product>,
+    pub financing: Option<RehabFinancing>,
+    pub dwellings: u32,
+    pub year: i32,
+    pub stage: Option<Stage>,
+    pub stage_date: Option<NaiveDate>,
+    pub cost_cents: Option<i64>,
+}
+
+/// Which lines to read. Every field narrows; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct LineFilter {
+    pub landlord_id: Option<i64>,
+    pub programme_id: Option<i64>,
+    pub commune: Option<CommuneCode>,
+    pub nature: Option<Nature>,
+    pub year_from: Option<i32>,
+    pub year_to: Option<i32>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+/// A problem found in an imported file, on a row (1 = the header line) and a column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowProblem {
+    pub row: u64,
+    pub column: String,
+    pub message: String,
+}
+
+/// What an import changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportStats {
+    pub lines_read: u64,
+    pub operations_created: u64,
+    pub operations_updated: u64,
+    pub lines_created: u64,
+    pub lines_updated: u64,
+    pub lines_unchanged: u64,
+    pub projects_created: u64,
+    pub quartiers_created: u64,
+}
+
+/// The end of an import session: the problems the store found across rows (duplicates,
+/// contradictory values) and, if it committed, what changed.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOutcome {
+    pub problems: Vec<RowProblem>,
+    pub stats: ImportStats,
+    pub committed: bool,
+}
+
+/// An import in progress: one transaction. Lines are staged as they are read (memory does not
+/// grow with the file); `finish` checks what needs the whole file (the same line twice, one
+/// operation with contradictory values) and either merges and commits, or rolls back.
+/// Dropping a session without finishing rolls it back.
+pub trait ImportSession {
+    fn stage(&mut self, row: u64, line: &LineDraft) -> Result<()>;
+    /// Merge and commit when `commit` is true and no problem is found; otherwise roll back.
+    fn finish(self: Box<Self>, commit: bool) -> Result<ImportOutcome>;
+}
+
+/// Counts for the dashboard and the CLI.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub communes: u64,
+    pub organisations: u64,
+    pub programmes: u64,
+    pub operations: u64,
+    pub lines: u64,
+    pub dwellings: u64,
+}
+
+/// Dwellings per (landlord, nature): the first aggregate the dashboard shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NatureTotal {
+    pub landlord: String,
+    pub nature: Nature,
+    pub dwellings: u64,
+    pub lines: u64,
+}
+
+/// The storage port.
+pub trait Store: Send + Sync {
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+
+    // -- reference data
+    fn reference_loaded(&self) -> Result<bool>;
+    /// Replace the reference tables (communes, former communes, EPCIs, departments).
+    fn load_reference(&self, data: &ReferenceData) -> Result<()>;
+    fn geography(&self) -> Result<Geography>;
+    /// Communes whose name key contains the key of `text`, or whose code starts with it.
+    fn search_communes(&self, text: &str, limit: u32) -> Result<Vec<Commune>>;
+
+    // -- settings
+    fn setting(&self, key: &str) -> Result<Option<String>>;
+    fn set_setting(&self, key: &str, value: &str) -> Result<()>;
+
+    // -- organisations, programmes, projects, quartiers
+    fn add_organisation(&self, org: &NewOrganisation) -> Result<Organisation>;
+    fn organisations(&self) -> Result<Vec<Organisation>>;
+    fn add_programme(&self, p: &NewProgramme) -> Result<Programme>;
+    fn programmes(&self) -> Result<Vec<Programme>>;
+    fn add_project(&self, name: &str, kind: ProjectKind, programme_id: Option<i64>) -> Result<Project>;
+    fn projects(&self) -> Result<Vec<Project>>;
+    fn add_quartier(&self, name: &str, kind: QuartierKind, commune: &CommuneCode) -> Result<Quartier>;
+    fn quartiers(&self) -> Result<Vec<Quartier>>;
+
+    // -- operations
+    fn begin_import(&self) -> Result<Box<dyn ImportSession + '_>>;
+    /// Stream the lines matching `filter` to `sink`, in a stable order; returns how many.
+    fn for_each_line(&self, filter: &LineFilter, sink: &mut dyn FnMut(LineRecord) -> Result<()>) -> Result<u64>;
+    fn count_lines(&self, filter: &LineFilter) -> Result<u64>;
+    fn operation_id(&self, landlord_id: i64, reference: &str) -> Result<Option<i64>>;
+    /// Replace an operation's financing plan.
+    fn set_financing_plan(&self, operation_id: i64, items: &[FundingItem]) -> Result<()>;
+    fn financing_plan(&self, operation_id: i64) -> Result<Vec<FundingItem>>;
+    /// Dated stage events of a line, in date order.
+    fn stage_events(&self, line_id: i64) -> Result<Vec<(Stage, NaiveDate)>>;
+
+    fn summary(&self) -> Result<Summary>;
+    fn totals_by_landlord_nature(&self) -> Result<Vec<NatureTotal>>;
+}
+
+/// Convenience for collecting a filtered list (small results: pages, tests).
+pub fn collect_lines(store: &dyn Store, filter: &LineFilter) -> Result<Vec<LineRecord>> {
+    let mut out = Vec::new();
+    store.for_each_line(filter, &mut |l| {
+        out.push(l);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Stored form of optional dimensions: '' for none (NULLs would defeat UNIQUE constraints).
+pub fn dim<T>(v: Option<T>, code: fn(T) -> &'static str) -> &'static str {
+    v.map(code).unwrap_or("")
+}
+
+/// Decode a stored value, or a backend error naming the column.
+pub fn decode<T>(v: Option<T>, what: &str, raw: &str) -> Result<T> {
+    v.ok_or_else(|| StoreError::Backend(format!("valeur stockée illisible pour {what} : « {raw} »")))
+}
