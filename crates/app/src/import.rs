@@ -1,0 +1,201 @@
+//! Import of operations in the exchange format: file → rows → typed lines (every error kept with
+//! its row and column) → staged in one transaction → checked across the file → merged, or
+//! nothing written at all.
+
+use crate::{AppError, Result, setup};
+use logis_domain::line::{OrgIndex, RawRow, RowContext};
+use logis_domain::numbers::parse_integer;
+use logis_domain::{OrgKind, Siren};
+use logis_io::read::HeaderMap;
+use logis_io::{ReadError, RowSource};
+use logis_store::{ImportStats, RowProblem, Store};
+use serde::Serialize;
+
+/// At most this many problems are listed; the others are counted.
+pub const MAX_LISTED_PROBLEMS: usize = 1000;
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Write when the file is clean (false: check only, write nothing).
+    pub commit: bool,
+    /// Territory for ambiguous commune names; default: the instance's.
+    pub territory: Option<Siren>,
+}
+
+/// A total row of the file (empty `reference`, `libelle` starting with "Total"): what it declares
+/// and which columns it fills. Kept for the reconciliation of declared totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeclaredTotal {
+    pub row: u64,
+    pub label: String,
+    pub declared: Option<i64>,
+    /// Filled dimension columns of the total row, as written (column, value).
+    pub filters: Vec<(String, String)>,
+}
+
+/// The result of an import, whether it wrote or not.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub problems: Vec<RowProblem>,
+    /// Problems found beyond [`MAX_LISTED_PROBLEMS`].
+    pub problems_not_listed: u64,
+    pub stats: ImportStats,
+    pub committed: bool,
+    pub ignored_columns: Vec<String>,
+    pub declared_totals: Vec<DeclaredTotal>,
+    pub blank_rows: u64,
+}
+
+impl ImportReport {
+    pub fn has_errors(&self) -> bool {
+        !self.problems.is_empty() || self.problems_not_listed > 0
+    }
+
+    /// The French report printed by the CLI and shown by the web page.
+    pub fn render_fr(&self) -> String {
+        let mut out = String::new();
+        if self.has_errors() {
+            let n = self.problems.len() as u64 + self.problems_not_listed;
+            out.push_str(&format!("Import refusé : {n} erreur(s). Rien n'a été enregistré.\n"));
+            for p in &self.problems {
+                if p.column.is_empty() {
+                    out.push_str(&format!("  ligne {} : {}\n", p.row, p.message));
+                } else {
+                    out.push_str(&format!("  ligne {}, colonne « {} » : {}\n", p.row, p.column, p.message));
+                }
+            }
+            if self.problems_not_listed > 0 {
+                out.push_str(&format!("  … et {} autre(s) erreur(s) non listée(s).\n", self.problems_not_listed));
+            }
+        } else if self.committed {
+            let s = &self.stats;
+            out.push_str(&format!(
+                "Import réussi : {} ligne(s) lue(s) ; opérations : {} créée(s), {} modifiée(s) ; lignes : {} créée(s), {} modifiée(s), {} inchangée(s).\n",
+                s.lines_read, s.operations_created, s.operations_updated, s.lines_created, s.lines_updated, s.lines_unchanged
+            ));
+            if s.projects_created > 0 || s.quartiers_created > 0 {
+                out.push_str(&format!("Créés au passage : {} projet(s), {} quartier(s).\n", s.projects_created, s.quartiers_created));
+            }
+        } else {
+            out.push_str(&format!("Fichier valide : {} ligne(s) d'opération, aucune erreur (rien n'a été écrit).\n", self.stats.lines_read));
+        }
+        if !self.declared_totals.is_empty() {
+            out.push_str(&format!("{} ligne(s) de total déclarée(s), non importée(s) comme opérations.\n", self.declared_totals.len()));
+        }
+        if !self.ignored_columns.is_empty() {
+            out.push_str(&format!("Colonnes ignorées (inconnues) : {}.\n", self.ignored_columns.join(", ")));
+        }
+        out
+    }
+}
+
+struct Problems {
+    listed: Vec<RowProblem>,
+    not_listed: u64,
+}
+
+impl Problems {
+    fn push(&mut self, row: u64, column: &str, message: String) {
+        if self.listed.len() < MAX_LISTED_PROBLEMS {
+            self.listed.push(RowProblem { row, column: column.to_string(), message });
+        } else {
+            self.not_listed += 1;
+        }
+    }
+}
+
+/// Columns whose filled value on a total row narrows what the total sums.
+const TOTAL_FILTERS: &[&str] = &["commune", "annee", "produit", "financement", "nature", "bailleur", "projet"];
+
+/// Import (or, with `commit: false`, check) the operations of `source`. `progress` is called
+/// with the number of rows read so far, every 10,000 rows.
+pub fn import_operations(store: &dyn Store, source: &mut dyn RowSource, opts: &ImportOptions, progress: &mut dyn FnMut(u64)) -> Result<ImportReport> {
+    let mut report = ImportReport::default();
+    let header = match HeaderMap::new(source.header()) {
+        Ok(h) => h,
+        Err(problems) => {
+            report.problems = problems.into_iter().map(|p| RowProblem { row: 1, column: p.column, message: p.message }).collect();
+            return Ok(report);
+        }
+    };
+    report.ignored_columns = header.ignored.clone();
+
+    let geography = store.geography()?;
+    if geography.is_empty() {
+        return Err(AppError::NoReference);
+    }
+    let territory = match &opts.territory {
+        Some(t) => Some(t.clone()),
+        None => setup::territory(store)?,
+    };
+    let orgs = store.organisations()?;
+    let landlords = OrgIndex::new(orgs.iter().filter(|o| o.kind == OrgKind::Landlord).map(|o| (o.id, o.name.as_str(), o.siren.as_ref().map(Siren::as_str))));
+    let programmes_list = store.programmes()?;
+    let programmes = OrgIndex::new(programmes_list.iter().map(|p| (p.id, p.name.as_str(), None)));
+    let ctx = RowContext { geography: &geography, territory: territory.as_ref(), landlords: &landlords, programmes: &programmes };
+
+    let mut problems = Problems { listed: Vec::new(), not_listed: 0 };
+    let mut session = store.begin_import()?;
+    let mut read = 0u64;
+    while let Some(next) = source.next_row() {
+        let row = match next {
+            Ok(r) => r,
+            Err(ReadError::BadRow { row, message }) => {
+                problems.push(row, "", message);
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        read += 1;
+        if read % 10_000 == 0 {
+            progress(read);
+        }
+        if row.is_blank() {
+            report.blank_rows += 1;
+            continue;
+        }
+        let mut raw = RawRow::default();
+        for (column, value) in header.cells(&row) {
+            raw.set(column, value);
+        }
+        if raw.is_declared_total() {
+            match declared_total(&header, &row, &raw) {
+                Ok(t) => report.declared_totals.push(t),
+                Err(msg) => problems.push(row.row, "logements", msg),
+            }
+            continue;
+        }
+        match raw.parse(&ctx) {
+            Ok(line) => session.stage(row.row, &line)?,
+            Err(errs) => {
+                for e in errs {
+                    problems.push(row.row, e.column, e.message);
+                }
+            }
+        }
+    }
+    progress(read);
+    let outcome = session.finish(opts.commit && problems.listed.is_empty())?;
+    for p in outcome.problems {
+        problems.push(p.row, &p.column, p.message);
+    }
+    problems.listed.sort_by(|a, b| a.row.cmp(&b.row));
+    report.problems = problems.listed;
+    report.problems_not_listed = problems.not_listed;
+    report.stats = outcome.stats;
+    report.committed = outcome.committed;
+    Ok(report)
+}
+
+fn declared_total(header: &HeaderMap, row: &logis_io::SourceRow, raw: &RawRow<'_>) -> std::result::Result<DeclaredTotal, String> {
+    let declared = match raw.logements {
+        None => None,
+        Some(v) => Some(parse_integer(v).filter(|n| *n >= 0).ok_or_else(|| format!("total illisible « {v} » : un nombre entier est attendu"))?),
+    };
+    let filters = header
+        .cells(row)
+        .filter(|(c, v)| TOTAL_FILTERS.contains(c) && v.is_some_and(|v| !v.trim().is_empty()))
+        .map(|(c, v)| (c.to_string(), v.unwrap_or_default().trim().to_string()))
+        .collect();
+    Ok(DeclaredTotal { row: row.row, label: raw.libelle.unwrap_or_default().to_string(), declared, filters })
+}

@@ -1,0 +1,28 @@
+//! logis use cases, shared by the CLI and the web: set up a database, import and export
+//! operations, load the demo territory. Handlers and commands stay thin and call these.
+
+pub mod demo;
+pub mod export;
+pub mod import;
+pub mod setup;
+
+use logis_io::ReadError;
+use logis_io::write::WriteError;
+use logis_store::StoreError;
+
+/// Errors of a use case. French, shown to users as they are.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error("les données de référence (communes, EPCI) ne sont pas chargées : lancez d'abord « logis init »")]
+    NoReference,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, AppError>;

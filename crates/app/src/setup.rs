@@ -1,0 +1,50 @@
+//! Setting a database up: reference geography, the territory of the instance.
+
+use crate::{AppError, Result};
+use logis_domain::Siren;
+use logis_store::Store;
+
+/// Setting: SIREN of the EPCI whose territory ambiguous commune names resolve to.
+pub const TERRITORY: &str = "territoire_epci";
+/// Setting: which package version the reference tables were loaded from.
+pub const REFERENCE_VERSION: &str = "version_referentiel";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitReport {
+    /// True when the reference tables were (re)loaded by this call.
+    pub reference_loaded: bool,
+    pub communes: usize,
+    pub former_communes: usize,
+    pub epcis: usize,
+}
+
+/// Make a database ready: load the embedded reference geography unless this version is there.
+/// Idempotent.
+pub fn init(store: &dyn Store) -> Result<InitReport> {
+    let data = logis_io::reference::embedded().map_err(|e| AppError::Invalid(e.to_string()))?;
+    let current = store.setting(REFERENCE_VERSION)?;
+    let load = current.as_deref() != Some(logis_io::reference::VERSION) || !store.reference_loaded()?;
+    if load {
+        store.load_reference(&data)?;
+        store.set_setting(REFERENCE_VERSION, logis_io::reference::VERSION)?;
+    }
+    Ok(InitReport { reference_loaded: load, communes: data.communes.len(), former_communes: data.former.len(), epcis: data.epcis.len() })
+}
+
+/// The instance's territory, if set.
+pub fn territory(store: &dyn Store) -> Result<Option<Siren>> {
+    Ok(store.setting(TERRITORY)?.and_then(|s| Siren::parse(&s).ok()))
+}
+
+/// Set the territory to a known EPCI.
+pub fn set_territory(store: &dyn Store, siren: &Siren) -> Result<()> {
+    let geo = store.geography()?;
+    if geo.is_empty() {
+        return Err(AppError::NoReference);
+    }
+    if geo.epci(siren.as_str()).is_none() {
+        return Err(AppError::Invalid(format!("aucun EPCI de SIREN {siren} dans le référentiel")));
+    }
+    store.set_setting(TERRITORY, siren.as_str())?;
+    Ok(())
+}
