@@ -16,9 +16,18 @@ pub const UNNAMED_LANDLORD: &str = "Non précisé (tableaux PLH 2005)";
 
 /// The seed files, in the exchange format, as (name, content).
 pub const SEED_FILES: &[(&str, &str)] = &[
-    ("plh-2005-anru.csv", include_str!("../../../data/demo/plh-2005-anru.csv")),
-    ("plh-2005-2007-programmation.csv", include_str!("../../../data/demo/plh-2005-2007-programmation.csv")),
-    ("plh-2005-2007-rehabilitation.csv", include_str!("../../../data/demo/plh-2005-2007-rehabilitation.csv")),
+    (
+        "plh-2005-anru.csv",
+        include_str!("../../../data/demo/plh-2005-anru.csv"),
+    ),
+    (
+        "plh-2005-2007-programmation.csv",
+        include_str!("../../../data/demo/plh-2005-2007-programmation.csv"),
+    ),
+    (
+        "plh-2005-2007-rehabilitation.csv",
+        include_str!("../../../data/demo/plh-2005-2007-rehabilitation.csv"),
+    ),
 ];
 
 const LANDLORDS: &[&str] = &[
@@ -38,7 +47,10 @@ const OTHER_ORGS: &[(OrgKind, &str)] = &[
     (OrgKind::Commune, "Ville de Dunkerque"),
     (OrgKind::Commune, "Ville de Grande-Synthe"),
     (OrgKind::State, "DDTM du Nord"),
-    (OrgKind::Funder, "Banque des Territoires (Caisse des Dépôts)"),
+    (
+        OrgKind::Funder,
+        "Banque des Territoires (Caisse des Dépôts)",
+    ),
     (OrgKind::Funder, "ANRU"),
     (OrgKind::Funder, "Action Logement"),
     (OrgKind::Ccas, "CCAS de Dunkerque"),
@@ -52,7 +64,11 @@ const ANRU_PROJECTS: &[(&str, &str, &str)] = &[
     ("JEU DE MAIL", "59183", "Jeu de Mail"),
     ("BANC VERT", "59183", "Banc Vert"),
     ("BASSE VILLE", "59183", "Basse Ville"),
-    ("CHEMINOTS, ZAC JARDINS et JEAN-BART GUYNEMER", "59183", "Cheminots - Jardins - Jean-Bart Guynemer"),
+    (
+        "CHEMINOTS, ZAC JARDINS et JEAN-BART GUYNEMER",
+        "59183",
+        "Cheminots - Jardins - Jean-Bart Guynemer",
+    ),
 ];
 
 #[derive(Debug, Default)]
@@ -78,34 +94,79 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     setup::set_territory(store, &cud)?;
 
     let existing = store.organisations()?;
-    let has = |kind: OrgKind, name: &str| existing.iter().any(|o| o.kind == kind && name_key(&o.name) == name_key(name));
+    let has = |kind: OrgKind, name: &str| {
+        existing
+            .iter()
+            .any(|o| o.kind == kind && name_key(&o.name) == name_key(name))
+    };
     if !has(OrgKind::Epci, "Communauté urbaine de Dunkerque") {
-        ignore_conflict(store.add_organisation(&NewOrganisation { kind: OrgKind::Epci, name: "Communauté urbaine de Dunkerque".into(), siren: Some(cud.clone()) }))?;
+        ignore_conflict(store.add_organisation(&NewOrganisation {
+            kind: OrgKind::Epci,
+            name: "Communauté urbaine de Dunkerque".into(),
+            siren: Some(cud.clone()),
+        }))?;
     }
     for name in LANDLORDS {
         if !has(OrgKind::Landlord, name) {
-            store.add_organisation(&NewOrganisation { kind: OrgKind::Landlord, name: (*name).into(), siren: None })?;
+            store.add_organisation(&NewOrganisation {
+                kind: OrgKind::Landlord,
+                name: (*name).into(),
+                siren: None,
+            })?;
         }
     }
     for (kind, name) in OTHER_ORGS {
         if !has(*kind, name) {
-            store.add_organisation(&NewOrganisation { kind: *kind, name: (*name).into(), siren: None })?;
+            store.add_organisation(&NewOrganisation {
+                kind: *kind,
+                name: (*name).into(),
+                siren: None,
+            })?;
         }
     }
 
     let programmes = [
-        ("PLH 2005-2010", "Programme local de l'habitat de la CUD (fiches actions 10 à 13) : renouvellement urbain ANRU, programmation PLUS-CD / PLAI, réhabilitations PALULOS / PAM.", 2005, 2010),
-        ("Dunkerque 2030", "Charte partenariale du 29 mars 2024 : 12 000 logements en 10 ans dont 40 % de logements sociaux, 1 200 à 1 500 par an.", 2024, 2034),
-        ("ERBM", "Engagement pour le renouveau du bassin minier : 23 000 logements miniers à réhabiliter en 10 ans.", 2017, 2027),
+        (
+            "PLH 2005-2010",
+            "Programme local de l'habitat de la CUD (fiches actions 10 à 13) : renouvellement urbain ANRU, programmation PLUS-CD / PLAI, réhabilitations PALULOS / PAM.",
+            2005,
+            2010,
+        ),
+        (
+            "Dunkerque 2030",
+            "Charte partenariale du 29 mars 2024 : 12 000 logements en 10 ans dont 40 % de logements sociaux, 1 200 à 1 500 par an.",
+            2024,
+            2034,
+        ),
+        (
+            "ERBM",
+            "Engagement pour le renouveau du bassin minier : 23 000 logements miniers à réhabiliter en 10 ans.",
+            2017,
+            2027,
+        ),
     ];
     let known = store.programmes()?;
     for (name, description, a, b) in programmes {
         if !known.iter().any(|p| name_key(&p.name) == name_key(name)) {
-            let epci = if name == "ERBM" { None } else { Some(cud.clone()) };
-            store.add_programme(&NewProgramme { name: name.into(), description: description.into(), start_year: year(a), end_year: year(b), epci })?;
+            let epci = if name == "ERBM" {
+                None
+            } else {
+                Some(cud.clone())
+            };
+            store.add_programme(&NewProgramme {
+                name: name.into(),
+                description: description.into(),
+                start_year: year(a),
+                end_year: year(b),
+                epci,
+            })?;
         }
     }
-    let plh = store.programmes()?.into_iter().find(|p| p.name == "PLH 2005-2010").map(|p| p.id);
+    let plh = store
+        .programmes()?
+        .into_iter()
+        .find(|p| p.name == "PLH 2005-2010")
+        .map(|p| p.id);
     let geo = store.geography()?;
     for (project, commune, quartier) in ANRU_PROJECTS {
         ignore_conflict(store.add_project(project, ProjectKind::Anru, plh))?;
@@ -115,14 +176,26 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     }
 
     let mut report = DemoReport::default();
-    let opts = ImportOptions { commit: true, territory: Some(cud.clone()) };
+    let opts = ImportOptions {
+        commit: true,
+        territory: Some(cud.clone()),
+    };
     let pipeline = dunkerque_2030_csv(store)?;
-    let files = SEED_FILES.iter().map(|(n, c)| (n.to_string(), c.to_string())).chain(std::iter::once(("dunkerque-2030.csv".to_string(), pipeline)));
+    let files = SEED_FILES
+        .iter()
+        .map(|(n, c)| (n.to_string(), c.to_string()))
+        .chain(std::iter::once((
+            "dunkerque-2030.csv".to_string(),
+            pipeline,
+        )));
     for (name, content) in files {
         let mut src = logis_io::open_bytes(content.into_bytes())?;
         let r = import_operations(store, src.as_mut(), &opts, &mut |_| {})?;
         if r.has_errors() {
-            return Err(AppError::Invalid(format!("données de démonstration {name} refusées :\n{}", r.render_fr())));
+            return Err(AppError::Invalid(format!(
+                "données de démonstration {name} refusées :\n{}",
+                r.render_fr()
+            )));
         }
         report.imports.push((name, r));
     }
@@ -161,22 +234,46 @@ impl Rng {
 
 /// Dwellings the pipeline puts in each programming year 2024-2034: a ramp-up, a plateau inside
 /// the 1,200-1,500 band, and a thinner tail (later years are less known).
-const PIPELINE: &[(i32, u64)] =
-    &[(2024, 600), (2025, 900), (2026, 1150), (2027, 1250), (2028, 1300), (2029, 1350), (2030, 1400), (2031, 1350), (2032, 1300), (2033, 1200), (2034, 1000)];
+const PIPELINE: &[(i32, u64)] = &[
+    (2024, 600),
+    (2025, 900),
+    (2026, 1150),
+    (2027, 1250),
+    (2028, 1300),
+    (2029, 1350),
+    (2030, 1400),
+    (2031, 1350),
+    (2032, 1300),
+    (2033, 1200),
+    (2034, 1000),
+];
 
 /// The Dunkerque 2030 pipeline as an exchange-format CSV, generated from the CUD's member
 /// communes (weighted by population). Deterministic.
 pub fn dunkerque_2030_csv(store: &dyn Store) -> Result<String> {
     let geo = store.geography()?;
     let cud = Siren::parse(CUD_SIREN).map_err(|e| AppError::Invalid(e.0))?;
-    let communes: Vec<((String, String), u64)> =
-        geo.members(&cud).map(|c| ((c.code.to_string(), c.name.clone()), u64::from(c.population.unwrap_or(1000)).max(1000))).collect();
+    let communes: Vec<((String, String), u64)> = geo
+        .members(&cud)
+        .map(|c| {
+            (
+                (c.code.to_string(), c.name.clone()),
+                u64::from(c.population.unwrap_or(1000)).max(1000),
+            )
+        })
+        .collect();
     if communes.is_empty() {
         return Err(AppError::NoReference);
     }
-    let landlords: [((&str, &str), u64); 3] = [(("Flandre Opale Habitat", "FOH"), 40), (("Partenord Habitat", "PN"), 30), (("Vilogia", "VIL"), 30)];
+    let landlords: [((&str, &str), u64); 3] = [
+        (("Flandre Opale Habitat", "FOH"), 40),
+        (("Partenord Habitat", "PN"), 30),
+        (("Vilogia", "VIL"), 30),
+    ];
     let mut rng = Rng(2030);
-    let mut out = String::from("reference;bailleur;commune;programme;libelle;nature;produit;logements;annee;stade;date_stade;cout\n");
+    let mut out = String::from(
+        "reference;bailleur;commune;programme;libelle;nature;produit;logements;annee;stade;date_stade;cout\n",
+    );
     for &(y, volume) in PIPELINE {
         let mut done = 0;
         let mut n = 0;
@@ -187,7 +284,11 @@ pub fn dunkerque_2030_csv(store: &dyn Store) -> Result<String> {
             let (landlord, short) = *rng.pick_weighted(&landlords);
             let (code, cname) = rng.pick_weighted(&communes).clone();
             let social = rng.chance(42);
-            let nature = if social && rng.chance(12) { "Acquisition-amélioration" } else { "Construction neuve" };
+            let nature = if social && rng.chance(12) {
+                "Acquisition-amélioration"
+            } else {
+                "Construction neuve"
+            };
             let mix: Vec<(&str, u64)> = if social {
                 let plai = size * 3 / 10;
                 let pls = size / 5;
@@ -216,7 +317,13 @@ pub fn dunkerque_2030_csv(store: &dyn Store) -> Result<String> {
 
 /// A plausible stage for a line programmed in `year`, seen from November 2026.
 fn stage_for(year: i32, rng: &mut Rng) -> (&'static str, String) {
-    let day = |rng: &mut Rng, y: i32, last_month: u64| format!("{:02}/{:02}/{y}", rng.range(1, 28), rng.range(1, last_month));
+    let day = |rng: &mut Rng, y: i32, last_month: u64| {
+        format!(
+            "{:02}/{:02}/{y}",
+            rng.range(1, 28),
+            rng.range(1, last_month)
+        )
+    };
     match year {
         2024 if rng.chance(60) => ("Livré", day(rng, 2026, 10)),
         2024 => ("Travaux démarrés", day(rng, 2025, 12)),

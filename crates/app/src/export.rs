@@ -6,13 +6,20 @@ use logis_store::{LineFilter, Store};
 use std::io::Write;
 
 /// Write the lines matching `filter` to `out`; returns the writer and how many lines were written.
-pub fn export_operations<W: Write>(store: &dyn Store, filter: &LineFilter, format: ExportFormat, out: W) -> Result<(W, u64)> {
+pub fn export_operations<W: Write>(
+    store: &dyn Store,
+    filter: &LineFilter,
+    format: ExportFormat,
+    out: W,
+) -> Result<(W, u64)> {
     let mut writer = LineWriter::new(format, out)?;
     let mut failure = None;
     let n = store.for_each_line(filter, &mut |line| {
         if let Err(e) = writer.write(&line) {
             failure = Some(e);
-            return Err(logis_store::StoreError::Invalid("écriture interrompue".into()));
+            return Err(logis_store::StoreError::Invalid(
+                "écriture interrompue".into(),
+            ));
         }
         Ok(())
     });

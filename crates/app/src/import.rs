@@ -56,16 +56,24 @@ impl ImportReport {
         let mut out = String::new();
         if self.has_errors() {
             let n = self.problems.len() as u64 + self.problems_not_listed;
-            out.push_str(&format!("Import refusé : {n} erreur(s). Rien n'a été enregistré.\n"));
+            out.push_str(&format!(
+                "Import refusé : {n} erreur(s). Rien n'a été enregistré.\n"
+            ));
             for p in &self.problems {
                 if p.column.is_empty() {
                     out.push_str(&format!("  ligne {} : {}\n", p.row, p.message));
                 } else {
-                    out.push_str(&format!("  ligne {}, colonne « {} » : {}\n", p.row, p.column, p.message));
+                    out.push_str(&format!(
+                        "  ligne {}, colonne « {} » : {}\n",
+                        p.row, p.column, p.message
+                    ));
                 }
             }
             if self.problems_not_listed > 0 {
-                out.push_str(&format!("  … et {} autre(s) erreur(s) non listée(s).\n", self.problems_not_listed));
+                out.push_str(&format!(
+                    "  … et {} autre(s) erreur(s) non listée(s).\n",
+                    self.problems_not_listed
+                ));
             }
         } else if self.committed {
             let s = &self.stats;
@@ -74,16 +82,28 @@ impl ImportReport {
                 s.lines_read, s.operations_created, s.operations_updated, s.lines_created, s.lines_updated, s.lines_unchanged
             ));
             if s.projects_created > 0 || s.quartiers_created > 0 {
-                out.push_str(&format!("Créés au passage : {} projet(s), {} quartier(s).\n", s.projects_created, s.quartiers_created));
+                out.push_str(&format!(
+                    "Créés au passage : {} projet(s), {} quartier(s).\n",
+                    s.projects_created, s.quartiers_created
+                ));
             }
         } else {
-            out.push_str(&format!("Fichier valide : {} ligne(s) d'opération, aucune erreur (rien n'a été écrit).\n", self.stats.lines_read));
+            out.push_str(&format!(
+                "Fichier valide : {} ligne(s) d'opération, aucune erreur (rien n'a été écrit).\n",
+                self.stats.lines_read
+            ));
         }
         if !self.declared_totals.is_empty() {
-            out.push_str(&format!("{} ligne(s) de total déclarée(s), non importée(s) comme opérations.\n", self.declared_totals.len()));
+            out.push_str(&format!(
+                "{} ligne(s) de total déclarée(s), non importée(s) comme opérations.\n",
+                self.declared_totals.len()
+            ));
         }
         if !self.ignored_columns.is_empty() {
-            out.push_str(&format!("Colonnes ignorées (inconnues) : {}.\n", self.ignored_columns.join(", ")));
+            out.push_str(&format!(
+                "Colonnes ignorées (inconnues) : {}.\n",
+                self.ignored_columns.join(", ")
+            ));
         }
         out
     }
@@ -97,7 +117,11 @@ struct Problems {
 impl Problems {
     fn push(&mut self, row: u64, column: &str, message: String) {
         if self.listed.len() < MAX_LISTED_PROBLEMS {
-            self.listed.push(RowProblem { row, column: column.to_string(), message });
+            self.listed.push(RowProblem {
+                row,
+                column: column.to_string(),
+                message,
+            });
         } else {
             self.not_listed += 1;
         }
@@ -105,16 +129,36 @@ impl Problems {
 }
 
 /// Columns whose filled value on a total row narrows what the total sums.
-const TOTAL_FILTERS: &[&str] = &["commune", "annee", "produit", "financement", "nature", "bailleur", "projet"];
+const TOTAL_FILTERS: &[&str] = &[
+    "commune",
+    "annee",
+    "produit",
+    "financement",
+    "nature",
+    "bailleur",
+    "projet",
+];
 
 /// Import (or, with `commit: false`, check) the operations of `source`. `progress` is called
 /// with the number of rows read so far, every 10,000 rows.
-pub fn import_operations(store: &dyn Store, source: &mut dyn RowSource, opts: &ImportOptions, progress: &mut dyn FnMut(u64)) -> Result<ImportReport> {
+pub fn import_operations(
+    store: &dyn Store,
+    source: &mut dyn RowSource,
+    opts: &ImportOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport> {
     let mut report = ImportReport::default();
     let header = match HeaderMap::new(source.header()) {
         Ok(h) => h,
         Err(problems) => {
-            report.problems = problems.into_iter().map(|p| RowProblem { row: 1, column: p.column, message: p.message }).collect();
+            report.problems = problems
+                .into_iter()
+                .map(|p| RowProblem {
+                    row: 1,
+                    column: p.column,
+                    message: p.message,
+                })
+                .collect();
             return Ok(report);
         }
     };
@@ -129,12 +173,28 @@ pub fn import_operations(store: &dyn Store, source: &mut dyn RowSource, opts: &I
         None => setup::territory(store)?,
     };
     let orgs = store.organisations()?;
-    let landlords = OrgIndex::new(orgs.iter().filter(|o| o.kind == OrgKind::Landlord).map(|o| (o.id, o.name.as_str(), o.siren.as_ref().map(Siren::as_str))));
+    let landlords = OrgIndex::new(
+        orgs.iter()
+            .filter(|o| o.kind == OrgKind::Landlord)
+            .map(|o| (o.id, o.name.as_str(), o.siren.as_ref().map(Siren::as_str))),
+    );
     let programmes_list = store.programmes()?;
-    let programmes = OrgIndex::new(programmes_list.iter().map(|p| (p.id, p.name.as_str(), None)));
-    let ctx = RowContext { geography: &geography, territory: territory.as_ref(), landlords: &landlords, programmes: &programmes };
+    let programmes = OrgIndex::new(
+        programmes_list
+            .iter()
+            .map(|p| (p.id, p.name.as_str(), None)),
+    );
+    let ctx = RowContext {
+        geography: &geography,
+        territory: territory.as_ref(),
+        landlords: &landlords,
+        programmes: &programmes,
+    };
 
-    let mut problems = Problems { listed: Vec::new(), not_listed: 0 };
+    let mut problems = Problems {
+        listed: Vec::new(),
+        not_listed: 0,
+    };
     let mut session = store.begin_import()?;
     let mut read = 0u64;
     while let Some(next) = source.next_row() {
@@ -147,7 +207,7 @@ pub fn import_operations(store: &dyn Store, source: &mut dyn RowSource, opts: &I
             Err(e) => return Err(e.into()),
         };
         read += 1;
-        if read % 10_000 == 0 {
+        if read.is_multiple_of(10_000) {
             progress(read);
         }
         if row.is_blank() {
@@ -179,7 +239,7 @@ pub fn import_operations(store: &dyn Store, source: &mut dyn RowSource, opts: &I
     for p in outcome.problems {
         problems.push(p.row, &p.column, p.message);
     }
-    problems.listed.sort_by(|a, b| a.row.cmp(&b.row));
+    problems.listed.sort_by_key(|a| a.row);
     report.problems = problems.listed;
     report.problems_not_listed = problems.not_listed;
     report.stats = outcome.stats;
@@ -187,15 +247,27 @@ pub fn import_operations(store: &dyn Store, source: &mut dyn RowSource, opts: &I
     Ok(report)
 }
 
-fn declared_total(header: &HeaderMap, row: &logis_io::SourceRow, raw: &RawRow<'_>) -> std::result::Result<DeclaredTotal, String> {
-    let declared = match raw.logements {
-        None => None,
-        Some(v) => Some(parse_integer(v).filter(|n| *n >= 0).ok_or_else(|| format!("total illisible « {v} » : un nombre entier est attendu"))?),
-    };
+fn declared_total(
+    header: &HeaderMap,
+    row: &logis_io::SourceRow,
+    raw: &RawRow<'_>,
+) -> std::result::Result<DeclaredTotal, String> {
+    let declared =
+        match raw.logements {
+            None => None,
+            Some(v) => Some(parse_integer(v).filter(|n| *n >= 0).ok_or_else(|| {
+                format!("total illisible « {v} » : un nombre entier est attendu")
+            })?),
+        };
     let filters = header
         .cells(row)
         .filter(|(c, v)| TOTAL_FILTERS.contains(c) && v.is_some_and(|v| !v.trim().is_empty()))
         .map(|(c, v)| (c.to_string(), v.unwrap_or_default().trim().to_string()))
         .collect();
-    Ok(DeclaredTotal { row: row.row, label: raw.libelle.unwrap_or_default().to_string(), declared, filters })
+    Ok(DeclaredTotal {
+        row: row.row,
+        label: raw.libelle.unwrap_or_default().to_string(),
+        declared,
+        filters,
+    })
 }

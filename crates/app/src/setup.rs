@@ -23,17 +23,25 @@ pub struct InitReport {
 pub fn init(store: &dyn Store) -> Result<InitReport> {
     let data = logis_io::reference::embedded().map_err(|e| AppError::Invalid(e.to_string()))?;
     let current = store.setting(REFERENCE_VERSION)?;
-    let load = current.as_deref() != Some(logis_io::reference::VERSION) || !store.reference_loaded()?;
+    let load =
+        current.as_deref() != Some(logis_io::reference::VERSION) || !store.reference_loaded()?;
     if load {
         store.load_reference(&data)?;
         store.set_setting(REFERENCE_VERSION, logis_io::reference::VERSION)?;
     }
-    Ok(InitReport { reference_loaded: load, communes: data.communes.len(), former_communes: data.former.len(), epcis: data.epcis.len() })
+    Ok(InitReport {
+        reference_loaded: load,
+        communes: data.communes.len(),
+        former_communes: data.former.len(),
+        epcis: data.epcis.len(),
+    })
 }
 
 /// The instance's territory, if set.
 pub fn territory(store: &dyn Store) -> Result<Option<Siren>> {
-    Ok(store.setting(TERRITORY)?.and_then(|s| Siren::parse(&s).ok()))
+    Ok(store
+        .setting(TERRITORY)?
+        .and_then(|s| Siren::parse(&s).ok()))
 }
 
 /// Set the territory to a known EPCI.
@@ -43,7 +51,9 @@ pub fn set_territory(store: &dyn Store, siren: &Siren) -> Result<()> {
         return Err(AppError::NoReference);
     }
     if geo.epci(siren.as_str()).is_none() {
-        return Err(AppError::Invalid(format!("aucun EPCI de SIREN {siren} dans le référentiel")));
+        return Err(AppError::Invalid(format!(
+            "aucun EPCI de SIREN {siren} dans le référentiel"
+        )));
     }
     store.set_setting(TERRITORY, siren.as_str())?;
     Ok(())

@@ -22,12 +22,16 @@ impl CommuneCode {
         let s = s.trim().to_ascii_uppercase();
         let b = s.as_bytes();
         let ok = b.len() == 5
-            && (b[..2].iter().all(u8::is_ascii_digit) || s.starts_with("2A") || s.starts_with("2B"))
+            && (b[..2].iter().all(u8::is_ascii_digit)
+                || s.starts_with("2A")
+                || s.starts_with("2B"))
             && b[2..].iter().all(u8::is_ascii_digit);
         if ok {
             Ok(Self(s))
         } else {
-            Err(invalid(format!("code commune INSEE invalide « {s} » (5 caractères attendus, ex. 59183)")))
+            Err(invalid(format!(
+                "code commune INSEE invalide « {s} » (5 caractères attendus, ex. 59183)"
+            )))
         }
     }
     pub fn as_str(&self) -> &str {
@@ -67,12 +71,21 @@ pub struct Siren(String);
 
 impl Siren {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
-        let digits: String = s.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}').collect();
+        let digits: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}')
+            .collect();
         if digits.len() != 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid(format!("SIREN invalide « {} » : 9 chiffres attendus", s.trim())));
+            return Err(invalid(format!(
+                "SIREN invalide « {} » : 9 chiffres attendus",
+                s.trim()
+            )));
         }
         if !luhn(&digits) {
-            return Err(invalid(format!("SIREN invalide « {} » : clé de contrôle incorrecte", s.trim())));
+            return Err(invalid(format!(
+                "SIREN invalide « {} » : clé de contrôle incorrecte",
+                s.trim()
+            )));
         }
         Ok(Self(digits))
     }
@@ -90,17 +103,13 @@ fn luhn(digits: &str) -> bool {
             let d = u32::from(b - b'0');
             if i % 2 == 1 {
                 let dd = d * 2;
-                if dd > 9 {
-                    dd - 9
-                } else {
-                    dd
-                }
+                if dd > 9 { dd - 9 } else { dd }
             } else {
                 d
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 impl TryFrom<String> for Siren {
@@ -129,9 +138,14 @@ impl UnitCount {
     pub const MAX: u32 = 100_000;
     pub fn new(n: i64) -> Result<Self, Invalid> {
         if n <= 0 {
-            Err(invalid(format!("nombre de logements invalide « {n} » : un nombre entier supérieur à 0 est attendu")))
+            Err(invalid(format!(
+                "nombre de logements invalide « {n} » : un nombre entier supérieur à 0 est attendu"
+            )))
         } else if n > i64::from(Self::MAX) {
-            Err(invalid(format!("nombre de logements invraisemblable « {n} » (au plus {} par ligne)", Self::MAX)))
+            Err(invalid(format!(
+                "nombre de logements invraisemblable « {n} » (au plus {} par ligne)",
+                Self::MAX
+            )))
         } else {
             Ok(Self(n as u32))
         }
@@ -162,7 +176,9 @@ impl Year {
         if (1950..=2100).contains(&y) {
             Ok(Self(y as i32))
         } else {
-            Err(invalid(format!("année invalide « {y} » : une année entre 1950 et 2100 est attendue")))
+            Err(invalid(format!(
+                "année invalide « {y} » : une année entre 1950 et 2100 est attendue"
+            )))
         }
     }
     pub fn get(self) -> i32 {
@@ -192,7 +208,9 @@ impl Euros {
         if c < 0 {
             Err(invalid("montant négatif refusé"))
         } else if c > Self::MAX_CENTS {
-            Err(invalid("montant invraisemblable (plus de 10 milliards d'euros)"))
+            Err(invalid(
+                "montant invraisemblable (plus de 10 milliards d'euros)",
+            ))
         } else {
             Ok(Self(c))
         }
@@ -228,8 +246,14 @@ mod tests {
     #[test]
     fn commune_codes() {
         assert!(CommuneCode::parse("59183").is_ok());
-        assert_eq!(CommuneCode::parse("2a004").map(|c| c.to_string()), Ok("2A004".to_string()));
-        assert_eq!(CommuneCode::parse("97101").map(|c| c.department().to_string()), Ok("971".into()));
+        assert_eq!(
+            CommuneCode::parse("2a004").map(|c| c.to_string()),
+            Ok("2A004".to_string())
+        );
+        assert_eq!(
+            CommuneCode::parse("97101").map(|c| c.department().to_string()),
+            Ok("971".into())
+        );
         assert!(CommuneCode::parse("5918").is_err());
         assert!(CommuneCode::parse("59A83").is_err());
         assert!(CommuneCode::parse("").is_err());
@@ -253,7 +277,13 @@ mod tests {
         assert!(Year::new(1949).is_err());
         assert!(Year::new(2034).is_ok());
         assert!(Euros::from_cents(-1).is_err());
-        assert_eq!(Euros::from_cents(123_456_789).map(Euros::to_plain_fr), Ok("1234567,89".into()));
-        assert_eq!(Euros::from_cents(1_062_545_800).map(Euros::to_display_fr), Ok("10\u{202f}625\u{202f}458 €".into()));
+        assert_eq!(
+            Euros::from_cents(123_456_789).map(Euros::to_plain_fr),
+            Ok("1234567,89".into())
+        );
+        assert_eq!(
+            Euros::from_cents(1_062_545_800).map(Euros::to_display_fr),
+            Ok("10\u{202f}625\u{202f}458 €".into())
+        );
     }
 }

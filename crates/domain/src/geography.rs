@@ -70,9 +70,15 @@ pub struct Epci {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
     #[error("commune inconnue « {text} »{}", suggest(.suggestions))]
-    Unknown { text: String, suggestions: Vec<String> },
+    Unknown {
+        text: String,
+        suggestions: Vec<String>,
+    },
     #[error("commune ambiguë « {text} » : {} — précisez le code INSEE", .candidates.join(", "))]
-    Ambiguous { text: String, candidates: Vec<String> },
+    Ambiguous {
+        text: String,
+        candidates: Vec<String>,
+    },
 }
 
 fn suggest(s: &[String]) -> String {
@@ -96,13 +102,19 @@ pub struct Geography {
 
 impl Geography {
     pub fn new(communes: Vec<Commune>, former: Vec<FormerCommune>, epcis: Vec<Epci>) -> Self {
-        let mut g = Geography { communes, epcis, ..Default::default() };
+        let mut g = Geography {
+            communes,
+            epcis,
+            ..Default::default()
+        };
         for (i, c) in g.communes.iter().enumerate() {
             g.by_code.insert(c.code.as_str().to_string(), i);
             g.by_name.entry(name_key(&c.name)).or_default().push(i);
         }
         for f in &former {
-            let Some(&i) = g.by_code.get(f.current.as_str()) else { continue };
+            let Some(&i) = g.by_code.get(f.current.as_str()) else {
+                continue;
+            };
             if !g.by_code.contains_key(f.code.as_str()) {
                 g.former_by_code.insert(f.code.as_str().to_string(), i);
             }
@@ -133,7 +145,9 @@ impl Geography {
     }
     /// The member communes of an EPCI.
     pub fn members(&self, epci: &Siren) -> impl Iterator<Item = &Commune> {
-        self.communes.iter().filter(move |c| c.epci.as_ref() == Some(epci))
+        self.communes
+            .iter()
+            .filter(move |c| c.epci.as_ref() == Some(epci))
     }
 
     /// Resolve a `commune` cell: an INSEE code (current or former; 4 digits are padded, as Excel
@@ -142,22 +156,44 @@ impl Geography {
     /// candidate lies in it, else reported with its candidates.
     pub fn resolve(&self, text: &str, territory: Option<&Siren>) -> Result<&Commune, ResolveError> {
         let t = text.trim();
-        if !t.is_empty() && t.len() <= 5 && t.bytes().all(|b| b.is_ascii_alphanumeric()) && t.bytes().filter(u8::is_ascii_digit).count() >= 3 {
-            let code = if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) { format!("0{t}") } else { t.to_ascii_uppercase() };
-            if let Some(&i) = self.by_code.get(&code).or_else(|| self.former_by_code.get(&code)) {
+        if !t.is_empty()
+            && t.len() <= 5
+            && t.bytes().all(|b| b.is_ascii_alphanumeric())
+            && t.bytes().filter(u8::is_ascii_digit).count() >= 3
+        {
+            let code = if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+                format!("0{t}")
+            } else {
+                t.to_ascii_uppercase()
+            };
+            if let Some(&i) = self
+                .by_code
+                .get(&code)
+                .or_else(|| self.former_by_code.get(&code))
+            {
                 return Ok(&self.communes[i]);
             }
-            return Err(ResolveError::Unknown { text: t.to_string(), suggestions: Vec::new() });
+            return Err(ResolveError::Unknown {
+                text: t.to_string(),
+                suggestions: Vec::new(),
+            });
         }
         let key = name_key(t);
         let Some(cands) = self.by_name.get(&key).filter(|v| !v.is_empty()) else {
-            return Err(ResolveError::Unknown { text: t.to_string(), suggestions: self.suggest(t, territory) });
+            return Err(ResolveError::Unknown {
+                text: t.to_string(),
+                suggestions: self.suggest(t, territory),
+            });
         };
         if cands.len() == 1 {
             return Ok(&self.communes[cands[0]]);
         }
         if let Some(terr) = territory {
-            let inside: Vec<usize> = cands.iter().copied().filter(|&i| self.communes[i].epci.as_ref() == Some(terr)).collect();
+            let inside: Vec<usize> = cands
+                .iter()
+                .copied()
+                .filter(|&i| self.communes[i].epci.as_ref() == Some(terr))
+                .collect();
             if inside.len() == 1 {
                 return Ok(&self.communes[inside[0]]);
             }
@@ -170,7 +206,10 @@ impl Geography {
             })
             .collect();
         candidates.sort();
-        Err(ResolveError::Ambiguous { text: t.to_string(), candidates })
+        Err(ResolveError::Ambiguous {
+            text: t.to_string(),
+            candidates,
+        })
     }
 
     fn suggest(&self, text: &str, territory: Option<&Siren>) -> Vec<String> {
@@ -185,7 +224,14 @@ impl Geography {
         }
         let key = name_key(text);
         let first = key.chars().next();
-        closest(text, self.communes.iter().filter(|c| name_key(&c.name).chars().next() == first).map(|c| c.name.as_str()), 3)
+        closest(
+            text,
+            self.communes
+                .iter()
+                .filter(|c| name_key(&c.name).chars().next() == first)
+                .map(|c| c.name.as_str()),
+            3,
+        )
     }
 }
 
@@ -202,7 +248,13 @@ mod tests {
 
     fn sample() -> Geography {
         let cud = siren("245900428");
-        let c = |k: &str, n: &str, d: &str, e: Option<&Siren>| Commune { code: code(k), name: n.into(), department: d.into(), population: None, epci: e.cloned() };
+        let c = |k: &str, n: &str, d: &str, e: Option<&Siren>| Commune {
+            code: code(k),
+            name: n.into(),
+            department: d.into(),
+            population: None,
+            epci: e.cloned(),
+        };
         Geography::new(
             vec![
                 c("59183", "Dunkerque", "59", Some(&cud)),
@@ -213,22 +265,55 @@ mod tests {
                 c("15001", "Saint-Georges", "15", None),
             ],
             vec![
-                FormerCommune { code: code("59248"), name: "Fort-Mardyck".into(), kind: FormerKind::Associated, current: code("59183") },
-                FormerCommune { code: code("59999"), name: "Saint-Pol-sur-Mer".into(), kind: FormerKind::Associated, current: code("59183") },
+                FormerCommune {
+                    code: code("59248"),
+                    name: "Fort-Mardyck".into(),
+                    kind: FormerKind::Associated,
+                    current: code("59183"),
+                },
+                FormerCommune {
+                    code: code("59999"),
+                    name: "Saint-Pol-sur-Mer".into(),
+                    kind: FormerKind::Associated,
+                    current: code("59183"),
+                },
             ],
-            vec![Epci { siren: cud, name: "CU de Dunkerque".into(), kind: "CU".into() }],
+            vec![Epci {
+                siren: cud,
+                name: "CU de Dunkerque".into(),
+                kind: "CU".into(),
+            }],
         )
     }
 
     #[test]
     fn resolves_names_codes_and_former_communes() {
         let g = sample();
-        assert_eq!(g.resolve("GrandeSynthe", None).map(|c| c.code.as_str()), Ok("59271"));
-        assert_eq!(g.resolve("GRANDE SYNTHE", None).map(|c| c.code.as_str()), Ok("59271"));
-        assert_eq!(g.resolve("Saint Pol sur mer", None).map(|c| c.code.as_str()), Ok("59183"));
-        assert_eq!(g.resolve("Fort-Mardyck", None).map(|c| c.code.as_str()), Ok("59183"));
-        assert_eq!(g.resolve("59248", None).map(|c| c.code.as_str()), Ok("59183"));
-        assert_eq!(g.resolve("1001", None).map(|c| c.code.as_str()), Ok("01001"));
+        assert_eq!(
+            g.resolve("GrandeSynthe", None).map(|c| c.code.as_str()),
+            Ok("59271")
+        );
+        assert_eq!(
+            g.resolve("GRANDE SYNTHE", None).map(|c| c.code.as_str()),
+            Ok("59271")
+        );
+        assert_eq!(
+            g.resolve("Saint Pol sur mer", None)
+                .map(|c| c.code.as_str()),
+            Ok("59183")
+        );
+        assert_eq!(
+            g.resolve("Fort-Mardyck", None).map(|c| c.code.as_str()),
+            Ok("59183")
+        );
+        assert_eq!(
+            g.resolve("59248", None).map(|c| c.code.as_str()),
+            Ok("59183")
+        );
+        assert_eq!(
+            g.resolve("1001", None).map(|c| c.code.as_str()),
+            Ok("01001")
+        );
     }
 
     #[test]
@@ -238,7 +323,11 @@ mod tests {
             Err(ResolveError::Ambiguous { candidates, .. }) => assert_eq!(candidates.len(), 2),
             other => unreachable!("{other:?}"),
         }
-        let msg = g.resolve("Saint-Georges", None).err().map(|e| e.to_string()).unwrap_or_default();
+        let msg = g
+            .resolve("Saint-Georges", None)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(msg.contains("62001") && msg.contains("15001"), "{msg}");
     }
 
@@ -247,7 +336,9 @@ mod tests {
         let g = sample();
         let cud = siren("245900428");
         match g.resolve("Dunkerk", Some(&cud)) {
-            Err(ResolveError::Unknown { suggestions, .. }) => assert_eq!(suggestions, vec!["Dunkerque".to_string()]),
+            Err(ResolveError::Unknown { suggestions, .. }) => {
+                assert_eq!(suggestions, vec!["Dunkerque".to_string()])
+            }
             other => unreachable!("{other:?}"),
         }
         assert!(g.resolve("99999", None).is_err());

@@ -14,10 +14,32 @@ use std::collections::HashMap;
 
 /// The columns of the exchange format, in export order.
 pub const COLUMNS: &[&str] = &[
-    "reference", "bailleur", "commune", "nom_commune", "projet", "programme", "quartier", "libelle", "nature", "site", "produit",
-    "financement", "logements", "annee", "stade", "date_stade", "cout",
+    "reference",
+    "bailleur",
+    "commune",
+    "nom_commune",
+    "projet",
+    "programme",
+    "quartier",
+    "libelle",
+    "nature",
+    "site",
+    "produit",
+    "financement",
+    "logements",
+    "annee",
+    "stade",
+    "date_stade",
+    "cout",
 ];
-pub const REQUIRED: &[&str] = &["reference", "bailleur", "commune", "nature", "logements", "annee"];
+pub const REQUIRED: &[&str] = &[
+    "reference",
+    "bailleur",
+    "commune",
+    "nature",
+    "logements",
+    "annee",
+];
 /// Written by the export for readers, ignored by the import.
 pub const INFORMATIVE: &[&str] = &["nom_commune"];
 
@@ -59,7 +81,10 @@ pub struct FieldError {
 }
 
 fn err(column: &'static str, message: impl Into<String>) -> FieldError {
-    FieldError { column, message: message.into() }
+    FieldError {
+        column,
+        message: message.into(),
+    }
 }
 
 /// Landlords (and other organisations) known by name key and SIREN.
@@ -85,10 +110,10 @@ impl OrgIndex {
     /// By SIREN (spaces allowed) or by name ignoring case and accents.
     pub fn find(&self, text: &str) -> Option<i64> {
         let t = text.trim();
-        if let Ok(s) = Siren::parse(t) {
-            if let Some(id) = self.by_siren.get(s.as_str()) {
-                return Some(*id);
-            }
+        if let Ok(s) = Siren::parse(t)
+            && let Some(id) = self.by_siren.get(s.as_str())
+        {
+            return Some(*id);
         }
         self.by_key.get(&name_key(t)).copied()
     }
@@ -129,7 +154,10 @@ pub struct RawRow<'a> {
 impl<'a> RawRow<'a> {
     /// A row with an empty `reference` whose `libelle` starts with "Total" declares a total.
     pub fn is_declared_total(&self) -> bool {
-        self.reference.is_none() && self.libelle.is_some_and(|l| name_key(l).starts_with("total"))
+        self.reference.is_none()
+            && self
+                .libelle
+                .is_some_and(|l| name_key(l).starts_with("total"))
     }
 
     pub fn set(&mut self, column: &str, value: Option<&'a str>) {
@@ -158,45 +186,69 @@ impl<'a> RawRow<'a> {
     /// Parse into a typed line, or every error of the row.
     pub fn parse(&self, ctx: &RowContext<'_>) -> Result<LineDraft, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let text = |col: &'static str, v: Option<&str>, errors: &mut Vec<FieldError>| -> Option<String> {
-            let v = v?;
-            if v.chars().count() > MAX_TEXT {
-                errors.push(err(col, format!("texte trop long ({} caractères au plus)", MAX_TEXT)));
-                None
-            } else {
-                Some(v.to_string())
-            }
-        };
-        let required = |col: &'static str, v: Option<&'a str>, errors: &mut Vec<FieldError>| -> Option<&'a str> {
+        let text =
+            |col: &'static str, v: Option<&str>, errors: &mut Vec<FieldError>| -> Option<String> {
+                let v = v?;
+                if v.chars().count() > MAX_TEXT {
+                    errors.push(err(
+                        col,
+                        format!("texte trop long ({} caractères au plus)", MAX_TEXT),
+                    ));
+                    None
+                } else {
+                    Some(v.to_string())
+                }
+            };
+        let required = |col: &'static str,
+                        v: Option<&'a str>,
+                        errors: &mut Vec<FieldError>|
+         -> Option<&'a str> {
             if v.is_none() {
                 errors.push(err(col, "valeur obligatoire manquante"));
             }
             v
         };
 
-        let reference = required("reference", self.reference, &mut errors).and_then(|r| text("reference", Some(r), &mut errors));
-        let landlord_id = required("bailleur", self.bailleur, &mut errors).and_then(|b| match ctx.landlords.find(b) {
+        let reference = required("reference", self.reference, &mut errors)
+            .and_then(|r| text("reference", Some(r), &mut errors));
+        let landlord_id = required("bailleur", self.bailleur, &mut errors).and_then(|b| match ctx
+            .landlords
+            .find(b)
+        {
             Some(id) => Some(id),
             None => {
                 let s = ctx.landlords.suggestions(b);
-                let hint = if s.is_empty() { String::new() } else { format!(" (bailleurs proches : {})", s.join(", ")) };
+                let hint = if s.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (bailleurs proches : {})", s.join(", "))
+                };
                 errors.push(err("bailleur", format!("bailleur inconnu « {b} »{hint}")));
                 None
             }
         });
-        let commune = required("commune", self.commune, &mut errors).and_then(|c| match ctx.geography.resolve(c, ctx.territory) {
-            Ok(c) => Some(c.code.clone()),
-            Err(e) => {
-                errors.push(err("commune", e.to_string()));
-                None
+        let commune = required("commune", self.commune, &mut errors).and_then(|c| {
+            match ctx.geography.resolve(c, ctx.territory) {
+                Ok(c) => Some(c.code.clone()),
+                Err(e) => {
+                    errors.push(err("commune", e.to_string()));
+                    None
+                }
             }
         });
         let programme_id = self.programme.and_then(|p| match ctx.programmes.find(p) {
             Some(id) => Some(id),
             None => {
                 let s = ctx.programmes.suggestions(p);
-                let hint = if s.is_empty() { String::new() } else { format!(" (programmes proches : {})", s.join(", ")) };
-                errors.push(err("programme", format!("programme inconnu « {p} »{hint} — créez-le d'abord")));
+                let hint = if s.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (programmes proches : {})", s.join(", "))
+                };
+                errors.push(err(
+                    "programme",
+                    format!("programme inconnu « {p} »{hint} — créez-le d'abord"),
+                ));
                 None
             }
         });
@@ -204,38 +256,64 @@ impl<'a> RawRow<'a> {
         let project = text("projet", self.projet, &mut errors);
         let quartier = text("quartier", self.quartier, &mut errors);
 
-        fn vocab<T>(col: &'static str, v: Option<&str>, parse: fn(&str) -> Result<T, crate::codes::Invalid>, errors: &mut Vec<FieldError>) -> Option<T> {
+        fn vocab<T>(
+            col: &'static str,
+            v: Option<&str>,
+            parse: fn(&str) -> Result<T, crate::codes::Invalid>,
+            errors: &mut Vec<FieldError>,
+        ) -> Option<T> {
             v.and_then(|v| parse(v).map_err(|e| errors.push(err(col, e.0))).ok())
         }
-        let nature = required("nature", self.nature, &mut errors).and_then(|v| vocab("nature", Some(v), Nature::parse, &mut errors));
+        let nature = required("nature", self.nature, &mut errors)
+            .and_then(|v| vocab("nature", Some(v), Nature::parse, &mut errors));
         let site = vocab("site", self.site, Site::parse, &mut errors);
         let product = vocab("produit", self.produit, Product::parse, &mut errors);
-        let financing = vocab("financement", self.financement, RehabFinancing::parse, &mut errors);
+        let financing = vocab(
+            "financement",
+            self.financement,
+            RehabFinancing::parse,
+            &mut errors,
+        );
         let stage = vocab("stade", self.stade, Stage::parse, &mut errors);
 
-        let dwellings = required("logements", self.logements, &mut errors).and_then(|v| match parse_integer(v) {
-            Some(n) => UnitCount::new(n).map_err(|e| errors.push(err("logements", e.0))).ok(),
-            None => {
-                errors.push(err("logements", format!("« {v} » n'est pas un nombre entier de logements")));
-                None
+        let dwellings = required("logements", self.logements, &mut errors).and_then(|v| {
+            match parse_integer(v) {
+                Some(n) => UnitCount::new(n)
+                    .map_err(|e| errors.push(err("logements", e.0)))
+                    .ok(),
+                None => {
+                    errors.push(err(
+                        "logements",
+                        format!("« {v} » n'est pas un nombre entier de logements"),
+                    ));
+                    None
+                }
             }
         });
-        let year = required("annee", self.annee, &mut errors).and_then(|v| match parse_integer(v) {
-            Some(n) => Year::new(n).map_err(|e| errors.push(err("annee", e.0))).ok(),
-            None => {
-                errors.push(err("annee", format!("« {v} » n'est pas une année")));
-                None
-            }
-        });
+        let year =
+            required("annee", self.annee, &mut errors).and_then(|v| match parse_integer(v) {
+                Some(n) => Year::new(n)
+                    .map_err(|e| errors.push(err("annee", e.0)))
+                    .ok(),
+                None => {
+                    errors.push(err("annee", format!("« {v} » n'est pas une année")));
+                    None
+                }
+            });
         let stage_date = self.date_stade.and_then(|v| {
             let d = parse_date(v);
             if d.is_none() {
-                errors.push(err("date_stade", format!("date illisible « {v} » (format attendu : jj/mm/aaaa)")));
+                errors.push(err(
+                    "date_stade",
+                    format!("date illisible « {v} » (format attendu : jj/mm/aaaa)"),
+                ));
             }
             d
         });
         let cost = self.cout.and_then(|v| match parse_amount_cents(v) {
-            Some(c) => Euros::from_cents(c).map_err(|e| errors.push(err("cout", e.0))).ok(),
+            Some(c) => Euros::from_cents(c)
+                .map_err(|e| errors.push(err("cout", e.0)))
+                .ok(),
             None => {
                 errors.push(err("cout", format!("montant illisible « {v} »")));
                 None
@@ -250,8 +328,23 @@ impl<'a> RawRow<'a> {
         }
 
         match (reference, landlord_id, commune, nature, dwellings, year) {
-            (Some(reference), Some(landlord_id), Some(commune), Some(nature), Some(dwellings), Some(year)) if errors.is_empty() => Ok(LineDraft {
-                op: OperationAttrs { landlord_id, reference, label, commune, project, programme_id, quartier },
+            (
+                Some(reference),
+                Some(landlord_id),
+                Some(commune),
+                Some(nature),
+                Some(dwellings),
+                Some(year),
+            ) if errors.is_empty() => Ok(LineDraft {
+                op: OperationAttrs {
+                    landlord_id,
+                    reference,
+                    label,
+                    commune,
+                    project,
+                    programme_id,
+                    quartier,
+                },
                 nature,
                 site,
                 product,
@@ -268,24 +361,61 @@ impl<'a> RawRow<'a> {
 }
 
 /// Rules between the dimensions of a line.
-pub fn check_coherence(nature: Nature, site: Option<Site>, product: Option<Product>, financing: Option<RehabFinancing>) -> Vec<FieldError> {
+pub fn check_coherence(
+    nature: Nature,
+    site: Option<Site>,
+    product: Option<Product>,
+    financing: Option<RehabFinancing>,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if site.is_some() && nature != Nature::Reconstruction {
-        errors.push(err("site", format!("le site (sur site / hors site) ne s'applique qu'aux reconstructions, pas à « {} »", nature.label())));
+        errors.push(err(
+            "site",
+            format!(
+                "le site (sur site / hors site) ne s'applique qu'aux reconstructions, pas à « {} »",
+                nature.label()
+            ),
+        ));
     }
     if financing.is_some() && !nature.is_works_on_stock() {
-        errors.push(err("financement", format!("un financement de réhabilitation ne s'applique pas à « {} »", nature.label())));
+        errors.push(err(
+            "financement",
+            format!(
+                "un financement de réhabilitation ne s'applique pas à « {} »",
+                nature.label()
+            ),
+        ));
     }
     if product.is_some() && !nature.produces() {
-        errors.push(err("produit", format!("un produit de financement ne s'applique pas à « {} »", nature.label())));
+        errors.push(err(
+            "produit",
+            format!(
+                "un produit de financement ne s'applique pas à « {} »",
+                nature.label()
+            ),
+        ));
     }
     errors
 }
 
 impl LineDraft {
     /// The dimensions that identify a line within its operation.
-    pub fn key_dims(&self) -> (Nature, Option<Site>, Option<Product>, Option<RehabFinancing>, Year) {
-        (self.nature, self.site, self.product, self.financing, self.year)
+    pub fn key_dims(
+        &self,
+    ) -> (
+        Nature,
+        Option<Site>,
+        Option<Product>,
+        Option<RehabFinancing>,
+        Year,
+    ) {
+        (
+            self.nature,
+            self.site,
+            self.product,
+            self.financing,
+            self.year,
+        )
     }
 }
 
@@ -297,9 +427,21 @@ mod tests {
     fn geo() -> Geography {
         let cud = Siren::parse("245900428").ok();
         Geography::new(
-            vec![Commune { code: CommuneCode::parse("59183").unwrap_or_else(|_| unreachable!()), name: "Dunkerque".into(), department: "59".into(), population: Some(86263), epci: cud.clone() }],
+            vec![Commune {
+                code: CommuneCode::parse("59183").unwrap_or_else(|_| unreachable!()),
+                name: "Dunkerque".into(),
+                department: "59".into(),
+                population: Some(86263),
+                epci: cud.clone(),
+            }],
             vec![],
-            cud.map(|s| Epci { siren: s, name: "CU de Dunkerque".into(), kind: "CU".into() }).into_iter().collect(),
+            cud.map(|s| Epci {
+                siren: s,
+                name: "CU de Dunkerque".into(),
+                kind: "CU".into(),
+            })
+            .into_iter()
+            .collect(),
         )
     }
 
@@ -316,11 +458,25 @@ mod tests {
         let g = geo();
         let landlords = OrgIndex::new([(1, "Partenord Habitat", None)]);
         let programmes = OrgIndex::new([(7, "PLH 2005-2010", None)]);
-        let ctx = RowContext { geography: &g, territory: None, landlords: &landlords, programmes: &programmes };
+        let ctx = RowContext {
+            geography: &g,
+            territory: None,
+            landlords: &landlords,
+            programmes: &programmes,
+        };
         let r = row(&[
-            ("reference", "JDM-01"), ("bailleur", "PARTENORD habitat"), ("commune", "dunkerque"), ("nature", "Reconstruction"),
-            ("site", "hors site"), ("produit", "PLUS CD"), ("logements", "1 092"), ("annee", "2005"), ("stade", "Dossier déposé"),
-            ("date_stade", "06/12/2004"), ("cout", "1 234 567,50 €"), ("programme", "plh 2005 2010"),
+            ("reference", "JDM-01"),
+            ("bailleur", "PARTENORD habitat"),
+            ("commune", "dunkerque"),
+            ("nature", "Reconstruction"),
+            ("site", "hors site"),
+            ("produit", "PLUS CD"),
+            ("logements", "1 092"),
+            ("annee", "2005"),
+            ("stade", "Dossier déposé"),
+            ("date_stade", "06/12/2004"),
+            ("cout", "1 234 567,50 €"),
+            ("programme", "plh 2005 2010"),
         ]);
         let l = r.parse(&ctx).unwrap_or_else(|e| unreachable!("{e:?}"));
         assert_eq!(l.op.landlord_id, 1);
@@ -335,12 +491,38 @@ mod tests {
         let g = geo();
         let landlords = OrgIndex::new([(1, "Partenord Habitat", None)]);
         let programmes = OrgIndex::default();
-        let ctx = RowContext { geography: &g, territory: None, landlords: &landlords, programmes: &programmes };
-        let r = row(&[("bailleur", "Partenor"), ("commune", "Dunkerk"), ("nature", "Démolition"), ("logements", "-3"), ("annee", "deux mille"), ("produit", "PLAI")]);
+        let ctx = RowContext {
+            geography: &g,
+            territory: None,
+            landlords: &landlords,
+            programmes: &programmes,
+        };
+        let r = row(&[
+            ("bailleur", "Partenor"),
+            ("commune", "Dunkerk"),
+            ("nature", "Démolition"),
+            ("logements", "-3"),
+            ("annee", "deux mille"),
+            ("produit", "PLAI"),
+        ]);
         let errs = r.parse(&ctx).err().unwrap_or_default();
         let cols: Vec<&str> = errs.iter().map(|e| e.column).collect();
-        assert_eq!(cols, vec!["reference", "bailleur", "commune", "logements", "annee", "produit"]);
-        assert!(errs[1].message.contains("Partenord Habitat"), "{:?}", errs[1]);
+        assert_eq!(
+            cols,
+            vec![
+                "reference",
+                "bailleur",
+                "commune",
+                "logements",
+                "annee",
+                "produit"
+            ]
+        );
+        assert!(
+            errs[1].message.contains("Partenord Habitat"),
+            "{:?}",
+            errs[1]
+        );
     }
 
     #[test]

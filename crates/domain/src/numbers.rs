@@ -13,8 +13,14 @@ pub fn parse_integer(s: &str) -> Option<i64> {
         return None;
     }
     // Excel often writes whole numbers as "12.0" or "12,0".
-    let t = t.strip_suffix(",0").or_else(|| t.strip_suffix(".0")).unwrap_or(&t);
-    let t = t.strip_suffix(",00").or_else(|| t.strip_suffix(".00")).unwrap_or(t);
+    let t = t
+        .strip_suffix(",0")
+        .or_else(|| t.strip_suffix(".0"))
+        .unwrap_or(&t);
+    let t = t
+        .strip_suffix(",00")
+        .or_else(|| t.strip_suffix(".00"))
+        .unwrap_or(t);
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
@@ -62,13 +68,19 @@ pub fn parse_amount_cents(s: &str) -> Option<i64> {
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+    if !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     if int_part.len() > 13 || frac_part.len() > 6 {
         return None;
     }
-    let euros: i64 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
+    let euros: i64 = if int_part.is_empty() {
+        0
+    } else {
+        int_part.parse().ok()?
+    };
     let mut frac = frac_part.clone();
     frac.truncate(3);
     while frac.len() < 3 {
@@ -85,10 +97,10 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let t = s.trim();
     let t = t.split(['T', ' ']).next().unwrap_or(t);
     for fmt in ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d"] {
-        if let Ok(d) = NaiveDate::parse_from_str(t, fmt) {
-            if (1950..=2100).contains(&chrono::Datelike::year(&d)) {
-                return Some(d);
-            }
+        if let Ok(d) = NaiveDate::parse_from_str(t, fmt)
+            && (1950..=2100).contains(&chrono::Datelike::year(&d))
+        {
+            return Some(d);
         }
     }
     if let Ok(d) = NaiveDate::parse_from_str(t, "%d/%m/%y") {
@@ -107,16 +119,12 @@ pub fn group_thousands(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3 * 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push('\u{202f}');
         }
         out.push(c);
     }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    if n < 0 { format!("-{out}") } else { out }
 }
 
 #[cfg(test)]

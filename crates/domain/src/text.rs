@@ -85,7 +85,10 @@ mod tests {
     fn keys_ignore_case_accents_hyphens_spaces() {
         assert_eq!(name_key("Saint Pol sur mer"), "saintpolsurmer");
         assert_eq!(name_key("SAINT-POL-SUR-MER"), "saintpolsurmer");
-        assert_eq!(name_key("Téteghem-Coudekerque-Village"), "teteghemcoudekerquevillage");
+        assert_eq!(
+            name_key("Téteghem-Coudekerque-Village"),
+            "teteghemcoudekerquevillage"
+        );
         assert_eq!(name_key("Saint-Georges-sur-l'Aa"), "saintgeorgessurlaa");
         assert_eq!(name_key("Œuvre"), "oeuvre");
         assert_eq!(name_key("GrandeSynthe"), name_key("Grande-Synthe"));
@@ -103,7 +106,10 @@ mod tests {
     #[test]
     fn closest_names() {
         let known = ["Partenord Habitat", "Vilogia", "Flandre Opale Habitat"];
-        assert_eq!(closest("Partenor", known, 3), vec!["Partenord Habitat".to_string()]);
+        assert_eq!(
+            closest("Partenor", known, 3),
+            vec!["Partenord Habitat".to_string()]
+        );
         assert_eq!(closest("vilogia sa", known, 3), vec!["Vilogia".to_string()]);
         assert!(closest("zzz", known, 3).is_empty());
     }

@@ -153,7 +153,13 @@ vocabulary! {
 impl Nature {
     /// Natures that add dwellings to the stock (a product applies).
     pub fn produces(self) -> bool {
-        matches!(self, Nature::NewBuild | Nature::AcquisitionImprovement | Nature::Reconstruction | Nature::ChangeOfUse)
+        matches!(
+            self,
+            Nature::NewBuild
+                | Nature::AcquisitionImprovement
+                | Nature::Reconstruction
+                | Nature::ChangeOfUse
+        )
     }
     /// Natures financed as works on existing stock (a rehabilitation financing applies).
     pub fn is_works_on_stock(self) -> bool {
@@ -164,7 +170,10 @@ impl Nature {
 impl Product {
     /// Social products (count in the "social" share of a production target).
     pub fn is_social(self) -> bool {
-        matches!(self, Product::Plai | Product::Plus | Product::PlusCd | Product::Pls)
+        matches!(
+            self,
+            Product::Plai | Product::Plus | Product::PlusCd | Product::Pls
+        )
     }
 }
 
@@ -181,8 +190,14 @@ mod tests {
         assert_eq!(Product::parse("PLUS CD"), Ok(Product::PlusCd));
         assert_eq!(Product::parse("plus-cd"), Ok(Product::PlusCd));
         assert_eq!(Product::parse("Plai"), Ok(Product::Plai));
-        assert_eq!(RehabFinancing::parse("Palulos"), Ok(RehabFinancing::Palulos));
-        assert_eq!(RehabFinancing::parse("éco-prêt"), Ok(RehabFinancing::EcoLoan));
+        assert_eq!(
+            RehabFinancing::parse("Palulos"),
+            Ok(RehabFinancing::Palulos)
+        );
+        assert_eq!(
+            RehabFinancing::parse("éco-prêt"),
+            Ok(RehabFinancing::EcoLoan)
+        );
         assert_eq!(Site::parse("hors_site"), Ok(Site::OffSite));
         assert_eq!(Site::parse("Sur site"), Ok(Site::OnSite));
         assert_eq!(Stage::parse("Accord"), Ok(Stage::Programmed));
@@ -193,8 +208,14 @@ mod tests {
 
     #[test]
     fn unknown_values_list_the_accepted_ones() {
-        let err = Nature::parse("Rénov lourde").err().map(|e| e.0).unwrap_or_default();
-        assert!(err.contains("nature inconnue") || err.contains("nature inconnu"), "{err}");
+        let err = Nature::parse("Rénov lourde")
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(
+            err.contains("nature inconnue") || err.contains("nature inconnu"),
+            "{err}"
+        );
         assert!(err.contains("Démolition"), "{err}");
     }
 
@@ -215,7 +236,10 @@ mod tests {
 
     #[test]
     fn no_alias_is_shared_between_two_values() {
-        fn check<T: Copy + PartialEq + std::fmt::Debug>(all: &[T], names: impl Fn(T) -> Vec<String>) {
+        fn check<T: Copy + PartialEq + std::fmt::Debug>(
+            all: &[T],
+            names: impl Fn(T) -> Vec<String>,
+        ) {
             let mut seen: Vec<(String, T)> = Vec::new();
             for v in all {
                 for n in names(*v) {
@@ -226,7 +250,11 @@ mod tests {
                 }
             }
         }
-        check(Nature::ALL, |v| vec![name_key(v.code()), name_key(v.label())]);
-        check(Stage::ALL, |v| vec![name_key(v.code()), name_key(v.label())]);
+        check(Nature::ALL, |v| {
+            vec![name_key(v.code()), name_key(v.label())]
+        });
+        check(Stage::ALL, |v| {
+            vec![name_key(v.code()), name_key(v.label())]
+        });
     }
 }

@@ -6,5 +6,5 @@ pub mod read;
 pub mod reference;
 pub mod write;
 
-pub use read::{HeaderMap, ReadError, RowSource, SourceRow, open_path, open_bytes};
+pub use read::{HeaderMap, ReadError, RowSource, SourceRow, open_bytes, open_path};
 pub use write::{ExportFormat, LineWriter};

@@ -44,15 +44,27 @@ pub const MAX_FILE_BYTES: u64 = 2 << 30;
 
 /// Open a CSV or XLSX file, by extension, else by content (a ZIP signature means XLSX).
 pub fn open_path(path: &Path) -> Result<Box<dyn RowSource>, ReadError> {
-    let meta = std::fs::metadata(path).map_err(|e| ReadError::Unreadable(format!("{} : {}", path.display(), io_fr(&e))))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| ReadError::Unreadable(format!("{} : {}", path.display(), io_fr(&e))))?;
     if meta.is_dir() {
-        return Err(ReadError::Unreadable(format!("{} est un dossier", path.display())));
+        return Err(ReadError::Unreadable(format!(
+            "{} est un dossier",
+            path.display()
+        )));
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(ReadError::Unreadable(format!("{} dépasse la taille maximale de 2 Gio", path.display())));
+        return Err(ReadError::Unreadable(format!(
+            "{} dépasse la taille maximale de 2 Gio",
+            path.display()
+        )));
     }
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-    let file = std::fs::File::open(path).map_err(|e| ReadError::Unreadable(format!("{} : {}", path.display(), io_fr(&e))))?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let file = std::fs::File::open(path)
+        .map_err(|e| ReadError::Unreadable(format!("{} : {}", path.display(), io_fr(&e))))?;
     match ext.as_str() {
         "csv" | "txt" | "tsv" => Ok(Box::new(CsvSource::new(file)?)),
         "xlsx" | "xlsm" | "xls" | "ods" => {
@@ -61,7 +73,10 @@ pub fn open_path(path: &Path) -> Result<Box<dyn RowSource>, ReadError> {
         }
         _ => {
             let mut r = BufReader::new(file);
-            let is_zip = r.fill_buf().map(|b| b.starts_with(b"PK\x03\x04")).unwrap_or(false);
+            let is_zip = r
+                .fill_buf()
+                .map(|b| b.starts_with(b"PK\x03\x04"))
+                .unwrap_or(false);
             if is_zip {
                 open_spreadsheet(read_all(r)?)
             } else if ext.is_empty() {
@@ -92,7 +107,8 @@ fn io_fr(e: &std::io::Error) -> String {
 
 fn read_all(mut r: impl Read) -> Result<Vec<u8>, ReadError> {
     let mut v = Vec::new();
-    r.read_to_end(&mut v).map_err(|e| ReadError::Unreadable(io_fr(&e)))?;
+    r.read_to_end(&mut v)
+        .map_err(|e| ReadError::Unreadable(io_fr(&e)))?;
     Ok(v)
 }
 
@@ -113,15 +129,24 @@ pub struct CsvSource<R: Read> {
 
 /// Lines a record spans (more than one when a quoted cell holds line breaks).
 fn lines_spanned(rec: &csv::ByteRecord) -> u64 {
-    1 + rec.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64).sum::<u64>()
+    1 + rec
+        .iter()
+        .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
+        .sum::<u64>()
 }
 
 impl<R: Read> CsvSource<R> {
     pub fn new(inner: R) -> Result<Self, ReadError> {
         let mut buf = BufReader::with_capacity(1 << 16, inner);
-        let head = buf.fill_buf().map_err(|e| ReadError::Unreadable(io_fr(&e)))?;
+        let head = buf
+            .fill_buf()
+            .map_err(|e| ReadError::Unreadable(io_fr(&e)))?;
         let delimiter = sniff_delimiter(head);
-        let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(buf);
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(buf);
         let mut record = csv::ByteRecord::new();
         let mut next_line = 1;
         let header: Vec<String> = loop {
@@ -137,7 +162,13 @@ impl<R: Read> CsvSource<R> {
                 Err(e) => return Err(csv_error(e)),
             }
         };
-        Ok(CsvSource { rdr, header, record, next_line, done: false })
+        Ok(CsvSource {
+            rdr,
+            header,
+            record,
+            next_line,
+            done: false,
+        })
     }
 }
 
@@ -147,7 +178,11 @@ fn csv_error(e: csv::Error) -> ReadError {
         csv::ErrorKind::Io(io) => io_fr(io),
         _ => "structure CSV invalide (guillemet non fermé ?)".to_string(),
     };
-    if row > 0 { ReadError::BadRow { row, message } } else { ReadError::Unreadable(message) }
+    if row > 0 {
+        ReadError::BadRow { row, message }
+    } else {
+        ReadError::Unreadable(message)
+    }
 }
 
 /// The delimiter that splits the first line into the most cells, outside quotes.
@@ -175,7 +210,10 @@ fn decode_cell(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),
+        Err(_) => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
     }
 }
 
@@ -191,7 +229,10 @@ impl<R: Read> RowSource for CsvSource<R> {
             Ok(true) => {
                 let row = self.next_line;
                 self.next_line += lines_spanned(&self.record);
-                Some(Ok(SourceRow { row, cells: self.record.iter().map(decode_cell).collect() }))
+                Some(Ok(SourceRow {
+                    row,
+                    cells: self.record.iter().map(decode_cell).collect(),
+                }))
             }
             Ok(false) => {
                 self.done = true;
@@ -217,7 +258,8 @@ pub struct SheetSource {
 
 fn open_spreadsheet(bytes: Vec<u8>) -> Result<Box<dyn RowSource>, ReadError> {
     let parsed = std::panic::catch_unwind(move || -> Result<(u64, Vec<Vec<String>>), ReadError> {
-        let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| ReadError::Unreadable(format!("classeur illisible ({e})")))?;
+        let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+            .map_err(|e| ReadError::Unreadable(format!("classeur illisible ({e})")))?;
         let range = wb
             .worksheet_range_at(0)
             .ok_or_else(|| ReadError::Unreadable("le classeur ne contient aucune feuille".into()))?
@@ -238,7 +280,10 @@ fn open_spreadsheet(bytes: Vec<u8>) -> Result<Box<dyn RowSource>, ReadError> {
         Ok(r) => r?,
         Err(_) => return Err(ReadError::Unreadable("classeur XLSX malformé".into())),
     };
-    let mut it = rows.into_iter().enumerate().map(|(i, cells)| SourceRow { row: first_row + i as u64, cells });
+    let mut it = rows.into_iter().enumerate().map(|(i, cells)| SourceRow {
+        row: first_row + i as u64,
+        cells,
+    });
     let header = loop {
         match it.next() {
             None => return Err(ReadError::Empty),
@@ -247,7 +292,10 @@ fn open_spreadsheet(bytes: Vec<u8>) -> Result<Box<dyn RowSource>, ReadError> {
         }
     };
     let rest: Vec<SourceRow> = it.collect();
-    Ok(Box::new(SheetSource { header, rows: rest.into_iter() }))
+    Ok(Box::new(SheetSource {
+        header,
+        rows: rest.into_iter(),
+    }))
 }
 
 fn cell_text(d: &Data) -> String {
@@ -343,12 +391,22 @@ impl HeaderMap {
             if key.is_empty() {
                 continue;
             }
-            let target = COLUMNS.iter().find(|c| **c == key).copied().or_else(|| ALIASES.iter().find(|(a, _)| *a == key).map(|(_, c)| *c));
+            let target = COLUMNS
+                .iter()
+                .find(|c| **c == key)
+                .copied()
+                .or_else(|| ALIASES.iter().find(|(a, _)| *a == key).map(|(_, c)| *c));
             match target {
                 Some(c) if INFORMATIVE.contains(&c) => {}
                 Some(c) => {
                     if columns.iter().any(|(k, _)| *k == c) {
-                        problems.push(HeaderProblem { column: c.to_string(), message: format!("la colonne « {c} » apparaît deux fois (« {} »)", h.trim()) });
+                        problems.push(HeaderProblem {
+                            column: c.to_string(),
+                            message: format!(
+                                "la colonne « {c} » apparaît deux fois (« {} »)",
+                                h.trim()
+                            ),
+                        });
                     } else {
                         columns.push((c, i));
                     }
@@ -358,15 +416,27 @@ impl HeaderMap {
         }
         for r in REQUIRED {
             if !columns.iter().any(|(k, _)| k == r) {
-                problems.push(HeaderProblem { column: (*r).to_string(), message: format!("colonne obligatoire « {r} » absente de l'en-tête") });
+                problems.push(HeaderProblem {
+                    column: (*r).to_string(),
+                    message: format!("colonne obligatoire « {r} » absente de l'en-tête"),
+                });
             }
         }
-        if problems.is_empty() { Ok(HeaderMap { columns, ignored }) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(HeaderMap { columns, ignored })
+        } else {
+            Err(problems)
+        }
     }
 
     /// The cell of `row` for each mapped column.
-    pub fn cells<'a>(&'a self, row: &'a SourceRow) -> impl Iterator<Item = (&'static str, Option<&'a str>)> + 'a {
-        self.columns.iter().map(move |(c, i)| (*c, row.cells.get(*i).map(String::as_str)))
+    pub fn cells<'a>(
+        &'a self,
+        row: &'a SourceRow,
+    ) -> impl Iterator<Item = (&'static str, Option<&'a str>)> + 'a {
+        self.columns
+            .iter()
+            .map(move |(c, i)| (*c, row.cells.get(*i).map(String::as_str)))
     }
 }
 
@@ -397,7 +467,9 @@ mod tests {
 
     #[test]
     fn utf8_bom_and_comma_delimiter() {
-        let bytes = "\u{feff}reference,bailleur,commune\n\"A,1\",Vilogia,59183\n".as_bytes().to_vec();
+        let bytes = "\u{feff}reference,bailleur,commune\n\"A,1\",Vilogia,59183\n"
+            .as_bytes()
+            .to_vec();
         let mut src = open_bytes(bytes).unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(src.header(), &["reference", "bailleur", "commune"]);
         assert_eq!(rows(src.as_mut())[0].cells[0], "A,1");
@@ -410,11 +482,33 @@ mod tests {
 
     #[test]
     fn header_mapping_reports_missing_and_duplicate_columns() {
-        let h: Vec<String> = ["Référence", "Bailleur", "Commune", "Nature", "Année", "Annee", "Remarque"].iter().map(|s| s.to_string()).collect();
+        let h: Vec<String> = [
+            "Référence",
+            "Bailleur",
+            "Commune",
+            "Nature",
+            "Année",
+            "Annee",
+            "Remarque",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let problems = HeaderMap::new(&h).err().unwrap_or_default();
         let msgs: Vec<&str> = problems.iter().map(|p| p.column.as_str()).collect();
         assert_eq!(msgs, vec!["annee", "logements"]);
-        let h: Vec<String> = ["ref", "organisme", "code insee", "nature", "nb logements", "année", "Remarque"].iter().map(|s| s.to_string()).collect();
+        let h: Vec<String> = [
+            "ref",
+            "organisme",
+            "code insee",
+            "nature",
+            "nb logements",
+            "année",
+            "Remarque",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let m = HeaderMap::new(&h).unwrap_or_else(|_| unreachable!());
         assert_eq!(m.columns.len(), 6);
         assert_eq!(m.ignored, vec!["Remarque".to_string()]);
@@ -422,9 +516,13 @@ mod tests {
 
     #[test]
     fn broken_files_are_errors_not_panics() {
-        assert!(matches!(open_bytes(Vec::new()).err(), Some(ReadError::Empty)));
+        assert!(matches!(
+            open_bytes(Vec::new()).err(),
+            Some(ReadError::Empty)
+        ));
         assert!(open_bytes(b"PK\x03\x04garbage".to_vec()).is_err());
-        let mut src = open_bytes(b"a;b\n\"unclosed;x\n".to_vec()).unwrap_or_else(|e| unreachable!("{e}"));
+        let mut src =
+            open_bytes(b"a;b\n\"unclosed;x\n".to_vec()).unwrap_or_else(|e| unreachable!("{e}"));
         let _ = rows(src.as_mut());
     }
 }

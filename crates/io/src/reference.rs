@@ -20,19 +20,44 @@ pub struct ReferenceError {
     pub message: String,
 }
 
-fn records(file: &'static str, text: &'static str) -> impl Iterator<Item = Result<(u64, csv::StringRecord), ReferenceError>> {
-    csv::Reader::from_reader(text.as_bytes()).into_records().map(move |r| {
-        r.map(|rec| (rec.position().map(|p| p.line()).unwrap_or(0), rec)).map_err(|e| ReferenceError { file, line: 0, message: e.to_string() })
-    })
+fn records(
+    file: &'static str,
+    text: &'static str,
+) -> impl Iterator<Item = Result<(u64, csv::StringRecord), ReferenceError>> {
+    csv::Reader::from_reader(text.as_bytes())
+        .into_records()
+        .map(move |r| {
+            r.map(|rec| (rec.position().map(|p| p.line()).unwrap_or(0), rec))
+                .map_err(|e| ReferenceError {
+                    file,
+                    line: 0,
+                    message: e.to_string(),
+                })
+        })
 }
 
-fn field<'a>(file: &'static str, line: u64, rec: &'a csv::StringRecord, i: usize) -> Result<&'a str, ReferenceError> {
-    rec.get(i).ok_or_else(|| ReferenceError { file, line, message: format!("colonne {i} absente") })
+fn field<'a>(
+    file: &'static str,
+    line: u64,
+    rec: &'a csv::StringRecord,
+    i: usize,
+) -> Result<&'a str, ReferenceError> {
+    rec.get(i).ok_or_else(|| ReferenceError {
+        file,
+        line,
+        message: format!("colonne {i} absente"),
+    })
 }
 
 /// Parse the embedded reference tables.
 pub fn embedded() -> Result<ReferenceData, ReferenceError> {
-    let bad = |file: &'static str, line: u64| move |e: logis_domain::codes::Invalid| ReferenceError { file, line, message: e.0 };
+    let bad = |file: &'static str, line: u64| {
+        move |e: logis_domain::codes::Invalid| ReferenceError {
+            file,
+            line,
+            message: e.0,
+        }
+    };
     let mut data = ReferenceData::default();
     for r in records("departements.csv", DEPARTMENTS) {
         let (line, rec) = r?;
@@ -42,7 +67,11 @@ pub fn embedded() -> Result<ReferenceData, ReferenceError> {
     for r in records("epci.csv", EPCIS) {
         let (line, rec) = r?;
         let f = |i| field("epci.csv", line, &rec, i);
-        data.epcis.push(Epci { siren: Siren::parse(f(0)?).map_err(bad("epci.csv", line))?, name: f(1)?.to_string(), kind: f(2)?.to_string() });
+        data.epcis.push(Epci {
+            siren: Siren::parse(f(0)?).map_err(bad("epci.csv", line))?,
+            name: f(1)?.to_string(),
+            kind: f(2)?.to_string(),
+        });
     }
     for r in records("communes.csv", COMMUNES) {
         let (line, rec) = r?;
@@ -53,7 +82,11 @@ pub fn embedded() -> Result<ReferenceData, ReferenceError> {
             name: f(1)?.to_string(),
             department: f(2)?.to_string(),
             population: f(3)?.parse().ok(),
-            epci: if epci.is_empty() { None } else { Some(Siren::parse(epci).map_err(bad("communes.csv", line))?) },
+            epci: if epci.is_empty() {
+                None
+            } else {
+                Some(Siren::parse(epci).map_err(bad("communes.csv", line))?)
+            },
         });
     }
     for r in records("communes_anciennes.csv", FORMER) {
@@ -63,7 +96,11 @@ pub fn embedded() -> Result<ReferenceData, ReferenceError> {
         data.former.push(FormerCommune {
             code: CommuneCode::parse(f(0)?).map_err(bad("communes_anciennes.csv", line))?,
             name: f(1)?.to_string(),
-            kind: FormerKind::from_code(kind).ok_or_else(|| ReferenceError { file: "communes_anciennes.csv", line, message: format!("type inconnu {kind}") })?,
+            kind: FormerKind::from_code(kind).ok_or_else(|| ReferenceError {
+                file: "communes_anciennes.csv",
+                line,
+                message: format!("type inconnu {kind}"),
+            })?,
             current: CommuneCode::parse(f(3)?).map_err(bad("communes_anciennes.csv", line))?,
         });
     }
@@ -77,11 +114,27 @@ mod tests {
         let d = super::embedded().unwrap_or_else(|e| unreachable!("{e}"));
         assert!(d.communes.len() > 34_000, "{}", d.communes.len());
         assert!(d.epcis.len() > 1_200);
-        let cud = d.epcis.iter().find(|e| e.siren.as_str() == "245900428").map(|e| e.name.clone());
+        let cud = d
+            .epcis
+            .iter()
+            .find(|e| e.siren.as_str() == "245900428")
+            .map(|e| e.name.clone());
         assert_eq!(cud.as_deref(), Some("CU de Dunkerque"));
-        let members = d.communes.iter().filter(|c| c.epci.as_ref().map(|s| s.as_str()) == Some("245900428")).count();
+        let members = d
+            .communes
+            .iter()
+            .filter(|c| c.epci.as_ref().map(|s| s.as_str()) == Some("245900428"))
+            .count();
         assert_eq!(members, 17);
-        assert!(d.former.iter().any(|f| f.name == "Saint-Pol-sur-Mer" && f.current.as_str() == "59183"));
-        assert!(d.former.iter().any(|f| f.name == "Fort-Mardyck" && f.current.as_str() == "59183"));
+        assert!(
+            d.former
+                .iter()
+                .any(|f| f.name == "Saint-Pol-sur-Mer" && f.current.as_str() == "59183")
+        );
+        assert!(
+            d.former
+                .iter()
+                .any(|f| f.name == "Fort-Mardyck" && f.current.as_str() == "59183")
+        );
     }
 }

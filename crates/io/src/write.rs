@@ -33,7 +33,9 @@ impl ExportFormat {
     pub fn content_type(self) -> &'static str {
         match self {
             ExportFormat::Csv => "text/csv; charset=utf-8",
-            ExportFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ExportFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
         }
     }
 }
@@ -63,19 +65,30 @@ pub fn line_cells(l: &LineRecord) -> [String; 17] {
         l.nature.label().to_string(),
         l.site.map(|s| s.code().to_string()).unwrap_or_default(),
         l.product.map(|p| p.label().to_string()).unwrap_or_default(),
-        l.financing.map(|f| f.label().to_string()).unwrap_or_default(),
+        l.financing
+            .map(|f| f.label().to_string())
+            .unwrap_or_default(),
         l.dwellings.to_string(),
         l.year.to_string(),
         l.stage.map(|s| s.label().to_string()).unwrap_or_default(),
         l.stage_date.map(format_date_fr).unwrap_or_default(),
-        l.cost_cents.and_then(|c| Euros::from_cents(c).ok()).map(Euros::to_plain_fr).unwrap_or_default(),
+        l.cost_cents
+            .and_then(|c| Euros::from_cents(c).ok())
+            .map(Euros::to_plain_fr)
+            .unwrap_or_default(),
     ]
 }
 
 /// Streams lines into a CSV or an XLSX (constant memory: rows go to a temporary file).
 pub enum LineWriter<W: Write> {
     Csv(csv::Writer<W>),
-    Xlsx { workbook: Box<Workbook>, row: u32, out: W, date: Format, money: Format },
+    Xlsx {
+        workbook: Box<Workbook>,
+        row: u32,
+        out: W,
+        date: Format,
+        money: Format,
+    },
 }
 
 impl<W: Write> LineWriter<W> {
@@ -98,7 +111,13 @@ impl<W: Write> LineWriter<W> {
                 ws.set_freeze_panes(1, 0)?;
                 let date = Format::new().set_num_format("dd/mm/yyyy");
                 let money = Format::new().set_num_format("#,##0.00");
-                Ok(LineWriter::Xlsx { workbook, row: 0, out, date, money })
+                Ok(LineWriter::Xlsx {
+                    workbook,
+                    row: 0,
+                    out,
+                    date,
+                    money,
+                })
             }
         }
     }
@@ -109,7 +128,13 @@ impl<W: Write> LineWriter<W> {
                 w.write_record(line_cells(l))?;
                 Ok(())
             }
-            LineWriter::Xlsx { workbook, row, date, money, .. } => {
+            LineWriter::Xlsx {
+                workbook,
+                row,
+                date,
+                money,
+                ..
+            } => {
                 *row += 1;
                 let r = *row;
                 let ws = workbook.worksheet_from_index(0)?;
@@ -124,7 +149,11 @@ impl<W: Write> LineWriter<W> {
                         }
                         "date_stade" => {
                             if let Some(d) = l.stage_date {
-                                let dt = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
+                                let dt = ExcelDateTime::from_ymd(
+                                    d.year() as u16,
+                                    d.month() as u8,
+                                    d.day() as u8,
+                                )?;
                                 ws.write_datetime_with_format(r, col, &dt, date)?;
                             }
                         }
@@ -148,7 +177,11 @@ impl<W: Write> LineWriter<W> {
     pub fn finish(self) -> Result<W, WriteError> {
         match self {
             LineWriter::Csv(w) => w.into_inner().map_err(|e| WriteError::Io(e.into_error())),
-            LineWriter::Xlsx { mut workbook, mut out, .. } => {
+            LineWriter::Xlsx {
+                mut workbook,
+                mut out,
+                ..
+            } => {
                 let bytes = workbook.save_to_buffer()?;
                 out.write_all(&bytes)?;
                 Ok(out)
@@ -161,6 +194,8 @@ impl<W: Write> LineWriter<W> {
 pub fn save_xlsx_to(writer: LineWriter<std::io::Sink>, path: &Path) -> Result<(), WriteError> {
     match writer {
         LineWriter::Xlsx { mut workbook, .. } => Ok(workbook.save(path)?),
-        LineWriter::Csv(_) => Err(WriteError::Io(std::io::Error::other("format CSV attendu ici"))),
+        LineWriter::Csv(_) => Err(WriteError::Io(std::io::Error::other(
+            "format CSV attendu ici",
+        ))),
     }
 }

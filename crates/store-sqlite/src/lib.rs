@@ -6,18 +6,23 @@
 use chrono::NaiveDate;
 use logis_domain::text::name_key;
 use logis_domain::{
-    Commune, CommuneCode, Epci, FormerCommune, FormerKind, Geography, LineDraft, Nature, OrgKind, Product, ProjectKind, QuartierKind,
-    RehabFinancing, Siren, Site, Stage, Year,
+    Commune, CommuneCode, Epci, FormerCommune, FormerKind, Geography, LineDraft, Nature, OrgKind,
+    Product, ProjectKind, QuartierKind, RehabFinancing, Siren, Site, Stage, Year,
 };
 use logis_store::migrate::Migration;
 use logis_store::{
-    FundingItem, FundingKind, ImportOutcome, ImportSession, ImportStats, LineFilter, LineRecord, NatureTotal, NewOrganisation, NewProgramme,
-    Organisation, Programme, Project, Quartier, ReferenceData, Result, RowProblem, Store, StoreError, Summary, decode, dim,
+    FundingItem, FundingKind, ImportOutcome, ImportSession, ImportStats, LineFilter, LineRecord,
+    NatureTotal, NewOrganisation, NewProgramme, Organisation, Programme, Project, Quartier,
+    ReferenceData, Result, RowProblem, Store, StoreError, Summary, decode, dim,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 
-pub const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "register", sql: include_str!("../migrations/0001_register.sql") }];
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "register",
+    sql: include_str!("../migrations/0001_register.sql"),
+}];
 
 fn be(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -71,10 +76,18 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self> {
         let pool = r2d2::Pool::builder()
             .max_size(8)
+            .min_idle(Some(1))
             .connection_timeout(std::time::Duration::from_secs(30))
-            .build(Manager { path: path.to_path_buf() })
-            .map_err(|e| StoreError::Backend(format!("ouverture de {} impossible : {e}", path.display())))?;
-        let s = SqliteStore { pool, path: path.to_path_buf() };
+            .build(Manager {
+                path: path.to_path_buf(),
+            })
+            .map_err(|e| {
+                StoreError::Backend(format!("ouverture de {} impossible : {e}", path.display()))
+            })?;
+        let s = SqliteStore {
+            pool,
+            path: path.to_path_buf(),
+        };
         s.migrate()?;
         Ok(s)
     }
@@ -91,12 +104,26 @@ impl SqliteStore {
         let mut c = self.conn()?;
         c.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)")
             .map_err(be)?;
-        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(be)?;
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(be)?;
         for m in MIGRATIONS {
-            let done: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [m.version], |r| r.get(0)).map_err(be)?;
+            let done: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+                    [m.version],
+                    |r| r.get(0),
+                )
+                .map_err(be)?;
             if !done {
-                tx.execute_batch(m.sql).map_err(|e| StoreError::Backend(format!("migration {} ({}) : {e}", m.version, m.name)))?;
-                tx.execute("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)", params![m.version, m.name]).map_err(be)?;
+                tx.execute_batch(m.sql).map_err(|e| {
+                    StoreError::Backend(format!("migration {} ({}) : {e}", m.version, m.name))
+                })?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
+                    params![m.version, m.name],
+                )
+                .map_err(be)?;
             }
         }
         tx.commit().map_err(be)
@@ -111,7 +138,9 @@ impl SqliteStore {
                  WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid",
             )
             .map_err(be)?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(be)?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(be)?;
         rows.collect::<std::result::Result<Vec<_>, _>>().map_err(be)
     }
 }
@@ -122,27 +151,41 @@ fn u(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
 }
 
 fn opt_year(v: Option<i64>) -> Result<Option<Year>> {
-    v.map(|y| Year::new(y).map_err(|e| StoreError::Backend(e.0))).transpose()
+    v.map(|y| Year::new(y).map_err(|e| StoreError::Backend(e.0)))
+        .transpose()
 }
 
 fn parse_date(s: Option<String>) -> Result<Option<NaiveDate>> {
     match s {
         None => Ok(None),
-        Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| StoreError::Backend(format!("date stockée illisible « {s} »"))),
+        Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| StoreError::Backend(format!("date stockée illisible « {s} »"))),
     }
 }
 
-fn org_from_row(id: i64, kind: String, name: String, siren: Option<String>) -> Result<Organisation> {
+fn org_from_row(
+    id: i64,
+    kind: String,
+    name: String,
+    siren: Option<String>,
+) -> Result<Organisation> {
     Ok(Organisation {
         id,
         kind: decode(OrgKind::from_code(&kind), "le type d'organisation", &kind)?,
         name,
-        siren: siren.map(|s| Siren::parse(&s).map_err(|e| StoreError::Backend(e.0))).transpose()?,
+        siren: siren
+            .map(|s| Siren::parse(&s).map_err(|e| StoreError::Backend(e.0)))
+            .transpose()?,
     })
 }
 
 fn opt_dim<T>(s: &str, from: fn(&str) -> Option<T>, what: &str) -> Result<Option<T>> {
-    if s.is_empty() { Ok(None) } else { decode(from(s), what, s).map(Some) }
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        decode(from(s), what, s).map(Some)
+    }
 }
 
 const LINE_SELECT: &str = "SELECT l.id, o.id, org.name, org.siren, o.reference, o.commune_code, c.name, p.name, pg.name, q.name, o.label,
@@ -183,7 +226,10 @@ fn line_from_row(r: &rusqlite::Row<'_>) -> Result<LineRecord> {
         financing: opt_dim(&financing, RehabFinancing::from_code, "le financement")?,
         dwellings: r.get(15).map_err(g)?,
         year: r.get(16).map_err(g)?,
-        stage: stage.as_deref().map(|s| decode(Stage::from_code(s), "le stade", s)).transpose()?,
+        stage: stage
+            .as_deref()
+            .map(|s| decode(Stage::from_code(s), "le stade", s))
+            .transpose()?,
         stage_date: parse_date(r.get(18).map_err(g)?)?,
         cost_cents: r.get(19).map_err(g)?,
     })
@@ -195,16 +241,23 @@ impl Store for SqliteStore {
     }
 
     fn reference_loaded(&self) -> Result<bool> {
-        self.conn()?.query_row("SELECT EXISTS (SELECT 1 FROM communes)", [], |r| r.get(0)).map_err(be)
+        self.conn()?
+            .query_row("SELECT EXISTS (SELECT 1 FROM communes)", [], |r| r.get(0))
+            .map_err(be)
     }
 
     fn load_reference(&self, data: &ReferenceData) -> Result<()> {
         let mut c = self.conn()?;
-        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(be)?;
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(be)?;
         // Reference rows are replaced, never deleted while used: communes are upserted.
-        tx.execute_batch("DELETE FROM former_communes; DELETE FROM departments;").map_err(be)?;
+        tx.execute_batch("DELETE FROM former_communes; DELETE FROM departments;")
+            .map_err(be)?;
         {
-            let mut st = tx.prepare("INSERT INTO departments (code, name, region) VALUES (?1, ?2, ?3)").map_err(be)?;
+            let mut st = tx
+                .prepare("INSERT INTO departments (code, name, region) VALUES (?1, ?2, ?3)")
+                .map_err(be)?;
             for (code, name, region) in &data.departments {
                 st.execute(params![code, name, region]).map_err(be)?;
             }
@@ -212,7 +265,8 @@ impl Store for SqliteStore {
                 .prepare("INSERT INTO epcis (siren, name, name_key, kind) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (siren) DO UPDATE SET name = excluded.name, name_key = excluded.name_key, kind = excluded.kind")
                 .map_err(be)?;
             for e in &data.epcis {
-                st.execute(params![e.siren.as_str(), e.name, name_key(&e.name), e.kind]).map_err(be)?;
+                st.execute(params![e.siren.as_str(), e.name, name_key(&e.name), e.kind])
+                    .map_err(be)?;
             }
             let mut st = tx
                 .prepare(
@@ -222,14 +276,28 @@ impl Store for SqliteStore {
                 )
                 .map_err(be)?;
             for cm in &data.communes {
-                st.execute(params![cm.code.as_str(), cm.name, name_key(&cm.name), cm.department, cm.population, cm.epci.as_ref().map(Siren::as_str)])
-                    .map_err(be)?;
+                st.execute(params![
+                    cm.code.as_str(),
+                    cm.name,
+                    name_key(&cm.name),
+                    cm.department,
+                    cm.population,
+                    cm.epci.as_ref().map(Siren::as_str)
+                ])
+                .map_err(be)?;
             }
             let mut st = tx
                 .prepare("INSERT OR IGNORE INTO former_communes (code, name, name_key, kind, current_code) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(be)?;
             for f in &data.former {
-                st.execute(params![f.code.as_str(), f.name, name_key(&f.name), f.kind.code(), f.current.as_str()]).map_err(be)?;
+                st.execute(params![
+                    f.code.as_str(),
+                    f.name,
+                    name_key(&f.name),
+                    f.kind.code(),
+                    f.current.as_str()
+                ])
+                .map_err(be)?;
             }
         }
         tx.commit().map_err(be)
@@ -237,7 +305,11 @@ impl Store for SqliteStore {
 
     fn geography(&self) -> Result<Geography> {
         let c = self.conn()?;
-        let mut st = c.prepare("SELECT code, name, department, population, epci_siren FROM communes ORDER BY code").map_err(be)?;
+        let mut st = c
+            .prepare(
+                "SELECT code, name, department, population, epci_siren FROM communes ORDER BY code",
+            )
+            .map_err(be)?;
         let mut communes = Vec::new();
         let mut rows = st.query([]).map_err(be)?;
         while let Some(r) = rows.next().map_err(be)? {
@@ -248,10 +320,16 @@ impl Store for SqliteStore {
                 name: r.get(1).map_err(be)?,
                 department: r.get(2).map_err(be)?,
                 population: r.get(3).map_err(be)?,
-                epci: epci.map(|s| Siren::parse(&s).map_err(|e| StoreError::Backend(e.0))).transpose()?,
+                epci: epci
+                    .map(|s| Siren::parse(&s).map_err(|e| StoreError::Backend(e.0)))
+                    .transpose()?,
             });
         }
-        let mut st = c.prepare("SELECT code, name, kind, current_code FROM former_communes ORDER BY code, name").map_err(be)?;
+        let mut st = c
+            .prepare(
+                "SELECT code, name, kind, current_code FROM former_communes ORDER BY code, name",
+            )
+            .map_err(be)?;
         let mut former = Vec::new();
         let mut rows = st.query([]).map_err(be)?;
         while let Some(r) = rows.next().map_err(be)? {
@@ -261,23 +339,36 @@ impl Store for SqliteStore {
             former.push(FormerCommune {
                 code: CommuneCode::parse(&code).map_err(|e| StoreError::Backend(e.0))?,
                 name: r.get(1).map_err(be)?,
-                kind: decode(FormerKind::from_code(&kind), "le type d'ancienne commune", &kind)?,
+                kind: decode(
+                    FormerKind::from_code(&kind),
+                    "le type d'ancienne commune",
+                    &kind,
+                )?,
                 current: CommuneCode::parse(&current).map_err(|e| StoreError::Backend(e.0))?,
             });
         }
-        let mut st = c.prepare("SELECT siren, name, kind FROM epcis ORDER BY siren").map_err(be)?;
+        let mut st = c
+            .prepare("SELECT siren, name, kind FROM epcis ORDER BY siren")
+            .map_err(be)?;
         let mut epcis = Vec::new();
         let mut rows = st.query([]).map_err(be)?;
         while let Some(r) = rows.next().map_err(be)? {
             let siren: String = r.get(0).map_err(be)?;
-            epcis.push(Epci { siren: Siren::parse(&siren).map_err(|e| StoreError::Backend(e.0))?, name: r.get(1).map_err(be)?, kind: r.get(2).map_err(be)? });
+            epcis.push(Epci {
+                siren: Siren::parse(&siren).map_err(|e| StoreError::Backend(e.0))?,
+                name: r.get(1).map_err(be)?,
+                kind: r.get(2).map_err(be)?,
+            });
         }
         Ok(Geography::new(communes, former, epcis))
     }
 
     fn search_communes(&self, text: &str, limit: u32) -> Result<Vec<Commune>> {
         let key = name_key(text);
-        let code_prefix = format!("{}%", text.trim().to_ascii_uppercase().replace(['%', '_'], ""));
+        let code_prefix = format!(
+            "{}%",
+            text.trim().to_ascii_uppercase().replace(['%', '_'], "")
+        );
         let c = self.conn()?;
         let mut st = c
             .prepare(
@@ -288,7 +379,13 @@ impl Store for SqliteStore {
             .map_err(be)?;
         let rows = st
             .query_map(params![key, code_prefix, limit], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<u32>>(3)?, r.get::<_, Option<String>>(4)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<u32>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
             })
             .map_err(be)?;
         let mut out = Vec::new();
@@ -306,7 +403,12 @@ impl Store for SqliteStore {
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>> {
-        self.conn()?.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional().map_err(be)
+        self.conn()?
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(be)
     }
 
     fn set_setting(&self, key: &str, value: &str) -> Result<()> {
@@ -319,7 +421,9 @@ impl Store for SqliteStore {
     fn add_organisation(&self, org: &NewOrganisation) -> Result<Organisation> {
         let name = org.name.trim();
         if name.is_empty() || name_key(name).is_empty() {
-            return Err(StoreError::Invalid("le nom de l'organisation est obligatoire".into()));
+            return Err(StoreError::Invalid(
+                "le nom de l'organisation est obligatoire".into(),
+            ));
         }
         let c = self.conn()?;
         let res = c.query_row(
@@ -328,7 +432,12 @@ impl Store for SqliteStore {
             |r| r.get::<_, i64>(0),
         );
         match res {
-            Ok(id) => Ok(Organisation { id, kind: org.kind, name: name.to_string(), siren: org.siren.clone() }),
+            Ok(id) => Ok(Organisation {
+                id,
+                kind: org.kind,
+                name: name.to_string(),
+                siren: org.siren.clone(),
+            }),
             Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
                 "une organisation de type « {} » nommée « {name} » ou avec ce SIREN existe déjà",
                 org.kind.label()
@@ -339,20 +448,34 @@ impl Store for SqliteStore {
 
     fn organisations(&self) -> Result<Vec<Organisation>> {
         let c = self.conn()?;
-        let mut st = c.prepare("SELECT id, kind, name, siren FROM organisations ORDER BY kind, name_key").map_err(be)?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(be)?;
-        rows.map(|r| r.map_err(be).and_then(|(a, b, c, d)| org_from_row(a, b, c, d))).collect()
+        let mut st = c
+            .prepare("SELECT id, kind, name, siren FROM organisations ORDER BY kind, name_key")
+            .map_err(be)?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(be)?;
+        rows.map(|r| {
+            r.map_err(be)
+                .and_then(|(a, b, c, d)| org_from_row(a, b, c, d))
+        })
+        .collect()
     }
 
     fn add_programme(&self, p: &NewProgramme) -> Result<Programme> {
         let name = p.name.trim();
         if name_key(name).is_empty() {
-            return Err(StoreError::Invalid("le nom du programme est obligatoire".into()));
+            return Err(StoreError::Invalid(
+                "le nom du programme est obligatoire".into(),
+            ));
         }
-        if let (Some(a), Some(b)) = (p.start_year, p.end_year) {
-            if a > b {
-                return Err(StoreError::Invalid(format!("période invalide : {} est après {}", a.get(), b.get())));
-            }
+        if let (Some(a), Some(b)) = (p.start_year, p.end_year)
+            && a > b
+        {
+            return Err(StoreError::Invalid(format!(
+                "période invalide : {} est après {}",
+                a.get(),
+                b.get()
+            )));
         }
         let c = self.conn()?;
         let res = c.query_row(
@@ -361,8 +484,17 @@ impl Store for SqliteStore {
             |r| r.get::<_, i64>(0),
         );
         match res {
-            Ok(id) => Ok(Programme { id, name: name.into(), description: p.description.clone(), start_year: p.start_year, end_year: p.end_year, epci: p.epci.clone() }),
-            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!("un programme nommé « {name} » existe déjà"))),
+            Ok(id) => Ok(Programme {
+                id,
+                name: name.into(),
+                description: p.description.clone(),
+                start_year: p.start_year,
+                end_year: p.end_year,
+                epci: p.epci.clone(),
+            }),
+            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "un programme nommé « {name} » existe déjà"
+            ))),
             Err(e) => Err(be(e)),
         }
     }
@@ -372,20 +504,41 @@ impl Store for SqliteStore {
         let mut st = c.prepare("SELECT id, name, description, start_year, end_year, epci_siren FROM programmes ORDER BY name_key").map_err(be)?;
         let rows = st
             .query_map([], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?, r.get::<_, Option<i64>>(4)?, r.get::<_, Option<String>>(5)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
             })
             .map_err(be)?;
         rows.map(|r| {
             let (id, name, description, a, b, epci) = r.map_err(be)?;
-            Ok(Programme { id, name, description, start_year: opt_year(a)?, end_year: opt_year(b)?, epci: epci.and_then(|s| Siren::parse(&s).ok()) })
+            Ok(Programme {
+                id,
+                name,
+                description,
+                start_year: opt_year(a)?,
+                end_year: opt_year(b)?,
+                epci: epci.and_then(|s| Siren::parse(&s).ok()),
+            })
         })
         .collect()
     }
 
-    fn add_project(&self, name: &str, kind: ProjectKind, programme_id: Option<i64>) -> Result<Project> {
+    fn add_project(
+        &self,
+        name: &str,
+        kind: ProjectKind,
+        programme_id: Option<i64>,
+    ) -> Result<Project> {
         let name = name.trim();
         if name_key(name).is_empty() {
-            return Err(StoreError::Invalid("le nom du projet est obligatoire".into()));
+            return Err(StoreError::Invalid(
+                "le nom du projet est obligatoire".into(),
+            ));
         }
         let c = self.conn()?;
         let res = c.query_row(
@@ -394,27 +547,57 @@ impl Store for SqliteStore {
             |r| r.get::<_, i64>(0),
         );
         match res {
-            Ok(id) => Ok(Project { id, name: name.into(), kind, programme_id }),
-            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!("un projet nommé « {name} » existe déjà"))),
+            Ok(id) => Ok(Project {
+                id,
+                name: name.into(),
+                kind,
+                programme_id,
+            }),
+            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "un projet nommé « {name} » existe déjà"
+            ))),
             Err(e) => Err(be(e)),
         }
     }
 
     fn projects(&self) -> Result<Vec<Project>> {
         let c = self.conn()?;
-        let mut st = c.prepare("SELECT id, name, kind, programme_id FROM projects ORDER BY name_key").map_err(be)?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?))).map_err(be)?;
+        let mut st = c
+            .prepare("SELECT id, name, kind, programme_id FROM projects ORDER BY name_key")
+            .map_err(be)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })
+            .map_err(be)?;
         rows.map(|r| {
             let (id, name, kind, programme_id) = r.map_err(be)?;
-            Ok(Project { id, name, kind: decode(ProjectKind::from_code(&kind), "le type de projet", &kind)?, programme_id })
+            Ok(Project {
+                id,
+                name,
+                kind: decode(ProjectKind::from_code(&kind), "le type de projet", &kind)?,
+                programme_id,
+            })
         })
         .collect()
     }
 
-    fn add_quartier(&self, name: &str, kind: QuartierKind, commune: &CommuneCode) -> Result<Quartier> {
+    fn add_quartier(
+        &self,
+        name: &str,
+        kind: QuartierKind,
+        commune: &CommuneCode,
+    ) -> Result<Quartier> {
         let name = name.trim();
         if name_key(name).is_empty() {
-            return Err(StoreError::Invalid("le nom du quartier est obligatoire".into()));
+            return Err(StoreError::Invalid(
+                "le nom du quartier est obligatoire".into(),
+            ));
         }
         let c = self.conn()?;
         let res = c.query_row(
@@ -423,10 +606,21 @@ impl Store for SqliteStore {
             |r| r.get::<_, i64>(0),
         );
         match res {
-            Ok(id) => Ok(Quartier { id, name: name.into(), kind, commune: commune.clone() }),
-            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!("le quartier « {name} » existe déjà dans la commune {commune}"))),
-            Err(rusqlite::Error::SqliteFailure(f, _)) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
-                Err(StoreError::Invalid(format!("commune inconnue « {commune} »")))
+            Ok(id) => Ok(Quartier {
+                id,
+                name: name.into(),
+                kind,
+                commune: commune.clone(),
+            }),
+            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "le quartier « {name} » existe déjà dans la commune {commune}"
+            ))),
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+            {
+                Err(StoreError::Invalid(format!(
+                    "commune inconnue « {commune} »"
+                )))
             }
             Err(e) => Err(be(e)),
         }
@@ -435,7 +629,16 @@ impl Store for SqliteStore {
     fn quartiers(&self) -> Result<Vec<Quartier>> {
         let c = self.conn()?;
         let mut st = c.prepare("SELECT id, name, kind, commune_code FROM quartiers ORDER BY commune_code, name_key").map_err(be)?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))).map_err(be)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(be)?;
         rows.map(|r| {
             let (id, name, kind, commune) = r.map_err(be)?;
             Ok(Quartier {
@@ -460,12 +663,22 @@ impl Store for SqliteStore {
              BEGIN IMMEDIATE;",
         )
         .map_err(be)?;
-        Ok(Box::new(SqliteImport { conn, open: true, staged: 0 }))
+        Ok(Box::new(SqliteImport {
+            conn,
+            open: true,
+            staged: 0,
+        }))
     }
 
-    fn for_each_line(&self, f: &LineFilter, sink: &mut dyn FnMut(LineRecord) -> Result<()>) -> Result<u64> {
+    fn for_each_line(
+        &self,
+        f: &LineFilter,
+        sink: &mut dyn FnMut(LineRecord) -> Result<()>,
+    ) -> Result<u64> {
         let c = self.conn()?;
-        let sql = format!("{LINE_SELECT} ORDER BY o.id, l.nature, l.site, l.product, l.financing, l.year LIMIT ?7 OFFSET ?8");
+        let sql = format!(
+            "{LINE_SELECT} ORDER BY o.id, l.nature, l.site, l.product, l.financing, l.year LIMIT ?7 OFFSET ?8"
+        );
         let mut st = c.prepare(&sql).map_err(be)?;
         let limit = f.limit.map(|l| l as i64).unwrap_or(-1);
         let mut rows = st
@@ -493,7 +706,14 @@ impl Store for SqliteStore {
         let sql = format!("SELECT count(*) FROM ({LINE_SELECT})");
         c.query_row(
             &sql,
-            params![f.landlord_id, f.programme_id, f.commune.as_ref().map(CommuneCode::as_str), f.nature.map(Nature::code), f.year_from, f.year_to],
+            params![
+                f.landlord_id,
+                f.programme_id,
+                f.commune.as_ref().map(CommuneCode::as_str),
+                f.nature.map(Nature::code),
+                f.year_from,
+                f.year_to
+            ],
             |r| u(r, 0),
         )
         .map_err(be)
@@ -501,29 +721,59 @@ impl Store for SqliteStore {
 
     fn operation_id(&self, landlord_id: i64, reference: &str) -> Result<Option<i64>> {
         self.conn()?
-            .query_row("SELECT id FROM operations WHERE landlord_id = ?1 AND reference = ?2", params![landlord_id, reference], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM operations WHERE landlord_id = ?1 AND reference = ?2",
+                params![landlord_id, reference],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(be)
     }
 
     fn set_financing_plan(&self, operation_id: i64, items: &[FundingItem]) -> Result<()> {
         let mut c = self.conn()?;
-        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(be)?;
-        let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM operations WHERE id = ?1)", [operation_id], |r| r.get(0)).map_err(be)?;
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(be)?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM operations WHERE id = ?1)",
+                [operation_id],
+                |r| r.get(0),
+            )
+            .map_err(be)?;
         if !exists {
-            return Err(StoreError::NotFound(format!("opération {operation_id} introuvable")));
+            return Err(StoreError::NotFound(format!(
+                "opération {operation_id} introuvable"
+            )));
         }
-        tx.execute("DELETE FROM funding_items WHERE operation_id = ?1", [operation_id]).map_err(be)?;
+        tx.execute(
+            "DELETE FROM funding_items WHERE operation_id = ?1",
+            [operation_id],
+        )
+        .map_err(be)?;
         {
             let mut st = tx
                 .prepare("INSERT INTO funding_items (operation_id, position, kind, source_id, label, amount_cents) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
                 .map_err(be)?;
             for (i, it) in items.iter().enumerate() {
                 if it.amount_cents < 0 {
-                    return Err(StoreError::Invalid("montant négatif refusé dans le plan de financement".into()));
+                    return Err(StoreError::Invalid(
+                        "montant négatif refusé dans le plan de financement".into(),
+                    ));
                 }
-                st.execute(params![operation_id, i as i64, it.kind.code(), it.source_id, it.label, it.amount_cents]).map_err(|e| match &e {
-                    rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                st.execute(params![
+                    operation_id,
+                    i as i64,
+                    it.kind.code(),
+                    it.source_id,
+                    it.label,
+                    it.amount_cents
+                ])
+                .map_err(|e| match &e {
+                    rusqlite::Error::SqliteFailure(f, _)
+                        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+                    {
                         StoreError::Invalid("financeur inconnu dans le plan de financement".into())
                     }
                     _ => be(e),
@@ -536,10 +786,23 @@ impl Store for SqliteStore {
     fn financing_plan(&self, operation_id: i64) -> Result<Vec<FundingItem>> {
         let c = self.conn()?;
         let mut st = c.prepare("SELECT kind, source_id, label, amount_cents FROM funding_items WHERE operation_id = ?1 ORDER BY position").map_err(be)?;
-        let rows = st.query_map([operation_id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(be)?;
+        let rows = st
+            .query_map([operation_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .map_err(be)?;
         rows.map(|r| {
             let (kind, source_id, label, amount_cents) = r.map_err(be)?;
-            Ok(FundingItem { kind: decode(FundingKind::from_code(&kind), "le type de financement", &kind)?, source_id, label, amount_cents })
+            Ok(FundingItem {
+                kind: decode(
+                    FundingKind::from_code(&kind),
+                    "le type de financement",
+                    &kind,
+                )?,
+                source_id,
+                label,
+                amount_cents,
+            })
         })
         .collect()
     }
@@ -547,10 +810,17 @@ impl Store for SqliteStore {
     fn stage_events(&self, line_id: i64) -> Result<Vec<(Stage, NaiveDate)>> {
         let c = self.conn()?;
         let mut st = c.prepare("SELECT stage, event_date FROM stage_events WHERE line_id = ?1 ORDER BY event_date, stage").map_err(be)?;
-        let rows = st.query_map([line_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(be)?;
+        let rows = st
+            .query_map([line_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(be)?;
         rows.map(|r| {
             let (s, d) = r.map_err(be)?;
-            Ok((decode(Stage::from_code(&s), "le stade", &s)?, decode(parse_date(Some(d.clone()))?, "la date", &d)?))
+            Ok((
+                decode(Stage::from_code(&s), "le stade", &s)?,
+                decode(parse_date(Some(d.clone()))?, "la date", &d)?,
+            ))
         })
         .collect()
     }
@@ -574,10 +844,24 @@ impl Store for SqliteStore {
                  JOIN organisations org ON org.id = o.landlord_id GROUP BY org.name, l.nature ORDER BY org.name, l.nature",
             )
             .map_err(be)?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, u(r, 2)?, u(r, 3)?))).map_err(be)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    u(r, 2)?,
+                    u(r, 3)?,
+                ))
+            })
+            .map_err(be)?;
         rows.map(|r| {
             let (landlord, nature, dwellings, lines) = r.map_err(be)?;
-            Ok(NatureTotal { landlord, nature: decode(Nature::from_code(&nature), "la nature", &nature)?, dwellings, lines })
+            Ok(NatureTotal {
+                landlord,
+                nature: decode(Nature::from_code(&nature), "la nature", &nature)?,
+                dwellings,
+                lines,
+            })
         })
         .collect()
     }
@@ -601,11 +885,16 @@ impl Drop for SqliteImport {
 /// Groups of rows found by a checking query: (row numbers "3,7,9", detail).
 fn row_groups(conn: &Connection, sql: &str) -> Result<Vec<(Vec<u64>, String)>> {
     let mut st = conn.prepare(sql).map_err(be)?;
-    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(be)?;
+    let rows = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(be)?;
     let mut out = Vec::new();
     for r in rows {
         let (list, detail) = r.map_err(be)?;
-        let mut nums: Vec<u64> = list.split(',').filter_map(|n| n.trim().parse().ok()).collect();
+        let mut nums: Vec<u64> = list
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect();
         nums.sort_unstable();
         out.push((nums, detail));
     }
@@ -633,17 +922,24 @@ impl SqliteImport {
 
     fn merge(&self) -> Result<ImportStats> {
         let c = &*self.conn;
-        let one = |sql: &str| -> Result<u64> { c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|v| v as u64).map_err(be) };
+        let one = |sql: &str| -> Result<u64> {
+            c.query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|v| v as u64)
+                .map_err(be)
+        };
         let exec = |sql: &str| -> Result<u64> { c.execute(sql, []).map(|n| n as u64).map_err(be) };
-        let mut stats = ImportStats { lines_read: self.staged, ..Default::default() };
+        let mut stats = ImportStats {
+            lines_read: self.staged,
+            ..Default::default()
+        };
 
         stats.projects_created = exec(
             "INSERT INTO projects (name, name_key, kind) SELECT min(project), project_key, 'autre' FROM import_staging
-             WHERE project_key IS NOT NULL GROUP BY project_key ON CONFLICT (name_key) DO NOTHING",
+             WHERE project_key IS NOT NULL GROUP BY project_key ORDER BY project_key ON CONFLICT (name_key) DO NOTHING",
         )?;
         stats.quartiers_created = exec(
             "INSERT INTO quartiers (name, name_key, kind, commune_code) SELECT min(quartier), quartier_key, 'autre', commune_code FROM import_staging
-             WHERE quartier_key IS NOT NULL GROUP BY commune_code, quartier_key ON CONFLICT (commune_code, name_key) DO NOTHING",
+             WHERE quartier_key IS NOT NULL GROUP BY commune_code, quartier_key ORDER BY commune_code, quartier_key ON CONFLICT (commune_code, name_key) DO NOTHING",
         )?;
         c.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS import_ops (landlord_id INTEGER NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
@@ -662,7 +958,7 @@ impl SqliteImport {
         stats.operations_created = one("SELECT count(*) FROM import_ops WHERE existing = 0")?;
         let touched_ops = exec(
             "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id)
-             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id FROM import_ops WHERE true
+             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id FROM import_ops WHERE true ORDER BY landlord_id, reference
              ON CONFLICT (landlord_id, reference) DO UPDATE SET
                 label = coalesce(excluded.label, operations.label), commune_code = excluded.commune_code,
                 project_id = coalesce(excluded.project_id, operations.project_id),
@@ -683,7 +979,7 @@ impl SqliteImport {
         let touched_lines = exec(
             "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents)
              SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents
-             FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference WHERE true
+             FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference WHERE true ORDER BY s.row_no
              ON CONFLICT (operation_id, nature, site, product, financing, year) DO UPDATE SET
                 dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
                 stage_date = coalesce(excluded.stage_date, operation_lines.stage_date),
@@ -706,13 +1002,17 @@ impl SqliteImport {
              WHERE s.stage IS NOT NULL AND s.stage_date IS NOT NULL
              ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date WHERE stage_events.event_date IS NOT excluded.event_date",
         )?;
-        c.execute_batch("DELETE FROM import_staging; DELETE FROM import_ops;").map_err(be)?;
+        c.execute_batch("DELETE FROM import_staging; DELETE FROM import_ops;")
+            .map_err(be)?;
         Ok(stats)
     }
 }
 
 /// Turn the groups found by the checking queries into French row problems.
-fn logis_store_problems(dups: Vec<(Vec<u64>, String)>, conflicts: Vec<(Vec<u64>, String)>) -> Vec<RowProblem> {
+fn logis_store_problems(
+    dups: Vec<(Vec<u64>, String)>,
+    conflicts: Vec<(Vec<u64>, String)>,
+) -> Vec<RowProblem> {
     logis_store::problems::from_groups(dups, conflicts)
 }
 
@@ -755,8 +1055,15 @@ impl ImportSession for SqliteImport {
         if !problems.is_empty() || !commit {
             self.conn.execute_batch("ROLLBACK").map_err(be)?;
             self.open = false;
-            let stats = ImportStats { lines_read: self.staged, ..Default::default() };
-            return Ok(ImportOutcome { problems, stats, committed: false });
+            let stats = ImportStats {
+                lines_read: self.staged,
+                ..Default::default()
+            };
+            return Ok(ImportOutcome {
+                problems,
+                stats,
+                committed: false,
+            });
         }
         let stats = match self.merge() {
             Ok(s) => s,
@@ -768,6 +1075,10 @@ impl ImportSession for SqliteImport {
         };
         self.conn.execute_batch("COMMIT").map_err(be)?;
         self.open = false;
-        Ok(ImportOutcome { problems, stats, committed: true })
+        Ok(ImportOutcome {
+            problems,
+            stats,
+            committed: true,
+        })
     }
 }

@@ -4,8 +4,8 @@
 
 use chrono::NaiveDate;
 use logis_domain::{
-    Commune, CommuneCode, Epci, FormerCommune, Geography, LineDraft, Nature, OrgKind, Product, ProjectKind, QuartierKind, RehabFinancing,
-    Siren, Site, Stage, Year,
+    Commune, CommuneCode, Epci, FormerCommune, Geography, LineDraft, Nature, OrgKind, Product,
+    ProjectKind, QuartierKind, RehabFinancing, Siren, Site, Stage, Year,
 };
 use serde::Serialize;
 
@@ -24,7 +24,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
-    #[error("adresse de base de données non reconnue « {0} » (attendu : sqlite://fichier.db ou postgres://…)")]
+    #[error(
+        "adresse de base de données non reconnue « {0} » (attendu : sqlite://fichier.db ou postgres://…)"
+    )]
     BadUrl(String),
 }
 
@@ -253,15 +255,29 @@ pub trait Store: Send + Sync {
     fn organisations(&self) -> Result<Vec<Organisation>>;
     fn add_programme(&self, p: &NewProgramme) -> Result<Programme>;
     fn programmes(&self) -> Result<Vec<Programme>>;
-    fn add_project(&self, name: &str, kind: ProjectKind, programme_id: Option<i64>) -> Result<Project>;
+    fn add_project(
+        &self,
+        name: &str,
+        kind: ProjectKind,
+        programme_id: Option<i64>,
+    ) -> Result<Project>;
     fn projects(&self) -> Result<Vec<Project>>;
-    fn add_quartier(&self, name: &str, kind: QuartierKind, commune: &CommuneCode) -> Result<Quartier>;
+    fn add_quartier(
+        &self,
+        name: &str,
+        kind: QuartierKind,
+        commune: &CommuneCode,
+    ) -> Result<Quartier>;
     fn quartiers(&self) -> Result<Vec<Quartier>>;
 
     // -- operations
     fn begin_import(&self) -> Result<Box<dyn ImportSession + '_>>;
     /// Stream the lines matching `filter` to `sink`, in a stable order; returns how many.
-    fn for_each_line(&self, filter: &LineFilter, sink: &mut dyn FnMut(LineRecord) -> Result<()>) -> Result<u64>;
+    fn for_each_line(
+        &self,
+        filter: &LineFilter,
+        sink: &mut dyn FnMut(LineRecord) -> Result<()>,
+    ) -> Result<u64>;
     fn count_lines(&self, filter: &LineFilter) -> Result<u64>;
     fn operation_id(&self, landlord_id: i64, reference: &str) -> Result<Option<i64>>;
     /// Replace an operation's financing plan.
@@ -291,5 +307,7 @@ pub fn dim<T>(v: Option<T>, code: fn(T) -> &'static str) -> &'static str {
 
 /// Decode a stored value, or a backend error naming the column.
 pub fn decode<T>(v: Option<T>, what: &str, raw: &str) -> Result<T> {
-    v.ok_or_else(|| StoreError::Backend(format!("valeur stockée illisible pour {what} : « {raw} »")))
+    v.ok_or_else(|| {
+        StoreError::Backend(format!("valeur stockée illisible pour {what} : « {raw} »"))
+    })
 }

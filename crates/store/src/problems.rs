@@ -6,21 +6,36 @@ use crate::RowProblem;
 /// Separator between the reference and the flags in a conflict group's detail.
 pub const SEP: char = '\u{1f}';
 
-const ATTRS: [(&str, &str); 5] = [("commune", "commune"), ("libelle", "libellé"), ("projet", "projet"), ("programme", "programme"), ("quartier", "quartier")];
+const ATTRS: [(&str, &str); 5] = [
+    ("commune", "commune"),
+    ("libelle", "libellé"),
+    ("projet", "projet"),
+    ("programme", "programme"),
+    ("quartier", "quartier"),
+];
 
 fn rows_text(rows: &[u64]) -> String {
     let shown: Vec<String> = rows.iter().take(20).map(u64::to_string).collect();
-    let more = if rows.len() > 20 { format!(" et {} autres", rows.len() - 20) } else { String::new() };
+    let more = if rows.len() > 20 {
+        format!(" et {} autres", rows.len() - 20)
+    } else {
+        String::new()
+    };
     format!("{}{more}", shown.join(", "))
 }
 
 /// `dups`: row numbers of each group of identical lines, with the reference.
 /// `conflicts`: row numbers of each operation given contradictory values, with
 /// `reference SEP flags` where flags are five 0/1 for commune, label, project, programme, quartier.
-pub fn from_groups(dups: Vec<(Vec<u64>, String)>, conflicts: Vec<(Vec<u64>, String)>) -> Vec<RowProblem> {
+pub fn from_groups(
+    dups: Vec<(Vec<u64>, String)>,
+    conflicts: Vec<(Vec<u64>, String)>,
+) -> Vec<RowProblem> {
     let mut out = Vec::new();
     for (rows, reference) in dups {
-        let Some((&first, rest)) = rows.split_first() else { continue };
+        let Some((&first, rest)) = rows.split_first() else {
+            continue;
+        };
         for &row in rest {
             out.push(RowProblem {
                 row,

@@ -1,0 +1,418 @@
+//! The `logis` command. Each subcommand parses its arguments and calls one use case of
+//! `logis-app`; messages are French.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use logis_app::import::{ImportOptions, import_operations};
+use logis_app::{AppError, DEFAULT_DATABASE, connect, setup};
+use logis_domain::{OrgKind, Siren};
+use logis_io::write::{ExportFormat, LineWriter, save_xlsx_to};
+use logis_store::{LineFilter, NewOrganisation, Store};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Database the demo uses unless `--db` or LOGIS_DATABASE_URL names another.
+const DEMO_DATABASE: &str = "sqlite://logis-demo.db";
+
+#[derive(Parser)]
+#[command(
+    name = "logis",
+    version,
+    about = "Registre partagé des opérations d'habitat d'un territoire (EPCI et bailleurs sociaux)"
+)]
+struct Cli {
+    /// Base de données : sqlite://fichier.db (par défaut sqlite://logis.db) ou postgres://utilisateur@hôte/base
+    #[arg(long, global = true, env = "LOGIS_DATABASE_URL")]
+    db: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Prépare la base : charge le référentiel des communes et EPCI, fixe le territoire
+    Init {
+        /// SIREN de l'EPCI du territoire (pour les noms de communes ambigus)
+        #[arg(long)]
+        territoire: Option<String>,
+    },
+    /// Organisations (bailleurs, EPCI, communes, État, financeurs, CCAS)
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Importe un fichier CSV ou XLSX
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Exporte le registre en CSV ou XLSX
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Cherche dans le référentiel des communes
+    Communes {
+        /// Nom (sans tenir compte des accents, tirets, majuscules) ou début de code INSEE
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ListFormat,
+    },
+    /// Sert l'application web
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
+    /// Charge le territoire de démonstration (CUD et bailleurs partenaires) et le sert
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Charge seulement, sans servir
+        #[arg(long)]
+        sans_serveur: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Ajoute une organisation
+    Add {
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        #[arg(long)]
+        name: String,
+        /// SIREN (9 chiffres, clé de Luhn vérifiée)
+        #[arg(long)]
+        siren: Option<String>,
+    },
+    /// Liste les organisations (CSV)
+    List,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Bailleur,
+    Epci,
+    Commune,
+    Etat,
+    Financeur,
+    Ccas,
+}
+
+impl KindArg {
+    fn kind(self) -> OrgKind {
+        match self {
+            KindArg::Bailleur => OrgKind::Landlord,
+            KindArg::Epci => OrgKind::Epci,
+            KindArg::Commune => OrgKind::Commune,
+            KindArg::Etat => OrgKind::State,
+            KindArg::Financeur => OrgKind::Funder,
+            KindArg::Ccas => OrgKind::Ccas,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Importe des lignes d'opération (format d'échange logis)
+    Operations(ImportArgs),
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    file: PathBuf,
+    /// Vérifie le fichier sans rien écrire
+    #[arg(long)]
+    verifier: bool,
+    /// SIREN de l'EPCI pour résoudre les noms de communes ambigus (par défaut : le territoire de la base)
+    #[arg(long)]
+    territoire: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Exporte les lignes d'opération
+    Operations {
+        #[arg(long, value_enum)]
+        format: FormatArg,
+        /// Fichier de sortie (par défaut : la sortie standard)
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Csv,
+    Xlsx,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Csv,
+}
+
+/// A failure of a command: its French message, already worded for the user.
+struct Failure(String);
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        Failure(e.to_string())
+    }
+}
+impl From<logis_store::StoreError> for Failure {
+    fn from(e: logis_store::StoreError) -> Self {
+        Failure(e.to_string())
+    }
+}
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure(format!("erreur d'écriture : {e}"))
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,postgres=warn,tokio_postgres=warn")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(Failure(msg)) => {
+            eprintln!("erreur : {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open(db: Option<&str>, default: &str) -> Result<Arc<dyn Store>, Failure> {
+    Ok(connect(db.unwrap_or(default))?)
+}
+
+fn parse_siren(s: &str) -> Result<Siren, Failure> {
+    Siren::parse(s).map_err(|e| Failure(e.0))
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let db = cli.db.as_deref();
+    match cli.command {
+        Command::Init { territoire } => {
+            let store = open(db, DEFAULT_DATABASE)?;
+            let r = setup::init(store.as_ref())?;
+            if r.reference_loaded {
+                println!(
+                    "Référentiel chargé : {} communes, {} anciennes communes, {} EPCI.",
+                    r.communes, r.former_communes, r.epcis
+                );
+            } else {
+                println!(
+                    "Référentiel déjà à jour ({}).",
+                    logis_io::reference::VERSION
+                );
+            }
+            if let Some(t) = territoire {
+                let siren = parse_siren(&t)?;
+                setup::set_territory(store.as_ref(), &siren)?;
+                println!("Territoire : EPCI {siren}.");
+            }
+        }
+        Command::Org(OrgCommand::Add { kind, name, siren }) => {
+            let store = open(db, DEFAULT_DATABASE)?;
+            let siren = siren.as_deref().map(parse_siren).transpose()?;
+            let org = store.add_organisation(&NewOrganisation {
+                kind: kind.kind(),
+                name,
+                siren,
+            })?;
+            println!(
+                "Organisation ajoutée : {} « {} » (n° {}).",
+                org.kind.label(),
+                org.name,
+                org.id
+            );
+        }
+        Command::Org(OrgCommand::List) => {
+            let store = open(db, DEFAULT_DATABASE)?;
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(b';')
+                .from_writer(std::io::stdout().lock());
+            let io = |e: csv::Error| Failure(format!("erreur d'écriture : {e}"));
+            w.write_record(["id", "type", "nom", "siren"]).map_err(io)?;
+            for o in store.organisations()? {
+                w.write_record([
+                    o.id.to_string(),
+                    o.kind.code().to_string(),
+                    o.name,
+                    o.siren.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                ])
+                .map_err(io)?;
+            }
+            w.flush()?;
+        }
+        Command::Import(ImportCommand::Operations(args)) => return import(db, args),
+        Command::Export(ExportCommand::Operations { format, output }) => {
+            let store = open(db, DEFAULT_DATABASE)?;
+            let format = match format {
+                FormatArg::Csv => ExportFormat::Csv,
+                FormatArg::Xlsx => ExportFormat::Xlsx,
+            };
+            let filter = LineFilter::default();
+            let n = match (format, output) {
+                (ExportFormat::Xlsx, Some(path)) => {
+                    let mut writer = LineWriter::new(format, std::io::sink())
+                        .map_err(|e| Failure(e.to_string()))?;
+                    let mut failure = None;
+                    let n = store.for_each_line(&filter, &mut |l| {
+                        writer.write(&l).map_err(|e| {
+                            failure = Some(e.to_string());
+                            logis_store::StoreError::Invalid("écriture interrompue".into())
+                        })
+                    });
+                    if let Some(f) = failure {
+                        return Err(Failure(f));
+                    }
+                    let n = n?;
+                    save_xlsx_to(writer, &path).map_err(|e| Failure(e.to_string()))?;
+                    n
+                }
+                (_, Some(path)) => {
+                    let file = std::fs::File::create(&path).map_err(|e| {
+                        Failure(format!("impossible de créer {} : {e}", path.display()))
+                    })?;
+                    let (mut w, n) = logis_app::export::export_operations(
+                        store.as_ref(),
+                        &filter,
+                        format,
+                        std::io::BufWriter::new(file),
+                    )?;
+                    w.flush()?;
+                    n
+                }
+                (_, None) => {
+                    let (mut w, n) = logis_app::export::export_operations(
+                        store.as_ref(),
+                        &filter,
+                        format,
+                        std::io::BufWriter::new(std::io::stdout().lock()),
+                    )?;
+                    w.flush()?;
+                    n
+                }
+            };
+            eprintln!("{n} ligne(s) exportée(s).");
+        }
+        Command::Communes {
+            search,
+            format: ListFormat::Csv,
+        } => {
+            let store = open(db, DEFAULT_DATABASE)?;
+            if !store.reference_loaded()? {
+                return Err(AppError::NoReference.into());
+            }
+            let geo = store.geography()?;
+            let communes = match search.as_deref() {
+                Some(text) => store.search_communes(text, 1000)?,
+                None => geo.communes().to_vec(),
+            };
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(b';')
+                .from_writer(std::io::stdout().lock());
+            let io = |e: csv::Error| Failure(format!("erreur d'écriture : {e}"));
+            w.write_record([
+                "code_insee",
+                "nom",
+                "departement",
+                "population",
+                "epci_siren",
+                "epci",
+            ])
+            .map_err(io)?;
+            for c in communes {
+                let epci = c.epci.as_ref().and_then(|e| geo.epci(e.as_str()));
+                w.write_record([
+                    c.code.as_str().to_string(),
+                    c.name,
+                    c.department,
+                    c.population.map(|p| p.to_string()).unwrap_or_default(),
+                    c.epci
+                        .as_ref()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    epci.map(|e| e.name.clone()).unwrap_or_default(),
+                ])
+                .map_err(io)?;
+            }
+            w.flush()?;
+        }
+        Command::Serve { addr } => {
+            let store = open(db, DEFAULT_DATABASE)?;
+            setup::init(store.as_ref())?;
+            serve(store, addr)?;
+        }
+        Command::Demo { addr, sans_serveur } => {
+            let url = db.unwrap_or(DEMO_DATABASE);
+            eprintln!("Chargement du territoire de démonstration dans {url}…");
+            let store = open(Some(url), DEMO_DATABASE)?;
+            let report = logis_app::demo::load_demo(store.as_ref())?;
+            for (name, r) in &report.imports {
+                eprintln!(
+                    "  {name} : {} ligne(s) lue(s), {} créée(s), {} inchangée(s)",
+                    r.stats.lines_read, r.stats.lines_created, r.stats.lines_unchanged
+                );
+            }
+            let s = store.summary()?;
+            eprintln!(
+                "Démonstration prête : {} opérations, {} logements.",
+                s.operations, s.dwellings
+            );
+            if !sans_serveur {
+                eprintln!("Ouvrez http://{addr}/ dans un navigateur (Ctrl-C pour arrêter).");
+                serve(store, addr)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> Result<(), Failure> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(logis_web::serve(store, addr))
+        .map_err(|e| Failure(format!("serveur arrêté : {e} (adresse {addr})")))
+}
+
+fn import(db: Option<&str>, args: ImportArgs) -> Result<ExitCode, Failure> {
+    let store = open(db, DEFAULT_DATABASE)?;
+    let territory = args.territoire.as_deref().map(parse_siren).transpose()?;
+    let mut source = match logis_io::open_path(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Import refusé : {e}. Rien n'a été enregistré.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message("lecture…");
+    let opts = ImportOptions {
+        commit: !args.verifier,
+        territory,
+    };
+    let report = import_operations(store.as_ref(), source.as_mut(), &opts, &mut |n| {
+        bar.set_message(format!("{n} lignes lues"))
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    if report.has_errors() {
+        eprint!("{}", report.render_fr());
+        return Ok(ExitCode::FAILURE);
+    }
+    print!("{}", report.render_fr());
+    Ok(ExitCode::SUCCESS)
+}

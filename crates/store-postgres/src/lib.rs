@@ -1,0 +1,1099 @@
+//! PostgreSQL adapter of the logis store (large deployments).
+//!
+//! Same behaviour as the SQLite adapter, checked by the conformance suite. Imports stream rows
+//! into a temporary table with `COPY` inside one transaction, check the whole file in SQL, then
+//! merge with upserts. Text ordering uses the "C" collation so both backends sort alike.
+
+use chrono::NaiveDate;
+use logis_domain::text::name_key;
+use logis_domain::{
+    Commune, CommuneCode, Epci, FormerCommune, FormerKind, Geography, LineDraft, Nature, OrgKind,
+    Product, ProjectKind, QuartierKind, RehabFinancing, Siren, Site, Stage, Year,
+};
+use logis_store::migrate::Migration;
+use logis_store::{
+    FundingItem, FundingKind, ImportOutcome, ImportSession, ImportStats, LineFilter, LineRecord,
+    NatureTotal, NewOrganisation, NewProgramme, Organisation, Programme, Project, Quartier,
+    ReferenceData, Result, RowProblem, Store, StoreError, Summary, decode, dim,
+};
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row};
+use r2d2_postgres::PostgresConnectionManager;
+use std::io::Write;
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "register",
+    sql: include_str!("../migrations/0001_register.sql"),
+}];
+
+type Manager = PostgresConnectionManager<NoTls>;
+type Conn = r2d2::PooledConnection<Manager>;
+
+/// Bytes of COPY data buffered before they are sent.
+const COPY_BUFFER: usize = 4 << 20;
+
+fn be(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn pg(e: postgres::Error) -> StoreError {
+    match e.as_db_error() {
+        Some(db) => StoreError::Backend(format!("{} ({})", db.message(), db.code().code())),
+        None => be(e),
+    }
+}
+
+fn is_code(e: &postgres::Error, code: &SqlState) -> bool {
+    e.code() == Some(code)
+}
+
+/// The PostgreSQL store.
+pub struct PostgresStore {
+    pool: r2d2::Pool<Manager>,
+}
+
+impl PostgresStore {
+    /// Connect to `postgres://…` (or `postgresql://…`) and migrate the database.
+    pub fn open_url(url: &str) -> Result<Self> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::BadUrl(url.to_string()));
+        }
+        let config: postgres::Config = url
+            .parse()
+            .map_err(|_| StoreError::BadUrl(url.to_string()))?;
+        let pool = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .connection_timeout(std::time::Duration::from_secs(30))
+            .build(PostgresConnectionManager::new(config, NoTls))
+            .map_err(|e| StoreError::Backend(format!("connexion à PostgreSQL impossible : {e}")))?;
+        let s = PostgresStore { pool };
+        s.migrate()?;
+        Ok(s)
+    }
+
+    fn conn(&self) -> Result<Conn> {
+        self.pool
+            .get()
+            .map_err(|e| StoreError::Backend(format!("connexion à PostgreSQL impossible : {e}")))
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        // Two servers starting on one database migrate one after the other.
+        tx.batch_execute(
+            "SELECT pg_advisory_xact_lock(7302030);
+             CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());",
+        )
+        .map_err(pg)?;
+        for m in MIGRATIONS {
+            let done: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)",
+                    &[&m.version],
+                )
+                .map_err(pg)?
+                .get(0);
+            if !done {
+                tx.batch_execute(m.sql).map_err(|e| {
+                    StoreError::Backend(format!("migration {} ({}) : {e}", m.version, m.name))
+                })?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    &[&m.version, &m.name],
+                )
+                .map_err(pg)?;
+            }
+        }
+        tx.commit().map_err(pg)
+    }
+
+    /// Live schema: (table, column, type, not null), for the parity test.
+    pub fn schema(&self) -> Result<Vec<(String, String, String, bool)>> {
+        let mut c = self.conn()?;
+        let rows = c
+            .query(
+                "SELECT table_name::text, column_name::text, data_type::text, is_nullable = 'NO' FROM information_schema.columns
+                 WHERE table_schema = current_schema() ORDER BY table_name COLLATE \"C\", ordinal_position",
+                &[],
+            )
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+}
+
+/// Append one value to a COPY text-format buffer.
+fn copy_field(buf: &mut Vec<u8>, v: Option<&str>) {
+    match v {
+        None => buf.extend_from_slice(b"\\N"),
+        Some(s) => {
+            for b in s.bytes() {
+                match b {
+                    b'\\' => buf.extend_from_slice(b"\\\\"),
+                    b'\t' => buf.extend_from_slice(b"\\t"),
+                    b'\n' => buf.extend_from_slice(b"\\n"),
+                    b'\r' => buf.extend_from_slice(b"\\r"),
+                    _ => buf.push(b),
+                }
+            }
+        }
+    }
+}
+
+fn copy_row(buf: &mut Vec<u8>, fields: &[Option<&str>]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            buf.push(b'\t');
+        }
+        copy_field(buf, *f);
+    }
+    buf.push(b'\n');
+}
+
+fn copy_send(c: &mut impl postgres::GenericClient, sql: &str, buf: &mut Vec<u8>) -> Result<()> {
+    if buf.is_empty() {
+        return Ok(());
+    }
+    let mut w = c.copy_in(sql).map_err(pg)?;
+    w.write_all(buf).map_err(be)?;
+    w.finish().map_err(pg)?;
+    buf.clear();
+    Ok(())
+}
+
+fn code(s: &str) -> Result<CommuneCode> {
+    CommuneCode::parse(s).map_err(|e| StoreError::Backend(e.0))
+}
+
+fn siren(s: &str) -> Result<Siren> {
+    Siren::parse(s).map_err(|e| StoreError::Backend(e.0))
+}
+
+fn opt_year(v: Option<i64>) -> Result<Option<Year>> {
+    v.map(|y| Year::new(y).map_err(|e| StoreError::Backend(e.0)))
+        .transpose()
+}
+
+fn opt_dim<T>(s: &str, from: fn(&str) -> Option<T>, what: &str) -> Result<Option<T>> {
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        decode(from(s), what, s).map(Some)
+    }
+}
+
+fn count(v: i64) -> u64 {
+    v.max(0) as u64
+}
+
+fn commune_from_row(r: &Row) -> Result<Commune> {
+    let epci: Option<String> = r.get(4);
+    let population: Option<i64> = r.get(3);
+    Ok(Commune {
+        code: code(r.get(0))?,
+        name: r.get(1),
+        department: r.get(2),
+        population: population.and_then(|p| u32::try_from(p).ok()),
+        epci: epci.as_deref().map(siren).transpose()?,
+    })
+}
+
+const LINE_SELECT: &str = "SELECT l.id, o.id, org.name, org.siren, o.reference, o.commune_code, c.name, p.name, pg.name, q.name, o.label,
+        l.nature, l.site, l.product, l.financing, l.dwellings, l.year, l.stage, l.stage_date, l.cost_cents
+    FROM operations o
+    JOIN operation_lines l ON l.operation_id = o.id
+    JOIN organisations org ON org.id = o.landlord_id
+    JOIN communes c ON c.code = o.commune_code
+    LEFT JOIN projects p ON p.id = o.project_id
+    LEFT JOIN programmes pg ON pg.id = o.programme_id
+    LEFT JOIN quartiers q ON q.id = o.quartier_id
+    WHERE ($1::bigint IS NULL OR o.landlord_id = $1) AND ($2::bigint IS NULL OR o.programme_id = $2)
+      AND ($3::text IS NULL OR o.commune_code = $3) AND ($4::text IS NULL OR l.nature = $4)
+      AND ($5::bigint IS NULL OR l.year >= $5) AND ($6::bigint IS NULL OR l.year <= $6)";
+
+fn line_from_row(r: &Row) -> Result<LineRecord> {
+    let nature: &str = r.get(11);
+    let site: &str = r.get(12);
+    let product: &str = r.get(13);
+    let financing: &str = r.get(14);
+    let stage: Option<&str> = r.get(17);
+    let dwellings: i64 = r.get(15);
+    let year: i64 = r.get(16);
+    Ok(LineRecord {
+        line_id: r.get(0),
+        operation_id: r.get(1),
+        landlord: r.get(2),
+        landlord_siren: r.get(3),
+        reference: r.get(4),
+        commune: code(r.get(5))?,
+        commune_name: r.get(6),
+        project: r.get(7),
+        programme: r.get(8),
+        quartier: r.get(9),
+        label: r.get(10),
+        nature: decode(Nature::from_code(nature), "la nature", nature)?,
+        site: opt_dim(site, Site::from_code, "le site")?,
+        product: opt_dim(product, Product::from_code, "le produit")?,
+        financing: opt_dim(financing, RehabFinancing::from_code, "le financement")?,
+        dwellings: u32::try_from(dwellings).map_err(be)?,
+        year: i32::try_from(year).map_err(be)?,
+        stage: stage
+            .map(|s| decode(Stage::from_code(s), "le stade", s))
+            .transpose()?,
+        stage_date: r.get(18),
+        cost_cents: r.get(19),
+    })
+}
+
+/// The six filter parameters of [`LINE_SELECT`], as owned values.
+struct FilterParams {
+    landlord: Option<i64>,
+    programme: Option<i64>,
+    commune: Option<String>,
+    nature: Option<&'static str>,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+impl FilterParams {
+    fn new(f: &LineFilter) -> Self {
+        FilterParams {
+            landlord: f.landlord_id,
+            programme: f.programme_id,
+            commune: f.commune.as_ref().map(|c| c.as_str().to_string()),
+            nature: f.nature.map(Nature::code),
+            from: f.year_from.map(i64::from),
+            to: f.year_to.map(i64::from),
+        }
+    }
+    fn refs(&self) -> [&(dyn ToSql + Sync); 6] {
+        [
+            &self.landlord,
+            &self.programme,
+            &self.commune,
+            &self.nature,
+            &self.from,
+            &self.to,
+        ]
+    }
+}
+
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn reference_loaded(&self) -> Result<bool> {
+        Ok(self
+            .conn()?
+            .query_one("SELECT EXISTS (SELECT 1 FROM communes)", &[])
+            .map_err(pg)?
+            .get(0))
+    }
+
+    fn load_reference(&self, data: &ReferenceData) -> Result<()> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        tx.batch_execute(
+            "DELETE FROM former_communes; DELETE FROM departments;
+             CREATE TEMP TABLE ref_epcis (siren TEXT, name TEXT, name_key TEXT, kind TEXT) ON COMMIT DROP;
+             CREATE TEMP TABLE ref_communes (code TEXT, name TEXT, name_key TEXT, department TEXT, population BIGINT, epci_siren TEXT) ON COMMIT DROP;",
+        )
+        .map_err(pg)?;
+        let mut buf = Vec::with_capacity(COPY_BUFFER);
+        for (code, name, region) in &data.departments {
+            copy_row(&mut buf, &[Some(code), Some(name), Some(region)]);
+        }
+        copy_send(
+            &mut tx,
+            "COPY departments (code, name, region) FROM STDIN",
+            &mut buf,
+        )?;
+        for e in &data.epcis {
+            copy_row(
+                &mut buf,
+                &[
+                    Some(e.siren.as_str()),
+                    Some(&e.name),
+                    Some(&name_key(&e.name)),
+                    Some(&e.kind),
+                ],
+            );
+        }
+        copy_send(&mut tx, "COPY ref_epcis FROM STDIN", &mut buf)?;
+        for cm in &data.communes {
+            let pop = cm.population.map(|p| p.to_string());
+            copy_row(
+                &mut buf,
+                &[
+                    Some(cm.code.as_str()),
+                    Some(&cm.name),
+                    Some(&name_key(&cm.name)),
+                    Some(&cm.department),
+                    pop.as_deref(),
+                    cm.epci.as_ref().map(Siren::as_str),
+                ],
+            );
+        }
+        copy_send(&mut tx, "COPY ref_communes FROM STDIN", &mut buf)?;
+        tx.batch_execute(
+            "INSERT INTO epcis (siren, name, name_key, kind) SELECT siren, name, name_key, kind FROM ref_epcis
+               ON CONFLICT (siren) DO UPDATE SET name = excluded.name, name_key = excluded.name_key, kind = excluded.kind;
+             INSERT INTO communes (code, name, name_key, department, population, epci_siren)
+               SELECT code, name, name_key, department, population, epci_siren FROM ref_communes
+               ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_key = excluded.name_key, department = excluded.department,
+                 population = excluded.population, epci_siren = excluded.epci_siren;",
+        )
+        .map_err(pg)?;
+        // Former communes may repeat (code, name): keep the first, as SQLite's INSERT OR IGNORE does.
+        let mut seen = std::collections::HashSet::new();
+        for f in &data.former {
+            if seen.insert((f.code.as_str(), f.name.as_str())) {
+                copy_row(
+                    &mut buf,
+                    &[
+                        Some(f.code.as_str()),
+                        Some(&f.name),
+                        Some(&name_key(&f.name)),
+                        Some(f.kind.code()),
+                        Some(f.current.as_str()),
+                    ],
+                );
+            }
+        }
+        copy_send(
+            &mut tx,
+            "COPY former_communes (code, name, name_key, kind, current_code) FROM STDIN",
+            &mut buf,
+        )?;
+        tx.commit().map_err(pg)
+    }
+
+    fn geography(&self) -> Result<Geography> {
+        let mut c = self.conn()?;
+        let communes = c
+            .query("SELECT code, name, department, population, epci_siren FROM communes ORDER BY code COLLATE \"C\"", &[])
+            .map_err(pg)?
+            .iter()
+            .map(commune_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let former = c
+            .query("SELECT code, name, kind, current_code FROM former_communes ORDER BY code COLLATE \"C\", name COLLATE \"C\"", &[])
+            .map_err(pg)?
+            .iter()
+            .map(|r| {
+                let kind: &str = r.get(2);
+                Ok(FormerCommune {
+                    code: code(r.get(0))?,
+                    name: r.get(1),
+                    kind: decode(FormerKind::from_code(kind), "le type d'ancienne commune", kind)?,
+                    current: code(r.get(3))?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let epcis = c
+            .query(
+                "SELECT siren, name, kind FROM epcis ORDER BY siren COLLATE \"C\"",
+                &[],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| {
+                Ok(Epci {
+                    siren: siren(r.get(0))?,
+                    name: r.get(1),
+                    kind: r.get(2),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Geography::new(communes, former, epcis))
+    }
+
+    fn search_communes(&self, text: &str, limit: u32) -> Result<Vec<Commune>> {
+        let key = name_key(text);
+        let code_prefix = format!(
+            "{}%",
+            text.trim()
+                .to_ascii_uppercase()
+                .replace(['%', '_', '\\'], "")
+        );
+        let mut c = self.conn()?;
+        let rows = c
+            .query(
+                "SELECT code, name, department, population, epci_siren FROM communes
+                 WHERE ($1 <> '' AND strpos(name_key, $1) > 0) OR code LIKE $2
+                 ORDER BY (name_key = $1) DESC, (left(name_key, length($1)) = $1) DESC, population DESC NULLS LAST, code COLLATE \"C\" LIMIT $3",
+                &[&key, &code_prefix, &i64::from(limit)],
+            )
+            .map_err(pg)?;
+        rows.iter().map(commune_from_row).collect()
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()?
+            .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])
+            .map_err(pg)?
+            .map(|r| r.get(0)))
+    }
+
+    fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.conn()?
+            .execute("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", &[&key, &value])
+            .map(|_| ())
+            .map_err(pg)
+    }
+
+    fn add_organisation(&self, org: &NewOrganisation) -> Result<Organisation> {
+        let name = org.name.trim();
+        if name.is_empty() || name_key(name).is_empty() {
+            return Err(StoreError::Invalid(
+                "le nom de l'organisation est obligatoire".into(),
+            ));
+        }
+        let res = self.conn()?.query_one(
+            "INSERT INTO organisations (kind, name, name_key, siren) VALUES ($1, $2, $3, $4) RETURNING id",
+            &[&org.kind.code(), &name, &name_key(name), &org.siren.as_ref().map(Siren::as_str)],
+        );
+        match res {
+            Ok(r) => Ok(Organisation {
+                id: r.get(0),
+                kind: org.kind,
+                name: name.to_string(),
+                siren: org.siren.clone(),
+            }),
+            Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => {
+                Err(StoreError::Conflict(format!(
+                    "une organisation de type « {} » nommée « {name} » ou avec ce SIREN existe déjà",
+                    org.kind.label()
+                )))
+            }
+            Err(e) => Err(pg(e)),
+        }
+    }
+
+    fn organisations(&self) -> Result<Vec<Organisation>> {
+        let rows = self.conn()?.query("SELECT id, kind, name, siren FROM organisations ORDER BY kind COLLATE \"C\", name_key COLLATE \"C\"", &[]).map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                let kind: &str = r.get(1);
+                let s: Option<&str> = r.get(3);
+                Ok(Organisation {
+                    id: r.get(0),
+                    kind: decode(OrgKind::from_code(kind), "le type d'organisation", kind)?,
+                    name: r.get(2),
+                    siren: s.map(siren).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    fn add_programme(&self, p: &NewProgramme) -> Result<Programme> {
+        let name = p.name.trim();
+        if name_key(name).is_empty() {
+            return Err(StoreError::Invalid(
+                "le nom du programme est obligatoire".into(),
+            ));
+        }
+        if let (Some(a), Some(b)) = (p.start_year, p.end_year)
+            && a > b
+        {
+            return Err(StoreError::Invalid(format!(
+                "période invalide : {} est après {}",
+                a.get(),
+                b.get()
+            )));
+        }
+        let start = p.start_year.map(|y| i64::from(y.get()));
+        let end = p.end_year.map(|y| i64::from(y.get()));
+        let res = self.conn()?.query_one(
+            "INSERT INTO programmes (name, name_key, description, start_year, end_year, epci_siren) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[&name, &name_key(name), &p.description, &start, &end, &p.epci.as_ref().map(Siren::as_str)],
+        );
+        match res {
+            Ok(r) => Ok(Programme {
+                id: r.get(0),
+                name: name.into(),
+                description: p.description.clone(),
+                start_year: p.start_year,
+                end_year: p.end_year,
+                epci: p.epci.clone(),
+            }),
+            Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => Err(StoreError::Conflict(
+                format!("un programme nommé « {name} » existe déjà"),
+            )),
+            Err(e) if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) => {
+                Err(StoreError::Invalid("EPCI inconnu pour ce programme".into()))
+            }
+            Err(e) => Err(pg(e)),
+        }
+    }
+
+    fn programmes(&self) -> Result<Vec<Programme>> {
+        let rows = self
+            .conn()?
+            .query("SELECT id, name, description, start_year, end_year, epci_siren FROM programmes ORDER BY name_key COLLATE \"C\"", &[])
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                let epci: Option<&str> = r.get(5);
+                Ok(Programme {
+                    id: r.get(0),
+                    name: r.get(1),
+                    description: r.get(2),
+                    start_year: opt_year(r.get(3))?,
+                    end_year: opt_year(r.get(4))?,
+                    epci: epci.and_then(|s| Siren::parse(s).ok()),
+                })
+            })
+            .collect()
+    }
+
+    fn add_project(
+        &self,
+        name: &str,
+        kind: ProjectKind,
+        programme_id: Option<i64>,
+    ) -> Result<Project> {
+        let name = name.trim();
+        if name_key(name).is_empty() {
+            return Err(StoreError::Invalid(
+                "le nom du projet est obligatoire".into(),
+            ));
+        }
+        let res = self.conn()?.query_one(
+            "INSERT INTO projects (name, name_key, kind, programme_id) VALUES ($1, $2, $3, $4) RETURNING id",
+            &[&name, &name_key(name), &kind.code(), &programme_id],
+        );
+        match res {
+            Ok(r) => Ok(Project {
+                id: r.get(0),
+                name: name.into(),
+                kind,
+                programme_id,
+            }),
+            Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => Err(StoreError::Conflict(
+                format!("un projet nommé « {name} » existe déjà"),
+            )),
+            Err(e) if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) => Err(StoreError::Invalid(
+                "programme inconnu pour ce projet".into(),
+            )),
+            Err(e) => Err(pg(e)),
+        }
+    }
+
+    fn projects(&self) -> Result<Vec<Project>> {
+        let rows = self
+            .conn()?
+            .query(
+                "SELECT id, name, kind, programme_id FROM projects ORDER BY name_key COLLATE \"C\"",
+                &[],
+            )
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                let kind: &str = r.get(2);
+                Ok(Project {
+                    id: r.get(0),
+                    name: r.get(1),
+                    kind: decode(ProjectKind::from_code(kind), "le type de projet", kind)?,
+                    programme_id: r.get(3),
+                })
+            })
+            .collect()
+    }
+
+    fn add_quartier(
+        &self,
+        name: &str,
+        kind: QuartierKind,
+        commune: &CommuneCode,
+    ) -> Result<Quartier> {
+        let name = name.trim();
+        if name_key(name).is_empty() {
+            return Err(StoreError::Invalid(
+                "le nom du quartier est obligatoire".into(),
+            ));
+        }
+        let res = self.conn()?.query_one(
+            "INSERT INTO quartiers (name, name_key, kind, commune_code) VALUES ($1, $2, $3, $4) RETURNING id",
+            &[&name, &name_key(name), &kind.code(), &commune.as_str()],
+        );
+        match res {
+            Ok(r) => Ok(Quartier {
+                id: r.get(0),
+                name: name.into(),
+                kind,
+                commune: commune.clone(),
+            }),
+            Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => Err(StoreError::Conflict(
+                format!("le quartier « {name} » existe déjà dans la commune {commune}"),
+            )),
+            Err(e) if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) => Err(StoreError::Invalid(
+                format!("commune inconnue « {commune} »"),
+            )),
+            Err(e) => Err(pg(e)),
+        }
+    }
+
+    fn quartiers(&self) -> Result<Vec<Quartier>> {
+        let rows = self
+            .conn()?
+            .query("SELECT id, name, kind, commune_code FROM quartiers ORDER BY commune_code COLLATE \"C\", name_key COLLATE \"C\"", &[])
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                let kind: &str = r.get(2);
+                Ok(Quartier {
+                    id: r.get(0),
+                    name: r.get(1),
+                    kind: decode(QuartierKind::from_code(kind), "le type de quartier", kind)?,
+                    commune: code(r.get(3))?,
+                })
+            })
+            .collect()
+    }
+
+    fn begin_import(&self) -> Result<Box<dyn ImportSession + '_>> {
+        let mut conn = self.conn()?;
+        conn.batch_execute(
+            "BEGIN;
+             CREATE TEMP TABLE IF NOT EXISTS import_staging (
+                row_no BIGINT NOT NULL, landlord_id BIGINT NOT NULL, reference TEXT COLLATE \"C\" NOT NULL, label TEXT COLLATE \"C\",
+                commune_code TEXT COLLATE \"C\" NOT NULL, project TEXT COLLATE \"C\", project_key TEXT COLLATE \"C\", programme_id BIGINT,
+                quartier TEXT COLLATE \"C\", quartier_key TEXT COLLATE \"C\", nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL,
+                financing TEXT NOT NULL, year BIGINT NOT NULL, dwellings BIGINT NOT NULL, stage TEXT, stage_date DATE, cost_cents BIGINT);
+             TRUNCATE import_staging;",
+        )
+        .map_err(pg)?;
+        Ok(Box::new(PgImport {
+            conn,
+            open: true,
+            staged: 0,
+            buf: Vec::with_capacity(COPY_BUFFER),
+        }))
+    }
+
+    fn for_each_line(
+        &self,
+        f: &LineFilter,
+        sink: &mut dyn FnMut(LineRecord) -> Result<()>,
+    ) -> Result<u64> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let sql = format!(
+            "{LINE_SELECT} ORDER BY o.id, l.nature COLLATE \"C\", l.site COLLATE \"C\", l.product COLLATE \"C\", l.financing COLLATE \"C\", l.year LIMIT $7 OFFSET $8"
+        );
+        let p = FilterParams::new(f);
+        let limit = f.limit.map(|l| l as i64);
+        let offset = f.offset.unwrap_or(0) as i64;
+        let [a, b, cc, d, e, ff] = p.refs();
+        let params: [&(dyn ToSql + Sync); 8] = [a, b, cc, d, e, ff, &limit, &offset];
+        // A portal fetched in batches: memory stays flat however many lines match.
+        let portal = tx.bind(sql.as_str(), &params).map_err(pg)?;
+        let mut n = 0;
+        loop {
+            let rows = tx.query_portal(&portal, 5000).map_err(pg)?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in &rows {
+                sink(line_from_row(r)?)?;
+                n += 1;
+            }
+        }
+        tx.commit().map_err(pg)?;
+        Ok(n)
+    }
+
+    fn count_lines(&self, f: &LineFilter) -> Result<u64> {
+        let p = FilterParams::new(f);
+        let sql = format!("SELECT count(*) FROM ({LINE_SELECT}) t");
+        let r = self
+            .conn()?
+            .query_one(sql.as_str(), &p.refs())
+            .map_err(pg)?;
+        Ok(count(r.get(0)))
+    }
+
+    fn operation_id(&self, landlord_id: i64, reference: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT id FROM operations WHERE landlord_id = $1 AND reference = $2",
+                &[&landlord_id, &reference],
+            )
+            .map_err(pg)?
+            .map(|r| r.get(0)))
+    }
+
+    fn set_financing_plan(&self, operation_id: i64, items: &[FundingItem]) -> Result<()> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let exists: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM operations WHERE id = $1)",
+                &[&operation_id],
+            )
+            .map_err(pg)?
+            .get(0);
+        if !exists {
+            return Err(StoreError::NotFound(format!(
+                "opération {operation_id} introuvable"
+            )));
+        }
+        tx.execute(
+            "DELETE FROM funding_items WHERE operation_id = $1",
+            &[&operation_id],
+        )
+        .map_err(pg)?;
+        let st = tx
+            .prepare("INSERT INTO funding_items (operation_id, position, kind, source_id, label, amount_cents) VALUES ($1, $2, $3, $4, $5, $6)")
+            .map_err(pg)?;
+        for (i, it) in items.iter().enumerate() {
+            if it.amount_cents < 0 {
+                return Err(StoreError::Invalid(
+                    "montant négatif refusé dans le plan de financement".into(),
+                ));
+            }
+            tx.execute(
+                &st,
+                &[
+                    &operation_id,
+                    &(i as i64),
+                    &it.kind.code(),
+                    &it.source_id,
+                    &it.label,
+                    &it.amount_cents,
+                ],
+            )
+            .map_err(|e| {
+                if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) {
+                    StoreError::Invalid("financeur inconnu dans le plan de financement".into())
+                } else {
+                    pg(e)
+                }
+            })?;
+        }
+        tx.commit().map_err(pg)
+    }
+
+    fn financing_plan(&self, operation_id: i64) -> Result<Vec<FundingItem>> {
+        let rows = self
+            .conn()?
+            .query("SELECT kind, source_id, label, amount_cents FROM funding_items WHERE operation_id = $1 ORDER BY position", &[&operation_id])
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                let kind: &str = r.get(0);
+                Ok(FundingItem {
+                    kind: decode(FundingKind::from_code(kind), "le type de financement", kind)?,
+                    source_id: r.get(1),
+                    label: r.get(2),
+                    amount_cents: r.get(3),
+                })
+            })
+            .collect()
+    }
+
+    fn stage_events(&self, line_id: i64) -> Result<Vec<(Stage, NaiveDate)>> {
+        let rows = self
+            .conn()?
+            .query("SELECT stage, event_date FROM stage_events WHERE line_id = $1 ORDER BY event_date, stage COLLATE \"C\"", &[&line_id])
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                let s: &str = r.get(0);
+                Ok((decode(Stage::from_code(s), "le stade", s)?, r.get(1)))
+            })
+            .collect()
+    }
+
+    fn summary(&self) -> Result<Summary> {
+        let r = self
+            .conn()?
+            .query_one(
+                "SELECT (SELECT count(*) FROM communes), (SELECT count(*) FROM organisations), (SELECT count(*) FROM programmes),
+                        (SELECT count(*) FROM operations), (SELECT count(*) FROM operation_lines),
+                        (SELECT coalesce(sum(dwellings), 0)::bigint FROM operation_lines)",
+                &[],
+            )
+            .map_err(pg)?;
+        Ok(Summary {
+            communes: count(r.get(0)),
+            organisations: count(r.get(1)),
+            programmes: count(r.get(2)),
+            operations: count(r.get(3)),
+            lines: count(r.get(4)),
+            dwellings: count(r.get(5)),
+        })
+    }
+
+    fn totals_by_landlord_nature(&self) -> Result<Vec<NatureTotal>> {
+        let rows = self
+            .conn()?
+            .query(
+                "SELECT org.name, l.nature, sum(l.dwellings)::bigint, count(*) FROM operation_lines l JOIN operations o ON o.id = l.operation_id
+                 JOIN organisations org ON org.id = o.landlord_id GROUP BY org.name, l.nature ORDER BY org.name COLLATE \"C\", l.nature COLLATE \"C\"",
+                &[],
+            )
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                let nature: &str = r.get(1);
+                Ok(NatureTotal {
+                    landlord: r.get(0),
+                    nature: decode(Nature::from_code(nature), "la nature", nature)?,
+                    dwellings: count(r.get(2)),
+                    lines: count(r.get(3)),
+                })
+            })
+            .collect()
+    }
+}
+
+/// An import transaction on one pooled connection.
+struct PgImport {
+    conn: Conn,
+    open: bool,
+    staged: u64,
+    buf: Vec<u8>,
+}
+
+impl Drop for PgImport {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+const STAGING_COPY: &str = "COPY import_staging FROM STDIN";
+
+/// Groups of rows found by a checking query: (row numbers "3,7,9", detail).
+fn row_groups(c: &mut Client, sql: &str) -> Result<Vec<(Vec<u64>, String)>> {
+    let rows = c.query(sql, &[]).map_err(pg)?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let list: &str = r.get(0);
+            let mut nums: Vec<u64> = list
+                .split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect();
+            nums.sort_unstable();
+            (nums, r.get(1))
+        })
+        .collect())
+}
+
+impl PgImport {
+    fn flush(&mut self) -> Result<()> {
+        copy_send(&mut *self.conn, STAGING_COPY, &mut self.buf)
+    }
+
+    fn check(&mut self) -> Result<Vec<RowProblem>> {
+        let dups = row_groups(
+            &mut self.conn,
+            "SELECT string_agg(row_no::text, ','), reference FROM import_staging
+             GROUP BY landlord_id, reference, nature, site, product, financing, year HAVING count(*) > 1 LIMIT 10000",
+        )?;
+        let conflicts = row_groups(
+            &mut self.conn,
+            "SELECT string_agg(row_no::text, ','),
+                    reference || chr(31) || (count(DISTINCT commune_code) > 1)::int || (count(DISTINCT label) > 1)::int
+                    || (count(DISTINCT project_key) > 1)::int || (count(DISTINCT programme_id) > 1)::int || (count(DISTINCT quartier_key) > 1)::int
+             FROM import_staging GROUP BY landlord_id, reference
+             HAVING count(DISTINCT commune_code) > 1 OR count(DISTINCT label) > 1 OR count(DISTINCT project_key) > 1
+                 OR count(DISTINCT programme_id) > 1 OR count(DISTINCT quartier_key) > 1 LIMIT 10000",
+        )?;
+        Ok(logis_store::problems::from_groups(dups, conflicts))
+    }
+
+    fn merge(&mut self) -> Result<ImportStats> {
+        let staged = self.staged;
+        let c: &mut Client = &mut self.conn;
+        let mut stats = ImportStats {
+            lines_read: staged,
+            ..Default::default()
+        };
+        let exec = |c: &mut Client, sql: &str| -> Result<u64> { c.execute(sql, &[]).map_err(pg) };
+        let one = |c: &mut Client, sql: &str| -> Result<u64> {
+            Ok(count(c.query_one(sql, &[]).map_err(pg)?.get(0)))
+        };
+
+        c.batch_execute("ANALYZE import_staging").map_err(pg)?;
+        stats.projects_created = exec(
+            c,
+            "INSERT INTO projects (name, name_key, kind) SELECT min(project), project_key, 'autre' FROM import_staging
+             WHERE project_key IS NOT NULL GROUP BY project_key ORDER BY project_key ON CONFLICT (name_key) DO NOTHING",
+        )?;
+        stats.quartiers_created = exec(
+            c,
+            "INSERT INTO quartiers (name, name_key, kind, commune_code) SELECT min(quartier), quartier_key, 'autre', commune_code FROM import_staging
+             WHERE quartier_key IS NOT NULL GROUP BY commune_code, quartier_key ORDER BY commune_code, quartier_key ON CONFLICT (commune_code, name_key) DO NOTHING",
+        )?;
+        c.batch_execute(
+            "CREATE TEMP TABLE IF NOT EXISTS import_ops (landlord_id BIGINT NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
+                project_id BIGINT, programme_id BIGINT, quartier_id BIGINT, existing BOOLEAN NOT NULL, PRIMARY KEY (landlord_id, reference));
+             TRUNCATE import_ops;
+             INSERT INTO import_ops
+             SELECT s.landlord_id, s.reference, s.label, s.commune_code, p.id, s.programme_id, q.id,
+                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference)
+             FROM (SELECT landlord_id, reference, max(label) AS label, max(commune_code) AS commune_code, max(project_key) AS project_key,
+                          max(programme_id) AS programme_id, max(quartier_key) AS quartier_key
+                   FROM import_staging GROUP BY landlord_id, reference) s
+             LEFT JOIN projects p ON p.name_key = s.project_key
+             LEFT JOIN quartiers q ON q.commune_code = s.commune_code AND q.name_key = s.quartier_key;
+             ANALYZE import_ops;",
+        )
+        .map_err(pg)?;
+        stats.operations_created = one(c, "SELECT count(*) FROM import_ops WHERE NOT existing")?;
+        let touched_ops = exec(
+            c,
+            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id)
+             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id FROM import_ops ORDER BY landlord_id, reference
+             ON CONFLICT (landlord_id, reference) DO UPDATE SET
+                label = coalesce(excluded.label, operations.label), commune_code = excluded.commune_code,
+                project_id = coalesce(excluded.project_id, operations.project_id),
+                programme_id = coalesce(excluded.programme_id, operations.programme_id),
+                quartier_id = coalesce(excluded.quartier_id, operations.quartier_id)
+             WHERE operations.label IS DISTINCT FROM coalesce(excluded.label, operations.label)
+                OR operations.commune_code IS DISTINCT FROM excluded.commune_code
+                OR operations.project_id IS DISTINCT FROM coalesce(excluded.project_id, operations.project_id)
+                OR operations.programme_id IS DISTINCT FROM coalesce(excluded.programme_id, operations.programme_id)
+                OR operations.quartier_id IS DISTINCT FROM coalesce(excluded.quartier_id, operations.quartier_id)",
+        )?;
+        stats.operations_updated = touched_ops - stats.operations_created;
+
+        let existing_lines = one(
+            c,
+            "SELECT count(*) FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
+             JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
+                AND l.financing = s.financing AND l.year = s.year",
+        )?;
+        let touched_lines = exec(
+            c,
+            "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents)
+             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents
+             FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference ORDER BY s.row_no
+             ON CONFLICT (operation_id, nature, site, product, financing, year) DO UPDATE SET
+                dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
+                stage_date = coalesce(excluded.stage_date, operation_lines.stage_date),
+                cost_cents = coalesce(excluded.cost_cents, operation_lines.cost_cents)
+             WHERE operation_lines.dwellings <> excluded.dwellings
+                OR operation_lines.stage IS DISTINCT FROM coalesce(excluded.stage, operation_lines.stage)
+                OR operation_lines.stage_date IS DISTINCT FROM coalesce(excluded.stage_date, operation_lines.stage_date)
+                OR operation_lines.cost_cents IS DISTINCT FROM coalesce(excluded.cost_cents, operation_lines.cost_cents)",
+        )?;
+        stats.lines_created = staged - existing_lines;
+        stats.lines_updated = touched_lines - stats.lines_created;
+        stats.lines_unchanged = existing_lines - stats.lines_updated;
+
+        exec(
+            c,
+            "INSERT INTO stage_events (line_id, stage, event_date)
+             SELECT l.id, s.stage, s.stage_date FROM import_staging s
+             JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
+             JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
+                AND l.financing = s.financing AND l.year = s.year
+             WHERE s.stage IS NOT NULL AND s.stage_date IS NOT NULL
+             ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date
+             WHERE stage_events.event_date IS DISTINCT FROM excluded.event_date",
+        )?;
+        c.batch_execute("TRUNCATE import_staging; TRUNCATE import_ops;")
+            .map_err(pg)?;
+        Ok(stats)
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        self.open = false;
+        self.conn.batch_execute("ROLLBACK").map_err(pg)
+    }
+}
+
+impl ImportSession for PgImport {
+    fn stage(&mut self, row: u64, l: &LineDraft) -> Result<()> {
+        let row_no = row.to_string();
+        let landlord = l.op.landlord_id.to_string();
+        let project_key = l.op.project.as_deref().map(name_key);
+        let programme = l.op.programme_id.map(|p| p.to_string());
+        let quartier_key = l.op.quartier.as_deref().map(name_key);
+        let year = l.year.get().to_string();
+        let dwellings = l.dwellings.get().to_string();
+        let date = l.stage_date.map(|d| d.format("%Y-%m-%d").to_string());
+        let cost = l.cost.map(|c| c.cents().to_string());
+        copy_row(
+            &mut self.buf,
+            &[
+                Some(&row_no),
+                Some(&landlord),
+                Some(&l.op.reference),
+                l.op.label.as_deref(),
+                Some(l.op.commune.as_str()),
+                l.op.project.as_deref(),
+                project_key.as_deref(),
+                programme.as_deref(),
+                l.op.quartier.as_deref(),
+                quartier_key.as_deref(),
+                Some(l.nature.code()),
+                Some(dim(l.site, Site::code)),
+                Some(dim(l.product, Product::code)),
+                Some(dim(l.financing, RehabFinancing::code)),
+                Some(&year),
+                Some(&dwellings),
+                l.stage.map(Stage::code),
+                date.as_deref(),
+                cost.as_deref(),
+            ],
+        );
+        self.staged += 1;
+        if self.buf.len() >= COPY_BUFFER {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, commit: bool) -> Result<ImportOutcome> {
+        let checked = self.flush().and_then(|()| self.check());
+        let problems = match checked {
+            Ok(p) => p,
+            Err(e) => {
+                self.rollback()?;
+                return Err(e);
+            }
+        };
+        if !problems.is_empty() || !commit {
+            self.rollback()?;
+            let stats = ImportStats {
+                lines_read: self.staged,
+                ..Default::default()
+            };
+            return Ok(ImportOutcome {
+                problems,
+                stats,
+                committed: false,
+            });
+        }
+        let stats = match self.merge() {
+            Ok(s) => s,
+            Err(e) => {
+                self.rollback()?;
+                return Err(e);
+            }
+        };
+        self.conn.batch_execute("COMMIT").map_err(pg)?;
+        self.open = false;
+        Ok(ImportOutcome {
+            problems,
+            stats,
+            committed: true,
+        })
+    }
+}

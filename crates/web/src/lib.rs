@@ -1,0 +1,555 @@
+//! logis web server: server-rendered, accessible French pages over the store. Handlers stay thin:
+//! they parse the request, call the store or a use case of `logis-app` on a blocking thread, and
+//! render a template (askama escapes every value).
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use logis_domain::numbers::group_thousands;
+use logis_domain::{Geography, Nature, OrgKind};
+use logis_io::write::ExportFormat;
+use logis_store::{LineFilter, Store, StoreError};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+const PAGE_SIZE: u64 = 50;
+const CSS: &str = include_str!("../static/logis.css");
+
+#[derive(Clone)]
+pub struct AppState {
+    store: Arc<dyn Store>,
+    geography: Arc<std::sync::OnceLock<Arc<Geography>>>,
+}
+
+impl AppState {
+    /// The reference geography, read once it is loaded (it changes only with `logis init`).
+    fn geography(&self) -> Result<Arc<Geography>, StoreError> {
+        if let Some(g) = self.geography.get() {
+            return Ok(g.clone());
+        }
+        let g = Arc::new(self.store.geography()?);
+        if !g.is_empty() {
+            let _ = self.geography.set(g.clone());
+        }
+        Ok(g)
+    }
+}
+
+/// The application's routes over `store`.
+pub fn router(store: Arc<dyn Store>) -> Router {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/operations", get(operations))
+        .route("/operations/export", get(export))
+        .route("/communes", get(communes))
+        .route("/sante", get(health))
+        .route("/static/logis.css", get(css))
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(AppState {
+            store,
+            geography: Arc::default(),
+        })
+}
+
+/// Serve until Ctrl-C.
+pub async fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("logis écoute sur http://{}", listener.local_addr()?);
+    axum::serve(listener, router(store))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    res
+}
+
+/// An error page; backend details go to the log, not to the user.
+struct PageError {
+    status: StatusCode,
+    message: String,
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Backend(detail) => {
+                tracing::error!("erreur de la base : {detail}");
+                PageError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    message: "La base de données n'a pas pu répondre. Réessayez plus tard.".into(),
+                }
+            }
+            other => PageError {
+                status: StatusCode::BAD_REQUEST,
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    nav: &'a str,
+    reference: &'a str,
+    heading: &'a str,
+    message: &'a str,
+}
+
+fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!("rendu de page impossible : {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Erreur interne").into_response()
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let heading = if self.status == StatusCode::NOT_FOUND {
+            "Page introuvable"
+        } else {
+            "Une erreur est survenue"
+        };
+        let mut res = render(&ErrorPage {
+            nav: "",
+            reference: logis_io::reference::VERSION,
+            heading,
+            message: &self.message,
+        });
+        *res.status_mut() = self.status;
+        res
+    }
+}
+
+/// Run a store call on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, PageError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(PageError::from),
+        Err(e) => {
+            tracing::error!("tâche interrompue : {e}");
+            Err(PageError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                message: "Erreur interne".into(),
+            })
+        }
+    }
+}
+
+async fn not_found() -> PageError {
+    PageError {
+        status: StatusCode::NOT_FOUND,
+        message: "Cette adresse ne correspond à aucune page de logis.".into(),
+    }
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CSS,
+    )
+}
+
+async fn health(State(s): State<AppState>) -> Response {
+    let store = s.store.clone();
+    match tokio::task::spawn_blocking(move || store.summary()).await {
+        Ok(Ok(sum)) => Json(serde_json::json!({ "statut": "ok", "base": s.store.backend(), "operations": sum.operations })).into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "statut": "indisponible" }))).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    nav: &'static str,
+    reference: &'static str,
+    territory: String,
+    operations: String,
+    lines: String,
+    dwellings: String,
+    organisations: String,
+    natures: Vec<&'static str>,
+    /// (landlord, dwellings per nature column, total)
+    rows: Vec<(String, Vec<String>, String)>,
+}
+
+fn n(v: u64) -> String {
+    group_thousands(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+async fn dashboard(State(s): State<AppState>) -> Result<Response, PageError> {
+    let state = s.clone();
+    let (summary, totals, territory) = blocking(move || {
+        let store = &state.store;
+        let territory = match store.setting(logis_app::setup::TERRITORY)? {
+            Some(siren) => state
+                .geography()?
+                .epci(&siren)
+                .map(|e| e.name.clone())
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        Ok((
+            store.summary()?,
+            store.totals_by_landlord_nature()?,
+            territory,
+        ))
+    })
+    .await?;
+    let natures: Vec<Nature> = Nature::ALL
+        .iter()
+        .copied()
+        .filter(|n| totals.iter().any(|t| t.nature == *n))
+        .collect();
+    let mut by_landlord: BTreeMap<String, BTreeMap<Nature, u64>> = BTreeMap::new();
+    for t in &totals {
+        *by_landlord
+            .entry(t.landlord.clone())
+            .or_default()
+            .entry(t.nature)
+            .or_default() += t.dwellings;
+    }
+    let rows = by_landlord
+        .into_iter()
+        .map(|(landlord, m)| {
+            let cells = natures
+                .iter()
+                .map(|nat| m.get(nat).map(|v| n(*v)).unwrap_or_else(|| "—".into()))
+                .collect();
+            (landlord, cells, n(m.values().sum()))
+        })
+        .collect();
+    Ok(render(&Dashboard {
+        nav: "dashboard",
+        reference: logis_io::reference::VERSION,
+        territory,
+        operations: n(summary.operations),
+        lines: n(summary.lines),
+        dwellings: n(summary.dwellings),
+        organisations: n(summary.organisations),
+        natures: natures.iter().map(|n| n.label()).collect(),
+        rows,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct LineQuery {
+    bailleur: Option<String>,
+    nature: Option<String>,
+    annee: Option<String>,
+    page: Option<String>,
+    format: Option<String>,
+}
+
+impl LineQuery {
+    /// The filter, or a French message naming the bad parameter.
+    fn filter(&self) -> Result<LineFilter, String> {
+        let mut f = LineFilter::default();
+        if let Some(b) = self.bailleur.as_deref().filter(|b| !b.is_empty()) {
+            f.landlord_id = Some(
+                b.parse()
+                    .map_err(|_| format!("bailleur invalide « {b} »"))?,
+            );
+        }
+        if let Some(nat) = self.nature.as_deref().filter(|v| !v.is_empty()) {
+            f.nature = Some(Nature::parse(nat).map_err(|e| e.0)?);
+        }
+        if let Some(y) = self
+            .annee
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            let y: i32 = y.parse().map_err(|_| {
+                format!("année invalide « {y} » (attendu : une année, par exemple 2026)")
+            })?;
+            f.year_from = Some(y);
+            f.year_to = Some(y);
+        }
+        Ok(f)
+    }
+
+    /// The filter part of a query string, to carry into links ("&bailleur=3&nature=…").
+    fn carry(&self, f: &LineFilter) -> String {
+        let mut q = String::new();
+        if let Some(b) = f.landlord_id {
+            q.push_str(&format!("&bailleur={b}"));
+        }
+        if let Some(nat) = f.nature {
+            q.push_str(&format!("&nature={}", nat.code()));
+        }
+        if let Some(y) = f.year_from {
+            q.push_str(&format!("&annee={y}"));
+        }
+        q
+    }
+}
+
+struct LineRow {
+    landlord: String,
+    reference: String,
+    label: String,
+    commune: String,
+    project: String,
+    nature: &'static str,
+    product: &'static str,
+    dwellings: String,
+    year: i32,
+    stage: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "operations.html")]
+struct OperationsPage {
+    nav: &'static str,
+    reference: &'static str,
+    landlords: Vec<(i64, String, bool)>,
+    natures: Vec<(&'static str, &'static str, bool)>,
+    year: String,
+    error: String,
+    total: String,
+    page: u64,
+    pages: u64,
+    query: String,
+    items: Vec<LineRow>,
+}
+
+async fn operations(
+    State(s): State<AppState>,
+    Query(q): Query<LineQuery>,
+) -> Result<Response, PageError> {
+    let (mut filter, error) = match q.filter() {
+        Ok(f) => (f, String::new()),
+        Err(e) => (LineFilter::default(), e),
+    };
+    let page = q
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<u64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let query = q.carry(&filter);
+    let store = s.store.clone();
+    let f2 = filter.clone();
+    let (orgs, total) =
+        blocking(move || Ok((store.organisations()?, store.count_lines(&f2)?))).await?;
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let page = page.min(pages);
+    filter.limit = Some(PAGE_SIZE);
+    filter.offset = Some((page - 1) * PAGE_SIZE);
+    let store = s.store.clone();
+    let f3 = filter.clone();
+    let lines = blocking(move || logis_store::collect_lines(store.as_ref(), &f3)).await?;
+    let items = lines
+        .into_iter()
+        .map(|l| LineRow {
+            landlord: l.landlord,
+            reference: l.reference,
+            label: l.label.unwrap_or_default(),
+            commune: l.commune_name,
+            project: l.project.unwrap_or_default(),
+            nature: l.nature.label(),
+            product: l
+                .product
+                .map(|p| p.label())
+                .or(l.financing.map(|f| f.label()))
+                .unwrap_or(""),
+            dwellings: group_thousands(i64::from(l.dwellings)),
+            year: l.year,
+            stage: l.stage.map(|s| s.label()).unwrap_or(""),
+        })
+        .collect();
+    Ok(render(&OperationsPage {
+        nav: "operations",
+        reference: logis_io::reference::VERSION,
+        landlords: orgs
+            .into_iter()
+            .filter(|o| o.kind == OrgKind::Landlord)
+            .map(|o| (o.id, o.name, filter.landlord_id == Some(o.id)))
+            .collect(),
+        natures: Nature::ALL
+            .iter()
+            .map(|n| (n.code(), n.label(), filter.nature == Some(*n)))
+            .collect(),
+        year: filter.year_from.map(|y| y.to_string()).unwrap_or_default(),
+        error,
+        total: n(total),
+        page,
+        pages,
+        query,
+        items,
+    }))
+}
+
+/// Stream the export: the store writes on a blocking thread into a channel the response reads.
+async fn export(
+    State(s): State<AppState>,
+    Query(q): Query<LineQuery>,
+) -> Result<Response, PageError> {
+    let filter = q.filter().map_err(|message| PageError {
+        status: StatusCode::BAD_REQUEST,
+        message,
+    })?;
+    let format = match q.format.as_deref() {
+        None => ExportFormat::Csv,
+        Some(f) => ExportFormat::parse(f).ok_or_else(|| PageError {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("format d'export inconnu « {f} » (csv ou xlsx)"),
+        })?,
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(8);
+    let store = s.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let sink = ChannelWriter {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(64 * 1024),
+        };
+        let result = logis_app::export::export_operations(store.as_ref(), &filter, format, sink)
+            .and_then(|(mut w, _)| {
+                w.flush_now()
+                    .map_err(|e| logis_app::AppError::Invalid(e.to_string()))?;
+                Ok(())
+            });
+        if let Err(e) = result {
+            tracing::error!("export interrompu : {e}");
+            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+        }
+    });
+    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
+    let name = format!("logis-operations.{}", format.extension());
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A `Write` that sends 64 KiB chunks to the response body.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
+    buf: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn flush_now(&mut self) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(64 * 1024));
+            self.tx
+                .blocking_send(Ok(chunk))
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client parti"))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 64 * 1024 {
+            self.flush_now()?;
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.flush_now()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CommuneQuery {
+    q: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "communes.html")]
+struct CommunesPage {
+    nav: &'static str,
+    reference: &'static str,
+    q: String,
+    items: Vec<(String, String, String, String, String)>,
+}
+
+async fn communes(
+    State(s): State<AppState>,
+    Query(q): Query<CommuneQuery>,
+) -> Result<Response, PageError> {
+    let text =
+        q.q.unwrap_or_default()
+            .chars()
+            .take(100)
+            .collect::<String>();
+    let state = s.clone();
+    let t2 = text.clone();
+    let (found, geo) = blocking(move || {
+        if t2.trim().is_empty() {
+            return Ok((Vec::new(), None));
+        }
+        Ok((
+            state.store.search_communes(&t2, 50)?,
+            Some(state.geography()?),
+        ))
+    })
+    .await?;
+    let items = found
+        .into_iter()
+        .map(|c| {
+            let epci = c
+                .epci
+                .as_ref()
+                .and_then(|e| geo.as_ref().and_then(|g| g.epci(e.as_str())))
+                .map(|e| e.name.clone())
+                .unwrap_or_default();
+            (
+                c.code.as_str().to_string(),
+                c.name,
+                c.department,
+                c.population
+                    .map(|p| group_thousands(i64::from(p)))
+                    .unwrap_or_default(),
+                epci,
+            )
+        })
+        .collect();
+    Ok(render(&CommunesPage {
+        nav: "communes",
+        reference: logis_io::reference::VERSION,
+        q: text,
+        items,
+    }))
+}
