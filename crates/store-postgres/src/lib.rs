@@ -416,6 +416,9 @@ impl Store for PostgresStore {
     }
 
     fn search_communes(&self, text: &str, limit: u32) -> Result<Vec<Commune>> {
+        if text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
         let key = name_key(text);
         let code_prefix = format!(
             "{}%",

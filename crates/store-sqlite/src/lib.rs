@@ -364,6 +364,9 @@ impl Store for SqliteStore {
     }
 
     fn search_communes(&self, text: &str, limit: u32) -> Result<Vec<Commune>> {
+        if text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
         let key = name_key(text);
         let code_prefix = format!(
             "{}%",

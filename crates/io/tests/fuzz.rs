@@ -1,0 +1,120 @@
+//! No input makes the readers panic: arbitrary bytes, and valid CSV / XLSX files with bytes
+//! flipped, cut or inserted, are read to the end (rows or French errors, never a panic).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use logis_io::read::HeaderMap;
+use proptest::prelude::*;
+
+/// Read everything the source gives, as the importer does; returns how many items were seen.
+fn drain(bytes: Vec<u8>) -> usize {
+    let mut n = 0;
+    if let Ok(mut src) = logis_io::open_bytes(bytes) {
+        let header = HeaderMap::new(src.header());
+        while let Some(row) = src.next_row() {
+            if let (Ok(row), Ok(h)) = (&row, &header) {
+                n += h.cells(row).count();
+            }
+            n += 1;
+            if n > 1_000_000 {
+                break;
+            }
+        }
+    }
+    n
+}
+
+fn valid_csv() -> Vec<u8> {
+    "reference;bailleur;commune;nature;logements;annee;libelle;cout\r\nA;Vilogia;Dunkerque;Démolition;12;2026;« Résidence » \"x\";1 200,50\r\n;;;;;;Total;12\r\n"
+        .as_bytes()
+        .to_vec()
+}
+
+fn valid_xlsx() -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["reference", "bailleur", "commune", "nature", "logements", "annee"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "A").unwrap();
+    ws.write_string(1, 1, "Vilogia").unwrap();
+    ws.write_number(1, 2, 59183.0).unwrap();
+    ws.write_string(1, 3, "Réhabilitation").unwrap();
+    ws.write_number(1, 4, 12.0).unwrap();
+    ws.write_number(1, 5, 2026.0).unwrap();
+    wb.save_to_buffer().unwrap()
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Flip(usize, u8),
+    Cut(usize),
+    Insert(usize, Vec<u8>),
+}
+
+fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+    for e in edits {
+        let len = bytes.len().max(1);
+        match e {
+            Edit::Flip(i, b) => {
+                if !bytes.is_empty() {
+                    let i = i % len;
+                    bytes[i] ^= b;
+                }
+            }
+            Edit::Cut(i) => bytes.truncate(i % len),
+            Edit::Insert(i, data) => {
+                let i = (i % len).min(bytes.len());
+                bytes.splice(i..i, data.iter().copied());
+            }
+        }
+    }
+    bytes
+}
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    prop::collection::vec(
+        prop_oneof![
+            (any::<usize>(), 1u8..).prop_map(|(i, b)| Edit::Flip(i, b)),
+            any::<usize>().prop_map(Edit::Cut),
+            (any::<usize>(), prop::collection::vec(any::<u8>(), 0..16)).prop_map(|(i, d)| Edit::Insert(i, d)),
+        ],
+        1..6,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        drain(bytes);
+    }
+
+    #[test]
+    fn arbitrary_text(text in "[;,\t|\"\r\n a-zé0-9€]{0,400}") {
+        drain(text.into_bytes());
+    }
+
+    #[test]
+    fn damaged_csv(e in edits()) {
+        drain(apply(valid_csv(), &e));
+    }
+
+    #[test]
+    fn damaged_xlsx(e in edits()) {
+        drain(apply(valid_xlsx(), &e));
+    }
+
+    #[test]
+    fn zip_signature_then_garbage(tail in prop::collection::vec(any::<u8>(), 0..512)) {
+        let mut bytes = b"PK\x03\x04".to_vec();
+        bytes.extend(tail);
+        drain(bytes);
+    }
+}
+
+#[test]
+fn the_valid_files_do_read() {
+    assert!(drain(valid_csv()) >= 2);
+    assert!(drain(valid_xlsx()) >= 1);
+}
