@@ -1,0 +1,158 @@
+//! `logis-bench [LINES]`: generate an exchange-format CSV of LINES operation lines (default
+//! 1,000,000), then, each in its own process so that peak memory is measured per phase, import
+//! it into a fresh SQLite file and a fresh PostgreSQL database, import it again (nothing
+//! changes), and export the register back to CSV. Prints a Markdown table for BENCHMARKS.md.
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
+
+use logis_app::import::{ImportOptions, import_operations};
+use logis_conformance::{Kind, TestDb};
+use logis_io::write::ExportFormat;
+use logis_store::LineFilter;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const LANDLORDS: [&str; 3] = ["Flandre Opale Habitat", "Partenord Habitat", "Vilogia"];
+
+/// Peak resident memory of this process, in MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// SplitMix64, deterministic.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn generate(path: &Path, lines: u64) {
+    let data = logis_io::reference::embedded().expect("référentiel");
+    let mut names = std::collections::HashMap::new();
+    for c in &data.communes {
+        *names.entry(logis_domain::text::name_key(&c.name)).or_insert(0u32) += 1;
+    }
+    for f in &data.former {
+        *names.entry(logis_domain::text::name_key(&f.name)).or_insert(0u32) += 1;
+    }
+    let communes: Vec<_> = data.communes.iter().filter(|c| c.department == "59" || c.department == "62").collect();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("fichier de bench"));
+    writeln!(out, "reference;bailleur;commune;libelle;nature;site;produit;financement;logements;annee;stade;date_stade;cout").unwrap();
+    let mut rng = Rng(2030);
+    let mut written = 0u64;
+    let mut op = 0u64;
+    while written < lines {
+        op += 1;
+        let landlord = LANDLORDS[rng.below(3) as usize];
+        let c = communes[rng.below(communes.len() as u64) as usize];
+        // By name one time in two (when the name is unique in France), as housing officers
+        // write them; else by INSEE code.
+        let unique = names.get(&logis_domain::text::name_key(&c.name)) == Some(&1);
+        let commune = if op % 2 == 0 && unique { c.name.to_uppercase() } else { c.code.as_str().to_string() };
+        let year = 2005 + rng.below(30);
+        let label = format!("Opération {op} — {}", c.name);
+        let kind = rng.below(10);
+        let rows: Vec<String> = match kind {
+            0..=5 => ["PLUS", "PLAI", "PLS"]
+                .iter()
+                .take(1 + rng.below(3) as usize)
+                .map(|p| format!("Construction neuve;;{p};;{};{year};Agrément;15/03/{year};{} {:03} 000,00", 1 + rng.below(60), 1 + rng.below(9), rng.below(1000)))
+                .collect(),
+            6 | 7 => vec![format!("Réhabilitation;;;Palulos;{};{year};;;", 10 + rng.below(200)), format!("Réhabilitation;;;Éco-prêt;{};{year};;;", 10 + rng.below(200))],
+            _ => vec![format!("Démolition;;;;{};{year};;;", 10 + rng.below(300)), format!("Reconstruction;hors_site;PLUS-CD;;{};{};;;", 10 + rng.below(100), year + 1)],
+        };
+        for r in rows {
+            if written == lines {
+                break;
+            }
+            writeln!(out, "B-{op};{landlord};{commune};{label};{r}").unwrap();
+            written += 1;
+        }
+    }
+    out.flush().unwrap();
+}
+
+fn prepare(kind: Kind) -> TestDb {
+    let db = TestDb::initialised(kind);
+    for name in LANDLORDS {
+        db.add_organisation(&logis_store::NewOrganisation { kind: logis_domain::OrgKind::Landlord, name: name.into(), siren: None }).expect("bailleur");
+    }
+    db
+}
+
+fn import(db: &TestDb, file: &Path) -> (u64, f64) {
+    let mut src = logis_io::open_path(file).expect("lecture");
+    let t = Instant::now();
+    let r = import_operations(db.store.as_ref(), src.as_mut(), &ImportOptions { commit: true, territory: None }, &mut |_| {}).expect("import");
+    assert!(r.committed, "{}", r.render_fr());
+    (r.stats.lines_read, t.elapsed().as_secs_f64())
+}
+
+/// One phase, in this process: prints "lines seconds peak_mib".
+fn phase(kind: Kind, file: &Path) {
+    let db = prepare(kind);
+    let (n, first) = import(&db, file);
+    report("import", n, first);
+    let (n, again) = import(&db, file);
+    report("reimport", n, again);
+    let t = Instant::now();
+    let out = std::io::BufWriter::new(std::fs::File::create(file.with_extension("export.csv")).unwrap());
+    let (_, n) = logis_app::export::export_operations(db.store.as_ref(), &LineFilter::default(), ExportFormat::Csv, out).expect("export");
+    report("export", n, t.elapsed().as_secs_f64());
+    println!("peak {:.0}", peak_rss_mib());
+}
+
+fn report(what: &str, n: u64, secs: f64) {
+    println!("{what} {n} {secs:.3}");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("phase") {
+        let kind = if args[2] == "sqlite" { Kind::Sqlite } else { Kind::Postgres };
+        phase(kind, Path::new(&args[3]));
+        return;
+    }
+    let lines: u64 = args.get(1).and_then(|s| s.replace('_', "").parse().ok()).unwrap_or(1_000_000);
+    let dir = PathBuf::from("bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("operations-{lines}.csv"));
+    if !file.exists() {
+        let t = Instant::now();
+        generate(&file, lines);
+        eprintln!("fichier généré en {:.1} s", t.elapsed().as_secs_f64());
+    }
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) as f64 / 1_048_576.0;
+    println!("| base | phase | lignes | secondes | lignes/s | pic mémoire du processus (Mio) |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for backend in ["sqlite", "postgres"] {
+        let out = Command::new(std::env::current_exe().unwrap()).args(["phase", backend, file.to_str().unwrap()]).output().expect("phase");
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            panic!("phase {backend} : {}", err.chars().take(3000).collect::<String>());
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let peak = text.lines().find_map(|l| l.strip_prefix("peak ")).unwrap_or("?").to_string();
+        for l in text.lines().filter(|l| !l.starts_with("peak")) {
+            let f: Vec<&str> = l.split(' ').collect();
+            let (n, s): (f64, f64) = (f[1].parse().unwrap(), f[2].parse().unwrap());
+            println!("| {backend} | {} | {} | {:.1} | {:.0} | {peak} |", f[0], f[1], s, n / s);
+        }
+    }
+    eprintln!("fichier : {} ({size:.0} Mio)", file.display());
+}
