@@ -45,12 +45,20 @@ fn generate(path: &Path, lines: u64) {
     let data = logis_io::reference::embedded().expect("référentiel");
     let mut names = std::collections::HashMap::new();
     for c in &data.communes {
-        *names.entry(logis_domain::text::name_key(&c.name)).or_insert(0u32) += 1;
+        *names
+            .entry(logis_domain::text::name_key(&c.name))
+            .or_insert(0u32) += 1;
     }
     for f in &data.former {
-        *names.entry(logis_domain::text::name_key(&f.name)).or_insert(0u32) += 1;
+        *names
+            .entry(logis_domain::text::name_key(&f.name))
+            .or_insert(0u32) += 1;
     }
-    let communes: Vec<_> = data.communes.iter().filter(|c| c.department == "59" || c.department == "62").collect();
+    let communes: Vec<_> = data
+        .communes
+        .iter()
+        .filter(|c| c.department == "59" || c.department == "62")
+        .collect();
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("fichier de bench"));
     writeln!(out, "reference;bailleur;commune;libelle;nature;site;produit;financement;logements;annee;stade;date_stade;cout").unwrap();
     let mut rng = Rng(2030);
@@ -63,7 +71,11 @@ fn generate(path: &Path, lines: u64) {
         // By name one time in two (when the name is unique in France), as housing officers
         // write them; else by INSEE code.
         let unique = names.get(&logis_domain::text::name_key(&c.name)) == Some(&1);
-        let commune = if op % 2 == 0 && unique { c.name.to_uppercase() } else { c.code.as_str().to_string() };
+        let commune = if op % 2 == 0 && unique {
+            c.name.to_uppercase()
+        } else {
+            c.code.as_str().to_string()
+        };
         let year = 2005 + rng.below(30);
         let label = format!("Opération {op} — {}", c.name);
         let kind = rng.below(10);
@@ -71,10 +83,30 @@ fn generate(path: &Path, lines: u64) {
             0..=5 => ["PLUS", "PLAI", "PLS"]
                 .iter()
                 .take(1 + rng.below(3) as usize)
-                .map(|p| format!("Construction neuve;;{p};;{};{year};Agrément;15/03/{year};{} {:03} 000,00", 1 + rng.below(60), 1 + rng.below(9), rng.below(1000)))
+                .map(|p| {
+                    format!(
+                        "Construction neuve;;{p};;{};{year};Agrément;15/03/{year};{} {:03} 000,00",
+                        1 + rng.below(60),
+                        1 + rng.below(9),
+                        rng.below(1000)
+                    )
+                })
                 .collect(),
-            6 | 7 => vec![format!("Réhabilitation;;;Palulos;{};{year};;;", 10 + rng.below(200)), format!("Réhabilitation;;;Éco-prêt;{};{year};;;", 10 + rng.below(200))],
-            _ => vec![format!("Démolition;;;;{};{year};;;", 10 + rng.below(300)), format!("Reconstruction;hors_site;PLUS-CD;;{};{};;;", 10 + rng.below(100), year + 1)],
+            6 | 7 => vec![
+                format!("Réhabilitation;;;Palulos;{};{year};;;", 10 + rng.below(200)),
+                format!(
+                    "Réhabilitation;;;Éco-prêt;{};{year};;;",
+                    10 + rng.below(200)
+                ),
+            ],
+            _ => vec![
+                format!("Démolition;;;;{};{year};;;", 10 + rng.below(300)),
+                format!(
+                    "Reconstruction;hors_site;PLUS-CD;;{};{};;;",
+                    10 + rng.below(100),
+                    year + 1
+                ),
+            ],
         };
         for r in rows {
             if written == lines {
@@ -90,7 +122,12 @@ fn generate(path: &Path, lines: u64) {
 fn prepare(kind: Kind) -> TestDb {
     let db = TestDb::initialised(kind);
     for name in LANDLORDS {
-        db.add_organisation(&logis_store::NewOrganisation { kind: logis_domain::OrgKind::Landlord, name: name.into(), siren: None }).expect("bailleur");
+        db.add_organisation(&logis_store::NewOrganisation {
+            kind: logis_domain::OrgKind::Landlord,
+            name: name.into(),
+            siren: None,
+        })
+        .expect("bailleur");
     }
     db
 }
@@ -98,7 +135,16 @@ fn prepare(kind: Kind) -> TestDb {
 fn import(db: &TestDb, file: &Path) -> (u64, f64) {
     let mut src = logis_io::open_path(file).expect("lecture");
     let t = Instant::now();
-    let r = import_operations(db.store.as_ref(), src.as_mut(), &ImportOptions { commit: true, territory: None }, &mut |_| {}).expect("import");
+    let r = import_operations(
+        db.store.as_ref(),
+        src.as_mut(),
+        &ImportOptions {
+            commit: true,
+            territory: None,
+        },
+        &mut |_| {},
+    )
+    .expect("import");
     assert!(r.committed, "{}", r.render_fr());
     (r.stats.lines_read, t.elapsed().as_secs_f64())
 }
@@ -111,8 +157,15 @@ fn phase(kind: Kind, file: &Path) {
     let (n, again) = import(&db, file);
     report("reimport", n, again);
     let t = Instant::now();
-    let out = std::io::BufWriter::new(std::fs::File::create(file.with_extension("export.csv")).unwrap());
-    let (_, n) = logis_app::export::export_operations(db.store.as_ref(), &LineFilter::default(), ExportFormat::Csv, out).expect("export");
+    let out =
+        std::io::BufWriter::new(std::fs::File::create(file.with_extension("export.csv")).unwrap());
+    let (_, n) = logis_app::export::export_operations(
+        db.store.as_ref(),
+        &LineFilter::default(),
+        ExportFormat::Csv,
+        out,
+    )
+    .expect("export");
     report("export", n, t.elapsed().as_secs_f64());
     println!("peak {:.0}", peak_rss_mib());
 }
@@ -124,11 +177,18 @@ fn report(what: &str, n: u64, secs: f64) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("phase") {
-        let kind = if args[2] == "sqlite" { Kind::Sqlite } else { Kind::Postgres };
+        let kind = if args[2] == "sqlite" {
+            Kind::Sqlite
+        } else {
+            Kind::Postgres
+        };
         phase(kind, Path::new(&args[3]));
         return;
     }
-    let lines: u64 = args.get(1).and_then(|s| s.replace('_', "").parse().ok()).unwrap_or(1_000_000);
+    let lines: u64 = args
+        .get(1)
+        .and_then(|s| s.replace('_', "").parse().ok())
+        .unwrap_or(1_000_000);
     let dir = PathBuf::from("bench-data");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(format!("operations-{lines}.csv"));
@@ -141,17 +201,33 @@ fn main() {
     println!("| base | phase | lignes | secondes | lignes/s | pic mémoire du processus (Mio) |");
     println!("|---|---|---:|---:|---:|---:|");
     for backend in ["sqlite", "postgres"] {
-        let out = Command::new(std::env::current_exe().unwrap()).args(["phase", backend, file.to_str().unwrap()]).output().expect("phase");
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(["phase", backend, file.to_str().unwrap()])
+            .output()
+            .expect("phase");
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
-            panic!("phase {backend} : {}", err.chars().take(3000).collect::<String>());
+            panic!(
+                "phase {backend} : {}",
+                err.chars().take(3000).collect::<String>()
+            );
         }
         let text = String::from_utf8_lossy(&out.stdout);
-        let peak = text.lines().find_map(|l| l.strip_prefix("peak ")).unwrap_or("?").to_string();
+        let peak = text
+            .lines()
+            .find_map(|l| l.strip_prefix("peak "))
+            .unwrap_or("?")
+            .to_string();
         for l in text.lines().filter(|l| !l.starts_with("peak")) {
             let f: Vec<&str> = l.split(' ').collect();
             let (n, s): (f64, f64) = (f[1].parse().unwrap(), f[2].parse().unwrap());
-            println!("| {backend} | {} | {} | {:.1} | {:.0} | {peak} |", f[0], f[1], s, n / s);
+            println!(
+                "| {backend} | {} | {} | {:.1} | {:.0} | {peak} |",
+                f[0],
+                f[1],
+                s,
+                n / s
+            );
         }
     }
     eprintln!("fichier : {} ({size:.0} Mio)", file.display());

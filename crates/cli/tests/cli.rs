@@ -7,7 +7,13 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn logis(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_logis")).arg("--db").arg(db).args(args).env_remove("LOGIS_DATABASE_URL").output().expect("lancement de logis")
+    Command::new(env!("CARGO_BIN_EXE_logis"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("LOGIS_DATABASE_URL")
+        .output()
+        .expect("lancement de logis")
 }
 
 fn text(b: &[u8]) -> String {
@@ -27,14 +33,40 @@ const BAD: &str = "reference;bailleur;commune;nature;logements;annee\n\
 fn scenario(db: &str, dir: &Path) {
     let out = logis(db, &["init", "--territoire", "245900428"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("Territoire"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("Territoire"),
+        "{}",
+        text(&out.stdout)
+    );
 
-    let bad_siren = logis(db, &["org", "add", "--kind", "bailleur", "--name", "Vilogia", "--siren", "123456789"]);
+    let bad_siren = logis(
+        db,
+        &[
+            "org",
+            "add",
+            "--kind",
+            "bailleur",
+            "--name",
+            "Vilogia",
+            "--siren",
+            "123456789",
+        ],
+    );
     assert!(!bad_siren.status.success());
-    assert!(text(&bad_siren.stderr).contains("SIREN"), "{}", text(&bad_siren.stderr));
-    let ok = logis(db, &["org", "add", "--kind", "bailleur", "--name", "Vilogia"]);
+    assert!(
+        text(&bad_siren.stderr).contains("SIREN"),
+        "{}",
+        text(&bad_siren.stderr)
+    );
+    let ok = logis(
+        db,
+        &["org", "add", "--kind", "bailleur", "--name", "Vilogia"],
+    );
     assert!(ok.status.success(), "{}", text(&ok.stderr));
-    let dup = logis(db, &["org", "add", "--kind", "bailleur", "--name", "VILOGIA"]);
+    let dup = logis(
+        db,
+        &["org", "add", "--kind", "bailleur", "--name", "VILOGIA"],
+    );
     assert!(!dup.status.success() && text(&dup.stderr).contains("existe déjà"));
 
     let bad = dir.join("mauvais.csv");
@@ -43,38 +75,99 @@ fn scenario(db: &str, dir: &Path) {
     assert_eq!(out.status.code(), Some(1));
     let report = text(&out.stderr);
     assert!(report.contains("Import refusé : 2 erreur(s)"), "{report}");
-    assert!(report.contains("ligne 3, colonne « commune »") && report.contains("ligne 4, colonne « logements »"), "{report}");
+    assert!(
+        report.contains("ligne 3, colonne « commune »")
+            && report.contains("ligne 4, colonne « logements »"),
+        "{report}"
+    );
 
     let good = dir.join("bon.csv");
     std::fs::write(&good, GOOD).unwrap();
-    let check = logis(db, &["import", "operations", "--verifier", good.to_str().unwrap()]);
-    assert!(check.status.success() && text(&check.stdout).contains("rien n'a été écrit"), "{}", text(&check.stdout));
+    let check = logis(
+        db,
+        &["import", "operations", "--verifier", good.to_str().unwrap()],
+    );
+    assert!(
+        check.status.success() && text(&check.stdout).contains("rien n'a été écrit"),
+        "{}",
+        text(&check.stdout)
+    );
     let out = logis(db, &["import", "operations", good.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("3 ligne(s) lue(s)"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("3 ligne(s) lue(s)"),
+        "{}",
+        text(&out.stdout)
+    );
     let again = logis(db, &["import", "operations", good.to_str().unwrap()]);
-    assert!(text(&again.stdout).contains("3 inchangée(s)"), "{}", text(&again.stdout));
+    assert!(
+        text(&again.stdout).contains("3 inchangée(s)"),
+        "{}",
+        text(&again.stdout)
+    );
 
     let csv = logis(db, &["export", "operations", "--format", "csv"]);
     assert!(csv.status.success());
     let exported = text(&csv.stdout);
     assert_eq!(exported.lines().count(), 4, "{exported}");
-    assert!(exported.contains("V-2;Vilogia;59359;Loon-Plage"), "{exported}");
+    assert!(
+        exported.contains("V-2;Vilogia;59359;Loon-Plage"),
+        "{exported}"
+    );
     let xlsx_path = dir.join("export.xlsx");
-    let x = logis(db, &["export", "operations", "--format", "xlsx", "-o", xlsx_path.to_str().unwrap()]);
+    let x = logis(
+        db,
+        &[
+            "export",
+            "operations",
+            "--format",
+            "xlsx",
+            "-o",
+            xlsx_path.to_str().unwrap(),
+        ],
+    );
     assert!(x.status.success(), "{}", text(&x.stderr));
     assert!(std::fs::read(&xlsx_path).unwrap().starts_with(b"PK"));
     let reimport = logis(db, &["import", "operations", xlsx_path.to_str().unwrap()]);
-    assert!(text(&reimport.stdout).contains("3 inchangée(s)"), "{}{}", text(&reimport.stdout), text(&reimport.stderr));
+    assert!(
+        text(&reimport.stdout).contains("3 inchangée(s)"),
+        "{}{}",
+        text(&reimport.stdout),
+        text(&reimport.stderr)
+    );
 
-    let communes = logis(db, &["communes", "--search", "fort mardyck", "--format", "csv"]);
+    let communes = logis(
+        db,
+        &["communes", "--search", "fort mardyck", "--format", "csv"],
+    );
     assert!(communes.status.success());
-    let communes = logis(db, &["communes", "--search", "Grande Synthe", "--format", "csv"]);
-    assert!(text(&communes.stdout).lines().nth(1).is_some_and(|l| l.starts_with("59271;Grande-Synthe;59;")), "{}", text(&communes.stdout));
+    let communes = logis(
+        db,
+        &["communes", "--search", "Grande Synthe", "--format", "csv"],
+    );
+    assert!(
+        text(&communes.stdout)
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("59271;Grande-Synthe;59;")),
+        "{}",
+        text(&communes.stdout)
+    );
 
-    let missing = logis(db, &["import", "operations", dir.join("absent.csv").to_str().unwrap()]);
+    let missing = logis(
+        db,
+        &[
+            "import",
+            "operations",
+            dir.join("absent.csv").to_str().unwrap(),
+        ],
+    );
     assert_eq!(missing.status.code(), Some(1));
-    assert!(text(&missing.stderr).contains("fichier introuvable"), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stderr).contains("fichier introuvable"),
+        "{}",
+        text(&missing.stderr)
+    );
 }
 
 #[test]
@@ -95,7 +188,11 @@ fn cli_contract_on_postgres() {
 fn unknown_database_urls_are_refused_in_french() {
     let out = logis("mysql://x", &["init"]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("adresse de base de données non reconnue"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("adresse de base de données non reconnue"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// `logis serve` answers on localhost: health, dashboard, export.
@@ -104,15 +201,48 @@ fn serve_answers_on_localhost() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("logis.db").display());
     std::fs::write(dir.path().join("bon.csv"), GOOD).unwrap();
-    assert!(logis(&db, &["init", "--territoire", "245900428"]).status.success());
-    assert!(logis(&db, &["org", "add", "--kind", "bailleur", "--name", "Vilogia"]).status.success());
-    assert!(logis(&db, &["import", "operations", dir.path().join("bon.csv").to_str().unwrap()]).status.success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    assert!(
+        logis(&db, &["init", "--territoire", "245900428"])
+            .status
+            .success()
+    );
+    assert!(
+        logis(
+            &db,
+            &["org", "add", "--kind", "bailleur", "--name", "Vilogia"]
+        )
+        .status
+        .success()
+    );
+    assert!(
+        logis(
+            &db,
+            &[
+                "import",
+                "operations",
+                dir.path().join("bon.csv").to_str().unwrap()
+            ]
+        )
+        .status
+        .success()
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_logis")).args(["--db", &db, "serve", "--addr", &addr]).spawn().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logis"))
+        .args(["--db", &db, "serve", "--addr", &addr])
+        .spawn()
+        .unwrap();
     let get = |path: &str| -> Option<String> {
         let mut s = std::net::TcpStream::connect(&addr).ok()?;
-        write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
         let mut out = Vec::new();
         s.read_to_end(&mut out).ok()?;
         Some(text(&out))
@@ -127,16 +257,27 @@ fn serve_answers_on_localhost() {
     }
     let result = std::panic::catch_unwind(|| {
         let health = health.expect("le serveur répond");
-        assert!(health.contains("200 OK") && health.contains("\"statut\":\"ok\""), "{health}");
+        assert!(
+            health.contains("200 OK") && health.contains("\"statut\":\"ok\""),
+            "{health}"
+        );
         let page = get("/").unwrap();
-        assert!(page.contains("<html lang=\"fr\">") && page.contains("Vilogia") && page.contains("Tableau de bord"), "{page}");
+        assert!(
+            page.contains("<html lang=\"fr\">")
+                && page.contains("Vilogia")
+                && page.contains("Tableau de bord"),
+            "{page}"
+        );
         assert!(page.to_lowercase().contains("content-security-policy"));
         let csv = get("/operations/export?format=csv").unwrap();
         assert!(csv.contains("V-2;Vilogia;59359;Loon-Plage"), "{csv}");
         let missing = get("/nulle-part").unwrap();
         assert!(missing.starts_with("HTTP/1.1 404") && missing.contains("Page introuvable"));
         let escaped = get("/communes?q=%3Cscript%3Ealert(1)%3C/script%3E").unwrap();
-        assert!(!escaped.contains("<script>alert(1)") && escaped.contains("&#60;script&#62;"), "{escaped}");
+        assert!(
+            !escaped.contains("<script>alert(1)") && escaped.contains("&#60;script&#62;"),
+            "{escaped}"
+        );
     });
     let _ = child.kill();
     let _ = child.wait();

@@ -53,8 +53,16 @@ fn with_database(base: &str, name: &str) -> String {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    format!("logis_t_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos)
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "logis_t_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
 }
 
 impl TestDb {
@@ -65,17 +73,29 @@ impl TestDb {
                 let dir = tempfile::tempdir().expect("répertoire temporaire");
                 let url = format!("sqlite://{}", dir.path().join("logis.db").display());
                 let store = logis_app::connect(&url).expect("ouverture SQLite");
-                TestDb { store, url, _dir: Some(dir), pg: None }
+                TestDb {
+                    store,
+                    url,
+                    _dir: Some(dir),
+                    pg: None,
+                }
             }
             Kind::Postgres => {
                 let base = postgres_base();
                 let name = unique_name();
                 let mut admin = postgres::Client::connect(&base, postgres::NoTls)
                     .unwrap_or_else(|e| panic!("serveur PostgreSQL injoignable à {base} ({e}) : lancez ./scripts/test, qui le démarre"));
-                admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("création de la base de test");
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("création de la base de test");
                 let url = with_database(&base, &name);
                 let store = logis_app::connect(&url).expect("ouverture PostgreSQL");
-                TestDb { store, url, _dir: None, pg: Some((base, name)) }
+                TestDb {
+                    store,
+                    url,
+                    _dir: None,
+                    pg: Some((base, name)),
+                }
             }
         }
     }
@@ -93,7 +113,13 @@ impl TestDb {
     pub fn with_landlords(kind: Kind) -> TestDb {
         let db = TestDb::initialised(kind);
         for name in ["Flandre Opale Habitat", "Partenord Habitat", "Vilogia"] {
-            db.store.add_organisation(&NewOrganisation { kind: OrgKind::Landlord, name: name.into(), siren: None }).expect("bailleur");
+            db.store
+                .add_organisation(&NewOrganisation {
+                    kind: OrgKind::Landlord,
+                    name: name.into(),
+                    siren: None,
+                })
+                .expect("bailleur");
         }
         db
     }
@@ -105,12 +131,28 @@ impl TestDb {
 
     pub fn import_with(&self, content: impl Into<Vec<u8>>, commit: bool) -> ImportReport {
         let mut src = logis_io::open_bytes(content.into()).expect("fichier lisible");
-        import_operations(self.store.as_ref(), src.as_mut(), &ImportOptions { commit, territory: None }, &mut |_| {}).expect("import sans erreur technique")
+        import_operations(
+            self.store.as_ref(),
+            src.as_mut(),
+            &ImportOptions {
+                commit,
+                territory: None,
+            },
+            &mut |_| {},
+        )
+        .expect("import sans erreur technique")
     }
 
     /// Export every line in `format` to bytes.
     pub fn export(&self, format: logis_io::write::ExportFormat) -> Vec<u8> {
-        logis_app::export::export_operations(self.store.as_ref(), &LineFilter::default(), format, Vec::new()).expect("export").0
+        logis_app::export::export_operations(
+            self.store.as_ref(),
+            &LineFilter::default(),
+            format,
+            Vec::new(),
+        )
+        .expect("export")
+        .0
     }
 }
 
@@ -119,7 +161,8 @@ impl Drop for TestDb {
         if let Some((base, name)) = self.pg.take() {
             // FORCE ends the pool's open connections.
             if let Ok(mut admin) = postgres::Client::connect(&base, postgres::NoTls) {
-                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
     }

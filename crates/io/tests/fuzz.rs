@@ -32,7 +32,17 @@ fn valid_csv() -> Vec<u8> {
 fn valid_xlsx() -> Vec<u8> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
-    for (c, h) in ["reference", "bailleur", "commune", "nature", "logements", "annee"].iter().enumerate() {
+    for (c, h) in [
+        "reference",
+        "bailleur",
+        "commune",
+        "nature",
+        "logements",
+        "annee",
+    ]
+    .iter()
+    .enumerate()
+    {
         ws.write_string(0, c as u16, *h).unwrap();
     }
     ws.write_string(1, 0, "A").unwrap();
@@ -76,7 +86,8 @@ fn edits() -> impl Strategy<Value = Vec<Edit>> {
         prop_oneof![
             (any::<usize>(), 1u8..).prop_map(|(i, b)| Edit::Flip(i, b)),
             any::<usize>().prop_map(Edit::Cut),
-            (any::<usize>(), prop::collection::vec(any::<u8>(), 0..16)).prop_map(|(i, d)| Edit::Insert(i, d)),
+            (any::<usize>(), prop::collection::vec(any::<u8>(), 0..16))
+                .prop_map(|(i, d)| Edit::Insert(i, d)),
         ],
         1..6,
     )

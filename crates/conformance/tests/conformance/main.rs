@@ -2,17 +2,23 @@
 //! `conformance!` macro at the end), against real databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod schema_parity;
+
 use logis_app::import::{ImportOptions, import_operations};
 use logis_conformance::{Kind, TestDb};
 use logis_domain::{Nature, OrgKind, Product, RehabFinancing, Site, Stage};
 use logis_io::write::ExportFormat;
-use logis_store::{FundingItem, FundingKind, LineFilter, NewOrganisation, NewProgramme, StoreError, collect_lines};
+use logis_store::{
+    FundingItem, FundingKind, LineFilter, NewOrganisation, NewProgramme, StoreError, collect_lines,
+};
 
 const HEADER: &str = "reference;bailleur;commune;projet;programme;quartier;libelle;nature;site;produit;financement;logements;annee;stade;date_stade;cout";
 
 /// Windows-1252 bytes of a text whose characters are all in Latin-1 (as French Excel saves).
 fn cp1252(s: &str) -> Vec<u8> {
-    s.chars().map(|c| u8::try_from(u32::from(c)).expect("caractère hors Latin-1")).collect()
+    s.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("caractère hors Latin-1"))
+        .collect()
 }
 
 fn sample_csv() -> String {
@@ -44,12 +50,24 @@ fn init_loads_the_real_geography(kind: Kind) {
     let geo = db.geography().unwrap();
     let dk = geo.commune("59183").unwrap();
     assert_eq!(dk.name, "Dunkerque");
-    assert_eq!(dk.epci.as_ref().map(|s| s.as_str()), Some(logis_app::demo::CUD_SIREN));
+    assert_eq!(
+        dk.epci.as_ref().map(|s| s.as_str()),
+        Some(logis_app::demo::CUD_SIREN)
+    );
     let cud = logis_domain::Siren::parse(logis_app::demo::CUD_SIREN).unwrap();
     assert!(geo.members(&cud).count() >= 15);
     // Former communes land on today's commune, however they are written.
-    for written in ["Saint Pol sur mer", "SAINT-POL-SUR-MER", "Fort-Mardyck", "fort mardyck"] {
-        assert_eq!(geo.resolve(written, Some(&cud)).map(|c| c.code.as_str()), Ok("59183"), "{written}");
+    for written in [
+        "Saint Pol sur mer",
+        "SAINT-POL-SUR-MER",
+        "Fort-Mardyck",
+        "fort mardyck",
+    ] {
+        assert_eq!(
+            geo.resolve(written, Some(&cud)).map(|c| c.code.as_str()),
+            Ok("59183"),
+            "{written}"
+        );
     }
     assert_eq!(db.summary().unwrap().communes, first.communes as u64);
 }
@@ -61,21 +79,48 @@ fn search_communes_ignores_case_accents_and_hyphens(kind: Kind) {
     let by_code = db.search_communes("5918", 50).unwrap();
     assert!(by_code.iter().any(|c| c.code.as_str() == "59183"));
     let accents = db.search_communes("teteghem", 10).unwrap();
-    assert!(accents.iter().any(|c| c.name.starts_with("Téteghem")), "{accents:?}");
+    assert!(
+        accents.iter().any(|c| c.name.starts_with("Téteghem")),
+        "{accents:?}"
+    );
     assert!(db.search_communes("", 10).unwrap().is_empty());
 }
 
 fn organisations_check_siren_and_refuse_duplicates(kind: Kind) {
     let db = TestDb::initialised(kind);
     let siren = logis_domain::Siren::parse("245900428").unwrap();
-    let cud = db.add_organisation(&NewOrganisation { kind: OrgKind::Epci, name: "Communauté urbaine de Dunkerque".into(), siren: Some(siren.clone()) }).unwrap();
+    let cud = db
+        .add_organisation(&NewOrganisation {
+            kind: OrgKind::Epci,
+            name: "Communauté urbaine de Dunkerque".into(),
+            siren: Some(siren.clone()),
+        })
+        .unwrap();
     assert_eq!(cud.siren.as_ref(), Some(&siren));
-    assert!(logis_domain::Siren::parse("245900429").is_err(), "Luhn key is checked");
-    let dup = db.add_organisation(&NewOrganisation { kind: OrgKind::Epci, name: "COMMUNAUTE URBAINE DE DUNKERQUE".into(), siren: None });
-    assert!(matches!(dup, Err(StoreError::Conflict(ref m)) if m.contains("existe déjà")), "{dup:?}");
-    let same_siren = db.add_organisation(&NewOrganisation { kind: OrgKind::Funder, name: "Autre".into(), siren: Some(siren) });
+    assert!(
+        logis_domain::Siren::parse("245900429").is_err(),
+        "Luhn key is checked"
+    );
+    let dup = db.add_organisation(&NewOrganisation {
+        kind: OrgKind::Epci,
+        name: "COMMUNAUTE URBAINE DE DUNKERQUE".into(),
+        siren: None,
+    });
+    assert!(
+        matches!(dup, Err(StoreError::Conflict(ref m)) if m.contains("existe déjà")),
+        "{dup:?}"
+    );
+    let same_siren = db.add_organisation(&NewOrganisation {
+        kind: OrgKind::Funder,
+        name: "Autre".into(),
+        siren: Some(siren),
+    });
     assert!(matches!(same_siren, Err(StoreError::Conflict(_))));
-    let empty = db.add_organisation(&NewOrganisation { kind: OrgKind::Landlord, name: "  ".into(), siren: None });
+    let empty = db.add_organisation(&NewOrganisation {
+        kind: OrgKind::Landlord,
+        name: "  ".into(),
+        siren: None,
+    });
     assert!(matches!(empty, Err(StoreError::Invalid(_))));
     assert_eq!(db.organisations().unwrap().len(), 1);
 }
@@ -84,16 +129,37 @@ fn programmes_projects_and_quartiers(kind: Kind) {
     let db = TestDb::initialised(kind);
     let y = |v| logis_domain::Year::new(v).ok();
     let p = db
-        .add_programme(&NewProgramme { name: "Dunkerque 2030".into(), description: "12 000 logements".into(), start_year: y(2024), end_year: y(2034), epci: None })
+        .add_programme(&NewProgramme {
+            name: "Dunkerque 2030".into(),
+            description: "12 000 logements".into(),
+            start_year: y(2024),
+            end_year: y(2034),
+            epci: None,
+        })
         .unwrap();
-    let bad = db.add_programme(&NewProgramme { name: "Inversé".into(), description: String::new(), start_year: y(2030), end_year: y(2020), epci: None });
+    let bad = db.add_programme(&NewProgramme {
+        name: "Inversé".into(),
+        description: String::new(),
+        start_year: y(2030),
+        end_year: y(2020),
+        epci: None,
+    });
     assert!(matches!(bad, Err(StoreError::Invalid(_))));
-    let pr = db.add_project("COURGHAIN", logis_domain::ProjectKind::Anru, Some(p.id)).unwrap();
-    assert!(matches!(db.add_project("Courghain", logis_domain::ProjectKind::Anru, None), Err(StoreError::Conflict(_))));
+    let pr = db
+        .add_project("COURGHAIN", logis_domain::ProjectKind::Anru, Some(p.id))
+        .unwrap();
+    assert!(matches!(
+        db.add_project("Courghain", logis_domain::ProjectKind::Anru, None),
+        Err(StoreError::Conflict(_))
+    ));
     let code = logis_domain::CommuneCode::parse("59271").unwrap();
-    db.add_quartier("Courghain", logis_domain::QuartierKind::Anru, &code).unwrap();
+    db.add_quartier("Courghain", logis_domain::QuartierKind::Anru, &code)
+        .unwrap();
     let unknown = logis_domain::CommuneCode::parse("99999").unwrap();
-    assert!(matches!(db.add_quartier("Nulle part", logis_domain::QuartierKind::Qpv, &unknown), Err(StoreError::Invalid(_))));
+    assert!(matches!(
+        db.add_quartier("Nulle part", logis_domain::QuartierKind::Qpv, &unknown),
+        Err(StoreError::Invalid(_))
+    ));
     assert_eq!(db.programmes().unwrap(), vec![p]);
     assert_eq!(db.projects().unwrap(), vec![pr]);
     assert_eq!(db.quartiers().unwrap().len(), 1);
@@ -109,22 +175,39 @@ fn import_reads_french_excel_csv(kind: Kind) {
     assert_eq!(report.stats.lines_created, 5);
     assert_eq!(report.stats.projects_created, 1);
     assert_eq!(report.stats.quartiers_created, 1);
-    assert_eq!(report.declared_totals.len(), 1, "the total row is kept aside, not imported");
+    assert_eq!(
+        report.declared_totals.len(),
+        1,
+        "the total row is kept aside, not imported"
+    );
     assert_eq!(report.declared_totals[0].declared, Some(257));
     assert_eq!(summary_line_count(&db), (5, 257));
 
     let lines = collect_lines(db.store.as_ref(), &LineFilter::default()).unwrap();
-    let op1 = lines.iter().find(|l| l.reference == "OP-1" && l.product == Some(Product::Plus)).unwrap();
+    let op1 = lines
+        .iter()
+        .find(|l| l.reference == "OP-1" && l.product == Some(Product::Plus))
+        .unwrap();
     assert_eq!(op1.label.as_deref(), Some("Résidence du Port"));
     assert_eq!(op1.cost_cents, Some(312_000_050));
     assert_eq!(op1.stage, Some(Stage::parse("Agrément").unwrap()));
     assert_eq!(op1.stage_date, chrono_date(2026, 3, 15));
     let rehab = lines.iter().find(|l| l.reference == "OP-3").unwrap();
-    assert_eq!(rehab.commune.as_str(), "59183", "Saint-Pol-sur-Mer is part of Dunkerque today");
+    assert_eq!(
+        rehab.commune.as_str(),
+        "59183",
+        "Saint-Pol-sur-Mer is part of Dunkerque today"
+    );
     assert_eq!(rehab.nature, Nature::Rehabilitation);
-    assert_eq!(rehab.financing, Some(RehabFinancing::parse("PALULOS").unwrap()));
+    assert_eq!(
+        rehab.financing,
+        Some(RehabFinancing::parse("PALULOS").unwrap())
+    );
     assert_eq!(rehab.landlord, "Flandre Opale Habitat");
-    let rebuild = lines.iter().find(|l| l.nature == Nature::Reconstruction).unwrap();
+    let rebuild = lines
+        .iter()
+        .find(|l| l.nature == Nature::Reconstruction)
+        .unwrap();
     assert_eq!(rebuild.site, Some(Site::OnSite));
     assert_eq!(rebuild.project.as_deref(), Some("COURGHAIN"));
     assert_eq!(rebuild.quartier.as_deref(), Some("Courghain"));
@@ -143,13 +226,37 @@ fn reimport_changes_nothing_and_updates_what_changed(kind: Kind) {
     let before = db.export(ExportFormat::Csv);
     let again = db.import(sample_csv());
     assert!(again.committed);
-    assert_eq!((again.stats.lines_created, again.stats.lines_updated, again.stats.lines_unchanged), (0, 0, 5));
-    assert_eq!((again.stats.operations_created, again.stats.operations_updated), (0, 0));
-    assert_eq!(db.export(ExportFormat::Csv), before, "importing twice changes nothing");
+    assert_eq!(
+        (
+            again.stats.lines_created,
+            again.stats.lines_updated,
+            again.stats.lines_unchanged
+        ),
+        (0, 0, 5)
+    );
+    assert_eq!(
+        (
+            again.stats.operations_created,
+            again.stats.operations_updated
+        ),
+        (0, 0)
+    );
+    assert_eq!(
+        db.export(ExportFormat::Csv),
+        before,
+        "importing twice changes nothing"
+    );
 
     let changed = sample_csv().replace(";PLAI;;8;2026", ";PLAI;;10;2026");
     let third = db.import(changed);
-    assert_eq!((third.stats.lines_created, third.stats.lines_updated, third.stats.lines_unchanged), (0, 1, 4));
+    assert_eq!(
+        (
+            third.stats.lines_created,
+            third.stats.lines_updated,
+            third.stats.lines_unchanged
+        ),
+        (0, 1, 4)
+    );
     assert_eq!(summary_line_count(&db), (5, 259));
 }
 
@@ -194,33 +301,79 @@ fn bad_rows_are_all_reported_and_nothing_is_written(kind: Kind) {
     .join("\n");
     let r = db.import(csv);
     assert!(r.has_errors() && !r.committed);
-    let at = |row: u64, column: &str| r.problems.iter().find(|p| p.row == row && p.column == column).map(|p| p.message.clone());
-    assert!(at(2, "commune").is_some_and(|m| m.contains("Dunkerque")), "suggests the closest commune: {:?}", r.problems);
-    assert!(at(3, "bailleur").is_some_and(|m| m.contains("Vilogia")), "suggests the closest landlord: {:?}", r.problems);
-    assert!(at(4, "nature").is_some_and(|m| m.contains("Construction neuve")), "{:?}", r.problems);
+    let at = |row: u64, column: &str| {
+        r.problems
+            .iter()
+            .find(|p| p.row == row && p.column == column)
+            .map(|p| p.message.clone())
+    };
+    assert!(
+        at(2, "commune").is_some_and(|m| m.contains("Dunkerque")),
+        "suggests the closest commune: {:?}",
+        r.problems
+    );
+    assert!(
+        at(3, "bailleur").is_some_and(|m| m.contains("Vilogia")),
+        "suggests the closest landlord: {:?}",
+        r.problems
+    );
+    assert!(
+        at(4, "nature").is_some_and(|m| m.contains("Construction neuve")),
+        "{:?}",
+        r.problems
+    );
     assert!(at(5, "logements").is_some(), "{:?}", r.problems);
     assert!(at(6, "logements").is_some(), "{:?}", r.problems);
-    assert!(at(8, "reference").is_some_and(|m| m.contains("double") && m.contains('7')), "{:?}", r.problems);
+    assert!(
+        at(8, "reference").is_some_and(|m| m.contains("double") && m.contains('7')),
+        "{:?}",
+        r.problems
+    );
     assert_eq!(r.problems.len(), 6, "{:?}", r.problems);
     let text = r.render_fr();
-    assert!(text.contains("ligne 3, colonne « bailleur »") && text.contains("Rien n'a été enregistré"), "{text}");
-    assert_eq!(db.export(ExportFormat::Csv), before, "nothing written, not even the good row B-7");
+    assert!(
+        text.contains("ligne 3, colonne « bailleur »") && text.contains("Rien n'a été enregistré"),
+        "{text}"
+    );
+    assert_eq!(
+        db.export(ExportFormat::Csv),
+        before,
+        "nothing written, not even the good row B-7"
+    );
 }
 
 fn contradictory_operation_values_are_refused(kind: Kind) {
     let db = TestDb::with_landlords(kind);
-    let csv = [HEADER, "C-1;Vilogia;Dunkerque;;;;A;Construction neuve;;PLUS;;10;2026;;;", "C-1;Vilogia;Grande-Synthe;;;;A;Construction neuve;;PLAI;;5;2026;;;"].join("\n");
+    let csv = [
+        HEADER,
+        "C-1;Vilogia;Dunkerque;;;;A;Construction neuve;;PLUS;;10;2026;;;",
+        "C-1;Vilogia;Grande-Synthe;;;;A;Construction neuve;;PLAI;;5;2026;;;",
+    ]
+    .join("\n");
     let r = db.import(csv);
     assert!(!r.committed);
-    assert!(r.problems.iter().any(|p| p.column == "commune" && p.message.contains("C-1")), "{:?}", r.problems);
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.column == "commune" && p.message.contains("C-1")),
+        "{:?}",
+        r.problems
+    );
     assert_eq!(summary_line_count(&db), (0, 0));
 }
 
 fn missing_column_and_unreadable_files_are_refused(kind: Kind) {
     let db = TestDb::with_landlords(kind);
-    let r = db.import("reference;bailleur;commune;nature;annee\nX;Vilogia;Dunkerque;Démolition;2026\n");
+    let r =
+        db.import("reference;bailleur;commune;nature;annee\nX;Vilogia;Dunkerque;Démolition;2026\n");
     assert!(r.has_errors());
-    assert!(r.problems.iter().any(|p| p.row == 1 && p.column == "logements"), "{:?}", r.problems);
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.row == 1 && p.column == "logements"),
+        "{:?}",
+        r.problems
+    );
     // A file that is neither CSV nor XLSX: a ZIP that is not a workbook.
     let not_xlsx = b"PK\x03\x04garbage that is not a workbook".to_vec();
     assert!(logis_io::open_bytes(not_xlsx).is_err());
@@ -229,15 +382,36 @@ fn missing_column_and_unreadable_files_are_refused(kind: Kind) {
 
 fn ambiguous_communes_use_the_territory_or_list_candidates(kind: Kind) {
     let db = TestDb::with_landlords(kind);
-    let csv = [HEADER, "A-1;Vilogia;Sainte-Marie;;;;;Construction neuve;;PLUS;;10;2026;;;"].join("\n");
+    let csv = [
+        HEADER,
+        "A-1;Vilogia;Sainte-Marie;;;;;Construction neuve;;PLUS;;10;2026;;;",
+    ]
+    .join("\n");
     let r = db.import(csv.clone());
-    let p = r.problems.iter().find(|p| p.column == "commune").expect("ambiguous name reported");
-    assert!(p.message.contains("35294") && p.message.contains("08390"), "candidates listed: {}", p.message);
+    let p = r
+        .problems
+        .iter()
+        .find(|p| p.column == "commune")
+        .expect("ambiguous name reported");
+    assert!(
+        p.message.contains("35294") && p.message.contains("08390"),
+        "candidates listed: {}",
+        p.message
+    );
     // With the territory of Sainte-Marie (35), the same file lands there.
     let geo = db.geography().unwrap();
     let epci = geo.commune("35294").and_then(|c| c.epci.clone()).unwrap();
     let mut src = logis_io::open_bytes(csv.into_bytes()).unwrap();
-    let r = import_operations(db.store.as_ref(), src.as_mut(), &ImportOptions { commit: true, territory: Some(epci) }, &mut |_| {}).unwrap();
+    let r = import_operations(
+        db.store.as_ref(),
+        src.as_mut(),
+        &ImportOptions {
+            commit: true,
+            territory: Some(epci),
+        },
+        &mut |_| {},
+    )
+    .unwrap();
     assert!(r.committed, "{}", r.render_fr());
     let lines = collect_lines(db.store.as_ref(), &LineFilter::default()).unwrap();
     assert_eq!(lines[0].commune.as_str(), "35294");
@@ -248,16 +422,42 @@ fn filters_and_pages(kind: Kind) {
     assert!(db.import(sample_csv()).committed);
     let all = collect_lines(db.store.as_ref(), &LineFilter::default()).unwrap();
     assert_eq!(all.len(), 5);
-    let vilogia = db.organisations().unwrap().into_iter().find(|o| o.name == "Vilogia").unwrap();
-    let f = LineFilter { landlord_id: Some(vilogia.id), ..Default::default() };
+    let vilogia = db
+        .organisations()
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == "Vilogia")
+        .unwrap();
+    let f = LineFilter {
+        landlord_id: Some(vilogia.id),
+        ..Default::default()
+    };
     assert_eq!(db.count_lines(&f).unwrap(), 2);
-    let f = LineFilter { year_from: Some(2026), year_to: Some(2026), ..Default::default() };
+    let f = LineFilter {
+        year_from: Some(2026),
+        year_to: Some(2026),
+        ..Default::default()
+    };
     assert_eq!(db.count_lines(&f).unwrap(), 3);
-    let f = LineFilter { nature: Some(Nature::Demolition), ..Default::default() };
+    let f = LineFilter {
+        nature: Some(Nature::Demolition),
+        ..Default::default()
+    };
     assert_eq!(collect_lines(db.store.as_ref(), &f).unwrap().len(), 1);
-    let f = LineFilter { commune: Some(logis_domain::CommuneCode::parse("59183").unwrap()), ..Default::default() };
+    let f = LineFilter {
+        commune: Some(logis_domain::CommuneCode::parse("59183").unwrap()),
+        ..Default::default()
+    };
     assert_eq!(db.count_lines(&f).unwrap(), 3);
-    let page2 = collect_lines(db.store.as_ref(), &LineFilter { limit: Some(2), offset: Some(2), ..Default::default() }).unwrap();
+    let page2 = collect_lines(
+        db.store.as_ref(),
+        &LineFilter {
+            limit: Some(2),
+            offset: Some(2),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(page2, all[2..4].to_vec());
     let totals = db.totals_by_landlord_nature().unwrap();
     assert_eq!(totals.iter().map(|t| t.dwellings).sum::<u64>(), 257);
@@ -266,20 +466,61 @@ fn filters_and_pages(kind: Kind) {
 fn financing_plans(kind: Kind) {
     let db = TestDb::with_landlords(kind);
     assert!(db.import(sample_csv()).committed);
-    let cdc = db.add_organisation(&NewOrganisation { kind: OrgKind::Funder, name: "Banque des Territoires".into(), siren: None }).unwrap();
-    let vilogia = db.organisations().unwrap().into_iter().find(|o| o.name == "Vilogia").unwrap();
+    let cdc = db
+        .add_organisation(&NewOrganisation {
+            kind: OrgKind::Funder,
+            name: "Banque des Territoires".into(),
+            siren: None,
+        })
+        .unwrap();
+    let vilogia = db
+        .organisations()
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == "Vilogia")
+        .unwrap();
     let op = db.operation_id(vilogia.id, "OP-1").unwrap().unwrap();
     let plan = vec![
-        FundingItem { kind: FundingKind::OwnFunds, source_id: None, label: "Fonds propres".into(), amount_cents: 40_000_000 },
-        FundingItem { kind: FundingKind::Subsidy, source_id: Some(cdc.id), label: "Subvention".into(), amount_cents: 12_000_000 },
-        FundingItem { kind: FundingKind::Loan, source_id: Some(cdc.id), label: "Prêt PLUS".into(), amount_cents: 260_000_050 },
+        FundingItem {
+            kind: FundingKind::OwnFunds,
+            source_id: None,
+            label: "Fonds propres".into(),
+            amount_cents: 40_000_000,
+        },
+        FundingItem {
+            kind: FundingKind::Subsidy,
+            source_id: Some(cdc.id),
+            label: "Subvention".into(),
+            amount_cents: 12_000_000,
+        },
+        FundingItem {
+            kind: FundingKind::Loan,
+            source_id: Some(cdc.id),
+            label: "Prêt PLUS".into(),
+            amount_cents: 260_000_050,
+        },
     ];
     db.set_financing_plan(op, &plan).unwrap();
     assert_eq!(db.financing_plan(op).unwrap(), plan);
-    let bad = vec![FundingItem { kind: FundingKind::Loan, source_id: Some(99_999), label: String::new(), amount_cents: 1 }];
-    assert!(matches!(db.set_financing_plan(op, &bad), Err(StoreError::Invalid(_))));
-    assert_eq!(db.financing_plan(op).unwrap(), plan, "a refused plan leaves the old one");
-    assert!(matches!(db.set_financing_plan(123_456, &plan), Err(StoreError::NotFound(_))));
+    let bad = vec![FundingItem {
+        kind: FundingKind::Loan,
+        source_id: Some(99_999),
+        label: String::new(),
+        amount_cents: 1,
+    }];
+    assert!(matches!(
+        db.set_financing_plan(op, &bad),
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(
+        db.financing_plan(op).unwrap(),
+        plan,
+        "a refused plan leaves the old one"
+    );
+    assert!(matches!(
+        db.set_financing_plan(123_456, &plan),
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 /// The demo holds the seeds' 2005 tables: each table's operation rows, as transcribed, are in
@@ -288,11 +529,24 @@ fn demo_territory(kind: Kind) {
     let db = TestDb::fresh(kind);
     let report = logis_app::demo::load_demo(db.store.as_ref()).unwrap();
     assert_eq!(report.imports.len(), 4);
-    let plh = db.programmes().unwrap().into_iter().find(|p| p.name == "PLH 2005-2010").unwrap();
-    let prefixes = [("plh-2005-anru.csv", "ANRU-"), ("plh-2005-2007-programmation.csv", "PLH-"), ("plh-2005-2007-rehabilitation.csv", "REHA-")];
+    let plh = db
+        .programmes()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "PLH 2005-2010")
+        .unwrap();
+    let prefixes = [
+        ("plh-2005-anru.csv", "ANRU-"),
+        ("plh-2005-2007-programmation.csv", "PLH-"),
+        ("plh-2005-2007-rehabilitation.csv", "REHA-"),
+    ];
     let all = collect_lines(db.store.as_ref(), &LineFilter::default()).unwrap();
     for (name, content) in logis_app::demo::SEED_FILES {
-        let prefix = prefixes.iter().find(|(n, _)| n == name).map(|(_, p)| *p).unwrap();
+        let prefix = prefixes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| *p)
+            .unwrap();
         let mut src = logis_io::open_bytes(content.as_bytes().to_vec()).unwrap();
         let header: Vec<String> = src.header().iter().map(|h| h.to_lowercase()).collect();
         let col = |n: &str| header.iter().position(|h| h == n).unwrap();
@@ -306,28 +560,84 @@ fn demo_territory(kind: Kind) {
                 expected += row.cells[count].trim().parse::<u64>().unwrap();
             }
         }
-        let imported = report.imports.iter().find(|(n, _)| n == name).map(|(_, r)| r).unwrap();
-        assert!(imported.committed && !imported.declared_totals.is_empty(), "{name}");
-        let stored: Vec<_> = all.iter().filter(|l| l.reference.starts_with(prefix)).collect();
-        assert_eq!(stored.len(), rows, "{name}: every operation row is in the register");
-        assert_eq!(stored.iter().map(|l| u64::from(l.dwellings)).sum::<u64>(), expected, "{name}");
-        assert!(stored.iter().all(|l| l.programme.as_deref() == Some("PLH 2005-2010")));
+        let imported = report
+            .imports
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| r)
+            .unwrap();
+        assert!(
+            imported.committed && !imported.declared_totals.is_empty(),
+            "{name}"
+        );
+        let stored: Vec<_> = all
+            .iter()
+            .filter(|l| l.reference.starts_with(prefix))
+            .collect();
+        assert_eq!(
+            stored.len(),
+            rows,
+            "{name}: every operation row is in the register"
+        );
+        assert_eq!(
+            stored.iter().map(|l| u64::from(l.dwellings)).sum::<u64>(),
+            expected,
+            "{name}"
+        );
+        assert!(
+            stored
+                .iter()
+                .all(|l| l.programme.as_deref() == Some("PLH 2005-2010"))
+        );
     }
-    let f = LineFilter { programme_id: Some(plh.id), ..Default::default() };
+    let f = LineFilter {
+        programme_id: Some(plh.id),
+        ..Default::default()
+    };
     let lines = collect_lines(db.store.as_ref(), &f).unwrap();
-    let seed_rows: u64 = logis_app::demo::SEED_FILES.iter().map(|(_, c)| c.lines().skip(1).filter(|l| !l.starts_with(';')).count() as u64).sum();
-    assert_eq!(lines.len() as u64, seed_rows, "every operation row of the 2005 tables is in the register");
-    let courghain: u32 = lines.iter().filter(|l| l.project.as_deref() == Some("COURGHAIN") && l.nature == Nature::Demolition).map(|l| l.dwellings).sum();
+    let seed_rows: u64 = logis_app::demo::SEED_FILES
+        .iter()
+        .map(|(_, c)| c.lines().skip(1).filter(|l| !l.starts_with(';')).count() as u64)
+        .sum();
+    assert_eq!(
+        lines.len() as u64,
+        seed_rows,
+        "every operation row of the 2005 tables is in the register"
+    );
+    let courghain: u32 = lines
+        .iter()
+        .filter(|l| l.project.as_deref() == Some("COURGHAIN") && l.nature == Nature::Demolition)
+        .map(|l| l.dwellings)
+        .sum();
     assert_eq!(courghain, 252, "Courghain: 252 demolitions (PLH sheet 10)");
-    assert!(lines.iter().all(|l| l.commune.as_str() != "59540"), "Saint-Pol-sur-Mer rows land on Dunkerque");
+    assert!(
+        lines.iter().all(|l| l.commune.as_str() != "59540"),
+        "Saint-Pol-sur-Mer rows land on Dunkerque"
+    );
 
-    let d2030 = db.programmes().unwrap().into_iter().find(|p| p.name == "Dunkerque 2030").unwrap();
-    let f = LineFilter { programme_id: Some(d2030.id), ..Default::default() };
+    let d2030 = db
+        .programmes()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "Dunkerque 2030")
+        .unwrap();
+    let f = LineFilter {
+        programme_id: Some(d2030.id),
+        ..Default::default()
+    };
     let pipeline = collect_lines(db.store.as_ref(), &f).unwrap();
-    let landlords: std::collections::BTreeSet<_> = pipeline.iter().map(|l| l.landlord.as_str()).collect();
-    assert_eq!(landlords.into_iter().collect::<Vec<_>>(), ["Flandre Opale Habitat", "Partenord Habitat", "Vilogia"]);
+    let landlords: std::collections::BTreeSet<_> =
+        pipeline.iter().map(|l| l.landlord.as_str()).collect();
+    assert_eq!(
+        landlords.into_iter().collect::<Vec<_>>(),
+        ["Flandre Opale Habitat", "Partenord Habitat", "Vilogia"]
+    );
     for year in 2027..=2033 {
-        let n: u32 = pipeline.iter().filter(|l| l.year == year && l.nature.produces()).map(|l| l.dwellings).sum();
+        let n: u32 = pipeline
+            .iter()
+            .filter(|l| l.year == year && l.nature.produces())
+            .map(|l| l.dwellings)
+            .sum();
         assert!((1200..=1500).contains(&n), "{year}: {n} dwellings");
     }
     // Loading the demo again changes nothing.

@@ -1,6 +1,5 @@
 //! The two migration trees describe the same schema: same tables, same columns in the same
 //! order, same nullability, equivalent types — read from live databases.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use logis_conformance::{Kind, TestDb};
 
@@ -12,16 +11,26 @@ fn canonical(t: &str) -> &'static str {
         "date" => "date",
         "timestamp" | "timestamp with time zone" | "timestamptz" => "timestamp",
         "boolean" => "boolean",
-        other => panic!("type {other} sans équivalent déclaré : ajoutez-le ici et dans les deux migrations"),
+        other => panic!(
+            "type {other} sans équivalent déclaré : ajoutez-le ici et dans les deux migrations"
+        ),
     }
 }
 
 fn schema(kind: Kind, db: &TestDb) -> Vec<(String, String, &'static str, bool)> {
     let raw = match kind {
-        Kind::Sqlite => logis_store_sqlite::SqliteStore::open_url(&db.url).unwrap().schema().unwrap(),
-        Kind::Postgres => logis_store_postgres::PostgresStore::open_url(&db.url).unwrap().schema().unwrap(),
+        Kind::Sqlite => logis_store_sqlite::SqliteStore::open_url(&db.url)
+            .unwrap()
+            .schema()
+            .unwrap(),
+        Kind::Postgres => logis_store_postgres::PostgresStore::open_url(&db.url)
+            .unwrap()
+            .schema()
+            .unwrap(),
     };
-    raw.into_iter().map(|(t, c, ty, nn)| (t, c, canonical(&ty), nn)).collect()
+    raw.into_iter()
+        .map(|(t, c, ty, nn)| (t, c, canonical(&ty), nn))
+        .collect()
 }
 
 #[test]
@@ -33,12 +42,18 @@ fn sqlite_and_postgres_schemas_match() {
     assert!(a.len() > 50, "{} colonnes", a.len());
     let only_a: Vec<_> = a.iter().filter(|x| !b.contains(x)).collect();
     let only_b: Vec<_> = b.iter().filter(|x| !a.contains(x)).collect();
-    assert!(only_a.is_empty() && only_b.is_empty(), "SQLite seulement : {only_a:?}\nPostgreSQL seulement : {only_b:?}");
+    assert!(
+        only_a.is_empty() && only_b.is_empty(),
+        "SQLite seulement : {only_a:?}\nPostgreSQL seulement : {only_b:?}"
+    );
     assert_eq!(a, b, "same column order");
 }
 
 #[test]
 fn migration_lists_match() {
     let names = |m: &[logis_store::migrate::Migration]| logis_store::migrate::names(m);
-    assert_eq!(names(logis_store_sqlite::MIGRATIONS), names(logis_store_postgres::MIGRATIONS));
+    assert_eq!(
+        names(logis_store_sqlite::MIGRATIONS),
+        names(logis_store_postgres::MIGRATIONS)
+    );
 }
