@@ -6,6 +6,11 @@ use unicode_normalization::UnicodeNormalization;
 /// `"Saint Pol sur mer"`, `"SAINT-POL-SUR-MER"` and `"Saint-Pol-sur-Mer"` share one key.
 pub fn name_key(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    if s.is_ascii() {
+        // Fast path (most cells): no decomposition needed.
+        out.extend(s.bytes().filter(u8::is_ascii_alphanumeric).map(|b| char::from(b.to_ascii_lowercase())));
+        return out;
+    }
     for c in s.nfd() {
         match c {
             'œ' | 'Œ' => out.push_str("oe"),

@@ -37,12 +37,20 @@ macro_rules! vocabulary {
 
             /// From what a user wrote; the error lists the accepted values.
             pub fn parse(s: &str) -> Result<Self, crate::codes::Invalid> {
+                // Keys of every accepted spelling, computed once.
+                static KEYS: std::sync::LazyLock<Vec<(String, $name)>> = std::sync::LazyLock::new(|| {
+                    let mut keys = Vec::new();
+                    $(
+                        keys.push((name_key($code), $name::$variant));
+                        keys.push((name_key($label), $name::$variant));
+                        $( keys.push((name_key($alias), $name::$variant)); )*
+                    )+
+                    keys
+                });
                 let key = name_key(s);
-                $(
-                    if key == name_key($code) || key == name_key($label) $(|| key == name_key($alias))* {
-                        return Ok($name::$variant);
-                    }
-                )+
+                if let Some((_, v)) = KEYS.iter().find(|(k, _)| *k == key) {
+                    return Ok(*v);
+                }
                 let accepted: Vec<&str> = Self::ALL.iter().map(|v| v.label()).collect();
                 Err(crate::codes::Invalid(format!(
                     "{} inconnu(e) « {} » (valeurs acceptées : {})",

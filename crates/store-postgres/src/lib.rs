@@ -668,9 +668,9 @@ impl Store for PostgresStore {
         conn.batch_execute(
             "BEGIN;
              CREATE TEMP TABLE IF NOT EXISTS import_staging (
-                row_no BIGINT NOT NULL, landlord_id BIGINT NOT NULL, reference TEXT COLLATE \"C\" NOT NULL, label TEXT COLLATE \"C\",
-                commune_code TEXT COLLATE \"C\" NOT NULL, project TEXT COLLATE \"C\", project_key TEXT COLLATE \"C\", programme_id BIGINT,
-                quartier TEXT COLLATE \"C\", quartier_key TEXT COLLATE \"C\", nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL,
+                row_no BIGINT NOT NULL, landlord_id BIGINT NOT NULL, reference TEXT NOT NULL, label TEXT,
+                commune_code TEXT NOT NULL, project TEXT, project_key TEXT, programme_id BIGINT,
+                quartier TEXT, quartier_key TEXT, nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL,
                 financing TEXT NOT NULL, year BIGINT NOT NULL, dwellings BIGINT NOT NULL, stage TEXT, stage_date DATE, cost_cents BIGINT);
              TRUNCATE import_staging;",
         )
@@ -934,12 +934,12 @@ impl PgImport {
         c.batch_execute("ANALYZE import_staging").map_err(pg)?;
         stats.projects_created = exec(
             c,
-            "INSERT INTO projects (name, name_key, kind) SELECT min(project), project_key, 'autre' FROM import_staging
+            "INSERT INTO projects (name, name_key, kind) SELECT min(project COLLATE \"C\"), project_key, 'autre' FROM import_staging
              WHERE project_key IS NOT NULL GROUP BY project_key ORDER BY project_key ON CONFLICT (name_key) DO NOTHING",
         )?;
         stats.quartiers_created = exec(
             c,
-            "INSERT INTO quartiers (name, name_key, kind, commune_code) SELECT min(quartier), quartier_key, 'autre', commune_code FROM import_staging
+            "INSERT INTO quartiers (name, name_key, kind, commune_code) SELECT min(quartier COLLATE \"C\"), quartier_key, 'autre', commune_code FROM import_staging
              WHERE quartier_key IS NOT NULL GROUP BY commune_code, quartier_key ORDER BY commune_code, quartier_key ON CONFLICT (commune_code, name_key) DO NOTHING",
         )?;
         c.batch_execute(
@@ -949,8 +949,8 @@ impl PgImport {
              INSERT INTO import_ops
              SELECT s.landlord_id, s.reference, s.label, s.commune_code, p.id, s.programme_id, q.id,
                     EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference)
-             FROM (SELECT landlord_id, reference, max(label) AS label, max(commune_code) AS commune_code, max(project_key) AS project_key,
-                          max(programme_id) AS programme_id, max(quartier_key) AS quartier_key
+             FROM (SELECT landlord_id, reference, max(label COLLATE \"C\") AS label, max(commune_code COLLATE \"C\") AS commune_code,
+                          max(project_key COLLATE \"C\") AS project_key, max(programme_id) AS programme_id, max(quartier_key COLLATE \"C\") AS quartier_key
                    FROM import_staging GROUP BY landlord_id, reference) s
              LEFT JOIN projects p ON p.name_key = s.project_key
              LEFT JOIN quartiers q ON q.commune_code = s.commune_code AND q.name_key = s.quartier_key;

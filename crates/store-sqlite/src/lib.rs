@@ -43,7 +43,7 @@ impl r2d2::ManageConnection for Manager {
         let c = Connection::open(&self.path)?;
         c.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;
-             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
+             PRAGMA cache_size = -65536;",
         )?;
         c.set_prepared_statement_cache_capacity(64);
         Ok(c)
