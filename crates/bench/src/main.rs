@@ -71,7 +71,7 @@ fn generate(path: &Path, lines: u64) {
         // By name one time in two (when the name is unique in France), as housing officers
         // write them; else by INSEE code.
         let unique = names.get(&logis_domain::text::name_key(&c.name)) == Some(&1);
-        let commune = if op % 2 == 0 && unique {
+        let commune = if op.is_multiple_of(2) && unique {
             c.name.to_uppercase()
         } else {
             c.code.as_str().to_string()

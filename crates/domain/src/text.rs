@@ -8,7 +8,11 @@ pub fn name_key(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     if s.is_ascii() {
         // Fast path (most cells): no decomposition needed.
-        out.extend(s.bytes().filter(u8::is_ascii_alphanumeric).map(|b| char::from(b.to_ascii_lowercase())));
+        out.extend(
+            s.bytes()
+                .filter(u8::is_ascii_alphanumeric)
+                .map(|b| char::from(b.to_ascii_lowercase())),
+        );
         return out;
     }
     for c in s.nfd() {

@@ -39,13 +39,11 @@ macro_rules! vocabulary {
             pub fn parse(s: &str) -> Result<Self, crate::codes::Invalid> {
                 // Keys of every accepted spelling, computed once.
                 static KEYS: std::sync::LazyLock<Vec<(String, $name)>> = std::sync::LazyLock::new(|| {
-                    let mut keys = Vec::new();
-                    $(
-                        keys.push((name_key($code), $name::$variant));
-                        keys.push((name_key($label), $name::$variant));
-                        $( keys.push((name_key($alias), $name::$variant)); )*
-                    )+
-                    keys
+                    vec![$(
+                        (name_key($code), $name::$variant),
+                        (name_key($label), $name::$variant),
+                        $( (name_key($alias), $name::$variant), )*
+                    )+]
                 });
                 let key = name_key(s);
                 if let Some((_, v)) = KEYS.iter().find(|(k, _)| *k == key) {
