@@ -5,6 +5,7 @@
 use crate::{AppError, Result, setup};
 use logis_domain::line::{OrgIndex, RawRow, RowContext};
 use logis_domain::numbers::parse_integer;
+use logis_domain::reconcile::{DetailSums, TOTAL_COLUMNS};
 use logis_domain::{OrgKind, Siren};
 use logis_io::read::HeaderMap;
 use logis_io::{ReadError, RowSource};
@@ -33,6 +34,45 @@ pub struct DeclaredTotal {
     pub filters: Vec<(String, String)>,
 }
 
+/// A declared total that disagrees with the sum of its detail rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TotalDiscrepancy {
+    pub row: u64,
+    pub label: String,
+    pub declared: i64,
+    pub computed: i64,
+    /// declared − computed: positive when the published total exceeds its detail.
+    pub difference: i64,
+    pub filters: Vec<(String, String)>,
+}
+
+impl TotalDiscrepancy {
+    /// One French sentence.
+    pub fn render_fr(&self) -> String {
+        let on = if self.filters.is_empty() {
+            "toutes les lignes".to_string()
+        } else {
+            self.filters
+                .iter()
+                .map(|(c, v)| format!("{c} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "ligne {} : « {} » déclare {}, le détail ({on}) donne {} — écart {:+}",
+            self.row,
+            self.label,
+            group(self.declared),
+            group(self.computed),
+            self.difference
+        )
+    }
+}
+
+fn group(n: i64) -> String {
+    logis_domain::numbers::group_thousands(n)
+}
+
 /// The result of an import, whether it wrote or not.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
@@ -43,6 +83,8 @@ pub struct ImportReport {
     pub committed: bool,
     pub ignored_columns: Vec<String>,
     pub declared_totals: Vec<DeclaredTotal>,
+    /// Declared totals whose detail rows add up to another figure.
+    pub total_discrepancies: Vec<TotalDiscrepancy>,
     pub blank_rows: u64,
 }
 
@@ -95,9 +137,13 @@ impl ImportReport {
         }
         if !self.declared_totals.is_empty() {
             out.push_str(&format!(
-                "{} ligne(s) de total déclarée(s), non importée(s) comme opérations.\n",
-                self.declared_totals.len()
+                "{} ligne(s) de total déclarée(s), non importée(s) comme opérations ; {} en désaccord avec le détail.\n",
+                self.declared_totals.len(),
+                self.total_discrepancies.len()
             ));
+            for d in &self.total_discrepancies {
+                out.push_str(&format!("  {}\n", d.render_fr()));
+            }
         }
         if !self.ignored_columns.is_empty() {
             out.push_str(&format!(
@@ -127,17 +173,6 @@ impl Problems {
         }
     }
 }
-
-/// Columns whose filled value on a total row narrows what the total sums.
-const TOTAL_FILTERS: &[&str] = &[
-    "commune",
-    "annee",
-    "produit",
-    "financement",
-    "nature",
-    "bailleur",
-    "projet",
-];
 
 /// Import (or, with `commit: false`, check) the operations of `source`. `progress` is called
 /// with the number of rows read so far, every 10,000 rows.
@@ -196,6 +231,7 @@ pub fn import_operations(
         not_listed: 0,
     };
     let mut session = store.begin_import()?;
+    let mut details = DetailSums::default();
     let mut read = 0u64;
     while let Some(next) = source.next_row() {
         let row = match next {
@@ -225,6 +261,7 @@ pub fn import_operations(
             }
             continue;
         }
+        details.add(&raw);
         match raw.parse(&ctx) {
             Ok(line) => session.stage(row.row, &line)?,
             Err(errs) => {
@@ -235,6 +272,7 @@ pub fn import_operations(
         }
     }
     progress(read);
+    report.total_discrepancies = reconcile(&report.declared_totals, &details);
     let outcome = session.finish(opts.commit && problems.listed.is_empty())?;
     for p in outcome.problems {
         problems.push(p.row, &p.column, p.message);
@@ -245,6 +283,25 @@ pub fn import_operations(
     report.stats = outcome.stats;
     report.committed = outcome.committed;
     Ok(report)
+}
+
+/// Every declared total that disagrees with its detail rows.
+fn reconcile(totals: &[DeclaredTotal], details: &DetailSums) -> Vec<TotalDiscrepancy> {
+    totals
+        .iter()
+        .filter_map(|t| {
+            let declared = t.declared?;
+            let computed = details.sum_matching(&t.filters);
+            (computed != declared).then(|| TotalDiscrepancy {
+                row: t.row,
+                label: t.label.clone(),
+                declared,
+                computed,
+                difference: declared - computed,
+                filters: t.filters.clone(),
+            })
+        })
+        .collect()
 }
 
 fn declared_total(
@@ -261,7 +318,7 @@ fn declared_total(
         };
     let filters = header
         .cells(row)
-        .filter(|(c, v)| TOTAL_FILTERS.contains(c) && v.is_some_and(|v| !v.trim().is_empty()))
+        .filter(|(c, v)| TOTAL_COLUMNS.contains(c) && v.is_some_and(|v| !v.trim().is_empty()))
         .map(|(c, v)| (c.to_string(), v.unwrap_or_default().trim().to_string()))
         .collect();
     Ok(DeclaredTotal {

@@ -44,6 +44,14 @@ enum Command {
     /// Importe un fichier CSV ou XLSX
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Vérifie un fichier sans rien écrire : erreurs de lignes et totaux déclarés en désaccord
+    /// avec leur détail (code de sortie 1 si un total ou une ligne est en défaut)
+    Check {
+        file: PathBuf,
+        /// SIREN de l'EPCI pour résoudre les noms de communes ambigus
+        #[arg(long)]
+        territoire: Option<String>,
+    },
     /// Exporte le registre en CSV ou XLSX
     #[command(subcommand)]
     Export(ExportCommand),
@@ -252,6 +260,16 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             w.flush()?;
         }
         Command::Import(ImportCommand::Operations(args)) => return import(db, args),
+        Command::Check { file, territoire } => {
+            return import(
+                db,
+                ImportArgs {
+                    file,
+                    verifier: true,
+                    territoire,
+                },
+            );
+        }
         Command::Export(ExportCommand::Operations { format, output }) => {
             let store = open(db, DEFAULT_DATABASE)?;
             let format = match format {
@@ -414,5 +432,9 @@ fn import(db: Option<&str>, args: ImportArgs) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::FAILURE);
     }
     print!("{}", report.render_fr());
+    // Checking a file fails on a total that disagrees; an import keeps its detail rows.
+    if args.verifier && !report.total_discrepancies.is_empty() {
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }

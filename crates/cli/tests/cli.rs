@@ -154,6 +154,48 @@ fn scenario(db: &str, dir: &Path) {
         text(&communes.stdout)
     );
 
+    // `check`: totals reconciled against their detail rows, nothing written.
+    let totals_ok = "reference;bailleur;commune;nature;produit;logements;annee;libelle\n\
+        T-1;Vilogia;Dunkerque;Construction neuve;PLUS;30;2026;\n\
+        T-1;Vilogia;Dunkerque;Construction neuve;PLAI;10;2026;\n\
+        T-2;Vilogia;Loon-Plage;Démolition;;16;2027;\n\
+        ;;;;;40;2026;Total 2026\n\
+        ;;;;PLUS;30;;Total PLUS\n\
+        ;;;;;56;;Total général\n";
+    let ok_path = dir.join("totaux-justes.csv");
+    std::fs::write(&ok_path, totals_ok).unwrap();
+    let check = logis(db, &["check", ok_path.to_str().unwrap()]);
+    assert!(
+        check.status.success(),
+        "{}{}",
+        text(&check.stdout),
+        text(&check.stderr)
+    );
+    assert!(
+        text(&check.stdout).contains(
+            "3 ligne(s) de total déclarée(s), non importée(s) comme opérations ; 0 en désaccord"
+        ),
+        "{}",
+        text(&check.stdout)
+    );
+    let wrong_path = dir.join("totaux-faux.csv");
+    std::fs::write(
+        &wrong_path,
+        totals_ok.replace(";56;;Total général", ";60;;Total général"),
+    )
+    .unwrap();
+    let check = logis(db, &["check", wrong_path.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        text(&check.stdout).contains(
+            "« Total général » déclare 60, le détail (toutes les lignes) donne 56 — écart +4"
+        ),
+        "{}",
+        text(&check.stdout)
+    );
+    let after = logis(db, &["export", "operations", "--format", "csv"]);
+    assert!(!text(&after.stdout).contains("T-1"), "check writes nothing");
+
     let missing = logis(
         db,
         &[

@@ -6,6 +6,7 @@ pub mod codes;
 pub mod geography;
 pub mod line;
 pub mod numbers;
+pub mod reconcile;
 pub mod text;
 pub mod vocab;
 

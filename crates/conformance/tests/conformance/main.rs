@@ -646,6 +646,52 @@ fn demo_territory(kind: Kind) {
     assert_eq!(db.export(ExportFormat::Csv), before);
 }
 
+/// The seeds' tables as published: each total they get wrong is listed, with the figure its
+/// detail rows give. Expected figures are summed here by hand from the detail rows.
+fn seed_totals_are_reconciled(kind: Kind) {
+    let db = TestDb::fresh(kind);
+    let report = logis_app::demo::load_demo(db.store.as_ref()).unwrap();
+    let wrong = |name: &str| -> Vec<(String, i64, i64)> {
+        let r = &report.imports.iter().find(|(n, _)| n == name).unwrap().1;
+        assert!(r.committed, "the detail rows are kept");
+        r.total_discrepancies
+            .iter()
+            .map(|d| (d.label.clone(), d.declared, d.computed))
+            .collect()
+    };
+    // PLH programming 2005-2007: every published total is right.
+    assert_eq!(wrong("plh-2005-2007-programmation.csv"), vec![]);
+    // Rehabilitation: Dunkerque = Herbeaux 30 + Triangle 40 + Coquelle 68 + Normandie 40 = 178;
+    // PAM = 2005: Boernhol 100 + Triangle 40 + Coquelle 68 + Daudet 42 = 250, 2006: Normandie 40,
+    // 2007: Auriol 12 → 302; all = PALULOS (120 + 30 + 64 + 25 + 152 + 16 = 407) + PAM 302 = 709.
+    let total = |l: &str, d: i64, c: i64| (l.to_string(), d, c);
+    assert_eq!(
+        wrong("plh-2005-2007-rehabilitation.csv"),
+        vec![
+            total("TOTAL 2005-2007", 230, 178),
+            total("Total CUD PAM 2005-2007", 348, 302),
+            total("Total CUD réhabilitations 2005-2007", 755, 709)
+        ]
+    );
+    // ANRU: reconstructions = Courghain 266 + 60, Meulenhof 50 + 36, Peintres 255 + 298,
+    // Jeu de Mail 190 + 92, Banc Vert 165, Basse Ville 40, Saint-Pol 689 = 2,141;
+    // rehabilitations = 104 + 52 + 240 + 303 + 58 + 857 = 1,614. Demolitions (1,717) are right.
+    assert_eq!(
+        wrong("plh-2005-anru.csv"),
+        vec![
+            total("Total reconstructions", 2379, 2141),
+            total("Total réhabilitations", 1560, 1614)
+        ]
+    );
+    let r = &report
+        .imports
+        .iter()
+        .find(|(n, _)| n == "plh-2005-anru.csv")
+        .unwrap()
+        .1;
+    assert!(r.render_fr().contains("« Total reconstructions » déclare 2\u{202f}379, le détail (nature = Reconstruction) donne 2\u{202f}141 — écart +238"), "{}", r.render_fr());
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -673,4 +719,5 @@ conformance!(
     filters_and_pages,
     financing_plans,
     demo_territory,
+    seed_totals_are_reconciled,
 );

@@ -1,0 +1,134 @@
+//! Reconciliation of declared totals. Published tables carry totals, and published totals are
+//! sometimes wrong: each total row declares the sum of the detail rows that share its filled
+//! columns (commune, year, product, financing, nature, landlord, project; none filled = grand
+//! total). Values compare as users write them: "PALULOS" = "Palulos", "Saint Pol sur mer" =
+//! "SAINT-POL-SUR-MER" — but the commune compares *as written*, not as resolved, so that a 2005
+//! table's "Fort-Mardyck" total sums Fort-Mardyck's rows, not all of today's Dunkerque.
+
+use crate::line::RawRow;
+use crate::numbers::parse_integer;
+use crate::text::name_key;
+use crate::{Nature, Product, RehabFinancing};
+use std::collections::HashMap;
+
+/// The columns whose filled value on a total row narrows what it sums, in key order.
+pub const TOTAL_COLUMNS: [&str; 7] = [
+    "commune",
+    "annee",
+    "produit",
+    "financement",
+    "nature",
+    "bailleur",
+    "projet",
+];
+
+/// The comparison key of a value in one of [`TOTAL_COLUMNS`].
+pub fn total_key(column: &str, value: &str) -> String {
+    let v = value.trim();
+    let parsed = match column {
+        "annee" => parse_integer(v).map(|y| y.to_string()),
+        "produit" => Product::parse(v).ok().map(|p| p.code().to_string()),
+        "financement" => RehabFinancing::parse(v).ok().map(|f| f.code().to_string()),
+        "nature" => Nature::parse(v).ok().map(|n| n.code().to_string()),
+        _ => None,
+    };
+    parsed.unwrap_or_else(|| name_key(v))
+}
+
+fn raw_value<'a>(raw: &RawRow<'a>, column: &str) -> Option<&'a str> {
+    match column {
+        "commune" => raw.commune,
+        "annee" => raw.annee,
+        "produit" => raw.produit,
+        "financement" => raw.financement,
+        "nature" => raw.nature,
+        "bailleur" => raw.bailleur,
+        "projet" => raw.projet,
+        _ => None,
+    }
+}
+
+/// Dwellings of the detail rows, summed by their values in [`TOTAL_COLUMNS`]. Memory grows with
+/// the number of distinct combinations, not with the number of rows.
+#[derive(Debug, Default, Clone)]
+pub struct DetailSums {
+    sums: HashMap<[String; 7], i64>,
+}
+
+impl DetailSums {
+    /// Count a detail row (its `logements` when it is a whole number; other rows count 0).
+    pub fn add(&mut self, raw: &RawRow<'_>) {
+        let Some(n) = raw.logements.and_then(parse_integer) else {
+            return;
+        };
+        let key = TOTAL_COLUMNS.map(|c| {
+            raw_value(raw, c)
+                .map(|v| total_key(c, v))
+                .unwrap_or_default()
+        });
+        *self.sums.entry(key).or_default() += n;
+    }
+
+    /// The sum of the detail rows matching every (column, value) filter.
+    pub fn sum_matching(&self, filters: &[(String, String)]) -> i64 {
+        let wanted: Vec<(usize, String)> = filters
+            .iter()
+            .filter_map(|(c, v)| {
+                TOTAL_COLUMNS
+                    .iter()
+                    .position(|k| k == c)
+                    .map(|i| (i, total_key(c, v)))
+            })
+            .collect();
+        self.sums
+            .iter()
+            .filter(|(key, _)| wanted.iter().all(|(i, v)| key[*i] == *v))
+            .map(|(_, n)| *n)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row<'a>(commune: &'a str, financement: &'a str, annee: &'a str, n: &'a str) -> RawRow<'a> {
+        RawRow {
+            commune: Some(commune),
+            financement: Some(financement),
+            annee: Some(annee),
+            logements: Some(n),
+            ..RawRow::default()
+        }
+    }
+
+    fn f(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn totals_sum_the_rows_sharing_their_filled_columns() {
+        let mut d = DetailSums::default();
+        d.add(&row("Dunkerque", "PALULOS", "2005", "30"));
+        d.add(&row("Dunkerque", "PAM", "2005", "40"));
+        d.add(&row("DUNKERQUE", "Pam", "2006", "40"));
+        d.add(&row("Fort-Mardyck", "Palulos", "2007", "16"));
+        d.add(&row("Gravelines", "PAM", "2007", "douze"));
+        assert_eq!(d.sum_matching(&f(&[("commune", "dunkerque")])), 110);
+        assert_eq!(d.sum_matching(&f(&[("financement", "pam")])), 80);
+        assert_eq!(
+            d.sum_matching(&f(&[("financement", "Palulos"), ("annee", "2007")])),
+            16
+        );
+        assert_eq!(
+            d.sum_matching(&f(&[("commune", "Fort Mardyck")])),
+            16,
+            "as written, not as resolved"
+        );
+        assert_eq!(d.sum_matching(&[]), 126);
+        assert_eq!(d.sum_matching(&f(&[("commune", "Bray-Dunes")])), 0);
+    }
+}
