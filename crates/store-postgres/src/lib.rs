@@ -16,6 +16,7 @@ use logis_store::{
     NatureTotal, NewOrganisation, NewProgramme, Organisation, Programme, Project, Quartier,
     ReferenceData, Result, RowProblem, Store, StoreError, Summary, decode, dim,
 };
+use logis_store::query::{self, AggRow, Dialect, Dim, SqlParam};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row};
@@ -204,18 +205,6 @@ fn commune_from_row(r: &Row) -> Result<Commune> {
     })
 }
 
-const LINE_SELECT: &str = "SELECT l.id, o.id, org.name, org.siren, o.reference, o.commune_code, c.name, p.name, pg.name, q.name, o.label,
-        l.nature, l.site, l.product, l.financing, l.dwellings, l.year, l.stage, l.stage_date, l.cost_cents
-    FROM operations o
-    JOIN operation_lines l ON l.operation_id = o.id
-    JOIN organisations org ON org.id = o.landlord_id
-    JOIN communes c ON c.code = o.commune_code
-    LEFT JOIN projects p ON p.id = o.project_id
-    LEFT JOIN programmes pg ON pg.id = o.programme_id
-    LEFT JOIN quartiers q ON q.id = o.quartier_id
-    WHERE ($1::bigint IS NULL OR o.landlord_id = $1) AND ($2::bigint IS NULL OR o.programme_id = $2)
-      AND ($3::text IS NULL OR o.commune_code = $3) AND ($4::text IS NULL OR l.nature = $4)
-      AND ($5::bigint IS NULL OR l.year >= $5) AND ($6::bigint IS NULL OR l.year <= $6)";
 
 fn line_from_row(r: &Row) -> Result<LineRecord> {
     let nature: &str = r.get(11);
@@ -251,38 +240,24 @@ fn line_from_row(r: &Row) -> Result<LineRecord> {
     })
 }
 
-/// The six filter parameters of [`LINE_SELECT`], as owned values.
-struct FilterParams {
-    landlord: Option<i64>,
-    programme: Option<i64>,
-    commune: Option<String>,
-    nature: Option<&'static str>,
-    from: Option<i64>,
-    to: Option<i64>,
+/// Owned parameters for the postgres driver.
+fn pg_params(params: Vec<SqlParam>) -> Vec<Box<dyn ToSql + Sync>> {
+    params
+        .into_iter()
+        .map(|p| -> Box<dyn ToSql + Sync> {
+            match p {
+                SqlParam::Int(i) => Box::new(i),
+                SqlParam::Text(t) => Box::new(t),
+            }
+        })
+        .collect()
 }
 
-impl FilterParams {
-    fn new(f: &LineFilter) -> Self {
-        FilterParams {
-            landlord: f.landlord_id,
-            programme: f.programme_id,
-            commune: f.commune.as_ref().map(|c| c.as_str().to_string()),
-            nature: f.nature.map(Nature::code),
-            from: f.year_from.map(i64::from),
-            to: f.year_to.map(i64::from),
-        }
-    }
-    fn refs(&self) -> [&(dyn ToSql + Sync); 6] {
-        [
-            &self.landlord,
-            &self.programme,
-            &self.commune,
-            &self.nature,
-            &self.from,
-            &self.to,
-        ]
-    }
+fn refs(params: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p.as_ref()).collect()
 }
+
+const DIALECT: Dialect = Dialect { placeholder: |n| format!("${n}"), collate: " COLLATE \"C\"" };
 
 impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
@@ -690,14 +665,22 @@ impl Store for PostgresStore {
     ) -> Result<u64> {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
+        let mut params = Vec::new();
+        let where_ = query::where_clause(f, DIALECT, &mut params);
+        let mut limit = String::new();
+        if let Some(l) = f.limit {
+            params.push(SqlParam::Int(l as i64));
+            limit = format!(" LIMIT ${}", params.len());
+        }
+        params.push(SqlParam::Int(f.offset.unwrap_or(0) as i64));
         let sql = format!(
-            "{LINE_SELECT} ORDER BY o.id, l.nature COLLATE \"C\", l.site COLLATE \"C\", l.product COLLATE \"C\", l.financing COLLATE \"C\", l.year LIMIT $7 OFFSET $8"
+            "SELECT {} {} {where_} ORDER BY o.id, l.nature COLLATE \"C\", l.site COLLATE \"C\", l.product COLLATE \"C\", l.financing COLLATE \"C\", l.year{limit} OFFSET ${}",
+            query::LINE_COLUMNS,
+            query::LINE_FROM,
+            params.len()
         );
-        let p = FilterParams::new(f);
-        let limit = f.limit.map(|l| l as i64);
-        let offset = f.offset.unwrap_or(0) as i64;
-        let [a, b, cc, d, e, ff] = p.refs();
-        let params: [&(dyn ToSql + Sync); 8] = [a, b, cc, d, e, ff, &limit, &offset];
+        let owned = pg_params(params);
+        let params = refs(&owned);
         // A portal fetched in batches: memory stays flat however many lines match.
         let portal = tx.bind(sql.as_str(), &params).map_err(pg)?;
         let mut n = 0;
@@ -716,13 +699,24 @@ impl Store for PostgresStore {
     }
 
     fn count_lines(&self, f: &LineFilter) -> Result<u64> {
-        let p = FilterParams::new(f);
-        let sql = format!("SELECT count(*) FROM ({LINE_SELECT}) t");
-        let r = self
-            .conn()?
-            .query_one(sql.as_str(), &p.refs())
-            .map_err(pg)?;
+        let mut params = Vec::new();
+        let where_ = query::where_clause(f, DIALECT, &mut params);
+        let sql = format!("SELECT count(*) {} {where_}", query::LINE_FROM);
+        let owned = pg_params(params);
+        let r = self.conn()?.query_one(sql.as_str(), &refs(&owned)).map_err(pg)?;
         Ok(count(r.get(0)))
+    }
+
+    fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {
+        let mut params = Vec::new();
+        let sql = query::aggregate_sql(f, dims, DIALECT, &mut params);
+        let owned = pg_params(params);
+        let rows = self.conn()?.query(sql.as_str(), &refs(&owned)).map_err(pg)?;
+        let k = dims.len();
+        Ok(rows
+            .iter()
+            .map(|r| AggRow { keys: (0..k).map(|i| r.get::<_, String>(i)).collect(), dwellings: r.get(k), lines: r.get(k + 1), cost_cents: r.get(k + 2) })
+            .collect())
     }
 
     fn operation_id(&self, landlord_id: i64, reference: &str) -> Result<Option<i64>> {

@@ -15,7 +15,17 @@ use logis_store::{
     NatureTotal, NewOrganisation, NewProgramme, Organisation, Programme, Project, Quartier,
     ReferenceData, Result, RowProblem, Store, StoreError, Summary, decode, dim,
 };
+use logis_store::query::{self, AggRow, Dialect, Dim, SqlParam};
 use rusqlite::{Connection, OptionalExtension, params};
+
+const DIALECT: Dialect = Dialect { placeholder: |n| format!("?{n}"), collate: "" };
+
+fn values(params: Vec<SqlParam>) -> impl Iterator<Item = rusqlite::types::Value> {
+    params.into_iter().map(|p| match p {
+        SqlParam::Int(i) => rusqlite::types::Value::Integer(i),
+        SqlParam::Text(t) => rusqlite::types::Value::Text(t),
+    })
+}
 use std::path::{Path, PathBuf};
 
 pub const MIGRATIONS: &[Migration] = &[Migration {
@@ -188,17 +198,6 @@ fn opt_dim<T>(s: &str, from: fn(&str) -> Option<T>, what: &str) -> Result<Option
     }
 }
 
-const LINE_SELECT: &str = "SELECT l.id, o.id, org.name, org.siren, o.reference, o.commune_code, c.name, p.name, pg.name, q.name, o.label,
-        l.nature, l.site, l.product, l.financing, l.dwellings, l.year, l.stage, l.stage_date, l.cost_cents
-    FROM operations o
-    JOIN operation_lines l ON l.operation_id = o.id
-    JOIN organisations org ON org.id = o.landlord_id
-    JOIN communes c ON c.code = o.commune_code
-    LEFT JOIN projects p ON p.id = o.project_id
-    LEFT JOIN programmes pg ON pg.id = o.programme_id
-    LEFT JOIN quartiers q ON q.id = o.quartier_id
-    WHERE (?1 IS NULL OR o.landlord_id = ?1) AND (?2 IS NULL OR o.programme_id = ?2) AND (?3 IS NULL OR o.commune_code = ?3)
-      AND (?4 IS NULL OR l.nature = ?4) AND (?5 IS NULL OR l.year >= ?5) AND (?6 IS NULL OR l.year <= ?6)";
 
 fn line_from_row(r: &rusqlite::Row<'_>) -> Result<LineRecord> {
     let g = |e: rusqlite::Error| be(e);
@@ -679,23 +678,19 @@ impl Store for SqliteStore {
         sink: &mut dyn FnMut(LineRecord) -> Result<()>,
     ) -> Result<u64> {
         let c = self.conn()?;
+        let mut params = Vec::new();
+        let where_ = query::where_clause(f, DIALECT, &mut params);
+        params.push(SqlParam::Int(f.limit.map(|l| l as i64).unwrap_or(-1)));
+        params.push(SqlParam::Int(f.offset.unwrap_or(0) as i64));
+        let n = params.len();
         let sql = format!(
-            "{LINE_SELECT} ORDER BY o.id, l.nature, l.site, l.product, l.financing, l.year LIMIT ?7 OFFSET ?8"
+            "SELECT {} {} {where_} ORDER BY o.id, l.nature, l.site, l.product, l.financing, l.year LIMIT ?{} OFFSET ?{n}",
+            query::LINE_COLUMNS,
+            query::LINE_FROM,
+            n - 1
         );
         let mut st = c.prepare(&sql).map_err(be)?;
-        let limit = f.limit.map(|l| l as i64).unwrap_or(-1);
-        let mut rows = st
-            .query(params![
-                f.landlord_id,
-                f.programme_id,
-                f.commune.as_ref().map(CommuneCode::as_str),
-                f.nature.map(Nature::code),
-                f.year_from,
-                f.year_to,
-                limit,
-                f.offset.unwrap_or(0) as i64
-            ])
-            .map_err(be)?;
+        let mut rows = st.query(rusqlite::params_from_iter(values(params))).map_err(be)?;
         let mut n = 0;
         while let Some(r) = rows.next().map_err(be)? {
             sink(line_from_row(r)?)?;
@@ -706,20 +701,28 @@ impl Store for SqliteStore {
 
     fn count_lines(&self, f: &LineFilter) -> Result<u64> {
         let c = self.conn()?;
-        let sql = format!("SELECT count(*) FROM ({LINE_SELECT})");
-        c.query_row(
-            &sql,
-            params![
-                f.landlord_id,
-                f.programme_id,
-                f.commune.as_ref().map(CommuneCode::as_str),
-                f.nature.map(Nature::code),
-                f.year_from,
-                f.year_to
-            ],
-            |r| u(r, 0),
-        )
-        .map_err(be)
+        let mut params = Vec::new();
+        let where_ = query::where_clause(f, DIALECT, &mut params);
+        let sql = format!("SELECT count(*) {} {where_}", query::LINE_FROM);
+        c.query_row(&sql, rusqlite::params_from_iter(values(params)), |r| u(r, 0)).map_err(be)
+    }
+
+    fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {
+        let c = self.conn()?;
+        let mut params = Vec::new();
+        let sql = query::aggregate_sql(f, dims, DIALECT, &mut params);
+        let mut st = c.prepare(&sql).map_err(be)?;
+        let mut rows = st.query(rusqlite::params_from_iter(values(params))).map_err(be)?;
+        let k = dims.len();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(be)? {
+            let mut keys = Vec::with_capacity(k);
+            for i in 0..k {
+                keys.push(r.get::<_, String>(i).map_err(be)?);
+            }
+            out.push(AggRow { keys, dwellings: r.get(k).map_err(be)?, lines: r.get(k + 1).map_err(be)?, cost_cents: r.get(k + 2).map_err(be)? });
+        }
+        Ok(out)
     }
 
     fn operation_id(&self, landlord_id: i64, reference: &str) -> Result<Option<i64>> {

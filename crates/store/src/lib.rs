@@ -11,6 +11,7 @@ use serde::Serialize;
 
 pub mod migrate;
 pub mod problems;
+pub mod query;
 
 /// Errors of the storage layer. Messages are French; backend details stay in `Backend` and are
 /// logged, not shown to users by the web layer.
@@ -165,10 +166,17 @@ pub struct LineRecord {
 pub struct LineFilter {
     pub landlord_id: Option<i64>,
     pub programme_id: Option<i64>,
+    pub project_id: Option<i64>,
+    pub quartier_id: Option<i64>,
     pub commune: Option<CommuneCode>,
+    /// Communes that are members of this EPCI.
+    pub epci: Option<Siren>,
     pub nature: Option<Nature>,
+    /// Any of these natures (empty: any).
+    pub natures: Vec<Nature>,
     pub year_from: Option<i32>,
     pub year_to: Option<i32>,
+    pub stage: Option<Stage>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -288,6 +296,8 @@ pub trait Store: Send + Sync {
 
     fn summary(&self) -> Result<Summary>;
     fn totals_by_landlord_nature(&self) -> Result<Vec<NatureTotal>>;
+    /// Sums of the lines matching `filter`, grouped and ordered by `dims`.
+    fn aggregate(&self, filter: &LineFilter, dims: &[query::Dim]) -> Result<Vec<query::AggRow>>;
 }
 
 /// Convenience for collecting a filtered list (small results: pages, tests).

@@ -1,0 +1,175 @@
+//! SQL shared by both adapters: the WHERE clause of a [`LineFilter`] and the aggregate query of
+//! reports. Only the placeholder style (`?1` / `$1`) and text ordering differ between dialects;
+//! every identifier comes from an enum here, every value is a bound parameter.
+
+use crate::LineFilter;
+use logis_domain::Nature;
+
+/// A bound value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlParam {
+    Int(i64),
+    Text(String),
+}
+
+/// What differs between SQL dialects.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    /// Placeholder for the n-th parameter (1-based).
+    pub placeholder: fn(usize) -> String,
+    /// Appended to a text expression in ORDER BY for bytewise ordering.
+    pub collate: &'static str,
+}
+
+/// The columns of a [`crate::LineRecord`], in the order the adapters decode them.
+pub const LINE_COLUMNS: &str = "l.id, o.id, org.name, org.siren, o.reference, o.commune_code, c.name, p.name, pg.name, q.name, o.label,
+        l.nature, l.site, l.product, l.financing, l.dwellings, l.year, l.stage, l.stage_date, l.cost_cents";
+
+/// The tables every line query starts from (aliases used by the filter and the dimensions).
+pub const LINE_FROM: &str = "FROM operations o
+    JOIN operation_lines l ON l.operation_id = o.id
+    JOIN organisations org ON org.id = o.landlord_id
+    JOIN communes c ON c.code = o.commune_code
+    LEFT JOIN projects p ON p.id = o.project_id
+    LEFT JOIN programmes pg ON pg.id = o.programme_id
+    LEFT JOIN quartiers q ON q.id = o.quartier_id";
+
+/// `WHERE …` (or an empty string) and its parameters, numbered from `first`.
+pub fn where_clause(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> String {
+    let mut conds: Vec<String> = Vec::new();
+    let mut add = |expr: &str, v: SqlParam, params: &mut Vec<SqlParam>| {
+        params.push(v);
+        conds.push(expr.replace('?', &(d.placeholder)(params.len())));
+    };
+    if let Some(v) = f.landlord_id {
+        add("o.landlord_id = ?", SqlParam::Int(v), params);
+    }
+    if let Some(v) = f.programme_id {
+        add("o.programme_id = ?", SqlParam::Int(v), params);
+    }
+    if let Some(v) = f.project_id {
+        add("o.project_id = ?", SqlParam::Int(v), params);
+    }
+    if let Some(v) = f.quartier_id {
+        add("o.quartier_id = ?", SqlParam::Int(v), params);
+    }
+    if let Some(v) = &f.commune {
+        add("o.commune_code = ?", SqlParam::Text(v.as_str().to_string()), params);
+    }
+    if let Some(v) = &f.epci {
+        add("c.epci_siren = ?", SqlParam::Text(v.as_str().to_string()), params);
+    }
+    if let Some(v) = f.nature {
+        add("l.nature = ?", SqlParam::Text(v.code().to_string()), params);
+    }
+    if let Some(v) = f.year_from {
+        add("l.year >= ?", SqlParam::Int(i64::from(v)), params);
+    }
+    if let Some(v) = f.year_to {
+        add("l.year <= ?", SqlParam::Int(i64::from(v)), params);
+    }
+    if let Some(v) = f.stage {
+        add("l.stage = ?", SqlParam::Text(v.code().to_string()), params);
+    }
+    if !f.natures.is_empty() {
+        // Codes come from the enum: literals are safe here.
+        let list: Vec<String> = f.natures.iter().map(|n| format!("'{}'", n.code())).collect();
+        conds.push(format!("l.nature IN ({})", list.join(", ")));
+    }
+    if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) }
+}
+
+/// What a report can group lines by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dim {
+    CommuneCode,
+    CommuneName,
+    Year,
+    Nature,
+    Site,
+    Product,
+    Financing,
+    Stage,
+    Landlord,
+    Programme,
+    Project,
+    Operation,
+    OperationId,
+    Label,
+}
+
+impl Dim {
+    /// The SQL expression, as text (empty string for none).
+    fn sql(self) -> &'static str {
+        match self {
+            Dim::CommuneCode => "o.commune_code",
+            Dim::CommuneName => "c.name",
+            Dim::Year => "CAST(l.year AS TEXT)",
+            Dim::Nature => "l.nature",
+            Dim::Site => "l.site",
+            Dim::Product => "l.product",
+            Dim::Financing => "l.financing",
+            Dim::Stage => "coalesce(l.stage, '')",
+            Dim::Landlord => "org.name",
+            Dim::Programme => "coalesce(pg.name, '')",
+            Dim::Project => "coalesce(p.name, '')",
+            Dim::Operation => "o.reference",
+            Dim::OperationId => "CAST(o.id AS TEXT)",
+            Dim::Label => "coalesce(o.label, '')",
+        }
+    }
+
+    /// Sort expression: years and ids numerically, texts bytewise.
+    fn order(self, d: Dialect) -> String {
+        match self {
+            Dim::Year => "l.year".into(),
+            Dim::OperationId => "o.id".into(),
+            other => format!("{}{}", other.sql(), d.collate),
+        }
+    }
+}
+
+/// One group of an aggregate: its keys (in the order of the dimensions asked), and its sums.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AggRow {
+    pub keys: Vec<String>,
+    pub dwellings: i64,
+    pub lines: i64,
+    pub cost_cents: i64,
+}
+
+/// `SELECT dims…, sum(dwellings), count(*), sum(cost) … GROUP BY dims ORDER BY dims`.
+pub fn aggregate_sql(f: &LineFilter, dims: &[Dim], d: Dialect, params: &mut Vec<SqlParam>) -> String {
+    let where_ = where_clause(f, d, params);
+    let select: Vec<&str> = dims.iter().map(|x| x.sql()).collect();
+    let mut sql = String::from("SELECT ");
+    for s in &select {
+        sql.push_str(s);
+        sql.push_str(", ");
+    }
+    sql.push_str(&format!(
+        "CAST(coalesce(sum(l.dwellings), 0) AS BIGINT), CAST(count(*) AS BIGINT), CAST(coalesce(sum(l.cost_cents), 0) AS BIGINT) {LINE_FROM} {where_}"
+    ));
+    if !dims.is_empty() {
+        let group: Vec<String> = dims.iter().map(|x| x.sql().to_string()).collect();
+        // Group by the order expressions too, so that ORDER BY may use them.
+        let mut all = group.clone();
+        for x in dims {
+            if matches!(x, Dim::Year) {
+                all.push("l.year".into());
+            }
+            if matches!(x, Dim::OperationId) {
+                all.push("o.id".into());
+            }
+        }
+        sql.push_str(&format!(" GROUP BY {}", all.join(", ")));
+        let order: Vec<String> = dims.iter().map(|x| x.order(d)).collect();
+        sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
+    }
+    sql
+}
+
+/// Natures that produce dwellings (new build, acquisition-improvement, reconstruction).
+pub fn producing_natures() -> Vec<Nature> {
+    Nature::ALL.iter().copied().filter(|n| n.produces()).collect()
+}
