@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod reports;
 pub mod setup;
 
 use logis_io::ReadError;

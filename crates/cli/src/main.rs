@@ -52,6 +52,8 @@ enum Command {
         #[arg(long)]
         territoire: Option<String>,
     },
+    /// Calcule un rapport (production, rehabilitation, renouvellement) à partir des lignes d'opération
+    Report(ReportArgs),
     /// Exporte le registre en CSV ou XLSX
     #[command(subcommand)]
     Export(ExportCommand),
@@ -115,6 +117,45 @@ impl KindArg {
             KindArg::Ccas => OrgKind::Ccas,
         }
     }
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// production, rehabilitation ou renouvellement
+    name: String,
+    #[arg(long, value_enum, default_value = "csv")]
+    format: ReportFormat,
+    /// Fichier de sortie (par défaut : la sortie standard ; obligatoire pour xlsx)
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+    #[arg(long)]
+    programme: Option<String>,
+    /// Nom ou SIREN du bailleur
+    #[arg(long)]
+    bailleur: Option<String>,
+    /// Code INSEE ou nom
+    #[arg(long)]
+    commune: Option<String>,
+    /// SIREN de l'EPCI
+    #[arg(long)]
+    epci: Option<String>,
+    #[arg(long)]
+    quartier: Option<String>,
+    #[arg(long)]
+    projet: Option<String>,
+    #[arg(long)]
+    annee_min: Option<i32>,
+    #[arg(long)]
+    annee_max: Option<i32>,
+    #[arg(long)]
+    stade: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Csv,
+    Xlsx,
+    Html,
 }
 
 #[derive(Subcommand)]
@@ -260,6 +301,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             w.flush()?;
         }
         Command::Import(ImportCommand::Operations(args)) => return import(db, args),
+        Command::Report(args) => report(db, args)?,
         Command::Check { file, territoire } => {
             return import(
                 db,
@@ -437,4 +479,59 @@ fn import(db: Option<&str>, args: ImportArgs) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
+    use logis_app::reports::{FilterText, ReportName, build, resolve_filter};
+    let name = ReportName::parse(&a.name).ok_or_else(|| {
+        let names: Vec<&str> = ReportName::ALL.iter().map(|r| r.code()).collect();
+        Failure(format!(
+            "rapport inconnu « {} » (rapports : {})",
+            a.name,
+            names.join(", ")
+        ))
+    })?;
+    let store = open(db, DEFAULT_DATABASE)?;
+    let text = FilterText {
+        programme: a.programme,
+        bailleur: a.bailleur,
+        commune: a.commune,
+        epci: a.epci,
+        quartier: a.quartier,
+        projet: a.projet,
+        annee_min: a.annee_min,
+        annee_max: a.annee_max,
+        stade: a.stade,
+    };
+    let filter = resolve_filter(store.as_ref(), &text)?;
+    let report = build(store.as_ref(), name, &filter)?;
+    let bytes = match a.format {
+        ReportFormat::Csv => {
+            logis_io::report::write_csv(&report, Vec::new()).map_err(|e| Failure(e.to_string()))?
+        }
+        ReportFormat::Xlsx => {
+            if a.output.is_none() {
+                return Err(Failure(
+                    "le format xlsx demande un fichier de sortie (-o rapport.xlsx)".into(),
+                ));
+            }
+            logis_io::report::write_xlsx(&report).map_err(|e| Failure(e.to_string()))?
+        }
+        ReportFormat::Html => {
+            let today = chrono::Local::now().format("%d/%m/%Y").to_string();
+            logis_web::reports::render_file(&report, &today)
+                .map_err(Failure)?
+                .into_bytes()
+        }
+    };
+    match a.output {
+        Some(path) => std::fs::write(&path, bytes)
+            .map_err(|e| Failure(format!("impossible d'écrire {} : {e}", path.display())))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
 }

@@ -196,6 +196,67 @@ fn scenario(db: &str, dir: &Path) {
     let after = logis(db, &["export", "operations", "--format", "csv"]);
     assert!(!text(&after.stdout).contains("T-1"), "check writes nothing");
 
+    // Reports: long CSV, XLSX and standalone HTML.
+    let rep = logis(
+        db,
+        &[
+            "report",
+            "production",
+            "--bailleur",
+            "vilogia",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(rep.status.success(), "{}", text(&rep.stderr));
+    assert_eq!(
+        text(&rep.stdout),
+        "\u{feff}commune_insee;commune;annee;produit;logements\n59183;Dunkerque;2026;PLAI;10\n59183;Dunkerque;2026;PLUS;30\n"
+    );
+    let html_path = dir.join("rapport.html");
+    let rep = logis(
+        db,
+        &[
+            "report",
+            "renouvellement",
+            "--format",
+            "html",
+            "-o",
+            html_path.to_str().unwrap(),
+        ],
+    );
+    assert!(rep.status.success(), "{}", text(&rep.stderr));
+    assert!(
+        std::fs::read_to_string(&html_path)
+            .unwrap()
+            .contains("<html lang=\"fr\">")
+    );
+    let xlsx_report = dir.join("rapport.xlsx");
+    let rep = logis(
+        db,
+        &[
+            "report",
+            "rehabilitation",
+            "--format",
+            "xlsx",
+            "-o",
+            xlsx_report.to_str().unwrap(),
+        ],
+    );
+    assert!(rep.status.success() && std::fs::read(&xlsx_report).unwrap().starts_with(b"PK"));
+    let rep = logis(db, &["report", "production", "--programme", "Dunkerk 2030"]);
+    assert!(
+        !rep.status.success()
+            && text(&rep.stderr).contains("programme inconnu(e) « Dunkerk 2030 »"),
+        "{}",
+        text(&rep.stderr)
+    );
+    let rep = logis(db, &["report", "budget"]);
+    assert!(
+        !rep.status.success()
+            && text(&rep.stderr).contains("rapports : production, rehabilitation, renouvellement")
+    );
+
     let missing = logis(
         db,
         &[
@@ -313,6 +374,20 @@ fn serve_answers_on_localhost() {
         assert!(page.to_lowercase().contains("content-security-policy"));
         let csv = get("/operations/export?format=csv").unwrap();
         assert!(csv.contains("V-2;Vilogia;59359;Loon-Plage"), "{csv}");
+        let report = get("/rapports/production").unwrap();
+        assert!(
+            report.contains("200 OK")
+                && report.contains("Total 2026")
+                && report.contains("<caption>"),
+            "{report}"
+        );
+        let report_csv = get("/rapports/production/export?format=csv&annee_min=2026").unwrap();
+        assert!(
+            report_csv.contains("59183;Dunkerque;2026;PLUS;30"),
+            "{report_csv}"
+        );
+        let bad = get("/rapports/production?annee_min=deux").unwrap();
+        assert!(bad.contains("année invalide"), "{bad}");
         let missing = get("/nulle-part").unwrap();
         assert!(missing.starts_with("HTTP/1.1 404") && missing.contains("Page introuvable"));
         let escaped = get("/communes?q=%3Cscript%3Ealert(1)%3C/script%3E").unwrap();

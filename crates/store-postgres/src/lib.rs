@@ -11,12 +11,12 @@ use logis_domain::{
     Product, ProjectKind, QuartierKind, RehabFinancing, Siren, Site, Stage, Year,
 };
 use logis_store::migrate::Migration;
+use logis_store::query::{self, AggRow, Dialect, Dim, SqlParam};
 use logis_store::{
     FundingItem, FundingKind, ImportOutcome, ImportSession, ImportStats, LineFilter, LineRecord,
     NatureTotal, NewOrganisation, NewProgramme, Organisation, Programme, Project, Quartier,
     ReferenceData, Result, RowProblem, Store, StoreError, Summary, decode, dim,
 };
-use logis_store::query::{self, AggRow, Dialect, Dim, SqlParam};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row};
@@ -205,7 +205,6 @@ fn commune_from_row(r: &Row) -> Result<Commune> {
     })
 }
 
-
 fn line_from_row(r: &Row) -> Result<LineRecord> {
     let nature: &str = r.get(11);
     let site: &str = r.get(12);
@@ -257,7 +256,10 @@ fn refs(params: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p.as_ref()).collect()
 }
 
-const DIALECT: Dialect = Dialect { placeholder: |n| format!("${n}"), collate: " COLLATE \"C\"" };
+const DIALECT: Dialect = Dialect {
+    placeholder: |n| format!("${n}"),
+    collate: " COLLATE \"C\"",
+};
 
 impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
@@ -703,7 +705,10 @@ impl Store for PostgresStore {
         let where_ = query::where_clause(f, DIALECT, &mut params);
         let sql = format!("SELECT count(*) {} {where_}", query::LINE_FROM);
         let owned = pg_params(params);
-        let r = self.conn()?.query_one(sql.as_str(), &refs(&owned)).map_err(pg)?;
+        let r = self
+            .conn()?
+            .query_one(sql.as_str(), &refs(&owned))
+            .map_err(pg)?;
         Ok(count(r.get(0)))
     }
 
@@ -711,11 +716,19 @@ impl Store for PostgresStore {
         let mut params = Vec::new();
         let sql = query::aggregate_sql(f, dims, DIALECT, &mut params);
         let owned = pg_params(params);
-        let rows = self.conn()?.query(sql.as_str(), &refs(&owned)).map_err(pg)?;
+        let rows = self
+            .conn()?
+            .query(sql.as_str(), &refs(&owned))
+            .map_err(pg)?;
         let k = dims.len();
         Ok(rows
             .iter()
-            .map(|r| AggRow { keys: (0..k).map(|i| r.get::<_, String>(i)).collect(), dwellings: r.get(k), lines: r.get(k + 1), cost_cents: r.get(k + 2) })
+            .map(|r| AggRow {
+                keys: (0..k).map(|i| r.get::<_, String>(i)).collect(),
+                dwellings: r.get(k),
+                lines: r.get(k + 1),
+                cost_cents: r.get(k + 2),
+            })
             .collect())
     }
 

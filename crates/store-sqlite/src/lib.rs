@@ -10,15 +10,18 @@ use logis_domain::{
     Product, ProjectKind, QuartierKind, RehabFinancing, Siren, Site, Stage, Year,
 };
 use logis_store::migrate::Migration;
+use logis_store::query::{self, AggRow, Dialect, Dim, SqlParam};
 use logis_store::{
     FundingItem, FundingKind, ImportOutcome, ImportSession, ImportStats, LineFilter, LineRecord,
     NatureTotal, NewOrganisation, NewProgramme, Organisation, Programme, Project, Quartier,
     ReferenceData, Result, RowProblem, Store, StoreError, Summary, decode, dim,
 };
-use logis_store::query::{self, AggRow, Dialect, Dim, SqlParam};
 use rusqlite::{Connection, OptionalExtension, params};
 
-const DIALECT: Dialect = Dialect { placeholder: |n| format!("?{n}"), collate: "" };
+const DIALECT: Dialect = Dialect {
+    placeholder: |n| format!("?{n}"),
+    collate: "",
+};
 
 fn values(params: Vec<SqlParam>) -> impl Iterator<Item = rusqlite::types::Value> {
     params.into_iter().map(|p| match p {
@@ -197,7 +200,6 @@ fn opt_dim<T>(s: &str, from: fn(&str) -> Option<T>, what: &str) -> Result<Option
         decode(from(s), what, s).map(Some)
     }
 }
-
 
 fn line_from_row(r: &rusqlite::Row<'_>) -> Result<LineRecord> {
     let g = |e: rusqlite::Error| be(e);
@@ -690,7 +692,9 @@ impl Store for SqliteStore {
             n - 1
         );
         let mut st = c.prepare(&sql).map_err(be)?;
-        let mut rows = st.query(rusqlite::params_from_iter(values(params))).map_err(be)?;
+        let mut rows = st
+            .query(rusqlite::params_from_iter(values(params)))
+            .map_err(be)?;
         let mut n = 0;
         while let Some(r) = rows.next().map_err(be)? {
             sink(line_from_row(r)?)?;
@@ -704,7 +708,10 @@ impl Store for SqliteStore {
         let mut params = Vec::new();
         let where_ = query::where_clause(f, DIALECT, &mut params);
         let sql = format!("SELECT count(*) {} {where_}", query::LINE_FROM);
-        c.query_row(&sql, rusqlite::params_from_iter(values(params)), |r| u(r, 0)).map_err(be)
+        c.query_row(&sql, rusqlite::params_from_iter(values(params)), |r| {
+            u(r, 0)
+        })
+        .map_err(be)
     }
 
     fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {
@@ -712,7 +719,9 @@ impl Store for SqliteStore {
         let mut params = Vec::new();
         let sql = query::aggregate_sql(f, dims, DIALECT, &mut params);
         let mut st = c.prepare(&sql).map_err(be)?;
-        let mut rows = st.query(rusqlite::params_from_iter(values(params))).map_err(be)?;
+        let mut rows = st
+            .query(rusqlite::params_from_iter(values(params)))
+            .map_err(be)?;
         let k = dims.len();
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(be)? {
@@ -720,7 +729,12 @@ impl Store for SqliteStore {
             for i in 0..k {
                 keys.push(r.get::<_, String>(i).map_err(be)?);
             }
-            out.push(AggRow { keys, dwellings: r.get(k).map_err(be)?, lines: r.get(k + 1).map_err(be)?, cost_cents: r.get(k + 2).map_err(be)? });
+            out.push(AggRow {
+                keys,
+                dwellings: r.get(k).map_err(be)?,
+                lines: r.get(k + 1).map_err(be)?,
+                cost_cents: r.get(k + 2).map_err(be)?,
+            });
         }
         Ok(out)
     }

@@ -54,10 +54,18 @@ pub fn where_clause(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> S
         add("o.quartier_id = ?", SqlParam::Int(v), params);
     }
     if let Some(v) = &f.commune {
-        add("o.commune_code = ?", SqlParam::Text(v.as_str().to_string()), params);
+        add(
+            "o.commune_code = ?",
+            SqlParam::Text(v.as_str().to_string()),
+            params,
+        );
     }
     if let Some(v) = &f.epci {
-        add("c.epci_siren = ?", SqlParam::Text(v.as_str().to_string()), params);
+        add(
+            "c.epci_siren = ?",
+            SqlParam::Text(v.as_str().to_string()),
+            params,
+        );
     }
     if let Some(v) = f.nature {
         add("l.nature = ?", SqlParam::Text(v.code().to_string()), params);
@@ -73,10 +81,18 @@ pub fn where_clause(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> S
     }
     if !f.natures.is_empty() {
         // Codes come from the enum: literals are safe here.
-        let list: Vec<String> = f.natures.iter().map(|n| format!("'{}'", n.code())).collect();
+        let list: Vec<String> = f
+            .natures
+            .iter()
+            .map(|n| format!("'{}'", n.code()))
+            .collect();
         conds.push(format!("l.nature IN ({})", list.join(", ")));
     }
-    if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) }
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    }
 }
 
 /// What a report can group lines by.
@@ -139,7 +155,12 @@ pub struct AggRow {
 }
 
 /// `SELECT dims…, sum(dwellings), count(*), sum(cost) … GROUP BY dims ORDER BY dims`.
-pub fn aggregate_sql(f: &LineFilter, dims: &[Dim], d: Dialect, params: &mut Vec<SqlParam>) -> String {
+pub fn aggregate_sql(
+    f: &LineFilter,
+    dims: &[Dim],
+    d: Dialect,
+    params: &mut Vec<SqlParam>,
+) -> String {
     let where_ = where_clause(f, d, params);
     let select: Vec<&str> = dims.iter().map(|x| x.sql()).collect();
     let mut sql = String::from("SELECT ");
@@ -171,5 +192,9 @@ pub fn aggregate_sql(f: &LineFilter, dims: &[Dim], d: Dialect, params: &mut Vec<
 
 /// Natures that produce dwellings (new build, acquisition-improvement, reconstruction).
 pub fn producing_natures() -> Vec<Nature> {
-    Nature::ALL.iter().copied().filter(|n| n.produces()).collect()
+    Nature::ALL
+        .iter()
+        .copied()
+        .filter(|n| n.produces())
+        .collect()
 }

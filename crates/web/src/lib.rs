@@ -18,6 +18,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub mod reports;
+
 const PAGE_SIZE: u64 = 50;
 const CSS: &str = include_str!("../static/logis.css");
 
@@ -48,6 +50,9 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         .route("/operations", get(operations))
         .route("/operations/export", get(export))
         .route("/communes", get(communes))
+        .route("/rapports", get(reports::index))
+        .route("/rapports/{name}", get(reports::page))
+        .route("/rapports/{name}/export", get(reports::export))
         .route("/sante", get(health))
         .route("/static/logis.css", get(css))
         .fallback(not_found)

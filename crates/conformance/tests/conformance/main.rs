@@ -692,6 +692,154 @@ fn seed_totals_are_reconciled(kind: Kind) {
     assert!(r.render_fr().contains("« Total reconstructions » déclare 2\u{202f}379, le détail (nature = Reconstruction) donne 2\u{202f}141 — écart +238"), "{}", r.render_fr());
 }
 
+fn report_rows(
+    db: &TestDb,
+    name: logis_app::reports::ReportName,
+    f: &LineFilter,
+) -> Vec<Vec<String>> {
+    let r = logis_app::reports::build(db.store.as_ref(), name, f).unwrap();
+    r.long_rows
+        .iter()
+        .map(|row| row.iter().map(|c| c.plain()).collect())
+        .collect()
+}
+
+fn row(cells: &[&str]) -> Vec<String> {
+    cells.iter().map(|c| c.to_string()).collect()
+}
+
+/// The seeds' three tables, computed from the demo's detail lines. Expected figures are summed by
+/// hand from the detail rows of data/demo; today's communes: Saint-Pol-sur-Mer and Fort-Mardyck
+/// are part of Dunkerque (59183), so their rows count there.
+fn seed_tables_from_detail_lines(kind: Kind) {
+    use logis_app::reports::ReportName;
+    let db = TestDb::fresh(kind);
+    logis_app::demo::load_demo(db.store.as_ref()).unwrap();
+    let plh = db
+        .programmes()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "PLH 2005-2010")
+        .unwrap();
+    let f = LineFilter {
+        programme_id: Some(plh.id),
+        ..Default::default()
+    };
+    // PLH programming: Dunkerque 2005 PLUS-CD = 11 + Saint-Pol 31 = 42; 2006 = Saint-Pol 74.
+    assert_eq!(
+        report_rows(&db, ReportName::Production, &f),
+        vec![
+            row(&["59183", "Dunkerque", "2005", "PLAI", "1"]),
+            row(&["59183", "Dunkerque", "2005", "PLUS-CD", "42"]),
+            row(&["59183", "Dunkerque", "2006", "PLUS-CD", "74"]),
+            row(&["59271", "Grande-Synthe", "2005", "PLAI", "3"]),
+            row(&["59271", "Grande-Synthe", "2005", "PLUS-CD", "149"]),
+            row(&["59271", "Grande-Synthe", "2006", "PLAI", "5"]),
+            row(&["59271", "Grande-Synthe", "2006", "PLUS-CD", "127"]),
+        ]
+    );
+    // Rehabilitation: Dunkerque 2005 PAM = Triangle 40 + Coquelle 68 = 108; 2006 PALULOS =
+    // Saint-Pol Danguillaume 152; 2007 PALULOS = Fort-Mardyck 16.
+    let rehab = report_rows(&db, ReportName::Rehabilitation, &f);
+    assert!(
+        rehab.contains(&row(&["59183", "Dunkerque", "2005", "PAM", "108"])),
+        "{rehab:?}"
+    );
+    assert!(
+        rehab.contains(&row(&["59183", "Dunkerque", "2006", "PALULOS", "152"])),
+        "{rehab:?}"
+    );
+    assert!(
+        rehab.contains(&row(&["59183", "Dunkerque", "2007", "PALULOS", "16"])),
+        "{rehab:?}"
+    );
+    assert!(
+        rehab.contains(&row(&["59273", "Gravelines", "2007", "PAM", "12"])),
+        "{rehab:?}"
+    );
+    let total: i64 = rehab.iter().map(|r| r[4].parse::<i64>().unwrap()).sum();
+    assert_eq!(total, 709, "PALULOS 407 + PAM 302, not the published 755");
+    // ANRU: Courghain 252 demolitions, 266 on site, 60 off site, rehabilitations 104 + 52 = 156.
+    let anru = report_rows(&db, ReportName::Renouvellement, &f);
+    assert!(
+        anru.contains(&row(&[
+            "COURGHAIN",
+            "59271",
+            "Grande-Synthe",
+            "252",
+            "266",
+            "60",
+            "156",
+            "Programmé",
+            "0"
+        ])),
+        "{anru:?}"
+    );
+    assert!(
+        anru.contains(&row(&[
+            "BANC VERT",
+            "59183",
+            "Dunkerque",
+            "165",
+            "165",
+            "0",
+            "361",
+            "Étude",
+            "0"
+        ])),
+        "{anru:?}"
+    );
+    let demolitions: i64 = anru.iter().map(|r| r[3].parse::<i64>().unwrap()).sum();
+    assert_eq!(demolitions, 252 + 86 + 553 + 130 + 165 + 82 + 449);
+
+    // The grid: communes down, years × products across, totals.
+    let grid = logis_app::reports::build(db.store.as_ref(), ReportName::Production, &f)
+        .unwrap()
+        .grid;
+    assert_eq!(
+        grid.header,
+        [
+            "Commune",
+            "PLAI",
+            "PLUS-CD",
+            "Total 2005",
+            "PLAI",
+            "PLUS-CD",
+            "Total 2006",
+            "Total"
+        ]
+    );
+    let last = grid.rows.last().unwrap();
+    assert_eq!(
+        last.cells.iter().map(|c| c.plain()).collect::<Vec<_>>(),
+        ["Total", "4", "191", "195", "5", "201", "206", "401"]
+    );
+    // Filters narrow every report: one landlord, one year.
+    let mf = db
+        .organisations()
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == "Maison Flamande")
+        .unwrap();
+    let f = LineFilter {
+        landlord_id: Some(mf.id),
+        year_from: Some(2007),
+        year_to: Some(2007),
+        ..Default::default()
+    };
+    assert_eq!(
+        report_rows(&db, ReportName::Rehabilitation, &f),
+        vec![row(&["59273", "Gravelines", "2007", "PAM", "12"])]
+    );
+    let cud = logis_domain::Siren::parse("245900428").unwrap();
+    let f = LineFilter {
+        epci: Some(cud),
+        stage: Some(Stage::parse("Accord").unwrap()),
+        ..Default::default()
+    };
+    assert_eq!(report_rows(&db, ReportName::Renouvellement, &f).len(), 1);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -720,4 +868,5 @@ conformance!(
     financing_plans,
     demo_territory,
     seed_totals_are_reconciled,
+    seed_tables_from_detail_lines,
 );

@@ -1,0 +1,665 @@
+//! Programme reports, computed by the store's aggregates from the detail lines (never from
+//! declared totals): production (PLH programming table), rehabilitation programming, urban
+//! renewal (ANRU table). Each report is a long table for scripts and a grid laid out as the
+//! published tables are.
+
+use crate::{AppError, Result};
+use logis_domain::{Nature, Product, RehabFinancing, Site, Stage};
+use logis_io::report::{Cell, Grid, GridRow, Report, RowKind, Span};
+use logis_store::query::{AggRow, Dim};
+use logis_store::{LineFilter, Store};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The reports logis computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportName {
+    Production,
+    Rehabilitation,
+    Renouvellement,
+}
+
+impl ReportName {
+    pub const ALL: &'static [ReportName] = &[
+        ReportName::Production,
+        ReportName::Rehabilitation,
+        ReportName::Renouvellement,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ReportName::Production => "production",
+            ReportName::Rehabilitation => "rehabilitation",
+            ReportName::Renouvellement => "renouvellement",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ReportName::Production => {
+                "Programmation de la production de logements par commune, année et produit"
+            }
+            ReportName::Rehabilitation => {
+                "Programmation des réhabilitations par commune, année et financement"
+            }
+            ReportName::Renouvellement => {
+                "Renouvellement urbain : démolitions, reconstructions et réhabilitations par projet"
+            }
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let key = logis_domain::text::name_key(s);
+        ReportName::ALL
+            .iter()
+            .copied()
+            .find(|r| logis_domain::text::name_key(r.code()) == key)
+    }
+}
+
+/// Compute `name` over the lines matching `filter`.
+pub fn build(store: &dyn Store, name: ReportName, filter: &LineFilter) -> Result<Report> {
+    let scope = describe(store, filter)?;
+    match name {
+        ReportName::Production => production(store, filter, scope),
+        ReportName::Rehabilitation => rehabilitation(store, filter, scope),
+        ReportName::Renouvellement => renouvellement(store, filter, scope),
+    }
+}
+
+/// The filters in French, for the report's subtitle.
+pub fn describe(store: &dyn Store, f: &LineFilter) -> Result<String> {
+    let mut parts = Vec::new();
+    if let Some(id) = f.programme_id {
+        let name = store
+            .programmes()?
+            .into_iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name)
+            .unwrap_or_else(|| format!("n° {id}"));
+        parts.push(format!("programme : {name}"));
+    }
+    if let Some(id) = f.landlord_id {
+        let name = store
+            .organisations()?
+            .into_iter()
+            .find(|o| o.id == id)
+            .map(|o| o.name)
+            .unwrap_or_else(|| format!("n° {id}"));
+        parts.push(format!("bailleur : {name}"));
+    }
+    if let Some(id) = f.project_id {
+        let name = store
+            .projects()?
+            .into_iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name)
+            .unwrap_or_else(|| format!("n° {id}"));
+        parts.push(format!("projet : {name}"));
+    }
+    if let Some(id) = f.quartier_id {
+        let name = store
+            .quartiers()?
+            .into_iter()
+            .find(|q| q.id == id)
+            .map(|q| q.name)
+            .unwrap_or_else(|| format!("n° {id}"));
+        parts.push(format!("quartier : {name}"));
+    }
+    if f.commune.is_some() || f.epci.is_some() {
+        let geo = store.geography()?;
+        if let Some(c) = &f.commune {
+            let name = geo
+                .commune(c.as_str())
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            parts.push(format!("commune : {name} ({c})"));
+        }
+        if let Some(e) = &f.epci {
+            let name = geo
+                .epci(e.as_str())
+                .map(|e| e.name.clone())
+                .unwrap_or_default();
+            parts.push(format!("EPCI : {name}"));
+        }
+    }
+    match (f.year_from, f.year_to) {
+        (Some(a), Some(b)) if a == b => parts.push(format!("année : {a}")),
+        (Some(a), Some(b)) => parts.push(format!("années : {a} à {b}")),
+        (Some(a), None) => parts.push(format!("années : depuis {a}")),
+        (None, Some(b)) => parts.push(format!("années : jusqu'à {b}")),
+        (None, None) => {}
+    }
+    if let Some(s) = f.stage {
+        parts.push(format!("stade : {}", s.label()));
+    }
+    Ok(if parts.is_empty() {
+        "Tout le registre".into()
+    } else {
+        parts.join(" ; ")
+    })
+}
+
+fn key<'a>(r: &'a AggRow, i: usize) -> &'a str {
+    r.keys.get(i).map(String::as_str).unwrap_or("")
+}
+
+fn year_of(r: &AggRow, i: usize) -> Result<i32> {
+    key(r, i)
+        .parse()
+        .map_err(|_| AppError::Invalid(format!("année illisible « {} »", key(r, i))))
+}
+
+fn cell(n: i64) -> Cell {
+    if n == 0 { Cell::Empty } else { Cell::Int(n) }
+}
+
+/// One value of a year × category pivot.
+struct Entry {
+    /// Row header cells (the first one is the group: the commune).
+    row: Vec<String>,
+    year: i32,
+    category: String,
+    value: i64,
+}
+
+/// Lay entries out: rows down (in first-seen order), years × categories across with a total
+/// per year and a grand total; a subtotal row after each group when `subtotals`, a total row.
+fn pivot(row_header: &[&str], entries: &[Entry], categories: &[String], subtotals: bool) -> Grid {
+    let years: BTreeSet<i32> = entries.iter().map(|e| e.year).collect();
+    let present: BTreeSet<&str> = entries.iter().map(|e| e.category.as_str()).collect();
+    let cats: Vec<&str> = categories
+        .iter()
+        .map(String::as_str)
+        .filter(|c| present.contains(c))
+        .collect();
+    let h = row_header.len();
+    let mut groups = vec![Span {
+        label: String::new(),
+        span: h,
+    }];
+    let mut header: Vec<String> = row_header.iter().map(|s| s.to_string()).collect();
+    for y in &years {
+        groups.push(Span {
+            label: y.to_string(),
+            span: cats.len() + 1,
+        });
+        header.extend(cats.iter().map(|c| c.to_string()));
+        header.push(format!("Total {y}"));
+    }
+    groups.push(Span {
+        label: String::new(),
+        span: 1,
+    });
+    header.push("Total".into());
+
+    // Values by row (in first-seen order), year and category.
+    let mut order: Vec<Vec<String>> = Vec::new();
+    let mut index: std::collections::HashMap<Vec<String>, usize> = std::collections::HashMap::new();
+    let mut values: std::collections::HashMap<(usize, i32, &str), i64> =
+        std::collections::HashMap::new();
+    for e in entries {
+        let i = *index.entry(e.row.clone()).or_insert_with(|| {
+            order.push(e.row.clone());
+            order.len() - 1
+        });
+        *values.entry((i, e.year, e.category.as_str())).or_default() += e.value;
+    }
+    let numbers = |members: &[usize]| -> Vec<Cell> {
+        let mut out = Vec::new();
+        let mut grand = 0;
+        for y in &years {
+            let mut year_total = 0;
+            for c in &cats {
+                let v: i64 = members
+                    .iter()
+                    .filter_map(|i| values.get(&(*i, *y, *c)))
+                    .sum();
+                year_total += v;
+                out.push(cell(v));
+            }
+            grand += year_total;
+            out.push(cell(year_total));
+        }
+        out.push(Cell::Int(grand));
+        out
+    };
+    let mut rows = Vec::new();
+    let mut i = 0;
+    while i < order.len() {
+        let group = order[i][0].clone();
+        let mut j = i;
+        while j < order.len() && order[j][0] == group {
+            let mut cells: Vec<Cell> = order[j].iter().map(|s| Cell::text(s.clone())).collect();
+            cells.extend(numbers(&[j]));
+            rows.push(GridRow {
+                kind: RowKind::Detail,
+                cells,
+            });
+            j += 1;
+        }
+        if subtotals {
+            let mut cells = vec![Cell::text(format!("Total {group}"))];
+            cells.extend((1..h).map(|_| Cell::Empty));
+            cells.extend(numbers(&(i..j).collect::<Vec<_>>()));
+            rows.push(GridRow {
+                kind: RowKind::Subtotal,
+                cells,
+            });
+        }
+        i = j;
+    }
+    let mut cells = vec![Cell::text("Total")];
+    cells.extend((1..h).map(|_| Cell::Empty));
+    cells.extend(numbers(&(0..order.len()).collect::<Vec<_>>()));
+    rows.push(GridRow {
+        kind: RowKind::Total,
+        cells,
+    });
+    Grid {
+        groups,
+        header,
+        row_header_columns: h,
+        rows,
+    }
+}
+
+fn production(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<Report> {
+    let mut f = filter.clone();
+    f.natures = Nature::ALL
+        .iter()
+        .copied()
+        .filter(|n| n.produces())
+        .collect();
+    let dims = [Dim::CommuneCode, Dim::CommuneName, Dim::Year, Dim::Product];
+    let rows = store.aggregate(&f, &dims)?;
+    let mut long = Vec::new();
+    let mut entries = Vec::new();
+    let mut without_product = 0;
+    for r in &rows {
+        let Some(product) = Product::from_code(key(r, 3)) else {
+            without_product += r.dwellings;
+            continue;
+        };
+        let year = year_of(r, 2)?;
+        long.push(vec![
+            Cell::text(key(r, 0)),
+            Cell::text(key(r, 1)),
+            Cell::Int(i64::from(year)),
+            Cell::text(product.label()),
+            Cell::Int(r.dwellings),
+        ]);
+        entries.push(Entry {
+            row: vec![key(r, 1).to_string()],
+            year,
+            category: product.label().to_string(),
+            value: r.dwellings,
+        });
+    }
+    sort_by_commune(&mut entries);
+    let categories: Vec<String> = Product::ALL.iter().map(|p| p.label().to_string()).collect();
+    let mut notes = vec!["Logements produits (construction neuve, acquisition-amélioration, reconstruction), comptés à partir des lignes d'opération.".to_string()];
+    if without_product > 0 {
+        notes.push(format!(
+            "{} logement(s) produits sans produit de financement précisé (par exemple des reconstructions ANRU non ventilées) ne figurent pas dans ce tableau : voir le rapport renouvellement.",
+            logis_domain::numbers::group_thousands(without_product)
+        ));
+    }
+    Ok(Report {
+        name: ReportName::Production.code(),
+        title: ReportName::Production.title().into(),
+        scope,
+        notes,
+        long_columns: vec!["commune_insee", "commune", "annee", "produit", "logements"],
+        long_rows: long,
+        grid: pivot(&["Commune"], &entries, &categories, false),
+    })
+}
+
+/// Communes in alphabetical order (as in the published tables), stable inside a commune.
+fn sort_by_commune(entries: &mut [Entry]) {
+    entries.sort_by(|a, b| {
+        logis_domain::text::name_key(&a.row[0]).cmp(&logis_domain::text::name_key(&b.row[0]))
+    });
+}
+
+fn rehabilitation(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<Report> {
+    let mut f = filter.clone();
+    f.natures = vec![Nature::Rehabilitation];
+    let dims = [
+        Dim::CommuneCode,
+        Dim::CommuneName,
+        Dim::Year,
+        Dim::Financing,
+        Dim::Label,
+        Dim::Operation,
+        Dim::Landlord,
+    ];
+    let rows = store.aggregate(&f, &dims)?;
+    let mut by_cell: BTreeMap<(String, String, i32, &'static str), i64> = BTreeMap::new();
+    let mut entries = Vec::new();
+    let mut unfinanced = 0;
+    for r in &rows {
+        let Some(financing) = RehabFinancing::from_code(key(r, 3)) else {
+            unfinanced += r.dwellings;
+            continue;
+        };
+        let year = year_of(r, 2)?;
+        *by_cell
+            .entry((
+                key(r, 0).to_string(),
+                key(r, 1).to_string(),
+                year,
+                financing.label(),
+            ))
+            .or_default() += r.dwellings;
+        let label = if key(r, 4).is_empty() {
+            key(r, 5)
+        } else {
+            key(r, 4)
+        };
+        entries.push(Entry {
+            row: vec![
+                key(r, 1).to_string(),
+                label.to_string(),
+                key(r, 6).to_string(),
+            ],
+            year,
+            category: financing.label().to_string(),
+            value: r.dwellings,
+        });
+    }
+    sort_by_commune(&mut entries);
+    let long = by_cell
+        .into_iter()
+        .map(|((code, name, year, fin), n)| {
+            vec![
+                Cell::text(code),
+                Cell::text(name),
+                Cell::Int(i64::from(year)),
+                Cell::text(fin),
+                Cell::Int(n),
+            ]
+        })
+        .collect();
+    let categories: Vec<String> = RehabFinancing::ALL
+        .iter()
+        .map(|p| p.label().to_string())
+        .collect();
+    let mut notes = vec!["Logements réhabilités, par opération et bailleur, comptés à partir des lignes d'opération.".to_string()];
+    if unfinanced > 0 {
+        notes.push(format!(
+            "{} logement(s) réhabilités sans financement précisé (PALULOS, PAM, éco-prêt…) ne figurent pas dans ce tableau : voir le rapport renouvellement.",
+            logis_domain::numbers::group_thousands(unfinanced)
+        ));
+    }
+    Ok(Report {
+        name: ReportName::Rehabilitation.code(),
+        title: ReportName::Rehabilitation.title().into(),
+        scope,
+        notes,
+        long_columns: vec![
+            "commune_insee",
+            "commune",
+            "annee",
+            "financement",
+            "logements",
+        ],
+        long_rows: long,
+        grid: pivot(
+            &["Commune", "Opération", "Bailleur"],
+            &entries,
+            &categories,
+            true,
+        ),
+    })
+}
+
+#[derive(Default)]
+struct Renewal {
+    demolitions: i64,
+    on_site: i64,
+    off_site: i64,
+    unspecified_site: i64,
+    rehabilitations: i64,
+    stage: Option<Stage>,
+}
+
+fn renouvellement(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<Report> {
+    let mut f = filter.clone();
+    f.natures = vec![
+        Nature::Demolition,
+        Nature::Reconstruction,
+        Nature::Rehabilitation,
+    ];
+    let dims = [
+        Dim::Project,
+        Dim::CommuneCode,
+        Dim::CommuneName,
+        Dim::Nature,
+        Dim::Site,
+        Dim::Stage,
+    ];
+    let rows = store.aggregate(&f, &dims)?;
+    let mut by_project: BTreeMap<(String, String, String), Renewal> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !key(r, 0).is_empty()) {
+        let e = by_project
+            .entry((
+                key(r, 0).to_string(),
+                key(r, 1).to_string(),
+                key(r, 2).to_string(),
+            ))
+            .or_default();
+        match (Nature::from_code(key(r, 3)), Site::from_code(key(r, 4))) {
+            (Some(Nature::Demolition), _) => e.demolitions += r.dwellings,
+            (Some(Nature::Reconstruction), Some(Site::OnSite)) => e.on_site += r.dwellings,
+            (Some(Nature::Reconstruction), Some(Site::OffSite)) => e.off_site += r.dwellings,
+            (Some(Nature::Reconstruction), None) => e.unspecified_site += r.dwellings,
+            (Some(Nature::Rehabilitation), _) => e.rehabilitations += r.dwellings,
+            _ => {}
+        }
+        // The project's stage: the most advanced stage of its lines.
+        if let Some(s) = Stage::from_code(key(r, 5)) {
+            e.stage = Some(e.stage.map_or(s, |cur| cur.max(s)));
+        }
+    }
+    let header = [
+        "Projet",
+        "Commune",
+        "Démolitions",
+        "Reconstructions sur site",
+        "Reconstructions hors site",
+        "Reconstructions (site non précisé)",
+        "Réhabilitations",
+        "Stade",
+    ];
+    let mut long = Vec::new();
+    let mut grid_rows = Vec::new();
+    let mut total = Renewal::default();
+    for ((project, code, name), e) in &by_project {
+        let stage = e.stage.map(|s| s.label()).unwrap_or("");
+        long.push(vec![
+            Cell::text(project),
+            Cell::text(code),
+            Cell::text(name),
+            Cell::Int(e.demolitions),
+            Cell::Int(e.on_site),
+            Cell::Int(e.off_site),
+            Cell::Int(e.rehabilitations),
+            Cell::text(stage),
+            Cell::Int(e.unspecified_site),
+        ]);
+        grid_rows.push(GridRow {
+            kind: RowKind::Detail,
+            cells: vec![
+                Cell::text(project),
+                Cell::text(name),
+                cell(e.demolitions),
+                cell(e.on_site),
+                cell(e.off_site),
+                cell(e.unspecified_site),
+                cell(e.rehabilitations),
+                Cell::text(stage),
+            ],
+        });
+        total.demolitions += e.demolitions;
+        total.on_site += e.on_site;
+        total.off_site += e.off_site;
+        total.unspecified_site += e.unspecified_site;
+        total.rehabilitations += e.rehabilitations;
+    }
+    grid_rows.push(GridRow {
+        kind: RowKind::Total,
+        cells: vec![
+            Cell::text("Total"),
+            Cell::Empty,
+            Cell::Int(total.demolitions),
+            Cell::Int(total.on_site),
+            Cell::Int(total.off_site),
+            Cell::Int(total.unspecified_site),
+            Cell::Int(total.rehabilitations),
+            Cell::Empty,
+        ],
+    });
+    let notes = vec![
+        "Lignes d'opération rattachées à un projet ; le stade d'un projet est le plus avancé de ses lignes.".to_string(),
+        "Les autres natures (construction neuve, changement d'usage…) d'un projet ne sont pas comptées ici.".to_string(),
+    ];
+    Ok(Report {
+        name: ReportName::Renouvellement.code(),
+        title: ReportName::Renouvellement.title().into(),
+        scope,
+        notes,
+        long_columns: vec![
+            "projet",
+            "commune_insee",
+            "commune",
+            "demolitions",
+            "reconstructions_sur_site",
+            "reconstructions_hors_site",
+            "rehabilitations",
+            "stade",
+            "reconstructions_site_non_precise",
+        ],
+        long_rows: long,
+        grid: Grid {
+            groups: Vec::new(),
+            header: header.iter().map(|s| s.to_string()).collect(),
+            row_header_columns: 2,
+            rows: grid_rows,
+        },
+    })
+}
+
+/// Report filters as users type them on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct FilterText {
+    pub programme: Option<String>,
+    pub bailleur: Option<String>,
+    pub commune: Option<String>,
+    pub epci: Option<String>,
+    pub quartier: Option<String>,
+    pub projet: Option<String>,
+    pub annee_min: Option<i32>,
+    pub annee_max: Option<i32>,
+    pub stade: Option<String>,
+}
+
+/// Resolve typed names into a filter; unknown names get a French error with the closest ones.
+pub fn resolve_filter(store: &dyn Store, t: &FilterText) -> Result<LineFilter> {
+    use logis_domain::text::{closest, name_key};
+    let find = |what: &str, wanted: &str, names: Vec<(i64, String)>| -> Result<i64> {
+        let key = name_key(wanted);
+        if let Some((id, _)) = names.iter().find(|(_, n)| name_key(n) == key) {
+            return Ok(*id);
+        }
+        let near = closest(wanted, names.iter().map(|(_, n)| n.as_str()), 3);
+        let hint = if near.is_empty() {
+            String::new()
+        } else {
+            format!(" (proches : {})", near.join(", "))
+        };
+        Err(AppError::Invalid(format!(
+            "{what} inconnu(e) « {wanted} »{hint}"
+        )))
+    };
+    let mut f = LineFilter::default();
+    if let Some(p) = &t.programme {
+        f.programme_id = Some(find(
+            "programme",
+            p,
+            store
+                .programmes()?
+                .into_iter()
+                .map(|p| (p.id, p.name))
+                .collect(),
+        )?);
+    }
+    if let Some(b) = &t.bailleur {
+        let orgs: Vec<_> = store
+            .organisations()?
+            .into_iter()
+            .filter(|o| o.kind == logis_domain::OrgKind::Landlord)
+            .collect();
+        let by_siren = orgs
+            .iter()
+            .find(|o| o.siren.as_ref().is_some_and(|s| s.as_str() == b.trim()))
+            .map(|o| o.id);
+        f.landlord_id = Some(match by_siren {
+            Some(id) => id,
+            None => find(
+                "bailleur",
+                b,
+                orgs.into_iter().map(|o| (o.id, o.name)).collect(),
+            )?,
+        });
+    }
+    if let Some(p) = &t.projet {
+        f.project_id = Some(find(
+            "projet",
+            p,
+            store
+                .projects()?
+                .into_iter()
+                .map(|p| (p.id, p.name))
+                .collect(),
+        )?);
+    }
+    if let Some(q) = &t.quartier {
+        f.quartier_id = Some(find(
+            "quartier",
+            q,
+            store
+                .quartiers()?
+                .into_iter()
+                .map(|q| (q.id, q.name))
+                .collect(),
+        )?);
+    }
+    if t.commune.is_some() || t.epci.is_some() {
+        let geo = store.geography()?;
+        if let Some(c) = &t.commune {
+            let territory = crate::setup::territory(store)?;
+            f.commune = Some(
+                geo.resolve(c, territory.as_ref())
+                    .map_err(|e| AppError::Invalid(e.to_string()))?
+                    .code
+                    .clone(),
+            );
+        }
+        if let Some(e) = &t.epci {
+            let siren = logis_domain::Siren::parse(e).map_err(|e| AppError::Invalid(e.0))?;
+            if geo.epci(siren.as_str()).is_none() {
+                return Err(AppError::Invalid(format!(
+                    "aucun EPCI de SIREN {siren} dans le référentiel"
+                )));
+            }
+            f.epci = Some(siren);
+        }
+    }
+    f.year_from = t.annee_min;
+    f.year_to = t.annee_max;
+    if let Some(s) = &t.stade {
+        f.stage = Some(Stage::parse(s).map_err(|e| AppError::Invalid(e.0))?);
+    }
+    Ok(f)
+}

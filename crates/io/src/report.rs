@@ -1,0 +1,197 @@
+//! Reports as data, and their CSV and XLSX writers. A report has two shapes: the long table
+//! (one row per cell, stable column names — what scripts read) and the grid (the layout of the
+//! published tables: communes down, years × products across, subtotals and totals — what people
+//! read). HTML is rendered by the web crate from the same grid.
+
+use crate::write::WriteError;
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
+use serde::Serialize;
+use std::io::Write;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    Empty,
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+    /// As written in a CSV (plain digits, no grouping: machines read it).
+    pub fn plain(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+    /// As shown to people (thousands grouped, "—" for empty numeric cells is left to the layout).
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(n) => logis_domain::numbers::group_thousands(*n),
+            Cell::Empty => String::new(),
+        }
+    }
+    pub fn is_number(&self) -> bool {
+        matches!(self, Cell::Int(_))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RowKind {
+    Detail,
+    Subtotal,
+    Total,
+}
+
+/// A header cell spanning `span` columns, above the column headers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Span {
+    pub label: String,
+    pub span: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GridRow {
+    pub kind: RowKind,
+    pub cells: Vec<Cell>,
+}
+
+impl GridRow {
+    /// CSS class of the row in HTML.
+    pub fn css_class(&self) -> &'static str {
+        match self.kind {
+            RowKind::Detail => "detail",
+            RowKind::Subtotal => "subtotal",
+            RowKind::Total => "total",
+        }
+    }
+}
+
+/// The published layout.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Grid {
+    /// Optional group headers above `header` (their spans add up to the number of columns).
+    pub groups: Vec<Span>,
+    pub header: Vec<String>,
+    /// How many leading columns are row headers.
+    pub row_header_columns: usize,
+    pub rows: Vec<GridRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Stable name (`production`, `rehabilitation`…).
+    pub name: &'static str,
+    pub title: String,
+    /// The filters applied, in French ("programme : PLH 2005-2010 ; années : 2005–2007").
+    pub scope: String,
+    /// Remarks shown under the table (what is not counted, and why).
+    pub notes: Vec<String>,
+    pub long_columns: Vec<&'static str>,
+    pub long_rows: Vec<Vec<Cell>>,
+    pub grid: Grid,
+}
+
+/// The long table as CSV for French Excel (`;`, UTF-8 with BOM).
+pub fn write_csv<W: Write>(r: &Report, mut out: W) -> Result<W, WriteError> {
+    out.write_all(b"\xEF\xBB\xBF")?;
+    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
+    w.write_record(&r.long_columns)?;
+    for row in &r.long_rows {
+        w.write_record(row.iter().map(Cell::plain))?;
+    }
+    w.into_inner().map_err(|e| WriteError::Io(e.into_error()))
+}
+
+/// The grid on a first sheet (as published), the long table on a second.
+pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
+    let mut wb = Workbook::new();
+    let title = Format::new().set_bold().set_font_size(13);
+    let head = Format::new()
+        .set_bold()
+        .set_background_color("#E8EEF4")
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_align(FormatAlign::Center);
+    let body = Format::new().set_border(FormatBorder::Thin);
+    let number = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_num_format("# ##0");
+    let sub = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_background_color("#F3F5F7");
+    let sub_number = sub.clone().set_num_format("# ##0");
+
+    let ws = wb.add_worksheet();
+    ws.set_name("Tableau")?;
+    ws.write_string_with_format(0, 0, &r.title, &title)?;
+    ws.write_string(1, 0, &r.scope)?;
+    let mut row = 3u32;
+    if !r.grid.groups.is_empty() {
+        let mut col = 0u16;
+        for g in &r.grid.groups {
+            let span = u16::try_from(g.span.max(1)).unwrap_or(1);
+            if span > 1 {
+                ws.merge_range(row, col, row, col + span - 1, &g.label, &head)?;
+            } else {
+                ws.write_string_with_format(row, col, &g.label, &head)?;
+            }
+            col += span;
+        }
+        row += 1;
+    }
+    for (c, h) in r.grid.header.iter().enumerate() {
+        ws.write_string_with_format(row, c as u16, h, &head)?;
+    }
+    row += 1;
+    for gr in &r.grid.rows {
+        let strong = gr.kind != RowKind::Detail;
+        for (c, cell) in gr.cells.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Int(n) => ws.write_number_with_format(
+                    row,
+                    c,
+                    *n as f64,
+                    if strong { &sub_number } else { &number },
+                )?,
+                Cell::Text(s) => {
+                    ws.write_string_with_format(row, c, s, if strong { &sub } else { &body })?
+                }
+                Cell::Empty => ws.write_blank(row, c, if strong { &sub } else { &body })?,
+            };
+        }
+        row += 1;
+    }
+    for n in &r.notes {
+        row += 1;
+        ws.write_string(row, 0, n)?;
+    }
+    ws.set_column_width(0, 24)?;
+    ws.set_freeze_panes(
+        if r.grid.groups.is_empty() { 4 } else { 5 },
+        r.grid.row_header_columns as u16,
+    )?;
+
+    let data = wb.add_worksheet();
+    data.set_name("Données")?;
+    for (c, h) in r.long_columns.iter().enumerate() {
+        data.write_string_with_format(0, c as u16, *h, &head)?;
+    }
+    for (i, cells) in r.long_rows.iter().enumerate() {
+        for (c, cell) in cells.iter().enumerate() {
+            let (rr, cc) = (i as u32 + 1, c as u16);
+            match cell {
+                Cell::Int(n) => data.write_number(rr, cc, *n as f64)?,
+                Cell::Text(s) => data.write_string(rr, cc, s)?,
+                Cell::Empty => data,
+            };
+        }
+    }
+    Ok(wb.save_to_buffer()?)
+}

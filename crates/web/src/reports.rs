@@ -1,0 +1,252 @@
+//! Report pages: `/rapports/{nom}` (HTML, laid out as the published tables) and
+//! `/rapports/{nom}/export?format=csv|xlsx`.
+
+use crate::{AppState, PageError, blocking, render};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use logis_app::reports::{ReportName, build};
+use logis_domain::{OrgKind, Stage};
+use logis_io::report::Report;
+use logis_store::LineFilter;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ReportQuery {
+    programme: Option<String>,
+    bailleur: Option<String>,
+    annee_min: Option<String>,
+    annee_max: Option<String>,
+    stade: Option<String>,
+    format: Option<String>,
+}
+
+fn id(v: &Option<String>, what: &str) -> Result<Option<i64>, String> {
+    match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{what} invalide « {s} »")),
+    }
+}
+
+fn year(v: &Option<String>) -> Result<Option<i32>, String> {
+    match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(s) => match s.parse::<i32>() {
+            Ok(y) if (1950..=2100).contains(&y) => Ok(Some(y)),
+            _ => Err(format!(
+                "année invalide « {s} » (attendu : une année entre 1950 et 2100)"
+            )),
+        },
+    }
+}
+
+impl ReportQuery {
+    fn filter(&self) -> Result<LineFilter, String> {
+        let stage = match self.stade.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(Stage::parse(s).map_err(|e| e.0)?),
+        };
+        Ok(LineFilter {
+            programme_id: id(&self.programme, "programme")?,
+            landlord_id: id(&self.bailleur, "bailleur")?,
+            year_from: year(&self.annee_min)?,
+            year_to: year(&self.annee_max)?,
+            stage,
+            ..LineFilter::default()
+        })
+    }
+
+    /// The filters as a query string ("programme=1&annee_min=2005"), empty when none.
+    fn carry(f: &LineFilter) -> String {
+        let mut parts = Vec::new();
+        if let Some(v) = f.programme_id {
+            parts.push(format!("programme={v}"));
+        }
+        if let Some(v) = f.landlord_id {
+            parts.push(format!("bailleur={v}"));
+        }
+        if let Some(v) = f.year_from {
+            parts.push(format!("annee_min={v}"));
+        }
+        if let Some(v) = f.year_to {
+            parts.push(format!("annee_max={v}"));
+        }
+        if let Some(v) = f.stage {
+            parts.push(format!("stade={}", v.code()));
+        }
+        parts.join("&")
+    }
+}
+
+fn report_name(name: &str) -> Result<ReportName, PageError> {
+    ReportName::parse(name).ok_or_else(|| PageError {
+        status: StatusCode::NOT_FOUND,
+        message: format!("rapport inconnu « {name} »"),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "report_page.html")]
+struct ReportPage {
+    nav: &'static str,
+    reference: &'static str,
+    report: Report,
+    reports: Vec<(&'static str, &'static str)>,
+    programmes: Vec<(i64, String, bool)>,
+    landlords: Vec<(i64, String, bool)>,
+    stages: Vec<(&'static str, &'static str, bool)>,
+    year_from: String,
+    year_to: String,
+    error: String,
+    query: String,
+    query_amp: String,
+}
+
+fn short_title(r: ReportName) -> &'static str {
+    match r {
+        ReportName::Production => "Production",
+        ReportName::Rehabilitation => "Réhabilitations",
+        ReportName::Renouvellement => "Renouvellement urbain",
+    }
+}
+
+pub(crate) async fn index() -> Redirect {
+    Redirect::to("/rapports/production")
+}
+
+pub(crate) async fn page(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, PageError> {
+    let name = report_name(&name)?;
+    let (filter, error) = match q.filter() {
+        Ok(f) => (f, String::new()),
+        Err(e) => (LineFilter::default(), e),
+    };
+    let store = s.store.clone();
+    let f2 = filter.clone();
+    let (report, programmes, orgs) = blocking(move || {
+        Ok((
+            build(store.as_ref(), name, &f2).map_err(app_to_store)?,
+            store.programmes()?,
+            store.organisations()?,
+        ))
+    })
+    .await?;
+    let query = ReportQuery::carry(&filter);
+    Ok(render(&ReportPage {
+        nav: "rapports",
+        reference: logis_io::reference::VERSION,
+        report,
+        reports: ReportName::ALL
+            .iter()
+            .map(|r| (r.code(), short_title(*r)))
+            .collect(),
+        programmes: programmes
+            .into_iter()
+            .map(|p| (p.id, p.name, filter.programme_id == Some(p.id)))
+            .collect(),
+        landlords: orgs
+            .into_iter()
+            .filter(|o| o.kind == OrgKind::Landlord)
+            .map(|o| (o.id, o.name, filter.landlord_id == Some(o.id)))
+            .collect(),
+        stages: Stage::ALL
+            .iter()
+            .map(|st| (st.code(), st.label(), filter.stage == Some(*st)))
+            .collect(),
+        year_from: filter.year_from.map(|y| y.to_string()).unwrap_or_default(),
+        year_to: filter.year_to.map(|y| y.to_string()).unwrap_or_default(),
+        error,
+        query_amp: if query.is_empty() {
+            String::new()
+        } else {
+            format!("&{query}")
+        },
+        query: if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        },
+    }))
+}
+
+pub(crate) fn app_to_store(e: logis_app::AppError) -> logis_store::StoreError {
+    match e {
+        logis_app::AppError::Store(s) => s,
+        other => logis_store::StoreError::Invalid(other.to_string()),
+    }
+}
+
+pub(crate) async fn export(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, PageError> {
+    let name = report_name(&name)?;
+    let filter = q.filter().map_err(|message| PageError {
+        status: StatusCode::BAD_REQUEST,
+        message,
+    })?;
+    let xlsx = match q.format.as_deref().unwrap_or("csv") {
+        "csv" => false,
+        "xlsx" => true,
+        other => {
+            return Err(PageError {
+                status: StatusCode::BAD_REQUEST,
+                message: format!("format inconnu « {other} » (csv ou xlsx)"),
+            });
+        }
+    };
+    let store = s.store.clone();
+    let bytes = blocking(move || {
+        let report = build(store.as_ref(), name, &filter).map_err(app_to_store)?;
+        let w = |e: logis_io::write::WriteError| logis_store::StoreError::Backend(e.to_string());
+        if xlsx {
+            logis_io::report::write_xlsx(&report).map_err(w)
+        } else {
+            logis_io::report::write_csv(&report, Vec::new()).map_err(w)
+        }
+    })
+    .await?;
+    let (ct, ext) = if xlsx {
+        (logis_io::write::ExportFormat::Xlsx.content_type(), "xlsx")
+    } else {
+        ("text/csv; charset=utf-8", "csv")
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"logis-{}.{ext}\"", name.code()),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "report_file.html")]
+struct ReportFile<'a> {
+    report: &'a Report,
+    css: &'static str,
+    generated: String,
+}
+
+/// A standalone HTML document of a report (CSS inlined), for `logis report … --format html`.
+pub fn render_file(report: &Report, generated: &str) -> Result<String, String> {
+    ReportFile {
+        report,
+        css: crate::CSS,
+        generated: generated.to_string(),
+    }
+    .render()
+    .map_err(|e| e.to_string())
+}
