@@ -139,7 +139,7 @@ pub fn describe(store: &dyn Store, f: &LineFilter) -> Result<String> {
     })
 }
 
-fn key<'a>(r: &'a AggRow, i: usize) -> &'a str {
+fn key(r: &AggRow, i: usize) -> &str {
     r.keys.get(i).map(String::as_str).unwrap_or("")
 }
 
