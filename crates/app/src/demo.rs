@@ -162,6 +162,29 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
             })?;
         }
     }
+    // Targets from the seeds: Dunkerque 2030 (charter of 29 March 2024) and ERBM (2019 article).
+    for t in [
+        crate::targets::TargetsText {
+            programme: "Dunkerque 2030".into(),
+            scope: "production".into(),
+            total: Some(12_000),
+            first_year: 2024,
+            last_year: 2034,
+            social_percent: Some(40),
+            band: Some("1200-1500".into()),
+            splits: Vec::new(),
+        },
+        crate::targets::TargetsText {
+            programme: "ERBM".into(),
+            scope: "réhabilitation".into(),
+            total: Some(23_000),
+            first_year: 2017,
+            last_year: 2027,
+            ..Default::default()
+        },
+    ] {
+        crate::targets::set_targets(store, &t)?;
+    }
     let plh = store
         .programmes()?
         .into_iter()

@@ -6,6 +6,7 @@ pub mod export;
 pub mod import;
 pub mod reports;
 pub mod setup;
+pub mod targets;
 
 use logis_io::ReadError;
 use logis_io::write::WriteError;

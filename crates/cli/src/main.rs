@@ -54,6 +54,8 @@ enum Command {
     },
     /// Calcule un rapport (production, rehabilitation, renouvellement) à partir des lignes d'opération
     Report(ReportArgs),
+    /// Fixe les objectifs d'un programme (remplace les précédents)
+    Objectifs(TargetArgs),
     /// Exporte le registre en CSV ou XLSX
     #[command(subcommand)]
     Export(ExportCommand),
@@ -149,6 +151,30 @@ struct ReportArgs {
     annee_max: Option<i32>,
     #[arg(long)]
     stade: Option<String>,
+}
+
+#[derive(Args)]
+struct TargetArgs {
+    #[arg(long)]
+    programme: String,
+    /// « production » (logements produits) ou une nature (réhabilitation…)
+    #[arg(long, default_value = "production")]
+    perimetre: String,
+    #[arg(long)]
+    total: Option<u64>,
+    #[arg(long)]
+    debut: i32,
+    #[arg(long)]
+    fin: i32,
+    /// Part de logements sociaux, en pourcentage
+    #[arg(long)]
+    part_sociale: Option<u8>,
+    /// Bande annuelle minimum-maximum, par exemple 1200-1500
+    #[arg(long)]
+    bande: Option<String>,
+    /// Répartition dimension:valeur=logements (bailleur, commune, produit, nature), répétable
+    #[arg(long)]
+    repartition: Vec<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -302,6 +328,31 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Import(ImportCommand::Operations(args)) => return import(db, args),
         Command::Report(args) => report(db, args)?,
+        Command::Objectifs(a) => {
+            let store = open(db, DEFAULT_DATABASE)?;
+            let text = logis_app::targets::TargetsText {
+                programme: a.programme,
+                scope: a.perimetre,
+                total: a.total,
+                first_year: a.debut,
+                last_year: a.fin,
+                social_percent: a.part_sociale,
+                band: a.bande,
+                splits: a.repartition,
+            };
+            let t = logis_app::targets::set_targets(store.as_ref(), &text)?;
+            println!(
+                "Objectifs enregistrés pour « {} » ({} à {}).",
+                text.programme, t.first_year, t.last_year
+            );
+            for (dim, sum) in t.incoherent_splits() {
+                println!(
+                    "Attention : la répartition par {} totalise {sum}, l'objectif total est de {}.",
+                    dim.code(),
+                    t.total.unwrap_or(0)
+                );
+            }
+        }
         Command::Check { file, territoire } => {
             return import(
                 db,

@@ -7,6 +7,7 @@ pub mod geography;
 pub mod line;
 pub mod numbers;
 pub mod reconcile;
+pub mod targets;
 pub mod text;
 pub mod vocab;
 

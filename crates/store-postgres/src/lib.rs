@@ -5,6 +5,7 @@
 //! merge with upserts. Text ordering uses the "C" collation so both backends sort alike.
 
 use chrono::NaiveDate;
+use logis_domain::targets::Targets;
 use logis_domain::text::name_key;
 use logis_domain::{
     Commune, CommuneCode, Epci, FormerCommune, FormerKind, Geography, LineDraft, Nature, OrgKind,
@@ -23,11 +24,18 @@ use postgres::{Client, NoTls, Row};
 use r2d2_postgres::PostgresConnectionManager;
 use std::io::Write;
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "register",
-    sql: include_str!("../migrations/0001_register.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "register",
+        sql: include_str!("../migrations/0001_register.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "targets",
+        sql: include_str!("../migrations/0002_targets.sql"),
+    },
+];
 
 type Manager = PostgresConnectionManager<NoTls>;
 type Conn = r2d2::PooledConnection<Manager>;
@@ -710,6 +718,78 @@ impl Store for PostgresStore {
             .query_one(sql.as_str(), &refs(&owned))
             .map_err(pg)?;
         Ok(count(r.get(0)))
+    }
+
+    fn set_targets(&self, programme_id: i64, t: &Targets) -> Result<()> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let exists: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM programmes WHERE id = $1)",
+                &[&programme_id],
+            )
+            .map_err(pg)?
+            .get(0);
+        if !exists {
+            return Err(StoreError::NotFound(format!(
+                "programme {programme_id} introuvable"
+            )));
+        }
+        tx.execute(
+            "DELETE FROM programme_targets WHERE programme_id = $1",
+            &[&programme_id],
+        )
+        .map_err(pg)?;
+        tx.execute(
+            "INSERT INTO programme_targets (programme_id, scope, total, first_year, last_year, social_percent, band_min, band_max)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &programme_id,
+                &t.scope.code(),
+                &t.total.map(|v| v as i64),
+                &i64::from(t.first_year),
+                &i64::from(t.last_year),
+                &t.social_percent.map(i64::from),
+                &t.annual_band.map(|b| b.0 as i64),
+                &t.annual_band.map(|b| b.1 as i64),
+            ],
+        )
+        .map_err(pg)?;
+        for sp in &t.splits {
+            tx.execute(
+                "INSERT INTO programme_target_splits (programme_id, dimension, key, label, dwellings) VALUES ($1, $2, $3, $4, $5)",
+                &[&programme_id, &sp.dimension.code(), &sp.key, &sp.label, &(sp.dwellings as i64)],
+            )
+            .map_err(|e| if is_code(&e, &SqlState::UNIQUE_VIOLATION) { StoreError::Invalid(format!("répartition « {} » donnée deux fois", sp.label)) } else { pg(e) })?;
+        }
+        tx.commit().map_err(pg)
+    }
+
+    fn targets(&self, programme_id: i64) -> Result<Option<Targets>> {
+        let mut c = self.conn()?;
+        let row = c
+            .query_opt(
+                "SELECT scope, total, first_year, last_year, social_percent, band_min, band_max FROM programme_targets WHERE programme_id = $1",
+                &[&programme_id],
+            )
+            .map_err(pg)?;
+        let Some(r) = row else { return Ok(None) };
+        let row = logis_store::TargetRow {
+            scope: r.get(0),
+            total: r.get(1),
+            first_year: r.get(2),
+            last_year: r.get(3),
+            social_percent: r.get(4),
+            band_min: r.get(5),
+            band_max: r.get(6),
+        };
+        let splits = c
+            .query("SELECT dimension, key, label, dwellings FROM programme_target_splits WHERE programme_id = $1 ORDER BY id", &[&programme_id])
+            .map_err(pg)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+        logis_store::targets_from_rows(row, splits).map(Some)
     }
 
     fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {

@@ -4,6 +4,7 @@
 //! inside one `BEGIN IMMEDIATE` transaction, check the whole file in SQL, then merge with upserts.
 
 use chrono::NaiveDate;
+use logis_domain::targets::Targets;
 use logis_domain::text::name_key;
 use logis_domain::{
     Commune, CommuneCode, Epci, FormerCommune, FormerKind, Geography, LineDraft, Nature, OrgKind,
@@ -31,11 +32,18 @@ fn values(params: Vec<SqlParam>) -> impl Iterator<Item = rusqlite::types::Value>
 }
 use std::path::{Path, PathBuf};
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "register",
-    sql: include_str!("../migrations/0001_register.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "register",
+        sql: include_str!("../migrations/0001_register.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "targets",
+        sql: include_str!("../migrations/0002_targets.sql"),
+    },
+];
 
 fn be(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -712,6 +720,85 @@ impl Store for SqliteStore {
             u(r, 0)
         })
         .map_err(be)
+    }
+
+    fn set_targets(&self, programme_id: i64, t: &Targets) -> Result<()> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(be)?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM programmes WHERE id = ?1)",
+                [programme_id],
+                |r| r.get(0),
+            )
+            .map_err(be)?;
+        if !exists {
+            return Err(StoreError::NotFound(format!(
+                "programme {programme_id} introuvable"
+            )));
+        }
+        tx.execute(
+            "DELETE FROM programme_targets WHERE programme_id = ?1",
+            [programme_id],
+        )
+        .map_err(be)?;
+        tx.execute(
+            "INSERT INTO programme_targets (programme_id, scope, total, first_year, last_year, social_percent, band_min, band_max)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                programme_id,
+                t.scope.code(),
+                t.total.map(|v| v as i64),
+                t.first_year,
+                t.last_year,
+                t.social_percent,
+                t.annual_band.map(|b| b.0 as i64),
+                t.annual_band.map(|b| b.1 as i64)
+            ],
+        )
+        .map_err(be)?;
+        for sp in &t.splits {
+            tx.execute(
+                "INSERT INTO programme_target_splits (programme_id, dimension, key, label, dwellings) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![programme_id, sp.dimension.code(), sp.key, sp.label, sp.dwellings as i64],
+            )
+            .map_err(|e| if unique_violation(&e) { StoreError::Invalid(format!("répartition « {} » donnée deux fois", sp.label)) } else { be(e) })?;
+        }
+        tx.commit().map_err(be)
+    }
+
+    fn targets(&self, programme_id: i64) -> Result<Option<Targets>> {
+        let c = self.conn()?;
+        let row = c
+            .query_row(
+                "SELECT scope, total, first_year, last_year, social_percent, band_min, band_max FROM programme_targets WHERE programme_id = ?1",
+                [programme_id],
+                |r| {
+                    Ok(logis_store::TargetRow {
+                        scope: r.get(0)?,
+                        total: r.get(1)?,
+                        first_year: r.get(2)?,
+                        last_year: r.get(3)?,
+                        social_percent: r.get(4)?,
+                        band_min: r.get(5)?,
+                        band_max: r.get(6)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(be)?;
+        let Some(row) = row else { return Ok(None) };
+        let mut st = c.prepare("SELECT dimension, key, label, dwellings FROM programme_target_splits WHERE programme_id = ?1 ORDER BY id").map_err(be)?;
+        let splits = st
+            .query_map([programme_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .map_err(be)?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(be)?;
+        logis_store::targets_from_rows(row, splits).map(Some)
     }
 
     fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {

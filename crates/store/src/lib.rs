@@ -3,6 +3,7 @@
 //! holds an `Arc<dyn Store>` and calls it from blocking tasks.
 
 use chrono::NaiveDate;
+use logis_domain::targets::{Split, SplitDimension, TargetScope, Targets};
 use logis_domain::{
     Commune, CommuneCode, Epci, FormerCommune, Geography, LineDraft, Nature, OrgKind, Product,
     ProjectKind, QuartierKind, RehabFinancing, Siren, Site, Stage, Year,
@@ -296,6 +297,9 @@ pub trait Store: Send + Sync {
 
     fn summary(&self) -> Result<Summary>;
     fn totals_by_landlord_nature(&self) -> Result<Vec<NatureTotal>>;
+    /// Replace a programme's targets.
+    fn set_targets(&self, programme_id: i64, targets: &Targets) -> Result<()>;
+    fn targets(&self, programme_id: i64) -> Result<Option<Targets>>;
     /// Sums of the lines matching `filter`, grouped and ordered by `dims`.
     fn aggregate(&self, filter: &LineFilter, dims: &[query::Dim]) -> Result<Vec<query::AggRow>>;
 }
@@ -320,4 +324,52 @@ pub fn decode<T>(v: Option<T>, what: &str, raw: &str) -> Result<T> {
     v.ok_or_else(|| {
         StoreError::Backend(format!("valeur stockée illisible pour {what} : « {raw} »"))
     })
+}
+
+/// Targets as stored (one row, splits apart), for the adapters.
+pub struct TargetRow {
+    pub scope: String,
+    pub total: Option<i64>,
+    pub first_year: i64,
+    pub last_year: i64,
+    pub social_percent: Option<i64>,
+    pub band_min: Option<i64>,
+    pub band_max: Option<i64>,
+}
+
+/// Rebuild targets read from the database.
+pub fn targets_from_rows(
+    t: TargetRow,
+    splits: Vec<(String, String, String, i64)>,
+) -> Result<Targets> {
+    let bad = |what: &str| StoreError::Backend(format!("objectif stocké illisible : {what}"));
+    let scope = TargetScope::from_code(&t.scope).ok_or_else(|| bad("périmètre"))?;
+    let splits = splits
+        .into_iter()
+        .map(|(d, key, label, n)| {
+            Ok(Split {
+                dimension: SplitDimension::from_code(&d).ok_or_else(|| bad("répartition"))?,
+                key,
+                label,
+                dwellings: u64::try_from(n).map_err(|_| bad("logements"))?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let year = |y: i64| i32::try_from(y).map_err(|_| bad("année"));
+    let band = match (t.band_min, t.band_max) {
+        (Some(a), Some(b)) => Some((
+            u64::try_from(a).map_err(|_| bad("bande"))?,
+            u64::try_from(b).map_err(|_| bad("bande"))?,
+        )),
+        _ => None,
+    };
+    Targets::new(
+        scope,
+        t.total.map(|v| v.max(0) as u64),
+        (year(t.first_year)?, year(t.last_year)?),
+        t.social_percent.and_then(|p| u8::try_from(p).ok()),
+        band,
+        splits,
+    )
+    .map_err(|e| StoreError::Backend(e.0))
 }

@@ -111,6 +111,7 @@ fn short_title(r: ReportName) -> &'static str {
         ReportName::Production => "Production",
         ReportName::Rehabilitation => "Réhabilitations",
         ReportName::Renouvellement => "Renouvellement urbain",
+        ReportName::Programme => "Avancement du programme",
     }
 }
 
@@ -129,15 +130,29 @@ pub(crate) async fn page(
         Err(e) => (LineFilter::default(), e),
     };
     let store = s.store.clone();
+    let mut filter = filter;
     let f2 = filter.clone();
-    let (report, programmes, orgs) = blocking(move || {
+    let (report, programmes, orgs, chosen) = blocking(move || {
+        let programmes = store.programmes()?;
+        let mut f2 = f2;
+        // The programme report needs a programme: the first one with targets by default.
+        if name == ReportName::Programme && f2.programme_id.is_none() {
+            for p in &programmes {
+                if store.targets(p.id)?.is_some() {
+                    f2.programme_id = Some(p.id);
+                    break;
+                }
+            }
+        }
         Ok((
             build(store.as_ref(), name, &f2).map_err(app_to_store)?,
-            store.programmes()?,
+            programmes,
             store.organisations()?,
+            f2.programme_id,
         ))
     })
     .await?;
+    filter.programme_id = chosen;
     let query = ReportQuery::carry(&filter);
     Ok(render(&ReportPage {
         nav: "rapports",

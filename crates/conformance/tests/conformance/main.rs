@@ -840,6 +840,117 @@ fn seed_tables_from_detail_lines(kind: Kind) {
     assert_eq!(report_rows(&db, ReportName::Renouvellement, &f).len(), 1);
 }
 
+/// Targets are stored as given; progress counts lines by stage against them, per year and
+/// cumulated, with a projection, the annual band, the social share and the splits.
+fn programme_targets_and_progress(kind: Kind) {
+    use logis_app::reports::{ReportName, build_at};
+    let db = TestDb::with_landlords(kind);
+    let y = |v| logis_domain::Year::new(v).ok();
+    let p = db
+        .add_programme(&NewProgramme {
+            name: "Test 2030".into(),
+            description: String::new(),
+            start_year: y(2024),
+            end_year: y(2028),
+            epci: None,
+        })
+        .unwrap();
+    let text = logis_app::targets::TargetsText {
+        programme: "test 2030".into(),
+        scope: "production".into(),
+        total: Some(1000),
+        first_year: 2024,
+        last_year: 2028,
+        social_percent: Some(40),
+        band: Some("150-250".into()),
+        splits: vec![
+            "bailleur:vilogia=600".into(),
+            "bailleur:Flandre Opale Habitat=300".into(),
+        ],
+    };
+    let t = logis_app::targets::set_targets(db.store.as_ref(), &text).unwrap();
+    assert_eq!(db.targets(p.id).unwrap(), Some(t.clone()));
+    assert_eq!(t.splits[0].key, "Vilogia");
+    let bad = logis_app::targets::TargetsText {
+        band: Some("300-200".into()),
+        ..text.clone()
+    };
+    assert!(logis_app::targets::set_targets(db.store.as_ref(), &bad).is_err());
+    assert_eq!(
+        db.targets(p.id).unwrap(),
+        Some(t),
+        "a refused target leaves the old one"
+    );
+
+    let csv = [
+        "reference;bailleur;commune;programme;nature;produit;logements;annee;stade",
+        "T-1;Vilogia;Dunkerque;Test 2030;Construction neuve;PLAI;100;2024;Livré",
+        "T-1;Vilogia;Dunkerque;Test 2030;Construction neuve;Libre;100;2024;Travaux démarrés",
+        "T-2;Flandre Opale Habitat;Grande-Synthe;Test 2030;Construction neuve;PLUS;120;2025;Financé",
+        "T-3;Vilogia;Dunkerque;Test 2030;Démolition;;80;2025;Programmé",
+        "T-4;Partenord Habitat;Gravelines;Test 2030;Acquisition-amélioration;PSLA;300;2026;Programmé",
+        "T-5;Vilogia;Dunkerque;Test 2030;Construction neuve;PLS;200;2027;Étude",
+    ]
+    .join("\n");
+    assert!(db.import(csv).committed);
+    let r = build_at(
+        db.store.as_ref(),
+        ReportName::Programme,
+        &LineFilter {
+            programme_id: Some(p.id),
+            ..Default::default()
+        },
+        2027,
+    )
+    .unwrap();
+    let value = |annee: &str, indicateur: &str| -> i64 {
+        let row = r
+            .long_rows
+            .iter()
+            .find(|row| row[1].plain() == annee && row[2].plain() == indicateur)
+            .unwrap_or_else(|| panic!("{annee} {indicateur}"));
+        row[4].plain().parse().unwrap()
+    };
+    // By hand: 2024 = 100 + 100 planned, all programmed and started, 100 delivered; the
+    // demolition (not production) is not counted; 2026 = 300 above the band; 2027 = a study.
+    assert_eq!(
+        (
+            value("2024", "prevus"),
+            value("2024", "travaux_demarres"),
+            value("2024", "livres")
+        ),
+        (200, 200, 100)
+    );
+    assert_eq!(
+        (value("2025", "prevus"), value("2025", "finances")),
+        (120, 120)
+    );
+    assert_eq!(
+        (value("2027", "prevus"), value("2027", "programmes")),
+        (200, 0)
+    );
+    assert_eq!(value("2026", "cumul_programmes"), 620);
+    // Pace 2024-2026: 620 / 3 = 206 a year; 380 remaining → 2 years → 2028, on time.
+    assert_eq!(value("", "rythme_annuel"), 206);
+    assert_eq!(value("2028", "atteinte_projetee"), 1000);
+    let notes = r.notes.join("\n");
+    assert!(
+        notes.contains("Années hors de la bande annuelle : 2025, 2026, 2028."),
+        "{notes}"
+    );
+    // Social: PLAI 100 + PLUS 120 + PLS 200 = 420 of 820 with a product = 51.2 %.
+    assert!(
+        notes.contains("Part sociale prévue : 51,2 % (objectif 40 %) — atteinte."),
+        "{notes}"
+    );
+    assert!(notes.contains("la répartition par bailleur totalise 900 alors que l'objectif total est de 1\u{202f}000"), "{notes}");
+    assert!(
+        notes.contains("Engagement bailleur « Vilogia » : 400 prévus sur 600"),
+        "{notes}"
+    );
+    assert_eq!(value("", "prevus_bailleur"), 400);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -869,4 +980,5 @@ conformance!(
     demo_territory,
     seed_totals_are_reconciled,
     seed_tables_from_detail_lines,
+    programme_targets_and_progress,
 );
