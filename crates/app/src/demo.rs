@@ -222,7 +222,87 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
         }
         report.imports.push((name, r));
     }
+    financing_plans(store)?;
     Ok(report)
+}
+
+/// Financing plans for the Dunkerque 2030 operations already financed: own funds, subsidies of
+/// the CUD and the State for social operations, loans of the Banque des Territoires and Action
+/// Logement. Deterministic; replaces the plans, so loading twice changes nothing.
+fn financing_plans(store: &dyn Store) -> Result<()> {
+    use logis_domain::Stage;
+    use logis_store::{FundingItem, FundingKind, LineFilter};
+    let Some(d2030) = store
+        .programmes()?
+        .into_iter()
+        .find(|p| p.name == "Dunkerque 2030")
+    else {
+        return Ok(());
+    };
+    let orgs = store.organisations()?;
+    let id = |name: &str| orgs.iter().find(|o| o.name == name).map(|o| o.id);
+    let (cud, state, cdc, al) = (
+        id("Communauté urbaine de Dunkerque"),
+        id("DDTM du Nord"),
+        id("Banque des Territoires (Caisse des Dépôts)"),
+        id("Action Logement"),
+    );
+    // Per operation: cost, most advanced stage, whether it is social.
+    let mut ops: std::collections::BTreeMap<i64, (i64, Option<Stage>, bool)> =
+        std::collections::BTreeMap::new();
+    let filter = LineFilter {
+        programme_id: Some(d2030.id),
+        ..LineFilter::default()
+    };
+    store.for_each_line(&filter, &mut |l| {
+        let e = ops.entry(l.operation_id).or_insert((0, None, false));
+        e.0 += l.cost_cents.unwrap_or(0);
+        e.1 = e.1.max(l.stage);
+        e.2 |= l.product.is_some_and(logis_domain::Product::is_social);
+        Ok(())
+    })?;
+    let mut rng = Rng(2024);
+    for (op, (cost, stage, social)) in ops {
+        if cost <= 0 || stage.is_none_or(|s| s < Stage::Financed) {
+            continue;
+        }
+        let part = |rng: &mut Rng, lo: u64, hi: u64| cost / 1000 * rng.range(lo, hi) as i64;
+        let mut items = vec![FundingItem {
+            kind: FundingKind::OwnFunds,
+            source_id: None,
+            label: "Fonds propres".into(),
+            amount_cents: part(&mut rng, 100, 160),
+        }];
+        if social {
+            items.push(FundingItem {
+                kind: FundingKind::Subsidy,
+                source_id: cud,
+                label: "Aide à la pierre (délégation)".into(),
+                amount_cents: part(&mut rng, 20, 50),
+            });
+            items.push(FundingItem {
+                kind: FundingKind::Subsidy,
+                source_id: state,
+                label: "Subvention PLAI".into(),
+                amount_cents: part(&mut rng, 10, 30),
+            });
+            items.push(FundingItem {
+                kind: FundingKind::Loan,
+                source_id: al,
+                label: "Prêt Action Logement".into(),
+                amount_cents: part(&mut rng, 50, 90),
+            });
+        }
+        let so_far: i64 = items.iter().map(|i| i.amount_cents).sum();
+        items.push(FundingItem {
+            kind: FundingKind::Loan,
+            source_id: cdc,
+            label: "Prêts CDC".into(),
+            amount_cents: (cost - so_far).max(0),
+        });
+        store.set_financing_plan(op, &items)?;
+    }
+    Ok(())
 }
 
 /// SplitMix64: a tiny deterministic generator, so that the demo is the same on every machine.

@@ -17,6 +17,7 @@ pub enum ReportName {
     Rehabilitation,
     Renouvellement,
     Programme,
+    Financement,
 }
 
 impl ReportName {
@@ -25,6 +26,7 @@ impl ReportName {
         ReportName::Rehabilitation,
         ReportName::Renouvellement,
         ReportName::Programme,
+        ReportName::Financement,
     ];
 
     pub fn code(self) -> &'static str {
@@ -33,6 +35,7 @@ impl ReportName {
             ReportName::Rehabilitation => "rehabilitation",
             ReportName::Renouvellement => "renouvellement",
             ReportName::Programme => "programme",
+            ReportName::Financement => "financement",
         }
     }
 
@@ -50,6 +53,7 @@ impl ReportName {
             ReportName::Programme => {
                 "Avancement du programme : objectifs et réalisations par année"
             }
+            ReportName::Financement => "Prix de revient et plans de financement des opérations",
         }
     }
 
@@ -82,6 +86,7 @@ pub fn build_at(
     let scope = describe(store, filter)?;
     match name {
         ReportName::Programme => programme(store, filter, scope, current_year),
+        ReportName::Financement => financement(store, filter, scope),
         ReportName::Production => production(store, filter, scope),
         ReportName::Rehabilitation => rehabilitation(store, filter, scope),
         ReportName::Renouvellement => renouvellement(store, filter, scope),
@@ -979,6 +984,218 @@ fn programme(
             groups: Vec::new(),
             header,
             row_header_columns: 1,
+            rows: grid_rows,
+        },
+    })
+}
+
+fn euros_plain(cents: i64) -> String {
+    logis_domain::Euros::from_cents(cents.max(0))
+        .map(logis_domain::Euros::to_plain_fr)
+        .unwrap_or_default()
+}
+
+/// Whole euros, grouped, for people ("10 625 458").
+fn euros_display(cents: i64) -> Cell {
+    if cents == 0 {
+        Cell::Empty
+    } else {
+        Cell::Int((cents + 50) / 100)
+    }
+}
+
+fn share(part: i64, whole: i64) -> String {
+    if whole <= 0 {
+        String::new()
+    } else {
+        format!("{:.1}", part as f64 * 100.0 / whole as f64).replace('.', ",")
+    }
+}
+
+fn financement(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<Report> {
+    use logis_store::FundingKind;
+    let ops = store.aggregate(
+        filter,
+        &[Dim::OperationId, Dim::Operation, Dim::Landlord, Dim::Label],
+    )?;
+    let items = store.funding_rows(filter)?;
+    let mut by_op: BTreeMap<i64, Vec<&logis_store::FundingRow>> = BTreeMap::new();
+    for it in &items {
+        by_op.entry(it.operation_id).or_default().push(it);
+    }
+    let kinds = [
+        FundingKind::OwnFunds,
+        FundingKind::Subsidy,
+        FundingKind::Loan,
+    ];
+    let mut long = Vec::new();
+    let mut grid_rows = Vec::new();
+    let (mut total_cost, mut total_dwellings, mut planned_cost) = (0i64, 0i64, 0i64);
+    let mut total_by_kind = [0i64; 3];
+    let mut by_source: BTreeMap<(usize, String), i64> = BTreeMap::new();
+    let mut without_plan = 0;
+    for op in &ops {
+        let id: i64 = key(op, 0)
+            .parse()
+            .map_err(|_| AppError::Invalid("identifiant d'opération illisible".into()))?;
+        let plan = by_op.get(&id).cloned().unwrap_or_default();
+        if plan.is_empty() && op.cost_cents == 0 {
+            continue;
+        }
+        let base = |long: &mut Vec<Vec<Cell>>, kind: &str, source: &str, amount: Option<i64>| {
+            long.push(vec![
+                Cell::text(key(op, 1)),
+                Cell::text(key(op, 2)),
+                Cell::text(key(op, 3)),
+                Cell::Int(op.dwellings),
+                Cell::text(euros_plain(op.cost_cents)),
+                Cell::text(kind),
+                Cell::text(source),
+                Cell::text(amount.map(euros_plain).unwrap_or_default()),
+                Cell::text(amount.map(|a| share(a, op.cost_cents)).unwrap_or_default()),
+            ]);
+        };
+        if plan.is_empty() {
+            without_plan += 1;
+            base(&mut long, "", "", None);
+        }
+        let mut per_kind = [0i64; 3];
+        for it in &plan {
+            let k = kinds.iter().position(|x| *x == it.kind).unwrap_or(0);
+            per_kind[k] += it.amount_cents;
+            let source = if it.source.is_empty() {
+                it.label.clone()
+            } else {
+                it.source.clone()
+            };
+            *by_source.entry((k, source.clone())).or_default() += it.amount_cents;
+            base(&mut long, it.kind.label(), &source, Some(it.amount_cents));
+        }
+        let plan_total: i64 = per_kind.iter().sum();
+        total_cost += op.cost_cents;
+        if !plan.is_empty() {
+            planned_cost += op.cost_cents;
+        }
+        total_dwellings += op.dwellings;
+        for (t, v) in total_by_kind.iter_mut().zip(per_kind) {
+            *t += v;
+        }
+        let mut cells = vec![
+            Cell::text(key(op, 1)),
+            Cell::text(key(op, 2)),
+            Cell::text(key(op, 3)),
+            Cell::Int(op.dwellings),
+            euros_display(op.cost_cents),
+        ];
+        cells.extend(per_kind.iter().map(|v| euros_display(*v)));
+        cells.push(euros_display(plan_total));
+        cells.push(Cell::text(if plan.is_empty() {
+            "sans plan".to_string()
+        } else {
+            share(plan_total, op.cost_cents) + " %"
+        }));
+        grid_rows.push(GridRow {
+            kind: RowKind::Detail,
+            cells,
+        });
+    }
+    let plan_total: i64 = total_by_kind.iter().sum();
+    let mut cells = vec![
+        Cell::text("Total"),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Int(total_dwellings),
+        euros_display(total_cost),
+    ];
+    cells.extend(total_by_kind.iter().map(|v| euros_display(*v)));
+    cells.push(euros_display(plan_total));
+    cells.push(Cell::text(share(plan_total, planned_cost) + " %"));
+    grid_rows.push(GridRow {
+        kind: RowKind::Total,
+        cells,
+    });
+    for ((k, source), amount) in &by_source {
+        let mut cells = vec![
+            Cell::text(format!("dont {source}")),
+            Cell::text(kinds[*k].label()),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+        ];
+        for i in 0..3 {
+            cells.push(if i == *k {
+                euros_display(*amount)
+            } else {
+                Cell::Empty
+            });
+        }
+        cells.push(Cell::Empty);
+        cells.push(Cell::text(share(*amount, planned_cost) + " %"));
+        grid_rows.push(GridRow {
+            kind: RowKind::Subtotal,
+            cells,
+        });
+        long.push(vec![
+            Cell::text("Total"),
+            Cell::text(""),
+            Cell::text(""),
+            Cell::Int(total_dwellings),
+            Cell::text(euros_plain(total_cost)),
+            Cell::text(kinds[*k].label()),
+            Cell::text(source),
+            Cell::text(euros_plain(*amount)),
+            Cell::text(share(*amount, planned_cost)),
+        ]);
+    }
+    let mut notes = vec![
+        "Montants en euros. Par opération, la couverture rapporte le plan au prix de revient ; au total, la part de chaque source est rapportée au prix de revient des opérations qui ont un plan. Une opération compte si l'une de ses lignes répond aux filtres.".to_string(),
+    ];
+    for (k, kind) in kinds.iter().enumerate() {
+        notes.push(format!(
+            "{} : {} € ({} % du prix de revient des opérations financées).",
+            kind.label(),
+            logis_domain::numbers::group_thousands((total_by_kind[k] + 50) / 100),
+            share(total_by_kind[k], planned_cost)
+        ));
+    }
+    if without_plan > 0 {
+        notes.push(format!("{without_plan} opération(s) ont un prix de revient mais pas encore de plan de financement."));
+    }
+    Ok(Report {
+        name: ReportName::Financement.code(),
+        title: ReportName::Financement.title().into(),
+        scope,
+        notes,
+        long_columns: vec![
+            "reference",
+            "bailleur",
+            "libelle",
+            "logements",
+            "prix_de_revient",
+            "type_source",
+            "source",
+            "montant",
+            "part_du_prix",
+        ],
+        long_rows: long,
+        grid: Grid {
+            groups: Vec::new(),
+            header: [
+                "Opération",
+                "Bailleur",
+                "Libellé",
+                "Logements",
+                "Prix de revient (€)",
+                "Fonds propres (€)",
+                "Subventions (€)",
+                "Prêts (€)",
+                "Total du plan (€)",
+                "Couverture",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            row_header_columns: 3,
             rows: grid_rows,
         },
     })

@@ -720,6 +720,28 @@ impl Store for PostgresStore {
         Ok(count(r.get(0)))
     }
 
+    fn funding_rows(&self, f: &LineFilter) -> Result<Vec<logis_store::FundingRow>> {
+        let mut params = Vec::new();
+        let sql = query::funding_sql(f, DIALECT, &mut params);
+        let owned = pg_params(params);
+        let rows = self
+            .conn()?
+            .query(sql.as_str(), &refs(&owned))
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                let kind: &str = r.get(1);
+                Ok(logis_store::FundingRow {
+                    operation_id: r.get(0),
+                    kind: decode(FundingKind::from_code(kind), "le type de financement", kind)?,
+                    source: r.get(2),
+                    label: r.get(3),
+                    amount_cents: r.get(4),
+                })
+            })
+            .collect()
+    }
+
     fn set_targets(&self, programme_id: i64, t: &Targets) -> Result<()> {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;

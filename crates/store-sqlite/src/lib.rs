@@ -722,6 +722,32 @@ impl Store for SqliteStore {
         .map_err(be)
     }
 
+    fn funding_rows(&self, f: &LineFilter) -> Result<Vec<logis_store::FundingRow>> {
+        let c = self.conn()?;
+        let mut params = Vec::new();
+        let sql = query::funding_sql(f, DIALECT, &mut params);
+        let mut st = c.prepare(&sql).map_err(be)?;
+        let mut rows = st
+            .query(rusqlite::params_from_iter(values(params)))
+            .map_err(be)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(be)? {
+            let kind: String = r.get(1).map_err(be)?;
+            out.push(logis_store::FundingRow {
+                operation_id: r.get(0).map_err(be)?,
+                kind: decode(
+                    FundingKind::from_code(&kind),
+                    "le type de financement",
+                    &kind,
+                )?,
+                source: r.get(2).map_err(be)?,
+                label: r.get(3).map_err(be)?,
+                amount_cents: r.get(4).map_err(be)?,
+            });
+        }
+        Ok(out)
+    }
+
     fn set_targets(&self, programme_id: i64, t: &Targets) -> Result<()> {
         let mut c = self.conn()?;
         let tx = c

@@ -297,6 +297,9 @@ pub trait Store: Send + Sync {
 
     fn summary(&self) -> Result<Summary>;
     fn totals_by_landlord_nature(&self) -> Result<Vec<NatureTotal>>;
+    /// Financing plan items of the operations having a line that matches `filter`, by operation
+    /// then position.
+    fn funding_rows(&self, filter: &LineFilter) -> Result<Vec<FundingRow>>;
     /// Replace a programme's targets.
     fn set_targets(&self, programme_id: i64, targets: &Targets) -> Result<()>;
     fn targets(&self, programme_id: i64) -> Result<Option<Targets>>;
@@ -324,6 +327,17 @@ pub fn decode<T>(v: Option<T>, what: &str, raw: &str) -> Result<T> {
     v.ok_or_else(|| {
         StoreError::Backend(format!("valeur stockée illisible pour {what} : « {raw} »"))
     })
+}
+
+/// One financing plan item with its operation, for reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FundingRow {
+    pub operation_id: i64,
+    pub kind: FundingKind,
+    /// The funder's or lender's name ('' for own funds without a named source).
+    pub source: String,
+    pub label: String,
+    pub amount_cents: i64,
 }
 
 /// Targets as stored (one row, splits apart), for the adapters.

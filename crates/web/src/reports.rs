@@ -112,6 +112,7 @@ fn short_title(r: ReportName) -> &'static str {
         ReportName::Rehabilitation => "Réhabilitations",
         ReportName::Renouvellement => "Renouvellement urbain",
         ReportName::Programme => "Avancement du programme",
+        ReportName::Financement => "Financement",
     }
 }
 

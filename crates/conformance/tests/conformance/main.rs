@@ -951,6 +951,124 @@ fn programme_targets_and_progress(kind: Kind) {
     assert_eq!(value("", "prevus_bailleur"), 400);
 }
 
+/// Cost price and financing plan per operation and in total, each source with its share.
+fn financing_report(kind: Kind) {
+    use logis_app::reports::{ReportName, build};
+    let db = TestDb::with_landlords(kind);
+    assert!(db.import(sample_csv()).committed);
+    let cdc = db
+        .add_organisation(&NewOrganisation {
+            kind: OrgKind::Funder,
+            name: "Banque des Territoires".into(),
+            siren: None,
+        })
+        .unwrap();
+    let vilogia = db
+        .organisations()
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == "Vilogia")
+        .unwrap();
+    let op = db.operation_id(vilogia.id, "OP-1").unwrap().unwrap();
+    db.set_financing_plan(
+        op,
+        &[
+            FundingItem {
+                kind: FundingKind::OwnFunds,
+                source_id: None,
+                label: "Fonds propres".into(),
+                amount_cents: 40_000_000,
+            },
+            FundingItem {
+                kind: FundingKind::Subsidy,
+                source_id: Some(cdc.id),
+                label: "Subvention".into(),
+                amount_cents: 12_000_000,
+            },
+            FundingItem {
+                kind: FundingKind::Loan,
+                source_id: Some(cdc.id),
+                label: "Prêt PLUS".into(),
+                amount_cents: 260_000_050,
+            },
+        ],
+    )
+    .unwrap();
+    let r = build(
+        db.store.as_ref(),
+        ReportName::Financement,
+        &LineFilter::default(),
+    )
+    .unwrap();
+    let rows: Vec<Vec<String>> = r
+        .long_rows
+        .iter()
+        .map(|row| row.iter().map(|c| c.plain()).collect())
+        .collect();
+    // Only OP-1 has a cost (3,120,000.50 € on its PLUS line); 32 dwellings (24 PLUS + 8 PLAI).
+    // Own funds 400,000 / 3,120,000.50 = 12.8 %; loan 2,600,000.50 = 83.3 %.
+    assert_eq!(
+        rows[0],
+        row(&[
+            "OP-1",
+            "Vilogia",
+            "Résidence du Port",
+            "32",
+            "3120000,50",
+            "Fonds propres",
+            "Fonds propres",
+            "400000",
+            "12,8"
+        ])
+    );
+    assert_eq!(
+        rows[2],
+        row(&[
+            "OP-1",
+            "Vilogia",
+            "Résidence du Port",
+            "32",
+            "3120000,50",
+            "Prêt",
+            "Banque des Territoires",
+            "2600000,50",
+            "83,3"
+        ])
+    );
+    assert!(
+        rows.contains(&row(&[
+            "Total",
+            "",
+            "",
+            "32",
+            "3120000,50",
+            "Subvention",
+            "Banque des Territoires",
+            "120000",
+            "3,8"
+        ])),
+        "{rows:?}"
+    );
+    let total = r
+        .grid
+        .rows
+        .iter()
+        .find(|g| g.cells[0].plain() == "Total")
+        .unwrap();
+    assert_eq!(total.cells[9].plain(), "100,0 %");
+    // A filter that excludes OP-1 leaves no operation.
+    let f = LineFilter {
+        nature: Some(Nature::Demolition),
+        ..Default::default()
+    };
+    assert!(
+        build(db.store.as_ref(), ReportName::Financement, &f)
+            .unwrap()
+            .long_rows
+            .is_empty()
+    );
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -981,4 +1099,5 @@ conformance!(
     seed_totals_are_reconciled,
     seed_tables_from_detail_lines,
     programme_targets_and_progress,
+    financing_report,
 );
