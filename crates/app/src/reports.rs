@@ -18,6 +18,7 @@ pub enum ReportName {
     Renouvellement,
     Programme,
     Financement,
+    Reequilibrage,
 }
 
 impl ReportName {
@@ -27,6 +28,7 @@ impl ReportName {
         ReportName::Renouvellement,
         ReportName::Programme,
         ReportName::Financement,
+        ReportName::Reequilibrage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -36,6 +38,7 @@ impl ReportName {
             ReportName::Renouvellement => "renouvellement",
             ReportName::Programme => "programme",
             ReportName::Financement => "financement",
+            ReportName::Reequilibrage => "reequilibrage",
         }
     }
 
@@ -54,6 +57,9 @@ impl ReportName {
                 "Avancement du programme : objectifs et réalisations par année"
             }
             ReportName::Financement => "Prix de revient et plans de financement des opérations",
+            ReportName::Reequilibrage => {
+                "Rééquilibrage de l'offre : reconstitution des logements démolis et offre sociale par commune"
+            }
         }
     }
 
@@ -87,6 +93,7 @@ pub fn build_at(
     match name {
         ReportName::Programme => programme(store, filter, scope, current_year),
         ReportName::Financement => financement(store, filter, scope),
+        ReportName::Reequilibrage => reequilibrage(store, filter, scope),
         ReportName::Production => production(store, filter, scope),
         ReportName::Rehabilitation => rehabilitation(store, filter, scope),
         ReportName::Renouvellement => renouvellement(store, filter, scope),
@@ -1196,6 +1203,179 @@ fn financement(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<
             .map(|s| s.to_string())
             .collect(),
             row_header_columns: 3,
+            rows: grid_rows,
+        },
+    })
+}
+
+fn reequilibrage(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<Report> {
+    // Per project: where its demolished dwellings are rebuilt.
+    let mut f = filter.clone();
+    f.natures = vec![Nature::Demolition, Nature::Reconstruction];
+    let rows = store.aggregate(
+        &f,
+        &[
+            Dim::Project,
+            Dim::CommuneCode,
+            Dim::CommuneName,
+            Dim::Nature,
+        ],
+    )?;
+    // project → (demolition communes, demolitions, rebuilt same commune, rebuilt elsewhere)
+    let mut projects: BTreeMap<String, (BTreeSet<(String, String)>, i64, i64, i64)> =
+        BTreeMap::new();
+    for r in rows.iter().filter(|r| {
+        !key(r, 0).is_empty() && Nature::from_code(key(r, 3)) == Some(Nature::Demolition)
+    }) {
+        let e = projects.entry(key(r, 0).to_string()).or_default();
+        e.0.insert((key(r, 1).to_string(), key(r, 2).to_string()));
+        e.1 += r.dwellings;
+    }
+    for r in rows.iter().filter(|r| {
+        !key(r, 0).is_empty() && Nature::from_code(key(r, 3)) == Some(Nature::Reconstruction)
+    }) {
+        let e = projects.entry(key(r, 0).to_string()).or_default();
+        if e.0.is_empty() || e.0.iter().any(|(c, _)| c == key(r, 1)) {
+            // A project without demolitions in the register rebuilds "on the spot" by default.
+            e.2 += r.dwellings;
+        } else {
+            e.3 += r.dwellings;
+        }
+    }
+    let mut long = Vec::new();
+    let mut grid_rows = Vec::new();
+    let mut totals = (0i64, 0i64, 0i64);
+    for (project, (communes, demolished, same, other)) in &projects {
+        let names: Vec<&str> = communes.iter().map(|(_, n)| n.as_str()).collect();
+        let codes: Vec<&str> = communes.iter().map(|(c, _)| c.as_str()).collect();
+        let rate = share(same + other, *demolished);
+        long.push(vec![
+            Cell::text("projet"),
+            Cell::text(project),
+            Cell::text(codes.join(",")),
+            Cell::text(names.join(", ")),
+            Cell::Int(*demolished),
+            Cell::Int(*same),
+            Cell::Int(*other),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::text(rate.clone()),
+        ]);
+        grid_rows.push(GridRow {
+            kind: RowKind::Detail,
+            cells: vec![
+                Cell::text(project),
+                Cell::text(names.join(", ")),
+                cell(*demolished),
+                cell(*same),
+                cell(*other),
+                Cell::text(if rate.is_empty() {
+                    String::new()
+                } else {
+                    format!("{rate} %")
+                }),
+            ],
+        });
+        totals.0 += demolished;
+        totals.1 += same;
+        totals.2 += other;
+    }
+    let rate = share(totals.1 + totals.2, totals.0);
+    grid_rows.push(GridRow {
+        kind: RowKind::Total,
+        cells: vec![
+            Cell::text("Total"),
+            Cell::Empty,
+            Cell::Int(totals.0),
+            Cell::Int(totals.1),
+            Cell::Int(totals.2),
+            Cell::text(if rate.is_empty() {
+                String::new()
+            } else {
+                format!("{rate} %")
+            }),
+        ],
+    });
+    // Per commune: social dwellings produced.
+    let mut f = filter.clone();
+    f.natures = Nature::ALL
+        .iter()
+        .copied()
+        .filter(|n| n.produces())
+        .collect();
+    let social = store.aggregate(&f, &[Dim::CommuneCode, Dim::CommuneName, Dim::Product])?;
+    let mut by_commune: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for r in social
+        .iter()
+        .filter(|r| Product::from_code(key(r, 2)).is_some_and(Product::is_social))
+    {
+        *by_commune
+            .entry((key(r, 0).to_string(), key(r, 1).to_string()))
+            .or_default() += r.dwellings;
+    }
+    for ((code, name), n) in &by_commune {
+        long.push(vec![
+            Cell::text("commune"),
+            Cell::Empty,
+            Cell::text(code),
+            Cell::text(name),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Int(*n),
+            Cell::Empty,
+            Cell::Empty,
+        ]);
+    }
+    let mut notes = vec![
+        "Reconstitution : les reconstructions d'un projet comptent « dans la même commune » quand elles sont dans une commune où le projet démolit, « dans d'autres communes » sinon ; le taux rapporte les reconstructions aux démolitions.".to_string(),
+    ];
+    if !by_commune.is_empty() {
+        let list: Vec<String> = by_commune
+            .iter()
+            .map(|((_, name), n)| format!("{name} {}", logis_domain::numbers::group_thousands(*n)))
+            .collect();
+        notes.push(format!(
+            "Logements sociaux prévus par commune (PLAI, PLUS, PLUS-CD, PLS) : {}.",
+            list.join(" ; ")
+        ));
+    }
+    notes.push(
+        "Le nombre de résidences principales par commune n'est pas encore dans le référentiel de logis : le taux de logements sociaux par résidence principale n'est pas calculé (colonne vide)."
+            .to_string(),
+    );
+    Ok(Report {
+        name: ReportName::Reequilibrage.code(),
+        title: ReportName::Reequilibrage.title().into(),
+        scope,
+        notes,
+        long_columns: vec![
+            "section",
+            "projet",
+            "commune_insee",
+            "commune",
+            "demolitions",
+            "reconstruites_meme_commune",
+            "reconstruites_autres_communes",
+            "logements_sociaux",
+            "residences_principales",
+            "taux",
+        ],
+        long_rows: long,
+        grid: Grid {
+            groups: Vec::new(),
+            header: [
+                "Projet",
+                "Commune(s) de démolition",
+                "Démolitions",
+                "Reconstruites dans la même commune",
+                "Reconstruites dans d'autres communes",
+                "Taux de reconstitution",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            row_header_columns: 2,
             rows: grid_rows,
         },
     })

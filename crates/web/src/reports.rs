@@ -113,6 +113,7 @@ fn short_title(r: ReportName) -> &'static str {
         ReportName::Renouvellement => "Renouvellement urbain",
         ReportName::Programme => "Avancement du programme",
         ReportName::Financement => "Financement",
+        ReportName::Reequilibrage => "Rééquilibrage",
     }
 }
 

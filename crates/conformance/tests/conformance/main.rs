@@ -1069,6 +1069,73 @@ fn financing_report(kind: Kind) {
     );
 }
 
+/// Rebuilding of demolished dwellings: in the same commune vs other communes.
+fn rebalancing_report(kind: Kind) {
+    use logis_app::reports::{ReportName, build};
+    let db = TestDb::with_landlords(kind);
+    let csv = [
+        "reference;bailleur;commune;projet;nature;site;produit;logements;annee",
+        "R-1;Vilogia;Dunkerque;Quartier Test;Démolition;;;100;2025",
+        "R-1;Vilogia;Dunkerque;Quartier Test;Reconstruction;sur_site;PLUS;60;2026",
+        "R-2;Vilogia;Grande-Synthe;Quartier Test;Reconstruction;hors_site;PLAI;40;2027",
+        "R-3;Vilogia;Gravelines;;Construction neuve;;Libre;25;2027",
+    ]
+    .join("\n");
+    assert!(db.import(csv).committed);
+    let r = build(
+        db.store.as_ref(),
+        ReportName::Reequilibrage,
+        &LineFilter::default(),
+    )
+    .unwrap();
+    let rows: Vec<Vec<String>> = r
+        .long_rows
+        .iter()
+        .map(|row| row.iter().map(|c| c.plain()).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            row(&[
+                "projet",
+                "Quartier Test",
+                "59183",
+                "Dunkerque",
+                "100",
+                "60",
+                "40",
+                "",
+                "",
+                "100,0"
+            ]),
+            row(&[
+                "commune",
+                "",
+                "59183",
+                "Dunkerque",
+                "",
+                "",
+                "",
+                "60",
+                "",
+                ""
+            ]),
+            row(&[
+                "commune",
+                "",
+                "59271",
+                "Grande-Synthe",
+                "",
+                "",
+                "",
+                "40",
+                "",
+                ""
+            ]),
+        ]
+    );
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1100,4 +1167,5 @@ conformance!(
     seed_tables_from_detail_lines,
     programme_targets_and_progress,
     financing_report,
+    rebalancing_report,
 );
