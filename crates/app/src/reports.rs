@@ -1208,6 +1208,10 @@ fn financement(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<
     })
 }
 
+/// A project's demolition communes (code, name), demolished dwellings, dwellings rebuilt in one
+/// of those communes, dwellings rebuilt elsewhere.
+type Rebuilding = (BTreeSet<(String, String)>, i64, i64, i64);
+
 fn reequilibrage(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<Report> {
     // Per project: where its demolished dwellings are rebuilt.
     let mut f = filter.clone();
@@ -1222,8 +1226,7 @@ fn reequilibrage(store: &dyn Store, filter: &LineFilter, scope: String) -> Resul
         ],
     )?;
     // project → (demolition communes, demolitions, rebuilt same commune, rebuilt elsewhere)
-    let mut projects: BTreeMap<String, (BTreeSet<(String, String)>, i64, i64, i64)> =
-        BTreeMap::new();
+    let mut projects: BTreeMap<String, Rebuilding> = BTreeMap::new();
     for r in rows.iter().filter(|r| {
         !key(r, 0).is_empty() && Nature::from_code(key(r, 3)) == Some(Nature::Demolition)
     }) {
