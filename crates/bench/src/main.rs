@@ -60,7 +60,7 @@ fn generate(path: &Path, lines: u64) {
         .filter(|c| c.department == "59" || c.department == "62")
         .collect();
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("fichier de bench"));
-    writeln!(out, "reference;bailleur;commune;libelle;nature;site;produit;financement;logements;annee;stade;date_stade;cout").unwrap();
+    writeln!(out, "reference;bailleur;commune;programme;libelle;nature;site;produit;financement;logements;annee;stade;date_stade;cout").unwrap();
     let mut rng = Rng(2030);
     let mut written = 0u64;
     let mut op = 0u64;
@@ -112,7 +112,12 @@ fn generate(path: &Path, lines: u64) {
             if written == lines {
                 break;
             }
-            writeln!(out, "B-{op};{landlord};{commune};{label};{r}").unwrap();
+            writeln!(
+                out,
+                "B-{op};{landlord};{commune};Bench {};{label};{r}",
+                c.department
+            )
+            .unwrap();
             written += 1;
         }
     }
@@ -121,6 +126,16 @@ fn generate(path: &Path, lines: u64) {
 
 fn prepare(kind: Kind) -> TestDb {
     let db = TestDb::initialised(kind);
+    for dept in ["59", "62"] {
+        db.add_programme(&logis_store::NewProgramme {
+            name: format!("Bench {dept}"),
+            description: String::new(),
+            start_year: None,
+            end_year: None,
+            epci: None,
+        })
+        .expect("programme");
+    }
     for name in LANDLORDS {
         db.add_organisation(&logis_store::NewOrganisation {
             kind: logis_domain::OrgKind::Landlord,
@@ -168,6 +183,74 @@ fn phase(kind: Kind, file: &Path) {
     .expect("export");
     report("export", n, t.elapsed().as_secs_f64());
     println!("peak {:.0}", peak_rss_mib());
+    reports(&db);
+}
+
+/// Time every report (the store's aggregates and the layout, not the rendering) on three scopes:
+/// one EPCI's territory (the CUD), one programme (half the register), the whole register.
+fn reports(db: &TestDb) {
+    use logis_app::reports::{ReportName, build_at};
+    let text = logis_app::targets::TargetsText {
+        programme: "Bench 59".into(),
+        scope: "production".into(),
+        total: Some(300_000),
+        first_year: 2005,
+        last_year: 2034,
+        social_percent: Some(40),
+        band: Some("8000-12000".into()),
+        splits: Vec::new(),
+    };
+    logis_app::targets::set_targets(db.store.as_ref(), &text).expect("objectifs");
+    let bench59 = db
+        .programmes()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "Bench 59")
+        .map(|p| p.id);
+    let cud = logis_domain::Siren::parse("245900428").ok();
+    let scopes: [(&str, LineFilter, usize); 3] = [
+        (
+            "EPCI (CUD)",
+            LineFilter {
+                epci: cud.clone(),
+                programme_id: bench59,
+                ..LineFilter::default()
+            },
+            30,
+        ),
+        (
+            "programme",
+            LineFilter {
+                programme_id: bench59,
+                ..LineFilter::default()
+            },
+            5,
+        ),
+        ("registre entier", LineFilter::default(), 3),
+    ];
+    for (scope, filter, runs) in scopes {
+        for name in ReportName::ALL {
+            let mut f = filter.clone();
+            if *name == ReportName::Programme && f.programme_id.is_none() {
+                f.programme_id = bench59;
+            }
+            let mut times = Vec::new();
+            let mut rows = 0;
+            for _ in 0..runs {
+                let t = Instant::now();
+                let r = build_at(db.store.as_ref(), *name, &f, 2026).expect("rapport");
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+                rows = r.long_rows.len();
+            }
+            times.sort_by(f64::total_cmp);
+            let p50 = times[times.len() / 2];
+            let p99 = times[((times.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)];
+            println!(
+                "rep {}|{scope}|{runs}|{rows}|{p50:.1}|{p99:.1}",
+                name.code()
+            );
+        }
+    }
 }
 
 fn report(what: &str, n: u64, secs: f64) {
@@ -191,7 +274,7 @@ fn main() {
         .unwrap_or(1_000_000);
     let dir = PathBuf::from("bench-data");
     std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!("operations-{lines}.csv"));
+    let file = dir.join(format!("operations-v2-{lines}.csv"));
     if !file.exists() {
         let t = Instant::now();
         generate(&file, lines);
@@ -200,6 +283,7 @@ fn main() {
     let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) as f64 / 1_048_576.0;
     println!("| base | phase | lignes | secondes | lignes/s | pic mémoire du processus (Mio) |");
     println!("|---|---|---:|---:|---:|---:|");
+    let mut reports_table: Vec<String> = Vec::new();
     for backend in ["sqlite", "postgres"] {
         let out = Command::new(std::env::current_exe().unwrap())
             .args(["phase", backend, file.to_str().unwrap()])
@@ -218,7 +302,15 @@ fn main() {
             .find_map(|l| l.strip_prefix("peak "))
             .unwrap_or("?")
             .to_string();
-        for l in text.lines().filter(|l| !l.starts_with("peak")) {
+        reports_table.extend(
+            text.lines()
+                .filter_map(|l| l.strip_prefix("rep "))
+                .map(|l| format!("{backend}|{l}")),
+        );
+        for l in text
+            .lines()
+            .filter(|l| !l.starts_with("peak") && !l.starts_with("rep "))
+        {
             let f: Vec<&str> = l.split(' ').collect();
             let (n, s): (f64, f64) = (f[1].parse().unwrap(), f[2].parse().unwrap());
             println!(
@@ -229,6 +321,14 @@ fn main() {
                 n / s
             );
         }
+    }
+    println!();
+    println!(
+        "| base | rapport | périmètre | exécutions | lignes du rapport | p50 (ms) | p99 (ms) |"
+    );
+    println!("|---|---|---|---:|---:|---:|---:|");
+    for r in reports_table {
+        println!("| {} |", r.replace('|', " | "));
     }
     eprintln!("fichier : {} ({size:.0} Mio)", file.display());
 }

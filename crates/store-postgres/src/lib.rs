@@ -61,6 +61,7 @@ fn is_code(e: &postgres::Error, code: &SqlState) -> bool {
 /// The PostgreSQL store.
 pub struct PostgresStore {
     pool: r2d2::Pool<Manager>,
+    geo: logis_store::GeographyCache,
 }
 
 impl PostgresStore {
@@ -78,7 +79,10 @@ impl PostgresStore {
             .connection_timeout(std::time::Duration::from_secs(30))
             .build(PostgresConnectionManager::new(config, NoTls))
             .map_err(|e| StoreError::Backend(format!("connexion à PostgreSQL impossible : {e}")))?;
-        let s = PostgresStore { pool };
+        let s = PostgresStore {
+            pool,
+            geo: Default::default(),
+        };
         s.migrate()?;
         Ok(s)
     }
@@ -283,6 +287,7 @@ impl Store for PostgresStore {
     }
 
     fn load_reference(&self, data: &ReferenceData) -> Result<()> {
+        self.geo.clear();
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         tx.batch_execute(
@@ -360,44 +365,8 @@ impl Store for PostgresStore {
         tx.commit().map_err(pg)
     }
 
-    fn geography(&self) -> Result<Geography> {
-        let mut c = self.conn()?;
-        let communes = c
-            .query("SELECT code, name, department, population, epci_siren FROM communes ORDER BY code COLLATE \"C\"", &[])
-            .map_err(pg)?
-            .iter()
-            .map(commune_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        let former = c
-            .query("SELECT code, name, kind, current_code FROM former_communes ORDER BY code COLLATE \"C\", name COLLATE \"C\"", &[])
-            .map_err(pg)?
-            .iter()
-            .map(|r| {
-                let kind: &str = r.get(2);
-                Ok(FormerCommune {
-                    code: code(r.get(0))?,
-                    name: r.get(1),
-                    kind: decode(FormerKind::from_code(kind), "le type d'ancienne commune", kind)?,
-                    current: code(r.get(3))?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let epcis = c
-            .query(
-                "SELECT siren, name, kind FROM epcis ORDER BY siren COLLATE \"C\"",
-                &[],
-            )
-            .map_err(pg)?
-            .iter()
-            .map(|r| {
-                Ok(Epci {
-                    siren: siren(r.get(0))?,
-                    name: r.get(1),
-                    kind: r.get(2),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Geography::new(communes, former, epcis))
+    fn geography(&self) -> Result<std::sync::Arc<Geography>> {
+        self.geo.get_or_load(|| self.read_geography())
     }
 
     fn search_communes(&self, text: &str, limit: u32) -> Result<Vec<Commune>> {
@@ -1207,5 +1176,47 @@ impl ImportSession for PgImport {
             stats,
             committed: true,
         })
+    }
+}
+
+impl PostgresStore {
+    fn read_geography(&self) -> Result<Geography> {
+        let mut c = self.conn()?;
+        let communes = c
+            .query("SELECT code, name, department, population, epci_siren FROM communes ORDER BY code COLLATE \"C\"", &[])
+            .map_err(pg)?
+            .iter()
+            .map(commune_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let former = c
+            .query("SELECT code, name, kind, current_code FROM former_communes ORDER BY code COLLATE \"C\", name COLLATE \"C\"", &[])
+            .map_err(pg)?
+            .iter()
+            .map(|r| {
+                let kind: &str = r.get(2);
+                Ok(FormerCommune {
+                    code: code(r.get(0))?,
+                    name: r.get(1),
+                    kind: decode(FormerKind::from_code(kind), "le type d'ancienne commune", kind)?,
+                    current: code(r.get(3))?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let epcis = c
+            .query(
+                "SELECT siren, name, kind FROM epcis ORDER BY siren COLLATE \"C\"",
+                &[],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| {
+                Ok(Epci {
+                    siren: siren(r.get(0))?,
+                    name: r.get(1),
+                    kind: r.get(2),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Geography::new(communes, former, epcis))
     }
 }

@@ -81,6 +81,7 @@ impl r2d2::ManageConnection for Manager {
 pub struct SqliteStore {
     pool: r2d2::Pool<Manager>,
     path: PathBuf,
+    geo: logis_store::GeographyCache,
 }
 
 impl SqliteStore {
@@ -108,6 +109,7 @@ impl SqliteStore {
         let s = SqliteStore {
             pool,
             path: path.to_path_buf(),
+            geo: Default::default(),
         };
         s.migrate()?;
         Ok(s)
@@ -256,6 +258,7 @@ impl Store for SqliteStore {
     }
 
     fn load_reference(&self, data: &ReferenceData) -> Result<()> {
+        self.geo.clear();
         let mut c = self.conn()?;
         let tx = c
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -312,64 +315,8 @@ impl Store for SqliteStore {
         tx.commit().map_err(be)
     }
 
-    fn geography(&self) -> Result<Geography> {
-        let c = self.conn()?;
-        let mut st = c
-            .prepare(
-                "SELECT code, name, department, population, epci_siren FROM communes ORDER BY code",
-            )
-            .map_err(be)?;
-        let mut communes = Vec::new();
-        let mut rows = st.query([]).map_err(be)?;
-        while let Some(r) = rows.next().map_err(be)? {
-            let code: String = r.get(0).map_err(be)?;
-            let epci: Option<String> = r.get(4).map_err(be)?;
-            communes.push(Commune {
-                code: CommuneCode::parse(&code).map_err(|e| StoreError::Backend(e.0))?,
-                name: r.get(1).map_err(be)?,
-                department: r.get(2).map_err(be)?,
-                population: r.get(3).map_err(be)?,
-                epci: epci
-                    .map(|s| Siren::parse(&s).map_err(|e| StoreError::Backend(e.0)))
-                    .transpose()?,
-            });
-        }
-        let mut st = c
-            .prepare(
-                "SELECT code, name, kind, current_code FROM former_communes ORDER BY code, name",
-            )
-            .map_err(be)?;
-        let mut former = Vec::new();
-        let mut rows = st.query([]).map_err(be)?;
-        while let Some(r) = rows.next().map_err(be)? {
-            let code: String = r.get(0).map_err(be)?;
-            let kind: String = r.get(2).map_err(be)?;
-            let current: String = r.get(3).map_err(be)?;
-            former.push(FormerCommune {
-                code: CommuneCode::parse(&code).map_err(|e| StoreError::Backend(e.0))?,
-                name: r.get(1).map_err(be)?,
-                kind: decode(
-                    FormerKind::from_code(&kind),
-                    "le type d'ancienne commune",
-                    &kind,
-                )?,
-                current: CommuneCode::parse(&current).map_err(|e| StoreError::Backend(e.0))?,
-            });
-        }
-        let mut st = c
-            .prepare("SELECT siren, name, kind FROM epcis ORDER BY siren")
-            .map_err(be)?;
-        let mut epcis = Vec::new();
-        let mut rows = st.query([]).map_err(be)?;
-        while let Some(r) = rows.next().map_err(be)? {
-            let siren: String = r.get(0).map_err(be)?;
-            epcis.push(Epci {
-                siren: Siren::parse(&siren).map_err(|e| StoreError::Backend(e.0))?,
-                name: r.get(1).map_err(be)?,
-                kind: r.get(2).map_err(be)?,
-            });
-        }
-        Ok(Geography::new(communes, former, epcis))
+    fn geography(&self) -> Result<std::sync::Arc<Geography>> {
+        self.geo.get_or_load(|| self.read_geography())
     }
 
     fn search_communes(&self, text: &str, limit: u32) -> Result<Vec<Commune>> {
@@ -1213,5 +1160,67 @@ impl ImportSession for SqliteImport {
             stats,
             committed: true,
         })
+    }
+}
+
+impl SqliteStore {
+    fn read_geography(&self) -> Result<Geography> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(
+                "SELECT code, name, department, population, epci_siren FROM communes ORDER BY code",
+            )
+            .map_err(be)?;
+        let mut communes = Vec::new();
+        let mut rows = st.query([]).map_err(be)?;
+        while let Some(r) = rows.next().map_err(be)? {
+            let code: String = r.get(0).map_err(be)?;
+            let epci: Option<String> = r.get(4).map_err(be)?;
+            communes.push(Commune {
+                code: CommuneCode::parse(&code).map_err(|e| StoreError::Backend(e.0))?,
+                name: r.get(1).map_err(be)?,
+                department: r.get(2).map_err(be)?,
+                population: r.get(3).map_err(be)?,
+                epci: epci
+                    .map(|s| Siren::parse(&s).map_err(|e| StoreError::Backend(e.0)))
+                    .transpose()?,
+            });
+        }
+        let mut st = c
+            .prepare(
+                "SELECT code, name, kind, current_code FROM former_communes ORDER BY code, name",
+            )
+            .map_err(be)?;
+        let mut former = Vec::new();
+        let mut rows = st.query([]).map_err(be)?;
+        while let Some(r) = rows.next().map_err(be)? {
+            let code: String = r.get(0).map_err(be)?;
+            let kind: String = r.get(2).map_err(be)?;
+            let current: String = r.get(3).map_err(be)?;
+            former.push(FormerCommune {
+                code: CommuneCode::parse(&code).map_err(|e| StoreError::Backend(e.0))?,
+                name: r.get(1).map_err(be)?,
+                kind: decode(
+                    FormerKind::from_code(&kind),
+                    "le type d'ancienne commune",
+                    &kind,
+                )?,
+                current: CommuneCode::parse(&current).map_err(|e| StoreError::Backend(e.0))?,
+            });
+        }
+        let mut st = c
+            .prepare("SELECT siren, name, kind FROM epcis ORDER BY siren")
+            .map_err(be)?;
+        let mut epcis = Vec::new();
+        let mut rows = st.query([]).map_err(be)?;
+        while let Some(r) = rows.next().map_err(be)? {
+            let siren: String = r.get(0).map_err(be)?;
+            epcis.push(Epci {
+                siren: Siren::parse(&siren).map_err(|e| StoreError::Backend(e.0))?,
+                name: r.get(1).map_err(be)?,
+                kind: r.get(2).map_err(be)?,
+            });
+        }
+        Ok(Geography::new(communes, former, epcis))
     }
 }

@@ -251,7 +251,9 @@ pub trait Store: Send + Sync {
     fn reference_loaded(&self) -> Result<bool>;
     /// Replace the reference tables (communes, former communes, EPCIs, departments).
     fn load_reference(&self, data: &ReferenceData) -> Result<()>;
-    fn geography(&self) -> Result<Geography>;
+    /// The reference geography; adapters read it once and share it until the next
+    /// `load_reference`.
+    fn geography(&self) -> Result<std::sync::Arc<Geography>>;
     /// Communes whose name key contains the key of `text`, or whose code starts with it.
     fn search_communes(&self, text: &str, limit: u32) -> Result<Vec<Commune>>;
 
@@ -386,4 +388,34 @@ pub fn targets_from_rows(
         splits,
     )
     .map_err(|e| StoreError::Backend(e.0))
+}
+
+/// The geography cache every adapter keeps: read once, shared, dropped by `load_reference`.
+#[derive(Default)]
+pub struct GeographyCache(std::sync::Mutex<Option<std::sync::Arc<Geography>>>);
+
+impl GeographyCache {
+    /// The cached geography, or `load` it (and keep it when it is not empty).
+    pub fn get_or_load(
+        &self,
+        load: impl FnOnce() -> Result<Geography>,
+    ) -> Result<std::sync::Arc<Geography>> {
+        if let Ok(guard) = self.0.lock()
+            && let Some(g) = guard.as_ref()
+        {
+            return Ok(g.clone());
+        }
+        let g = std::sync::Arc::new(load()?);
+        if !g.is_empty()
+            && let Ok(mut guard) = self.0.lock()
+        {
+            *guard = Some(g.clone());
+        }
+        Ok(g)
+    }
+    pub fn clear(&self) {
+        if let Ok(mut guard) = self.0.lock() {
+            *guard = None;
+        }
+    }
 }

@@ -26,20 +26,12 @@ const CSS: &str = include_str!("../static/logis.css");
 #[derive(Clone)]
 pub struct AppState {
     store: Arc<dyn Store>,
-    geography: Arc<std::sync::OnceLock<Arc<Geography>>>,
 }
 
 impl AppState {
-    /// The reference geography, read once it is loaded (it changes only with `logis init`).
+    /// The reference geography (the store keeps it in memory once read).
     fn geography(&self) -> Result<Arc<Geography>, StoreError> {
-        if let Some(g) = self.geography.get() {
-            return Ok(g.clone());
-        }
-        let g = Arc::new(self.store.geography()?);
-        if !g.is_empty() {
-            let _ = self.geography.set(g.clone());
-        }
-        Ok(g)
+        self.store.geography()
     }
 }
 
@@ -57,10 +49,7 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         .route("/static/logis.css", get(css))
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
-        .with_state(AppState {
-            store,
-            geography: Arc::default(),
-        })
+        .with_state(AppState { store })
 }
 
 /// Serve until Ctrl-C.
