@@ -386,6 +386,13 @@ fn serve_answers_on_localhost() {
             report_csv.contains("59183;Dunkerque;2026;PLUS;30"),
             "{report_csv}"
         );
+        let by_commune = get("/rapports/production?commune=dunkerque&epci=245900428").unwrap();
+        assert!(
+            by_commune.contains("commune : Dunkerque (59183)") && by_commune.contains("Total 2026"),
+            "{by_commune}"
+        );
+        let elsewhere = get("/rapports/production/export?format=csv&commune=59359").unwrap();
+        assert!(!elsewhere.contains("59183;Dunkerque"), "{elsewhere}");
         let bad = get("/rapports/production?annee_min=deux").unwrap();
         assert!(bad.contains("année invalide"), "{bad}");
         let missing = get("/nulle-part").unwrap();

@@ -48,11 +48,13 @@ fn raw_value<'a>(raw: &RawRow<'a>, column: &str) -> Option<&'a str> {
     }
 }
 
-/// Dwellings of the detail rows, summed by their values in [`TOTAL_COLUMNS`]. Memory grows with
-/// the number of distinct combinations, not with the number of rows.
+/// Dwellings of the detail rows, summed by their values in [`TOTAL_COLUMNS`]. Values are
+/// interned per column, so memory grows with the number of distinct combinations (a few dozen
+/// bytes each), not with the text of the rows.
 #[derive(Debug, Default, Clone)]
 pub struct DetailSums {
-    sums: HashMap<[String; 7], i64>,
+    values: [HashMap<String, u32>; 7],
+    sums: HashMap<[u32; 7], i64>,
 }
 
 impl DetailSums {
@@ -61,25 +63,30 @@ impl DetailSums {
         let Some(n) = raw.logements.and_then(parse_integer) else {
             return;
         };
-        let key = TOTAL_COLUMNS.map(|c| {
-            raw_value(raw, c)
+        let mut key = [0u32; 7];
+        for (i, c) in TOTAL_COLUMNS.iter().enumerate() {
+            let v = raw_value(raw, c)
                 .map(|v| total_key(c, v))
-                .unwrap_or_default()
-        });
+                .unwrap_or_default();
+            let next = u32::try_from(self.values[i].len()).unwrap_or(u32::MAX);
+            key[i] = *self.values[i].entry(v).or_insert(next);
+        }
         *self.sums.entry(key).or_default() += n;
     }
 
     /// The sum of the detail rows matching every (column, value) filter.
     pub fn sum_matching(&self, filters: &[(String, String)]) -> i64 {
-        let wanted: Vec<(usize, String)> = filters
-            .iter()
-            .filter_map(|(c, v)| {
-                TOTAL_COLUMNS
-                    .iter()
-                    .position(|k| k == c)
-                    .map(|i| (i, total_key(c, v)))
-            })
-            .collect();
+        let mut wanted = Vec::new();
+        for (c, v) in filters {
+            let Some(i) = TOTAL_COLUMNS.iter().position(|k| k == c) else {
+                continue;
+            };
+            match self.values[i].get(&total_key(c, v)) {
+                Some(id) => wanted.push((i, *id)),
+                // No detail row has this value: the total sums nothing.
+                None => return 0,
+            }
+        }
         self.sums
             .iter()
             .filter(|(key, _)| wanted.iter().all(|(i, v)| key[*i] == *v))

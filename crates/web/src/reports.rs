@@ -19,6 +19,9 @@ pub(crate) struct ReportQuery {
     annee_min: Option<String>,
     annee_max: Option<String>,
     stade: Option<String>,
+    commune: Option<String>,
+    epci: Option<String>,
+    quartier: Option<String>,
     format: Option<String>,
 }
 
@@ -45,12 +48,35 @@ fn year(v: &Option<String>) -> Result<Option<i32>, String> {
 }
 
 impl ReportQuery {
-    fn filter(&self) -> Result<LineFilter, String> {
+    /// The filter; a commune may be written as an INSEE code or a name (resolved in `geo`).
+    fn filter(&self, geo: &logis_domain::Geography) -> Result<LineFilter, String> {
         let stage = match self.stade.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => Some(Stage::parse(s).map_err(|e| e.0)?),
         };
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let commune = match text(&self.commune) {
+            None => None,
+            Some(c) => Some(
+                geo.resolve(&c, None)
+                    .map_err(|e| e.to_string())?
+                    .code
+                    .clone(),
+            ),
+        };
+        let epci = match text(&self.epci) {
+            None => None,
+            Some(e) => Some(logis_domain::Siren::parse(&e).map_err(|e| format!("EPCI : {}", e.0))?),
+        };
         Ok(LineFilter {
+            commune,
+            epci,
+            quartier_id: id(&self.quartier, "quartier")?,
             programme_id: id(&self.programme, "programme")?,
             landlord_id: id(&self.bailleur, "bailleur")?,
             year_from: year(&self.annee_min)?,
@@ -78,6 +104,15 @@ impl ReportQuery {
         if let Some(v) = f.stage {
             parts.push(format!("stade={}", v.code()));
         }
+        if let Some(v) = &f.commune {
+            parts.push(format!("commune={v}"));
+        }
+        if let Some(v) = &f.epci {
+            parts.push(format!("epci={v}"));
+        }
+        if let Some(v) = f.quartier_id {
+            parts.push(format!("quartier={v}"));
+        }
         parts.join("&")
     }
 }
@@ -101,6 +136,9 @@ struct ReportPage {
     stages: Vec<(&'static str, &'static str, bool)>,
     year_from: String,
     year_to: String,
+    commune: String,
+    epci: String,
+    quartiers: Vec<(i64, String, bool)>,
     error: String,
     query: String,
     query_amp: String,
@@ -127,7 +165,9 @@ pub(crate) async fn page(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, PageError> {
     let name = report_name(&name)?;
-    let (filter, error) = match q.filter() {
+    let store = s.store.clone();
+    let geo = blocking(move || store.geography()).await?;
+    let (filter, error) = match q.filter(&geo) {
         Ok(f) => (f, String::new()),
         Err(e) => (LineFilter::default(), e),
     };
@@ -149,7 +189,7 @@ pub(crate) async fn page(
         Ok((
             build(store.as_ref(), name, &f2).map_err(app_to_store)?,
             programmes,
-            store.organisations()?,
+            (store.organisations()?, store.quartiers()?),
             f2.programme_id,
         ))
     })
@@ -164,11 +204,37 @@ pub(crate) async fn page(
             .iter()
             .map(|r| (r.code(), short_title(*r)))
             .collect(),
+        commune: filter
+            .commune
+            .as_ref()
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        epci: filter
+            .epci
+            .as_ref()
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        quartiers: orgs
+            .1
+            .iter()
+            .map(|q| {
+                let commune = geo
+                    .commune(q.commune.as_str())
+                    .map(|c| c.name.as_str())
+                    .unwrap_or("");
+                (
+                    q.id,
+                    format!("{} ({commune})", q.name),
+                    filter.quartier_id == Some(q.id),
+                )
+            })
+            .collect(),
         programmes: programmes
             .into_iter()
             .map(|p| (p.id, p.name, filter.programme_id == Some(p.id)))
             .collect(),
         landlords: orgs
+            .0
             .into_iter()
             .filter(|o| o.kind == OrgKind::Landlord)
             .map(|o| (o.id, o.name, filter.landlord_id == Some(o.id)))
@@ -206,7 +272,9 @@ pub(crate) async fn export(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, PageError> {
     let name = report_name(&name)?;
-    let filter = q.filter().map_err(|message| PageError {
+    let store = s.store.clone();
+    let geo = blocking(move || store.geography()).await?;
+    let filter = q.filter(&geo).map_err(|message| PageError {
         status: StatusCode::BAD_REQUEST,
         message,
     })?;
