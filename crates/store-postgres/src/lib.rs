@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "targets",
         sql: include_str!("../migrations/0002_targets.sql"),
     },
+    Migration {
+        version: 3,
+        name: "report_indexes",
+        sql: include_str!("../migrations/0003_report_indexes.sql"),
+    },
 ];
 
 type Manager = PostgresConnectionManager<NoTls>;
@@ -1088,7 +1093,7 @@ impl PgImport {
              ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date
              WHERE stage_events.event_date IS DISTINCT FROM excluded.event_date",
         )?;
-        c.batch_execute("TRUNCATE import_staging; TRUNCATE import_ops;")
+        c.batch_execute("TRUNCATE import_staging; TRUNCATE import_ops; ANALYZE operations; ANALYZE operation_lines;")
             .map_err(pg)?;
         Ok(stats)
     }

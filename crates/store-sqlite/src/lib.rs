@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "targets",
         sql: include_str!("../migrations/0002_targets.sql"),
     },
+    Migration {
+        version: 3,
+        name: "report_indexes",
+        sql: include_str!("../migrations/0003_report_indexes.sql"),
+    },
 ];
 
 fn be(e: impl std::fmt::Display) -> StoreError {
@@ -1082,7 +1087,7 @@ impl SqliteImport {
              WHERE s.stage IS NOT NULL AND s.stage_date IS NOT NULL
              ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date WHERE stage_events.event_date IS NOT excluded.event_date",
         )?;
-        c.execute_batch("DELETE FROM import_staging; DELETE FROM import_ops;")
+        c.execute_batch("DELETE FROM import_staging; DELETE FROM import_ops; PRAGMA optimize;")
             .map_err(be)?;
         Ok(stats)
     }

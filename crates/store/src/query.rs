@@ -62,7 +62,7 @@ pub fn where_clause(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> S
     }
     if let Some(v) = &f.epci {
         add(
-            "c.epci_siren = ?",
+            "o.commune_code IN (SELECT code FROM communes WHERE epci_siren = ?)",
             SqlParam::Text(v.as_str().to_string()),
             params,
         );
