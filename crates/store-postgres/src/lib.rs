@@ -1079,6 +1079,10 @@ impl PgImport {
                 OR operation_lines.cost_cents IS DISTINCT FROM coalesce(excluded.cost_cents, operation_lines.cost_cents)",
         )?;
         stats.lines_created = staged - existing_lines;
+        // Fresh statistics before the next join: a large first import would otherwise be planned
+        // as if the tables were still empty.
+        c.batch_execute("ANALYZE operations; ANALYZE operation_lines;")
+            .map_err(pg)?;
         stats.lines_updated = touched_lines - stats.lines_created;
         stats.lines_unchanged = existing_lines - stats.lines_updated;
 
@@ -1093,7 +1097,7 @@ impl PgImport {
              ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date
              WHERE stage_events.event_date IS DISTINCT FROM excluded.event_date",
         )?;
-        c.batch_execute("TRUNCATE import_staging; TRUNCATE import_ops; ANALYZE operations; ANALYZE operation_lines;")
+        c.batch_execute("TRUNCATE import_staging; TRUNCATE import_ops;")
             .map_err(pg)?;
         Ok(stats)
     }

@@ -2,4 +2,3 @@
 -- Keep in step with crates/store-postgres/migrations/0003_report_indexes.sql.
 DROP INDEX operations_commune;
 CREATE INDEX operations_commune_programme ON operations (commune_code, programme_id);
-CREATE INDEX operation_lines_nature_year ON operation_lines (nature, year);
