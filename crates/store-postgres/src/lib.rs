@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "report_indexes",
         sql: include_str!("../migrations/0003_report_indexes.sql"),
     },
+    Migration {
+        version: 4,
+        name: "line_totals",
+        sql: include_str!("../migrations/0004_line_totals.sql"),
+    },
 ];
 
 type Manager = PostgresConnectionManager<NoTls>;
@@ -1097,6 +1102,7 @@ impl PgImport {
              ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date
              WHERE stage_events.event_date IS DISTINCT FROM excluded.event_date",
         )?;
+        c.batch_execute(query::REFRESH_TOTALS).map_err(pg)?;
         c.batch_execute("TRUNCATE import_staging; TRUNCATE import_ops;")
             .map_err(pg)?;
         Ok(stats)

@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "report_indexes",
         sql: include_str!("../migrations/0003_report_indexes.sql"),
     },
+    Migration {
+        version: 4,
+        name: "line_totals",
+        sql: include_str!("../migrations/0004_line_totals.sql"),
+    },
 ];
 
 fn be(e: impl std::fmt::Display) -> StoreError {
@@ -1087,6 +1092,7 @@ impl SqliteImport {
              WHERE s.stage IS NOT NULL AND s.stage_date IS NOT NULL
              ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date WHERE stage_events.event_date IS NOT excluded.event_date",
         )?;
+        c.execute_batch(query::REFRESH_TOTALS).map_err(be)?;
         c.execute_batch("DELETE FROM import_staging; DELETE FROM import_ops; PRAGMA optimize;")
             .map_err(be)?;
         Ok(stats)

@@ -161,6 +161,27 @@ pub fn aggregate_sql(
     d: Dialect,
     params: &mut Vec<SqlParam>,
 ) -> String {
+    let sql = lines_aggregate_sql(f, dims, d, params);
+    if !totals_serve(dims) {
+        return sql;
+    }
+    // Same query on the pre-aggregated sums: sums of sums, line counts kept per group.
+    let sql = sql
+        .replace(LINE_SUMS, TOTAL_SUMS)
+        .replace(LINE_FROM, TOTALS_FROM);
+    on_totals(&sql)
+}
+
+const LINE_SUMS: &str = "CAST(coalesce(sum(l.dwellings), 0) AS BIGINT), CAST(count(*) AS BIGINT), CAST(coalesce(sum(l.cost_cents), 0) AS BIGINT)";
+const TOTAL_SUMS: &str = "CAST(coalesce(sum(t.dwellings), 0) AS BIGINT), CAST(coalesce(sum(t.lines), 0) AS BIGINT), CAST(coalesce(sum(t.cost_cents), 0) AS BIGINT)";
+
+/// The aggregate on the lines themselves.
+pub fn lines_aggregate_sql(
+    f: &LineFilter,
+    dims: &[Dim],
+    d: Dialect,
+    params: &mut Vec<SqlParam>,
+) -> String {
     let where_ = where_clause(f, d, params);
     let select: Vec<&str> = dims.iter().map(|x| x.sql()).collect();
     let mut sql = String::from("SELECT ");
@@ -168,9 +189,7 @@ pub fn aggregate_sql(
         sql.push_str(s);
         sql.push_str(", ");
     }
-    sql.push_str(&format!(
-        "CAST(coalesce(sum(l.dwellings), 0) AS BIGINT), CAST(count(*) AS BIGINT), CAST(coalesce(sum(l.cost_cents), 0) AS BIGINT) {LINE_FROM} {where_}"
-    ));
+    sql.push_str(&format!("{LINE_SUMS} {LINE_FROM} {where_}"));
     if !dims.is_empty() {
         let group: Vec<String> = dims.iter().map(|x| x.sql().to_string()).collect();
         // Group by the order expressions too, so that ORDER BY may use them.
@@ -208,4 +227,46 @@ pub fn funding_sql(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> St
          WHERE fi.operation_id IN (SELECT o.id {LINE_FROM} {where_})
          ORDER BY fi.operation_id, fi.position"
     )
+}
+
+/// Rebuild the pre-aggregated sums (run inside the transaction that changed lines).
+pub const REFRESH_TOTALS: &str = "DELETE FROM line_totals;
+INSERT INTO line_totals
+SELECT coalesce(o.programme_id, 0), o.landlord_id, coalesce(o.project_id, 0), coalesce(o.quartier_id, 0), o.commune_code,
+       l.year, l.nature, l.site, l.product, l.financing, coalesce(l.stage, ''),
+       sum(l.dwellings), count(*), coalesce(sum(l.cost_cents), 0)
+FROM operations o JOIN operation_lines l ON l.operation_id = o.id
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;";
+
+/// The tables of a query on the pre-aggregated sums (`t`), with the same aliases for names.
+const TOTALS_FROM: &str = "FROM line_totals t
+    JOIN organisations org ON org.id = t.landlord_id
+    JOIN communes c ON c.code = t.commune_code
+    LEFT JOIN projects p ON p.id = t.project_id
+    LEFT JOIN programmes pg ON pg.id = t.programme_id";
+
+/// Whether the pre-aggregated sums keep these dimensions (not per-operation ones).
+pub fn totals_serve(dims: &[Dim]) -> bool {
+    !dims
+        .iter()
+        .any(|d| matches!(d, Dim::Operation | Dim::OperationId | Dim::Label))
+}
+
+/// Rewrite column references `o.x` and `l.x` of our own SQL fragments to `t.x`.
+fn on_totals(sql: &str) -> String {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = String::with_capacity(sql.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let prev_is_word = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+        if (c == 'o' || c == 'l') && !prev_is_word && chars.get(i + 1) == Some(&'.') {
+            out.push_str("t.");
+            i += 2;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
 }
