@@ -1103,6 +1103,7 @@ impl PgImport {
              WHERE stage_events.event_date IS DISTINCT FROM excluded.event_date",
         )?;
         c.batch_execute(query::REFRESH_TOTALS).map_err(pg)?;
+        c.batch_execute("ANALYZE line_totals").map_err(pg)?;
         c.batch_execute("TRUNCATE import_staging; TRUNCATE import_ops;")
             .map_err(pg)?;
         Ok(stats)
