@@ -305,10 +305,11 @@ fn financing_plans(store: &dyn Store) -> Result<()> {
     Ok(())
 }
 
-/// SplitMix64: a tiny deterministic generator, so that the demo is the same on every machine.
-struct Rng(u64);
+/// SplitMix64: a tiny deterministic generator, so that the demo (and the benchmark's file) are
+/// the same on every machine.
+pub struct Rng(pub u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -316,15 +317,15 @@ impl Rng {
         z ^ (z >> 31)
     }
     /// Uniform in lo..=hi.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next_u64() % (hi - lo + 1)
     }
     fn chance(&mut self, percent: u64) -> bool {
         self.range(1, 100) <= percent
     }
     fn pick_weighted<'a, T>(&mut self, items: &'a [(T, u64)]) -> &'a T {
         let total: u64 = items.iter().map(|(_, w)| *w).sum::<u64>().max(1);
-        let mut x = self.next() % total;
+        let mut x = self.next_u64() % total;
         for (item, w) in items {
             if x < *w {
                 return item;
@@ -398,8 +399,8 @@ pub fn dunkerque_2030_csv(store: &dyn Store) -> Result<String> {
                 vec![("PLAI", plai), ("PLUS", size - plai - pls), ("PLS", pls)]
             } else {
                 let products = ["PSLA", "BRS", "LLI", "Libre"];
-                let a = products[(rng.next() % 4) as usize];
-                let b = products[(rng.next() % 4) as usize];
+                let a = products[(rng.next_u64() % 4) as usize];
+                let b = products[(rng.next_u64() % 4) as usize];
                 let half = if a == b { size } else { size / 2 };
                 vec![(a, half), (b, size - half)]
             };

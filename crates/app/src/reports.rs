@@ -103,42 +103,49 @@ pub fn build_at(
 /// The filters in French, for the report's subtitle.
 pub fn describe(store: &dyn Store, f: &LineFilter) -> Result<String> {
     let mut parts = Vec::new();
-    if let Some(id) = f.programme_id {
-        let name = store
+    // "programme : Dunkerque 2030", or the id when the name is gone.
+    let mut named = |what: &str,
+                     id: Option<i64>,
+                     names: &dyn Fn() -> Result<Vec<(i64, String)>>|
+     -> Result<()> {
+        if let Some(id) = id {
+            let name = names()?
+                .into_iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, n)| n)
+                .unwrap_or_else(|| format!("n° {id}"));
+            parts.push(format!("{what} : {name}"));
+        }
+        Ok(())
+    };
+    named("programme", f.programme_id, &|| {
+        Ok(store
             .programmes()?
             .into_iter()
-            .find(|p| p.id == id)
-            .map(|p| p.name)
-            .unwrap_or_else(|| format!("n° {id}"));
-        parts.push(format!("programme : {name}"));
-    }
-    if let Some(id) = f.landlord_id {
-        let name = store
+            .map(|p| (p.id, p.name))
+            .collect())
+    })?;
+    named("bailleur", f.landlord_id, &|| {
+        Ok(store
             .organisations()?
             .into_iter()
-            .find(|o| o.id == id)
-            .map(|o| o.name)
-            .unwrap_or_else(|| format!("n° {id}"));
-        parts.push(format!("bailleur : {name}"));
-    }
-    if let Some(id) = f.project_id {
-        let name = store
+            .map(|o| (o.id, o.name))
+            .collect())
+    })?;
+    named("projet", f.project_id, &|| {
+        Ok(store
             .projects()?
             .into_iter()
-            .find(|p| p.id == id)
-            .map(|p| p.name)
-            .unwrap_or_else(|| format!("n° {id}"));
-        parts.push(format!("projet : {name}"));
-    }
-    if let Some(id) = f.quartier_id {
-        let name = store
+            .map(|p| (p.id, p.name))
+            .collect())
+    })?;
+    named("quartier", f.quartier_id, &|| {
+        Ok(store
             .quartiers()?
             .into_iter()
-            .find(|q| q.id == id)
-            .map(|q| q.name)
-            .unwrap_or_else(|| format!("n° {id}"));
-        parts.push(format!("quartier : {name}"));
-    }
+            .map(|q| (q.id, q.name))
+            .collect())
+    })?;
     if f.commune.is_some() || f.epci.is_some() {
         let geo = store.geography()?;
         if let Some(c) = &f.commune {

@@ -4,6 +4,7 @@
 //! changes), and export the register back to CSV. Prints a Markdown table for BENCHMARKS.md.
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
+use logis_app::demo::Rng;
 use logis_app::import::{ImportOptions, import_operations};
 use logis_conformance::{Kind, TestDb};
 use logis_io::write::ExportFormat;
@@ -26,19 +27,9 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// SplitMix64, deterministic.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
+/// Uniform in 0..n, from the demo's deterministic generator.
+fn below(rng: &mut Rng, n: u64) -> u64 {
+    rng.next_u64() % n
 }
 
 fn generate(path: &Path, lines: u64) {
@@ -66,8 +57,8 @@ fn generate(path: &Path, lines: u64) {
     let mut op = 0u64;
     while written < lines {
         op += 1;
-        let landlord = LANDLORDS[rng.below(3) as usize];
-        let c = communes[rng.below(communes.len() as u64) as usize];
+        let landlord = LANDLORDS[below(&mut rng, 3) as usize];
+        let c = communes[below(&mut rng, communes.len() as u64) as usize];
         // By name one time in two (when the name is unique in France), as housing officers
         // write them; else by INSEE code.
         let unique = names.get(&logis_domain::text::name_key(&c.name)) == Some(&1);
@@ -76,34 +67,37 @@ fn generate(path: &Path, lines: u64) {
         } else {
             c.code.as_str().to_string()
         };
-        let year = 2005 + rng.below(30);
+        let year = 2005 + below(&mut rng, 30);
         let label = format!("Opération {op} — {}", c.name);
-        let kind = rng.below(10);
+        let kind = below(&mut rng, 10);
         let rows: Vec<String> = match kind {
             0..=5 => ["PLUS", "PLAI", "PLS"]
                 .iter()
-                .take(1 + rng.below(3) as usize)
+                .take(1 + below(&mut rng, 3) as usize)
                 .map(|p| {
                     format!(
                         "Construction neuve;;{p};;{};{year};Agrément;15/03/{year};{} {:03} 000,00",
-                        1 + rng.below(60),
-                        1 + rng.below(9),
-                        rng.below(1000)
+                        1 + below(&mut rng, 60),
+                        1 + below(&mut rng, 9),
+                        below(&mut rng, 1000)
                     )
                 })
                 .collect(),
             6 | 7 => vec![
-                format!("Réhabilitation;;;Palulos;{};{year};;;", 10 + rng.below(200)),
+                format!(
+                    "Réhabilitation;;;Palulos;{};{year};;;",
+                    10 + below(&mut rng, 200)
+                ),
                 format!(
                     "Réhabilitation;;;Éco-prêt;{};{year};;;",
-                    10 + rng.below(200)
+                    10 + below(&mut rng, 200)
                 ),
             ],
             _ => vec![
-                format!("Démolition;;;;{};{year};;;", 10 + rng.below(300)),
+                format!("Démolition;;;;{};{year};;;", 10 + below(&mut rng, 300)),
                 format!(
                     "Reconstruction;hors_site;PLUS-CD;;{};{};;;",
-                    10 + rng.below(100),
+                    10 + below(&mut rng, 100),
                     year + 1
                 ),
             ],

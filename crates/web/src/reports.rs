@@ -38,12 +38,14 @@ fn id(v: &Option<String>, what: &str) -> Result<Option<i64>, String> {
 fn year(v: &Option<String>) -> Result<Option<i32>, String> {
     match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(s) => match s.parse::<i32>() {
-            Ok(y) if (1950..=2100).contains(&y) => Ok(Some(y)),
-            _ => Err(format!(
-                "année invalide « {s} » (attendu : une année entre 1950 et 2100)"
-            )),
-        },
+        Some(s) => {
+            let n: i64 = s.parse().map_err(|_| {
+                format!("année invalide « {s} » (attendu : une année entre 1950 et 2100)")
+            })?;
+            logis_domain::Year::new(n)
+                .map(|y| Some(y.get()))
+                .map_err(|e| e.0)
+        }
     }
 }
 
