@@ -7,7 +7,8 @@
 use crate::import::{ImportOptions, ImportReport, import_operations};
 use crate::{AppError, Result, setup};
 use logis_domain::text::name_key;
-use logis_domain::{OrgKind, ProjectKind, QuartierKind, Siren, Year};
+use logis_domain::{CommuneCode, OrgKind, ProjectKind, QuartierKind, Role, Siren, Year};
+use logis_store::Actor;
 use logis_store::{NewOrganisation, NewProgramme, Store, StoreError};
 
 pub const CUD_SIREN: &str = "245900428";
@@ -43,18 +44,65 @@ const LANDLORDS: &[&str] = &[
     UNNAMED_LANDLORD,
 ];
 
-const OTHER_ORGS: &[(OrgKind, &str)] = &[
-    (OrgKind::Commune, "Ville de Dunkerque"),
-    (OrgKind::Commune, "Ville de Grande-Synthe"),
-    (OrgKind::State, "DDTM du Nord"),
+/// Other organisations of the demo, with the commune of the communes' ones.
+const OTHER_ORGS: &[(OrgKind, &str, Option<&str>)] = &[
+    (OrgKind::Commune, "Ville de Dunkerque", Some("59183")),
+    (OrgKind::Commune, "Ville de Grande-Synthe", Some("59271")),
+    (OrgKind::State, "DDTM du Nord", None),
     (
         OrgKind::Funder,
         "Banque des Territoires (Caisse des Dépôts)",
+        None,
     ),
-    (OrgKind::Funder, "ANRU"),
-    (OrgKind::Funder, "Action Logement"),
-    (OrgKind::Ccas, "CCAS de Dunkerque"),
+    (OrgKind::Funder, "ANRU", None),
+    (OrgKind::Funder, "Action Logement", None),
+    (OrgKind::Ccas, "CCAS de Dunkerque", None),
 ];
+
+/// The password of every demo account (a demo runs on localhost only).
+pub const DEMO_PASSWORD: &str = "demo-logis-2030";
+
+/// Demo accounts: one per role (login, role, organisation name).
+pub const DEMO_ACCOUNTS: &[(&str, Role, Option<&str>)] = &[
+    (
+        "admin",
+        Role::Admin,
+        Some("Communauté urbaine de Dunkerque"),
+    ),
+    (
+        "agent",
+        Role::Agent,
+        Some("Communauté urbaine de Dunkerque"),
+    ),
+    ("foh", Role::LandlordEditor, Some("Flandre Opale Habitat")),
+    ("partenord", Role::LandlordEditor, Some("Partenord Habitat")),
+    ("vilogia", Role::LandlordReader, Some("Vilogia")),
+    ("dunkerque", Role::CommuneReader, Some("Ville de Dunkerque")),
+    ("ddtm", Role::StateReader, Some("DDTM du Nord")),
+    ("observatoire", Role::Observer, None),
+];
+
+/// Create the demo accounts that do not exist yet, with [`DEMO_PASSWORD`].
+pub fn demo_accounts(store: &dyn Store, actor: &Actor) -> Result<()> {
+    let orgs = store.organisations()?;
+    let users = store.users()?;
+    for (login, role, org) in DEMO_ACCOUNTS {
+        if users.iter().any(|u| u.login == *login) {
+            continue;
+        }
+        let org_id = org.and_then(|n| orgs.iter().find(|o| o.name == n).map(|o| o.id));
+        let user = crate::auth::add_user(
+            store,
+            actor,
+            login,
+            &format!("Démo {}", role.label()),
+            *role,
+            org_id,
+        )?;
+        crate::auth::set_password(store, actor, user.id, DEMO_PASSWORD)?;
+    }
+    Ok(())
+}
 
 /// (project, commune code, quartier)
 const ANRU_PROJECTS: &[(&str, &str, &str)] = &[
@@ -90,8 +138,9 @@ fn year(y: i64) -> Option<Year> {
 /// Load (or refresh) the demo territory into `store`.
 pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     setup::init(store)?;
+    let actor = Actor::system("demo");
     let cud = Siren::parse(CUD_SIREN).map_err(|e| AppError::Invalid(e.0))?;
-    setup::set_territory(store, &cud)?;
+    setup::set_territory(store, &actor, &cud)?;
 
     let existing = store.organisations()?;
     let has = |kind: OrgKind, name: &str| {
@@ -100,28 +149,40 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
             .any(|o| o.kind == kind && name_key(&o.name) == name_key(name))
     };
     if !has(OrgKind::Epci, "Communauté urbaine de Dunkerque") {
-        ignore_conflict(store.add_organisation(&NewOrganisation {
-            kind: OrgKind::Epci,
-            name: "Communauté urbaine de Dunkerque".into(),
-            siren: Some(cud.clone()),
-        }))?;
+        ignore_conflict(store.add_organisation(
+            &actor,
+            &NewOrganisation {
+                kind: OrgKind::Epci,
+                name: "Communauté urbaine de Dunkerque".into(),
+                siren: Some(cud.clone()),
+                commune: None,
+            },
+        ))?;
     }
     for name in LANDLORDS {
         if !has(OrgKind::Landlord, name) {
-            store.add_organisation(&NewOrganisation {
-                kind: OrgKind::Landlord,
-                name: (*name).into(),
-                siren: None,
-            })?;
+            store.add_organisation(
+                &actor,
+                &NewOrganisation {
+                    kind: OrgKind::Landlord,
+                    name: (*name).into(),
+                    siren: None,
+                    commune: None,
+                },
+            )?;
         }
     }
-    for (kind, name) in OTHER_ORGS {
+    for (kind, name, commune) in OTHER_ORGS {
         if !has(*kind, name) {
-            store.add_organisation(&NewOrganisation {
-                kind: *kind,
-                name: (*name).into(),
-                siren: None,
-            })?;
+            store.add_organisation(
+                &actor,
+                &NewOrganisation {
+                    kind: *kind,
+                    name: (*name).into(),
+                    siren: None,
+                    commune: commune.and_then(|c| CommuneCode::parse(c).ok()),
+                },
+            )?;
         }
     }
 
@@ -153,13 +214,16 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
             } else {
                 Some(cud.clone())
             };
-            store.add_programme(&NewProgramme {
-                name: name.into(),
-                description: description.into(),
-                start_year: year(a),
-                end_year: year(b),
-                epci,
-            })?;
+            store.add_programme(
+                &actor,
+                &NewProgramme {
+                    name: name.into(),
+                    description: description.into(),
+                    start_year: year(a),
+                    end_year: year(b),
+                    epci,
+                },
+            )?;
         }
     }
     // Targets from the seeds: Dunkerque 2030 (charter of 29 March 2024) and ERBM (2019 article).
@@ -183,7 +247,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
             ..Default::default()
         },
     ] {
-        crate::targets::set_targets(store, &t)?;
+        crate::targets::set_targets(store, &actor, &t)?;
     }
     let plh = store
         .programmes()?
@@ -192,9 +256,9 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
         .map(|p| p.id);
     let geo = store.geography()?;
     for (project, commune, quartier) in ANRU_PROJECTS {
-        ignore_conflict(store.add_project(project, ProjectKind::Anru, plh))?;
+        ignore_conflict(store.add_project(&actor, project, ProjectKind::Anru, plh))?;
         if let Some(c) = geo.commune(commune) {
-            ignore_conflict(store.add_quartier(quartier, QuartierKind::Anru, &c.code))?;
+            ignore_conflict(store.add_quartier(&actor, quartier, QuartierKind::Anru, &c.code))?;
         }
     }
 
@@ -202,6 +266,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     let opts = ImportOptions {
         commit: true,
         territory: Some(cud.clone()),
+        only_landlord: None,
     };
     let pipeline = dunkerque_2030_csv(store)?;
     let files = SEED_FILES
@@ -213,7 +278,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
         )));
     for (name, content) in files {
         let mut src = logis_io::open_bytes(content.into_bytes())?;
-        let r = import_operations(store, src.as_mut(), &opts, &mut |_| {})?;
+        let r = import_operations(store, &actor, src.as_mut(), &opts, &mut |_| {})?;
         if r.has_errors() {
             return Err(AppError::Invalid(format!(
                 "données de démonstration {name} refusées :\n{}",
@@ -222,14 +287,15 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
         }
         report.imports.push((name, r));
     }
-    financing_plans(store)?;
+    financing_plans(store, &actor)?;
+    demo_accounts(store, &actor)?;
     Ok(report)
 }
 
 /// Financing plans for the Dunkerque 2030 operations already financed: own funds, subsidies of
 /// the CUD and the State for social operations, loans of the Banque des Territoires and Action
 /// Logement. Deterministic; replaces the plans, so loading twice changes nothing.
-fn financing_plans(store: &dyn Store) -> Result<()> {
+fn financing_plans(store: &dyn Store, actor: &Actor) -> Result<()> {
     use logis_domain::Stage;
     use logis_store::{FundingItem, FundingKind, LineFilter};
     let Some(d2030) = store
@@ -300,7 +366,7 @@ fn financing_plans(store: &dyn Store) -> Result<()> {
             label: "Prêts CDC".into(),
             amount_cents: (cost - so_far).max(0),
         });
-        store.set_financing_plan(op, &items)?;
+        store.set_financing_plan(actor, op, &items)?;
     }
     Ok(())
 }

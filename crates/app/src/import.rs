@@ -9,6 +9,7 @@ use logis_domain::reconcile::{DetailSums, TOTAL_COLUMNS};
 use logis_domain::{OrgKind, Siren};
 use logis_io::read::HeaderMap;
 use logis_io::{ReadError, RowSource};
+use logis_store::Actor;
 use logis_store::{ImportStats, RowProblem, Store};
 use serde::Serialize;
 
@@ -21,6 +22,9 @@ pub struct ImportOptions {
     pub commit: bool,
     /// Territory for ambiguous commune names; default: the instance's.
     pub territory: Option<Siren>,
+    /// Only this landlord's operations may be imported (a landlord editor's import); a row of
+    /// another landlord is an error on its `bailleur` column.
+    pub only_landlord: Option<i64>,
 }
 
 /// A total row of the file (empty `reference`, `libelle` starting with "Total"): what it declares
@@ -178,6 +182,7 @@ impl Problems {
 /// with the number of rows read so far, every 10,000 rows.
 pub fn import_operations(
     store: &dyn Store,
+    actor: &Actor,
     source: &mut dyn RowSource,
     opts: &ImportOptions,
     progress: &mut dyn FnMut(u64),
@@ -230,7 +235,7 @@ pub fn import_operations(
         listed: Vec::new(),
         not_listed: 0,
     };
-    let mut session = store.begin_import()?;
+    let mut session = store.begin_import(actor)?;
     let mut details = DetailSums::default();
     let mut read = 0u64;
     while let Some(next) = source.next_row() {
@@ -263,6 +268,22 @@ pub fn import_operations(
         }
         details.add(&raw);
         match raw.parse(&ctx) {
+            Ok(line)
+                if opts
+                    .only_landlord
+                    .is_some_and(|id| id != line.op.landlord_id) =>
+            {
+                let own = orgs
+                    .iter()
+                    .find(|o| Some(o.id) == opts.only_landlord)
+                    .map(|o| o.name.as_str())
+                    .unwrap_or("votre organisation");
+                problems.push(
+                    row.row,
+                    "bailleur",
+                    format!("vous ne pouvez importer que les opérations de « {own} »"),
+                );
+            }
             Ok(line) => session.stage(row.row, &line)?,
             Err(errs) => {
                 for e in errs {

@@ -1,6 +1,7 @@
 //! logis use cases, shared by the CLI and the web: set up a database, import and export
 //! operations, load the demo territory. Handlers and commands stay thin and call these.
 
+pub mod auth;
 pub mod demo;
 pub mod export;
 pub mod import;

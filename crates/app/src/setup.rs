@@ -2,7 +2,7 @@
 
 use crate::{AppError, Result};
 use logis_domain::Siren;
-use logis_store::Store;
+use logis_store::{Actor, Store};
 
 /// Setting: SIREN of the EPCI whose territory ambiguous commune names resolve to.
 pub const TERRITORY: &str = "territoire_epci";
@@ -26,8 +26,9 @@ pub fn init(store: &dyn Store) -> Result<InitReport> {
     let load =
         current.as_deref() != Some(logis_io::reference::VERSION) || !store.reference_loaded()?;
     if load {
-        store.load_reference(&data)?;
-        store.set_setting(REFERENCE_VERSION, logis_io::reference::VERSION)?;
+        let actor = Actor::system("init");
+        store.load_reference(&actor, &data)?;
+        store.set_setting(&actor, REFERENCE_VERSION, logis_io::reference::VERSION)?;
     }
     Ok(InitReport {
         reference_loaded: load,
@@ -45,7 +46,7 @@ pub fn territory(store: &dyn Store) -> Result<Option<Siren>> {
 }
 
 /// Set the territory to a known EPCI.
-pub fn set_territory(store: &dyn Store, siren: &Siren) -> Result<()> {
+pub fn set_territory(store: &dyn Store, actor: &Actor, siren: &Siren) -> Result<()> {
     let geo = store.geography()?;
     if geo.is_empty() {
         return Err(AppError::NoReference);
@@ -55,6 +56,6 @@ pub fn set_territory(store: &dyn Store, siren: &Siren) -> Result<()> {
             "aucun EPCI de SIREN {siren} dans le référentiel"
         )));
     }
-    store.set_setting(TERRITORY, siren.as_str())?;
+    store.set_setting(actor, TERRITORY, siren.as_str())?;
     Ok(())
 }

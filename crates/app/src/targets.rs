@@ -5,6 +5,7 @@ use logis_domain::numbers::parse_integer;
 use logis_domain::targets::{Split, SplitDimension, TargetScope, Targets};
 use logis_domain::text::name_key;
 use logis_domain::{Nature, OrgKind, Product};
+use logis_store::Actor;
 use logis_store::Store;
 
 #[derive(Debug, Clone, Default)]
@@ -27,7 +28,7 @@ fn invalid(s: impl Into<String>) -> AppError {
 }
 
 /// Resolve, check and store the targets; returns them.
-pub fn set_targets(store: &dyn Store, t: &TargetsText) -> Result<Targets> {
+pub fn set_targets(store: &dyn Store, actor: &Actor, t: &TargetsText) -> Result<Targets> {
     let programme = store
         .programmes()?
         .into_iter()
@@ -124,6 +125,6 @@ pub fn set_targets(store: &dyn Store, t: &TargetsText) -> Result<Targets> {
         splits,
     )
     .map_err(|e| invalid(e.0))?;
-    store.set_targets(programme.id, &targets)?;
+    store.set_targets(actor, programme.id, &targets)?;
     Ok(targets)
 }

@@ -121,21 +121,28 @@ fn generate(path: &Path, lines: u64) {
 fn prepare(kind: Kind) -> TestDb {
     let db = TestDb::initialised(kind);
     for dept in ["59", "62"] {
-        db.add_programme(&logis_store::NewProgramme {
-            name: format!("Bench {dept}"),
-            description: String::new(),
-            start_year: None,
-            end_year: None,
-            epci: None,
-        })
+        db.add_programme(
+            &logis_conformance::actor(),
+            &logis_store::NewProgramme {
+                name: format!("Bench {dept}"),
+                description: String::new(),
+                start_year: None,
+                end_year: None,
+                epci: None,
+            },
+        )
         .expect("programme");
     }
     for name in LANDLORDS {
-        db.add_organisation(&logis_store::NewOrganisation {
-            kind: logis_domain::OrgKind::Landlord,
-            name: name.into(),
-            siren: None,
-        })
+        db.add_organisation(
+            &logis_conformance::actor(),
+            &logis_store::NewOrganisation {
+                kind: logis_domain::OrgKind::Landlord,
+                name: name.into(),
+                siren: None,
+                commune: None,
+            },
+        )
         .expect("bailleur");
     }
     db
@@ -146,10 +153,12 @@ fn import(db: &TestDb, file: &Path) -> (u64, f64) {
     let t = Instant::now();
     let r = import_operations(
         db.store.as_ref(),
+        &logis_conformance::actor(),
         src.as_mut(),
         &ImportOptions {
             commit: true,
             territory: None,
+            only_landlord: None,
         },
         &mut |_| {},
     )
@@ -194,7 +203,8 @@ fn reports(db: &TestDb) {
         band: Some("8000-12000".into()),
         splits: Vec::new(),
     };
-    logis_app::targets::set_targets(db.store.as_ref(), &text).expect("objectifs");
+    logis_app::targets::set_targets(db.store.as_ref(), &logis_conformance::actor(), &text)
+        .expect("objectifs");
     let bench59 = db
         .programmes()
         .unwrap()

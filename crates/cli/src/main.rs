@@ -3,10 +3,10 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use logis_app::import::{ImportOptions, import_operations};
-use logis_app::{AppError, DEFAULT_DATABASE, connect, setup};
-use logis_domain::{OrgKind, Siren};
+use logis_app::{AppError, DEFAULT_DATABASE, auth, connect, setup};
+use logis_domain::{OrgKind, Role, Siren};
 use logis_io::write::{ExportFormat, LineWriter, save_xlsx_to};
-use logis_store::{LineFilter, NewOrganisation, Store};
+use logis_store::{Actor, LineFilter, NewOrganisation, Store};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,7 +37,13 @@ enum Command {
         /// SIREN de l'EPCI du territoire (pour les noms de communes ambigus)
         #[arg(long)]
         territoire: Option<String>,
+        /// Identifiant du premier administrateur (créé s'il n'existe aucun compte)
+        #[arg(long, default_value = "admin")]
+        admin: String,
     },
+    /// Comptes utilisateurs : création, liste, désactivation, lien de réinitialisation
+    #[command(subcommand)]
+    User(UserCommand),
     /// Organisations (bailleurs, EPCI, communes, État, financeurs, CCAS)
     #[command(subcommand)]
     Org(OrgCommand),
@@ -93,9 +99,125 @@ enum OrgCommand {
         /// SIREN (9 chiffres, clé de Luhn vérifiée)
         #[arg(long)]
         siren: Option<String>,
+        /// Pour une commune : son code INSEE (les lecteurs de la commune voient ses opérations)
+        #[arg(long)]
+        commune: Option<String>,
     },
     /// Liste les organisations (CSV)
     List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Crée un compte et affiche le lien à usage unique pour choisir son mot de passe
+    Add {
+        /// Identifiant de connexion (lettres sans accent, chiffres, . - _ @)
+        #[arg(long)]
+        login: String,
+        /// Nom affiché
+        #[arg(long, default_value = "")]
+        nom: String,
+        /// Rôle : admin_epci, agent_epci, bailleur_editeur, bailleur_lecteur, commune_lecteur,
+        /// etat_lecteur, observateur
+        #[arg(long)]
+        role: String,
+        /// Numéro de l'organisation (voir « logis org list »)
+        #[arg(long)]
+        org: Option<i64>,
+    },
+    /// Liste les comptes (CSV)
+    List,
+    /// Désactive un compte (ses sessions sont fermées, ses jetons ne marchent plus)
+    Disable { login: String },
+    /// Réactive un compte
+    Enable { login: String },
+    /// Affiche un nouveau lien à usage unique pour choisir un mot de passe
+    Reset { login: String },
+}
+
+/// The address printed in front of password links.
+fn public_url() -> String {
+    std::env::var("LOGIS_PUBLIC_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into())
+}
+
+fn find_user(store: &dyn Store, login: &str) -> Result<logis_store::User, Failure> {
+    let l = login.trim().to_lowercase();
+    store
+        .users()?
+        .into_iter()
+        .find(|u| u.login == l)
+        .ok_or_else(|| Failure(format!("aucun compte « {login} »")))
+}
+
+fn user_command(db: Option<&str>, cmd: UserCommand) -> Result<(), Failure> {
+    let store = open(db, DEFAULT_DATABASE)?;
+    let actor = Actor::cli();
+    match cmd {
+        UserCommand::Add {
+            login,
+            nom,
+            role,
+            org,
+        } => {
+            let role = Role::parse(&role).map_err(|e| Failure(e.0))?;
+            let user = auth::add_user(store.as_ref(), &actor, &login, &nom, role, org)?;
+            let secret = auth::reset_link(store.as_ref(), &actor, user.id)?;
+            println!(
+                "Compte créé : {} ({}).\nPour choisir son mot de passe (lien valable 48 h, une seule fois) :\n  {}/reinitialiser/{secret}",
+                user.login,
+                user.role.label(),
+                public_url()
+            );
+        }
+        UserCommand::List => {
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(b';')
+                .from_writer(std::io::stdout().lock());
+            let io = |e: csv::Error| Failure(format!("erreur d'écriture : {e}"));
+            w.write_record([
+                "id",
+                "identifiant",
+                "nom",
+                "role",
+                "organisation",
+                "actif",
+                "mot_de_passe_choisi",
+            ])
+            .map_err(io)?;
+            for u in store.users()? {
+                w.write_record([
+                    u.id.to_string(),
+                    u.login,
+                    u.display_name,
+                    u.role.code().to_string(),
+                    u.organisation.unwrap_or_default(),
+                    if u.disabled { "non" } else { "oui" }.to_string(),
+                    if u.has_password { "oui" } else { "non" }.to_string(),
+                ])
+                .map_err(io)?;
+            }
+            w.flush()?;
+        }
+        UserCommand::Disable { login } => {
+            let u = find_user(store.as_ref(), &login)?;
+            store.set_user_disabled(&actor, u.id, true)?;
+            println!("Compte {} désactivé.", u.login);
+        }
+        UserCommand::Enable { login } => {
+            let u = find_user(store.as_ref(), &login)?;
+            store.set_user_disabled(&actor, u.id, false)?;
+            println!("Compte {} réactivé.", u.login);
+        }
+        UserCommand::Reset { login } => {
+            let u = find_user(store.as_ref(), &login)?;
+            let secret = auth::reset_link(store.as_ref(), &actor, u.id)?;
+            println!(
+                "Lien pour choisir un nouveau mot de passe (valable 48 h, une seule fois) :\n  {}/reinitialiser/{secret}",
+                public_url()
+            );
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -273,7 +395,8 @@ fn parse_siren(s: &str) -> Result<Siren, Failure> {
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let db = cli.db.as_deref();
     match cli.command {
-        Command::Init { territoire } => {
+        Command::User(cmd) => user_command(db, cmd)?,
+        Command::Init { territoire, admin } => {
             let store = open(db, DEFAULT_DATABASE)?;
             let r = setup::init(store.as_ref())?;
             if r.reference_loaded {
@@ -289,18 +412,49 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             if let Some(t) = territoire {
                 let siren = parse_siren(&t)?;
-                setup::set_territory(store.as_ref(), &siren)?;
+                setup::set_territory(store.as_ref(), &Actor::cli(), &siren)?;
                 println!("Territoire : EPCI {siren}.");
             }
+            if store.users()?.is_empty() {
+                let actor = Actor::cli();
+                let user = auth::add_user(
+                    store.as_ref(),
+                    &actor,
+                    &admin,
+                    "Administrateur",
+                    Role::Admin,
+                    None,
+                )?;
+                let secret = auth::reset_link(store.as_ref(), &actor, user.id)?;
+                println!(
+                    "Premier administrateur créé : « {} ».\nLancez « logis serve », puis ouvrez ce lien (valable 48 h, une seule fois) pour choisir son mot de passe :\n  {}/reinitialiser/{secret}\nEnsuite, connectez-vous sur {}/connexion.",
+                    user.login,
+                    public_url(),
+                    public_url()
+                );
+            }
         }
-        Command::Org(OrgCommand::Add { kind, name, siren }) => {
+        Command::Org(OrgCommand::Add {
+            kind,
+            name,
+            siren,
+            commune,
+        }) => {
             let store = open(db, DEFAULT_DATABASE)?;
             let siren = siren.as_deref().map(parse_siren).transpose()?;
-            let org = store.add_organisation(&NewOrganisation {
-                kind: kind.kind(),
-                name,
-                siren,
-            })?;
+            let commune = commune
+                .as_deref()
+                .map(|c| logis_domain::CommuneCode::parse(c).map_err(|e| Failure(e.0)))
+                .transpose()?;
+            let org = store.add_organisation(
+                &Actor::cli(),
+                &NewOrganisation {
+                    kind: kind.kind(),
+                    name,
+                    siren,
+                    commune,
+                },
+            )?;
             println!(
                 "Organisation ajoutée : {} « {} » (n° {}).",
                 org.kind.label(),
@@ -340,7 +494,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 band: a.bande,
                 splits: a.repartition,
             };
-            let t = logis_app::targets::set_targets(store.as_ref(), &text)?;
+            let t = logis_app::targets::set_targets(store.as_ref(), &Actor::cli(), &text)?;
             println!(
                 "Objectifs enregistrés pour « {} » ({} à {}).",
                 text.programme, t.first_year, t.last_year
@@ -514,10 +668,15 @@ fn import(db: Option<&str>, args: ImportArgs) -> Result<ExitCode, Failure> {
     let opts = ImportOptions {
         commit: !args.verifier,
         territory,
+        only_landlord: None,
     };
-    let report = import_operations(store.as_ref(), source.as_mut(), &opts, &mut |n| {
-        bar.set_message(format!("{n} lignes lues"))
-    });
+    let report = import_operations(
+        store.as_ref(),
+        &Actor::cli(),
+        source.as_mut(),
+        &opts,
+        &mut |n| bar.set_message(format!("{n} lignes lues")),
+    );
     bar.finish_and_clear();
     let report = report?;
     if report.has_errors() {

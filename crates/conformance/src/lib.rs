@@ -105,7 +105,7 @@ impl TestDb {
         let db = TestDb::fresh(kind);
         logis_app::setup::init(db.store.as_ref()).expect("init");
         let cud = Siren::parse(logis_app::demo::CUD_SIREN).expect("SIREN CUD");
-        logis_app::setup::set_territory(db.store.as_ref(), &cud).expect("territoire");
+        logis_app::setup::set_territory(db.store.as_ref(), &actor(), &cud).expect("territoire");
         db
     }
 
@@ -114,11 +114,15 @@ impl TestDb {
         let db = TestDb::initialised(kind);
         for name in ["Flandre Opale Habitat", "Partenord Habitat", "Vilogia"] {
             db.store
-                .add_organisation(&NewOrganisation {
-                    kind: OrgKind::Landlord,
-                    name: name.into(),
-                    siren: None,
-                })
+                .add_organisation(
+                    &actor(),
+                    &NewOrganisation {
+                        kind: OrgKind::Landlord,
+                        name: name.into(),
+                        siren: None,
+                        commune: None,
+                    },
+                )
                 .expect("bailleur");
         }
         db
@@ -133,10 +137,12 @@ impl TestDb {
         let mut src = logis_io::open_bytes(content.into()).expect("fichier lisible");
         import_operations(
             self.store.as_ref(),
+            &actor(),
             src.as_mut(),
             &ImportOptions {
                 commit,
                 territory: None,
+                only_landlord: None,
             },
             &mut |_| {},
         )
@@ -154,6 +160,11 @@ impl TestDb {
         .expect("export")
         .0
     }
+}
+
+/// The actor of the tests' writes.
+pub fn actor() -> logis_store::Actor {
+    logis_store::Actor::system("tests")
 }
 
 impl Drop for TestDb {

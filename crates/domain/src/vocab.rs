@@ -5,7 +5,7 @@
 use crate::text::name_key;
 use serde::{Deserialize, Serialize};
 
-macro_rules! vocabulary {
+macro_rules! vocabulary_macro {
     (
         $(#[$meta:meta])*
         $name:ident, $what:literal {
@@ -64,6 +64,7 @@ macro_rules! vocabulary {
         }
     };
 }
+pub(crate) use vocabulary_macro as vocabulary;
 
 vocabulary! {
     /// What an operation line does to the stock.

@@ -9,14 +9,16 @@ use logis_domain::targets::Targets;
 use logis_domain::text::name_key;
 use logis_domain::{
     Commune, CommuneCode, Epci, FormerCommune, FormerKind, Geography, LineDraft, Nature, OrgKind,
-    Product, ProjectKind, QuartierKind, RehabFinancing, Siren, Site, Stage, Year,
+    Product, ProjectKind, QuartierKind, RehabFinancing, Role, Siren, Site, Stage, Year,
 };
+use logis_store::accounts::now;
 use logis_store::migrate::Migration;
 use logis_store::query::{self, AggRow, Dialect, Dim, SqlParam};
 use logis_store::{
-    FundingItem, FundingKind, ImportOutcome, ImportSession, ImportStats, LineFilter, LineRecord,
-    NatureTotal, NewOrganisation, NewProgramme, Organisation, Programme, Project, Quartier,
-    ReferenceData, Result, RowProblem, Store, StoreError, Summary, decode, dim,
+    Actor, ApiToken, AuditEntry, AuditFilter, Change, FundingItem, FundingKind, ImportOutcome,
+    ImportSession, ImportStats, LineFilter, LineRecord, NatureTotal, NewOrganisation, NewProgramme,
+    NewUser, OperationRecord, Organisation, Programme, Project, Quartier, ReferenceData, Result,
+    RowProblem, Store, StoreError, Summary, User, decode, dim,
 };
 use postgres::error::SqlState;
 use postgres::types::ToSql;
@@ -45,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "line_totals",
         sql: include_str!("../migrations/0004_line_totals.sql"),
     },
+    Migration {
+        version: 5,
+        name: "accounts",
+        sql: include_str!("../migrations/0005_accounts.sql"),
+    },
 ];
 
 type Manager = PostgresConnectionManager<NoTls>;
@@ -55,6 +62,64 @@ const COPY_BUFFER: usize = 4 << 20;
 
 fn be(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
+}
+
+/// Record one change in the audit trail, on the transaction making it.
+fn record(c: &mut impl postgres::GenericClient, actor: &Actor, ch: &Change<'_>) -> Result<()> {
+    c.execute(
+        "INSERT INTO audit_log (at, user_id, user_name, organisation_id, via, entity, entity_id, operation_id, action, before, after)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            &now(),
+            &actor.user_id,
+            &actor.name,
+            &actor.organisation_id,
+            &actor.via.code(),
+            &ch.entity,
+            &ch.entity_id,
+            &ch.operation_id,
+            &ch.action,
+            &ch.before_text(),
+            &ch.after_text(),
+        ],
+    )
+    .map(|_| ())
+    .map_err(pg)
+}
+
+/// The columns of a [`User`], in the order [`user_from_row`] reads them.
+const USER_COLUMNS: &str =
+    "u.id, u.login, u.display_name, u.role, u.organisation_id, org.name, org.commune_code,
+    u.disabled_at IS NOT NULL, u.password_hash IS NOT NULL, u.created_at";
+const USER_FROM: &str = "FROM users u LEFT JOIN organisations org ON org.id = u.organisation_id";
+
+fn user_from_row(r: &Row) -> Result<User> {
+    let role: &str = r.get(3);
+    let commune: Option<&str> = r.get(6);
+    Ok(User {
+        id: r.get(0),
+        login: r.get(1),
+        display_name: r.get(2),
+        role: decode(Role::from_code(role), "le rôle", role)?,
+        organisation_id: r.get(4),
+        organisation: r.get(5),
+        commune: commune.map(code).transpose()?,
+        disabled: r.get(7),
+        has_password: r.get(8),
+        created_at: r.get(9),
+    })
+}
+
+fn token_from_row(r: &Row) -> ApiToken {
+    ApiToken {
+        id: r.get(0),
+        user_id: r.get(1),
+        name: r.get(2),
+        prefix: r.get(3),
+        created_at: r.get(4),
+        last_used_at: r.get(5),
+        revoked_at: r.get(6),
+    }
 }
 
 fn pg(e: postgres::Error) -> StoreError {
@@ -296,7 +361,7 @@ impl Store for PostgresStore {
             .get(0))
     }
 
-    fn load_reference(&self, data: &ReferenceData) -> Result<()> {
+    fn load_reference(&self, actor: &Actor, data: &ReferenceData) -> Result<()> {
         self.geo.clear();
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
@@ -372,6 +437,22 @@ impl Store for PostgresStore {
             "COPY former_communes (code, name, name_key, kind, current_code) FROM STDIN",
             &mut buf,
         )?;
+        record(
+            &mut tx,
+            actor,
+            &Change {
+                entity: "referentiel",
+                entity_id: "geographie".into(),
+                operation_id: None,
+                action: "chargement",
+                before: None,
+                after: Some(serde_json::json!({
+                    "communes": data.communes.len(),
+                    "communes_deleguees": data.former.len(),
+                    "epci": data.epcis.len(),
+                })),
+            },
+        )?;
         tx.commit().map_err(pg)
     }
 
@@ -410,31 +491,70 @@ impl Store for PostgresStore {
             .map(|r| r.get(0)))
     }
 
-    fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        self.conn()?
-            .execute("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", &[&key, &value])
-            .map(|_| ())
-            .map_err(pg)
+    fn set_setting(&self, actor: &Actor, key: &str, value: &str) -> Result<()> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let before: Option<String> = tx
+            .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])
+            .map_err(pg)?
+            .map(|r| r.get(0));
+        if before.as_deref() == Some(value) {
+            return Ok(());
+        }
+        tx.execute("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", &[&key, &value])
+            .map_err(pg)?;
+        record(
+            &mut tx,
+            actor,
+            &Change {
+                entity: "parametre",
+                entity_id: key.into(),
+                operation_id: None,
+                action: if before.is_some() {
+                    "modification"
+                } else {
+                    "creation"
+                },
+                before: before.map(serde_json::Value::String),
+                after: Some(serde_json::Value::String(value.into())),
+            },
+        )?;
+        tx.commit().map_err(pg)
     }
 
-    fn add_organisation(&self, org: &NewOrganisation) -> Result<Organisation> {
+    fn add_organisation(&self, actor: &Actor, org: &NewOrganisation) -> Result<Organisation> {
         let name = org.name.trim();
         if name.is_empty() || name_key(name).is_empty() {
             return Err(StoreError::Invalid(
                 "le nom de l'organisation est obligatoire".into(),
             ));
         }
-        let res = self.conn()?.query_one(
-            "INSERT INTO organisations (kind, name, name_key, siren) VALUES ($1, $2, $3, $4) RETURNING id",
-            &[&org.kind.code(), &name, &name_key(name), &org.siren.as_ref().map(Siren::as_str)],
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let res = tx.query_one(
+            "INSERT INTO organisations (kind, name, name_key, siren, commune_code) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            &[&org.kind.code(), &name, &name_key(name), &org.siren.as_ref().map(Siren::as_str), &org.commune.as_ref().map(CommuneCode::as_str)],
         );
         match res {
-            Ok(r) => Ok(Organisation {
-                id: r.get(0),
-                kind: org.kind,
-                name: name.to_string(),
-                siren: org.siren.clone(),
-            }),
+            Ok(r) => {
+                let o = Organisation {
+                    id: r.get(0),
+                    kind: org.kind,
+                    name: name.to_string(),
+                    siren: org.siren.clone(),
+                    commune: org.commune.clone(),
+                };
+                record(
+                    &mut tx,
+                    actor,
+                    &Change::created("organisation", o.id, None, &o),
+                )?;
+                tx.commit().map_err(pg)?;
+                Ok(o)
+            }
+            Err(e) if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) => Err(StoreError::Invalid(
+                "commune inconnue pour cette organisation".into(),
+            )),
             Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => {
                 Err(StoreError::Conflict(format!(
                     "une organisation de type « {} » nommée « {name} » ou avec ce SIREN existe déjà",
@@ -446,22 +566,24 @@ impl Store for PostgresStore {
     }
 
     fn organisations(&self) -> Result<Vec<Organisation>> {
-        let rows = self.conn()?.query("SELECT id, kind, name, siren FROM organisations ORDER BY kind COLLATE \"C\", name_key COLLATE \"C\"", &[]).map_err(pg)?;
+        let rows = self.conn()?.query("SELECT id, kind, name, siren, commune_code FROM organisations ORDER BY kind COLLATE \"C\", name_key COLLATE \"C\"", &[]).map_err(pg)?;
         rows.iter()
             .map(|r| {
                 let kind: &str = r.get(1);
                 let s: Option<&str> = r.get(3);
+                let cm: Option<&str> = r.get(4);
                 Ok(Organisation {
                     id: r.get(0),
                     kind: decode(OrgKind::from_code(kind), "le type d'organisation", kind)?,
                     name: r.get(2),
                     siren: s.map(siren).transpose()?,
+                    commune: cm.map(code).transpose()?,
                 })
             })
             .collect()
     }
 
-    fn add_programme(&self, p: &NewProgramme) -> Result<Programme> {
+    fn add_programme(&self, actor: &Actor, p: &NewProgramme) -> Result<Programme> {
         let name = p.name.trim();
         if name_key(name).is_empty() {
             return Err(StoreError::Invalid(
@@ -479,19 +601,30 @@ impl Store for PostgresStore {
         }
         let start = p.start_year.map(|y| i64::from(y.get()));
         let end = p.end_year.map(|y| i64::from(y.get()));
-        let res = self.conn()?.query_one(
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let res = tx.query_one(
             "INSERT INTO programmes (name, name_key, description, start_year, end_year, epci_siren) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             &[&name, &name_key(name), &p.description, &start, &end, &p.epci.as_ref().map(Siren::as_str)],
         );
         match res {
-            Ok(r) => Ok(Programme {
-                id: r.get(0),
-                name: name.into(),
-                description: p.description.clone(),
-                start_year: p.start_year,
-                end_year: p.end_year,
-                epci: p.epci.clone(),
-            }),
+            Ok(r) => {
+                let prog = Programme {
+                    id: r.get(0),
+                    name: name.into(),
+                    description: p.description.clone(),
+                    start_year: p.start_year,
+                    end_year: p.end_year,
+                    epci: p.epci.clone(),
+                };
+                record(
+                    &mut tx,
+                    actor,
+                    &Change::created("programme", prog.id, None, &prog),
+                )?;
+                tx.commit().map_err(pg)?;
+                Ok(prog)
+            }
             Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => Err(StoreError::Conflict(
                 format!("un programme nommé « {name} » existe déjà"),
             )),
@@ -524,6 +657,7 @@ impl Store for PostgresStore {
 
     fn add_project(
         &self,
+        actor: &Actor,
         name: &str,
         kind: ProjectKind,
         programme_id: Option<i64>,
@@ -534,17 +668,24 @@ impl Store for PostgresStore {
                 "le nom du projet est obligatoire".into(),
             ));
         }
-        let res = self.conn()?.query_one(
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let res = tx.query_one(
             "INSERT INTO projects (name, name_key, kind, programme_id) VALUES ($1, $2, $3, $4) RETURNING id",
             &[&name, &name_key(name), &kind.code(), &programme_id],
         );
         match res {
-            Ok(r) => Ok(Project {
-                id: r.get(0),
-                name: name.into(),
-                kind,
-                programme_id,
-            }),
+            Ok(r) => {
+                let pr = Project {
+                    id: r.get(0),
+                    name: name.into(),
+                    kind,
+                    programme_id,
+                };
+                record(&mut tx, actor, &Change::created("projet", pr.id, None, &pr))?;
+                tx.commit().map_err(pg)?;
+                Ok(pr)
+            }
             Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => Err(StoreError::Conflict(
                 format!("un projet nommé « {name} » existe déjà"),
             )),
@@ -578,6 +719,7 @@ impl Store for PostgresStore {
 
     fn add_quartier(
         &self,
+        actor: &Actor,
         name: &str,
         kind: QuartierKind,
         commune: &CommuneCode,
@@ -588,17 +730,24 @@ impl Store for PostgresStore {
                 "le nom du quartier est obligatoire".into(),
             ));
         }
-        let res = self.conn()?.query_one(
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let res = tx.query_one(
             "INSERT INTO quartiers (name, name_key, kind, commune_code) VALUES ($1, $2, $3, $4) RETURNING id",
             &[&name, &name_key(name), &kind.code(), &commune.as_str()],
         );
         match res {
-            Ok(r) => Ok(Quartier {
-                id: r.get(0),
-                name: name.into(),
-                kind,
-                commune: commune.clone(),
-            }),
+            Ok(r) => {
+                let q = Quartier {
+                    id: r.get(0),
+                    name: name.into(),
+                    kind,
+                    commune: commune.clone(),
+                };
+                record(&mut tx, actor, &Change::created("quartier", q.id, None, &q))?;
+                tx.commit().map_err(pg)?;
+                Ok(q)
+            }
             Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => Err(StoreError::Conflict(
                 format!("le quartier « {name} » existe déjà dans la commune {commune}"),
             )),
@@ -627,7 +776,7 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    fn begin_import(&self) -> Result<Box<dyn ImportSession + '_>> {
+    fn begin_import(&self, actor: &Actor) -> Result<Box<dyn ImportSession + '_>> {
         let mut conn = self.conn()?;
         conn.batch_execute(
             "BEGIN;
@@ -644,6 +793,7 @@ impl Store for PostgresStore {
             open: true,
             staged: 0,
             buf: Vec::with_capacity(COPY_BUFFER),
+            actor: actor.clone(),
         }))
     }
 
@@ -721,7 +871,8 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    fn set_targets(&self, programme_id: i64, t: &Targets) -> Result<()> {
+    fn set_targets(&self, actor: &Actor, programme_id: i64, t: &Targets) -> Result<()> {
+        let before = self.targets(programme_id)?;
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let exists: bool = tx
@@ -763,6 +914,11 @@ impl Store for PostgresStore {
             )
             .map_err(|e| if is_code(&e, &SqlState::UNIQUE_VIOLATION) { StoreError::Invalid(format!("répartition « {} » donnée deux fois", sp.label)) } else { pg(e) })?;
         }
+        record(
+            &mut tx,
+            actor,
+            &Change::replaced("objectifs", programme_id, None, before.as_ref(), t),
+        )?;
         tx.commit().map_err(pg)
     }
 
@@ -824,7 +980,13 @@ impl Store for PostgresStore {
             .map(|r| r.get(0)))
     }
 
-    fn set_financing_plan(&self, operation_id: i64, items: &[FundingItem]) -> Result<()> {
+    fn set_financing_plan(
+        &self,
+        actor: &Actor,
+        operation_id: i64,
+        items: &[FundingItem],
+    ) -> Result<()> {
+        let before = self.financing_plan(operation_id)?;
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let exists: bool = tx
@@ -872,6 +1034,18 @@ impl Store for PostgresStore {
                 }
             })?;
         }
+        let before = (!before.is_empty()).then_some(before);
+        record(
+            &mut tx,
+            actor,
+            &Change::replaced(
+                "plan_financement",
+                operation_id,
+                Some(operation_id),
+                before.as_ref(),
+                &items,
+            ),
+        )?;
         tx.commit().map_err(pg)
     }
 
@@ -947,6 +1121,444 @@ impl Store for PostgresStore {
             })
             .collect()
     }
+    fn operation(&self, id: i64) -> Result<Option<OperationRecord>> {
+        let row = self
+            .conn()?
+            .query_opt(
+                "SELECT o.id, o.landlord_id, org.name, o.reference, o.label, o.commune_code, c.name, p.name, pg.name, q.name
+                 FROM operations o JOIN organisations org ON org.id = o.landlord_id JOIN communes c ON c.code = o.commune_code
+                 LEFT JOIN projects p ON p.id = o.project_id LEFT JOIN programmes pg ON pg.id = o.programme_id
+                 LEFT JOIN quartiers q ON q.id = o.quartier_id WHERE o.id = $1",
+                &[&id],
+            )
+            .map_err(pg)?;
+        row.map(|r| {
+            Ok(OperationRecord {
+                id: r.get(0),
+                landlord_id: r.get(1),
+                landlord: r.get(2),
+                reference: r.get(3),
+                label: r.get(4),
+                commune: code(r.get(5))?,
+                commune_name: r.get(6),
+                project: r.get(7),
+                programme: r.get(8),
+                quartier: r.get(9),
+            })
+        })
+        .transpose()
+    }
+
+    fn add_user(&self, actor: &Actor, u: &NewUser) -> Result<User> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let res = tx.query_one(
+            "INSERT INTO users (login, display_name, role, organisation_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            &[&u.login, &u.display_name, &u.role.code(), &u.organisation_id, &now()],
+        );
+        let id: i64 = match res {
+            Ok(r) => r.get(0),
+            Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => {
+                return Err(StoreError::Conflict(format!(
+                    "un compte « {} » existe déjà",
+                    u.login
+                )));
+            }
+            Err(e) if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) => {
+                return Err(StoreError::Invalid("organisation inconnue".into()));
+            }
+            Err(e) => return Err(pg(e)),
+        };
+        let row = tx
+            .query_one(
+                &format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = $1"),
+                &[&id],
+            )
+            .map_err(pg)?;
+        let user = user_from_row(&row)?;
+        record(
+            &mut tx,
+            actor,
+            &Change::created("utilisateur", id, None, &user),
+        )?;
+        tx.commit().map_err(pg)?;
+        Ok(user)
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        self.conn()?
+            .query(
+                &format!("SELECT {USER_COLUMNS} {USER_FROM} ORDER BY u.login COLLATE \"C\""),
+                &[],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(user_from_row)
+            .collect()
+    }
+
+    fn user(&self, id: i64) -> Result<Option<User>> {
+        self.conn()?
+            .query_opt(
+                &format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = $1"),
+                &[&id],
+            )
+            .map_err(pg)?
+            .map(|r| user_from_row(&r))
+            .transpose()
+    }
+
+    fn user_credentials(&self, login: &str) -> Result<Option<(User, Option<String>)>> {
+        self.conn()?
+            .query_opt(
+                &format!("SELECT {USER_COLUMNS}, u.password_hash {USER_FROM} WHERE u.login = $1"),
+                &[&login],
+            )
+            .map_err(pg)?
+            .map(|r| Ok((user_from_row(&r)?, r.get(10))))
+            .transpose()
+    }
+
+    fn set_user_disabled(&self, actor: &Actor, user_id: i64, disabled: bool) -> Result<()> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, $3) ELSE NULL END WHERE id = $1",
+                &[&user_id, &disabled, &now()],
+            )
+            .map_err(pg)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "compte {user_id} introuvable"
+            )));
+        }
+        if disabled {
+            tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
+                .map_err(pg)?;
+        }
+        record(
+            &mut tx,
+            actor,
+            &Change::event(
+                "utilisateur",
+                user_id,
+                if disabled {
+                    "desactivation"
+                } else {
+                    "reactivation"
+                },
+                serde_json::json!({ "desactive": disabled }),
+            ),
+        )?;
+        tx.commit().map_err(pg)
+    }
+
+    fn set_password(&self, actor: &Actor, user_id: i64, hash: &str) -> Result<()> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET password_hash = $2 WHERE id = $1",
+                &[&user_id, &hash],
+            )
+            .map_err(pg)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "compte {user_id} introuvable"
+            )));
+        }
+        tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
+            .map_err(pg)?;
+        record(
+            &mut tx,
+            actor,
+            &Change::event(
+                "utilisateur",
+                user_id,
+                "mot_de_passe",
+                serde_json::json!({ "mot_de_passe": "changé" }),
+            ),
+        )?;
+        tx.commit().map_err(pg)
+    }
+
+    fn add_password_reset(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        tx.execute(
+            "UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL",
+            &[&user_id, &now()],
+        )
+        .map_err(pg)?;
+        tx.execute(
+            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            &[&token_hash, &user_id, &now(), &expires_at],
+        )
+        .map_err(|e| {
+            if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) {
+                StoreError::NotFound(format!("compte {user_id} introuvable"))
+            } else {
+                pg(e)
+            }
+        })?;
+        record(
+            &mut tx,
+            actor,
+            &Change::event(
+                "utilisateur",
+                user_id,
+                "lien_reinitialisation",
+                serde_json::json!({ "expire": expires_at }),
+            ),
+        )?;
+        tx.commit().map_err(pg)
+    }
+
+    fn use_password_reset(&self, token_hash: &str, new_hash: &str) -> Result<Option<User>> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let t = now();
+        let user_id: Option<i64> = tx
+            .query_opt(
+                "UPDATE password_resets SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id",
+                &[&token_hash, &t],
+            )
+            .map_err(pg)?
+            .map(|r| r.get(0));
+        let Some(user_id) = user_id else {
+            return Ok(None);
+        };
+        let user = tx
+            .query_opt(
+                &format!(
+                    "SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = $1 AND u.disabled_at IS NULL"
+                ),
+                &[&user_id],
+            )
+            .map_err(pg)?
+            .map(|r| user_from_row(&r))
+            .transpose()?;
+        let Some(user) = user else {
+            return Ok(None);
+        };
+        tx.execute(
+            "UPDATE users SET password_hash = $2 WHERE id = $1",
+            &[&user_id, &new_hash],
+        )
+        .map_err(pg)?;
+        tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
+            .map_err(pg)?;
+        let actor = Actor {
+            user_id: Some(user.id),
+            name: user.login.clone(),
+            organisation_id: user.organisation_id,
+            via: logis_store::Via::Web,
+        };
+        record(
+            &mut tx,
+            &actor,
+            &Change::event(
+                "utilisateur",
+                user_id,
+                "mot_de_passe",
+                serde_json::json!({ "mot_de_passe": "choisi par lien" }),
+            ),
+        )?;
+        tx.commit().map_err(pg)?;
+        Ok(Some(user))
+    }
+
+    fn record_login(&self, login: &str, address: &str, success: bool) -> Result<()> {
+        let mut c = self.conn()?;
+        let t = now();
+        c.execute(
+            "INSERT INTO login_attempts (login, address, at, success) VALUES ($1, $2, $3, $4)",
+            &[&login, &address, &t, &i64::from(success)],
+        )
+        .map_err(pg)?;
+        c.execute("DELETE FROM login_attempts WHERE at < $1", &[&(t - 86_400)])
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    fn recent_failures(&self, login: &str, address: &str, since: i64) -> Result<(u64, u64)> {
+        let r = self
+            .conn()?
+            .query_one(
+                "SELECT (SELECT count(*) FROM login_attempts WHERE login = $1 AND at >= $3 AND success = 0),
+                        (SELECT count(*) FROM login_attempts WHERE address = $2 AND at >= $3 AND success = 0)",
+                &[&login, &address, &since],
+            )
+            .map_err(pg)?;
+        Ok((count(r.get(0)), count(r.get(1))))
+    }
+
+    fn add_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let mut c = self.conn()?;
+        let t = now();
+        c.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&t])
+            .map_err(pg)?;
+        c.execute(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&token_hash, &user_id, &csrf, &t, &expires_at],
+        )
+        .map(|_| ())
+        .map_err(pg)
+    }
+
+    fn session_user(&self, token_hash: &str) -> Result<Option<(User, String)>> {
+        self.conn()?
+            .query_opt(
+                &format!(
+                    "SELECT {USER_COLUMNS}, s.csrf_token {USER_FROM} JOIN sessions s ON s.user_id = u.id
+                     WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL"
+                ),
+                &[&token_hash, &now()],
+            )
+            .map_err(pg)?
+            .map(|r| Ok((user_from_row(&r)?, r.get(10))))
+            .transpose()
+    }
+
+    fn delete_session(&self, token_hash: &str) -> Result<()> {
+        self.conn()?
+            .execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
+            .map(|_| ())
+            .map_err(pg)
+    }
+
+    fn add_api_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        prefix: &str,
+    ) -> Result<ApiToken> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let row = tx
+            .query_one(
+                "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5)
+                 RETURNING id, user_id, name, prefix, created_at, last_used_at, revoked_at",
+                &[&user_id, &name, &token_hash, &prefix, &now()],
+            )
+            .map_err(pg)?;
+        let token = token_from_row(&row);
+        record(
+            &mut tx,
+            actor,
+            &Change::created("jeton_api", token.id, None, &token),
+        )?;
+        tx.commit().map_err(pg)?;
+        Ok(token)
+    }
+
+    fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT id, user_id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens
+                 WHERE user_id = $1 ORDER BY id",
+                &[&user_id],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(token_from_row)
+            .collect())
+    }
+
+    fn revoke_api_token(&self, actor: &Actor, user_id: i64, token_id: i64) -> Result<bool> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let n = tx
+            .execute(
+                "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+                &[&token_id, &user_id, &now()],
+            )
+            .map_err(pg)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        record(
+            &mut tx,
+            actor,
+            &Change::event(
+                "jeton_api",
+                token_id,
+                "revocation",
+                serde_json::json!({ "revoque": true }),
+            ),
+        )?;
+        tx.commit().map_err(pg)?;
+        Ok(true)
+    }
+
+    fn token_user(&self, token_hash: &str) -> Result<Option<User>> {
+        let mut c = self.conn()?;
+        let found = c
+            .query_opt(
+                &format!(
+                    "SELECT {USER_COLUMNS}, t.id {USER_FROM} JOIN api_tokens t ON t.user_id = u.id
+                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL"
+                ),
+                &[&token_hash],
+            )
+            .map_err(pg)?
+            .map(|r| Ok::<_, StoreError>((user_from_row(&r)?, r.get::<_, i64>(10))))
+            .transpose()?;
+        let Some((user, token_id)) = found else {
+            return Ok(None);
+        };
+        c.execute(
+            "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::BIGINT - 60)",
+            &[&token_id, &now()],
+        )
+        .map_err(pg)?;
+        Ok(Some(user))
+    }
+
+    fn audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let limit = f.limit.map(|l| l as i64);
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT id, at, user_id, user_name, organisation_id, via, entity, entity_id, operation_id, action, before, after
+                 FROM audit_log WHERE ($1::BIGINT IS NULL OR operation_id = $1) AND ($2::TEXT IS NULL OR entity = $2)
+                 AND ($3::TEXT IS NULL OR entity_id = $3) ORDER BY id DESC LIMIT $4",
+                &[&f.operation_id, &f.entity, &f.entity_id, &limit],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| AuditEntry {
+                id: r.get(0),
+                at: r.get(1),
+                user_id: r.get(2),
+                user_name: r.get(3),
+                organisation_id: r.get(4),
+                via: r.get(5),
+                entity: r.get(6),
+                entity_id: r.get(7),
+                operation_id: r.get(8),
+                action: r.get(9),
+                before: r.get(10),
+                after: r.get(11),
+            })
+            .collect())
+    }
 }
 
 /// An import transaction on one pooled connection.
@@ -955,6 +1567,21 @@ struct PgImport {
     open: bool,
     staged: u64,
     buf: Vec<u8>,
+    actor: Actor,
+}
+
+fn audit_sql(template: &str) -> String {
+    logis_store::accounts::import_audit::sql(
+        template,
+        |n| match n {
+            1 | 2 | 4 | 6 => format!("CAST(${n} AS BIGINT)"),
+            _ => format!("CAST(${n} AS TEXT)"),
+        },
+        "json_build_object",
+        "IS DISTINCT FROM",
+        "::text",
+        "false",
+    )
 }
 
 impl Drop for PgImport {
@@ -1046,6 +1673,34 @@ impl PgImport {
         )
         .map_err(pg)?;
         stats.operations_created = one(c, "SELECT count(*) FROM import_ops WHERE NOT existing")?;
+        let a = self.actor.clone();
+        let at = now();
+        let max_line: i64 = c
+            .query_one("SELECT coalesce(max(id), 0) FROM operation_lines", &[])
+            .map_err(pg)?
+            .get(0);
+        let audit = |c: &mut Client, template: &str| -> Result<u64> {
+            let sql = audit_sql(template);
+            let via = a.via.code();
+            if template.contains("{p6}") {
+                c.execute(
+                    &sql,
+                    &[
+                        &at,
+                        &a.user_id,
+                        &a.name,
+                        &a.organisation_id,
+                        &via,
+                        &max_line,
+                    ],
+                )
+            } else {
+                c.execute(&sql, &[&at, &a.user_id, &a.name, &a.organisation_id, &via])
+            }
+            .map_err(pg)
+        };
+        use logis_store::accounts::import_audit as ia;
+        audit(c, ia::OPERATIONS_UPDATED)?;
         let touched_ops = exec(
             c,
             "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id)
@@ -1062,6 +1717,8 @@ impl PgImport {
                 OR operations.quartier_id IS DISTINCT FROM coalesce(excluded.quartier_id, operations.quartier_id)",
         )?;
         stats.operations_updated = touched_ops - stats.operations_created;
+        audit(c, ia::OPERATIONS_CREATED)?;
+        audit(c, ia::LINES_UPDATED)?;
 
         let existing_lines = one(
             c,
@@ -1083,6 +1740,7 @@ impl PgImport {
                 OR operation_lines.stage_date IS DISTINCT FROM coalesce(excluded.stage_date, operation_lines.stage_date)
                 OR operation_lines.cost_cents IS DISTINCT FROM coalesce(excluded.cost_cents, operation_lines.cost_cents)",
         )?;
+        audit(c, ia::LINES_CREATED)?;
         stats.lines_created = staged - existing_lines;
         // Fresh statistics before the next join: a large first import would otherwise be planned
         // as if the tables were still empty.
@@ -1101,6 +1759,16 @@ impl PgImport {
              WHERE s.stage IS NOT NULL AND s.stage_date IS NOT NULL
              ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date
              WHERE stage_events.event_date IS DISTINCT FROM excluded.event_date",
+        )?;
+        record(
+            c,
+            &a,
+            &Change::event(
+                "import",
+                at,
+                "import",
+                serde_json::to_value(&stats).unwrap_or_default(),
+            ),
         )?;
         c.batch_execute(query::REFRESH_TOTALS).map_err(pg)?;
         c.batch_execute("ANALYZE line_totals").map_err(pg)?;

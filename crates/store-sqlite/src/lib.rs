@@ -8,14 +8,16 @@ use logis_domain::targets::Targets;
 use logis_domain::text::name_key;
 use logis_domain::{
     Commune, CommuneCode, Epci, FormerCommune, FormerKind, Geography, LineDraft, Nature, OrgKind,
-    Product, ProjectKind, QuartierKind, RehabFinancing, Siren, Site, Stage, Year,
+    Product, ProjectKind, QuartierKind, RehabFinancing, Role, Siren, Site, Stage, Year,
 };
+use logis_store::accounts::now;
 use logis_store::migrate::Migration;
 use logis_store::query::{self, AggRow, Dialect, Dim, SqlParam};
 use logis_store::{
-    FundingItem, FundingKind, ImportOutcome, ImportSession, ImportStats, LineFilter, LineRecord,
-    NatureTotal, NewOrganisation, NewProgramme, Organisation, Programme, Project, Quartier,
-    ReferenceData, Result, RowProblem, Store, StoreError, Summary, decode, dim,
+    Actor, ApiToken, AuditEntry, AuditFilter, Change, FundingItem, FundingKind, ImportOutcome,
+    ImportSession, ImportStats, LineFilter, LineRecord, NatureTotal, NewOrganisation, NewProgramme,
+    NewUser, OperationRecord, Organisation, Programme, Project, Quartier, ReferenceData, Result,
+    RowProblem, Store, StoreError, Summary, User, decode, dim,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -52,6 +54,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 4,
         name: "line_totals",
         sql: include_str!("../migrations/0004_line_totals.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "accounts",
+        sql: include_str!("../migrations/0005_accounts.sql"),
     },
 ];
 
@@ -202,6 +209,7 @@ fn org_from_row(
     kind: String,
     name: String,
     siren: Option<String>,
+    commune: Option<String>,
 ) -> Result<Organisation> {
     Ok(Organisation {
         id,
@@ -210,6 +218,69 @@ fn org_from_row(
         siren: siren
             .map(|s| Siren::parse(&s).map_err(|e| StoreError::Backend(e.0)))
             .transpose()?,
+        commune: commune
+            .map(|c| CommuneCode::parse(&c).map_err(|e| StoreError::Backend(e.0)))
+            .transpose()?,
+    })
+}
+
+/// Record one change in the audit trail, on the transaction making it.
+fn record(c: &Connection, actor: &Actor, ch: &Change<'_>) -> Result<()> {
+    c.execute(
+        "INSERT INTO audit_log (at, user_id, user_name, organisation_id, via, entity, entity_id, operation_id, action, before, after)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            now(),
+            actor.user_id,
+            actor.name,
+            actor.organisation_id,
+            actor.via.code(),
+            ch.entity,
+            ch.entity_id,
+            ch.operation_id,
+            ch.action,
+            ch.before_text(),
+            ch.after_text()
+        ],
+    )
+    .map(|_| ())
+    .map_err(be)
+}
+
+/// The columns of a [`User`], in the order [`user_from_row`] reads them.
+const USER_COLUMNS: &str =
+    "u.id, u.login, u.display_name, u.role, u.organisation_id, org.name, org.commune_code,
+    u.disabled_at IS NOT NULL, u.password_hash IS NOT NULL, u.created_at";
+const USER_FROM: &str = "FROM users u LEFT JOIN organisations org ON org.id = u.organisation_id";
+
+fn user_from_row(r: &rusqlite::Row<'_>) -> Result<User> {
+    let role: String = r.get(3).map_err(be)?;
+    let commune: Option<String> = r.get(6).map_err(be)?;
+    Ok(User {
+        id: r.get(0).map_err(be)?,
+        login: r.get(1).map_err(be)?,
+        display_name: r.get(2).map_err(be)?,
+        role: decode(Role::from_code(&role), "le rôle", &role)?,
+        organisation_id: r.get(4).map_err(be)?,
+        organisation: r.get(5).map_err(be)?,
+        commune: commune
+            .map(|c| CommuneCode::parse(&c).map_err(|e| StoreError::Backend(e.0)))
+            .transpose()?,
+        disabled: r.get(7).map_err(be)?,
+        has_password: r.get(8).map_err(be)?,
+        created_at: r.get(9).map_err(be)?,
+    })
+}
+
+fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        name: r.get(2)?,
+        prefix: r.get(3)?,
+        created_at: r.get(4)?,
+        last_used_at: r.get(5)?,
+        revoked_at: r.get(6)?,
     })
 }
 
@@ -267,7 +338,7 @@ impl Store for SqliteStore {
             .map_err(be)
     }
 
-    fn load_reference(&self, data: &ReferenceData) -> Result<()> {
+    fn load_reference(&self, actor: &Actor, data: &ReferenceData) -> Result<()> {
         self.geo.clear();
         let mut c = self.conn()?;
         let tx = c
@@ -322,6 +393,22 @@ impl Store for SqliteStore {
                 .map_err(be)?;
             }
         }
+        record(
+            &tx,
+            actor,
+            &Change {
+                entity: "referentiel",
+                entity_id: "geographie".into(),
+                operation_id: None,
+                action: "chargement",
+                before: None,
+                after: Some(serde_json::json!({
+                    "communes": data.communes.len(),
+                    "communes_deleguees": data.former.len(),
+                    "epci": data.epcis.len(),
+                })),
+            },
+        )?;
         tx.commit().map_err(be)
     }
 
@@ -380,33 +467,73 @@ impl Store for SqliteStore {
             .map_err(be)
     }
 
-    fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        self.conn()?
-            .execute("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
-            .map(|_| ())
-            .map_err(be)
+    fn set_setting(&self, actor: &Actor, key: &str, value: &str) -> Result<()> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let before: Option<String> = tx
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(be)?;
+        if before.as_deref() == Some(value) {
+            return Ok(());
+        }
+        tx.execute("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
+            .map_err(be)?;
+        record(
+            &tx,
+            actor,
+            &Change {
+                entity: "parametre",
+                entity_id: key.into(),
+                operation_id: None,
+                action: if before.is_some() {
+                    "modification"
+                } else {
+                    "creation"
+                },
+                before: before.map(serde_json::Value::String),
+                after: Some(serde_json::Value::String(value.into())),
+            },
+        )?;
+        tx.commit().map_err(be)
     }
 
-    fn add_organisation(&self, org: &NewOrganisation) -> Result<Organisation> {
+    fn add_organisation(&self, actor: &Actor, org: &NewOrganisation) -> Result<Organisation> {
         let name = org.name.trim();
         if name.is_empty() || name_key(name).is_empty() {
             return Err(StoreError::Invalid(
                 "le nom de l'organisation est obligatoire".into(),
             ));
         }
-        let c = self.conn()?;
-        let res = c.query_row(
-            "INSERT INTO organisations (kind, name, name_key, siren) VALUES (?1, ?2, ?3, ?4) RETURNING id",
-            params![org.kind.code(), name, name_key(name), org.siren.as_ref().map(Siren::as_str)],
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let res = tx.query_row(
+            "INSERT INTO organisations (kind, name, name_key, siren, commune_code) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+            params![org.kind.code(), name, name_key(name), org.siren.as_ref().map(Siren::as_str), org.commune.as_ref().map(CommuneCode::as_str)],
             |r| r.get::<_, i64>(0),
         );
         match res {
-            Ok(id) => Ok(Organisation {
-                id,
-                kind: org.kind,
-                name: name.to_string(),
-                siren: org.siren.clone(),
-            }),
+            Ok(id) => {
+                let o = Organisation {
+                    id,
+                    kind: org.kind,
+                    name: name.to_string(),
+                    siren: org.siren.clone(),
+                    commune: org.commune.clone(),
+                };
+                record(&tx, actor, &Change::created("organisation", id, None, &o))?;
+                tx.commit().map_err(be)?;
+                Ok(o)
+            }
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+            {
+                Err(StoreError::Invalid(
+                    "commune inconnue pour cette organisation".into(),
+                ))
+            }
             Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
                 "une organisation de type « {} » nommée « {name} » ou avec ce SIREN existe déjà",
                 org.kind.label()
@@ -418,19 +545,21 @@ impl Store for SqliteStore {
     fn organisations(&self) -> Result<Vec<Organisation>> {
         let c = self.conn()?;
         let mut st = c
-            .prepare("SELECT id, kind, name, siren FROM organisations ORDER BY kind, name_key")
+            .prepare("SELECT id, kind, name, siren, commune_code FROM organisations ORDER BY kind, name_key")
             .map_err(be)?;
         let rows = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .map_err(be)?;
         rows.map(|r| {
             r.map_err(be)
-                .and_then(|(a, b, c, d)| org_from_row(a, b, c, d))
+                .and_then(|(a, b, c, d, e)| org_from_row(a, b, c, d, e))
         })
         .collect()
     }
 
-    fn add_programme(&self, p: &NewProgramme) -> Result<Programme> {
+    fn add_programme(&self, actor: &Actor, p: &NewProgramme) -> Result<Programme> {
         let name = p.name.trim();
         if name_key(name).is_empty() {
             return Err(StoreError::Invalid(
@@ -446,21 +575,27 @@ impl Store for SqliteStore {
                 b.get()
             )));
         }
-        let c = self.conn()?;
-        let res = c.query_row(
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let res = tx.query_row(
             "INSERT INTO programmes (name, name_key, description, start_year, end_year, epci_siren) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
             params![name, name_key(name), p.description, p.start_year.map(Year::get), p.end_year.map(Year::get), p.epci.as_ref().map(Siren::as_str)],
             |r| r.get::<_, i64>(0),
         );
         match res {
-            Ok(id) => Ok(Programme {
-                id,
-                name: name.into(),
-                description: p.description.clone(),
-                start_year: p.start_year,
-                end_year: p.end_year,
-                epci: p.epci.clone(),
-            }),
+            Ok(id) => {
+                let prog = Programme {
+                    id,
+                    name: name.into(),
+                    description: p.description.clone(),
+                    start_year: p.start_year,
+                    end_year: p.end_year,
+                    epci: p.epci.clone(),
+                };
+                record(&tx, actor, &Change::created("programme", id, None, &prog))?;
+                tx.commit().map_err(be)?;
+                Ok(prog)
+            }
             Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
                 "un programme nommé « {name} » existe déjà"
             ))),
@@ -499,6 +634,7 @@ impl Store for SqliteStore {
 
     fn add_project(
         &self,
+        actor: &Actor,
         name: &str,
         kind: ProjectKind,
         programme_id: Option<i64>,
@@ -509,19 +645,25 @@ impl Store for SqliteStore {
                 "le nom du projet est obligatoire".into(),
             ));
         }
-        let c = self.conn()?;
-        let res = c.query_row(
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let res = tx.query_row(
             "INSERT INTO projects (name, name_key, kind, programme_id) VALUES (?1, ?2, ?3, ?4) RETURNING id",
             params![name, name_key(name), kind.code(), programme_id],
             |r| r.get::<_, i64>(0),
         );
         match res {
-            Ok(id) => Ok(Project {
-                id,
-                name: name.into(),
-                kind,
-                programme_id,
-            }),
+            Ok(id) => {
+                let pr = Project {
+                    id,
+                    name: name.into(),
+                    kind,
+                    programme_id,
+                };
+                record(&tx, actor, &Change::created("projet", id, None, &pr))?;
+                tx.commit().map_err(be)?;
+                Ok(pr)
+            }
             Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
                 "un projet nommé « {name} » existe déjà"
             ))),
@@ -558,6 +700,7 @@ impl Store for SqliteStore {
 
     fn add_quartier(
         &self,
+        actor: &Actor,
         name: &str,
         kind: QuartierKind,
         commune: &CommuneCode,
@@ -568,19 +711,25 @@ impl Store for SqliteStore {
                 "le nom du quartier est obligatoire".into(),
             ));
         }
-        let c = self.conn()?;
-        let res = c.query_row(
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let res = tx.query_row(
             "INSERT INTO quartiers (name, name_key, kind, commune_code) VALUES (?1, ?2, ?3, ?4) RETURNING id",
             params![name, name_key(name), kind.code(), commune.as_str()],
             |r| r.get::<_, i64>(0),
         );
         match res {
-            Ok(id) => Ok(Quartier {
-                id,
-                name: name.into(),
-                kind,
-                commune: commune.clone(),
-            }),
+            Ok(id) => {
+                let q = Quartier {
+                    id,
+                    name: name.into(),
+                    kind,
+                    commune: commune.clone(),
+                };
+                record(&tx, actor, &Change::created("quartier", id, None, &q))?;
+                tx.commit().map_err(be)?;
+                Ok(q)
+            }
             Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
                 "le quartier « {name} » existe déjà dans la commune {commune}"
             ))),
@@ -620,7 +769,7 @@ impl Store for SqliteStore {
         .collect()
     }
 
-    fn begin_import(&self) -> Result<Box<dyn ImportSession + '_>> {
+    fn begin_import(&self, actor: &Actor) -> Result<Box<dyn ImportSession + '_>> {
         let conn = self.conn()?;
         conn.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS import_staging (
@@ -636,6 +785,7 @@ impl Store for SqliteStore {
             conn,
             open: true,
             staged: 0,
+            actor: actor.clone(),
         }))
     }
 
@@ -705,7 +855,8 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn set_targets(&self, programme_id: i64, t: &Targets) -> Result<()> {
+    fn set_targets(&self, actor: &Actor, programme_id: i64, t: &Targets) -> Result<()> {
+        let before = self.targets(programme_id)?;
         let mut c = self.conn()?;
         let tx = c
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -749,6 +900,11 @@ impl Store for SqliteStore {
             )
             .map_err(|e| if unique_violation(&e) { StoreError::Invalid(format!("répartition « {} » donnée deux fois", sp.label)) } else { be(e) })?;
         }
+        record(
+            &tx,
+            actor,
+            &Change::replaced("objectifs", programme_id, None, before.as_ref(), t),
+        )?;
         tx.commit().map_err(be)
     }
 
@@ -820,7 +976,13 @@ impl Store for SqliteStore {
             .map_err(be)
     }
 
-    fn set_financing_plan(&self, operation_id: i64, items: &[FundingItem]) -> Result<()> {
+    fn set_financing_plan(
+        &self,
+        actor: &Actor,
+        operation_id: i64,
+        items: &[FundingItem],
+    ) -> Result<()> {
+        let before = self.financing_plan(operation_id)?;
         let mut c = self.conn()?;
         let tx = c
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -870,6 +1032,18 @@ impl Store for SqliteStore {
                 })?;
             }
         }
+        let before = (!before.is_empty()).then_some(before);
+        record(
+            &tx,
+            actor,
+            &Change::replaced(
+                "plan_financement",
+                operation_id,
+                Some(operation_id),
+                before.as_ref(),
+                &items,
+            ),
+        )?;
         tx.commit().map_err(be)
     }
 
@@ -955,6 +1129,474 @@ impl Store for SqliteStore {
         })
         .collect()
     }
+    fn operation(&self, id: i64) -> Result<Option<OperationRecord>> {
+        let c = self.conn()?;
+        let row = c
+            .query_row(
+                "SELECT o.id, o.landlord_id, org.name, o.reference, o.label, o.commune_code, c.name, p.name, pg.name, q.name
+                 FROM operations o JOIN organisations org ON org.id = o.landlord_id JOIN communes c ON c.code = o.commune_code
+                 LEFT JOIN projects p ON p.id = o.project_id LEFT JOIN programmes pg ON pg.id = o.programme_id
+                 LEFT JOIN quartiers q ON q.id = o.quartier_id WHERE o.id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                        (r.get::<_, String>(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?),
+                    ))
+                },
+            )
+            .optional()
+            .map_err(be)?;
+        row.map(
+            |(
+                (id, landlord_id, landlord, reference, label),
+                (commune, commune_name, project, programme, quartier),
+            )| {
+                Ok(OperationRecord {
+                    id,
+                    landlord_id,
+                    landlord,
+                    reference,
+                    label,
+                    commune: CommuneCode::parse(&commune).map_err(|e| StoreError::Backend(e.0))?,
+                    commune_name,
+                    project,
+                    programme,
+                    quartier,
+                })
+            },
+        )
+        .transpose()
+    }
+
+    fn add_user(&self, actor: &Actor, u: &NewUser) -> Result<User> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let res = tx.query_row(
+            "INSERT INTO users (login, display_name, role, organisation_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+            params![u.login, u.display_name, u.role.code(), u.organisation_id, now()],
+            |r| r.get::<_, i64>(0),
+        );
+        let id = match res {
+            Ok(id) => id,
+            Err(e) if unique_violation(&e) => {
+                return Err(StoreError::Conflict(format!(
+                    "un compte « {} » existe déjà",
+                    u.login
+                )));
+            }
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+            {
+                return Err(StoreError::Invalid("organisation inconnue".into()));
+            }
+            Err(e) => return Err(be(e)),
+        };
+        let user = tx
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = ?1"),
+                [id],
+                |r| Ok(user_from_row(r)),
+            )
+            .map_err(be)??;
+        record(&tx, actor, &Change::created("utilisateur", id, None, &user))?;
+        tx.commit().map_err(be)?;
+        Ok(user)
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {USER_COLUMNS} {USER_FROM} ORDER BY u.login"
+            ))
+            .map_err(be)?;
+        let rows = st.query_map([], |r| Ok(user_from_row(r))).map_err(be)?;
+        rows.map(|r| r.map_err(be)?).collect()
+    }
+
+    fn user(&self, id: i64) -> Result<Option<User>> {
+        let c = self.conn()?;
+        c.query_row(
+            &format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = ?1"),
+            [id],
+            |r| Ok(user_from_row(r)),
+        )
+        .optional()
+        .map_err(be)?
+        .transpose()
+    }
+
+    fn user_credentials(&self, login: &str) -> Result<Option<(User, Option<String>)>> {
+        let c = self.conn()?;
+        c.query_row(
+            &format!("SELECT {USER_COLUMNS}, u.password_hash {USER_FROM} WHERE u.login = ?1"),
+            [login],
+            |r| {
+                Ok(user_from_row(r)
+                    .and_then(|u| Ok((u, r.get::<_, Option<String>>(10).map_err(be)?))))
+            },
+        )
+        .optional()
+        .map_err(be)?
+        .transpose()
+    }
+
+    fn set_user_disabled(&self, actor: &Actor, user_id: i64, disabled: bool) -> Result<()> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET disabled_at = CASE WHEN ?2 THEN coalesce(disabled_at, ?3) ELSE NULL END WHERE id = ?1",
+                params![user_id, disabled, now()],
+            )
+            .map_err(be)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "compte {user_id} introuvable"
+            )));
+        }
+        if disabled {
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+                .map_err(be)?;
+        }
+        record(
+            &tx,
+            actor,
+            &Change::event(
+                "utilisateur",
+                user_id,
+                if disabled {
+                    "desactivation"
+                } else {
+                    "reactivation"
+                },
+                serde_json::json!({ "desactive": disabled }),
+            ),
+        )?;
+        tx.commit().map_err(be)
+    }
+
+    fn set_password(&self, actor: &Actor, user_id: i64, hash: &str) -> Result<()> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                params![user_id, hash],
+            )
+            .map_err(be)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "compte {user_id} introuvable"
+            )));
+        }
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+            .map_err(be)?;
+        record(
+            &tx,
+            actor,
+            &Change::event(
+                "utilisateur",
+                user_id,
+                "mot_de_passe",
+                serde_json::json!({ "mot_de_passe": "changé" }),
+            ),
+        )?;
+        tx.commit().map_err(be)
+    }
+
+    fn add_password_reset(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        // One valid link per account: older ones stop working.
+        tx.execute(
+            "UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL",
+            params![user_id, now()],
+        )
+        .map_err(be)?;
+        tx.execute(
+            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash, user_id, now(), expires_at],
+        )
+        .map_err(|e| match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+            {
+                StoreError::NotFound(format!("compte {user_id} introuvable"))
+            }
+            _ => be(e),
+        })?;
+        record(
+            &tx,
+            actor,
+            &Change::event(
+                "utilisateur",
+                user_id,
+                "lien_reinitialisation",
+                serde_json::json!({ "expire": expires_at }),
+            ),
+        )?;
+        tx.commit().map_err(be)
+    }
+
+    fn use_password_reset(&self, token_hash: &str, new_hash: &str) -> Result<Option<User>> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(be)?;
+        let t = now();
+        let user_id: Option<i64> = tx
+            .query_row(
+                "UPDATE password_resets SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2 RETURNING user_id",
+                params![token_hash, t],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(be)?;
+        let Some(user_id) = user_id else {
+            return Ok(None);
+        };
+        let user = tx
+            .query_row(
+                &format!(
+                    "SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = ?1 AND u.disabled_at IS NULL"
+                ),
+                [user_id],
+                |r| Ok(user_from_row(r)),
+            )
+            .optional()
+            .map_err(be)?
+            .transpose()?;
+        let Some(user) = user else {
+            return Ok(None);
+        };
+        tx.execute(
+            "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+            params![user_id, new_hash],
+        )
+        .map_err(be)?;
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+            .map_err(be)?;
+        let actor = Actor {
+            user_id: Some(user.id),
+            name: user.login.clone(),
+            organisation_id: user.organisation_id,
+            via: logis_store::Via::Web,
+        };
+        record(
+            &tx,
+            &actor,
+            &Change::event(
+                "utilisateur",
+                user_id,
+                "mot_de_passe",
+                serde_json::json!({ "mot_de_passe": "choisi par lien" }),
+            ),
+        )?;
+        tx.commit().map_err(be)?;
+        Ok(Some(user))
+    }
+
+    fn record_login(&self, login: &str, address: &str, success: bool) -> Result<()> {
+        let c = self.conn()?;
+        let t = now();
+        c.execute(
+            "INSERT INTO login_attempts (login, address, at, success) VALUES (?1, ?2, ?3, ?4)",
+            params![login, address, t, i64::from(success)],
+        )
+        .map_err(be)?;
+        // Attempts older than a day are of no use to throttling.
+        c.execute("DELETE FROM login_attempts WHERE at < ?1", [t - 86_400])
+            .map_err(be)?;
+        Ok(())
+    }
+
+    fn recent_failures(&self, login: &str, address: &str, since: i64) -> Result<(u64, u64)> {
+        let c = self.conn()?;
+        c.query_row(
+            "SELECT (SELECT count(*) FROM login_attempts WHERE login = ?1 AND at >= ?3 AND success = 0),
+                    (SELECT count(*) FROM login_attempts WHERE address = ?2 AND at >= ?3 AND success = 0)",
+            params![login, address, since],
+            |r| Ok((u(r, 0)?, u(r, 1)?)),
+        )
+        .map_err(be)
+    }
+
+    fn add_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let c = self.conn()?;
+        let t = now();
+        c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [t])
+            .map_err(be)?;
+        c.execute(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token_hash, user_id, csrf, t, expires_at],
+        )
+        .map(|_| ())
+        .map_err(be)
+    }
+
+    fn session_user(&self, token_hash: &str) -> Result<Option<(User, String)>> {
+        let c = self.conn()?;
+        c.query_row(
+            &format!(
+                "SELECT {USER_COLUMNS}, s.csrf_token {USER_FROM} JOIN sessions s ON s.user_id = u.id
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL"
+            ),
+            params![token_hash, now()],
+            |r| Ok(user_from_row(r).and_then(|u| Ok((u, r.get::<_, String>(10).map_err(be)?)))),
+        )
+        .optional()
+        .map_err(be)?
+        .transpose()
+    }
+
+    fn delete_session(&self, token_hash: &str) -> Result<()> {
+        self.conn()?
+            .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
+            .map(|_| ())
+            .map_err(be)
+    }
+
+    fn add_api_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        prefix: &str,
+    ) -> Result<ApiToken> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let token = tx
+            .query_row(
+                "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 RETURNING id, user_id, name, prefix, created_at, last_used_at, revoked_at",
+                params![user_id, name, token_hash, prefix, now()],
+                token_from_row,
+            )
+            .map_err(be)?;
+        record(
+            &tx,
+            actor,
+            &Change::created("jeton_api", token.id, None, &token),
+        )?;
+        tx.commit().map_err(be)?;
+        Ok(token)
+    }
+
+    fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(
+                "SELECT id, user_id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens
+                 WHERE user_id = ?1 ORDER BY id",
+            )
+            .map_err(be)?;
+        let rows = st.query_map([user_id], token_from_row).map_err(be)?;
+        rows.map(|r| r.map_err(be)).collect()
+    }
+
+    fn revoke_api_token(&self, actor: &Actor, user_id: i64, token_id: i64) -> Result<bool> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let n = tx
+            .execute(
+                "UPDATE api_tokens SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
+                params![token_id, user_id, now()],
+            )
+            .map_err(be)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        record(
+            &tx,
+            actor,
+            &Change::event(
+                "jeton_api",
+                token_id,
+                "revocation",
+                serde_json::json!({ "revoque": true }),
+            ),
+        )?;
+        tx.commit().map_err(be)?;
+        Ok(true)
+    }
+
+    fn token_user(&self, token_hash: &str) -> Result<Option<User>> {
+        let c = self.conn()?;
+        let found = c
+            .query_row(
+                &format!(
+                    "SELECT {USER_COLUMNS}, t.id {USER_FROM} JOIN api_tokens t ON t.user_id = u.id
+                     WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL"
+                ),
+                [token_hash],
+                |r| Ok(user_from_row(r).and_then(|u| Ok((u, r.get::<_, i64>(10).map_err(be)?)))),
+            )
+            .optional()
+            .map_err(be)?
+            .transpose()?;
+        let Some((user, token_id)) = found else {
+            return Ok(None);
+        };
+        c.execute(
+            "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2 - 60)",
+            params![token_id, now()],
+        )
+        .map_err(be)?;
+        Ok(Some(user))
+    }
+
+    fn audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(
+                "SELECT id, at, user_id, user_name, organisation_id, via, entity, entity_id, operation_id, action, before, after
+                 FROM audit_log WHERE (?1 IS NULL OR operation_id = ?1) AND (?2 IS NULL OR entity = ?2)
+                 AND (?3 IS NULL OR entity_id = ?3) ORDER BY id DESC LIMIT ?4",
+            )
+            .map_err(be)?;
+        let rows = st
+            .query_map(
+                params![
+                    f.operation_id,
+                    f.entity,
+                    f.entity_id,
+                    f.limit.map(|l| l as i64).unwrap_or(-1)
+                ],
+                |r| {
+                    Ok(AuditEntry {
+                        id: r.get(0)?,
+                        at: r.get(1)?,
+                        user_id: r.get(2)?,
+                        user_name: r.get(3)?,
+                        organisation_id: r.get(4)?,
+                        via: r.get(5)?,
+                        entity: r.get(6)?,
+                        entity_id: r.get(7)?,
+                        operation_id: r.get(8)?,
+                        action: r.get(9)?,
+                        before: r.get(10)?,
+                        after: r.get(11)?,
+                    })
+                },
+            )
+            .map_err(be)?;
+        rows.map(|r| r.map_err(be)).collect()
+    }
 }
 
 /// An import transaction on one pooled connection.
@@ -962,6 +1604,18 @@ struct SqliteImport {
     conn: r2d2::PooledConnection<Manager>,
     open: bool,
     staged: u64,
+    actor: Actor,
+}
+
+fn audit_sql(template: &str) -> String {
+    logis_store::accounts::import_audit::sql(
+        template,
+        |n| format!("?{n}"),
+        "json_object",
+        "IS NOT",
+        "",
+        "0",
+    )
 }
 
 impl Drop for SqliteImport {
@@ -1046,6 +1700,39 @@ impl SqliteImport {
         )
         .map_err(be)?;
         stats.operations_created = one("SELECT count(*) FROM import_ops WHERE existing = 0")?;
+        let a = &self.actor;
+        let at = now();
+        let max_line: i64 = c
+            .query_row(
+                "SELECT coalesce(max(id), 0) FROM operation_lines",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(be)?;
+        let audit = |template: &str| -> Result<u64> {
+            let sql = audit_sql(template);
+            let n = if template.contains("{p6}") {
+                c.execute(
+                    &sql,
+                    params![
+                        at,
+                        a.user_id,
+                        a.name,
+                        a.organisation_id,
+                        a.via.code(),
+                        max_line
+                    ],
+                )
+            } else {
+                c.execute(
+                    &sql,
+                    params![at, a.user_id, a.name, a.organisation_id, a.via.code()],
+                )
+            };
+            n.map(|n| n as u64).map_err(be)
+        };
+        use logis_store::accounts::import_audit as ia;
+        audit(ia::OPERATIONS_UPDATED)?;
         let touched_ops = exec(
             "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id)
              SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id FROM import_ops WHERE true ORDER BY landlord_id, reference
@@ -1060,6 +1747,8 @@ impl SqliteImport {
                 OR operations.quartier_id IS NOT coalesce(excluded.quartier_id, operations.quartier_id)",
         )?;
         stats.operations_updated = touched_ops - stats.operations_created;
+        audit(ia::OPERATIONS_CREATED)?;
+        audit(ia::LINES_UPDATED)?;
 
         let existing_lines = one(
             "SELECT count(*) FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
@@ -1079,6 +1768,7 @@ impl SqliteImport {
                 OR operation_lines.stage_date IS NOT coalesce(excluded.stage_date, operation_lines.stage_date)
                 OR operation_lines.cost_cents IS NOT coalesce(excluded.cost_cents, operation_lines.cost_cents)",
         )?;
+        audit(ia::LINES_CREATED)?;
         stats.lines_created = self.staged - existing_lines;
         stats.lines_updated = touched_lines - stats.lines_created;
         stats.lines_unchanged = existing_lines - stats.lines_updated;
@@ -1091,6 +1781,16 @@ impl SqliteImport {
                 AND l.financing = s.financing AND l.year = s.year
              WHERE s.stage IS NOT NULL AND s.stage_date IS NOT NULL
              ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date WHERE stage_events.event_date IS NOT excluded.event_date",
+        )?;
+        record(
+            c,
+            a,
+            &Change::event(
+                "import",
+                at,
+                "import",
+                serde_json::to_value(&stats).unwrap_or_default(),
+            ),
         )?;
         c.execute_batch(query::REFRESH_TOTALS).map_err(be)?;
         c.execute_batch("DELETE FROM import_staging; DELETE FROM import_ops; PRAGMA optimize;")

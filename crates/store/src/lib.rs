@@ -5,11 +5,14 @@
 use chrono::NaiveDate;
 use logis_domain::targets::{Split, SplitDimension, TargetScope, Targets};
 use logis_domain::{
-    Commune, CommuneCode, Epci, FormerCommune, Geography, LineDraft, Nature, OrgKind, Product,
-    ProjectKind, QuartierKind, RehabFinancing, Siren, Site, Stage, Year,
+    Commune, CommuneCode, Epci, FormerCommune, Geography, LineDraft, LineScope, Nature, OrgKind,
+    Product, ProjectKind, QuartierKind, RehabFinancing, Siren, Site, Stage, Year,
 };
 use serde::Serialize;
 
+pub use accounts::{Actor, ApiToken, AuditEntry, AuditFilter, Change, NewUser, User, Via};
+
+pub mod accounts;
 pub mod migrate;
 pub mod problems;
 pub mod query;
@@ -40,6 +43,8 @@ pub struct Organisation {
     pub kind: OrgKind,
     pub name: String,
     pub siren: Option<Siren>,
+    /// For a commune's organisation: its commune.
+    pub commune: Option<CommuneCode>,
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +52,7 @@ pub struct NewOrganisation {
     pub kind: OrgKind,
     pub name: String,
     pub siren: Option<Siren>,
+    pub commune: Option<CommuneCode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,6 +93,7 @@ pub struct Quartier {
 
 /// One kind of source in a financing plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FundingKind {
     OwnFunds,
     Subsidy,
@@ -178,6 +185,10 @@ pub struct LineFilter {
     pub year_from: Option<i32>,
     pub year_to: Option<i32>,
     pub stage: Option<Stage>,
+    /// One operation's lines.
+    pub operation_id: Option<i64>,
+    /// What the reader may see (from its role); applied on top of every other field.
+    pub scope: Option<LineScope>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -250,7 +261,7 @@ pub trait Store: Send + Sync {
     // -- reference data
     fn reference_loaded(&self) -> Result<bool>;
     /// Replace the reference tables (communes, former communes, EPCIs, departments).
-    fn load_reference(&self, data: &ReferenceData) -> Result<()>;
+    fn load_reference(&self, actor: &Actor, data: &ReferenceData) -> Result<()>;
     /// The reference geography; adapters read it once and share it until the next
     /// `load_reference`.
     fn geography(&self) -> Result<std::sync::Arc<Geography>>;
@@ -259,15 +270,16 @@ pub trait Store: Send + Sync {
 
     // -- settings
     fn setting(&self, key: &str) -> Result<Option<String>>;
-    fn set_setting(&self, key: &str, value: &str) -> Result<()>;
+    fn set_setting(&self, actor: &Actor, key: &str, value: &str) -> Result<()>;
 
     // -- organisations, programmes, projects, quartiers
-    fn add_organisation(&self, org: &NewOrganisation) -> Result<Organisation>;
+    fn add_organisation(&self, actor: &Actor, org: &NewOrganisation) -> Result<Organisation>;
     fn organisations(&self) -> Result<Vec<Organisation>>;
-    fn add_programme(&self, p: &NewProgramme) -> Result<Programme>;
+    fn add_programme(&self, actor: &Actor, p: &NewProgramme) -> Result<Programme>;
     fn programmes(&self) -> Result<Vec<Programme>>;
     fn add_project(
         &self,
+        actor: &Actor,
         name: &str,
         kind: ProjectKind,
         programme_id: Option<i64>,
@@ -275,6 +287,7 @@ pub trait Store: Send + Sync {
     fn projects(&self) -> Result<Vec<Project>>;
     fn add_quartier(
         &self,
+        actor: &Actor,
         name: &str,
         kind: QuartierKind,
         commune: &CommuneCode,
@@ -282,7 +295,9 @@ pub trait Store: Send + Sync {
     fn quartiers(&self) -> Result<Vec<Quartier>>;
 
     // -- operations
-    fn begin_import(&self) -> Result<Box<dyn ImportSession + '_>>;
+    /// An import on behalf of `actor`: the merge records every operation and line it creates or
+    /// changes in the audit trail, in the import's transaction.
+    fn begin_import(&self, actor: &Actor) -> Result<Box<dyn ImportSession + '_>>;
     /// Stream the lines matching `filter` to `sink`, in a stable order; returns how many.
     fn for_each_line(
         &self,
@@ -292,7 +307,12 @@ pub trait Store: Send + Sync {
     fn count_lines(&self, filter: &LineFilter) -> Result<u64>;
     fn operation_id(&self, landlord_id: i64, reference: &str) -> Result<Option<i64>>;
     /// Replace an operation's financing plan.
-    fn set_financing_plan(&self, operation_id: i64, items: &[FundingItem]) -> Result<()>;
+    fn set_financing_plan(
+        &self,
+        actor: &Actor,
+        operation_id: i64,
+        items: &[FundingItem],
+    ) -> Result<()>;
     fn financing_plan(&self, operation_id: i64) -> Result<Vec<FundingItem>>;
     /// Dated stage events of a line, in date order.
     fn stage_events(&self, line_id: i64) -> Result<Vec<(Stage, NaiveDate)>>;
@@ -303,10 +323,76 @@ pub trait Store: Send + Sync {
     /// then position.
     fn funding_rows(&self, filter: &LineFilter) -> Result<Vec<FundingRow>>;
     /// Replace a programme's targets.
-    fn set_targets(&self, programme_id: i64, targets: &Targets) -> Result<()>;
+    fn set_targets(&self, actor: &Actor, programme_id: i64, targets: &Targets) -> Result<()>;
     fn targets(&self, programme_id: i64) -> Result<Option<Targets>>;
     /// Sums of the lines matching `filter`, grouped and ordered by `dims`.
     fn aggregate(&self, filter: &LineFilter, dims: &[query::Dim]) -> Result<Vec<query::AggRow>>;
+    /// One operation's head (landlord, reference, commune…).
+    fn operation(&self, id: i64) -> Result<Option<OperationRecord>>;
+
+    // -- accounts (see [`accounts`])
+    fn add_user(&self, actor: &Actor, user: &NewUser) -> Result<User>;
+    fn users(&self) -> Result<Vec<User>>;
+    fn user(&self, id: i64) -> Result<Option<User>>;
+    /// The user of `login` (normalised) and its password hash, if one is set.
+    fn user_credentials(&self, login: &str) -> Result<Option<(User, Option<String>)>>;
+    /// Disable or enable an account; disabling ends its sessions.
+    fn set_user_disabled(&self, actor: &Actor, user_id: i64, disabled: bool) -> Result<()>;
+    /// Set a password hash; ends the user's sessions.
+    fn set_password(&self, actor: &Actor, user_id: i64, hash: &str) -> Result<()>;
+    fn add_password_reset(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// Use a one-time reset link: when it exists, is unused and unexpired, set the password,
+    /// mark the link used (audited as the user) and return the user.
+    fn use_password_reset(&self, token_hash: &str, new_hash: &str) -> Result<Option<User>>;
+    fn record_login(&self, login: &str, address: &str, success: bool) -> Result<()>;
+    /// Failed logins since `since` for this login and from this address.
+    fn recent_failures(&self, login: &str, address: &str, since: i64) -> Result<(u64, u64)>;
+    fn add_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// The enabled user of an unexpired session, and the session's CSRF token.
+    fn session_user(&self, token_hash: &str) -> Result<Option<(User, String)>>;
+    fn delete_session(&self, token_hash: &str) -> Result<()>;
+    fn add_api_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        prefix: &str,
+    ) -> Result<ApiToken>;
+    fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>>;
+    /// Revoke one of `user_id`'s tokens; false when it is not theirs or already revoked.
+    fn revoke_api_token(&self, actor: &Actor, user_id: i64, token_id: i64) -> Result<bool>;
+    /// The enabled user of an unrevoked token (and note its use).
+    fn token_user(&self, token_hash: &str) -> Result<Option<User>>;
+    /// Audit rows, newest first.
+    fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+}
+
+/// An operation's head, for its page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OperationRecord {
+    pub id: i64,
+    pub landlord_id: i64,
+    pub landlord: String,
+    pub reference: String,
+    pub label: Option<String>,
+    pub commune: CommuneCode,
+    pub commune_name: String,
+    pub project: Option<String>,
+    pub programme: Option<String>,
+    pub quartier: Option<String>,
 }
 
 /// Convenience for collecting a filtered list (small results: pages, tests).

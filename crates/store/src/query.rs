@@ -3,7 +3,7 @@
 //! every identifier comes from an enum here, every value is a bound parameter.
 
 use crate::LineFilter;
-use logis_domain::Nature;
+use logis_domain::{LineScope, Nature};
 
 /// A bound value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +78,18 @@ pub fn where_clause(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> S
     }
     if let Some(v) = f.stage {
         add("l.stage = ?", SqlParam::Text(v.code().to_string()), params);
+    }
+    if let Some(v) = f.operation_id {
+        add("o.id = ?", SqlParam::Int(v), params);
+    }
+    match &f.scope {
+        None | Some(LineScope::All) => {}
+        Some(LineScope::Landlord(id)) => add("o.landlord_id = ?", SqlParam::Int(*id), params),
+        Some(LineScope::Commune(c)) => add(
+            "o.commune_code = ?",
+            SqlParam::Text(c.as_str().to_string()),
+            params,
+        ),
     }
     if !f.natures.is_empty() {
         // Codes come from the enum: literals are safe here.
@@ -162,7 +174,7 @@ pub fn aggregate_sql(
     params: &mut Vec<SqlParam>,
 ) -> String {
     let sql = lines_aggregate_sql(f, dims, d, params);
-    if !totals_serve(dims) {
+    if !totals_serve(dims) || f.operation_id.is_some() {
         return sql;
     }
     // Same query on the pre-aggregated sums: sums of sums, line counts kept per group.

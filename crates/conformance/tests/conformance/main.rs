@@ -5,7 +5,7 @@
 mod schema_parity;
 
 use logis_app::import::{ImportOptions, import_operations};
-use logis_conformance::{Kind, TestDb};
+use logis_conformance::{Kind, TestDb, actor};
 use logis_domain::{Nature, OrgKind, Product, RehabFinancing, Site, Stage};
 use logis_io::write::ExportFormat;
 use logis_store::{
@@ -90,37 +90,53 @@ fn organisations_check_siren_and_refuse_duplicates(kind: Kind) {
     let db = TestDb::initialised(kind);
     let siren = logis_domain::Siren::parse("245900428").unwrap();
     let cud = db
-        .add_organisation(&NewOrganisation {
-            kind: OrgKind::Epci,
-            name: "Communauté urbaine de Dunkerque".into(),
-            siren: Some(siren.clone()),
-        })
+        .add_organisation(
+            &actor(),
+            &NewOrganisation {
+                kind: OrgKind::Epci,
+                name: "Communauté urbaine de Dunkerque".into(),
+                siren: Some(siren.clone()),
+                commune: None,
+            },
+        )
         .unwrap();
     assert_eq!(cud.siren.as_ref(), Some(&siren));
     assert!(
         logis_domain::Siren::parse("245900429").is_err(),
         "Luhn key is checked"
     );
-    let dup = db.add_organisation(&NewOrganisation {
-        kind: OrgKind::Epci,
-        name: "COMMUNAUTE URBAINE DE DUNKERQUE".into(),
-        siren: None,
-    });
+    let dup = db.add_organisation(
+        &actor(),
+        &NewOrganisation {
+            kind: OrgKind::Epci,
+            name: "COMMUNAUTE URBAINE DE DUNKERQUE".into(),
+            siren: None,
+            commune: None,
+        },
+    );
     assert!(
         matches!(dup, Err(StoreError::Conflict(ref m)) if m.contains("existe déjà")),
         "{dup:?}"
     );
-    let same_siren = db.add_organisation(&NewOrganisation {
-        kind: OrgKind::Funder,
-        name: "Autre".into(),
-        siren: Some(siren),
-    });
+    let same_siren = db.add_organisation(
+        &actor(),
+        &NewOrganisation {
+            kind: OrgKind::Funder,
+            name: "Autre".into(),
+            siren: Some(siren),
+            commune: None,
+        },
+    );
     assert!(matches!(same_siren, Err(StoreError::Conflict(_))));
-    let empty = db.add_organisation(&NewOrganisation {
-        kind: OrgKind::Landlord,
-        name: "  ".into(),
-        siren: None,
-    });
+    let empty = db.add_organisation(
+        &actor(),
+        &NewOrganisation {
+            kind: OrgKind::Landlord,
+            name: "  ".into(),
+            siren: None,
+            commune: None,
+        },
+    );
     assert!(matches!(empty, Err(StoreError::Invalid(_))));
     assert_eq!(db.organisations().unwrap().len(), 1);
 }
@@ -129,35 +145,56 @@ fn programmes_projects_and_quartiers(kind: Kind) {
     let db = TestDb::initialised(kind);
     let y = |v| logis_domain::Year::new(v).ok();
     let p = db
-        .add_programme(&NewProgramme {
-            name: "Dunkerque 2030".into(),
-            description: "12 000 logements".into(),
-            start_year: y(2024),
-            end_year: y(2034),
-            epci: None,
-        })
+        .add_programme(
+            &actor(),
+            &NewProgramme {
+                name: "Dunkerque 2030".into(),
+                description: "12 000 logements".into(),
+                start_year: y(2024),
+                end_year: y(2034),
+                epci: None,
+            },
+        )
         .unwrap();
-    let bad = db.add_programme(&NewProgramme {
-        name: "Inversé".into(),
-        description: String::new(),
-        start_year: y(2030),
-        end_year: y(2020),
-        epci: None,
-    });
+    let bad = db.add_programme(
+        &actor(),
+        &NewProgramme {
+            name: "Inversé".into(),
+            description: String::new(),
+            start_year: y(2030),
+            end_year: y(2020),
+            epci: None,
+        },
+    );
     assert!(matches!(bad, Err(StoreError::Invalid(_))));
     let pr = db
-        .add_project("COURGHAIN", logis_domain::ProjectKind::Anru, Some(p.id))
+        .add_project(
+            &actor(),
+            "COURGHAIN",
+            logis_domain::ProjectKind::Anru,
+            Some(p.id),
+        )
         .unwrap();
     assert!(matches!(
-        db.add_project("Courghain", logis_domain::ProjectKind::Anru, None),
+        db.add_project(&actor(), "Courghain", logis_domain::ProjectKind::Anru, None),
         Err(StoreError::Conflict(_))
     ));
     let code = logis_domain::CommuneCode::parse("59271").unwrap();
-    db.add_quartier("Courghain", logis_domain::QuartierKind::Anru, &code)
-        .unwrap();
+    db.add_quartier(
+        &actor(),
+        "Courghain",
+        logis_domain::QuartierKind::Anru,
+        &code,
+    )
+    .unwrap();
     let unknown = logis_domain::CommuneCode::parse("99999").unwrap();
     assert!(matches!(
-        db.add_quartier("Nulle part", logis_domain::QuartierKind::Qpv, &unknown),
+        db.add_quartier(
+            &actor(),
+            "Nulle part",
+            logis_domain::QuartierKind::Qpv,
+            &unknown
+        ),
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(db.programmes().unwrap(), vec![p]);
@@ -404,10 +441,12 @@ fn ambiguous_communes_use_the_territory_or_list_candidates(kind: Kind) {
     let mut src = logis_io::open_bytes(csv.into_bytes()).unwrap();
     let r = import_operations(
         db.store.as_ref(),
+        &actor(),
         src.as_mut(),
         &ImportOptions {
             commit: true,
             territory: Some(epci),
+            only_landlord: None,
         },
         &mut |_| {},
     )
@@ -467,11 +506,15 @@ fn financing_plans(kind: Kind) {
     let db = TestDb::with_landlords(kind);
     assert!(db.import(sample_csv()).committed);
     let cdc = db
-        .add_organisation(&NewOrganisation {
-            kind: OrgKind::Funder,
-            name: "Banque des Territoires".into(),
-            siren: None,
-        })
+        .add_organisation(
+            &actor(),
+            &NewOrganisation {
+                kind: OrgKind::Funder,
+                name: "Banque des Territoires".into(),
+                siren: None,
+                commune: None,
+            },
+        )
         .unwrap();
     let vilogia = db
         .organisations()
@@ -500,7 +543,7 @@ fn financing_plans(kind: Kind) {
             amount_cents: 260_000_050,
         },
     ];
-    db.set_financing_plan(op, &plan).unwrap();
+    db.set_financing_plan(&actor(), op, &plan).unwrap();
     assert_eq!(db.financing_plan(op).unwrap(), plan);
     let bad = vec![FundingItem {
         kind: FundingKind::Loan,
@@ -509,7 +552,7 @@ fn financing_plans(kind: Kind) {
         amount_cents: 1,
     }];
     assert!(matches!(
-        db.set_financing_plan(op, &bad),
+        db.set_financing_plan(&actor(), op, &bad),
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(
@@ -518,7 +561,7 @@ fn financing_plans(kind: Kind) {
         "a refused plan leaves the old one"
     );
     assert!(matches!(
-        db.set_financing_plan(123_456, &plan),
+        db.set_financing_plan(&actor(), 123_456, &plan),
         Err(StoreError::NotFound(_))
     ));
 }
@@ -847,13 +890,16 @@ fn programme_targets_and_progress(kind: Kind) {
     let db = TestDb::with_landlords(kind);
     let y = |v| logis_domain::Year::new(v).ok();
     let p = db
-        .add_programme(&NewProgramme {
-            name: "Test 2030".into(),
-            description: String::new(),
-            start_year: y(2024),
-            end_year: y(2028),
-            epci: None,
-        })
+        .add_programme(
+            &actor(),
+            &NewProgramme {
+                name: "Test 2030".into(),
+                description: String::new(),
+                start_year: y(2024),
+                end_year: y(2028),
+                epci: None,
+            },
+        )
         .unwrap();
     let text = logis_app::targets::TargetsText {
         programme: "test 2030".into(),
@@ -868,14 +914,14 @@ fn programme_targets_and_progress(kind: Kind) {
             "bailleur:Flandre Opale Habitat=300".into(),
         ],
     };
-    let t = logis_app::targets::set_targets(db.store.as_ref(), &text).unwrap();
+    let t = logis_app::targets::set_targets(db.store.as_ref(), &actor(), &text).unwrap();
     assert_eq!(db.targets(p.id).unwrap(), Some(t.clone()));
     assert_eq!(t.splits[0].key, "Vilogia");
     let bad = logis_app::targets::TargetsText {
         band: Some("300-200".into()),
         ..text.clone()
     };
-    assert!(logis_app::targets::set_targets(db.store.as_ref(), &bad).is_err());
+    assert!(logis_app::targets::set_targets(db.store.as_ref(), &actor(), &bad).is_err());
     assert_eq!(
         db.targets(p.id).unwrap(),
         Some(t),
@@ -957,11 +1003,15 @@ fn financing_report(kind: Kind) {
     let db = TestDb::with_landlords(kind);
     assert!(db.import(sample_csv()).committed);
     let cdc = db
-        .add_organisation(&NewOrganisation {
-            kind: OrgKind::Funder,
-            name: "Banque des Territoires".into(),
-            siren: None,
-        })
+        .add_organisation(
+            &actor(),
+            &NewOrganisation {
+                kind: OrgKind::Funder,
+                name: "Banque des Territoires".into(),
+                siren: None,
+                commune: None,
+            },
+        )
         .unwrap();
     let vilogia = db
         .organisations()
@@ -971,6 +1021,7 @@ fn financing_report(kind: Kind) {
         .unwrap();
     let op = db.operation_id(vilogia.id, "OP-1").unwrap().unwrap();
     db.set_financing_plan(
+        &actor(),
         op,
         &[
             FundingItem {
@@ -1248,6 +1299,344 @@ fn aggregates_match_the_lines(kind: Kind) {
     }
 }
 
+fn accounts_sessions_and_tokens(kind: Kind) {
+    use logis_app::auth;
+    use logis_domain::Role;
+    let db = TestDb::with_landlords(kind);
+    let store = db.store.as_ref();
+    let orgs = store.organisations().unwrap();
+    let vilogia = orgs.iter().find(|o| o.name == "Vilogia").unwrap().id;
+    let admin = actor();
+    // A landlord role needs a landlord organisation.
+    assert!(auth::add_user(store, &admin, "x", "", Role::LandlordEditor, None).is_err());
+    assert!(auth::add_user(store, &admin, "é", "", Role::Observer, None).is_err());
+    let u = auth::add_user(
+        store,
+        &admin,
+        " Marie.Dupont ",
+        "Marie Dupont",
+        Role::LandlordEditor,
+        Some(vilogia),
+    )
+    .unwrap();
+    assert_eq!(u.login, "marie.dupont");
+    assert_eq!(u.organisation.as_deref(), Some("Vilogia"));
+    assert!(!u.has_password);
+    assert!(matches!(
+        auth::add_user(store, &admin, "marie.dupont", "", Role::Observer, None),
+        Err(logis_app::AppError::Store(StoreError::Conflict(_)))
+    ));
+    // No password yet: no login.
+    assert!(
+        auth::login(store, "marie.dupont", "n'importe quoi", "10.0.0.1")
+            .unwrap()
+            .is_err()
+    );
+    // A reset link sets it, once.
+    let secret = auth::reset_link(store, &admin, u.id).unwrap();
+    assert!(auth::use_reset(store, &secret, "court").is_err());
+    let set = auth::use_reset(store, &secret, "un mot de passe assez long").unwrap();
+    assert_eq!(set.map(|u| u.id), Some(u.id));
+    assert!(
+        auth::use_reset(store, &secret, "un autre mot de passe long")
+            .unwrap()
+            .is_none()
+    );
+    // Login, session, CSRF token, logout.
+    let s = auth::login(
+        store,
+        "Marie.Dupont",
+        "un mot de passe assez long",
+        "10.0.0.1",
+    )
+    .unwrap()
+    .unwrap();
+    let (who, csrf) = auth::session(store, &s.cookie).unwrap().unwrap();
+    assert_eq!(who.id, u.id);
+    assert_eq!(csrf, s.csrf);
+    assert!(auth::session(store, "inconnu").unwrap().is_none());
+    auth::logout(store, &s.cookie).unwrap();
+    assert!(auth::session(store, &s.cookie).unwrap().is_none());
+    // Throttling: five failures lock the login, whatever the password.
+    for _ in 0..5 {
+        assert!(
+            auth::login(store, "marie.dupont", "mauvais mot de passe", "10.0.0.2")
+                .unwrap()
+                .is_err()
+        );
+    }
+    let refused = auth::login(
+        store,
+        "marie.dupont",
+        "un mot de passe assez long",
+        "10.0.0.3",
+    )
+    .unwrap();
+    assert!(refused.err().is_some_and(|m| m.contains("trop d'essais")));
+    // API tokens: stored hashed, revocable by their owner only.
+    let me = auth::actor(&u, logis_store::Via::Web);
+    let (tok, secret) = auth::create_token(store, &me, u.id, "tableur").unwrap();
+    assert!(secret.starts_with(&tok.prefix));
+    assert_eq!(
+        auth::token_user(store, &secret).unwrap().map(|u| u.id),
+        Some(u.id)
+    );
+    assert!(!store.revoke_api_token(&me, u.id + 1000, tok.id).unwrap());
+    assert!(store.revoke_api_token(&me, u.id, tok.id).unwrap());
+    assert!(auth::token_user(store, &secret).unwrap().is_none());
+    // Disabling ends sessions and tokens.
+    let (_, secret2) = auth::create_token(store, &me, u.id, "second").unwrap();
+    store.set_user_disabled(&admin, u.id, true).unwrap();
+    assert!(auth::token_user(store, &secret2).unwrap().is_none());
+    // Every account write is in the audit trail, without any secret.
+    let trail = store
+        .audit(&logis_store::AuditFilter {
+            entity: Some("utilisateur".into()),
+            entity_id: Some(u.id.to_string()),
+            ..Default::default()
+        })
+        .unwrap();
+    let actions: Vec<&str> = trail.iter().rev().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "creation",
+            "lien_reinitialisation",
+            "mot_de_passe",
+            "desactivation"
+        ]
+    );
+    for e in &trail {
+        let text = format!("{:?}{:?}", e.before, e.after);
+        assert!(
+            !text.contains("argon2") && !text.contains(&secret),
+            "{text}"
+        );
+    }
+}
+
+fn writes_are_audited_and_the_trail_is_immutable(kind: Kind) {
+    let db = TestDb::with_landlords(kind);
+    let who = logis_store::Actor {
+        user_id: None,
+        name: "agent.test".into(),
+        organisation_id: None,
+        via: logis_store::Via::Api,
+    };
+    let mut src = logis_io::open_bytes(sample_csv().into_bytes()).unwrap();
+    let r = import_operations(
+        db.store.as_ref(),
+        &who,
+        src.as_mut(),
+        &ImportOptions {
+            commit: true,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(r.committed, "{}", r.render_fr());
+    let op = db
+        .operation_id(
+            db.organisations()
+                .unwrap()
+                .iter()
+                .find(|o| o.name == "Vilogia")
+                .unwrap()
+                .id,
+            "OP-1",
+        )
+        .unwrap()
+        .unwrap();
+    let trail = db
+        .audit(&logis_store::AuditFilter {
+            operation_id: Some(op),
+            ..Default::default()
+        })
+        .unwrap();
+    // The operation and its two lines were created by agent.test through the API.
+    assert_eq!(trail.len(), 3, "{trail:?}");
+    assert!(
+        trail
+            .iter()
+            .all(|e| e.user_name == "agent.test" && e.via == "api" && e.action == "creation")
+    );
+    let line = trail
+        .iter()
+        .find(|e| e.entity == "ligne" && e.after.as_deref().is_some_and(|a| a.contains("\"plus\"")))
+        .unwrap();
+    let after: serde_json::Value = serde_json::from_str(line.after.as_deref().unwrap()).unwrap();
+    assert_eq!(after["logements"], 24);
+    assert_eq!(after["cout_centimes"], 312000050);
+    // A second import changing one line records its before and after values; unchanged lines
+    // record nothing.
+    let changed = sample_csv().replace(";PLUS;;24;2026;", ";PLUS;;30;2026;");
+    let mut src = logis_io::open_bytes(changed.into_bytes()).unwrap();
+    import_operations(
+        db.store.as_ref(),
+        &who,
+        src.as_mut(),
+        &ImportOptions {
+            commit: true,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let trail = db
+        .audit(&logis_store::AuditFilter {
+            operation_id: Some(op),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(trail.len(), 4);
+    let newest = &trail[0];
+    assert_eq!(newest.action, "modification");
+    let before: serde_json::Value =
+        serde_json::from_str(newest.before.as_deref().unwrap()).unwrap();
+    let after: serde_json::Value = serde_json::from_str(newest.after.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        (before["logements"].as_i64(), after["logements"].as_i64()),
+        (Some(24), Some(30))
+    );
+    // Financing plans record the plan before and after.
+    db.set_financing_plan(
+        &who,
+        op,
+        &[FundingItem {
+            kind: FundingKind::OwnFunds,
+            source_id: None,
+            label: "FP".into(),
+            amount_cents: 100,
+        }],
+    )
+    .unwrap();
+    let plan = db
+        .audit(&logis_store::AuditFilter {
+            entity: Some("plan_financement".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(plan.len(), 1);
+    assert!(
+        plan[0].before.is_none() && plan[0].after.as_deref().unwrap_or("").contains("own_funds")
+    );
+    // The trail cannot be changed, even by SQL on the same database.
+    let sql_update = "UPDATE audit_log SET user_name = 'x'";
+    let sql_delete = "DELETE FROM audit_log";
+    match kind {
+        Kind::Sqlite => {
+            let c = rusqlite::Connection::open(db.url.trim_start_matches("sqlite://")).unwrap();
+            assert!(c.execute(sql_update, []).is_err());
+            assert!(c.execute(sql_delete, []).is_err());
+        }
+        Kind::Postgres => {
+            let mut c = ::postgres::Client::connect(&db.url, ::postgres::NoTls).unwrap();
+            assert!(c.execute(sql_update, &[]).is_err());
+            assert!(c.execute(sql_delete, &[]).is_err());
+            assert!(c.batch_execute("TRUNCATE audit_log").is_err());
+        }
+    }
+    assert!(db.audit(&Default::default()).unwrap().len() >= 5);
+}
+
+fn a_landlord_editor_imports_only_its_own_operations(kind: Kind) {
+    let db = TestDb::with_landlords(kind);
+    let vilogia = db
+        .organisations()
+        .unwrap()
+        .iter()
+        .find(|o| o.name == "Vilogia")
+        .unwrap()
+        .id;
+    let mut src = logis_io::open_bytes(sample_csv().into_bytes()).unwrap();
+    let r = import_operations(
+        db.store.as_ref(),
+        &actor(),
+        src.as_mut(),
+        &ImportOptions {
+            commit: true,
+            only_landlord: Some(vilogia),
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(!r.committed);
+    let rows: Vec<(u64, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.row, p.column.as_str()))
+        .collect();
+    assert_eq!(rows, [(4, "bailleur"), (5, "bailleur"), (6, "bailleur")]);
+    assert!(r.problems[0].message.contains("Vilogia"));
+    assert_eq!(db.summary().unwrap().lines, 0);
+}
+
+fn scoped_filters_narrow_every_read(kind: Kind) {
+    let db = TestDb::with_landlords(kind);
+    assert!(db.import(sample_csv()).committed);
+    let orgs = db.organisations().unwrap();
+    let vilogia = orgs.iter().find(|o| o.name == "Vilogia").unwrap().id;
+    let partenord = orgs
+        .iter()
+        .find(|o| o.name == "Partenord Habitat")
+        .unwrap()
+        .id;
+    let scoped = |scope: logis_domain::LineScope, landlord: Option<i64>| LineFilter {
+        scope: Some(scope),
+        landlord_id: landlord,
+        ..Default::default()
+    };
+    let own = collect_lines(
+        db.store.as_ref(),
+        &scoped(logis_domain::LineScope::Landlord(vilogia), None),
+    )
+    .unwrap();
+    assert_eq!(own.len(), 2);
+    assert!(own.iter().all(|l| l.landlord == "Vilogia"));
+    // Asking for another landlord's lines within one's scope yields nothing.
+    assert_eq!(
+        db.count_lines(&scoped(
+            logis_domain::LineScope::Landlord(vilogia),
+            Some(partenord)
+        ))
+        .unwrap(),
+        0
+    );
+    let gs = logis_domain::CommuneCode::parse("59271").unwrap();
+    let commune = collect_lines(
+        db.store.as_ref(),
+        &scoped(logis_domain::LineScope::Commune(gs), None),
+    )
+    .unwrap();
+    assert_eq!(commune.len(), 2);
+    assert!(commune.iter().all(|l| l.commune.as_str() == "59271"));
+    let sum: i64 = db
+        .aggregate(
+            &scoped(logis_domain::LineScope::Landlord(vilogia), None),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.dwellings)
+        .sum();
+    assert_eq!(sum, 32);
+    let op = own[0].operation_id;
+    let head = db.operation(op).unwrap().unwrap();
+    assert_eq!(
+        (head.landlord_id, head.reference.as_str()),
+        (vilogia, "OP-1")
+    );
+    assert!(db.operation(op + 1000).unwrap().is_none());
+    let by_op = LineFilter {
+        operation_id: Some(op),
+        ..Default::default()
+    };
+    assert_eq!(db.count_lines(&by_op).unwrap(), 2);
+    assert_eq!(db.aggregate(&by_op, &[]).unwrap()[0].dwellings, 32);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1281,4 +1670,8 @@ conformance!(
     financing_report,
     rebalancing_report,
     aggregates_match_the_lines,
+    accounts_sessions_and_tokens,
+    writes_are_audited_and_the_trail_is_immutable,
+    a_landlord_editor_imports_only_its_own_operations,
+    scoped_filters_narrow_every_read,
 );

@@ -1,0 +1,357 @@
+//! Who may do what: roles, the principal a request acts as, and the one place that decides.
+//! Every page, API route and command asks [`Principal::may`] or [`Principal::line_scope`];
+//! nothing else decides access.
+
+use crate::codes::CommuneCode;
+use crate::text::name_key;
+use crate::vocab::OrgKind;
+use serde::{Deserialize, Serialize};
+
+crate::vocab::vocabulary! {
+    /// A user's role. The organisation it belongs to narrows what landlord and commune roles see.
+    Role, "rôle" {
+        Admin => "admin_epci", "Administrateur EPCI", ["administrateur", "admin"];
+        Agent => "agent_epci", "Agent EPCI", ["agent"];
+        LandlordEditor => "bailleur_editeur", "Bailleur (saisie)", ["editeur bailleur", "bailleur saisie"];
+        LandlordReader => "bailleur_lecteur", "Bailleur (lecture)", ["lecteur bailleur", "bailleur lecture"];
+        CommuneReader => "commune_lecteur", "Commune (lecture)", ["commune", "lecteur commune"];
+        StateReader => "etat_lecteur", "État ou financeur (lecture)", ["etat", "financeur", "lecteur etat"];
+        Observer => "observateur", "Observateur (rapports agrégés)", ["observatoire", "analyste"];
+    }
+}
+
+/// Something a request wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Aggregated reports and the dashboard's totals.
+    ReadReports,
+    /// Operations and their lines, one by one (lists, detail, export, history), within the
+    /// principal's [`LineScope`].
+    ReadOperations,
+    /// Create or change operations (import, forms), for the landlords the principal may edit.
+    WriteOperations,
+    /// Communes, EPCIs, programmes, projects, quartiers, organisations' names.
+    ReadReference,
+    /// Programmes, targets, quartiers, projects, reference data.
+    EditReference,
+    /// Users, organisations, password resets.
+    ManageUsers,
+    /// Financing plans (cost price, sources): private to the landlord and the EPCI.
+    ReadFinancing,
+}
+
+/// Which operation lines a principal reads one by one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineScope {
+    All,
+    /// The operations of this landlord (organisation id).
+    Landlord(i64),
+    /// The operations located in this commune.
+    Commune(CommuneCode),
+}
+
+/// The user a request acts as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: i64,
+    pub login: String,
+    pub role: Role,
+    pub organisation_id: Option<i64>,
+    /// For a commune reader: the commune of its organisation.
+    pub commune: Option<CommuneCode>,
+}
+
+/// Why a role cannot be given to a user of an organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleMismatch(pub String);
+
+impl Role {
+    /// The organisation kinds a user of this role may belong to (empty: none needed).
+    pub fn organisation_kinds(self) -> &'static [OrgKind] {
+        match self {
+            Role::Admin | Role::Agent => &[OrgKind::Epci],
+            Role::LandlordEditor | Role::LandlordReader => &[OrgKind::Landlord],
+            Role::CommuneReader => &[OrgKind::Commune],
+            Role::StateReader => &[OrgKind::State, OrgKind::Funder],
+            Role::Observer => &[],
+        }
+    }
+
+    /// Whether the role needs an organisation (landlord and commune roles do: it scopes them).
+    pub fn needs_organisation(self) -> bool {
+        matches!(
+            self,
+            Role::LandlordEditor | Role::LandlordReader | Role::CommuneReader
+        )
+    }
+
+    /// Check that a user of this role may belong to an organisation of `kind` (or none).
+    pub fn check_organisation(
+        self,
+        kind: Option<OrgKind>,
+        has_commune: bool,
+    ) -> Result<(), RoleMismatch> {
+        match kind {
+            None if self.needs_organisation() => Err(RoleMismatch(format!(
+                "le rôle « {} » demande une organisation ({})",
+                self.label(),
+                kinds_fr(self.organisation_kinds())
+            ))),
+            None => Ok(()),
+            Some(k) => {
+                let allowed = self.organisation_kinds();
+                if !allowed.is_empty() && !allowed.contains(&k) {
+                    return Err(RoleMismatch(format!(
+                        "le rôle « {} » ne convient pas à une organisation de type « {} » (attendu : {})",
+                        self.label(),
+                        k.label(),
+                        kinds_fr(allowed)
+                    )));
+                }
+                if self == Role::CommuneReader && !has_commune {
+                    return Err(RoleMismatch(
+                        "l'organisation de ce lecteur n'a pas de commune : donnez-lui son code INSEE".into(),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn kinds_fr(kinds: &[OrgKind]) -> String {
+    kinds
+        .iter()
+        .map(|k| k.label())
+        .collect::<Vec<_>>()
+        .join(" ou ")
+}
+
+impl Principal {
+    /// The decision table. Reads of operation lines are further narrowed by [`Self::line_scope`].
+    pub fn may(&self, p: Permission) -> bool {
+        use Permission::*;
+        use Role::*;
+        match p {
+            ReadReports | ReadReference => true,
+            ReadOperations => self.line_scope().is_some(),
+            WriteOperations => matches!(self.role, Admin | LandlordEditor),
+            EditReference => matches!(self.role, Admin | Agent),
+            ManageUsers => self.role == Admin,
+            ReadFinancing => matches!(
+                self.role,
+                Admin | Agent | StateReader | LandlordEditor | LandlordReader
+            ),
+        }
+    }
+
+    /// Which operations this principal reads one by one; `None`: aggregates only.
+    pub fn line_scope(&self) -> Option<LineScope> {
+        match self.role {
+            Role::Admin | Role::Agent | Role::StateReader => Some(LineScope::All),
+            Role::LandlordEditor | Role::LandlordReader => {
+                self.organisation_id.map(LineScope::Landlord)
+            }
+            Role::CommuneReader => self.commune.clone().map(LineScope::Commune),
+            Role::Observer => None,
+        }
+    }
+
+    /// Whether this principal may change the operations of `landlord_id`.
+    pub fn may_write_landlord(&self, landlord_id: i64) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::LandlordEditor => self.organisation_id == Some(landlord_id),
+            _ => false,
+        }
+    }
+
+    /// Whether an operation of `landlord_id` in `commune` is within this principal's reading.
+    pub fn sees_operation(&self, landlord_id: i64, commune: &CommuneCode) -> bool {
+        match self.line_scope() {
+            Some(LineScope::All) => true,
+            Some(LineScope::Landlord(id)) => id == landlord_id,
+            Some(LineScope::Commune(c)) => &c == commune,
+            None => false,
+        }
+    }
+}
+
+/// Login throttling, decided from the recent failures (the caller counts them over
+/// [`THROTTLE_WINDOW_SECS`]). Returns the French reason to refuse, if any.
+pub fn throttle(failures_for_login: u64, failures_from_address: u64) -> Option<&'static str> {
+    if failures_for_login >= MAX_FAILURES_PER_LOGIN {
+        Some(
+            "trop d'essais infructueux pour cet identifiant : réessayez dans 15 minutes ou demandez une réinitialisation à l'administrateur",
+        )
+    } else if failures_from_address >= MAX_FAILURES_PER_ADDRESS {
+        Some("trop d'essais infructueux depuis cette adresse : réessayez dans 15 minutes")
+    } else {
+        None
+    }
+}
+
+/// Failures counted for throttling are those of the last 15 minutes.
+pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
+pub const MAX_FAILURES_PER_LOGIN: u64 = 5;
+pub const MAX_FAILURES_PER_ADDRESS: u64 = 20;
+
+/// A password users may choose: long enough, not only spaces.
+pub fn check_password(password: &str) -> Result<(), String> {
+    let n = password.chars().count();
+    if n < 12 {
+        return Err(format!(
+            "le mot de passe doit compter au moins 12 caractères (il en a {n})"
+        ));
+    }
+    if n > 256 {
+        return Err("le mot de passe ne doit pas dépasser 256 caractères".into());
+    }
+    if password.trim().is_empty() {
+        return Err("le mot de passe ne peut pas être fait que d'espaces".into());
+    }
+    Ok(())
+}
+
+/// A login: 2 to 64 characters among lower-case letters, digits, '.', '-', '_', '@'.
+/// Upper case is folded.
+pub fn normalise_login(login: &str) -> Result<String, String> {
+    let l = login.trim().to_lowercase();
+    let ok = (2..=64).contains(&l.chars().count())
+        && l.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
+    if ok {
+        Ok(l)
+    } else {
+        Err(format!(
+            "identifiant invalide « {} » : 2 à 64 caractères parmi lettres sans accent, chiffres, « . », « - », « _ », « @ »",
+            login.trim()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(role: Role, org: Option<i64>, commune: Option<&str>) -> Principal {
+        Principal {
+            user_id: 1,
+            login: "x".into(),
+            role,
+            organisation_id: org,
+            commune: commune.and_then(|c| CommuneCode::parse(c).ok()),
+        }
+    }
+
+    #[test]
+    fn decision_table() {
+        use Permission::*;
+        let admin = p(Role::Admin, None, None);
+        let agent = p(Role::Agent, None, None);
+        let editor = p(Role::LandlordEditor, Some(7), None);
+        let reader = p(Role::LandlordReader, Some(7), None);
+        let commune = p(Role::CommuneReader, Some(9), Some("59183"));
+        let state = p(Role::StateReader, Some(3), None);
+        let observer = p(Role::Observer, None, None);
+        let all = [
+            &admin, &agent, &editor, &reader, &commune, &state, &observer,
+        ];
+        // (permission, who may, in the order above)
+        let table: &[(Permission, [bool; 7])] = &[
+            (ReadReports, [true, true, true, true, true, true, true]),
+            (ReadReference, [true, true, true, true, true, true, true]),
+            (ReadOperations, [true, true, true, true, true, true, false]),
+            (
+                WriteOperations,
+                [true, false, true, false, false, false, false],
+            ),
+            (
+                EditReference,
+                [true, true, false, false, false, false, false],
+            ),
+            (
+                ManageUsers,
+                [true, false, false, false, false, false, false],
+            ),
+            (ReadFinancing, [true, true, true, true, false, true, false]),
+        ];
+        for (perm, expected) in table {
+            for (who, exp) in all.iter().zip(expected) {
+                assert_eq!(who.may(*perm), *exp, "{:?} {perm:?}", who.role);
+            }
+        }
+        assert_eq!(editor.line_scope(), Some(LineScope::Landlord(7)));
+        assert!(editor.may_write_landlord(7));
+        assert!(!editor.may_write_landlord(8));
+        assert!(!reader.may_write_landlord(7));
+        assert!(admin.may_write_landlord(8));
+        let dk = CommuneCode::parse("59183").ok();
+        let other = CommuneCode::parse("59350").ok();
+        if let (Some(dk), Some(other)) = (dk, other) {
+            assert!(commune.sees_operation(1, &dk));
+            assert!(!commune.sees_operation(1, &other));
+            assert!(reader.sees_operation(7, &other));
+            assert!(!reader.sees_operation(8, &dk));
+            assert!(!observer.sees_operation(7, &dk));
+        }
+    }
+
+    #[test]
+    fn a_landlord_role_without_organisation_reads_nothing() {
+        let orphan = p(Role::LandlordReader, None, None);
+        assert_eq!(orphan.line_scope(), None);
+        assert!(!orphan.may(Permission::ReadOperations));
+    }
+
+    #[test]
+    fn roles_fit_organisations() {
+        assert!(
+            Role::LandlordEditor
+                .check_organisation(Some(OrgKind::Landlord), false)
+                .is_ok()
+        );
+        assert!(
+            Role::LandlordEditor
+                .check_organisation(Some(OrgKind::Epci), false)
+                .is_err()
+        );
+        assert!(
+            Role::LandlordEditor
+                .check_organisation(None, false)
+                .is_err()
+        );
+        assert!(
+            Role::CommuneReader
+                .check_organisation(Some(OrgKind::Commune), false)
+                .is_err()
+        );
+        assert!(
+            Role::CommuneReader
+                .check_organisation(Some(OrgKind::Commune), true)
+                .is_ok()
+        );
+        assert!(
+            Role::Observer
+                .check_organisation(Some(OrgKind::Ccas), false)
+                .is_ok()
+        );
+        assert!(Role::Admin.check_organisation(None, false).is_ok());
+    }
+
+    #[test]
+    fn throttling_and_passwords() {
+        assert_eq!(throttle(0, 0), None);
+        assert!(throttle(MAX_FAILURES_PER_LOGIN, 0).is_some());
+        assert!(throttle(0, MAX_FAILURES_PER_ADDRESS).is_some());
+        assert!(check_password("court").is_err());
+        assert!(check_password("            ").is_err());
+        assert!(check_password("un mot de passe assez long").is_ok());
+        assert_eq!(
+            normalise_login(" Marie.Dupont ").as_deref(),
+            Ok("marie.dupont")
+        );
+        assert!(normalise_login("é").is_err());
+        assert!(normalise_login("a b").is_err());
+    }
+}
