@@ -73,6 +73,24 @@ impl ReportName {
 }
 
 /// Compute `name` over the lines matching `filter`, seen from today.
+/// The filter a principal's report runs with: the financing report (cost prices and plans,
+/// per operation) needs [`Permission::ReadFinancing`] and covers only the operations the
+/// principal reads one by one; every other report is an aggregate all roles see. `Err`: the
+/// French reason for a refusal.
+pub fn filter_for(
+    principal: &logis_domain::Principal,
+    name: ReportName,
+    mut filter: LineFilter,
+) -> std::result::Result<LineFilter, String> {
+    if name == ReportName::Financement {
+        if !principal.may(logis_domain::Permission::ReadFinancing) {
+            return Err("le rapport de financement (prix de revient et plans de financement par opération) n'est pas ouvert à votre rôle".into());
+        }
+        filter.scope = principal.line_scope();
+    }
+    Ok(filter)
+}
+
 pub fn build(store: &dyn Store, name: ReportName, filter: &LineFilter) -> Result<Report> {
     build_at(
         store,

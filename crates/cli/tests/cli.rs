@@ -304,10 +304,22 @@ fn serve_answers_on_localhost() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("logis.db").display());
     std::fs::write(dir.path().join("bon.csv"), GOOD).unwrap();
+    let init = logis(&db, &["init", "--territoire", "245900428"]);
+    assert!(init.status.success());
+    // `init` creates the first administrator and prints a one-time link to choose a password.
+    let init_out = text(&init.stdout);
+    let secret = init_out
+        .split("/reinitialiser/")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("pas de lien dans : {init_out}"))
+        .to_string();
+    assert!(init_out.contains("« admin »"), "{init_out}");
+    let users = logis(&db, &["user", "list"]);
     assert!(
-        logis(&db, &["init", "--territoire", "245900428"])
-            .status
-            .success()
+        text(&users.stdout).contains("admin;Administrateur;admin_epci;;oui;non"),
+        "{}",
+        text(&users.stdout)
     );
     assert!(
         logis(
@@ -339,27 +351,88 @@ fn serve_answers_on_localhost() {
         .args(["--db", &db, "serve", "--addr", &addr])
         .spawn()
         .unwrap();
-    let get = |path: &str| -> Option<String> {
+    let http = |method: &str, path: &str, cookie: &str, body: &str| -> Option<String> {
         let mut s = std::net::TcpStream::connect(&addr).ok()?;
         write!(
             s,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
         )
         .ok()?;
         let mut out = Vec::new();
         s.read_to_end(&mut out).ok()?;
         Some(text(&out))
     };
+    let set_cookie = |resp: &str, name: &str| -> String {
+        resp.lines()
+            .filter_map(|l| l.strip_prefix("set-cookie: "))
+            .find(|l| l.starts_with(&format!("{name}=")))
+            .and_then(|l| l.split(';').next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let hidden = |page: &str| -> String {
+        page.split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_default()
+            .to_string()
+    };
     let mut health = None;
     for _ in 0..100 {
-        health = get("/sante");
+        health = http("GET", "/sante", "", "");
         if health.is_some() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    let session = std::sync::Mutex::new(String::new());
+    let get = |path: &str| -> Option<String> {
+        let c = session.lock().map(|s| s.clone()).unwrap_or_default();
+        http("GET", path, &c, "")
+    };
     let result = std::panic::catch_unwind(|| {
         let health = health.expect("le serveur répond");
+        // Without a session every page leads to the login page.
+        let anonymous = get("/").unwrap();
+        assert!(
+            anonymous.starts_with("HTTP/1.1 303")
+                && anonymous.contains("location: /connexion?suite=%2F"),
+            "{anonymous}"
+        );
+        // The administrator chooses a password through the link, then logs in.
+        let form = http("GET", &format!("/reinitialiser/{secret}"), "", "").unwrap();
+        let pre = set_cookie(&form, "logis_pre");
+        let body = format!(
+            "csrf={}&mot_de_passe=premier-mot-de-passe&confirmation=premier-mot-de-passe",
+            hidden(&form)
+        );
+        let chosen = http("POST", &format!("/reinitialiser/{secret}"), &pre, &body).unwrap();
+        assert!(chosen.contains("Mot de passe enregistré"), "{chosen}");
+        let again = http("POST", &format!("/reinitialiser/{secret}"), &pre, &body).unwrap();
+        assert!(
+            again.starts_with("HTTP/1.1 410"),
+            "le lien ne sert qu'une fois : {again}"
+        );
+        let login = http("GET", "/connexion", "", "").unwrap();
+        let pre = set_cookie(&login, "logis_pre");
+        let forged = http(
+            "POST",
+            "/connexion",
+            &pre,
+            "csrf=faux&identifiant=admin&mot_de_passe=premier-mot-de-passe",
+        )
+        .unwrap();
+        assert!(forged.starts_with("HTTP/1.1 403"), "{forged}");
+        let body = format!(
+            "csrf={}&identifiant=admin&mot_de_passe=premier-mot-de-passe&suite=%2F",
+            hidden(&login)
+        );
+        let logged = http("POST", "/connexion", &pre, &body).unwrap();
+        assert!(logged.starts_with("HTTP/1.1 303"), "{logged}");
+        let cookie = set_cookie(&logged, "logis_session");
+        assert!(logged.contains("HttpOnly; SameSite=Lax"), "{logged}");
+        *session.lock().unwrap() = cookie;
         assert!(
             health.contains("200 OK") && health.contains("\"statut\":\"ok\""),
             "{health}"

@@ -127,9 +127,23 @@ pub fn group_thousands(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// "1 234,50 €": an amount in cents, French style.
+pub fn format_euros_cents(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.unsigned_abs();
+    let euros = group_thousands(i64::try_from(c / 100).unwrap_or(i64::MAX));
+    format!("{sign}{euros},{:02}\u{a0}€", c % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn euros() {
+        assert_eq!(format_euros_cents(123_450), "1\u{202f}234,50\u{a0}€");
+        assert_eq!(format_euros_cents(-5), "-0,05\u{a0}€");
+    }
 
     #[test]
     fn integers() {

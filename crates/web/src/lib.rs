@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use logis_domain::numbers::group_thousands;
 use logis_domain::{Geography, Nature, OrgKind};
@@ -18,7 +18,35 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub mod account;
+pub mod api;
+pub mod auth;
 pub mod reports;
+
+use auth::Authed;
+use axum::Extension;
+use logis_domain::Permission;
+
+/// What every page's frame shows: navigation, the user and the logout form.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Chrome {
+    pub nav: &'static str,
+    pub reference: &'static str,
+    /// The user's name and organisation (empty: not logged in, no navigation).
+    pub who: String,
+    pub csrf: String,
+    pub admin: bool,
+    pub operations: bool,
+}
+
+impl Chrome {
+    pub fn anonymous() -> Self {
+        Chrome {
+            reference: logis_io::reference::VERSION,
+            ..Default::default()
+        }
+    }
+}
 
 const PAGE_SIZE: u64 = 50;
 const CSS: &str = include_str!("../static/logis.css");
@@ -26,6 +54,10 @@ const CSS: &str = include_str!("../static/logis.css");
 #[derive(Clone)]
 pub struct AppState {
     store: Arc<dyn Store>,
+    /// Mark cookies Secure (logis behind HTTPS): `LOGIS_HTTPS=1`.
+    secure_cookies: bool,
+    /// Where the server is reached, for the links it prints (`LOGIS_PUBLIC_URL`).
+    public_url: String,
 }
 
 impl AppState {
@@ -35,32 +67,77 @@ impl AppState {
     }
 }
 
-/// The application's routes over `store`.
+/// Largest request body (forms, JSON); imports through the API may send up to
+/// [`api::UPLOAD_LIMIT`].
+const BODY_LIMIT: usize = 2 << 20;
+
+/// The application's routes over `store`. Every route but `/connexion`, `/reinitialiser/…`,
+/// `/sante` and the stylesheet requires a login ([`auth::authenticate`]).
 pub fn router(store: Arc<dyn Store>) -> Router {
+    let state = AppState {
+        store,
+        secure_cookies: std::env::var("LOGIS_HTTPS").is_ok_and(|v| v == "1"),
+        public_url: std::env::var("LOGIS_PUBLIC_URL")
+            .unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
+    };
     Router::new()
         .route("/", get(dashboard))
+        .route("/connexion", get(auth::login_page).post(auth::login_submit))
+        .route("/deconnexion", post(auth::logout))
+        .route(
+            "/reinitialiser/{secret}",
+            get(auth::reset_page).post(auth::reset_submit),
+        )
+        .route("/compte", get(account::account))
+        .route("/compte/mot-de-passe", post(account::change_password))
+        .route("/compte/jetons", post(account::create_token))
+        .route("/compte/jetons/{id}/revoquer", post(account::revoke_token))
+        .route(
+            "/admin/utilisateurs",
+            get(account::users).post(account::add_user),
+        )
+        .route(
+            "/admin/utilisateurs/{id}/{action}",
+            post(account::user_action),
+        )
+        .route("/admin/organisations", post(account::add_organisation))
         .route("/operations", get(operations))
         .route("/operations/export", get(export))
+        .route("/operations/{id}", get(operation))
+        .route("/operations/{id}/historique.csv", get(operation_history))
         .route("/communes", get(communes))
         .route("/rapports", get(reports::index))
         .route("/rapports/{name}", get(reports::page))
         .route("/rapports/{name}/export", get(reports::export))
+        .merge(api::routes())
         .route("/sante", get(health))
         .route("/static/logis.css", get(css))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            std::time::Duration::from_secs(120),
+        ))
         .layer(axum::middleware::map_response(security_headers))
-        .with_state(AppState { store })
+        .with_state(state)
 }
 
 /// Serve until Ctrl-C.
 pub async fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("logis écoute sur http://{}", listener.local_addr()?);
-    axum::serve(listener, router(store))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    axum::serve(
+        listener,
+        router(store).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }
 
 async fn security_headers(mut res: Response) -> Response {
@@ -77,6 +154,10 @@ async fn security_headers(mut res: Response) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     res
 }
 
@@ -107,8 +188,7 @@ impl From<StoreError> for PageError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
-    nav: &'a str,
-    reference: &'a str,
+    chrome: Chrome,
     heading: &'a str,
     message: &'a str,
 }
@@ -131,8 +211,7 @@ impl IntoResponse for PageError {
             "Une erreur est survenue"
         };
         let mut res = render(&ErrorPage {
-            nav: "",
-            reference: logis_io::reference::VERSION,
+            chrome: Chrome::anonymous(),
             heading,
             message: &self.message,
         });
@@ -157,11 +236,15 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-async fn not_found() -> PageError {
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return api::api_not_found();
+    }
     PageError {
         status: StatusCode::NOT_FOUND,
         message: "Cette adresse ne correspond à aucune page de logis.".into(),
     }
+    .into_response()
 }
 
 async fn css() -> impl IntoResponse {
@@ -185,8 +268,7 @@ async fn health(State(s): State<AppState>) -> Response {
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct Dashboard {
-    nav: &'static str,
-    reference: &'static str,
+    chrome: Chrome,
     territory: String,
     operations: String,
     lines: String,
@@ -201,7 +283,11 @@ fn n(v: u64) -> String {
     group_thousands(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
-async fn dashboard(State(s): State<AppState>) -> Result<Response, PageError> {
+async fn dashboard(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+) -> Result<Response, PageError> {
+    a.require(Permission::ReadReports)?;
     let state = s.clone();
     let (summary, totals, territory) = blocking(move || {
         let store = &state.store;
@@ -244,8 +330,7 @@ async fn dashboard(State(s): State<AppState>) -> Result<Response, PageError> {
         })
         .collect();
     Ok(render(&Dashboard {
-        nav: "dashboard",
-        reference: logis_io::reference::VERSION,
+        chrome: a.chrome("dashboard"),
         territory,
         operations: n(summary.operations),
         lines: n(summary.lines),
@@ -310,6 +395,7 @@ impl LineQuery {
 }
 
 struct LineRow {
+    operation_id: i64,
     landlord: String,
     reference: String,
     label: String,
@@ -325,8 +411,7 @@ struct LineRow {
 #[derive(Template)]
 #[template(path = "operations.html")]
 struct OperationsPage {
-    nav: &'static str,
-    reference: &'static str,
+    chrome: Chrome,
     landlords: Vec<(i64, String, bool)>,
     natures: Vec<(&'static str, &'static str, bool)>,
     year: String,
@@ -340,12 +425,15 @@ struct OperationsPage {
 
 async fn operations(
     State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
     Query(q): Query<LineQuery>,
 ) -> Result<Response, PageError> {
+    a.require(Permission::ReadOperations)?;
     let (mut filter, error) = match q.filter() {
         Ok(f) => (f, String::new()),
         Err(e) => (LineFilter::default(), e),
     };
+    filter.scope = a.principal.line_scope();
     let page = q
         .page
         .as_deref()
@@ -367,6 +455,7 @@ async fn operations(
     let items = lines
         .into_iter()
         .map(|l| LineRow {
+            operation_id: l.operation_id,
             landlord: l.landlord,
             reference: l.reference,
             label: l.label.unwrap_or_default(),
@@ -384,8 +473,7 @@ async fn operations(
         })
         .collect();
     Ok(render(&OperationsPage {
-        nav: "operations",
-        reference: logis_io::reference::VERSION,
+        chrome: a.chrome("operations"),
         landlords: orgs
             .into_iter()
             .filter(|o| o.kind == OrgKind::Landlord)
@@ -408,12 +496,15 @@ async fn operations(
 /// Stream the export: the store writes on a blocking thread into a channel the response reads.
 async fn export(
     State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
     Query(q): Query<LineQuery>,
 ) -> Result<Response, PageError> {
-    let filter = q.filter().map_err(|message| PageError {
+    a.require(Permission::ReadOperations)?;
+    let mut filter = q.filter().map_err(|message| PageError {
         status: StatusCode::BAD_REQUEST,
         message,
     })?;
+    filter.scope = a.principal.line_scope();
     let format = match q.format.as_deref() {
         None => ExportFormat::Csv,
         Some(f) => ExportFormat::parse(f).ok_or_else(|| PageError {
@@ -493,16 +584,17 @@ struct CommuneQuery {
 #[derive(Template)]
 #[template(path = "communes.html")]
 struct CommunesPage {
-    nav: &'static str,
-    reference: &'static str,
+    chrome: Chrome,
     q: String,
     items: Vec<(String, String, String, String, String)>,
 }
 
 async fn communes(
     State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
     Query(q): Query<CommuneQuery>,
 ) -> Result<Response, PageError> {
+    a.require(Permission::ReadReference)?;
     let text =
         q.q.unwrap_or_default()
             .chars()
@@ -541,9 +633,218 @@ async fn communes(
         })
         .collect();
     Ok(render(&CommunesPage {
-        nav: "communes",
-        reference: logis_io::reference::VERSION,
+        chrome: a.chrome("communes"),
         q: text,
         items,
     }))
+}
+
+/// The head, lines, financing plan and history of an operation the user may read; another
+/// organisation's operation answers 404, as an unknown one does.
+async fn visible_operation(
+    s: &AppState,
+    a: &Authed,
+    id: i64,
+) -> Result<logis_store::OperationRecord, PageError> {
+    a.require(Permission::ReadOperations)?;
+    let store = s.store.clone();
+    let head = blocking(move || store.operation(id)).await?;
+    head.filter(|h| a.principal.sees_operation(h.landlord_id, &h.commune))
+        .ok_or_else(|| PageError {
+            status: StatusCode::NOT_FOUND,
+            message: "Cette opération n'existe pas ou n'est pas visible avec votre compte.".into(),
+        })
+}
+
+fn fr_datetime(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .map(|d| {
+            d.with_timezone(&chrono::Local)
+                .format("%d/%m/%Y %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn entity_fr(e: &str) -> &str {
+    match e {
+        "operation" => "Opération",
+        "ligne" => "Ligne",
+        "plan_financement" => "Plan de financement",
+        other => other,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operation.html")]
+struct OperationPage {
+    chrome: Chrome,
+    id: i64,
+    reference: String,
+    label: String,
+    landlord: String,
+    commune: String,
+    programme: String,
+    project: String,
+    quartier: String,
+    lines: Vec<(
+        &'static str,
+        &'static str,
+        &'static str,
+        String,
+        i32,
+        &'static str,
+        String,
+    )>,
+    show_plan: bool,
+    plan: Vec<(&'static str, String, String, String)>,
+    history: Vec<(String, String, String, String, String, String, String)>,
+}
+
+async fn operation(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, PageError> {
+    let head = visible_operation(&s, &a, id).await?;
+    let store = s.store.clone();
+    let show_plan = a.principal.may(Permission::ReadFinancing);
+    let (lines, plan, history) = blocking(move || {
+        let f = LineFilter {
+            operation_id: Some(id),
+            ..Default::default()
+        };
+        Ok((
+            logis_store::collect_lines(store.as_ref(), &f)?,
+            if show_plan {
+                store.financing_plan(id)?
+            } else {
+                Vec::new()
+            },
+            store.audit(&logis_store::AuditFilter {
+                operation_id: Some(id),
+                limit: Some(500),
+                ..Default::default()
+            })?,
+        ))
+    })
+    .await?;
+    let orgs = {
+        let store = s.store.clone();
+        blocking(move || store.organisations()).await?
+    };
+    Ok(render(&OperationPage {
+        chrome: a.chrome("operations"),
+        id,
+        reference: head.reference,
+        label: head.label.unwrap_or_default(),
+        landlord: head.landlord,
+        commune: format!("{} ({})", head.commune_name, head.commune),
+        programme: head.programme.unwrap_or_else(|| "—".into()),
+        project: head.project.unwrap_or_else(|| "—".into()),
+        quartier: head.quartier.unwrap_or_else(|| "—".into()),
+        lines: lines
+            .into_iter()
+            .map(|l| {
+                (
+                    l.nature.label(),
+                    l.site.map(|s| s.label()).unwrap_or(""),
+                    l.product
+                        .map(|p| p.label())
+                        .or(l.financing.map(|f| f.label()))
+                        .unwrap_or(""),
+                    group_thousands(i64::from(l.dwellings)),
+                    l.year,
+                    l.stage.map(|s| s.label()).unwrap_or(""),
+                    l.stage_date
+                        .map(|d| d.format("%d/%m/%Y").to_string())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect(),
+        show_plan,
+        plan: plan
+            .into_iter()
+            .map(|p| {
+                (
+                    p.kind.label(),
+                    p.source_id
+                        .and_then(|id| orgs.iter().find(|o| o.id == id))
+                        .map(|o| o.name.clone())
+                        .unwrap_or_default(),
+                    p.label,
+                    logis_domain::numbers::format_euros_cents(p.amount_cents),
+                )
+            })
+            .collect(),
+        history: history
+            .into_iter()
+            .map(|h| {
+                (
+                    fr_datetime(h.at),
+                    h.user_name,
+                    h.via,
+                    format!("{} {}", entity_fr(&h.entity), h.entity_id),
+                    h.action,
+                    h.before.unwrap_or_default(),
+                    h.after.unwrap_or_default(),
+                )
+            })
+            .collect(),
+    }))
+}
+
+/// The history of an operation as CSV (French Excel: `;`, UTF-8 with BOM).
+async fn operation_history(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, PageError> {
+    visible_operation(&s, &a, id).await?;
+    let store = s.store.clone();
+    let rows = blocking(move || {
+        store.audit(&logis_store::AuditFilter {
+            operation_id: Some(id),
+            ..Default::default()
+        })
+    })
+    .await?;
+    let mut out =
+        String::from("\u{feff}date;utilisateur;via;element;identifiant;action;avant;apres\r\n");
+    // Quoted cells; a leading formula character is neutralised for spreadsheets.
+    let cell = |v: &str| {
+        let v = if v.starts_with(['=', '+', '-', '@']) {
+            format!("'{v}")
+        } else {
+            v.to_string()
+        };
+        format!("\"{}\"", v.replace('"', "\"\""))
+    };
+    for h in rows {
+        out.push_str(
+            &[
+                cell(&fr_datetime(h.at)),
+                cell(&h.user_name),
+                cell(&h.via),
+                cell(&h.entity),
+                cell(&h.entity_id),
+                cell(&h.action),
+                cell(h.before.as_deref().unwrap_or("")),
+                cell(h.after.as_deref().unwrap_or("")),
+            ]
+            .join(";"),
+        );
+        out.push_str("\r\n");
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"logis-operation-{id}-historique.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
 }

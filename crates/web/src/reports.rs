@@ -1,12 +1,15 @@
 //! Report pages: `/rapports/{nom}` (HTML, laid out as the published tables) and
 //! `/rapports/{nom}/export?format=csv|xlsx`.
 
+use crate::auth::Authed;
 use crate::{AppState, PageError, blocking, render};
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use logis_app::reports::{ReportName, build};
+use logis_domain::Permission;
 use logis_domain::{OrgKind, Stage};
 use logis_io::report::Report;
 use logis_store::LineFilter;
@@ -129,8 +132,7 @@ fn report_name(name: &str) -> Result<ReportName, PageError> {
 #[derive(Template)]
 #[template(path = "report_page.html")]
 struct ReportPage {
-    nav: &'static str,
-    reference: &'static str,
+    chrome: crate::Chrome,
     report: Report,
     reports: Vec<(&'static str, &'static str)>,
     programmes: Vec<(i64, String, bool)>,
@@ -157,16 +159,29 @@ fn short_title(r: ReportName) -> &'static str {
     }
 }
 
-pub(crate) async fn index() -> Redirect {
-    Redirect::to("/rapports/production")
+pub(crate) async fn index(Extension(a): Extension<Authed>) -> Result<Redirect, PageError> {
+    a.require(Permission::ReadReports)?;
+    Ok(Redirect::to("/rapports/production"))
+}
+
+/// The report's filter as the principal may run it (403 for the financing report of a role
+/// that does not see financing).
+pub(crate) fn scoped(a: &Authed, name: ReportName, f: LineFilter) -> Result<LineFilter, PageError> {
+    a.require(Permission::ReadReports)?;
+    logis_app::reports::filter_for(&a.principal, name, f).map_err(|message| PageError {
+        status: StatusCode::FORBIDDEN,
+        message,
+    })
 }
 
 pub(crate) async fn page(
     State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
     Path(name): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, PageError> {
     let name = report_name(&name)?;
+    scoped(&a, name, LineFilter::default())?;
     let store = s.store.clone();
     let geo = blocking(move || store.geography()).await?;
     let (filter, error) = match q.filter(&geo) {
@@ -175,7 +190,7 @@ pub(crate) async fn page(
     };
     let store = s.store.clone();
     let mut filter = filter;
-    let f2 = filter.clone();
+    let f2 = scoped(&a, name, filter.clone())?;
     let (report, programmes, orgs, chosen) = blocking(move || {
         let programmes = store.programmes()?;
         let mut f2 = f2;
@@ -199,8 +214,7 @@ pub(crate) async fn page(
     filter.programme_id = chosen;
     let query = ReportQuery::carry(&filter);
     Ok(render(&ReportPage {
-        nav: "rapports",
-        reference: logis_io::reference::VERSION,
+        chrome: a.chrome("rapports"),
         report,
         reports: ReportName::ALL
             .iter()
@@ -270,6 +284,7 @@ pub(crate) fn app_to_store(e: logis_app::AppError) -> logis_store::StoreError {
 
 pub(crate) async fn export(
     State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
     Path(name): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, PageError> {
@@ -280,6 +295,7 @@ pub(crate) async fn export(
         status: StatusCode::BAD_REQUEST,
         message,
     })?;
+    let filter = scoped(&a, name, filter)?;
     let xlsx = match q.format.as_deref().unwrap_or("csv") {
         "csv" => false,
         "xlsx" => true,
