@@ -183,7 +183,6 @@ fn check(expected: &str, status: StatusCode, who: &str, what: &str) {
 }
 
 async fn matrix(w: &World) {
-    let w = w;
     let (v, p, prog) = (w.vilogia_op, w.partenord_op, w.programme);
     let vilogia_csv = "reference;bailleur;commune;nature;produit;logements;annee\nOP-9;Vilogia;Dunkerque;Construction neuve;PLUS;10;2027";
     let targets = r#"{"perimetre":"production","total":12000,"annee_debut":2024,"annee_fin":2034,"part_sociale":40,"fourchette_min":1200,"fourchette_max":1500}"#;
@@ -407,7 +406,7 @@ async fn matrix(w: &World) {
     for (auth, method, uri, body, expected) in &routes {
         assert_eq!(expected.len(), ROLES.len());
         for (u, exp) in w.users.iter().zip(expected.chars()) {
-            let (status, text) = call(&w, u, *auth, method, uri, body).await;
+            let (status, text) = call(w, u, *auth, method, uri, body).await;
             check(
                 &exp.to_string(),
                 status,
@@ -462,9 +461,9 @@ async fn matrix(w: &World) {
         ("etat", 5, "OP-1", ""),
     ] {
         let u = user(login);
-        let (_, body) = call(&w, u, Auth::Token, "GET", "/api/v1/operations", "").await;
+        let (_, body) = call(w, u, Auth::Token, "GET", "/api/v1/operations", "").await;
         assert_eq!(total(&body), lines, "{login}: {body}");
-        let (_, page) = call(&w, u, Auth::Cookie, "GET", "/operations", "").await;
+        let (_, page) = call(w, u, Auth::Cookie, "GET", "/operations", "").await;
         let (_, csv) = call(
             &w,
             u,
