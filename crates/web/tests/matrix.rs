@@ -465,7 +465,7 @@ async fn matrix(w: &World) {
         assert_eq!(total(&body), lines, "{login}: {body}");
         let (_, page) = call(w, u, Auth::Cookie, "GET", "/operations", "").await;
         let (_, csv) = call(
-            &w,
+            w,
             u,
             Auth::Cookie,
             "GET",
@@ -484,7 +484,7 @@ async fn matrix(w: &World) {
         }
         // Asking for another landlord by filter gives nothing more.
         let (_, other) = call(
-            &w,
+            w,
             u,
             Auth::Token,
             "GET",
@@ -496,7 +496,7 @@ async fn matrix(w: &World) {
     }
     // The financing report of a landlord covers its own operations only.
     let (_, fin) = call(
-        &w,
+        w,
         user("editeur"),
         Auth::Token,
         "GET",
@@ -507,7 +507,7 @@ async fn matrix(w: &World) {
     assert!(fin.contains("OP-1") && !fin.contains("OP-2"), "{fin}");
     // Aggregated reports count everyone's dwellings, for every role.
     let (_, prod) = call(
-        &w,
+        w,
         user("observateur"),
         Auth::Token,
         "GET",
@@ -519,7 +519,7 @@ async fn matrix(w: &World) {
     // A landlord editor cannot import another landlord's lines: row and column named.
     let partenord_csv = "reference;bailleur;commune;nature;produit;logements;annee\nOP-8;Partenord Habitat;Dunkerque;Construction neuve;PLUS;10;2027";
     let (status, body) = call(
-        &w,
+        w,
         user("editeur"),
         Auth::Token,
         "POST",
@@ -534,7 +534,7 @@ async fn matrix(w: &World) {
     );
     // Its own import is written, and recorded under its name through the API.
     let (status, body) = call(
-        &w,
+        w,
         user("editeur"),
         Auth::Token,
         "POST",
@@ -544,7 +544,7 @@ async fn matrix(w: &World) {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, ops) = call(
-        &w,
+        w,
         user("editeur"),
         Auth::Token,
         "GET",
@@ -560,7 +560,7 @@ async fn matrix(w: &World) {
         .map(|l| l["operation_id"].as_i64().unwrap())
         .unwrap();
     let (_, hist) = call(
-        &w,
+        w,
         user("editeur"),
         Auth::Token,
         "GET",
@@ -574,7 +574,7 @@ async fn matrix(w: &World) {
     );
     // The page of the operation shows its history too.
     let (_, page) = call(
-        &w,
+        w,
         user("admin"),
         Auth::Cookie,
         "GET",
