@@ -633,7 +633,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 s.operations, s.dwellings
             );
             if !sans_serveur {
-                eprintln!("Ouvrez http://{addr}/ dans un navigateur (Ctrl-C pour arrêter).");
+                eprintln!(
+                    "Ouvrez http://{addr}/ dans un navigateur et connectez-vous avec « admin » (ou agent, foh, partenord, vilogia, dunkerque, ddtm, observatoire), mot de passe « {} » (Ctrl-C pour arrêter).",
+                    logis_app::demo::DEMO_PASSWORD
+                );
                 serve(store, addr)?;
             }
         }
