@@ -74,6 +74,7 @@ fn run(kind: Kind) {
             "1",
         ])
         .env("NO_COLOR", "1")
+        .current_dir(dir.path())
         .output()
         .unwrap_or_else(|e| panic!("schemathesis introuvable ({exe}) : {e}"));
     drop(rt);
