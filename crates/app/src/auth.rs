@@ -187,16 +187,20 @@ pub fn reset_link(store: &dyn Store, actor: &Actor, user_id: i64) -> Result<Stri
 
 /// Use a reset link to choose a password. `Ok(None)`: the link is unknown, used or expired.
 pub fn use_reset(store: &dyn Store, secret: &str, password: &str) -> Result<Option<User>> {
-    access::check_password(password).map_err(AppError::Invalid)?;
-    let hash = hash_password(password)?;
+    let hash = checked_hash(password)?;
     Ok(store.use_password_reset(&token_hash(secret), &hash)?)
 }
 
 /// Set a password directly (CLI, first administrator).
 pub fn set_password(store: &dyn Store, actor: &Actor, user_id: i64, password: &str) -> Result<()> {
-    access::check_password(password).map_err(AppError::Invalid)?;
-    let hash = hash_password(password)?;
+    let hash = checked_hash(password)?;
     Ok(store.set_password(actor, user_id, &hash)?)
+}
+
+/// The hash of a password users may choose ([`access::check_password`]), or why not.
+fn checked_hash(password: &str) -> Result<String> {
+    access::check_password(password).map_err(AppError::Invalid)?;
+    hash_password(password)
 }
 
 /// A user changes their own password, proving the current one.

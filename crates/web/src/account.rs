@@ -14,13 +14,7 @@ use logis_store::NewOrganisation;
 use serde::Deserialize;
 
 fn date(ts: i64) -> String {
-    chrono::DateTime::from_timestamp(ts, 0)
-        .map(|d| {
-            d.with_timezone(&chrono::Local)
-                .format("%d/%m/%Y %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
+    crate::local_time(ts, "%d/%m/%Y %H:%M")
 }
 
 #[derive(Template)]

@@ -183,11 +183,7 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, Response> {
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let from_query = req.uri().query().and_then(|q| {
-        serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-            .ok()
-            .and_then(|v| v.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v))
-    });
+    let from_query = req.uri().query().and_then(|q| csrf_field(q.as_bytes()));
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -205,9 +201,7 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, Response> {
                 .into_response());
             }
         };
-        let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-            .ok()
-            .and_then(|v| v.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v));
+        let token = csrf_field(&bytes);
         (
             Request::from_parts(parts, axum::body::Body::from(bytes)),
             token,
@@ -220,6 +214,15 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, Response> {
         Some(t) if !expected.is_empty() && auth::same_secret(&t, expected) => Ok(req),
         _ => Err(csrf_refused()),
     }
+}
+
+/// The `csrf` field of URL-encoded pairs (a form body or a query string).
+fn csrf_field(encoded: &[u8]) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(encoded)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v)
 }
 
 fn cookie_header(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
@@ -259,31 +262,37 @@ pub(crate) struct LoginQuery {
     suite: Option<String>,
 }
 
-/// A fresh pre-session token, set as a cookie and put in the form.
-fn pre_token() -> Result<String, PageError> {
-    auth::random_token().map_err(|_| PageError {
+/// A form shown before a session exists: `page` renders it with a fresh pre-session token,
+/// which is also set as a cookie (double submit), and the answer has `status`.
+fn pre_form(
+    s: &AppState,
+    status: StatusCode,
+    page: impl FnOnce(String) -> Response,
+) -> Result<Response, PageError> {
+    let token = auth::random_token().map_err(|_| PageError {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         message: "Erreur interne".into(),
-    })
+    })?;
+    let cookie = cookie_header(PRE_COOKIE, &token, 3600, s.secure_cookies);
+    let mut res = page(token);
+    *res.status_mut() = status;
+    res.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(res)
 }
 
 pub(crate) async fn login_page(
     State(s): State<AppState>,
     axum::extract::Query(q): axum::extract::Query<LoginQuery>,
 ) -> Result<Response, PageError> {
-    let token = pre_token()?;
-    let mut res = render(&LoginPage {
-        chrome: Chrome::anonymous(),
-        csrf: token.clone(),
-        login: String::new(),
-        suite: local_target(q.suite.as_deref()),
-        error: String::new(),
-    });
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        cookie_header(PRE_COOKIE, &token, 3600, s.secure_cookies),
-    );
-    Ok(res)
+    pre_form(&s, StatusCode::OK, |csrf| {
+        render(&LoginPage {
+            chrome: Chrome::anonymous(),
+            csrf,
+            login: String::new(),
+            suite: local_target(q.suite.as_deref()),
+            error: String::new(),
+        })
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -338,22 +347,15 @@ pub(crate) async fn login_submit(
             );
             Ok(res)
         }
-        Err(message) => {
-            let token = pre_token()?;
-            let mut res = render(&LoginPage {
+        Err(message) => pre_form(&s, StatusCode::UNAUTHORIZED, |csrf| {
+            render(&LoginPage {
                 chrome: Chrome::anonymous(),
-                csrf: token.clone(),
+                csrf,
                 login: f.identifiant.chars().take(64).collect(),
                 suite: local_target(Some(&f.suite)),
                 error: message,
-            });
-            *res.status_mut() = StatusCode::UNAUTHORIZED;
-            res.headers_mut().append(
-                header::SET_COOKIE,
-                cookie_header(PRE_COOKIE, &token, 3600, s.secure_cookies),
-            );
-            Ok(res)
-        }
+            })
+        }),
     }
 }
 
@@ -384,18 +386,14 @@ struct ResetPage {
 }
 
 pub(crate) async fn reset_page(State(s): State<AppState>) -> Result<Response, PageError> {
-    let token = pre_token()?;
-    let mut res = render(&ResetPage {
-        chrome: Chrome::anonymous(),
-        csrf: token.clone(),
-        error: String::new(),
-        done: false,
-    });
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        cookie_header(PRE_COOKIE, &token, 3600, s.secure_cookies),
-    );
-    Ok(res)
+    pre_form(&s, StatusCode::OK, |csrf| {
+        render(&ResetPage {
+            chrome: Chrome::anonymous(),
+            csrf,
+            error: String::new(),
+            done: false,
+        })
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -417,20 +415,15 @@ pub(crate) async fn reset_submit(
     if !pre_ok(&headers, &f.csrf) {
         return Ok(csrf_refused());
     }
-    let again = |error: String, status: StatusCode| -> Result<Response, PageError> {
-        let token = pre_token()?;
-        let mut res = render(&ResetPage {
-            chrome: Chrome::anonymous(),
-            csrf: token.clone(),
-            error,
-            done: false,
-        });
-        *res.status_mut() = status;
-        res.headers_mut().append(
-            header::SET_COOKIE,
-            cookie_header(PRE_COOKIE, &token, 3600, s.secure_cookies),
-        );
-        Ok(res)
+    let again = |error: String, status: StatusCode| {
+        pre_form(&s, status, |csrf| {
+            render(&ResetPage {
+                chrome: Chrome::anonymous(),
+                csrf,
+                error,
+                done: false,
+            })
+        })
     };
     if f.mot_de_passe != f.confirmation {
         return again(

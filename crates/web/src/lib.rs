@@ -656,14 +656,15 @@ async fn visible_operation(
         })
 }
 
-fn fr_datetime(ts: i64) -> String {
+/// A Unix time in local time, with `format` (chrono's).
+pub(crate) fn local_time(ts: i64, format: &str) -> String {
     chrono::DateTime::from_timestamp(ts, 0)
-        .map(|d| {
-            d.with_timezone(&chrono::Local)
-                .format("%d/%m/%Y %H:%M:%S")
-                .to_string()
-        })
+        .map(|d| d.with_timezone(&chrono::Local).format(format).to_string())
         .unwrap_or_default()
+}
+
+fn fr_datetime(ts: i64) -> String {
+    local_time(ts, "%d/%m/%Y %H:%M:%S")
 }
 
 fn entity_fr(e: &str) -> &str {
@@ -709,7 +710,7 @@ async fn operation(
     let head = visible_operation(&s, &a, id).await?;
     let store = s.store.clone();
     let show_plan = a.principal.may(Permission::ReadFinancing);
-    let (lines, plan, history) = blocking(move || {
+    let (lines, plan, history, orgs) = blocking(move || {
         let f = LineFilter {
             operation_id: Some(id),
             ..Default::default()
@@ -726,13 +727,10 @@ async fn operation(
                 limit: Some(500),
                 ..Default::default()
             })?,
+            store.organisations()?,
         ))
     })
     .await?;
-    let orgs = {
-        let store = s.store.clone();
-        blocking(move || store.organisations()).await?
-    };
     Ok(render(&OperationPage {
         chrome: a.chrome("operations"),
         id,

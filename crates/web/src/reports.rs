@@ -181,7 +181,6 @@ pub(crate) async fn page(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, PageError> {
     let name = report_name(&name)?;
-    scoped(&a, name, LineFilter::default())?;
     let store = s.store.clone();
     let geo = blocking(move || store.geography()).await?;
     let (filter, error) = match q.filter(&geo) {
