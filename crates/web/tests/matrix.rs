@@ -586,6 +586,78 @@ async fn matrix(w: &World) {
         page.contains("Historique des modifications") && page.contains("editeur"),
         "{page}"
     );
+    // Bad input: a clear French error, nothing written.
+    let admin = user("admin");
+    let (status, body) = call(
+        w,
+        admin,
+        Auth::Token,
+        "GET",
+        "/api/v1/operations?annee_min=deux",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("année minimale invalide « deux »"), "{body}");
+    let other = format!("/api/v1/programmes/{}/objectifs", w.programme + 1);
+    let (before, _) = call(w, admin, Auth::Token, "GET", &other, "").await;
+    let (status, body) = call(
+        w,
+        admin,
+        Auth::Token,
+        "PUT",
+        &other.replace(&(w.programme + 1).to_string(), &w.programme.to_string()),
+        "{pas du json",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("objectifs illisibles"), "{body}");
+    let (status, body) = call(
+        w,
+        admin,
+        Auth::Token,
+        "PUT",
+        &other,
+        r#"{"perimetre":"production","annee_debut":2030,"annee_fin":2020}"#,
+    )
+    .await;
+    assert!(
+        status == StatusCode::NOT_FOUND && body.contains("introuvable"),
+        "{status} {body}"
+    );
+    let (after, _) = call(w, admin, Auth::Token, "GET", &other, "").await;
+    assert_eq!(
+        (before, after),
+        (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND)
+    );
+    let own = format!("/api/v1/programmes/{}/objectifs", w.programme);
+    let (_, kept) = call(w, admin, Auth::Token, "GET", &own, "").await;
+    let (status, body) = call(
+        w,
+        admin,
+        Auth::Token,
+        "PUT",
+        &own,
+        r#"{"perimetre":"production","annee_debut":2030,"annee_fin":2020}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("2030") && body.contains("erreur"), "{body}");
+    let (_, still) = call(w, admin, Auth::Token, "GET", &own, "").await;
+    assert_eq!(kept, still, "des objectifs refusés ne changent rien");
+    let (status, body) = call(
+        w,
+        admin,
+        Auth::Cookie,
+        "POST",
+        "/admin/utilisateurs",
+        "identifiant=%C3%A9t%C3%A9&role=observateur",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("identifiant invalide"), "{body}");
+    let (_, list) = call(w, admin, Auth::Cookie, "GET", "/admin/utilisateurs", "").await;
+    assert!(!list.contains("<td>été</td>"));
     // Security headers on every answer.
     let res = w.app.clone().oneshot(anon("/connexion")).await.unwrap();
     let h = res.headers();
