@@ -67,11 +67,12 @@ pub(crate) fn forbidden() -> PageError {
     }
 }
 
-/// Paths that need no login: the login and reset pages, the health check, the stylesheet.
+/// Paths that need no login: the login and reset pages, the health check, the static assets.
 fn is_public(path: &str) -> bool {
     path == "/connexion"
         || path == "/sante"
-        || path == "/static/logis.css"
+        || path == "/favicon.ico"
+        || path.starts_with("/static/")
         || path.starts_with("/reinitialiser/")
 }
 
@@ -262,17 +263,23 @@ pub(crate) struct LoginQuery {
     suite: Option<String>,
 }
 
-/// A form shown before a session exists: `page` renders it with a fresh pre-session token,
-/// which is also set as a cookie (double submit), and the answer has `status`.
+/// A form shown before a session exists: `page` renders it with the pre-session token, which is
+/// also set as a cookie (double submit), and the answer has `status`. The browser's token is kept
+/// when it has one, so that a second tab, or a request the browser makes on its own (an icon),
+/// does not invalidate the form already shown.
 fn pre_form(
     s: &AppState,
+    headers: &HeaderMap,
     status: StatusCode,
     page: impl FnOnce(String) -> Response,
 ) -> Result<Response, PageError> {
-    let token = auth::random_token().map_err(|_| PageError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        message: "Erreur interne".into(),
-    })?;
+    let token = match cookie(headers, PRE_COOKIE).filter(|c| plausible_token(c)) {
+        Some(existing) => existing.to_string(),
+        None => auth::random_token().map_err(|_| PageError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "Erreur interne".into(),
+        })?,
+    };
     let cookie = cookie_header(PRE_COOKIE, &token, 3600, s.secure_cookies);
     let mut res = page(token);
     *res.status_mut() = status;
@@ -282,9 +289,10 @@ fn pre_form(
 
 pub(crate) async fn login_page(
     State(s): State<AppState>,
+    headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<LoginQuery>,
 ) -> Result<Response, PageError> {
-    pre_form(&s, StatusCode::OK, |csrf| {
+    pre_form(&s, &headers, StatusCode::OK, |csrf| {
         render(&LoginPage {
             chrome: Chrome::anonymous(),
             csrf,
@@ -305,6 +313,13 @@ pub(crate) struct LoginForm {
     mot_de_passe: String,
     #[serde(default)]
     suite: String,
+}
+
+/// A token as [`auth::random_token`] makes them: 43 URL-safe base64 characters.
+fn plausible_token(t: &str) -> bool {
+    t.len() == 43
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn pre_ok(headers: &HeaderMap, given: &str) -> bool {
@@ -347,7 +362,7 @@ pub(crate) async fn login_submit(
             );
             Ok(res)
         }
-        Err(message) => pre_form(&s, StatusCode::UNAUTHORIZED, |csrf| {
+        Err(message) => pre_form(&s, &headers, StatusCode::UNAUTHORIZED, |csrf| {
             render(&LoginPage {
                 chrome: Chrome::anonymous(),
                 csrf,
@@ -385,8 +400,11 @@ struct ResetPage {
     done: bool,
 }
 
-pub(crate) async fn reset_page(State(s): State<AppState>) -> Result<Response, PageError> {
-    pre_form(&s, StatusCode::OK, |csrf| {
+pub(crate) async fn reset_page(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    pre_form(&s, &headers, StatusCode::OK, |csrf| {
         render(&ResetPage {
             chrome: Chrome::anonymous(),
             csrf,
@@ -416,7 +434,7 @@ pub(crate) async fn reset_submit(
         return Ok(csrf_refused());
     }
     let again = |error: String, status: StatusCode| {
-        pre_form(&s, status, |csrf| {
+        pre_form(&s, &headers, status, |csrf| {
             render(&ResetPage {
                 chrome: Chrome::anonymous(),
                 csrf,

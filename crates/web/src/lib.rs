@@ -49,7 +49,18 @@ impl Chrome {
 }
 
 const PAGE_SIZE: u64 = 50;
-const CSS: &str = include_str!("../static/logis.css");
+/// The stylesheet (also inlined in standalone HTML reports).
+pub(crate) const CSS: &str = include_str!("../static/logis.css");
+
+/// The static assets, embedded in the binary: (name, content type, content).
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("logis.css", "text/css; charset=utf-8", CSS),
+    (
+        "logis.svg",
+        "image/svg+xml",
+        include_str!("../static/logis.svg"),
+    ),
+];
 
 #[derive(Clone)]
 pub struct AppState {
@@ -111,7 +122,8 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         .route("/rapports/{name}/export", get(reports::export))
         .merge(api::routes())
         .route("/sante", get(health))
-        .route("/static/logis.css", get(css))
+        .route("/static/{name}", get(asset))
+        .route("/favicon.ico", get(favicon))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -247,14 +259,22 @@ async fn not_found(uri: axum::http::Uri) -> Response {
     .into_response()
 }
 
-async fn css() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        CSS,
-    )
+async fn asset(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, content_type, body)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "introuvable").into_response(),
+    }
+}
+
+async fn favicon() -> Response {
+    asset(axum::extract::Path("logis.svg".to_string())).await
 }
 
 async fn health(State(s): State<AppState>) -> Response {

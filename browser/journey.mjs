@@ -1,0 +1,112 @@
+// A newcomer's journey through logis in Debian's Chromium (Playwright), against the real server
+// started by crates/web/tests/browser.rs on the demo territory. Every page visited is checked by
+// axe-core (WCAG 2.1 A and AA rules): one violation fails the journey.
+//
+// Environment: LOGIS_URL (server), LOGIS_PASSWORD (demo accounts' password), LOGIS_CHROMIUM
+// (browser executable), LOGIS_DOWNLOADS (a directory for downloaded files).
+
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const BASE = process.env.LOGIS_URL;
+const PASSWORD = process.env.LOGIS_PASSWORD;
+const DOWNLOADS = process.env.LOGIS_DOWNLOADS ?? fs.mkdtempSync('/tmp/logis-');
+assert.ok(BASE, 'LOGIS_URL manquant');
+assert.ok(PASSWORD, 'LOGIS_PASSWORD manquant');
+
+const checked = new Set();
+
+/** Run axe-core on the current page; throw with the list of violations. */
+async function axe(page, what) {
+  // The page's CSP forbids inline scripts: the context bypasses CSP for axe only.
+  await page.evaluate(AXE);
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  );
+  const v = result.violations;
+  if (v.length > 0) {
+    const lines = v.map(
+      (x) => `  - ${x.id} (${x.impact}) : ${x.help}\n${x.nodes.slice(0, 5).map((n) => `      ${n.target.join(' ')} — ${n.failureSummary?.split('\n').join(' ')}`).join('\n')}`,
+    );
+    throw new Error(`axe-core : ${v.length} violation(s) sur ${what}\n${lines.join('\n')}`);
+  }
+  checked.add(what);
+}
+
+/** Open `p`, expect a successful HTML page, check it with axe. */
+async function visit(page, p, { status = 200 } = {}) {
+  const res = await page.goto(BASE + p);
+  assert.equal(res.status(), status, `${p} : statut ${res.status()}`);
+  await axe(page, p);
+  return res;
+}
+
+function step(name) {
+  console.log(`• ${name}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.LOGIS_CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox'],
+});
+try {
+  const context = await browser.newContext({ bypassCSP: true, acceptDownloads: true, locale: 'fr-FR' });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+
+  step('la page de connexion');
+  await visit(page, '/');
+  assert.match(page.url(), /\/connexion/);
+  await page.getByLabel('Identifiant').fill('agent');
+  await page.getByLabel('Mot de passe').fill('mauvais mot de passe');
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.getByRole('alert').waitFor();
+  await axe(page, 'connexion refusée');
+  await page.getByLabel('Identifiant').fill('agent');
+  await page.getByLabel('Mot de passe').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.waitForURL(BASE + '/');
+  await axe(page, 'tableau de bord');
+
+  step('les pages principales');
+  for (const p of ['/operations', '/rapports', '/communes?q=dunk', '/compte']) {
+    await visit(page, p);
+  }
+  for (const name of ['production', 'rehabilitation', 'renouvellement', 'financement', 'reequilibrage', 'programme']) {
+    await visit(page, `/rapports/${name}`);
+  }
+  await visit(page, '/page-inconnue', { status: 404 });
+
+  step('export XLSX des opérations');
+  await page.goto(BASE + '/operations');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: /XLSX/ }).first().click(),
+  ]);
+  const file = path.join(DOWNLOADS, download.suggestedFilename());
+  await download.saveAs(file);
+  const head = fs.readFileSync(file).subarray(0, 2).toString('latin1');
+  assert.equal(head, 'PK', 'le fichier XLSX doit être une archive');
+
+  assert.deepEqual(errors, [], 'erreurs JavaScript dans la page');
+  console.log(`${checked.size} pages vérifiées par axe-core, 0 violation`);
+  console.log('parcours terminé');
+} catch (e) {
+  const pages = browser.contexts().flatMap((c) => c.pages());
+  for (const p of pages) {
+    const shot = path.join(DOWNLOADS, 'echec.png');
+    await p.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    console.error(`page au moment de l'échec : ${p.url()} (capture : ${shot})`);
+    console.error((await p.content().catch(() => '')).slice(0, 4000));
+  }
+  throw e;
+} finally {
+  await browser.close();
+}

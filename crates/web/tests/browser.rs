@@ -1,0 +1,77 @@
+//! Browser tests: the demo territory is loaded into a real database (SQLite file, PostgreSQL
+//! server), the real router is served on a loopback port, and `browser/journey.mjs` drives
+//! Debian's Chromium with Playwright through a newcomer's journey, checking every page with
+//! axe-core. `./scripts/test` installs Chromium and the npm packages (`npm ci`); without them
+//! this test fails with a message saying so.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use logis_conformance::{Kind, TestDb};
+use std::path::PathBuf;
+
+fn browser_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../browser")
+}
+
+fn run(kind: Kind) {
+    let dir = browser_dir();
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "paquets npm absents : lancez les tests par ./scripts/test (npm ci dans browser/)"
+    );
+    let chromium = std::env::var("LOGIS_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "Chromium absent ({chromium}) : lancez les tests par ./scripts/test (apt-get install chromium)"
+    );
+    let db = TestDb::fresh(kind);
+    logis_app::demo::load_demo(db.store.as_ref()).unwrap();
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = logis_web::router(db.store.clone());
+    rt.spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
+    });
+    let downloads = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("node")
+        .arg("journey.mjs")
+        .current_dir(&dir)
+        .env("LOGIS_URL", format!("http://{addr}"))
+        .env("LOGIS_CHROMIUM", &chromium)
+        .env("LOGIS_PASSWORD", logis_app::demo::DEMO_PASSWORD)
+        .env("LOGIS_DOWNLOADS", downloads.path())
+        .output()
+        .expect("node introuvable");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(out.status.success(), "parcours navigateur en échec");
+    assert!(
+        stdout.contains("parcours terminé"),
+        "le parcours ne s'est pas terminé"
+    );
+    drop(rt);
+}
+
+#[test]
+fn journey_sqlite() {
+    run(Kind::Sqlite);
+}
+
+#[test]
+fn journey_postgres() {
+    run(Kind::Postgres);
+}
