@@ -31,6 +31,15 @@ pub fn name_key(s: &str) -> String {
     out
 }
 
+/// What the text search of operations looks in: the keys of the reference and of the label,
+/// separated by a space so that a search never matches across the two.
+pub fn operation_search_key(reference: &str, label: Option<&str>) -> String {
+    let mut k = name_key(reference);
+    k.push(' ');
+    k.push_str(&name_key(label.unwrap_or("")));
+    k
+}
+
 /// A column header key: like [`name_key`] but words are joined by `_` ("Date stade" → "date_stade").
 pub fn header_key(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -6,7 +6,7 @@
 
 use chrono::NaiveDate;
 use logis_domain::targets::Targets;
-use logis_domain::text::name_key;
+use logis_domain::text::{name_key, operation_search_key};
 use logis_domain::{
     Commune, CommuneCode, Epci, FormerCommune, FormerKind, Geography, LineDraft, Nature, OrgKind,
     Product, ProjectKind, QuartierKind, RehabFinancing, Role, Siren, Site, Stage, Year,
@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 5,
         name: "accounts",
         sql: include_str!("../migrations/0005_accounts.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "operation_search",
+        sql: include_str!("../migrations/0006_operation_search.sql"),
     },
 ];
 
@@ -195,6 +200,22 @@ impl PostgresStore {
                 )
                 .map_err(pg)?;
             }
+        }
+        // Search keys of operations written before migration 6.
+        let missing = tx
+            .query(
+                "SELECT id, reference, label FROM operations WHERE search_key IS NULL",
+                &[],
+            )
+            .map_err(pg)?;
+        for r in missing {
+            let (id, reference, label): (i64, String, Option<String>) =
+                (r.get(0), r.get(1), r.get(2));
+            tx.execute(
+                "UPDATE operations SET search_key = $1 WHERE id = $2",
+                &[&operation_search_key(&reference, label.as_deref()), &id],
+            )
+            .map_err(pg)?;
         }
         tx.commit().map_err(pg)
     }
@@ -784,7 +805,8 @@ impl Store for PostgresStore {
                 row_no BIGINT NOT NULL, landlord_id BIGINT NOT NULL, reference TEXT NOT NULL, label TEXT,
                 commune_code TEXT NOT NULL, project TEXT, project_key TEXT, programme_id BIGINT,
                 quartier TEXT, quartier_key TEXT, nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL,
-                financing TEXT NOT NULL, year BIGINT NOT NULL, dwellings BIGINT NOT NULL, stage TEXT, stage_date DATE, cost_cents BIGINT);
+                financing TEXT NOT NULL, year BIGINT NOT NULL, dwellings BIGINT NOT NULL, stage TEXT, stage_date DATE, cost_cents BIGINT,
+                search_key TEXT NOT NULL);
              TRUNCATE import_staging;",
         )
         .map_err(pg)?;
@@ -806,6 +828,7 @@ impl Store for PostgresStore {
         let mut tx = c.transaction().map_err(pg)?;
         let mut params = Vec::new();
         let where_ = query::where_clause(f, DIALECT, &mut params);
+        let order = query::line_order(f, DIALECT);
         let mut limit = String::new();
         if let Some(l) = f.limit {
             params.push(SqlParam::Int(l as i64));
@@ -813,7 +836,7 @@ impl Store for PostgresStore {
         }
         params.push(SqlParam::Int(f.offset.unwrap_or(0) as i64));
         let sql = format!(
-            "SELECT {} {} {where_} ORDER BY o.id, l.nature COLLATE \"C\", l.site COLLATE \"C\", l.product COLLATE \"C\", l.financing COLLATE \"C\", l.year{limit} OFFSET ${}",
+            "SELECT {} {} {where_} {order}{limit} OFFSET ${}",
             query::LINE_COLUMNS,
             query::LINE_FROM,
             params.len()
@@ -1659,13 +1682,15 @@ impl PgImport {
         )?;
         c.batch_execute(
             "CREATE TEMP TABLE IF NOT EXISTS import_ops (landlord_id BIGINT NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
-                project_id BIGINT, programme_id BIGINT, quartier_id BIGINT, existing BOOLEAN NOT NULL, PRIMARY KEY (landlord_id, reference));
+                project_id BIGINT, programme_id BIGINT, quartier_id BIGINT, existing BOOLEAN NOT NULL, search_key TEXT NOT NULL,
+                PRIMARY KEY (landlord_id, reference));
              TRUNCATE import_ops;
              INSERT INTO import_ops
              SELECT s.landlord_id, s.reference, s.label, s.commune_code, p.id, s.programme_id, q.id,
-                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference)
+                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference), s.search_key
              FROM (SELECT landlord_id, reference, max(label COLLATE \"C\") AS label, max(commune_code COLLATE \"C\") AS commune_code,
-                          max(project_key COLLATE \"C\") AS project_key, max(programme_id) AS programme_id, max(quartier_key COLLATE \"C\") AS quartier_key
+                          max(project_key COLLATE \"C\") AS project_key, max(programme_id) AS programme_id, max(quartier_key COLLATE \"C\") AS quartier_key,
+                          max(search_key COLLATE \"C\") AS search_key
                    FROM import_staging GROUP BY landlord_id, reference) s
              LEFT JOIN projects p ON p.name_key = s.project_key
              LEFT JOIN quartiers q ON q.commune_code = s.commune_code AND q.name_key = s.quartier_key;
@@ -1703,13 +1728,14 @@ impl PgImport {
         audit(c, ia::OPERATIONS_UPDATED)?;
         let touched_ops = exec(
             c,
-            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id)
-             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id FROM import_ops ORDER BY landlord_id, reference
+            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key)
+             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key FROM import_ops ORDER BY landlord_id, reference
              ON CONFLICT (landlord_id, reference) DO UPDATE SET
                 label = coalesce(excluded.label, operations.label), commune_code = excluded.commune_code,
                 project_id = coalesce(excluded.project_id, operations.project_id),
                 programme_id = coalesce(excluded.programme_id, operations.programme_id),
-                quartier_id = coalesce(excluded.quartier_id, operations.quartier_id)
+                quartier_id = coalesce(excluded.quartier_id, operations.quartier_id),
+                search_key = CASE WHEN excluded.label IS NULL THEN operations.search_key ELSE excluded.search_key END
              WHERE operations.label IS DISTINCT FROM coalesce(excluded.label, operations.label)
                 OR operations.commune_code IS DISTINCT FROM excluded.commune_code
                 OR operations.project_id IS DISTINCT FROM coalesce(excluded.project_id, operations.project_id)
@@ -1794,6 +1820,7 @@ impl ImportSession for PgImport {
         let dwellings = l.dwellings.get().to_string();
         let date = l.stage_date.map(|d| d.format("%Y-%m-%d").to_string());
         let cost = l.cost.map(|c| c.cents().to_string());
+        let search_key = operation_search_key(&l.op.reference, l.op.label.as_deref());
         copy_row(
             &mut self.buf,
             &[
@@ -1816,6 +1843,7 @@ impl ImportSession for PgImport {
                 l.stage.map(Stage::code),
                 date.as_deref(),
                 cost.as_deref(),
+                Some(&search_key),
             ],
         );
         self.staged += 1;

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use logis_domain::targets::Targets;
-use logis_domain::text::name_key;
+use logis_domain::text::{name_key, operation_search_key};
 use logis_domain::{
     Commune, CommuneCode, Epci, FormerCommune, FormerKind, Geography, LineDraft, Nature, OrgKind,
     Product, ProjectKind, QuartierKind, RehabFinancing, Role, Siren, Site, Stage, Year,
@@ -59,6 +59,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 5,
         name: "accounts",
         sql: include_str!("../migrations/0005_accounts.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "operation_search",
+        sql: include_str!("../migrations/0006_operation_search.sql"),
     },
 ];
 
@@ -165,6 +170,23 @@ impl SqliteStore {
                 )
                 .map_err(be)?;
             }
+        }
+        // Search keys of operations written before migration 6.
+        let missing: Vec<(i64, String, Option<String>)> = {
+            let mut st = tx
+                .prepare("SELECT id, reference, label FROM operations WHERE search_key IS NULL")
+                .map_err(be)?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(be)?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(be)?
+        };
+        for (id, reference, label) in missing {
+            tx.execute(
+                "UPDATE operations SET search_key = ?1 WHERE id = ?2",
+                params![operation_search_key(&reference, label.as_deref()), id],
+            )
+            .map_err(be)?;
         }
         tx.commit().map_err(be)
     }
@@ -776,7 +798,7 @@ impl Store for SqliteStore {
                 row_no INTEGER NOT NULL, landlord_id INTEGER NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
                 project TEXT, project_key TEXT, programme_id INTEGER, quartier TEXT, quartier_key TEXT,
                 nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL, financing TEXT NOT NULL, year INTEGER NOT NULL,
-                dwellings INTEGER NOT NULL, stage TEXT, stage_date TEXT, cost_cents INTEGER);
+                dwellings INTEGER NOT NULL, stage TEXT, stage_date TEXT, cost_cents INTEGER, search_key TEXT NOT NULL);
              DELETE FROM import_staging;
              BEGIN IMMEDIATE;",
         )
@@ -797,11 +819,12 @@ impl Store for SqliteStore {
         let c = self.conn()?;
         let mut params = Vec::new();
         let where_ = query::where_clause(f, DIALECT, &mut params);
+        let order = query::line_order(f, DIALECT);
         params.push(SqlParam::Int(f.limit.map(|l| l as i64).unwrap_or(-1)));
         params.push(SqlParam::Int(f.offset.unwrap_or(0) as i64));
         let n = params.len();
         let sql = format!(
-            "SELECT {} {} {where_} ORDER BY o.id, l.nature, l.site, l.product, l.financing, l.year LIMIT ?{} OFFSET ?{n}",
+            "SELECT {} {} {where_} {order} LIMIT ?{} OFFSET ?{n}",
             query::LINE_COLUMNS,
             query::LINE_FROM,
             n - 1
@@ -1687,13 +1710,14 @@ impl SqliteImport {
         )?;
         c.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS import_ops (landlord_id INTEGER NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
-                project_id INTEGER, programme_id INTEGER, quartier_id INTEGER, existing INTEGER NOT NULL, PRIMARY KEY (landlord_id, reference));
+                project_id INTEGER, programme_id INTEGER, quartier_id INTEGER, existing INTEGER NOT NULL, search_key TEXT NOT NULL,
+                PRIMARY KEY (landlord_id, reference));
              DELETE FROM import_ops;
              INSERT INTO import_ops
              SELECT s.landlord_id, s.reference, s.label, s.commune_code, p.id, s.programme_id, q.id,
-                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference)
+                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference), s.search_key
              FROM (SELECT landlord_id, reference, max(label) AS label, max(commune_code) AS commune_code, max(project_key) AS project_key,
-                          max(programme_id) AS programme_id, max(quartier_key) AS quartier_key
+                          max(programme_id) AS programme_id, max(quartier_key) AS quartier_key, max(search_key) AS search_key
                    FROM import_staging GROUP BY landlord_id, reference) s
              LEFT JOIN projects p ON p.name_key = s.project_key
              LEFT JOIN quartiers q ON q.commune_code = s.commune_code AND q.name_key = s.quartier_key;",
@@ -1734,13 +1758,14 @@ impl SqliteImport {
         use logis_store::accounts::import_audit as ia;
         audit(ia::OPERATIONS_UPDATED)?;
         let touched_ops = exec(
-            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id)
-             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id FROM import_ops WHERE true ORDER BY landlord_id, reference
+            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key)
+             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key FROM import_ops WHERE true ORDER BY landlord_id, reference
              ON CONFLICT (landlord_id, reference) DO UPDATE SET
                 label = coalesce(excluded.label, operations.label), commune_code = excluded.commune_code,
                 project_id = coalesce(excluded.project_id, operations.project_id),
                 programme_id = coalesce(excluded.programme_id, operations.programme_id),
-                quartier_id = coalesce(excluded.quartier_id, operations.quartier_id)
+                quartier_id = coalesce(excluded.quartier_id, operations.quartier_id),
+                search_key = CASE WHEN excluded.label IS NULL THEN operations.search_key ELSE excluded.search_key END
              WHERE operations.label IS NOT coalesce(excluded.label, operations.label) OR operations.commune_code IS NOT excluded.commune_code
                 OR operations.project_id IS NOT coalesce(excluded.project_id, operations.project_id)
                 OR operations.programme_id IS NOT coalesce(excluded.programme_id, operations.programme_id)
@@ -1812,7 +1837,7 @@ impl ImportSession for SqliteImport {
         let mut st = self
             .conn
             .prepare_cached(
-                "INSERT INTO import_staging VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                "INSERT INTO import_staging VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
             )
             .map_err(be)?;
         st.execute(params![
@@ -1835,6 +1860,7 @@ impl ImportSession for SqliteImport {
             l.stage.map(Stage::code),
             l.stage_date.map(|d| d.format("%Y-%m-%d").to_string()),
             l.cost.map(|c| c.cents()),
+            operation_search_key(&l.op.reference, l.op.label.as_deref()),
         ])
         .map_err(be)?;
         self.staged += 1;

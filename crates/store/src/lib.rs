@@ -185,12 +185,71 @@ pub struct LineFilter {
     pub year_from: Option<i32>,
     pub year_to: Option<i32>,
     pub stage: Option<Stage>,
+    pub product: Option<Product>,
+    /// Words searched in the reference, the label, the commune, the project and the quartier,
+    /// ignoring case, accents and punctuation (a [`logis_domain::text::name_key`] already).
+    pub text: Option<String>,
     /// One operation's lines.
     pub operation_id: Option<i64>,
     /// What the reader may see (from its role); applied on top of every other field.
     pub scope: Option<LineScope>,
+    /// Order of the lines read (default: by operation, then line).
+    pub sort: LineSort,
+    /// Largest first.
+    pub descending: bool,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+}
+
+/// How lines are ordered when read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LineSort {
+    #[default]
+    Operation,
+    Reference,
+    Landlord,
+    Commune,
+    Year,
+    Dwellings,
+    Stage,
+}
+
+impl LineSort {
+    pub const ALL: [LineSort; 7] = [
+        LineSort::Operation,
+        LineSort::Reference,
+        LineSort::Landlord,
+        LineSort::Commune,
+        LineSort::Year,
+        LineSort::Dwellings,
+        LineSort::Stage,
+    ];
+    /// The name used in addresses (`?tri=`).
+    pub fn code(self) -> &'static str {
+        match self {
+            LineSort::Operation => "operation",
+            LineSort::Reference => "reference",
+            LineSort::Landlord => "bailleur",
+            LineSort::Commune => "commune",
+            LineSort::Year => "annee",
+            LineSort::Dwellings => "logements",
+            LineSort::Stage => "stade",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.code() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            LineSort::Operation => "Ordre d'enregistrement",
+            LineSort::Reference => "Référence",
+            LineSort::Landlord => "Bailleur",
+            LineSort::Commune => "Commune",
+            LineSort::Year => "Année",
+            LineSort::Dwellings => "Logements",
+            LineSort::Stage => "Stade",
+        }
+    }
 }
 
 /// A problem found in an imported file, on a row (1 = the header line) and a column.

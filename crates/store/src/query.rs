@@ -2,7 +2,7 @@
 //! reports. Only the placeholder style (`?1` / `$1`) and text ordering differ between dialects;
 //! every identifier comes from an enum here, every value is a bound parameter.
 
-use crate::LineFilter;
+use crate::{LineFilter, LineSort};
 use logis_domain::{LineScope, Nature};
 
 /// A bound value.
@@ -79,6 +79,21 @@ pub fn where_clause(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> S
     if let Some(v) = f.stage {
         add("l.stage = ?", SqlParam::Text(v.code().to_string()), params);
     }
+    if let Some(v) = f.product {
+        add(
+            "l.product = ?",
+            SqlParam::Text(v.code().to_string()),
+            params,
+        );
+    }
+    if let Some(v) = f.text.as_deref().filter(|t| !t.is_empty()) {
+        // The key holds letters and digits only: nothing to escape in the pattern.
+        add(
+            "(o.search_key LIKE ? OR c.name_key LIKE ? OR p.name_key LIKE ? OR q.name_key LIKE ?)",
+            SqlParam::Text(format!("%{v}%")),
+            params,
+        );
+    }
     if let Some(v) = f.operation_id {
         add("o.id = ?", SqlParam::Int(v), params);
     }
@@ -105,6 +120,24 @@ pub fn where_clause(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> S
     } else {
         format!("WHERE {}", conds.join(" AND "))
     }
+}
+
+/// `ORDER BY …` of a line query: the filter's sort, then the stable order of lines.
+pub fn line_order(f: &LineFilter, d: Dialect) -> String {
+    let c = d.collate;
+    let key = match f.sort {
+        LineSort::Operation => "o.id".to_string(),
+        LineSort::Reference => format!("o.reference{c}"),
+        LineSort::Landlord => format!("org.name{c}"),
+        LineSort::Commune => format!("c.name{c}"),
+        LineSort::Year => "l.year".to_string(),
+        LineSort::Dwellings => "l.dwellings".to_string(),
+        LineSort::Stage => format!("coalesce(l.stage, ''){c}"),
+    };
+    let dir = if f.descending { " DESC" } else { "" };
+    format!(
+        "ORDER BY {key}{dir}, o.id, l.nature{c}, l.site{c}, l.product{c}, l.financing{c}, l.year"
+    )
 }
 
 /// What a report can group lines by.
@@ -174,7 +207,7 @@ pub fn aggregate_sql(
     params: &mut Vec<SqlParam>,
 ) -> String {
     let sql = lines_aggregate_sql(f, dims, d, params);
-    if !totals_serve(dims) || f.operation_id.is_some() {
+    if !totals_serve(dims) || f.operation_id.is_some() || f.text.is_some() {
         return sql;
     }
     // Same query on the pre-aggregated sums: sums of sums, line counts kept per group.

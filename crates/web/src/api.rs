@@ -353,13 +353,15 @@ async fn visible(
     id: &str,
 ) -> Result<logis_store::OperationRecord, ApiFail> {
     let id = parse_id(id)?;
-    crate::visible_operation(s, a, id).await.map_err(|e| {
-        if e.status == StatusCode::NOT_FOUND {
-            not_found()
-        } else {
-            ApiFail::from(e)
-        }
-    })
+    crate::operations::visible_operation(s, a, id)
+        .await
+        .map_err(|e| {
+            if e.status == StatusCode::NOT_FOUND {
+                not_found()
+            } else {
+                ApiFail::from(e)
+            }
+        })
 }
 
 #[utoipa::path(get, path = "/api/v1/operations/{id}", tag = "opérations",

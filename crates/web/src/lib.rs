@@ -3,16 +3,14 @@
 //! render a template (askama escapes every value).
 
 use askama::Template;
-use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use logis_domain::numbers::group_thousands;
-use logis_domain::{Geography, Nature, OrgKind};
-use logis_io::write::ExportFormat;
-use logis_store::{LineFilter, Store, StoreError};
+use logis_domain::{Geography, Nature};
+use logis_store::{Store, StoreError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -21,6 +19,7 @@ use std::sync::Arc;
 pub mod account;
 pub mod api;
 pub mod auth;
+pub mod operations;
 pub mod reports;
 
 use auth::Authed;
@@ -112,10 +111,13 @@ pub fn router(store: Arc<dyn Store>) -> Router {
             post(account::user_action),
         )
         .route("/admin/organisations", post(account::add_organisation))
-        .route("/operations", get(operations))
-        .route("/operations/export", get(export))
-        .route("/operations/{id}", get(operation))
-        .route("/operations/{id}/historique.csv", get(operation_history))
+        .route("/operations", get(operations::list))
+        .route("/operations/export", get(operations::export))
+        .route("/operations/{id}", get(operations::operation))
+        .route(
+            "/operations/{id}/historique.csv",
+            get(operations::history_csv),
+        )
         .route("/communes", get(communes))
         .route("/rapports", get(reports::index))
         .route("/rapports/{name}", get(reports::page))
@@ -362,241 +364,6 @@ async fn dashboard(
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct LineQuery {
-    bailleur: Option<String>,
-    nature: Option<String>,
-    annee: Option<String>,
-    page: Option<String>,
-    format: Option<String>,
-}
-
-impl LineQuery {
-    /// The filter, or a French message naming the bad parameter.
-    fn filter(&self) -> Result<LineFilter, String> {
-        let mut f = LineFilter::default();
-        if let Some(b) = self.bailleur.as_deref().filter(|b| !b.is_empty()) {
-            f.landlord_id = Some(
-                b.parse()
-                    .map_err(|_| format!("bailleur invalide « {b} »"))?,
-            );
-        }
-        if let Some(nat) = self.nature.as_deref().filter(|v| !v.is_empty()) {
-            f.nature = Some(Nature::parse(nat).map_err(|e| e.0)?);
-        }
-        if let Some(y) = self
-            .annee
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        {
-            let y: i32 = y.parse().map_err(|_| {
-                format!("année invalide « {y} » (attendu : une année, par exemple 2026)")
-            })?;
-            f.year_from = Some(y);
-            f.year_to = Some(y);
-        }
-        Ok(f)
-    }
-
-    /// The filter part of a query string, to carry into links ("&bailleur=3&nature=…").
-    fn carry(&self, f: &LineFilter) -> String {
-        let mut q = String::new();
-        if let Some(b) = f.landlord_id {
-            q.push_str(&format!("&bailleur={b}"));
-        }
-        if let Some(nat) = f.nature {
-            q.push_str(&format!("&nature={}", nat.code()));
-        }
-        if let Some(y) = f.year_from {
-            q.push_str(&format!("&annee={y}"));
-        }
-        q
-    }
-}
-
-struct LineRow {
-    operation_id: i64,
-    landlord: String,
-    reference: String,
-    label: String,
-    commune: String,
-    project: String,
-    nature: &'static str,
-    product: &'static str,
-    dwellings: String,
-    year: i32,
-    stage: &'static str,
-}
-
-#[derive(Template)]
-#[template(path = "operations.html")]
-struct OperationsPage {
-    chrome: Chrome,
-    landlords: Vec<(i64, String, bool)>,
-    natures: Vec<(&'static str, &'static str, bool)>,
-    year: String,
-    error: String,
-    total: String,
-    page: u64,
-    pages: u64,
-    query: String,
-    items: Vec<LineRow>,
-}
-
-async fn operations(
-    State(s): State<AppState>,
-    Extension(a): Extension<Authed>,
-    Query(q): Query<LineQuery>,
-) -> Result<Response, PageError> {
-    a.require(Permission::ReadOperations)?;
-    let (mut filter, error) = match q.filter() {
-        Ok(f) => (f, String::new()),
-        Err(e) => (LineFilter::default(), e),
-    };
-    filter.scope = a.principal.line_scope();
-    let page = q
-        .page
-        .as_deref()
-        .and_then(|p| p.parse::<u64>().ok())
-        .unwrap_or(1)
-        .max(1);
-    let query = q.carry(&filter);
-    let store = s.store.clone();
-    let f2 = filter.clone();
-    let (orgs, total) =
-        blocking(move || Ok((store.organisations()?, store.count_lines(&f2)?))).await?;
-    let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let page = page.min(pages);
-    filter.limit = Some(PAGE_SIZE);
-    filter.offset = Some((page - 1) * PAGE_SIZE);
-    let store = s.store.clone();
-    let f3 = filter.clone();
-    let lines = blocking(move || logis_store::collect_lines(store.as_ref(), &f3)).await?;
-    let items = lines
-        .into_iter()
-        .map(|l| LineRow {
-            operation_id: l.operation_id,
-            landlord: l.landlord,
-            reference: l.reference,
-            label: l.label.unwrap_or_default(),
-            commune: l.commune_name,
-            project: l.project.unwrap_or_default(),
-            nature: l.nature.label(),
-            product: l
-                .product
-                .map(|p| p.label())
-                .or(l.financing.map(|f| f.label()))
-                .unwrap_or(""),
-            dwellings: group_thousands(i64::from(l.dwellings)),
-            year: l.year,
-            stage: l.stage.map(|s| s.label()).unwrap_or(""),
-        })
-        .collect();
-    Ok(render(&OperationsPage {
-        chrome: a.chrome("operations"),
-        landlords: orgs
-            .into_iter()
-            .filter(|o| o.kind == OrgKind::Landlord)
-            .map(|o| (o.id, o.name, filter.landlord_id == Some(o.id)))
-            .collect(),
-        natures: Nature::ALL
-            .iter()
-            .map(|n| (n.code(), n.label(), filter.nature == Some(*n)))
-            .collect(),
-        year: filter.year_from.map(|y| y.to_string()).unwrap_or_default(),
-        error,
-        total: n(total),
-        page,
-        pages,
-        query,
-        items,
-    }))
-}
-
-/// Stream the export: the store writes on a blocking thread into a channel the response reads.
-async fn export(
-    State(s): State<AppState>,
-    Extension(a): Extension<Authed>,
-    Query(q): Query<LineQuery>,
-) -> Result<Response, PageError> {
-    a.require(Permission::ReadOperations)?;
-    let mut filter = q.filter().map_err(|message| PageError {
-        status: StatusCode::BAD_REQUEST,
-        message,
-    })?;
-    filter.scope = a.principal.line_scope();
-    let format = match q.format.as_deref() {
-        None => ExportFormat::Csv,
-        Some(f) => ExportFormat::parse(f).ok_or_else(|| PageError {
-            status: StatusCode::BAD_REQUEST,
-            message: format!("format d'export inconnu « {f} » (csv ou xlsx)"),
-        })?,
-    };
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(8);
-    let store = s.store.clone();
-    tokio::task::spawn_blocking(move || {
-        let sink = ChannelWriter {
-            tx: tx.clone(),
-            buf: Vec::with_capacity(64 * 1024),
-        };
-        let result = logis_app::export::export_operations(store.as_ref(), &filter, format, sink)
-            .and_then(|(mut w, _)| {
-                w.flush_now()
-                    .map_err(|e| logis_app::AppError::Invalid(e.to_string()))?;
-                Ok(())
-            });
-        if let Err(e) = result {
-            tracing::error!("export interrompu : {e}");
-            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
-        }
-    });
-    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
-    let name = format!("logis-operations.{}", format.extension());
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.content_type().to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
-}
-
-/// A `Write` that sends 64 KiB chunks to the response body.
-struct ChannelWriter {
-    tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
-    buf: Vec<u8>,
-}
-
-impl ChannelWriter {
-    fn flush_now(&mut self) -> std::io::Result<()> {
-        if !self.buf.is_empty() {
-            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(64 * 1024));
-            self.tx
-                .blocking_send(Ok(chunk))
-                .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client parti"))?;
-        }
-        Ok(())
-    }
-}
-
-impl std::io::Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= 64 * 1024 {
-            self.flush_now()?;
-        }
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.flush_now()
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
 struct CommuneQuery {
     q: Option<String>,
 }
@@ -659,210 +426,9 @@ async fn communes(
     }))
 }
 
-/// The head, lines, financing plan and history of an operation the user may read; another
-/// organisation's operation answers 404, as an unknown one does.
-async fn visible_operation(
-    s: &AppState,
-    a: &Authed,
-    id: i64,
-) -> Result<logis_store::OperationRecord, PageError> {
-    a.require(Permission::ReadOperations)?;
-    let store = s.store.clone();
-    let head = blocking(move || store.operation(id)).await?;
-    head.filter(|h| a.principal.sees_operation(h.landlord_id, &h.commune))
-        .ok_or_else(|| PageError {
-            status: StatusCode::NOT_FOUND,
-            message: "Cette opération n'existe pas ou n'est pas visible avec votre compte.".into(),
-        })
-}
-
 /// A Unix time in local time, with `format` (chrono's).
 pub(crate) fn local_time(ts: i64, format: &str) -> String {
     chrono::DateTime::from_timestamp(ts, 0)
         .map(|d| d.with_timezone(&chrono::Local).format(format).to_string())
         .unwrap_or_default()
-}
-
-fn fr_datetime(ts: i64) -> String {
-    local_time(ts, "%d/%m/%Y %H:%M:%S")
-}
-
-fn entity_fr(e: &str) -> &str {
-    match e {
-        "operation" => "Opération",
-        "ligne" => "Ligne",
-        "plan_financement" => "Plan de financement",
-        other => other,
-    }
-}
-
-#[derive(Template)]
-#[template(path = "operation.html")]
-struct OperationPage {
-    chrome: Chrome,
-    id: i64,
-    reference: String,
-    label: String,
-    landlord: String,
-    commune: String,
-    programme: String,
-    project: String,
-    quartier: String,
-    lines: Vec<(
-        &'static str,
-        &'static str,
-        &'static str,
-        String,
-        i32,
-        &'static str,
-        String,
-    )>,
-    show_plan: bool,
-    plan: Vec<(&'static str, String, String, String)>,
-    history: Vec<(String, String, String, String, String, String, String)>,
-}
-
-async fn operation(
-    State(s): State<AppState>,
-    Extension(a): Extension<Authed>,
-    axum::extract::Path(id): axum::extract::Path<i64>,
-) -> Result<Response, PageError> {
-    let head = visible_operation(&s, &a, id).await?;
-    let store = s.store.clone();
-    let show_plan = a.principal.may(Permission::ReadFinancing);
-    let (lines, plan, history, orgs) = blocking(move || {
-        let f = LineFilter {
-            operation_id: Some(id),
-            ..Default::default()
-        };
-        Ok((
-            logis_store::collect_lines(store.as_ref(), &f)?,
-            if show_plan {
-                store.financing_plan(id)?
-            } else {
-                Vec::new()
-            },
-            store.audit(&logis_store::AuditFilter {
-                operation_id: Some(id),
-                limit: Some(500),
-                ..Default::default()
-            })?,
-            store.organisations()?,
-        ))
-    })
-    .await?;
-    Ok(render(&OperationPage {
-        chrome: a.chrome("operations"),
-        id,
-        reference: head.reference,
-        label: head.label.unwrap_or_default(),
-        landlord: head.landlord,
-        commune: format!("{} ({})", head.commune_name, head.commune),
-        programme: head.programme.unwrap_or_else(|| "—".into()),
-        project: head.project.unwrap_or_else(|| "—".into()),
-        quartier: head.quartier.unwrap_or_else(|| "—".into()),
-        lines: lines
-            .into_iter()
-            .map(|l| {
-                (
-                    l.nature.label(),
-                    l.site.map(|s| s.label()).unwrap_or(""),
-                    l.product
-                        .map(|p| p.label())
-                        .or(l.financing.map(|f| f.label()))
-                        .unwrap_or(""),
-                    group_thousands(i64::from(l.dwellings)),
-                    l.year,
-                    l.stage.map(|s| s.label()).unwrap_or(""),
-                    l.stage_date
-                        .map(|d| d.format("%d/%m/%Y").to_string())
-                        .unwrap_or_default(),
-                )
-            })
-            .collect(),
-        show_plan,
-        plan: plan
-            .into_iter()
-            .map(|p| {
-                (
-                    p.kind.label(),
-                    p.source_id
-                        .and_then(|id| orgs.iter().find(|o| o.id == id))
-                        .map(|o| o.name.clone())
-                        .unwrap_or_default(),
-                    p.label,
-                    logis_domain::numbers::format_euros_cents(p.amount_cents),
-                )
-            })
-            .collect(),
-        history: history
-            .into_iter()
-            .map(|h| {
-                (
-                    fr_datetime(h.at),
-                    h.user_name,
-                    h.via,
-                    format!("{} {}", entity_fr(&h.entity), h.entity_id),
-                    h.action,
-                    h.before.unwrap_or_default(),
-                    h.after.unwrap_or_default(),
-                )
-            })
-            .collect(),
-    }))
-}
-
-/// The history of an operation as CSV (French Excel: `;`, UTF-8 with BOM).
-async fn operation_history(
-    State(s): State<AppState>,
-    Extension(a): Extension<Authed>,
-    axum::extract::Path(id): axum::extract::Path<i64>,
-) -> Result<Response, PageError> {
-    visible_operation(&s, &a, id).await?;
-    let store = s.store.clone();
-    let rows = blocking(move || {
-        store.audit(&logis_store::AuditFilter {
-            operation_id: Some(id),
-            ..Default::default()
-        })
-    })
-    .await?;
-    let mut out =
-        String::from("\u{feff}date;utilisateur;via;element;identifiant;action;avant;apres\r\n");
-    // Quoted cells; a leading formula character is neutralised for spreadsheets.
-    let cell = |v: &str| {
-        let v = if v.starts_with(['=', '+', '-', '@']) {
-            format!("'{v}")
-        } else {
-            v.to_string()
-        };
-        format!("\"{}\"", v.replace('"', "\"\""))
-    };
-    for h in rows {
-        out.push_str(
-            &[
-                cell(&fr_datetime(h.at)),
-                cell(&h.user_name),
-                cell(&h.via),
-                cell(&h.entity),
-                cell(&h.entity_id),
-                cell(&h.action),
-                cell(h.before.as_deref().unwrap_or("")),
-                cell(h.after.as_deref().unwrap_or("")),
-            ]
-            .join(";"),
-        );
-        out.push_str("\r\n");
-    }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"logis-operation-{id}-historique.csv\""),
-            ),
-        ],
-        out,
-    )
-        .into_response())
 }

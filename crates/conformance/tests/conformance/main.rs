@@ -502,6 +502,59 @@ fn filters_and_pages(kind: Kind) {
     assert_eq!(totals.iter().map(|t| t.dwellings).sum::<u64>(), 257);
 }
 
+fn search_product_and_sort(kind: Kind) {
+    let db = TestDb::with_landlords(kind);
+    assert!(db.import(sample_csv()).committed);
+    let refs = |f: LineFilter| -> Vec<(String, u32)> {
+        collect_lines(db.store.as_ref(), &f)
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.reference, l.dwellings))
+            .collect()
+    };
+    let text = |t: &str| LineFilter {
+        text: Some(logis_domain::text::name_key(t)),
+        ..Default::default()
+    };
+    // Label, ignoring case and accents: "Résidence du Port".
+    assert_eq!(
+        refs(text("RESIDENCE du port")),
+        vec![("OP-1".to_string(), 8), ("OP-1".to_string(), 24)]
+    );
+    // Reference, commune name (Saint-Pol-sur-Mer is Dunkerque today), quartier, project.
+    assert_eq!(refs(text("op-3")).len(), 1);
+    assert_eq!(refs(text("grande synthe")).len(), 2);
+    assert_eq!(refs(text("courghain")).len(), 2);
+    assert_eq!(refs(text("faidherbe")).len(), 1);
+    assert_eq!(refs(text("introuvable")).len(), 0);
+    assert_eq!(db.count_lines(&text("dunkerque")).unwrap(), 3);
+    // A label changed by a second import is found by its new words only.
+    let changed = sample_csv().replace("Résidence du Port", "Les Jardins d'Été");
+    assert!(db.import(changed).committed);
+    assert_eq!(refs(text("residence")).len(), 0);
+    assert_eq!(refs(text("jardins d'ete")).len(), 2);
+    // Product.
+    let f = LineFilter {
+        product: Some(logis_domain::Product::Plai),
+        ..Default::default()
+    };
+    assert_eq!(refs(f), vec![("OP-1".to_string(), 8)]);
+    // Sort by dwellings, largest first, then the stable order.
+    let f = LineFilter {
+        sort: logis_store::LineSort::Dwellings,
+        descending: true,
+        ..Default::default()
+    };
+    let got: Vec<u32> = refs(f).into_iter().map(|(_, d)| d).collect();
+    assert_eq!(got, vec![120, 60, 45, 24, 8]);
+    let f = LineFilter {
+        sort: logis_store::LineSort::Landlord,
+        ..Default::default()
+    };
+    let got: Vec<String> = refs(f).into_iter().map(|(r, _)| r).collect();
+    assert_eq!(got, vec!["OP-3", "OP-2", "OP-2", "OP-1", "OP-1"]);
+}
+
 fn financing_plans(kind: Kind) {
     let db = TestDb::with_landlords(kind);
     assert!(db.import(sample_csv()).committed);
@@ -1662,6 +1715,7 @@ conformance!(
     missing_column_and_unreadable_files_are_refused,
     ambiguous_communes_use_the_territory_or_list_candidates,
     filters_and_pages,
+    search_product_and_sort,
     financing_plans,
     demo_territory,
     seed_totals_are_reconciled,
