@@ -64,12 +64,12 @@ try {
   step('la page de connexion');
   await visit(page, '/');
   assert.match(page.url(), /\/connexion/);
-  await page.getByLabel('Identifiant').fill('agent');
+  await page.getByLabel('Identifiant').fill('admin');
   await page.getByLabel('Mot de passe').fill('mauvais mot de passe');
   await page.getByRole('button', { name: 'Se connecter' }).click();
   await page.getByRole('alert').waitFor();
   await axe(page, 'connexion refusée');
-  await page.getByLabel('Identifiant').fill('agent');
+  await page.getByLabel('Identifiant').fill('admin');
   await page.getByLabel('Mot de passe').fill(PASSWORD);
   await page.getByRole('button', { name: 'Se connecter' }).click();
   await page.waitForURL(BASE + '/');
@@ -83,6 +83,81 @@ try {
     await visit(page, `/rapports/${name}`);
   }
   await visit(page, '/page-inconnue', { status: 404 });
+
+  step('filtrer les opérations, état dans l\'adresse');
+  await page.goto(BASE + '/operations');
+  await page.getByLabel('Bailleur').selectOption({ label: 'Vilogia' });
+  await page.getByLabel('Année, de').fill('2026');
+  await page.getByLabel('à', { exact: true }).fill('2027');
+  await page.getByRole('button', { name: 'Filtrer' }).click();
+  await page.waitForURL(/annee_min=2026/);
+  assert.match(page.url(), /bailleur=\d+/);
+  assert.match(page.url(), /annee_max=2027/);
+  await axe(page, 'opérations filtrées');
+  const landlords = await page.locator('tbody tr td:first-child').allTextContents();
+  assert.ok(landlords.length > 0, 'des lignes Vilogia 2026-2027 sont attendues');
+  assert.ok(landlords.every((t) => t === 'Vilogia'), `lignes d'un autre bailleur : ${landlords}`);
+  const years = await page.locator('tbody tr td:nth-child(9)').allTextContents();
+  assert.ok(years.every((y) => y === '2026' || y === '2027'), `années hors filtre : ${years}`);
+  // Sort by dwellings, largest first (second click); the address keeps the filters.
+  await page.getByRole('link', { name: 'Logements', exact: true }).click();
+  await page.waitForURL(/tri=logements/);
+  await page.getByRole('link', { name: 'Logements', exact: true }).click();
+  await page.waitForURL(/ordre=desc/);
+  assert.match(page.url(), /bailleur=\d+/);
+  const counts = (await page.locator('tbody tr td:nth-child(8)').allTextContents()).map((t) => Number(t.replace(/\s/g, '')));
+  assert.deepEqual(counts, [...counts].sort((a, b) => b - a), 'tri décroissant des logements');
+  // The same address gives the same list (bookmark).
+  const status = await page.getByRole('status').textContent();
+  await page.goto(page.url());
+  assert.equal(await page.getByRole('status').textContent(), status);
+  // A bad year is said next to its field and in the summary.
+  await page.goto(BASE + '/operations?annee_min=deux-mille');
+  await page.getByRole('alert').waitFor();
+  assert.match(await page.getByRole('alert').textContent(), /deux-mille/);
+  assert.equal(await page.getByLabel('Année, de').getAttribute('aria-invalid'), 'true');
+  await axe(page, 'filtre en erreur');
+
+  step('créer une opération (une erreur, puis corrigée)');
+  await page.goto(BASE + '/operations');
+  await page.getByRole('link', { name: 'Nouvelle opération' }).click();
+  await page.waitForURL(/\/operations\/nouvelle/);
+  await axe(page, 'formulaire de création');
+  await page.getByLabel('Bailleur *').selectOption({ label: 'Vilogia' });
+  await page.getByLabel(/^Référence/).fill('VIL-PARCOURS-1');
+  await page.getByLabel('Libellé').fill('Résidence des Dunes');
+  await page.getByLabel(/^Commune/).fill('Bray-Dunes');
+  await page.getByLabel('Nature, ligne 1', { exact: true }).selectOption({ label: 'Construction neuve' });
+  await page.getByLabel('Produit, ligne 1', { exact: true }).selectOption({ label: 'PLAI' });
+  await page.getByLabel('Logements, ligne 1', { exact: true }).fill('dix-sept');
+  await page.getByLabel('Année, ligne 1', { exact: true }).fill('2036');
+  await page.getByRole('button', { name: "Enregistrer l'opération" }).click();
+  await page.getByRole('alert').waitFor();
+  assert.match(await page.getByRole('alert').textContent(), /Ligne 1, Logements/);
+  assert.equal(await page.getByLabel('Logements, ligne 1', { exact: true }).getAttribute('aria-invalid'), 'true');
+  await axe(page, 'formulaire en erreur');
+  await page.getByLabel('Logements, ligne 1', { exact: true }).fill('17');
+  await page.getByRole('button', { name: "Enregistrer l'opération" }).click();
+  await page.waitForURL(/\/operations\/\d+\?enregistree=1/);
+  assert.match(await page.getByRole('status').textContent(), /enregistrée/);
+  await axe(page, 'opération créée');
+  const opUrl = page.url().replace(/\?.*/, '');
+  await page.getByRole('link', { name: "Modifier l'opération" }).click();
+  await axe(page, 'formulaire de modification');
+  await page.getByLabel('Stade, ligne 1', { exact: true }).selectOption({ label: 'Financé' });
+  await page.getByLabel('Date du stade, ligne 1').fill('15/03/2026');
+  await page.getByRole('button', { name: "Enregistrer l'opération" }).click();
+  await page.waitForURL(/enregistree=1/);
+  assert.match(await page.locator('.timeline').textContent(), /15\/03\/2026/);
+  await page.goto(opUrl);
+
+  step('la voir dans la liste et dans le rapport');
+  await page.goto(BASE + '/operations?q=residence+des+dunes');
+  assert.deepEqual(await page.locator('tbody tr td:nth-child(2)').allTextContents(), ['VIL-PARCOURS-1']);
+  await visit(page, '/rapports/production?annee_min=2036&annee_max=2036');
+  const report = await page.locator('table.report').textContent();
+  assert.match(report, /Bray-Dunes/);
+  assert.match(report, /17/);
 
   step('export XLSX des opérations');
   await page.goto(BASE + '/operations');

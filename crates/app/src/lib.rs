@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod demo;
+pub mod edit;
 pub mod export;
 pub mod import;
 pub mod reports;

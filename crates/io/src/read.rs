@@ -526,3 +526,36 @@ mod tests {
         let _ = rows(src.as_mut());
     }
 }
+
+/// Rows already in memory (a web form's lines), read like a file: row numbers start at 2, as
+/// if a header line came first.
+#[derive(Debug, Clone)]
+pub struct MemorySource {
+    header: Vec<String>,
+    rows: std::collections::VecDeque<SourceRow>,
+}
+
+impl MemorySource {
+    pub fn new(header: Vec<String>, rows: Vec<Vec<String>>) -> Self {
+        MemorySource {
+            header,
+            rows: rows
+                .into_iter()
+                .enumerate()
+                .map(|(i, cells)| SourceRow {
+                    row: i as u64 + 2,
+                    cells,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl RowSource for MemorySource {
+    fn header(&self) -> &[String] {
+        &self.header
+    }
+    fn next_row(&mut self) -> Option<Result<SourceRow, ReadError>> {
+        self.rows.pop_front().map(Ok)
+    }
+}

@@ -19,6 +19,7 @@ use std::sync::Arc;
 pub mod account;
 pub mod api;
 pub mod auth;
+pub mod operation_form;
 pub mod operations;
 pub mod reports;
 
@@ -113,7 +114,15 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         .route("/admin/organisations", post(account::add_organisation))
         .route("/operations", get(operations::list))
         .route("/operations/export", get(operations::export))
+        .route(
+            "/operations/nouvelle",
+            get(operation_form::new_form).post(operation_form::create),
+        )
         .route("/operations/{id}", get(operations::operation))
+        .route(
+            "/operations/{id}/modifier",
+            get(operation_form::edit_form).post(operation_form::update),
+        )
         .route(
             "/operations/{id}/historique.csv",
             get(operations::history_csv),

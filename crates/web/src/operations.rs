@@ -610,25 +610,47 @@ struct OperationPage {
         String,
     )>,
     show_plan: bool,
+    saved: bool,
+    can_edit: bool,
+    /// The dated stages of the lines, oldest first: (date, stage, line).
+    timeline: Vec<(String, &'static str, String)>,
     plan: Vec<(&'static str, String, String, String)>,
     history: Vec<(String, String, String, String, String, String, String)>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct OperationQuery {
+    #[serde(default)]
+    enregistree: String,
 }
 
 pub(crate) async fn operation(
     State(s): State<AppState>,
     Extension(a): Extension<Authed>,
     axum::extract::Path(id): axum::extract::Path<i64>,
+    Query(q): Query<OperationQuery>,
 ) -> Result<Response, PageError> {
     let head = visible_operation(&s, &a, id).await?;
+    let can_edit = a.principal.may(Permission::WriteOperations)
+        && a.principal.may_write_landlord(head.landlord_id);
     let store = s.store.clone();
     let show_plan = a.principal.may(Permission::ReadFinancing);
-    let (lines, plan, history, orgs) = blocking(move || {
+    let (lines, events, plan, history, orgs) = blocking(move || {
         let f = LineFilter {
             operation_id: Some(id),
             ..Default::default()
         };
+        let lines = logis_store::collect_lines(store.as_ref(), &f)?;
+        let mut events = Vec::new();
+        for l in &lines {
+            for (stage, date) in store.stage_events(l.line_id)? {
+                events.push((date, stage, line_name(l)));
+            }
+        }
+        events.sort();
         Ok((
-            logis_store::collect_lines(store.as_ref(), &f)?,
+            lines,
+            events,
             if show_plan {
                 store.financing_plan(id)?
             } else {
@@ -673,6 +695,12 @@ pub(crate) async fn operation(
             })
             .collect(),
         show_plan,
+        saved: q.enregistree == "1",
+        can_edit,
+        timeline: events
+            .into_iter()
+            .map(|(d, stage, line)| (d.format("%d/%m/%Y").to_string(), stage.label(), line))
+            .collect(),
         plan: plan
             .into_iter()
             .map(|p| {
@@ -702,6 +730,26 @@ pub(crate) async fn operation(
             })
             .collect(),
     }))
+}
+
+/// A line as a phrase: "Construction neuve PLUS 2027, 30 logements".
+fn line_name(l: &logis_store::LineRecord) -> String {
+    let mut parts = vec![l.nature.label().to_string()];
+    if let Some(s) = l.site {
+        parts.push(s.label().to_lowercase());
+    }
+    if let Some(p) = l.product {
+        parts.push(p.label().to_string());
+    }
+    if let Some(f) = l.financing {
+        parts.push(f.label().to_string());
+    }
+    parts.push(l.year.to_string());
+    format!(
+        "{}, {} logement(s)",
+        parts.join(" "),
+        group_thousands(i64::from(l.dwellings))
+    )
 }
 
 /// The history of an operation as CSV (French Excel: `;`, UTF-8 with BOM).

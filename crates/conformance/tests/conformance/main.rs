@@ -555,6 +555,85 @@ fn search_product_and_sort(kind: Kind) {
     assert_eq!(got, vec!["OP-3", "OP-2", "OP-2", "OP-1", "OP-1"]);
 }
 
+fn an_operation_is_saved_from_a_form(kind: Kind) {
+    use logis_app::edit::{LineFields, OperationFields, save_operation};
+    let db = TestDb::with_landlords(kind);
+    let s = db.store.as_ref();
+    let vilogia = db
+        .organisations()
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == "Vilogia")
+        .unwrap();
+    let line = |nature: &str, produit: &str, logements: &str, annee: &str| LineFields {
+        nature: nature.into(),
+        produit: produit.into(),
+        logements: logements.into(),
+        annee: annee.into(),
+        ..Default::default()
+    };
+    let mut form = OperationFields {
+        landlord_id: Some(vilogia.id),
+        reference: "VIL-2027-01".into(),
+        label: "Les Jardins du Canal".into(),
+        commune: "Grande-Synthe".into(),
+        lines: vec![
+            line("new_build", "plus", "30", "2027"),
+            LineFields::default(),
+            line("new_build", "plai", "douze", "20x7"),
+        ],
+        ..Default::default()
+    };
+    // Bad cells are placed on their line of the form (blank lines do not count) and nothing is
+    // written.
+    let out = save_operation(s, &actor(), &form, None).unwrap();
+    assert_eq!(out.operation_id, None);
+    let places: Vec<(Option<usize>, &str)> = out
+        .problems
+        .iter()
+        .map(|p| (p.line, p.column.as_str()))
+        .collect();
+    assert_eq!(places, vec![(Some(2), "logements"), (Some(2), "annee")]);
+    assert!(out.problems[0].message.contains("douze"));
+    assert_eq!(db.summary().unwrap().operations, 0);
+    // Fixed: created, with its two lines.
+    form.lines[2] = line("new_build", "plai", "12", "2027");
+    let out = save_operation(s, &actor(), &form, None).unwrap();
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    let id = out.operation_id.unwrap();
+    let lines = collect_lines(
+        s,
+        &LineFilter {
+            operation_id: Some(id),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        lines.iter().map(|l| l.dwellings).collect::<Vec<_>>(),
+        vec![12, 30]
+    );
+    assert_eq!(lines[0].commune.as_str(), "59271");
+    // Changed: one line's dwellings; the operation keeps its id.
+    form.lines[0].logements = "32".into();
+    let out = save_operation(s, &actor(), &form, None).unwrap();
+    assert_eq!(out.operation_id, Some(id));
+    assert_eq!(out.report.stats.lines_updated, 1);
+    // No line at all, no landlord: said on the form.
+    let empty = OperationFields {
+        reference: "X".into(),
+        ..Default::default()
+    };
+    let out = save_operation(s, &actor(), &empty, None).unwrap();
+    let cols: Vec<&str> = out.problems.iter().map(|p| p.column.as_str()).collect();
+    assert_eq!(cols, vec!["bailleur", "nature"]);
+    // A landlord editor may not save another landlord's operation.
+    let out = save_operation(s, &actor(), &form, Some(vilogia.id + 1000)).unwrap();
+    assert_eq!(out.operation_id, None);
+    assert_eq!(out.problems[0].column, "bailleur");
+    assert_eq!(db.summary().unwrap().lines, 2);
+}
+
 fn financing_plans(kind: Kind) {
     let db = TestDb::with_landlords(kind);
     assert!(db.import(sample_csv()).committed);
@@ -1716,6 +1795,7 @@ conformance!(
     ambiguous_communes_use_the_territory_or_list_candidates,
     filters_and_pages,
     search_product_and_sort,
+    an_operation_is_saved_from_a_form,
     financing_plans,
     demo_territory,
     seed_totals_are_reconciled,
