@@ -159,6 +159,43 @@ try {
   assert.match(report, /Bray-Dunes/);
   assert.match(report, /17/);
 
+  step('importer un fichier avec une erreur, lire l\'erreur, corriger, confirmer');
+  const header = 'reference;bailleur;commune;libelle;nature;produit;logements;annee';
+  const bad = [header,
+    'VIL-IMP-1;Vilogia;Gravelines;Les Salines;Construction neuve;PLUS;12;2035',
+    'VIL-IMP-1;Vilogia;Gravelines;Les Salines;Construction neuve;PLAI;4;2O35',
+    ';;;Total;;;20;'].join('\r\n');
+  await page.goto(BASE + '/operations');
+  await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Importer' }).click();
+  await axe(page, 'import : formulaire');
+  const input = page.getByLabel(/Fichier CSV ou Excel/);
+  await input.setInputFiles({ name: 'salines.csv', mimeType: 'text/csv', buffer: Buffer.from(bad, 'utf8') });
+  await page.getByRole('button', { name: 'Vérifier le fichier' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.match(await page.getByRole('alert').textContent(), /Import refusé : 1 erreur/);
+  const errRow = await page.locator('table').first().locator('tbody tr').first().textContent();
+  assert.match(errRow, /3/);
+  assert.match(errRow, /annee/);
+  assert.match(errRow, /2O35/);
+  await axe(page, 'import : erreurs');
+  await page.getByRole('link', { name: 'Envoyer un autre fichier' }).click();
+  await page.getByLabel(/Fichier CSV ou Excel/).setInputFiles({ name: 'salines.csv', mimeType: 'text/csv', buffer: Buffer.from(bad.replace('2O35', '2035'), 'utf8') });
+  await page.getByRole('button', { name: 'Vérifier le fichier' }).click();
+  await page.getByRole('button', { name: "Confirmer l'import" }).waitFor();
+  const preview = await page.locator('main').textContent();
+  assert.match(preview, /Ce que l'import changera/);
+  assert.match(preview, /Opérations créées\s*1/);
+  assert.match(preview, /Lignes créées\s*2/);
+  // The declared total (20) disagrees with its detail (16): shown, detail kept.
+  assert.match(preview, /Total\s*20\s*16\s*4/);
+  await axe(page, 'import : aperçu');
+  await page.getByRole('button', { name: "Confirmer l'import" }).click();
+  await page.getByRole('status').waitFor();
+  assert.match(await page.getByRole('status').textContent(), /Import enregistré/);
+  await axe(page, 'import : terminé');
+  await page.goto(BASE + '/operations?q=VIL-IMP-1');
+  assert.equal(await page.locator('tbody tr').count(), 2);
+
   step('export XLSX des opérations');
   await page.goto(BASE + '/operations');
   const [download] = await Promise.all([

@@ -1862,7 +1862,9 @@ impl ImportSession for PgImport {
                 return Err(e);
             }
         };
-        if !problems.is_empty() || !commit {
+        // A clean check-only run merges too, then rolls back: its statistics say what the
+        // import would change (the preview of the web import).
+        if !problems.is_empty() {
             self.rollback()?;
             let stats = ImportStats {
                 lines_read: self.staged,
@@ -1881,12 +1883,16 @@ impl ImportSession for PgImport {
                 return Err(e);
             }
         };
-        self.conn.batch_execute("COMMIT").map_err(pg)?;
-        self.open = false;
+        if commit {
+            self.conn.batch_execute("COMMIT").map_err(pg)?;
+            self.open = false;
+        } else {
+            self.rollback()?;
+        }
         Ok(ImportOutcome {
             problems,
             stats,
-            committed: true,
+            committed: commit,
         })
     }
 }

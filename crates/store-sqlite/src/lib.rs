@@ -1869,7 +1869,9 @@ impl ImportSession for SqliteImport {
 
     fn finish(mut self: Box<Self>, commit: bool) -> Result<ImportOutcome> {
         let problems = self.check()?;
-        if !problems.is_empty() || !commit {
+        // A clean check-only run merges too, then rolls back: its statistics say what the
+        // import would change (the preview of the web import).
+        if !problems.is_empty() {
             self.conn.execute_batch("ROLLBACK").map_err(be)?;
             self.open = false;
             let stats = ImportStats {
@@ -1890,12 +1892,14 @@ impl ImportSession for SqliteImport {
                 return Err(e);
             }
         };
-        self.conn.execute_batch("COMMIT").map_err(be)?;
+        self.conn
+            .execute_batch(if commit { "COMMIT" } else { "ROLLBACK" })
+            .map_err(be)?;
         self.open = false;
         Ok(ImportOutcome {
             problems,
             stats,
-            committed: true,
+            committed: commit,
         })
     }
 }

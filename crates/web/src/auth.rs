@@ -56,6 +56,7 @@ impl Authed {
             csrf: self.csrf.clone(),
             admin: self.principal.may(Permission::ManageUsers),
             operations: self.principal.may(Permission::ReadOperations),
+            write: self.principal.may(Permission::WriteOperations),
         }
     }
 }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 pub mod account;
 pub mod api;
 pub mod auth;
+pub mod import_page;
 pub mod operation_form;
 pub mod operations;
 pub mod reports;
@@ -37,6 +38,8 @@ pub(crate) struct Chrome {
     pub csrf: String,
     pub admin: bool,
     pub operations: bool,
+    /// May create, change and import operations.
+    pub write: bool,
 }
 
 impl Chrome {
@@ -127,6 +130,14 @@ pub fn router(store: Arc<dyn Store>) -> Router {
             "/operations/{id}/historique.csv",
             get(operations::history_csv),
         )
+        .route(
+            "/import",
+            get(import_page::form).post(import_page::upload).layer(
+                axum::extract::DefaultBodyLimit::max(import_page::UPLOAD_LIMIT),
+            ),
+        )
+        .route("/import/confirmer", post(import_page::confirm))
+        .route("/import/modele.csv", get(import_page::template_csv))
         .route("/communes", get(communes))
         .route("/rapports", get(reports::index))
         .route("/rapports/{name}", get(reports::page))

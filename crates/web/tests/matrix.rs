@@ -206,6 +206,21 @@ async fn matrix(w: &World) {
             "",
             "AFAFFFF",
         ),
+        (Auth::Cookie, "GET", "/import".into(), "", "AFAFFFF"),
+        (
+            Auth::Cookie,
+            "GET",
+            "/import/modele.csv".into(),
+            "",
+            "AFAFFFF",
+        ),
+        (
+            Auth::CookieWithoutCsrf,
+            "POST",
+            "/import/confirmer".into(),
+            "fichier=x",
+            "FFFFFFF",
+        ),
         (
             Auth::Cookie,
             "POST",

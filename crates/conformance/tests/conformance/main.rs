@@ -313,10 +313,27 @@ fn export_csv_and_xlsx_reimport_to_the_same_register(kind: Kind) {
 
 fn check_only_writes_nothing(kind: Kind) {
     let db = TestDb::with_landlords(kind);
+    let audit = |db: &TestDb| {
+        db.audit(&logis_store::AuditFilter::default())
+            .unwrap()
+            .len()
+    };
+    let before = audit(&db);
     let r = db.import_with(sample_csv(), false);
     assert!(!r.has_errors() && !r.committed);
+    // What the import would do (the web preview), counted then rolled back.
     assert_eq!(r.stats.lines_read, 5);
+    assert_eq!(r.stats.operations_created, 3);
+    assert_eq!(r.stats.lines_created, 5);
     assert_eq!(summary_line_count(&db), (0, 0));
+    assert_eq!(db.summary().unwrap().operations, 0);
+    assert_eq!(audit(&db), before);
+    assert!(db.projects().unwrap().is_empty());
+    // Then for real, and a check of the same file again: nothing would change.
+    assert!(db.import(sample_csv()).committed);
+    let again = db.import_with(sample_csv(), false);
+    assert_eq!(again.stats.lines_unchanged, 5);
+    assert_eq!(again.stats.lines_created + again.stats.lines_updated, 0);
 }
 
 /// Each bad row is named with its row number and column, and nothing is written.
