@@ -76,7 +76,7 @@ try {
   await axe(page, 'tableau de bord');
 
   step('les pages principales');
-  for (const p of ['/operations', '/rapports', '/communes?q=dunk', '/compte']) {
+  for (const p of ['/operations', '/rapports', '/carte', '/communes?q=dunk', '/compte']) {
     await visit(page, p);
   }
   for (const name of ['production', 'rehabilitation', 'renouvellement', 'financement', 'reequilibrage', 'programme']) {
@@ -158,6 +158,21 @@ try {
   const report = await page.locator('table.report').textContent();
   assert.match(report, /Bray-Dunes/);
   assert.match(report, /17/);
+
+  step('la voir sur la carte');
+  await visit(page, '/carte');
+  await page.getByLabel('Année, de').fill('2036');
+  await page.getByLabel('à', { exact: true }).fill('2036');
+  await page.getByRole('button', { name: 'Afficher' }).click();
+  await page.waitForURL(/annee_min=2036/);
+  await axe(page, 'carte filtrée');
+  const braydunes = page.locator('svg path', { has: page.locator('title', { hasText: /^Bray-Dunes : 17$/ }) });
+  assert.equal(await braydunes.count(), 1, 'Bray-Dunes sur la carte avec ses 17 logements');
+  assert.notEqual(await braydunes.getAttribute('fill'), '#f1f3f5');
+  const mapRow = await page.locator('table tbody tr', { hasText: 'Bray-Dunes' }).textContent();
+  assert.match(mapRow, /17/);
+  await page.screenshot({ path: path.join(DOWNLOADS, 'carte.png'), fullPage: true });
+  await visit(page, '/carte?indicateur=demolitions');
 
   step('importer un fichier avec une erreur, lire l\'erreur, corriger, confirmer');
   const header = 'reference;bailleur;commune;libelle;nature;produit;logements;annee';

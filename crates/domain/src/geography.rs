@@ -140,6 +140,14 @@ impl Geography {
     pub fn commune(&self, code: &str) -> Option<&Commune> {
         self.by_code.get(code).map(|&i| &self.communes[i])
     }
+    /// Today's commune for a code: the commune itself, or the one a former commune (merged,
+    /// associated, delegated) belongs to now.
+    pub fn current(&self, code: &str) -> Option<&Commune> {
+        self.by_code
+            .get(code)
+            .or_else(|| self.former_by_code.get(code))
+            .map(|&i| &self.communes[i])
+    }
     pub fn epci(&self, siren: &str) -> Option<&Epci> {
         self.epcis.iter().find(|e| e.siren.as_str() == siren)
     }

@@ -20,6 +20,7 @@ pub mod account;
 pub mod api;
 pub mod auth;
 pub mod import_page;
+pub mod map;
 pub mod operation_form;
 pub mod operations;
 pub mod reports;
@@ -138,6 +139,7 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         )
         .route("/import/confirmer", post(import_page::confirm))
         .route("/import/modele.csv", get(import_page::template_csv))
+        .route("/carte", get(map::page))
         .route("/communes", get(communes))
         .route("/rapports", get(reports::index))
         .route("/rapports/{name}", get(reports::page))

@@ -2,7 +2,8 @@
 //! server), the real router is served on a loopback port, and `browser/journey.mjs` drives
 //! Debian's Chromium with Playwright through a newcomer's journey, checking every page with
 //! axe-core. `./scripts/test` installs Chromium and the npm packages (`npm ci`); without them
-//! this test fails with a message saying so.
+//! this test fails with a message saying so. `LOGIS_BROWSER_KEEP=DIR` keeps the downloads and
+//! screenshots in DIR.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -45,13 +46,19 @@ fn run(kind: Kind) {
         .await;
     });
     let downloads = tempfile::tempdir().unwrap();
+    let keep = std::env::var("LOGIS_BROWSER_KEEP").ok();
     let out = std::process::Command::new("node")
         .arg("journey.mjs")
         .current_dir(&dir)
         .env("LOGIS_URL", format!("http://{addr}"))
         .env("LOGIS_CHROMIUM", &chromium)
         .env("LOGIS_PASSWORD", logis_app::demo::DEMO_PASSWORD)
-        .env("LOGIS_DOWNLOADS", downloads.path())
+        .env(
+            "LOGIS_DOWNLOADS",
+            keep.as_deref()
+                .map(std::path::Path::new)
+                .unwrap_or(downloads.path()),
+        )
         .output()
         .expect("node introuvable");
     let stdout = String::from_utf8_lossy(&out.stdout);

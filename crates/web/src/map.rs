@@ -1,0 +1,472 @@
+//! The choropleth map of the territory's communes, drawn as SVG on the server from the commune
+//! contours of IGN Admin Express COG 2018 (`data/contours-59-62.json`, see data/SOURCES.md).
+//! Contours of communes merged since 2018 are drawn under today's commune.
+
+use crate::auth::Authed;
+use crate::{AppState, Chrome, PageError, blocking, render};
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use logis_domain::{Geography, Nature, OrgKind, Permission, Stage};
+use logis_store::LineFilter;
+use logis_store::query::Dim;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
+use std::sync::LazyLock;
+
+#[derive(Debug, Deserialize)]
+struct ContourFile {
+    communes: Vec<Contour>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Contour {
+    code: String,
+    /// Rings of [longitude, latitude] in 1e-5 degree.
+    rings: Vec<Vec<[i32; 2]>>,
+}
+
+/// Contours by 2018 INSEE code, read once from the embedded file.
+static CONTOURS: LazyLock<HashMap<String, Vec<Vec<[i32; 2]>>>> = LazyLock::new(|| {
+    let file: ContourFile =
+        match serde_json::from_str(include_str!("../../../data/contours-59-62.json")) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!("contours des communes illisibles : {e}");
+                ContourFile {
+                    communes: Vec::new(),
+                }
+            }
+        };
+    file.communes
+        .into_iter()
+        .map(|c| (c.code, c.rings))
+        .collect()
+});
+
+/// Departments whose contours logis carries.
+pub const DEPARTMENTS: [&str; 2] = ["59", "62"];
+
+/// Fill colours of the classes, lightest first (the first one is "none").
+pub const PALETTE: [&str; 6] = [
+    "#f1f3f5", "#c8e4ea", "#8fcad6", "#4fa5b8", "#1f7a8f", "#0b4a59",
+];
+
+/// One commune on the map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapCommune {
+    pub code: String,
+    pub name: String,
+    pub value: i64,
+    /// Index into [`PALETTE`].
+    pub class: usize,
+    /// SVG path data.
+    pub path: String,
+}
+
+/// A legend entry: colour and the French text of its range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegendEntry {
+    pub colour: &'static str,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choropleth {
+    pub view_box: String,
+    pub communes: Vec<MapCommune>,
+    pub legend: Vec<LegendEntry>,
+    /// Communes of the territory without a contour (outside Nord and Pas-de-Calais).
+    pub missing: Vec<String>,
+}
+
+/// Class upper bounds for the positive values: up to 5 classes of about as many communes each.
+pub fn breaks(values: &[i64]) -> Vec<i64> {
+    let mut v: Vec<i64> = values.iter().copied().filter(|x| *x > 0).collect();
+    v.sort_unstable();
+    v.dedup();
+    if v.is_empty() {
+        return Vec::new();
+    }
+    let k = v.len().min(PALETTE.len() - 1);
+    let mut out: Vec<i64> = (1..=k).map(|i| v[(i * v.len()).div_ceil(k) - 1]).collect();
+    out.dedup();
+    out
+}
+
+fn class_of(value: i64, breaks: &[i64]) -> usize {
+    if value <= 0 {
+        return 0;
+    }
+    breaks
+        .iter()
+        .position(|b| value <= *b)
+        .map(|i| i + 1)
+        .unwrap_or(breaks.len())
+}
+
+fn legend(breaks: &[i64]) -> Vec<LegendEntry> {
+    let n = |v: i64| logis_domain::numbers::group_thousands(v);
+    let mut out = vec![LegendEntry {
+        colour: PALETTE[0],
+        label: "aucun logement".into(),
+    }];
+    let mut low = 1;
+    for (i, b) in breaks.iter().enumerate() {
+        let label = if low == *b {
+            n(*b)
+        } else {
+            format!("de {} à {}", n(low), n(*b))
+        };
+        out.push(LegendEntry {
+            colour: PALETTE[i + 1],
+            label,
+        });
+        low = b + 1;
+    }
+    out
+}
+
+/// The map of `communes` (today's codes) with their `values`. Contours are projected with an
+/// equirectangular projection at the territory's mean latitude (enough at this scale).
+pub fn choropleth(
+    geo: &Geography,
+    communes: &[String],
+    values: &HashMap<String, i64>,
+) -> Choropleth {
+    // Today's code → its 2018 contours.
+    let mut shapes: BTreeMap<&str, Vec<&Vec<[i32; 2]>>> = BTreeMap::new();
+    for (code2018, rings) in CONTOURS.iter() {
+        let today = geo
+            .current(code2018)
+            .map(|c| c.code.as_str())
+            .unwrap_or(code2018.as_str());
+        if communes.iter().any(|c| c == today) {
+            shapes.entry(today).or_default().extend(rings.iter());
+        }
+    }
+    let missing = communes
+        .iter()
+        .filter(|c| !shapes.contains_key(c.as_str()))
+        .cloned()
+        .collect();
+    let (mut min_x, mut min_y, mut max_x, mut max_y) = (i32::MAX, i32::MAX, i32::MIN, i32::MIN);
+    for rings in shapes.values() {
+        for p in rings.iter().flat_map(|r| r.iter()) {
+            min_x = min_x.min(p[0]);
+            max_x = max_x.max(p[0]);
+            min_y = min_y.min(p[1]);
+            max_y = max_y.max(p[1]);
+        }
+    }
+    if shapes.is_empty() {
+        return Choropleth {
+            view_box: "0 0 100 100".into(),
+            communes: Vec::new(),
+            legend: legend(&[]),
+            missing,
+        };
+    }
+    let mid_lat = f64::from(min_y + max_y) / 2.0 / 100_000.0;
+    let kx = mid_lat.to_radians().cos();
+    // 1000 units across the wider side.
+    let w = f64::from(max_x - min_x) * kx;
+    let h = f64::from(max_y - min_y);
+    let scale = 1000.0 / w.max(h).max(1.0);
+    let project = |p: &[i32; 2]| {
+        (
+            f64::from(p[0] - min_x) * kx * scale,
+            f64::from(max_y - p[1]) * scale,
+        )
+    };
+    let all: Vec<i64> = shapes
+        .keys()
+        .map(|c| values.get(*c).copied().unwrap_or(0))
+        .collect();
+    let br = breaks(&all);
+    let out = shapes
+        .iter()
+        .map(|(code, rings)| {
+            let mut d = String::new();
+            for ring in rings {
+                for (i, p) in ring.iter().enumerate() {
+                    let (x, y) = project(p);
+                    let _ = write!(d, "{}{x:.1} {y:.1}", if i == 0 { "M" } else { "L" });
+                }
+                d.push('Z');
+            }
+            let value = values.get(*code).copied().unwrap_or(0);
+            MapCommune {
+                code: code.to_string(),
+                name: geo
+                    .commune(code)
+                    .map(|c| c.name.clone())
+                    .unwrap_or_else(|| code.to_string()),
+                value,
+                class: class_of(value, &br),
+                path: d,
+            }
+        })
+        .collect();
+    Choropleth {
+        view_box: format!("-5 -5 {:.0} {:.0}", w * scale + 10.0, h * scale + 10.0),
+        communes: out,
+        legend: legend(&br),
+        missing,
+    }
+}
+
+/// What the map shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indicator {
+    Production,
+    Demolition,
+    Reconstruction,
+    Rehabilitation,
+}
+
+impl Indicator {
+    pub const ALL: [Indicator; 4] = [
+        Indicator::Production,
+        Indicator::Demolition,
+        Indicator::Reconstruction,
+        Indicator::Rehabilitation,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            Indicator::Production => "production",
+            Indicator::Demolition => "demolitions",
+            Indicator::Reconstruction => "reconstructions",
+            Indicator::Rehabilitation => "rehabilitations",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Indicator::Production => {
+                "Logements produits (construction neuve, acquisition-amélioration, reconstruction)"
+            }
+            Indicator::Demolition => "Logements démolis",
+            Indicator::Reconstruction => "Logements reconstruits",
+            Indicator::Rehabilitation => "Logements réhabilités",
+        }
+    }
+    pub fn natures(self) -> Vec<Nature> {
+        match self {
+            Indicator::Production => logis_store::query::producing_natures(),
+            Indicator::Demolition => vec![Nature::Demolition],
+            Indicator::Reconstruction => vec![Nature::Reconstruction],
+            Indicator::Rehabilitation => vec![Nature::Rehabilitation],
+        }
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct MapQuery {
+    #[serde(default)]
+    indicateur: String,
+    #[serde(default)]
+    stade: String,
+    #[serde(default)]
+    programme: String,
+    #[serde(default)]
+    bailleur: String,
+    #[serde(default)]
+    annee_min: String,
+    #[serde(default)]
+    annee_max: String,
+}
+
+#[derive(Template)]
+#[template(path = "map.html")]
+struct MapPage {
+    chrome: Chrome,
+    territory: String,
+    indicators: Vec<(&'static str, &'static str, bool)>,
+    stages: Vec<(&'static str, &'static str, bool)>,
+    programmes: Vec<(String, String, bool)>,
+    landlords: Vec<(String, String, bool)>,
+    q: MapQuery,
+    title: String,
+    map: Choropleth,
+    palette: [&'static str; 6],
+    /// (commune, value) by decreasing value.
+    table: Vec<(String, String)>,
+    total: String,
+    errors: Vec<String>,
+}
+
+pub(crate) async fn page(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+    Query(q): Query<MapQuery>,
+) -> Result<Response, PageError> {
+    a.require(Permission::ReadReports)?;
+    let mut errors = Vec::new();
+    let indicator = Indicator::ALL
+        .into_iter()
+        .find(|i| i.code() == q.indicateur)
+        .unwrap_or(Indicator::Production);
+    let mut filter = LineFilter {
+        natures: indicator.natures(),
+        ..Default::default()
+    };
+    let opt = |v: &str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
+    if let Some(v) = opt(&q.stade) {
+        match Stage::parse(&v) {
+            Ok(st) => filter.stage = Some(st),
+            Err(e) => errors.push(format!("Stade : {}", e.0)),
+        }
+    }
+    for (v, slot, what) in [
+        (&q.programme, &mut filter.programme_id, "Programme"),
+        (&q.bailleur, &mut filter.landlord_id, "Bailleur"),
+    ] {
+        if let Some(v) = opt(v) {
+            match v.parse() {
+                Ok(id) => *slot = Some(id),
+                Err(_) => errors.push(format!("{what} : valeur inattendue « {v} »")),
+            }
+        }
+    }
+    for (v, slot, what) in [
+        (&q.annee_min, &mut filter.year_from, "Année, de"),
+        (&q.annee_max, &mut filter.year_to, "Année, à"),
+    ] {
+        if let Some(v) = opt(v) {
+            match v
+                .parse::<i64>()
+                .ok()
+                .and_then(|y| logis_domain::Year::new(y).ok())
+            {
+                Some(y) => *slot = Some(y.get()),
+                None => errors.push(format!("{what} : « {v} » n'est pas une année")),
+            }
+        }
+    }
+    let state = s.clone();
+    let f2 = filter.clone();
+    let (geo, territory, orgs, programmes, rows) = blocking(move || {
+        let st = state.store.as_ref();
+        Ok((
+            state.geography()?,
+            logis_app::setup::territory(st).map_err(crate::reports::app_to_store)?,
+            st.organisations()?,
+            st.programmes()?,
+            st.aggregate(&f2, &[Dim::CommuneCode])?,
+        ))
+    })
+    .await?;
+    let values: HashMap<String, i64> = rows
+        .iter()
+        .filter_map(|r| r.keys.first().map(|k| (k.clone(), r.dwellings)))
+        .collect();
+    // The territory's communes, plus any commune with a value (an operation outside it).
+    let mut communes: Vec<String> = match &territory {
+        Some(t) => geo
+            .members(t)
+            .map(|c| c.code.as_str().to_string())
+            .collect(),
+        None => Vec::new(),
+    };
+    for k in values.keys() {
+        if !communes.contains(k) {
+            communes.push(k.clone());
+        }
+    }
+    let map = choropleth(&geo, &communes, &values);
+    let mut table: Vec<(i64, String)> = map
+        .communes
+        .iter()
+        .map(|c| (c.value, c.name.clone()))
+        .collect();
+    table.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let total: i64 = map.communes.iter().map(|c| c.value).sum();
+    let n = logis_domain::numbers::group_thousands;
+    let territory_name = territory
+        .as_ref()
+        .and_then(|t| geo.epci(t.as_str()))
+        .map(|e| e.name.clone())
+        .unwrap_or_default();
+    Ok(render(&MapPage {
+        chrome: a.chrome("carte"),
+        territory: territory_name,
+        indicators: Indicator::ALL
+            .iter()
+            .map(|i| (i.code(), i.label(), *i == indicator))
+            .collect(),
+        stages: Stage::ALL
+            .iter()
+            .map(|x| (x.code(), x.label(), filter.stage == Some(*x)))
+            .collect(),
+        programmes: programmes
+            .iter()
+            .map(|p| {
+                (
+                    p.id.to_string(),
+                    p.name.clone(),
+                    filter.programme_id == Some(p.id),
+                )
+            })
+            .collect(),
+        landlords: orgs
+            .iter()
+            .filter(|o| o.kind == OrgKind::Landlord)
+            .map(|o| {
+                (
+                    o.id.to_string(),
+                    o.name.clone(),
+                    filter.landlord_id == Some(o.id),
+                )
+            })
+            .collect(),
+        title: indicator.label().to_string(),
+        table: table.into_iter().map(|(v, c)| (c, n(v))).collect(),
+        total: n(total),
+        palette: PALETTE,
+        map,
+        errors,
+        q,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn breaks_split_positive_values_into_at_most_five_classes() {
+        assert_eq!(breaks(&[0, 0]), Vec::<i64>::new());
+        assert_eq!(breaks(&[5, 0, 5]), vec![5]);
+        assert_eq!(breaks(&[1, 2, 3]), vec![1, 2, 3]);
+        assert_eq!(
+            breaks(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+            vec![2, 4, 6, 8, 10]
+        );
+        let b = breaks(&[10, 20, 30, 40, 50, 60, 70]);
+        assert_eq!(b.len(), 5);
+        assert_eq!(*b.last().unwrap(), 70);
+        assert_eq!(class_of(0, &b), 0);
+        assert_eq!(class_of(10, &b), 1);
+        assert_eq!(class_of(70, &b), 5);
+    }
+
+    #[test]
+    fn legend_reads_in_french() {
+        let l = legend(&[3, 1500]);
+        let labels: Vec<&str> = l.iter().map(|e| e.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            vec!["aucun logement", "de 1 à 3", "de 4 à 1\u{202f}500"]
+        );
+    }
+
+    #[test]
+    fn contours_cover_nord_and_pas_de_calais() {
+        assert_eq!(CONTOURS.len(), 1539);
+        assert!(CONTOURS.contains_key("59183"));
+        assert!(CONTOURS.contains_key("62041"));
+    }
+}
