@@ -75,6 +75,18 @@ try {
   await page.waitForURL(BASE + '/');
   await axe(page, 'tableau de bord');
 
+  step('le tableau de bord du programme');
+  const chart = page.getByRole('img', { name: /logements prévus et livrés par année/ });
+  await chart.waitFor();
+  const yearRows = page.getByRole('table', { name: /logements par année/ }).locator('tbody tr');
+  assert.equal(await yearRows.count(), 11, 'Dunkerque 2030 : 2024 à 2034');
+  assert.equal(await chart.locator('rect[fill="#8fcad6"]').count(), 11);
+  await page.screenshot({ path: path.join(DOWNLOADS, 'tableau.png'), fullPage: true });
+  await page.getByLabel('Programme', { exact: true }).selectOption({ label: 'ERBM' });
+  await page.getByRole('button', { name: 'Afficher' }).click();
+  await page.waitForURL(/programme=/);
+  await axe(page, 'tableau de bord ERBM');
+
   step('les pages principales');
   for (const p of ['/operations', '/rapports', '/carte', '/communes?q=dunk', '/compte']) {
     await visit(page, p);

@@ -734,13 +734,18 @@ fn pct(part: u64, whole: u64) -> String {
     }
 }
 
-fn programme(
+/// A programme's name, targets and progress over the lines of `filter` (which names the
+/// programme), seen from `current_year`.
+pub fn programme_progress(
     store: &dyn Store,
     filter: &LineFilter,
-    scope: String,
     current_year: i32,
-) -> Result<Report> {
-    use logis_domain::targets::{Bucket, SplitDimension, StageSum, progress};
+) -> Result<(
+    String,
+    logis_domain::targets::Targets,
+    logis_domain::targets::Progress,
+)> {
+    use logis_domain::targets::{StageSum, progress};
     let pid = filter.programme_id.ok_or_else(|| {
         AppError::Invalid(
             "le rapport « programme » porte sur un programme : précisez-le (--programme)".into(),
@@ -772,6 +777,19 @@ fn programme(
         });
     }
     let p = progress(&targets, &sums, current_year, PACE_YEARS);
+    Ok((name, targets, p))
+}
+
+fn programme(
+    store: &dyn Store,
+    filter: &LineFilter,
+    scope: String,
+    current_year: i32,
+) -> Result<Report> {
+    use logis_domain::targets::{Bucket, SplitDimension};
+    let (name, targets, p) = programme_progress(store, filter, current_year)?;
+    let mut f = filter.clone();
+    f.natures = targets.scope.natures();
     let g = |n: u64| logis_domain::numbers::group_thousands(i64::try_from(n).unwrap_or(i64::MAX));
     let band_text = targets
         .annual_band
