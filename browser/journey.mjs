@@ -88,7 +88,7 @@ try {
   await axe(page, 'tableau de bord ERBM');
 
   step('les pages principales');
-  for (const p of ['/operations', '/rapports', '/carte', '/communes?q=dunk', '/compte']) {
+  for (const p of ['/operations', '/rapports', '/carte', '/referentiel', '/communes?q=dunk', '/compte', '/admin/utilisateurs', '/import']) {
     await visit(page, p);
   }
   for (const name of ['production', 'rehabilitation', 'renouvellement', 'financement', 'reequilibrage', 'programme']) {

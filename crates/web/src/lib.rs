@@ -24,6 +24,7 @@ pub mod import_page;
 pub mod map;
 pub mod operation_form;
 pub mod operations;
+pub mod reference;
 pub mod reports;
 
 use auth::Authed;
@@ -141,6 +142,7 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         .route("/import/confirmer", post(import_page::confirm))
         .route("/import/modele.csv", get(import_page::template_csv))
         .route("/carte", get(map::page))
+        .route("/referentiel", get(reference::page))
         .route("/communes", get(communes))
         .route("/rapports", get(reports::index))
         .route("/rapports/{name}", get(reports::page))

@@ -207,6 +207,8 @@ async fn matrix(w: &World) {
             "AFAFFFF",
         ),
         (Auth::Cookie, "GET", "/import".into(), "", "AFAFFFF"),
+        (Auth::Cookie, "GET", "/carte".into(), "", "AAAAAAA"),
+        (Auth::Cookie, "GET", "/referentiel".into(), "", "AAAAAAA"),
         (
             Auth::Cookie,
             "GET",

@@ -1,0 +1,141 @@
+//! The référentiel: the territory and its communes, the organisations, programmes, projects and
+//! quartiers that operations refer to (read-only pages; the CLI and the API change them).
+
+use crate::auth::Authed;
+use crate::{AppState, Chrome, PageError, blocking, n, render};
+use askama::Template;
+use axum::Extension;
+use axum::extract::State;
+use axum::response::Response;
+use logis_domain::Permission;
+
+#[derive(Template)]
+#[template(path = "reference.html")]
+struct ReferencePage {
+    chrome: Chrome,
+    territory: String,
+    /// (code, name, population)
+    communes: Vec<(String, String, String)>,
+    population: String,
+    /// (kind, name, siren, commune)
+    organisations: Vec<(&'static str, String, String, String)>,
+    /// (name, period, targets defined)
+    programmes: Vec<(i64, String, String, bool)>,
+    /// (name, kind, programme)
+    projects: Vec<(String, &'static str, String)>,
+    /// (name, kind, commune)
+    quartiers: Vec<(String, &'static str, String)>,
+}
+
+pub(crate) async fn page(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+) -> Result<Response, PageError> {
+    a.require(Permission::ReadReference)?;
+    let state = s.clone();
+    let (geo, territory, orgs, programmes, projects, quartiers) = blocking(move || {
+        let st = state.store.as_ref();
+        let programmes = st
+            .programmes()?
+            .into_iter()
+            .map(|p| {
+                let t = st.targets(p.id)?.is_some();
+                Ok((p, t))
+            })
+            .collect::<Result<Vec<_>, logis_store::StoreError>>()?;
+        Ok((
+            state.geography()?,
+            logis_app::setup::territory(st).map_err(crate::reports::app_to_store)?,
+            st.organisations()?,
+            programmes,
+            st.projects()?,
+            st.quartiers()?,
+        ))
+    })
+    .await?;
+    let commune_name = |code: &str| {
+        geo.commune(code)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let mut communes: Vec<(String, String, u64)> = match &territory {
+        Some(t) => geo
+            .members(t)
+            .map(|c| {
+                (
+                    c.code.as_str().to_string(),
+                    c.name.clone(),
+                    u64::from(c.population.unwrap_or(0)),
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    communes.sort_by(|a, b| a.1.cmp(&b.1));
+    let population = communes.iter().map(|c| c.2).sum();
+    Ok(render(&ReferencePage {
+        chrome: a.chrome("referentiel"),
+        territory: territory
+            .as_ref()
+            .and_then(|t| geo.epci(t.as_str()))
+            .map(|e| format!("{} ({}, SIREN {})", e.name, e.kind, e.siren.as_str()))
+            .unwrap_or_default(),
+        communes: communes
+            .into_iter()
+            .map(|(code, name, pop)| (code, name, n(pop)))
+            .collect(),
+        population: n(population),
+        organisations: orgs
+            .iter()
+            .map(|o| {
+                (
+                    o.kind.label(),
+                    o.name.clone(),
+                    o.siren
+                        .as_ref()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    o.commune
+                        .as_ref()
+                        .map(|c| commune_name(c.as_str()))
+                        .unwrap_or_default(),
+                )
+            })
+            .collect(),
+        programmes: programmes
+            .iter()
+            .map(|(p, t)| {
+                let period = match (p.start_year, p.end_year) {
+                    (Some(a), Some(b)) => format!("{} – {}", a.get(), b.get()),
+                    (Some(a), None) => format!("depuis {}", a.get()),
+                    (None, Some(b)) => format!("jusqu'en {}", b.get()),
+                    (None, None) => String::new(),
+                };
+                (p.id, p.name.clone(), period, *t)
+            })
+            .collect(),
+        projects: projects
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.kind.label(),
+                    p.programme_id
+                        .and_then(|id| programmes.iter().find(|(x, _)| x.id == id))
+                        .map(|(x, _)| x.name.clone())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect(),
+        quartiers: quartiers
+            .iter()
+            .map(|q| {
+                (
+                    q.name.clone(),
+                    q.kind.label(),
+                    commune_name(q.commune.as_str()),
+                )
+            })
+            .collect(),
+    }))
+}
