@@ -272,8 +272,10 @@ fn main() {
         phase(kind, Path::new(&args[3]));
         return;
     }
+    // `logis-bench generer N`: only write the file (for scripts/bench-pages.sh).
+    let only_generate = args.get(1).map(String::as_str) == Some("generer");
     let lines: u64 = args
-        .get(1)
+        .get(if only_generate { 2 } else { 1 })
         .and_then(|s| s.replace('_', "").parse().ok())
         .unwrap_or(1_000_000);
     let dir = PathBuf::from("bench-data");
@@ -283,6 +285,10 @@ fn main() {
         let t = Instant::now();
         generate(&file, lines);
         eprintln!("fichier généré en {:.1} s", t.elapsed().as_secs_f64());
+    }
+    if only_generate {
+        println!("{}", file.display());
+        return;
     }
     let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) as f64 / 1_048_576.0;
     println!("| base | phase | lignes | secondes | lignes/s | pic mémoire du processus (Mio) |");

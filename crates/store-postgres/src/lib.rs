@@ -1555,15 +1555,11 @@ impl Store for PostgresStore {
     }
 
     fn audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
-        let limit = f.limit.map(|l| l as i64);
+        let (sql, params) = logis_store::accounts::audit_query(f, DIALECT);
+        let owned = pg_params(params);
         Ok(self
             .conn()?
-            .query(
-                "SELECT id, at, user_id, user_name, organisation_id, via, entity, entity_id, operation_id, action, before, after
-                 FROM audit_log WHERE ($1::BIGINT IS NULL OR operation_id = $1) AND ($2::TEXT IS NULL OR entity = $2)
-                 AND ($3::TEXT IS NULL OR entity_id = $3) ORDER BY id DESC LIMIT $4",
-                &[&f.operation_id, &f.entity, &f.entity_id, &limit],
-            )
+            .query(sql.as_str(), &refs(&owned))
             .map_err(pg)?
             .iter()
             .map(|r| AuditEntry {

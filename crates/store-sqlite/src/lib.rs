@@ -1585,38 +1585,25 @@ impl Store for SqliteStore {
 
     fn audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
         let c = self.conn()?;
-        let mut st = c
-            .prepare(
-                "SELECT id, at, user_id, user_name, organisation_id, via, entity, entity_id, operation_id, action, before, after
-                 FROM audit_log WHERE (?1 IS NULL OR operation_id = ?1) AND (?2 IS NULL OR entity = ?2)
-                 AND (?3 IS NULL OR entity_id = ?3) ORDER BY id DESC LIMIT ?4",
-            )
-            .map_err(be)?;
+        let (sql, params) = logis_store::accounts::audit_query(f, DIALECT);
+        let mut st = c.prepare(&sql).map_err(be)?;
         let rows = st
-            .query_map(
-                params![
-                    f.operation_id,
-                    f.entity,
-                    f.entity_id,
-                    f.limit.map(|l| l as i64).unwrap_or(-1)
-                ],
-                |r| {
-                    Ok(AuditEntry {
-                        id: r.get(0)?,
-                        at: r.get(1)?,
-                        user_id: r.get(2)?,
-                        user_name: r.get(3)?,
-                        organisation_id: r.get(4)?,
-                        via: r.get(5)?,
-                        entity: r.get(6)?,
-                        entity_id: r.get(7)?,
-                        operation_id: r.get(8)?,
-                        action: r.get(9)?,
-                        before: r.get(10)?,
-                        after: r.get(11)?,
-                    })
-                },
-            )
+            .query_map(rusqlite::params_from_iter(values(params)), |r| {
+                Ok(AuditEntry {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    user_id: r.get(2)?,
+                    user_name: r.get(3)?,
+                    organisation_id: r.get(4)?,
+                    via: r.get(5)?,
+                    entity: r.get(6)?,
+                    entity_id: r.get(7)?,
+                    operation_id: r.get(8)?,
+                    action: r.get(9)?,
+                    before: r.get(10)?,
+                    after: r.get(11)?,
+                })
+            })
             .map_err(be)?;
         rows.map(|r| r.map_err(be)).collect()
     }

@@ -128,6 +128,47 @@ pub struct AuditFilter {
     pub limit: Option<u64>,
 }
 
+/// The query of [`AuditFilter`]: only the conditions given, so that the indexes on
+/// `operation_id` and `(entity, entity_id)` serve it (an `? IS NULL OR …` condition would scan
+/// the whole log).
+pub fn audit_query(
+    f: &AuditFilter,
+    d: crate::query::Dialect,
+) -> (String, Vec<crate::query::SqlParam>) {
+    use crate::query::SqlParam;
+    let mut params = Vec::new();
+    let mut conds = Vec::new();
+    let mut add = |col: &str, v: SqlParam, params: &mut Vec<SqlParam>| {
+        params.push(v);
+        conds.push(format!("{col} = {}", (d.placeholder)(params.len())));
+    };
+    if let Some(v) = f.operation_id {
+        add("operation_id", SqlParam::Int(v), &mut params);
+    }
+    if let Some(v) = &f.entity {
+        add("entity", SqlParam::Text(v.clone()), &mut params);
+    }
+    if let Some(v) = &f.entity_id {
+        add("entity_id", SqlParam::Text(v.clone()), &mut params);
+    }
+    let where_ = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    let limit = match f.limit {
+        Some(l) => format!(" LIMIT {l}"),
+        None => String::new(),
+    };
+    (
+        format!(
+            "SELECT id, at, user_id, user_name, organisation_id, via, entity, entity_id, operation_id, action, before, after
+             FROM audit_log {where_} ORDER BY id DESC{limit}"
+        ),
+        params,
+    )
+}
+
 /// A change to record: entity, id, action, before/after as JSON values.
 #[derive(Debug, Clone)]
 pub struct Change<'a> {
