@@ -326,6 +326,9 @@ struct Dashboard {
     programme: Option<ProgrammeView>,
     reports: Vec<(&'static str, &'static str)>,
     message: String,
+    /// The whole register by landlord and nature: nature labels, then (landlord, cells, total).
+    natures: Vec<&'static str>,
+    rows: Vec<(String, Vec<String>, String)>,
 }
 
 /// The selected programme on the dashboard.
@@ -395,7 +398,7 @@ async fn dashboard(
     let state = s.clone();
     let wanted: Option<i64> = q.programme.trim().parse().ok();
     let current_year = chrono::Datelike::year(&chrono::Local::now().date_naive());
-    let (summary, territory, programmes, selected) = blocking(move || {
+    let (summary, territory, programmes, selected, totals) = blocking(move || {
         let store = state.store.as_ref();
         let territory = match store.setting(logis_app::setup::TERRITORY)? {
             Some(siren) => state
@@ -433,9 +436,38 @@ async fn dashboard(
                 Some((pid, name, targets, progress, by_landlord, by_commune))
             }
         };
-        Ok((store.summary()?, territory, with_targets, selected))
+        Ok((
+            store.summary()?,
+            territory,
+            with_targets,
+            selected,
+            store.totals_by_landlord_nature()?,
+        ))
     })
     .await?;
+    let natures: Vec<logis_domain::Nature> = logis_domain::Nature::ALL
+        .iter()
+        .copied()
+        .filter(|n| totals.iter().any(|t| t.nature == *n))
+        .collect();
+    let mut by_landlord: BTreeMap<String, BTreeMap<logis_domain::Nature, u64>> = BTreeMap::new();
+    for t in &totals {
+        *by_landlord
+            .entry(t.landlord.clone())
+            .or_default()
+            .entry(t.nature)
+            .or_default() += t.dwellings;
+    }
+    let rows = by_landlord
+        .into_iter()
+        .map(|(landlord, m)| {
+            let cells = natures
+                .iter()
+                .map(|nat| m.get(nat).map(|v| n(*v)).unwrap_or_else(|| "—".into()))
+                .collect();
+            (landlord, cells, n(m.values().sum()))
+        })
+        .collect();
     let chosen = selected.as_ref().map(|x| x.0);
     let programme = selected.map(|(id, name, t, p, by_landlord, by_commune)| {
         use logis_domain::targets::Bucket;
@@ -566,6 +598,8 @@ async fn dashboard(
             .map(|r| (r.code(), r.title()))
             .collect(),
         message,
+        natures: natures.iter().map(|x| x.label()).collect(),
+        rows,
     }))
 }
 
