@@ -5,7 +5,7 @@
 # exchange format, e.g. bench-data/operations-v2-1000000.csv from logis-bench, its programme
 # column dropped) are imported on top of the demo first.
 #
-# Usage: scripts/bench-pages.sh [FILE]   (env: DURATION=10 CONNECTIONS=4 THREADS=2 PORT=18181)
+# Usage: scripts/bench-pages.sh [FILE]   (env: DURATION=10 CONNECTIONS=4 THREADS=2 PORT=18181 PAGES="/ /carte")
 # Prints one Markdown row per page: requests/s, p50, p99, max.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +59,8 @@ pages=(
   "/referentiel"
   "/import"
 )
+# PAGES="/ /carte" measures only those.
+if [ -n "${PAGES:-}" ]; then read -r -a pages <<<"$PAGES"; fi
 echo "| page | requêtes/s | p50 | p99 | max |"
 echo "|---|---:|---:|---:|---:|"
 for p in "${pages[@]}"; do
