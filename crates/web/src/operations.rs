@@ -341,10 +341,14 @@ pub(crate) async fn list(
     let page = q.page.trim().parse::<u64>().unwrap_or(1).max(1);
     let store = s.store.clone();
     let f2 = filter.clone();
+    // One query gives the count and the dwellings (from the pre-aggregated sums when the
+    // filter allows it).
     let (total, dwellings) = blocking(move || {
-        let total = store.count_lines(&f2)?;
         let sums = store.aggregate(&f2, &[])?;
-        Ok((total, sums.first().map(|r| r.dwellings).unwrap_or(0)))
+        Ok(sums
+            .first()
+            .map(|r| (r.lines.max(0) as u64, r.dwellings))
+            .unwrap_or((0, 0)))
     })
     .await?;
     let pages = total.div_ceil(PAGE_SIZE).max(1);
