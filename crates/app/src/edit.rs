@@ -267,17 +267,10 @@ fn locate(p: &RowProblem, kept: &[(usize, &LineFields)]) -> FormProblem {
         .and_then(|r| r.checked_sub(2))
         .and_then(|i| kept.get(i))
         .map(|(i, _)| *i);
-    if OPERATION_COLUMNS.contains(&p.column.as_str()) || p.column.is_empty() {
-        FormProblem {
-            line: None,
-            column: p.column.clone(),
-            message: p.message.clone(),
-        }
-    } else {
-        FormProblem {
-            line,
-            column: p.column.clone(),
-            message: p.message.clone(),
-        }
+    let on_operation = p.column.is_empty() || OPERATION_COLUMNS.contains(&p.column.as_str());
+    FormProblem {
+        line: if on_operation { None } else { line },
+        column: p.column.clone(),
+        message: p.message.clone(),
     }
 }

@@ -317,7 +317,7 @@ pub(crate) struct LoginForm {
 }
 
 /// A token as [`auth::random_token`] makes them: 43 URL-safe base64 characters.
-fn plausible_token(t: &str) -> bool {
+pub(crate) fn plausible_token(t: &str) -> bool {
     t.len() == 43
         && t.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')

@@ -49,13 +49,9 @@ fn page(a: &Authed) -> ImportPage {
     }
 }
 
-fn n(v: u64) -> String {
-    crate::n(v)
-}
-
 impl ImportPage {
     fn fmt(&self, v: impl std::borrow::Borrow<u64>) -> String {
-        n(*v.borrow())
+        crate::n(*v.borrow())
     }
 }
 
@@ -95,11 +91,7 @@ fn sweep(dir: &std::path::Path) {
 }
 
 fn pending_path(dir: &std::path::Path, user_id: i64, id: &str) -> Option<PathBuf> {
-    let ok = id.len() == 43
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    ok.then(|| dir.join(format!("{user_id}-{id}")))
+    crate::auth::plausible_token(id).then(|| dir.join(format!("{user_id}-{id}")))
 }
 
 fn only_landlord(a: &Authed) -> Option<i64> {

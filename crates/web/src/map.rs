@@ -303,48 +303,25 @@ pub(crate) async fn page(
     Query(q): Query<MapQuery>,
 ) -> Result<Response, PageError> {
     a.require(Permission::ReadReports)?;
-    let mut errors = Vec::new();
+    use crate::operations::{id_param, vocab_param, year_param};
     let indicator = Indicator::ALL
         .into_iter()
         .find(|i| i.code() == q.indicateur)
         .unwrap_or(Indicator::Production);
-    let mut filter = LineFilter {
+    let mut e = Vec::new();
+    let filter = LineFilter {
         natures: indicator.natures(),
+        stage: vocab_param(&q.stade, "stade", "Stade", Stage::parse, &mut e),
+        programme_id: id_param(&q.programme, "programme", "Programme", &mut e),
+        landlord_id: id_param(&q.bailleur, "bailleur", "Bailleur", &mut e),
+        year_from: year_param(&q.annee_min, "annee_min", "Année, de", &mut e),
+        year_to: year_param(&q.annee_max, "annee_max", "Année, à", &mut e),
         ..Default::default()
     };
-    let opt = |v: &str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
-    if let Some(v) = opt(&q.stade) {
-        match Stage::parse(&v) {
-            Ok(st) => filter.stage = Some(st),
-            Err(e) => errors.push(format!("Stade : {}", e.0)),
-        }
-    }
-    for (v, slot, what) in [
-        (&q.programme, &mut filter.programme_id, "Programme"),
-        (&q.bailleur, &mut filter.landlord_id, "Bailleur"),
-    ] {
-        if let Some(v) = opt(v) {
-            match v.parse() {
-                Ok(id) => *slot = Some(id),
-                Err(_) => errors.push(format!("{what} : valeur inattendue « {v} »")),
-            }
-        }
-    }
-    for (v, slot, what) in [
-        (&q.annee_min, &mut filter.year_from, "Année, de"),
-        (&q.annee_max, &mut filter.year_to, "Année, à"),
-    ] {
-        if let Some(v) = opt(v) {
-            match v
-                .parse::<i64>()
-                .ok()
-                .and_then(|y| logis_domain::Year::new(y).ok())
-            {
-                Some(y) => *slot = Some(y.get()),
-                None => errors.push(format!("{what} : « {v} » n'est pas une année")),
-            }
-        }
-    }
+    let errors: Vec<String> = e
+        .into_iter()
+        .map(|m| format!("{} : {}", m.label, m.message))
+        .collect();
     let state = s.clone();
     let f2 = filter.clone();
     let (geo, territory, orgs, programmes, rows) = blocking(move || {

@@ -60,7 +60,7 @@ pub(crate) struct FieldMessage {
     pub message: String,
 }
 
-fn year_param(
+pub(crate) fn year_param(
     v: &str,
     field: &'static str,
     label: &'static str,
@@ -87,7 +87,7 @@ fn year_param(
     }
 }
 
-fn id_param(
+pub(crate) fn id_param(
     v: &str,
     field: &'static str,
     label: &'static str,
@@ -110,7 +110,7 @@ fn id_param(
     }
 }
 
-fn vocab_param<T>(
+pub(crate) fn vocab_param<T>(
     v: &str,
     field: &'static str,
     label: &'static str,
@@ -328,36 +328,34 @@ pub(crate) async fn list(
         let st = state.store.as_ref();
         Ok((
             state.geography()?,
-            st.setting(logis_app::setup::TERRITORY)?,
+            logis_app::setup::territory(st).map_err(crate::reports::app_to_store)?,
             st.organisations()?,
             st.programmes()?,
             st.quartiers()?,
         ))
     })
     .await?;
-    let territory = territory.and_then(|t| logis_domain::Siren::parse(&t).ok());
     let (mut filter, errors) = q.filter(&geo, territory.as_ref());
     filter.scope = a.principal.line_scope();
-    let page = q.page.trim().parse::<u64>().unwrap_or(1).max(1);
+    let wanted = q.page.trim().parse::<u64>().unwrap_or(1).max(1);
     let store = s.store.clone();
-    let f2 = filter.clone();
-    // One query gives the count and the dwellings (from the pre-aggregated sums when the
-    // filter allows it).
-    let (total, dwellings) = blocking(move || {
-        let sums = store.aggregate(&f2, &[])?;
-        Ok(sums
+    let mut f2 = filter.clone();
+    // One aggregate gives the count and the dwellings (from the pre-aggregated sums when the
+    // filter allows it), then the page asked for (the last one if beyond).
+    let (total, dwellings, page, pages, lines) = blocking(move || {
+        let (total, dwellings) = store
+            .aggregate(&f2, &[])?
             .first()
             .map(|r| (r.lines.max(0) as u64, r.dwellings))
-            .unwrap_or((0, 0)))
+            .unwrap_or((0, 0));
+        let pages = total.div_ceil(PAGE_SIZE).max(1);
+        let page = wanted.min(pages);
+        f2.limit = Some(PAGE_SIZE);
+        f2.offset = Some((page - 1) * PAGE_SIZE);
+        let lines = logis_store::collect_lines(store.as_ref(), &f2)?;
+        Ok((total, dwellings, page, pages, lines))
     })
     .await?;
-    let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let page = page.min(pages);
-    filter.limit = Some(PAGE_SIZE);
-    filter.offset = Some((page - 1) * PAGE_SIZE);
-    let store = s.store.clone();
-    let f3 = filter.clone();
-    let lines = blocking(move || logis_store::collect_lines(store.as_ref(), &f3)).await?;
     let items = lines
         .into_iter()
         .map(|l| LineRow {
@@ -478,11 +476,11 @@ pub(crate) async fn export(
     let (geo, territory) = blocking(move || {
         Ok((
             state.geography()?,
-            state.store.setting(logis_app::setup::TERRITORY)?,
+            logis_app::setup::territory(state.store.as_ref())
+                .map_err(crate::reports::app_to_store)?,
         ))
     })
     .await?;
-    let territory = territory.and_then(|t| logis_domain::Siren::parse(&t).ok());
     let (mut filter, errors) = q.filter(&geo, territory.as_ref());
     if let Some(e) = errors.first() {
         return Err(PageError {

@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use logis_conformance::{Kind, TestDb};
 use std::path::PathBuf;
 
@@ -28,23 +30,8 @@ fn run(kind: Kind) {
     let db = TestDb::fresh(kind);
     logis_app::demo::load_demo(db.store.as_ref()).unwrap();
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = logis_web::router(db.store.clone());
-    rt.spawn(async move {
-        let _ = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
+    let server = common::serve(db.store.clone());
+    let addr = server.addr;
     let downloads = tempfile::tempdir().unwrap();
     let keep = std::env::var("LOGIS_BROWSER_KEEP").ok();
     let out = std::process::Command::new("node")
@@ -70,7 +57,7 @@ fn run(kind: Kind) {
         stdout.contains("parcours terminé"),
         "le parcours ne s'est pas terminé"
     );
-    drop(rt);
+    drop(server);
 }
 
 #[test]

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use logis_app::auth;
 use logis_conformance::{Kind, TestDb, actor};
 use logis_domain::Role;
@@ -41,19 +43,8 @@ fn run(kind: Kind) {
     )
     .unwrap();
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = logis_web::router(db.store.clone());
-    rt.spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let server = common::serve(db.store.clone());
+    let addr = server.addr;
     let out = std::process::Command::new(&exe)
         .args([
             "run",
@@ -77,7 +68,7 @@ fn run(kind: Kind) {
         .current_dir(dir.path())
         .output()
         .unwrap_or_else(|e| panic!("schemathesis introuvable ({exe}) : {e}"));
-    drop(rt);
+    drop(server);
     let text = format!(
         "{}\n{}",
         String::from_utf8_lossy(&out.stdout),
