@@ -185,6 +185,10 @@ try {
   assert.match(mapRow, /17/);
   await page.screenshot({ path: path.join(DOWNLOADS, 'carte.png'), fullPage: true });
   await visit(page, '/carte?indicateur=demolitions');
+  // A bad year on the map is said in French, the map still drawn without that filter.
+  await visit(page, '/carte?annee_min=deux-mille');
+  assert.match(await page.getByRole('alert').textContent(), /Année, de : « deux-mille » n'est pas une année/);
+  assert.ok(await page.locator('figure.map svg path').count() > 10);
 
   step('importer un fichier avec une erreur, lire l\'erreur, corriger, confirmer');
   const header = 'reference;bailleur;commune;libelle;nature;produit;logements;annee';
