@@ -23,6 +23,9 @@ const checked = new Set();
 
 /** Run axe-core on the current page; throw with the list of violations. */
 async function axe(page, what) {
+  // Every caller waits for the page it means (URL or element) first; a document still loading
+  // would be checked half-built, so wait for it to be parsed as well.
+  await page.waitForLoadState('domcontentloaded');
   // The page's CSP forbids inline scripts: the context bypasses CSP for axe only.
   await page.evaluate(AXE);
   const result = await page.evaluate(async () =>
@@ -155,6 +158,7 @@ try {
   await axe(page, 'opération créée');
   const opUrl = page.url().replace(/\?.*/, '');
   await page.getByRole('link', { name: "Modifier l'opération" }).click();
+  await page.waitForURL(/\/operations\/\d+\/modifier$/);
   await axe(page, 'formulaire de modification');
   await page.getByLabel('Stade, ligne 1', { exact: true }).selectOption({ label: 'Financé' });
   await page.getByLabel('Date du stade, ligne 1').fill('15/03/2026');
@@ -198,6 +202,7 @@ try {
     ';;;Total;;;20;'].join('\r\n');
   await page.goto(BASE + '/operations');
   await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Importer' }).click();
+  await page.waitForURL(BASE + '/import');
   await axe(page, 'import : formulaire');
   const input = page.getByLabel(/Fichier CSV ou Excel/);
   await input.setInputFiles({ name: 'salines.csv', mimeType: 'text/csv', buffer: Buffer.from(bad, 'utf8') });
@@ -210,6 +215,7 @@ try {
   assert.match(errRow, /2O35/);
   await axe(page, 'import : erreurs');
   await page.getByRole('link', { name: 'Envoyer un autre fichier' }).click();
+  await page.waitForURL(BASE + '/import');
   await page.getByLabel(/Fichier CSV ou Excel/).setInputFiles({ name: 'salines.csv', mimeType: 'text/csv', buffer: Buffer.from(bad.replace('2O35', '2035'), 'utf8') });
   await page.getByRole('button', { name: 'Vérifier le fichier' }).click();
   await page.getByRole('button', { name: "Confirmer l'import" }).waitFor();
