@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "operation_search",
         sql: include_str!("../migrations/0006_operation_search.sql"),
     },
+    Migration {
+        version: 7,
+        name: "register_version",
+        sql: include_str!("../migrations/0007_register_version.sql"),
+    },
 ];
 
 type Manager = PostgresConnectionManager<NoTls>;
@@ -142,6 +147,7 @@ fn is_code(e: &postgres::Error, code: &SqlState) -> bool {
 pub struct PostgresStore {
     pool: r2d2::Pool<Manager>,
     geo: logis_store::GeographyCache,
+    cube: Option<logis_store::cube::CubeCache>,
 }
 
 impl PostgresStore {
@@ -162,6 +168,7 @@ impl PostgresStore {
         let s = PostgresStore {
             pool,
             geo: Default::default(),
+            cube: logis_store::cube::enabled().then(Default::default),
         };
         s.migrate()?;
         Ok(s)
@@ -474,6 +481,7 @@ impl Store for PostgresStore {
                 })),
             },
         )?;
+        tx.batch_execute(logis_store::cube::sql::BUMP).map_err(pg)?;
         tx.commit().map_err(pg)
     }
 
@@ -973,6 +981,21 @@ impl Store for PostgresStore {
     }
 
     fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {
+        if let Some(cache) = &self.cube {
+            let version: i64 = self
+                .conn()?
+                .query_one(logis_store::cube::sql::VERSION, &[])
+                .map_err(pg)?
+                .get(0);
+            let cube = cache.get(version, || self.read_cube())?;
+            if let Some(rows) = cube.aggregate(f, dims) {
+                return Ok(rows);
+            }
+        }
+        self.aggregate_in_database(f, dims)
+    }
+
+    fn aggregate_in_database(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {
         let mut params = Vec::new();
         let sql = query::aggregate_sql(f, dims, DIALECT, &mut params);
         let owned = pg_params(params);
@@ -1894,6 +1917,76 @@ impl ImportSession for PgImport {
 }
 
 impl PostgresStore {
+    /// The register in memory, read in one repeatable-read transaction (a consistent snapshot
+    /// with its version), operations and lines fetched in batches.
+    fn read_cube(&self) -> Result<logis_store::cube::Cube> {
+        use logis_store::cube::{CubeBuilder, CubeLine, CubeOperation, sql};
+        let geo = self.geography()?;
+        let mut c = self.conn()?;
+        let mut tx = c
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(pg)?;
+        let version: i64 = tx.query_one(sql::VERSION, &[]).map_err(pg)?.get(0);
+        let mut b = CubeBuilder::new(version);
+        for r in tx.query(sql::LANDLORDS, &[]).map_err(pg)? {
+            b.landlord(r.get(0), r.get(1));
+        }
+        for r in tx.query(sql::PROGRAMMES, &[]).map_err(pg)? {
+            b.programme(r.get(0), r.get(1));
+        }
+        for r in tx.query(sql::PROJECTS, &[]).map_err(pg)? {
+            b.project(r.get(0), r.get(1));
+        }
+        for r in tx.query(sql::QUARTIERS, &[]).map_err(pg)? {
+            b.quartier(r.get(0), r.get(1));
+        }
+        let portal = tx.bind(sql::OPERATIONS, &[]).map_err(pg)?;
+        loop {
+            let rows = tx.query_portal(&portal, 20_000).map_err(pg)?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in &rows {
+                b.operation(CubeOperation {
+                    id: r.get(0),
+                    landlord_id: r.get(1),
+                    programme_id: r.get(2),
+                    project_id: r.get(3),
+                    quartier_id: r.get(4),
+                    commune_code: r.get(5),
+                    reference: r.get(6),
+                    label: r.get(7),
+                });
+            }
+        }
+        let portal = tx.bind(sql::LINES, &[]).map_err(pg)?;
+        loop {
+            let rows = tx.query_portal(&portal, 20_000).map_err(pg)?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in &rows {
+                b.line(CubeLine {
+                    operation_id: r.get(0),
+                    year: r.get(1),
+                    nature: r.get(2),
+                    site: r.get(3),
+                    product: r.get(4),
+                    financing: r.get(5),
+                    stage: r.get(6),
+                    dwellings: r.get(7),
+                    cost_cents: r.get(8),
+                })
+                .map_err(be)?;
+            }
+        }
+        tx.commit().map_err(pg)?;
+        b.finish(&geo).map_err(be)
+    }
+
     fn read_geography(&self) -> Result<Geography> {
         let mut c = self.conn()?;
         let communes = c

@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "operation_search",
         sql: include_str!("../migrations/0006_operation_search.sql"),
     },
+    Migration {
+        version: 7,
+        name: "register_version",
+        sql: include_str!("../migrations/0007_register_version.sql"),
+    },
 ];
 
 fn be(e: impl std::fmt::Display) -> StoreError {
@@ -104,6 +109,7 @@ pub struct SqliteStore {
     pool: r2d2::Pool<Manager>,
     path: PathBuf,
     geo: logis_store::GeographyCache,
+    cube: Option<logis_store::cube::CubeCache>,
 }
 
 impl SqliteStore {
@@ -132,6 +138,7 @@ impl SqliteStore {
             pool,
             path: path.to_path_buf(),
             geo: Default::default(),
+            cube: logis_store::cube::enabled().then(Default::default),
         };
         s.migrate()?;
         Ok(s)
@@ -431,6 +438,7 @@ impl Store for SqliteStore {
                 })),
             },
         )?;
+        tx.execute_batch(logis_store::cube::sql::BUMP).map_err(be)?;
         tx.commit().map_err(be)
     }
 
@@ -964,6 +972,20 @@ impl Store for SqliteStore {
     }
 
     fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {
+        if let Some(cache) = &self.cube {
+            let version: i64 = self
+                .conn()?
+                .query_row(logis_store::cube::sql::VERSION, [], |r| r.get(0))
+                .map_err(be)?;
+            let cube = cache.get(version, || self.read_cube())?;
+            if let Some(rows) = cube.aggregate(f, dims) {
+                return Ok(rows);
+            }
+        }
+        self.aggregate_in_database(f, dims)
+    }
+
+    fn aggregate_in_database(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {
         let c = self.conn()?;
         let mut params = Vec::new();
         let sql = query::aggregate_sql(f, dims, DIALECT, &mut params);
@@ -1892,6 +1914,70 @@ impl ImportSession for SqliteImport {
 }
 
 impl SqliteStore {
+    /// The register in memory, read in one transaction (a consistent snapshot with its version).
+    fn read_cube(&self) -> Result<logis_store::cube::Cube> {
+        use logis_store::cube::{CubeBuilder, CubeLine, CubeOperation, sql};
+        let geo = self.geography()?;
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let version: i64 = tx.query_row(sql::VERSION, [], |r| r.get(0)).map_err(be)?;
+        let mut b = CubeBuilder::new(version);
+        let named = |q: &str, add: &mut dyn FnMut(i64, &str)| -> Result<()> {
+            let mut st = tx.prepare(q).map_err(be)?;
+            let mut rows = st.query([]).map_err(be)?;
+            while let Some(r) = rows.next().map_err(be)? {
+                add(
+                    r.get(0).map_err(be)?,
+                    r.get_ref(1).map_err(be)?.as_str().map_err(be)?,
+                );
+            }
+            Ok(())
+        };
+        named(sql::LANDLORDS, &mut |id, n| b.landlord(id, n))?;
+        named(sql::PROGRAMMES, &mut |id, n| b.programme(id, n))?;
+        named(sql::PROJECTS, &mut |id, n| b.project(id, n))?;
+        named(sql::QUARTIERS, &mut |id, n| b.quartier(id, n))?;
+        {
+            let mut st = tx.prepare(sql::OPERATIONS).map_err(be)?;
+            let mut rows = st.query([]).map_err(be)?;
+            while let Some(r) = rows.next().map_err(be)? {
+                let text =
+                    |i: usize| -> Result<&str> { r.get_ref(i).map_err(be)?.as_str().map_err(be) };
+                let label = r.get_ref(7).map_err(be)?.as_str_or_null().map_err(be)?;
+                b.operation(CubeOperation {
+                    id: r.get(0).map_err(be)?,
+                    landlord_id: r.get(1).map_err(be)?,
+                    programme_id: r.get(2).map_err(be)?,
+                    project_id: r.get(3).map_err(be)?,
+                    quartier_id: r.get(4).map_err(be)?,
+                    commune_code: text(5)?,
+                    reference: text(6)?,
+                    label,
+                });
+            }
+            let mut st = tx.prepare(sql::LINES).map_err(be)?;
+            let mut rows = st.query([]).map_err(be)?;
+            while let Some(r) = rows.next().map_err(be)? {
+                let text =
+                    |i: usize| -> Result<&str> { r.get_ref(i).map_err(be)?.as_str().map_err(be) };
+                b.line(CubeLine {
+                    operation_id: r.get(0).map_err(be)?,
+                    year: r.get(1).map_err(be)?,
+                    nature: text(2)?,
+                    site: text(3)?,
+                    product: text(4)?,
+                    financing: text(5)?,
+                    stage: r.get_ref(6).map_err(be)?.as_str_or_null().map_err(be)?,
+                    dwellings: r.get(7).map_err(be)?,
+                    cost_cents: r.get(8).map_err(be)?,
+                })
+                .map_err(be)?;
+            }
+        }
+        tx.commit().map_err(be)?;
+        b.finish(&geo).map_err(be)
+    }
+
     fn read_geography(&self) -> Result<Geography> {
         let c = self.conn()?;
         let mut st = c

@@ -13,6 +13,7 @@ use serde::Serialize;
 pub use accounts::{Actor, ApiToken, AuditEntry, AuditFilter, Change, NewUser, User, Via};
 
 pub mod accounts;
+pub mod cube;
 pub mod migrate;
 pub mod problems;
 pub mod query;
@@ -386,6 +387,13 @@ pub trait Store: Send + Sync {
     fn targets(&self, programme_id: i64) -> Result<Option<Targets>>;
     /// Sums of the lines matching `filter`, grouped and ordered by `dims`.
     fn aggregate(&self, filter: &LineFilter, dims: &[query::Dim]) -> Result<Vec<query::AggRow>>;
+    /// The same aggregate, always computed by the database ([`query::aggregate_sql`]), never from
+    /// the in-memory [`cube`]: what the conformance suite and the benchmark compare it with.
+    fn aggregate_in_database(
+        &self,
+        filter: &LineFilter,
+        dims: &[query::Dim],
+    ) -> Result<Vec<query::AggRow>>;
     /// One operation's head (landlord, reference, commune…).
     fn operation(&self, id: i64) -> Result<Option<OperationRecord>>;
 

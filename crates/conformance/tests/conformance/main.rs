@@ -1448,6 +1448,184 @@ fn aggregates_match_the_lines(kind: Kind) {
     }
 }
 
+/// The in-memory sums (`logis_store::cube`) answer exactly what the database answers: same groups,
+/// same sums, same order, for every dimension (per-operation ones too) and every filter; an import
+/// (a write through another store on the same database, as the CLI beside a server) is seen at once.
+fn in_memory_sums_equal_the_database(kind: Kind) {
+    use logis_domain::LineScope;
+    use logis_store::query::Dim;
+    let db = TestDb::fresh(kind);
+    logis_app::demo::load_demo(db.store.as_ref()).unwrap();
+    let orgs = db.organisations().unwrap();
+    let vilogia = orgs.iter().find(|o| o.name == "Vilogia").unwrap().id;
+    let programmes = db.programmes().unwrap();
+    let plh = programmes
+        .iter()
+        .find(|p| p.name == "PLH 2005-2010")
+        .unwrap()
+        .id;
+    let project = db.projects().unwrap()[0].id;
+    let quartier = db.quartiers().unwrap()[0].id;
+    let cud = logis_domain::Siren::parse("245900428").unwrap();
+    let dunkerque = logis_domain::CommuneCode::parse("59183").unwrap();
+    let filters = vec![
+        LineFilter::default(),
+        LineFilter {
+            programme_id: Some(plh),
+            ..Default::default()
+        },
+        LineFilter {
+            landlord_id: Some(vilogia),
+            year_from: Some(2026),
+            year_to: Some(2029),
+            ..Default::default()
+        },
+        LineFilter {
+            epci: Some(cud.clone()),
+            stage: Some(Stage::parse("Financé").unwrap()),
+            ..Default::default()
+        },
+        LineFilter {
+            commune: Some(dunkerque.clone()),
+            natures: vec![Nature::Demolition, Nature::Reconstruction],
+            ..Default::default()
+        },
+        LineFilter {
+            nature: Some(Nature::Rehabilitation),
+            natures: vec![Nature::Rehabilitation, Nature::NewBuild],
+            ..Default::default()
+        },
+        LineFilter {
+            nature: Some(Nature::Demolition),
+            natures: vec![Nature::NewBuild],
+            ..Default::default()
+        },
+        LineFilter {
+            product: Some(Product::Plai),
+            ..Default::default()
+        },
+        LineFilter {
+            project_id: Some(project),
+            ..Default::default()
+        },
+        LineFilter {
+            quartier_id: Some(quartier),
+            ..Default::default()
+        },
+        LineFilter {
+            scope: Some(LineScope::Landlord(vilogia)),
+            ..Default::default()
+        },
+        LineFilter {
+            scope: Some(LineScope::Commune(dunkerque.clone())),
+            landlord_id: Some(vilogia),
+            ..Default::default()
+        },
+        LineFilter {
+            scope: Some(LineScope::Landlord(vilogia)),
+            landlord_id: Some(vilogia + 1),
+            ..Default::default()
+        },
+        LineFilter {
+            operation_id: Some(3),
+            ..Default::default()
+        },
+        LineFilter {
+            landlord_id: Some(999_999),
+            ..Default::default()
+        },
+        LineFilter {
+            programme_id: Some(999_999),
+            ..Default::default()
+        },
+        LineFilter {
+            year_from: Some(2100),
+            ..Default::default()
+        },
+        LineFilter {
+            text: Some("dunkerque".into()),
+            ..Default::default()
+        },
+    ];
+    let dims_sets: Vec<Vec<Dim>> = vec![
+        vec![],
+        vec![Dim::CommuneCode, Dim::CommuneName, Dim::Year, Dim::Product],
+        vec![
+            Dim::CommuneCode,
+            Dim::CommuneName,
+            Dim::Year,
+            Dim::Financing,
+            Dim::Label,
+            Dim::Operation,
+            Dim::Landlord,
+        ],
+        vec![
+            Dim::Project,
+            Dim::CommuneCode,
+            Dim::CommuneName,
+            Dim::Nature,
+            Dim::Site,
+            Dim::Stage,
+        ],
+        vec![Dim::Year, Dim::Stage, Dim::Product],
+        vec![Dim::OperationId, Dim::Programme],
+        vec![Dim::Landlord, Dim::Nature],
+        vec![Dim::CommuneName],
+    ];
+    let compare = |when: &str| {
+        for f in &filters {
+            for dims in &dims_sets {
+                let memory = db.aggregate(f, dims).unwrap();
+                let database = db.aggregate_in_database(f, dims).unwrap();
+                assert_eq!(memory, database, "{when} : {dims:?} {f:?}");
+            }
+        }
+    };
+    compare("démo");
+    let before = db.aggregate(&LineFilter::default(), &[]).unwrap()[0].dwellings;
+    // Another store on the same database writes: this one sees it on its next aggregate.
+    let other = logis_app::connect(&db.url).unwrap();
+    let csv = "reference;bailleur;commune;nature;produit;logements;annee\nCUBE-1;Vilogia;Gravelines;Construction neuve;PLUS;11;2031\n";
+    let mut src = logis_io::open_bytes(csv.as_bytes().to_vec()).unwrap();
+    let report = import_operations(
+        other.as_ref(),
+        &actor(),
+        src.as_mut(),
+        &ImportOptions {
+            commit: true,
+            territory: None,
+            only_landlord: None,
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(report.committed);
+    assert_eq!(
+        db.aggregate(&LineFilter::default(), &[]).unwrap()[0].dwellings,
+        before + 11
+    );
+    compare("après un import");
+    // A check-only import (rolled back) changes nothing.
+    let mut src = logis_io::open_bytes(csv.replace(";11;", ";50;").into_bytes()).unwrap();
+    let report = import_operations(
+        other.as_ref(),
+        &actor(),
+        src.as_mut(),
+        &ImportOptions {
+            commit: false,
+            territory: None,
+            only_landlord: None,
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(!report.committed);
+    assert_eq!(
+        db.aggregate(&LineFilter::default(), &[]).unwrap()[0].dwellings,
+        before + 11
+    );
+}
+
 fn accounts_sessions_and_tokens(kind: Kind) {
     use logis_app::auth;
     use logis_domain::Role;
@@ -1821,6 +1999,7 @@ conformance!(
     financing_report,
     rebalancing_report,
     aggregates_match_the_lines,
+    in_memory_sums_equal_the_database,
     accounts_sessions_and_tokens,
     writes_are_audited_and_the_trail_is_immutable,
     a_landlord_editor_imports_only_its_own_operations,

@@ -1,0 +1,704 @@
+//! The register's lines held in memory as columns, so that report sums over a large register
+//! are computed without a scan of the database. Both adapters fill a [`CubeBuilder`] from one
+//! read transaction, stamped with the register's version (a counter every write that changes
+//! operations, lines or the reference geography increments in its own transaction); a
+//! [`CubeCache`] keeps the newest cube and reloads it when the stored version has moved.
+//!
+//! [`Cube::aggregate`] gives exactly what [`crate::query::aggregate_sql`] gives (same groups,
+//! same sums, same order: numbers numerically, texts bytewise), for every filter but the text
+//! search, which stays in SQL. The conformance suite compares the two on both backends.
+
+use crate::LineFilter;
+use crate::query::{AggRow, Dim};
+use logis_domain::{Geography, LineScope};
+use rustc_hash::FxHashMap;
+use std::sync::{Arc, Mutex};
+
+/// One operation, as the adapter reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct CubeOperation<'a> {
+    pub id: i64,
+    pub landlord_id: i64,
+    pub programme_id: Option<i64>,
+    pub project_id: Option<i64>,
+    pub quartier_id: Option<i64>,
+    pub commune_code: &'a str,
+    pub reference: &'a str,
+    pub label: Option<&'a str>,
+}
+
+/// One line, as the adapter reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct CubeLine<'a> {
+    pub operation_id: i64,
+    pub year: i64,
+    pub nature: &'a str,
+    pub site: &'a str,
+    pub product: &'a str,
+    pub financing: &'a str,
+    pub stage: Option<&'a str>,
+    pub dwellings: i64,
+    pub cost_cents: Option<i64>,
+}
+
+/// Values of one dimension: each stored index has a rank (its place in the report's order;
+/// equal texts share a rank, as they share a group in SQL) and each rank its text.
+#[derive(Debug, Default)]
+struct Level {
+    rank: Vec<u32>,
+    text: Vec<String>,
+    bits: u32,
+}
+
+fn bits_for(n: usize) -> u32 {
+    if n <= 1 {
+        0
+    } else {
+        usize::BITS - (n - 1).leading_zeros()
+    }
+}
+
+impl Level {
+    /// Ranks of `names` (indexed as stored) in bytewise order of the texts.
+    fn bytewise(names: &[String]) -> Level {
+        let mut sorted: Vec<&str> = names.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let rank = names
+            .iter()
+            .map(|n| sorted.binary_search(&n.as_str()).unwrap_or(0) as u32)
+            .collect();
+        let text: Vec<String> = sorted.into_iter().map(str::to_string).collect();
+        Level {
+            bits: bits_for(text.len()),
+            rank,
+            text,
+        }
+    }
+}
+
+/// Texts interned to small indexes (vocabulary codes, commune codes…).
+#[derive(Debug, Default)]
+struct Interner {
+    index: FxHashMap<String, u32>,
+    values: Vec<String>,
+}
+
+impl Interner {
+    fn get(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.values.len() as u32;
+        self.index.insert(s.to_string(), i);
+        self.values.push(s.to_string());
+        i
+    }
+    fn find(&self, s: &str) -> Option<u32> {
+        self.index.get(s).copied()
+    }
+}
+
+/// Entities named by id (landlords, programmes, projects, quartiers); index 0 is "none", named ''.
+#[derive(Debug)]
+struct Named {
+    index: FxHashMap<i64, u32>,
+    names: Vec<String>,
+}
+
+impl Default for Named {
+    fn default() -> Self {
+        Named {
+            index: FxHashMap::default(),
+            names: vec![String::new()],
+        }
+    }
+}
+
+impl Named {
+    fn add(&mut self, id: i64, name: &str) {
+        if !self.index.contains_key(&id) {
+            self.index.insert(id, self.names.len() as u32);
+            self.names.push(name.to_string());
+        }
+    }
+    /// The index of `id` (0 for none); an id never declared gets an entry named ''.
+    fn of(&mut self, id: Option<i64>) -> u32 {
+        match id {
+            None => 0,
+            Some(id) => {
+                if let Some(&i) = self.index.get(&id) {
+                    return i;
+                }
+                self.add(id, "");
+                self.names.len() as u32 - 1
+            }
+        }
+    }
+    fn find(&self, id: i64) -> Option<u32> {
+        self.index.get(&id).copied()
+    }
+}
+
+/// Vocabulary columns of a line (codes as stored; '' for none).
+const NATURE: usize = 0;
+const SITE: usize = 1;
+const PRODUCT: usize = 2;
+const FINANCING: usize = 3;
+const STAGE: usize = 4;
+
+/// Collects one consistent read of the register, then [`CubeBuilder::finish`].
+pub struct CubeBuilder {
+    version: i64,
+    landlords: Named,
+    programmes: Named,
+    projects: Named,
+    quartiers: Named,
+    communes: Interner,
+    vocab: [Interner; 5],
+    op_index: FxHashMap<i64, u32>,
+    op_id: Vec<i64>,
+    op_landlord: Vec<u32>,
+    op_programme: Vec<u32>,
+    op_project: Vec<u32>,
+    op_quartier: Vec<u32>,
+    op_commune: Vec<u32>,
+    op_reference: Vec<String>,
+    op_label: Vec<String>,
+    l_op: Vec<u32>,
+    l_year: Vec<i16>,
+    l_vocab: [Vec<u8>; 5],
+    l_dwellings: Vec<i64>,
+    l_cost: Vec<i64>,
+}
+
+/// Why a cube could not be built (the adapter then answers from SQL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CubeError(pub String);
+
+impl std::fmt::Display for CubeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl CubeBuilder {
+    pub fn new(version: i64) -> Self {
+        CubeBuilder {
+            version,
+            landlords: Named::default(),
+            programmes: Named::default(),
+            projects: Named::default(),
+            quartiers: Named::default(),
+            communes: Interner::default(),
+            vocab: Default::default(),
+            op_index: FxHashMap::default(),
+            op_id: Vec::new(),
+            op_landlord: Vec::new(),
+            op_programme: Vec::new(),
+            op_project: Vec::new(),
+            op_quartier: Vec::new(),
+            op_commune: Vec::new(),
+            op_reference: Vec::new(),
+            op_label: Vec::new(),
+            l_op: Vec::new(),
+            l_year: Vec::new(),
+            l_vocab: Default::default(),
+            l_dwellings: Vec::new(),
+            l_cost: Vec::new(),
+        }
+    }
+    pub fn landlord(&mut self, id: i64, name: &str) {
+        self.landlords.add(id, name);
+    }
+    pub fn programme(&mut self, id: i64, name: &str) {
+        self.programmes.add(id, name);
+    }
+    pub fn project(&mut self, id: i64, name: &str) {
+        self.projects.add(id, name);
+    }
+    pub fn quartier(&mut self, id: i64, name: &str) {
+        self.quartiers.add(id, name);
+    }
+    pub fn operation(&mut self, o: CubeOperation<'_>) {
+        let i = self.op_id.len() as u32;
+        self.op_index.insert(o.id, i);
+        self.op_id.push(o.id);
+        let landlord = self.landlords.of(Some(o.landlord_id));
+        self.op_landlord.push(landlord);
+        let programme = self.programmes.of(o.programme_id);
+        self.op_programme.push(programme);
+        let project = self.projects.of(o.project_id);
+        self.op_project.push(project);
+        let quartier = self.quartiers.of(o.quartier_id);
+        self.op_quartier.push(quartier);
+        let commune = self.communes.get(o.commune_code);
+        self.op_commune.push(commune);
+        self.op_reference.push(o.reference.to_string());
+        self.op_label.push(o.label.unwrap_or_default().to_string());
+    }
+    pub fn line(&mut self, l: CubeLine<'_>) -> Result<(), CubeError> {
+        let op = *self.op_index.get(&l.operation_id).ok_or_else(|| {
+            CubeError(format!(
+                "ligne d'une opération inconnue ({})",
+                l.operation_id
+            ))
+        })?;
+        let year = i16::try_from(l.year).map_err(|_| CubeError(format!("année {}", l.year)))?;
+        let codes = [
+            l.nature,
+            l.site,
+            l.product,
+            l.financing,
+            l.stage.unwrap_or_default(),
+        ];
+        for (k, code) in codes.into_iter().enumerate() {
+            let v = self.vocab[k].get(code);
+            let v = u8::try_from(v).map_err(|_| CubeError("trop de codes".into()))?;
+            self.l_vocab[k].push(v);
+        }
+        self.l_op.push(op);
+        self.l_year.push(year);
+        self.l_dwellings.push(l.dwellings);
+        self.l_cost.push(l.cost_cents.unwrap_or(0));
+        Ok(())
+    }
+
+    /// The cube; `geo` names the communes and gives their EPCI.
+    pub fn finish(self, geo: &Geography) -> Result<Cube, CubeError> {
+        // Operations in id order, so that the id's rank is the operation's index.
+        if self.op_id.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(CubeError(
+                "opérations hors de l'ordre des identifiants".into(),
+            ));
+        }
+        let mut commune_names = Vec::with_capacity(self.communes.values.len());
+        let mut commune_epci = Vec::with_capacity(self.communes.values.len());
+        for code in &self.communes.values {
+            let c = geo
+                .commune(code)
+                .ok_or_else(|| CubeError(format!("commune {code} absente du référentiel")))?;
+            commune_names.push(c.name.clone());
+            commune_epci.push(c.epci.as_ref().map(|s| s.as_str().to_string()));
+        }
+        let (year_min, year_max) = match (self.l_year.iter().min(), self.l_year.iter().max()) {
+            (Some(&a), Some(&b)) => (a, b),
+            _ => (0, 0),
+        };
+        let vocab_levels = self.vocab.each_ref().map(|v| Level::bytewise(&v.values));
+        Ok(Cube {
+            version: self.version,
+            landlord_level: Level::bytewise(&self.landlords.names),
+            programme_level: Level::bytewise(&self.programmes.names),
+            project_level: Level::bytewise(&self.projects.names),
+            commune_code_level: Level::bytewise(&self.communes.values),
+            commune_name_level: Level::bytewise(&commune_names),
+            reference_level: Level::bytewise(&self.op_reference),
+            label_level: Level::bytewise(&self.op_label),
+            op_bits: bits_for(self.op_id.len()),
+            year_min,
+            year_bits: bits_for((i32::from(year_max) - i32::from(year_min) + 1) as usize),
+            vocab_levels,
+            landlords: self.landlords,
+            programmes: self.programmes,
+            projects: self.projects,
+            quartiers: self.quartiers,
+            communes: self.communes,
+            commune_epci,
+            vocab: self.vocab,
+            op_id: self.op_id,
+            op_landlord: self.op_landlord,
+            op_programme: self.op_programme,
+            op_project: self.op_project,
+            op_quartier: self.op_quartier,
+            op_commune: self.op_commune,
+            l_op: self.l_op,
+            l_year: self.l_year,
+            l_vocab: self.l_vocab,
+            l_dwellings: self.l_dwellings,
+            l_cost: self.l_cost,
+        })
+    }
+}
+
+/// The register in columns. See the module's documentation.
+#[derive(Debug)]
+pub struct Cube {
+    version: i64,
+    landlords: Named,
+    programmes: Named,
+    projects: Named,
+    quartiers: Named,
+    communes: Interner,
+    commune_epci: Vec<Option<String>>,
+    vocab: [Interner; 5],
+    landlord_level: Level,
+    programme_level: Level,
+    project_level: Level,
+    commune_code_level: Level,
+    commune_name_level: Level,
+    reference_level: Level,
+    label_level: Level,
+    vocab_levels: [Level; 5],
+    op_bits: u32,
+    year_min: i16,
+    year_bits: u32,
+    op_id: Vec<i64>,
+    op_landlord: Vec<u32>,
+    op_programme: Vec<u32>,
+    op_project: Vec<u32>,
+    op_quartier: Vec<u32>,
+    op_commune: Vec<u32>,
+    l_op: Vec<u32>,
+    l_year: Vec<i16>,
+    l_vocab: [Vec<u8>; 5],
+    l_dwellings: Vec<i64>,
+    l_cost: Vec<i64>,
+}
+
+/// Where a dimension's rank comes from, for one line.
+#[derive(Clone, Copy)]
+enum Source {
+    CommuneCode,
+    CommuneName,
+    Year,
+    Vocab(usize),
+    Landlord,
+    Programme,
+    Project,
+    Reference,
+    OperationId,
+    Label,
+}
+
+/// A condition on a value that is either any, one index, or none at all.
+fn wanted<T: Copy>(filter: Option<Option<T>>) -> Result<Option<T>, ()> {
+    match filter {
+        None => Ok(None),
+        Some(Some(v)) => Ok(Some(v)),
+        Some(None) => Err(()),
+    }
+}
+
+impl Cube {
+    /// The register version this cube was read at.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// Number of lines held.
+    pub fn lines(&self) -> usize {
+        self.l_op.len()
+    }
+
+    /// The aggregate of [`crate::query::aggregate_sql`] for this filter and these dimensions, or
+    /// `None` when the cube cannot answer (text search; keys too wide): ask SQL then.
+    pub fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Option<Vec<AggRow>> {
+        if f.text.as_deref().is_some_and(|t| !t.is_empty()) {
+            return None;
+        }
+        let plan: Vec<(Source, u32)> = dims.iter().map(|d| self.source(*d)).collect();
+        let total_bits: u32 = plan.iter().map(|(_, b)| *b).sum();
+        if total_bits > 128 {
+            return None;
+        }
+        let mut shifts = Vec::with_capacity(plan.len());
+        let mut left = total_bits;
+        for (src, bits) in &plan {
+            left -= bits;
+            shifts.push((*src, left));
+        }
+        let mut groups: FxHashMap<u128, [i64; 3]> = FxHashMap::default();
+        if let Some(filter) = self.compile(f) {
+            for i in 0..self.l_op.len() {
+                if !filter.keeps(self, i) {
+                    continue;
+                }
+                let mut key = 0u128;
+                for (src, shift) in &shifts {
+                    key |= u128::from(self.rank(*src, i)) << shift;
+                }
+                let g = groups.entry(key).or_insert([0; 3]);
+                g[0] += self.l_dwellings[i];
+                g[1] += 1;
+                g[2] += self.l_cost[i];
+            }
+        }
+        if dims.is_empty() && groups.is_empty() {
+            // An aggregate without GROUP BY always answers one row.
+            groups.insert(0, [0; 3]);
+        }
+        let mut sorted: Vec<(u128, [i64; 3])> = groups.into_iter().collect();
+        sorted.sort_unstable_by_key(|(k, _)| *k);
+        let out = sorted
+            .into_iter()
+            .map(|(key, [dwellings, lines, cost_cents])| {
+                let keys = shifts
+                    .iter()
+                    .zip(&plan)
+                    .map(|((src, shift), (_, bits))| {
+                        let mask = if *bits == 0 { 0 } else { (1u128 << bits) - 1 };
+                        self.text(*src, ((key >> shift) & mask) as u32)
+                    })
+                    .collect();
+                AggRow {
+                    keys,
+                    dwellings,
+                    lines,
+                    cost_cents,
+                }
+            })
+            .collect();
+        Some(out)
+    }
+
+    fn source(&self, d: Dim) -> (Source, u32) {
+        match d {
+            Dim::CommuneCode => (Source::CommuneCode, self.commune_code_level.bits),
+            Dim::CommuneName => (Source::CommuneName, self.commune_name_level.bits),
+            Dim::Year => (Source::Year, self.year_bits),
+            Dim::Nature => (Source::Vocab(NATURE), self.vocab_levels[NATURE].bits),
+            Dim::Site => (Source::Vocab(SITE), self.vocab_levels[SITE].bits),
+            Dim::Product => (Source::Vocab(PRODUCT), self.vocab_levels[PRODUCT].bits),
+            Dim::Financing => (Source::Vocab(FINANCING), self.vocab_levels[FINANCING].bits),
+            Dim::Stage => (Source::Vocab(STAGE), self.vocab_levels[STAGE].bits),
+            Dim::Landlord => (Source::Landlord, self.landlord_level.bits),
+            Dim::Programme => (Source::Programme, self.programme_level.bits),
+            Dim::Project => (Source::Project, self.project_level.bits),
+            Dim::Operation => (Source::Reference, self.reference_level.bits),
+            Dim::OperationId => (Source::OperationId, self.op_bits),
+            Dim::Label => (Source::Label, self.label_level.bits),
+        }
+    }
+
+    #[inline]
+    fn rank(&self, src: Source, i: usize) -> u32 {
+        let op = self.l_op[i] as usize;
+        match src {
+            Source::CommuneCode => self.commune_code_level.rank[self.op_commune[op] as usize],
+            Source::CommuneName => self.commune_name_level.rank[self.op_commune[op] as usize],
+            Source::Year => (self.l_year[i] - self.year_min) as u32,
+            Source::Vocab(k) => self.vocab_levels[k].rank[self.l_vocab[k][i] as usize],
+            Source::Landlord => self.landlord_level.rank[self.op_landlord[op] as usize],
+            Source::Programme => self.programme_level.rank[self.op_programme[op] as usize],
+            Source::Project => self.project_level.rank[self.op_project[op] as usize],
+            Source::Reference => self.reference_level.rank[op],
+            Source::OperationId => op as u32,
+            Source::Label => self.label_level.rank[op],
+        }
+    }
+
+    fn text(&self, src: Source, rank: u32) -> String {
+        let r = rank as usize;
+        let pick = |l: &Level| l.text.get(r).cloned().unwrap_or_default();
+        match src {
+            Source::CommuneCode => pick(&self.commune_code_level),
+            Source::CommuneName => pick(&self.commune_name_level),
+            Source::Year => (i32::from(self.year_min) + rank as i32).to_string(),
+            Source::Vocab(k) => pick(&self.vocab_levels[k]),
+            Source::Landlord => pick(&self.landlord_level),
+            Source::Programme => pick(&self.programme_level),
+            Source::Project => pick(&self.project_level),
+            Source::Reference => pick(&self.reference_level),
+            Source::OperationId => self.op_id.get(r).map(i64::to_string).unwrap_or_default(),
+            Source::Label => pick(&self.label_level),
+        }
+    }
+
+    /// The filter on indexes; `None` when no line can match.
+    fn compile(&self, f: &LineFilter) -> Option<Compiled> {
+        let both = |a: Option<u32>, b: Option<u32>| -> Result<Option<u32>, ()> {
+            match (a, b) {
+                (Some(x), Some(y)) if x != y => Err(()),
+                (Some(x), _) | (None, Some(x)) => Ok(Some(x)),
+                (None, None) => Ok(None),
+            }
+        };
+        let named = |n: &Named, id: Option<i64>| wanted(id.map(|v| n.find(v)));
+        let scope_landlord = match &f.scope {
+            Some(LineScope::Landlord(id)) => Some(*id),
+            _ => None,
+        };
+        let scope_commune = match &f.scope {
+            Some(LineScope::Commune(c)) => Some(c.as_str()),
+            _ => None,
+        };
+        let landlord = both(
+            named(&self.landlords, f.landlord_id).ok()?,
+            named(&self.landlords, scope_landlord).ok()?,
+        )
+        .ok()?;
+        let programme = named(&self.programmes, f.programme_id).ok()?;
+        let project = named(&self.projects, f.project_id).ok()?;
+        let quartier = named(&self.quartiers, f.quartier_id).ok()?;
+        let commune_of = |c: Option<&str>| wanted(c.map(|c| self.communes.find(c)));
+        let commune = both(
+            commune_of(f.commune.as_ref().map(|c| c.as_str())).ok()?,
+            commune_of(scope_commune).ok()?,
+        )
+        .ok()?;
+        let epci = f.epci.as_ref().map(|s| {
+            self.commune_epci
+                .iter()
+                .map(|e| e.as_deref() == Some(s.as_str()))
+                .collect::<Vec<bool>>()
+        });
+        let operation = wanted(
+            f.operation_id
+                .map(|id| self.op_id.binary_search(&id).ok().map(|i| i as u32)),
+        )
+        .ok()?;
+        let code = |k: usize, c: Option<&'static str>| wanted(c.map(|c| self.vocab[k].find(c)));
+        let stage = code(STAGE, f.stage.map(|s| s.code())).ok()?;
+        let product = code(PRODUCT, f.product.map(|p| p.code())).ok()?;
+        // Natures: the single one and the list both apply.
+        let mut natures: Option<Vec<bool>> = None;
+        let mut narrow = |list: Vec<Option<u32>>| {
+            let mut keep = vec![false; self.vocab[NATURE].values.len()];
+            for i in list.into_iter().flatten() {
+                keep[i as usize] = true;
+            }
+            natures = Some(match natures.take() {
+                None => keep,
+                Some(prev) => prev.iter().zip(&keep).map(|(a, b)| *a && *b).collect(),
+            });
+        };
+        if let Some(n) = f.nature {
+            narrow(vec![self.vocab[NATURE].find(n.code())]);
+        }
+        if !f.natures.is_empty() {
+            narrow(
+                f.natures
+                    .iter()
+                    .map(|n| self.vocab[NATURE].find(n.code()))
+                    .collect(),
+            );
+        }
+        let clamp = |y: i32| y.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+        Some(Compiled {
+            landlord,
+            programme,
+            project,
+            quartier,
+            commune,
+            epci,
+            operation,
+            stage: stage.map(|v| v as u8),
+            product: product.map(|v| v as u8),
+            natures,
+            year_from: f.year_from.map(clamp).unwrap_or(i16::MIN),
+            year_to: f.year_to.map(clamp).unwrap_or(i16::MAX),
+        })
+    }
+}
+
+/// A [`LineFilter`] turned into indexes of one cube.
+struct Compiled {
+    landlord: Option<u32>,
+    programme: Option<u32>,
+    project: Option<u32>,
+    quartier: Option<u32>,
+    commune: Option<u32>,
+    epci: Option<Vec<bool>>,
+    operation: Option<u32>,
+    stage: Option<u8>,
+    product: Option<u8>,
+    natures: Option<Vec<bool>>,
+    year_from: i16,
+    year_to: i16,
+}
+
+impl Compiled {
+    #[inline]
+    fn keeps(&self, c: &Cube, i: usize) -> bool {
+        let y = c.l_year[i];
+        if y < self.year_from || y > self.year_to {
+            return false;
+        }
+        if let Some(n) = &self.natures
+            && !n[c.l_vocab[NATURE][i] as usize]
+        {
+            return false;
+        }
+        if self.stage.is_some_and(|s| c.l_vocab[STAGE][i] != s)
+            || self.product.is_some_and(|p| c.l_vocab[PRODUCT][i] != p)
+        {
+            return false;
+        }
+        let op = c.l_op[i];
+        let o = op as usize;
+        if self.operation.is_some_and(|x| x != op)
+            || self.landlord.is_some_and(|x| c.op_landlord[o] != x)
+            || self.programme.is_some_and(|x| c.op_programme[o] != x)
+            || self.project.is_some_and(|x| c.op_project[o] != x)
+            || self.quartier.is_some_and(|x| c.op_quartier[o] != x)
+            || self.commune.is_some_and(|x| c.op_commune[o] != x)
+        {
+            return false;
+        }
+        if let Some(e) = &self.epci
+            && !e[c.op_commune[o] as usize]
+        {
+            return false;
+        }
+        true
+    }
+}
+
+/// The newest cube of a store, reloaded when the register's version has moved.
+#[derive(Default)]
+pub struct CubeCache {
+    current: Mutex<Option<Arc<Cube>>>,
+    loading: Mutex<()>,
+}
+
+impl CubeCache {
+    /// The cube for the register at `version` (read just before), loading it with `load` when the
+    /// one held is older. Concurrent callers wait for one load.
+    pub fn get<E>(
+        &self,
+        version: i64,
+        load: impl FnOnce() -> Result<Cube, E>,
+    ) -> Result<Arc<Cube>, E> {
+        let fresh = |slot: &Option<Arc<Cube>>| {
+            slot.as_ref()
+                .filter(|c| c.version == version)
+                .map(Arc::clone)
+        };
+        if let Some(c) = fresh(&self.current.lock().unwrap_or_else(|e| e.into_inner())) {
+            return Ok(c);
+        }
+        let _one = self.loading.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = fresh(&self.current.lock().unwrap_or_else(|e| e.into_inner())) {
+            return Ok(c);
+        }
+        let cube = Arc::new(load()?);
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&cube));
+        Ok(cube)
+    }
+
+    /// Forget the cube (the next call loads).
+    pub fn clear(&self) {
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// The SQL an adapter runs to fill a [`CubeBuilder`] (the same in both dialects), in this order,
+/// inside one read transaction.
+pub mod sql {
+    /// The register's version (migration 0007).
+    pub const VERSION: &str = "SELECT version FROM register_version WHERE id = 1";
+    /// Increment the version: appended to every write that changes what the cube holds.
+    pub const BUMP: &str = "UPDATE register_version SET version = version + 1 WHERE id = 1;";
+    pub const LANDLORDS: &str = "SELECT id, name FROM organisations";
+    pub const PROGRAMMES: &str = "SELECT id, name FROM programmes";
+    pub const PROJECTS: &str = "SELECT id, name FROM projects";
+    pub const QUARTIERS: &str = "SELECT id, name FROM quartiers";
+    pub const OPERATIONS: &str = "SELECT id, landlord_id, programme_id, project_id, quartier_id, commune_code, reference, label FROM operations ORDER BY id";
+    pub const LINES: &str = "SELECT operation_id, year, nature, site, product, financing, stage, dwellings, cost_cents FROM operation_lines";
+}
+
+/// Whether stores keep a cube: yes unless `LOGIS_CUBE=0` (to measure the database alone).
+pub fn enabled() -> bool {
+    std::env::var("LOGIS_CUBE").map_or(true, |v| v != "0")
+}
