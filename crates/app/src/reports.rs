@@ -8,7 +8,7 @@ use logis_domain::{Nature, Product, RehabFinancing, Site, Stage};
 use logis_io::report::{Cell, Grid, GridRow, Report, RowKind, Span};
 use logis_store::query::{AggRow, Dim};
 use logis_store::{LineFilter, Store};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The reports logis computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,31 +251,35 @@ fn pivot(row_header: &[&str], entries: &[Entry], categories: &[String], subtotal
     });
     header.push("Total".into());
 
-    // Values by row (in first-seen order), year and category.
-    let mut order: Vec<Vec<String>> = Vec::new();
-    let mut index: std::collections::HashMap<Vec<String>, usize> = std::collections::HashMap::new();
-    let mut values: std::collections::HashMap<(usize, i32, &str), i64> =
-        std::collections::HashMap::new();
+    // Values by row (in first-seen order), as (column, value) pairs: column = year × category.
+    let year_pos: BTreeMap<i32, usize> = years.iter().enumerate().map(|(i, y)| (*y, i)).collect();
+    let cat_pos: HashMap<&str, usize> = cats.iter().enumerate().map(|(i, c)| (*c, i)).collect();
+    let width = years.len() * cats.len();
+    let mut order: Vec<&[String]> = Vec::new();
+    let mut index: HashMap<&[String], usize> = HashMap::new();
+    let mut values: Vec<Vec<(usize, i64)>> = Vec::new();
     for e in entries {
-        let i = *index.entry(e.row.clone()).or_insert_with(|| {
-            order.push(e.row.clone());
+        let i = *index.entry(e.row.as_slice()).or_insert_with(|| {
+            order.push(e.row.as_slice());
+            values.push(Vec::new());
             order.len() - 1
         });
-        *values.entry((i, e.year, e.category.as_str())).or_default() += e.value;
+        if let (Some(y), Some(c)) = (year_pos.get(&e.year), cat_pos.get(e.category.as_str())) {
+            values[i].push((y * cats.len() + c, e.value));
+        }
     }
-    let numbers = |members: &[usize]| -> Vec<Cell> {
-        let mut out = Vec::new();
+    let add = |acc: &mut [i64], row: usize| {
+        for (col, v) in &values[row] {
+            acc[*col] += v;
+        }
+    };
+    // The cells of one row from its sums per column: each year's categories and total, the total.
+    let numbers = |acc: &[i64]| -> Vec<Cell> {
+        let mut out = Vec::with_capacity(width + years.len() + 1);
         let mut grand = 0;
-        for y in &years {
-            let mut year_total = 0;
-            for c in &cats {
-                let v: i64 = members
-                    .iter()
-                    .filter_map(|i| values.get(&(*i, *y, *c)))
-                    .sum();
-                year_total += v;
-                out.push(cell(v));
-            }
+        for per_year in acc.chunks(cats.len().max(1)).take(years.len()) {
+            let year_total: i64 = per_year.iter().sum();
+            out.extend(per_year.iter().map(|v| cell(*v)));
             grand += year_total;
             out.push(cell(year_total));
         }
@@ -283,13 +287,19 @@ fn pivot(row_header: &[&str], entries: &[Entry], categories: &[String], subtotal
         out
     };
     let mut rows = Vec::new();
+    let mut all = vec![0i64; width];
     let mut i = 0;
     while i < order.len() {
-        let group = order[i][0].clone();
+        let group = &order[i][0];
+        let mut sub = vec![0i64; width];
         let mut j = i;
-        while j < order.len() && order[j][0] == group {
+        while j < order.len() && &order[j][0] == group {
+            let mut acc = vec![0i64; width];
+            add(&mut acc, j);
+            add(&mut sub, j);
+            add(&mut all, j);
             let mut cells: Vec<Cell> = order[j].iter().map(|s| Cell::text(s.clone())).collect();
-            cells.extend(numbers(&[j]));
+            cells.extend(numbers(&acc));
             rows.push(GridRow {
                 kind: RowKind::Detail,
                 cells,
@@ -299,7 +309,7 @@ fn pivot(row_header: &[&str], entries: &[Entry], categories: &[String], subtotal
         if subtotals {
             let mut cells = vec![Cell::text(format!("Total {group}"))];
             cells.extend((1..h).map(|_| Cell::Empty));
-            cells.extend(numbers(&(i..j).collect::<Vec<_>>()));
+            cells.extend(numbers(&sub));
             rows.push(GridRow {
                 kind: RowKind::Subtotal,
                 cells,
@@ -309,7 +319,7 @@ fn pivot(row_header: &[&str], entries: &[Entry], categories: &[String], subtotal
     }
     let mut cells = vec![Cell::text("Total")];
     cells.extend((1..h).map(|_| Cell::Empty));
-    cells.extend(numbers(&(0..order.len()).collect::<Vec<_>>()));
+    cells.extend(numbers(&all));
     rows.push(GridRow {
         kind: RowKind::Total,
         cells,
@@ -376,9 +386,7 @@ fn production(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<R
 
 /// Communes in alphabetical order (as in the published tables), stable inside a commune.
 fn sort_by_commune(entries: &mut [Entry]) {
-    entries.sort_by(|a, b| {
-        logis_domain::text::name_key(&a.row[0]).cmp(&logis_domain::text::name_key(&b.row[0]))
-    });
+    entries.sort_by_cached_key(|e| logis_domain::text::name_key(&e.row[0]));
 }
 
 fn rehabilitation(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<Report> {
@@ -1068,7 +1076,17 @@ fn financement(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<
         filter,
         &[Dim::OperationId, Dim::Operation, Dim::Landlord, Dim::Label],
     )?;
-    let items = store.funding_rows(filter)?;
+    // Beyond a few thousand operations, reading every plan and keeping those of the listed
+    // operations costs less than selecting them again through their lines in SQL.
+    let items = if ops.len() > 5_000 {
+        let listed: std::collections::HashSet<i64> =
+            ops.iter().filter_map(|o| key(o, 0).parse().ok()).collect();
+        let mut all = store.funding_rows(&LineFilter::default())?;
+        all.retain(|it| listed.contains(&it.operation_id));
+        all
+    } else {
+        store.funding_rows(filter)?
+    };
     let mut by_op: BTreeMap<i64, Vec<&logis_store::FundingRow>> = BTreeMap::new();
     for it in &items {
         by_op.entry(it.operation_id).or_default().push(it);

@@ -119,7 +119,17 @@ fn generate(path: &Path, lines: u64) {
 }
 
 fn prepare(kind: Kind) -> TestDb {
-    let db = TestDb::initialised(kind);
+    let db = TestDb::fresh(kind);
+    setup(&db);
+    db
+}
+
+/// Reference geography, the CUD as territory, the bench's programmes and landlords.
+fn setup(db: &TestDb) {
+    logis_app::setup::init(db.store.as_ref()).expect("init");
+    let cud = logis_domain::Siren::parse(logis_app::demo::CUD_SIREN).expect("SIREN CUD");
+    logis_app::setup::set_territory(db.store.as_ref(), &logis_conformance::actor(), &cud)
+        .expect("territoire");
     for dept in ["59", "62"] {
         db.add_programme(
             &logis_conformance::actor(),
@@ -145,7 +155,6 @@ fn prepare(kind: Kind) -> TestDb {
         )
         .expect("bailleur");
     }
-    db
 }
 
 fn import(db: &TestDb, file: &Path) -> (u64, f64) {
@@ -274,6 +283,22 @@ fn main() {
             Kind::Postgres
         };
         phase(kind, Path::new(&args[3]));
+        return;
+    }
+    // `logis-bench preparer FILE DB.sqlite`: import FILE into a new SQLite file kept afterwards;
+    // `logis-bench rapports URL`: time the reports on that database (to profile them alone).
+    if args.get(1).map(String::as_str) == Some("preparer") {
+        let url = format!("sqlite://{}", args[3]);
+        let store = logis_app::connect(&url).expect("base");
+        let db = TestDb::wrap(store, url);
+        setup(&db);
+        let (n, secs) = import(&db, Path::new(&args[2]));
+        report("import", n, secs);
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("rapports") {
+        let store = logis_app::connect(&args[2]).expect("base");
+        reports(&TestDb::wrap(store, args[2].clone()));
         return;
     }
     // `logis-bench generer N`: only write the file (for scripts/bench-pages.sh).

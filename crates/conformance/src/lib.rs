@@ -100,6 +100,16 @@ impl TestDb {
         }
     }
 
+    /// An existing store, kept when dropped (benchmarks on a database file of their own).
+    pub fn wrap(store: Arc<dyn Store>, url: String) -> TestDb {
+        TestDb {
+            store,
+            url,
+            _dir: None,
+            pg: None,
+        }
+    }
+
     /// A database with the reference geography and the CUD as territory.
     pub fn initialised(kind: Kind) -> TestDb {
         let db = TestDb::fresh(kind);

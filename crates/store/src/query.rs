@@ -266,10 +266,16 @@ pub fn producing_natures() -> Vec<Nature> {
 /// Financing plan items of the operations with a line matching the filter.
 pub fn funding_sql(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> String {
     let where_ = where_clause(f, d, params);
+    // Without a condition, every plan: an operation always has lines, no need to scan them.
+    let which = if where_.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE fi.operation_id IN (SELECT o.id {LINE_FROM} {where_})")
+    };
     format!(
         "SELECT fi.operation_id, fi.kind, coalesce(src.name, ''), fi.label, fi.amount_cents
          FROM funding_items fi LEFT JOIN organisations src ON src.id = fi.source_id
-         WHERE fi.operation_id IN (SELECT o.id {LINE_FROM} {where_})
+         {which}
          ORDER BY fi.operation_id, fi.position"
     )
 }
