@@ -82,6 +82,46 @@ pub struct Grid {
     pub rows: Vec<GridRow>,
 }
 
+/// Which rows of a long grid a page shows (see [`Grid::keep_page`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GridPage {
+    /// 1-based, after clamping to the pages there are.
+    pub page: usize,
+    pub pages: usize,
+    /// 1-based numbers of the first and last body rows shown, and how many there are.
+    pub first: usize,
+    pub last: usize,
+    pub rows: usize,
+}
+
+impl Grid {
+    /// Keep one page of `size` body rows (details and subtotals) and every row from the first
+    /// total on (the totals always show). Pages count from 1; beyond the last, the last.
+    pub fn keep_page(&mut self, page: usize, size: usize) -> GridPage {
+        let size = size.max(1);
+        let body = self
+            .rows
+            .iter()
+            .position(|r| r.kind == RowKind::Total)
+            .unwrap_or(self.rows.len());
+        let pages = body.div_ceil(size).max(1);
+        let page = page.clamp(1, pages);
+        let start = (page - 1) * size;
+        let end = (start + size).min(body);
+        let tail = self.rows.split_off(body);
+        self.rows.truncate(end);
+        self.rows.drain(..start);
+        self.rows.extend(tail);
+        GridPage {
+            page,
+            pages,
+            first: if end > start { start + 1 } else { 0 },
+            last: end,
+            rows: body,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// Stable name (`production`, `rehabilitation`…).
@@ -194,4 +234,55 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
         }
     }
     Ok(wb.save_to_buffer()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(details: usize) -> Grid {
+        let mut rows: Vec<GridRow> = (0..details)
+            .map(|i| GridRow {
+                kind: RowKind::Detail,
+                cells: vec![Cell::Int(i as i64)],
+            })
+            .collect();
+        rows.push(GridRow {
+            kind: RowKind::Total,
+            cells: vec![Cell::text("Total")],
+        });
+        rows.push(GridRow {
+            kind: RowKind::Subtotal,
+            cells: vec![Cell::text("dont")],
+        });
+        Grid {
+            rows,
+            ..Grid::default()
+        }
+    }
+
+    #[test]
+    fn a_page_keeps_its_rows_and_every_total() {
+        let mut g = grid(25);
+        let p = g.keep_page(2, 10);
+        assert_eq!(
+            (p.page, p.pages, p.first, p.last, p.rows),
+            (2, 3, 11, 20, 25)
+        );
+        assert_eq!(g.rows.len(), 12);
+        assert_eq!(g.rows[0].cells, vec![Cell::Int(10)]);
+        assert_eq!(g.rows[9].cells, vec![Cell::Int(19)]);
+        assert_eq!(g.rows[10].kind, RowKind::Total);
+        assert_eq!(g.rows[11].cells, vec![Cell::text("dont")]);
+        // Beyond the last page: the last; the last page is short.
+        let mut g = grid(25);
+        let p = g.keep_page(9, 10);
+        assert_eq!((p.page, p.first, p.last), (3, 21, 25));
+        assert_eq!(g.rows.len(), 7);
+        // Nothing but totals.
+        let mut g = grid(0);
+        let p = g.keep_page(1, 10);
+        assert_eq!((p.page, p.pages, p.first, p.last, p.rows), (1, 1, 0, 0, 0));
+        assert_eq!(g.rows.len(), 2);
+    }
 }

@@ -981,16 +981,10 @@ impl Store for PostgresStore {
     }
 
     fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {
-        if let Some(cache) = &self.cube {
-            let version: i64 = self
-                .conn()?
-                .query_one(logis_store::cube::sql::VERSION, &[])
-                .map_err(pg)?
-                .get(0);
-            let cube = cache.get(version, || self.read_cube())?;
-            if let Some(rows) = cube.aggregate(f, dims) {
-                return Ok(rows);
-            }
+        if let Some(cube) = self.cube()?
+            && let Some(rows) = cube.aggregate(f, dims)
+        {
+            return Ok(rows);
         }
         self.aggregate_in_database(f, dims)
     }
@@ -1127,6 +1121,23 @@ impl Store for PostgresStore {
     }
 
     fn summary(&self) -> Result<Summary> {
+        if let Some(cube) = self.cube()? {
+            let r = self
+                .conn()?
+                .query_one(
+                    "SELECT (SELECT count(*) FROM communes), (SELECT count(*) FROM organisations), (SELECT count(*) FROM programmes)",
+                    &[],
+                )
+                .map_err(pg)?;
+            return Ok(Summary {
+                communes: count(r.get(0)),
+                organisations: count(r.get(1)),
+                programmes: count(r.get(2)),
+                operations: cube.operations() as u64,
+                lines: cube.lines() as u64,
+                dwellings: cube.dwellings().max(0) as u64,
+            });
+        }
         let r = self
             .conn()?
             .query_one(
@@ -1917,6 +1928,19 @@ impl ImportSession for PgImport {
 }
 
 impl PostgresStore {
+    /// The register in memory at its current version (`None` when turned off).
+    fn cube(&self) -> Result<Option<std::sync::Arc<logis_store::cube::Cube>>> {
+        let Some(cache) = &self.cube else {
+            return Ok(None);
+        };
+        let version: i64 = self
+            .conn()?
+            .query_one(logis_store::cube::sql::VERSION, &[])
+            .map_err(pg)?
+            .get(0);
+        cache.get(version, || self.read_cube()).map(Some)
+    }
+
     /// The register in memory, read in one repeatable-read transaction (a consistent snapshot
     /// with its version), operations and lines fetched in batches.
     fn read_cube(&self) -> Result<logis_store::cube::Cube> {

@@ -972,15 +972,10 @@ impl Store for SqliteStore {
     }
 
     fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {
-        if let Some(cache) = &self.cube {
-            let version: i64 = self
-                .conn()?
-                .query_row(logis_store::cube::sql::VERSION, [], |r| r.get(0))
-                .map_err(be)?;
-            let cube = cache.get(version, || self.read_cube())?;
-            if let Some(rows) = cube.aggregate(f, dims) {
-                return Ok(rows);
-            }
+        if let Some(cube) = self.cube()?
+            && let Some(rows) = cube.aggregate(f, dims)
+        {
+            return Ok(rows);
         }
         self.aggregate_in_database(f, dims)
     }
@@ -1135,6 +1130,25 @@ impl Store for SqliteStore {
     }
 
     fn summary(&self) -> Result<Summary> {
+        if let Some(cube) = self.cube()? {
+            let c = self.conn()?;
+            return c
+                .query_row(
+                    "SELECT (SELECT count(*) FROM communes), (SELECT count(*) FROM organisations), (SELECT count(*) FROM programmes)",
+                    [],
+                    |r| {
+                        Ok(Summary {
+                            communes: u(r, 0)?,
+                            organisations: u(r, 1)?,
+                            programmes: u(r, 2)?,
+                            operations: cube.operations() as u64,
+                            lines: cube.lines() as u64,
+                            dwellings: cube.dwellings().max(0) as u64,
+                        })
+                    },
+                )
+                .map_err(be);
+        }
         let c = self.conn()?;
         c.query_row(
             "SELECT (SELECT count(*) FROM communes), (SELECT count(*) FROM organisations), (SELECT count(*) FROM programmes),
@@ -1914,6 +1928,18 @@ impl ImportSession for SqliteImport {
 }
 
 impl SqliteStore {
+    /// The register in memory at its current version (`None` when turned off).
+    fn cube(&self) -> Result<Option<std::sync::Arc<logis_store::cube::Cube>>> {
+        let Some(cache) = &self.cube else {
+            return Ok(None);
+        };
+        let version: i64 = self
+            .conn()?
+            .query_row(logis_store::cube::sql::VERSION, [], |r| r.get(0))
+            .map_err(be)?;
+        cache.get(version, || self.read_cube()).map(Some)
+    }
+
     /// The register in memory, read in one transaction (a consistent snapshot with its version).
     fn read_cube(&self) -> Result<logis_store::cube::Cube> {
         use logis_store::cube::{CubeBuilder, CubeLine, CubeOperation, sql};

@@ -391,6 +391,16 @@ impl Cube {
         self.l_op.len()
     }
 
+    /// Number of operations held.
+    pub fn operations(&self) -> usize {
+        self.op_id.len()
+    }
+
+    /// Dwellings of every line.
+    pub fn dwellings(&self) -> i64 {
+        self.l_dwellings.iter().sum()
+    }
+
     /// The aggregate of [`crate::query::aggregate_sql`] for this filter and these dimensions, or
     /// `None` when the cube cannot answer (text search; keys too wide): ask SQL then.
     pub fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Option<Vec<AggRow>> {

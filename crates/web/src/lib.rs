@@ -169,6 +169,15 @@ pub fn router(store: Arc<dyn Store>) -> Router {
 pub async fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("logis écoute sur http://{}", listener.local_addr()?);
+    // Read the register into memory now rather than on the first report (logis_store::cube).
+    let warm = Arc::clone(&store);
+    tokio::task::spawn_blocking(move || {
+        let t = std::time::Instant::now();
+        match warm.aggregate(&logis_store::LineFilter::default(), &[]) {
+            Ok(_) => tracing::info!("registre en mémoire en {:.1} s", t.elapsed().as_secs_f64()),
+            Err(e) => tracing::warn!("registre en mémoire : {e}"),
+        }
+    });
     axum::serve(
         listener,
         router(store).into_make_service_with_connect_info::<SocketAddr>(),

@@ -26,7 +26,11 @@ pub(crate) struct ReportQuery {
     epci: Option<String>,
     quartier: Option<String>,
     format: Option<String>,
+    page: Option<String>,
 }
+
+/// Rows of a report's table shown on one page (the downloads hold them all).
+const REPORT_PAGE_ROWS: usize = 200;
 
 fn id(v: &Option<String>, what: &str) -> Result<Option<i64>, String> {
     match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
@@ -146,6 +150,13 @@ struct ReportPage {
     error: String,
     query: String,
     query_amp: String,
+    rows_page: logis_io::report::GridPage,
+}
+
+impl ReportPage {
+    fn fmt(&self, n: &usize) -> String {
+        logis_domain::numbers::group_thousands(*n as i64)
+    }
 }
 
 fn short_title(r: ReportName) -> &'static str {
@@ -212,6 +223,13 @@ pub(crate) async fn page(
     .await?;
     filter.programme_id = chosen;
     let query = ReportQuery::carry(&filter);
+    let mut report = report;
+    let wanted = q
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<usize>().ok())
+        .unwrap_or(1);
+    let rows_page = report.grid.keep_page(wanted, REPORT_PAGE_ROWS);
     Ok(render(&ReportPage {
         chrome: a.chrome("rapports"),
         report,
@@ -271,6 +289,7 @@ pub(crate) async fn page(
         } else {
             format!("?{query}")
         },
+        rows_page,
     }))
 }
 

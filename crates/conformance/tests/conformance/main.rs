@@ -1605,6 +1605,16 @@ fn in_memory_sums_equal_the_database(kind: Kind) {
         before + 11
     );
     compare("après un import");
+    // The summary's counts (from memory) are those of the lines.
+    let lines = collect_lines(db.store.as_ref(), &LineFilter::default()).unwrap();
+    let summary = db.summary().unwrap();
+    assert_eq!(summary.lines, lines.len() as u64);
+    assert_eq!(
+        summary.dwellings,
+        lines.iter().map(|l| u64::from(l.dwellings)).sum::<u64>()
+    );
+    let ops: std::collections::BTreeSet<i64> = lines.iter().map(|l| l.operation_id).collect();
+    assert_eq!(summary.operations, ops.len() as u64);
     // A check-only import (rolled back) changes nothing.
     let mut src = logis_io::open_bytes(csv.replace(";11;", ";50;").into_bytes()).unwrap();
     let report = import_operations(
