@@ -107,13 +107,36 @@ pub fn build_at(
     filter: &LineFilter,
     current_year: i32,
 ) -> Result<Report> {
+    build_shaped(store, name, filter, current_year, true)
+}
+
+/// The report for a page: its grid (the published layout), without the long table, which only
+/// files need (for a large register, the per-operation reports' long tables are most of the
+/// work: one row per operation and financing item).
+pub fn build_grid(store: &dyn Store, name: ReportName, filter: &LineFilter) -> Result<Report> {
+    build_shaped(
+        store,
+        name,
+        filter,
+        chrono::Datelike::year(&chrono::Local::now().date_naive()),
+        false,
+    )
+}
+
+fn build_shaped(
+    store: &dyn Store,
+    name: ReportName,
+    filter: &LineFilter,
+    current_year: i32,
+    long: bool,
+) -> Result<Report> {
     let scope = describe(store, filter)?;
     match name {
         ReportName::Programme => programme(store, filter, scope, current_year),
-        ReportName::Financement => financement(store, filter, scope),
+        ReportName::Financement => financement(store, filter, scope, long),
         ReportName::Reequilibrage => reequilibrage(store, filter, scope),
-        ReportName::Production => production(store, filter, scope),
-        ReportName::Rehabilitation => rehabilitation(store, filter, scope),
+        ReportName::Production => production(store, filter, scope, long),
+        ReportName::Rehabilitation => rehabilitation(store, filter, scope, long),
         ReportName::Renouvellement => renouvellement(store, filter, scope),
     }
 }
@@ -332,7 +355,12 @@ fn pivot(row_header: &[&str], entries: &[Entry], categories: &[String], subtotal
     }
 }
 
-fn production(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<Report> {
+fn production(
+    store: &dyn Store,
+    filter: &LineFilter,
+    scope: String,
+    with_long: bool,
+) -> Result<Report> {
     let mut f = filter.clone();
     f.natures = Nature::ALL
         .iter()
@@ -350,13 +378,15 @@ fn production(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<R
             continue;
         };
         let year = year_of(r, 2)?;
-        long.push(vec![
-            Cell::text(key(r, 0)),
-            Cell::text(key(r, 1)),
-            Cell::Int(i64::from(year)),
-            Cell::text(product.label()),
-            Cell::Int(r.dwellings),
-        ]);
+        if with_long {
+            long.push(vec![
+                Cell::text(key(r, 0)),
+                Cell::text(key(r, 1)),
+                Cell::Int(i64::from(year)),
+                Cell::text(product.label()),
+                Cell::Int(r.dwellings),
+            ]);
+        }
         entries.push(Entry {
             row: vec![key(r, 1).to_string()],
             year,
@@ -389,7 +419,12 @@ fn sort_by_commune(entries: &mut [Entry]) {
     entries.sort_by_cached_key(|e| logis_domain::text::name_key(&e.row[0]));
 }
 
-fn rehabilitation(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<Report> {
+fn rehabilitation(
+    store: &dyn Store,
+    filter: &LineFilter,
+    scope: String,
+    with_long: bool,
+) -> Result<Report> {
     let mut f = filter.clone();
     f.natures = vec![Nature::Rehabilitation];
     let dims = [
@@ -411,14 +446,16 @@ fn rehabilitation(store: &dyn Store, filter: &LineFilter, scope: String) -> Resu
             continue;
         };
         let year = year_of(r, 2)?;
-        *by_cell
-            .entry((
-                key(r, 0).to_string(),
-                key(r, 1).to_string(),
-                year,
-                financing.label(),
-            ))
-            .or_default() += r.dwellings;
+        if with_long {
+            *by_cell
+                .entry((
+                    key(r, 0).to_string(),
+                    key(r, 1).to_string(),
+                    year,
+                    financing.label(),
+                ))
+                .or_default() += r.dwellings;
+        }
         let label = if key(r, 4).is_empty() {
             key(r, 5)
         } else {
@@ -1070,7 +1107,12 @@ fn share(part: i64, whole: i64) -> String {
     }
 }
 
-fn financement(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<Report> {
+fn financement(
+    store: &dyn Store,
+    filter: &LineFilter,
+    scope: String,
+    with_long: bool,
+) -> Result<Report> {
     use logis_store::FundingKind;
     let ops = store.aggregate(
         filter,
@@ -1111,6 +1153,9 @@ fn financement(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<
             continue;
         }
         let base = |long: &mut Vec<Vec<Cell>>, kind: &str, source: &str, amount: Option<i64>| {
+            if !with_long {
+                return;
+            }
             long.push(vec![
                 Cell::text(key(op, 1)),
                 Cell::text(key(op, 2)),

@@ -251,21 +251,34 @@ fn reports(db: &TestDb) {
             if *name == ReportName::Programme && f.programme_id.is_none() {
                 f.programme_id = bench59;
             }
-            let mut times = Vec::new();
-            let mut rows = 0;
-            for _ in 0..runs {
-                let t = Instant::now();
-                let r = build_at(db.store.as_ref(), *name, &f, 2026).expect("rapport");
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
-                rows = r.long_rows.len();
+            // The whole report (files), then the grid alone (what a page shows).
+            for page in [false, true] {
+                let mut times = Vec::new();
+                let mut rows = 0;
+                for _ in 0..runs {
+                    let t = Instant::now();
+                    let r = if page {
+                        logis_app::reports::build_grid(db.store.as_ref(), *name, &f)
+                    } else {
+                        build_at(db.store.as_ref(), *name, &f, 2026)
+                    }
+                    .expect("rapport");
+                    times.push(t.elapsed().as_secs_f64() * 1000.0);
+                    rows = if page {
+                        r.grid.rows.len()
+                    } else {
+                        r.long_rows.len()
+                    };
+                }
+                times.sort_by(f64::total_cmp);
+                let p50 = times[times.len() / 2];
+                let p99 = times[((times.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)];
+                println!(
+                    "rep {}{}|{scope}|{runs}|{rows}|{p50:.1}|{p99:.1}",
+                    name.code(),
+                    if page { " (grille)" } else { "" }
+                );
             }
-            times.sort_by(f64::total_cmp);
-            let p50 = times[times.len() / 2];
-            let p99 = times[((times.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)];
-            println!(
-                "rep {}|{scope}|{runs}|{rows}|{p50:.1}|{p99:.1}",
-                name.code()
-            );
         }
     }
 }
@@ -363,7 +376,7 @@ fn main() {
     }
     println!();
     println!(
-        "| base | rapport | périmètre | exécutions | lignes du rapport | p50 (ms) | p99 (ms) |"
+        "| base | rapport | périmètre | exécutions | lignes (table longue ; grille) | p50 (ms) | p99 (ms) |"
     );
     println!("|---|---|---|---:|---:|---:|---:|");
     for r in reports_table {

@@ -8,7 +8,7 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use logis_app::reports::{ReportName, build};
+use logis_app::reports::{ReportName, build, build_grid};
 use logis_domain::Permission;
 use logis_domain::{OrgKind, Stage};
 use logis_io::report::Report;
@@ -214,7 +214,7 @@ pub(crate) async fn page(
             }
         }
         Ok((
-            build(store.as_ref(), name, &f2).map_err(app_to_store)?,
+            build_grid(store.as_ref(), name, &f2).map_err(app_to_store)?,
             programmes,
             (store.organisations()?, store.quartiers()?),
             f2.programme_id,
