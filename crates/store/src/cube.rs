@@ -147,29 +147,35 @@ const PRODUCT: usize = 2;
 const FINANCING: usize = 3;
 const STAGE: usize = 4;
 
-/// Collects one consistent read of the register, then [`CubeBuilder::finish`].
-pub struct CubeBuilder {
-    version: i64,
+/// What the builder collects and the cube keeps: the dictionaries and the columns.
+#[derive(Debug, Default)]
+struct Columns {
     landlords: Named,
     programmes: Named,
     projects: Named,
     quartiers: Named,
     communes: Interner,
     vocab: [Interner; 5],
-    op_index: FxHashMap<i64, u32>,
     op_id: Vec<i64>,
     op_landlord: Vec<u32>,
     op_programme: Vec<u32>,
     op_project: Vec<u32>,
     op_quartier: Vec<u32>,
     op_commune: Vec<u32>,
-    op_reference: Vec<String>,
-    op_label: Vec<String>,
     l_op: Vec<u32>,
     l_year: Vec<i16>,
     l_vocab: [Vec<u8>; 5],
     l_dwellings: Vec<i64>,
     l_cost: Vec<i64>,
+}
+
+/// Collects one consistent read of the register, then [`CubeBuilder::finish`].
+pub struct CubeBuilder {
+    version: i64,
+    c: Columns,
+    op_index: FxHashMap<i64, u32>,
+    op_reference: Vec<String>,
+    op_label: Vec<String>,
 }
 
 /// Why a cube could not be built (the adapter then answers from SQL).
@@ -186,54 +192,38 @@ impl CubeBuilder {
     pub fn new(version: i64) -> Self {
         CubeBuilder {
             version,
-            landlords: Named::default(),
-            programmes: Named::default(),
-            projects: Named::default(),
-            quartiers: Named::default(),
-            communes: Interner::default(),
-            vocab: Default::default(),
+            c: Columns::default(),
             op_index: FxHashMap::default(),
-            op_id: Vec::new(),
-            op_landlord: Vec::new(),
-            op_programme: Vec::new(),
-            op_project: Vec::new(),
-            op_quartier: Vec::new(),
-            op_commune: Vec::new(),
             op_reference: Vec::new(),
             op_label: Vec::new(),
-            l_op: Vec::new(),
-            l_year: Vec::new(),
-            l_vocab: Default::default(),
-            l_dwellings: Vec::new(),
-            l_cost: Vec::new(),
         }
     }
     pub fn landlord(&mut self, id: i64, name: &str) {
-        self.landlords.add(id, name);
+        self.c.landlords.add(id, name);
     }
     pub fn programme(&mut self, id: i64, name: &str) {
-        self.programmes.add(id, name);
+        self.c.programmes.add(id, name);
     }
     pub fn project(&mut self, id: i64, name: &str) {
-        self.projects.add(id, name);
+        self.c.projects.add(id, name);
     }
     pub fn quartier(&mut self, id: i64, name: &str) {
-        self.quartiers.add(id, name);
+        self.c.quartiers.add(id, name);
     }
     pub fn operation(&mut self, o: CubeOperation<'_>) {
-        let i = self.op_id.len() as u32;
+        let i = self.c.op_id.len() as u32;
         self.op_index.insert(o.id, i);
-        self.op_id.push(o.id);
-        let landlord = self.landlords.of(Some(o.landlord_id));
-        self.op_landlord.push(landlord);
-        let programme = self.programmes.of(o.programme_id);
-        self.op_programme.push(programme);
-        let project = self.projects.of(o.project_id);
-        self.op_project.push(project);
-        let quartier = self.quartiers.of(o.quartier_id);
-        self.op_quartier.push(quartier);
-        let commune = self.communes.get(o.commune_code);
-        self.op_commune.push(commune);
+        self.c.op_id.push(o.id);
+        let landlord = self.c.landlords.of(Some(o.landlord_id));
+        self.c.op_landlord.push(landlord);
+        let programme = self.c.programmes.of(o.programme_id);
+        self.c.op_programme.push(programme);
+        let project = self.c.projects.of(o.project_id);
+        self.c.op_project.push(project);
+        let quartier = self.c.quartiers.of(o.quartier_id);
+        self.c.op_quartier.push(quartier);
+        let commune = self.c.communes.get(o.commune_code);
+        self.c.op_commune.push(commune);
         self.op_reference.push(o.reference.to_string());
         self.op_label.push(o.label.unwrap_or_default().to_string());
     }
@@ -253,70 +243,54 @@ impl CubeBuilder {
             l.stage.unwrap_or_default(),
         ];
         for (k, code) in codes.into_iter().enumerate() {
-            let v = self.vocab[k].get(code);
+            let v = self.c.vocab[k].get(code);
             let v = u8::try_from(v).map_err(|_| CubeError("trop de codes".into()))?;
-            self.l_vocab[k].push(v);
+            self.c.l_vocab[k].push(v);
         }
-        self.l_op.push(op);
-        self.l_year.push(year);
-        self.l_dwellings.push(l.dwellings);
-        self.l_cost.push(l.cost_cents.unwrap_or(0));
+        self.c.l_op.push(op);
+        self.c.l_year.push(year);
+        self.c.l_dwellings.push(l.dwellings);
+        self.c.l_cost.push(l.cost_cents.unwrap_or(0));
         Ok(())
     }
 
     /// The cube; `geo` names the communes and gives their EPCI.
     pub fn finish(self, geo: &Geography) -> Result<Cube, CubeError> {
         // Operations in id order, so that the id's rank is the operation's index.
-        if self.op_id.windows(2).any(|w| w[0] >= w[1]) {
+        if self.c.op_id.windows(2).any(|w| w[0] >= w[1]) {
             return Err(CubeError(
                 "opérations hors de l'ordre des identifiants".into(),
             ));
         }
-        let mut commune_names = Vec::with_capacity(self.communes.values.len());
-        let mut commune_epci = Vec::with_capacity(self.communes.values.len());
-        for code in &self.communes.values {
+        let mut commune_names = Vec::with_capacity(self.c.communes.values.len());
+        let mut commune_epci = Vec::with_capacity(self.c.communes.values.len());
+        for code in &self.c.communes.values {
             let c = geo
                 .commune(code)
                 .ok_or_else(|| CubeError(format!("commune {code} absente du référentiel")))?;
             commune_names.push(c.name.clone());
             commune_epci.push(c.epci.as_ref().map(|s| s.as_str().to_string()));
         }
-        let (year_min, year_max) = match (self.l_year.iter().min(), self.l_year.iter().max()) {
+        let (year_min, year_max) = match (self.c.l_year.iter().min(), self.c.l_year.iter().max()) {
             (Some(&a), Some(&b)) => (a, b),
             _ => (0, 0),
         };
-        let vocab_levels = self.vocab.each_ref().map(|v| Level::bytewise(&v.values));
+        let vocab_levels = self.c.vocab.each_ref().map(|v| Level::bytewise(&v.values));
         Ok(Cube {
             version: self.version,
-            landlord_level: Level::bytewise(&self.landlords.names),
-            programme_level: Level::bytewise(&self.programmes.names),
-            project_level: Level::bytewise(&self.projects.names),
-            commune_code_level: Level::bytewise(&self.communes.values),
+            landlord_level: Level::bytewise(&self.c.landlords.names),
+            programme_level: Level::bytewise(&self.c.programmes.names),
+            project_level: Level::bytewise(&self.c.projects.names),
+            commune_code_level: Level::bytewise(&self.c.communes.values),
             commune_name_level: Level::bytewise(&commune_names),
             reference_level: Level::bytewise(&self.op_reference),
             label_level: Level::bytewise(&self.op_label),
-            op_bits: bits_for(self.op_id.len()),
+            op_bits: bits_for(self.c.op_id.len()),
             year_min,
             year_bits: bits_for((i32::from(year_max) - i32::from(year_min) + 1) as usize),
             vocab_levels,
-            landlords: self.landlords,
-            programmes: self.programmes,
-            projects: self.projects,
-            quartiers: self.quartiers,
-            communes: self.communes,
             commune_epci,
-            vocab: self.vocab,
-            op_id: self.op_id,
-            op_landlord: self.op_landlord,
-            op_programme: self.op_programme,
-            op_project: self.op_project,
-            op_quartier: self.op_quartier,
-            op_commune: self.op_commune,
-            l_op: self.l_op,
-            l_year: self.l_year,
-            l_vocab: self.l_vocab,
-            l_dwellings: self.l_dwellings,
-            l_cost: self.l_cost,
+            c: self.c,
         })
     }
 }
@@ -325,13 +299,8 @@ impl CubeBuilder {
 #[derive(Debug)]
 pub struct Cube {
     version: i64,
-    landlords: Named,
-    programmes: Named,
-    projects: Named,
-    quartiers: Named,
-    communes: Interner,
+    c: Columns,
     commune_epci: Vec<Option<String>>,
-    vocab: [Interner; 5],
     landlord_level: Level,
     programme_level: Level,
     project_level: Level,
@@ -343,17 +312,6 @@ pub struct Cube {
     op_bits: u32,
     year_min: i16,
     year_bits: u32,
-    op_id: Vec<i64>,
-    op_landlord: Vec<u32>,
-    op_programme: Vec<u32>,
-    op_project: Vec<u32>,
-    op_quartier: Vec<u32>,
-    op_commune: Vec<u32>,
-    l_op: Vec<u32>,
-    l_year: Vec<i16>,
-    l_vocab: [Vec<u8>; 5],
-    l_dwellings: Vec<i64>,
-    l_cost: Vec<i64>,
 }
 
 /// Where a dimension's rank comes from, for one line.
@@ -388,17 +346,17 @@ impl Cube {
 
     /// Number of lines held.
     pub fn lines(&self) -> usize {
-        self.l_op.len()
+        self.c.l_op.len()
     }
 
     /// Number of operations held.
     pub fn operations(&self) -> usize {
-        self.op_id.len()
+        self.c.op_id.len()
     }
 
     /// Dwellings of every line.
     pub fn dwellings(&self) -> i64 {
-        self.l_dwellings.iter().sum()
+        self.c.l_dwellings.iter().sum()
     }
 
     /// The aggregate of [`crate::query::aggregate_sql`] for this filter and these dimensions, or
@@ -420,7 +378,7 @@ impl Cube {
         }
         let mut groups: FxHashMap<u128, [i64; 3]> = FxHashMap::default();
         if let Some(filter) = self.compile(f) {
-            for i in 0..self.l_op.len() {
+            for i in 0..self.c.l_op.len() {
                 if !filter.keeps(self, i) {
                     continue;
                 }
@@ -429,9 +387,9 @@ impl Cube {
                     key |= u128::from(self.rank(*src, i)) << shift;
                 }
                 let g = groups.entry(key).or_insert([0; 3]);
-                g[0] += self.l_dwellings[i];
+                g[0] += self.c.l_dwellings[i];
                 g[1] += 1;
-                g[2] += self.l_cost[i];
+                g[2] += self.c.l_cost[i];
             }
         }
         if dims.is_empty() && groups.is_empty() {
@@ -483,15 +441,15 @@ impl Cube {
 
     #[inline]
     fn rank(&self, src: Source, i: usize) -> u32 {
-        let op = self.l_op[i] as usize;
+        let op = self.c.l_op[i] as usize;
         match src {
-            Source::CommuneCode => self.commune_code_level.rank[self.op_commune[op] as usize],
-            Source::CommuneName => self.commune_name_level.rank[self.op_commune[op] as usize],
-            Source::Year => (self.l_year[i] - self.year_min) as u32,
-            Source::Vocab(k) => self.vocab_levels[k].rank[self.l_vocab[k][i] as usize],
-            Source::Landlord => self.landlord_level.rank[self.op_landlord[op] as usize],
-            Source::Programme => self.programme_level.rank[self.op_programme[op] as usize],
-            Source::Project => self.project_level.rank[self.op_project[op] as usize],
+            Source::CommuneCode => self.commune_code_level.rank[self.c.op_commune[op] as usize],
+            Source::CommuneName => self.commune_name_level.rank[self.c.op_commune[op] as usize],
+            Source::Year => (self.c.l_year[i] - self.year_min) as u32,
+            Source::Vocab(k) => self.vocab_levels[k].rank[self.c.l_vocab[k][i] as usize],
+            Source::Landlord => self.landlord_level.rank[self.c.op_landlord[op] as usize],
+            Source::Programme => self.programme_level.rank[self.c.op_programme[op] as usize],
+            Source::Project => self.project_level.rank[self.c.op_project[op] as usize],
             Source::Reference => self.reference_level.rank[op],
             Source::OperationId => op as u32,
             Source::Label => self.label_level.rank[op],
@@ -510,7 +468,7 @@ impl Cube {
             Source::Programme => pick(&self.programme_level),
             Source::Project => pick(&self.project_level),
             Source::Reference => pick(&self.reference_level),
-            Source::OperationId => self.op_id.get(r).map(i64::to_string).unwrap_or_default(),
+            Source::OperationId => self.c.op_id.get(r).map(i64::to_string).unwrap_or_default(),
             Source::Label => pick(&self.label_level),
         }
     }
@@ -534,14 +492,14 @@ impl Cube {
             _ => None,
         };
         let landlord = both(
-            named(&self.landlords, f.landlord_id).ok()?,
-            named(&self.landlords, scope_landlord).ok()?,
+            named(&self.c.landlords, f.landlord_id).ok()?,
+            named(&self.c.landlords, scope_landlord).ok()?,
         )
         .ok()?;
-        let programme = named(&self.programmes, f.programme_id).ok()?;
-        let project = named(&self.projects, f.project_id).ok()?;
-        let quartier = named(&self.quartiers, f.quartier_id).ok()?;
-        let commune_of = |c: Option<&str>| wanted(c.map(|c| self.communes.find(c)));
+        let programme = named(&self.c.programmes, f.programme_id).ok()?;
+        let project = named(&self.c.projects, f.project_id).ok()?;
+        let quartier = named(&self.c.quartiers, f.quartier_id).ok()?;
+        let commune_of = |c: Option<&str>| wanted(c.map(|c| self.c.communes.find(c)));
         let commune = both(
             commune_of(f.commune.as_ref().map(|c| c.as_str())).ok()?,
             commune_of(scope_commune).ok()?,
@@ -555,16 +513,16 @@ impl Cube {
         });
         let operation = wanted(
             f.operation_id
-                .map(|id| self.op_id.binary_search(&id).ok().map(|i| i as u32)),
+                .map(|id| self.c.op_id.binary_search(&id).ok().map(|i| i as u32)),
         )
         .ok()?;
-        let code = |k: usize, c: Option<&'static str>| wanted(c.map(|c| self.vocab[k].find(c)));
+        let code = |k: usize, c: Option<&'static str>| wanted(c.map(|c| self.c.vocab[k].find(c)));
         let stage = code(STAGE, f.stage.map(|s| s.code())).ok()?;
         let product = code(PRODUCT, f.product.map(|p| p.code())).ok()?;
         // Natures: the single one and the list both apply.
         let mut natures: Option<Vec<bool>> = None;
         let mut narrow = |list: Vec<Option<u32>>| {
-            let mut keep = vec![false; self.vocab[NATURE].values.len()];
+            let mut keep = vec![false; self.c.vocab[NATURE].values.len()];
             for i in list.into_iter().flatten() {
                 keep[i as usize] = true;
             }
@@ -574,13 +532,13 @@ impl Cube {
             });
         };
         if let Some(n) = f.nature {
-            narrow(vec![self.vocab[NATURE].find(n.code())]);
+            narrow(vec![self.c.vocab[NATURE].find(n.code())]);
         }
         if !f.natures.is_empty() {
             narrow(
                 f.natures
                     .iter()
-                    .map(|n| self.vocab[NATURE].find(n.code()))
+                    .map(|n| self.c.vocab[NATURE].find(n.code()))
                     .collect(),
             );
         }
@@ -621,33 +579,33 @@ struct Compiled {
 impl Compiled {
     #[inline]
     fn keeps(&self, c: &Cube, i: usize) -> bool {
-        let y = c.l_year[i];
+        let y = c.c.l_year[i];
         if y < self.year_from || y > self.year_to {
             return false;
         }
         if let Some(n) = &self.natures
-            && !n[c.l_vocab[NATURE][i] as usize]
+            && !n[c.c.l_vocab[NATURE][i] as usize]
         {
             return false;
         }
-        if self.stage.is_some_and(|s| c.l_vocab[STAGE][i] != s)
-            || self.product.is_some_and(|p| c.l_vocab[PRODUCT][i] != p)
+        if self.stage.is_some_and(|s| c.c.l_vocab[STAGE][i] != s)
+            || self.product.is_some_and(|p| c.c.l_vocab[PRODUCT][i] != p)
         {
             return false;
         }
-        let op = c.l_op[i];
+        let op = c.c.l_op[i];
         let o = op as usize;
         if self.operation.is_some_and(|x| x != op)
-            || self.landlord.is_some_and(|x| c.op_landlord[o] != x)
-            || self.programme.is_some_and(|x| c.op_programme[o] != x)
-            || self.project.is_some_and(|x| c.op_project[o] != x)
-            || self.quartier.is_some_and(|x| c.op_quartier[o] != x)
-            || self.commune.is_some_and(|x| c.op_commune[o] != x)
+            || self.landlord.is_some_and(|x| c.c.op_landlord[o] != x)
+            || self.programme.is_some_and(|x| c.c.op_programme[o] != x)
+            || self.project.is_some_and(|x| c.c.op_project[o] != x)
+            || self.quartier.is_some_and(|x| c.c.op_quartier[o] != x)
+            || self.commune.is_some_and(|x| c.c.op_commune[o] != x)
         {
             return false;
         }
         if let Some(e) = &self.epci
-            && !e[c.op_commune[o] as usize]
+            && !e[c.c.op_commune[o] as usize]
         {
             return false;
         }
