@@ -91,13 +91,12 @@ pub fn filter_for(
     Ok(filter)
 }
 
+fn this_year() -> i32 {
+    chrono::Datelike::year(&chrono::Local::now().date_naive())
+}
+
 pub fn build(store: &dyn Store, name: ReportName, filter: &LineFilter) -> Result<Report> {
-    build_at(
-        store,
-        name,
-        filter,
-        chrono::Datelike::year(&chrono::Local::now().date_naive()),
-    )
+    build_at(store, name, filter, this_year())
 }
 
 /// Compute `name`, seen from `current_year` (the programme's projection depends on it).
@@ -114,13 +113,7 @@ pub fn build_at(
 /// files need (for a large register, the per-operation reports' long tables are most of the
 /// work: one row per operation and financing item).
 pub fn build_grid(store: &dyn Store, name: ReportName, filter: &LineFilter) -> Result<Report> {
-    build_shaped(
-        store,
-        name,
-        filter,
-        chrono::Datelike::year(&chrono::Local::now().date_naive()),
-        false,
-    )
+    build_shaped(store, name, filter, this_year(), false)
 }
 
 fn build_shaped(

@@ -367,6 +367,29 @@ fn pg_params(params: Vec<SqlParam>) -> Vec<Box<dyn ToSql + Sync>> {
         .collect()
 }
 
+/// Run `sql` through a portal fetched `batch` rows at a time (memory stays flat however many
+/// rows match), calling `each` on every row; the number of rows.
+fn each_row(
+    tx: &mut postgres::Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    batch: i32,
+    each: &mut dyn FnMut(&Row) -> Result<()>,
+) -> Result<u64> {
+    let portal = tx.bind(sql, params).map_err(pg)?;
+    let mut n = 0;
+    loop {
+        let rows = tx.query_portal(&portal, batch).map_err(pg)?;
+        if rows.is_empty() {
+            return Ok(n);
+        }
+        for r in &rows {
+            each(r)?;
+            n += 1;
+        }
+    }
+}
+
 fn refs(params: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p.as_ref()).collect()
 }
@@ -851,19 +874,9 @@ impl Store for PostgresStore {
         );
         let owned = pg_params(params);
         let params = refs(&owned);
-        // A portal fetched in batches: memory stays flat however many lines match.
-        let portal = tx.bind(sql.as_str(), &params).map_err(pg)?;
-        let mut n = 0;
-        loop {
-            let rows = tx.query_portal(&portal, 5000).map_err(pg)?;
-            if rows.is_empty() {
-                break;
-            }
-            for r in &rows {
-                sink(line_from_row(r)?)?;
-                n += 1;
-            }
-        }
+        let n = each_row(&mut tx, &sql, &params, 5000, &mut |r| {
+            sink(line_from_row(r)?)
+        })?;
         tx.commit().map_err(pg)?;
         Ok(n)
     }
@@ -1121,39 +1134,23 @@ impl Store for PostgresStore {
     }
 
     fn summary(&self) -> Result<Summary> {
-        if let Some(cube) = self.cube()? {
-            let r = self
-                .conn()?
-                .query_one(
-                    "SELECT (SELECT count(*) FROM communes), (SELECT count(*) FROM organisations), (SELECT count(*) FROM programmes)",
-                    &[],
-                )
-                .map_err(pg)?;
-            return Ok(Summary {
-                communes: count(r.get(0)),
-                organisations: count(r.get(1)),
-                programmes: count(r.get(2)),
-                operations: cube.operations() as u64,
-                lines: cube.lines() as u64,
-                dwellings: cube.dwellings().max(0) as u64,
-            });
-        }
-        let r = self
-            .conn()?
-            .query_one(
-                "SELECT (SELECT count(*) FROM communes), (SELECT count(*) FROM organisations), (SELECT count(*) FROM programmes),
-                        (SELECT count(*) FROM operations), (SELECT count(*) FROM operation_lines),
-                        (SELECT coalesce(sum(dwellings), 0)::bigint FROM operation_lines)",
-                &[],
-            )
-            .map_err(pg)?;
+        let cube = self.cube()?;
+        let mut c = self.conn()?;
+        let r = c.query_one(query::SUMMARY_REFERENCE, &[]).map_err(pg)?;
+        let register = match cube {
+            Some(cube) => cube.counts(),
+            None => {
+                let t = c.query_one(query::SUMMARY_REGISTER, &[]).map_err(pg)?;
+                [count(t.get(0)), count(t.get(1)), count(t.get(2))]
+            }
+        };
         Ok(Summary {
             communes: count(r.get(0)),
             organisations: count(r.get(1)),
             programmes: count(r.get(2)),
-            operations: count(r.get(3)),
-            lines: count(r.get(4)),
-            dwellings: count(r.get(5)),
+            operations: register[0],
+            lines: register[1],
+            dwellings: register[2],
         })
     }
 
@@ -1827,6 +1824,7 @@ impl PgImport {
             ),
         )?;
         c.batch_execute(query::REFRESH_TOTALS).map_err(pg)?;
+        c.batch_execute(logis_store::cube::sql::BUMP).map_err(pg)?;
         c.batch_execute("ANALYZE line_totals").map_err(pg)?;
         c.batch_execute("TRUNCATE import_staging; TRUNCATE import_ops;")
             .map_err(pg)?;
@@ -1967,46 +1965,33 @@ impl PostgresStore {
         for r in tx.query(sql::QUARTIERS, &[]).map_err(pg)? {
             b.quartier(r.get(0), r.get(1));
         }
-        let portal = tx.bind(sql::OPERATIONS, &[]).map_err(pg)?;
-        loop {
-            let rows = tx.query_portal(&portal, 20_000).map_err(pg)?;
-            if rows.is_empty() {
-                break;
-            }
-            for r in &rows {
-                b.operation(CubeOperation {
-                    id: r.get(0),
-                    landlord_id: r.get(1),
-                    programme_id: r.get(2),
-                    project_id: r.get(3),
-                    quartier_id: r.get(4),
-                    commune_code: r.get(5),
-                    reference: r.get(6),
-                    label: r.get(7),
-                });
-            }
-        }
-        let portal = tx.bind(sql::LINES, &[]).map_err(pg)?;
-        loop {
-            let rows = tx.query_portal(&portal, 20_000).map_err(pg)?;
-            if rows.is_empty() {
-                break;
-            }
-            for r in &rows {
-                b.line(CubeLine {
-                    operation_id: r.get(0),
-                    year: r.get(1),
-                    nature: r.get(2),
-                    site: r.get(3),
-                    product: r.get(4),
-                    financing: r.get(5),
-                    stage: r.get(6),
-                    dwellings: r.get(7),
-                    cost_cents: r.get(8),
-                })
-                .map_err(be)?;
-            }
-        }
+        each_row(&mut tx, sql::OPERATIONS, &[], 20_000, &mut |r| {
+            b.operation(CubeOperation {
+                id: r.get(0),
+                landlord_id: r.get(1),
+                programme_id: r.get(2),
+                project_id: r.get(3),
+                quartier_id: r.get(4),
+                commune_code: r.get(5),
+                reference: r.get(6),
+                label: r.get(7),
+            });
+            Ok(())
+        })?;
+        each_row(&mut tx, sql::LINES, &[], 20_000, &mut |r| {
+            b.line(CubeLine {
+                operation_id: r.get(0),
+                year: r.get(1),
+                nature: r.get(2),
+                site: r.get(3),
+                product: r.get(4),
+                financing: r.get(5),
+                stage: r.get(6),
+                dwellings: r.get(7),
+                cost_cents: r.get(8),
+            })
+            .map_err(be)
+        })?;
         tx.commit().map_err(pg)?;
         b.finish(&geo).map_err(be)
     }

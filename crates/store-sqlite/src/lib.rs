@@ -1130,33 +1130,25 @@ impl Store for SqliteStore {
     }
 
     fn summary(&self) -> Result<Summary> {
-        if let Some(cube) = self.cube()? {
-            let c = self.conn()?;
-            return c
-                .query_row(
-                    "SELECT (SELECT count(*) FROM communes), (SELECT count(*) FROM organisations), (SELECT count(*) FROM programmes)",
-                    [],
-                    |r| {
-                        Ok(Summary {
-                            communes: u(r, 0)?,
-                            organisations: u(r, 1)?,
-                            programmes: u(r, 2)?,
-                            operations: cube.operations() as u64,
-                            lines: cube.lines() as u64,
-                            dwellings: cube.dwellings().max(0) as u64,
-                        })
-                    },
-                )
-                .map_err(be);
-        }
+        let cube = self.cube()?;
         let c = self.conn()?;
-        c.query_row(
-            "SELECT (SELECT count(*) FROM communes), (SELECT count(*) FROM organisations), (SELECT count(*) FROM programmes),
-                    (SELECT count(*) FROM operations), (SELECT count(*) FROM operation_lines), (SELECT coalesce(sum(dwellings), 0) FROM operation_lines)",
-            [],
-            |r| Ok(Summary { communes: u(r, 0)?, organisations: u(r, 1)?, programmes: u(r, 2)?, operations: u(r, 3)?, lines: u(r, 4)?, dwellings: u(r, 5)? }),
-        )
-        .map_err(be)
+        let three = |sql: &str| -> Result<[u64; 3]> {
+            c.query_row(sql, [], |r| Ok([u(r, 0)?, u(r, 1)?, u(r, 2)?]))
+                .map_err(be)
+        };
+        let reference = three(query::SUMMARY_REFERENCE)?;
+        let register = match cube {
+            Some(cube) => cube.counts(),
+            None => three(query::SUMMARY_REGISTER)?,
+        };
+        Ok(Summary {
+            communes: reference[0],
+            organisations: reference[1],
+            programmes: reference[2],
+            operations: register[0],
+            lines: register[1],
+            dwellings: register[2],
+        })
     }
 
     fn totals_by_landlord_nature(&self) -> Result<Vec<NatureTotal>> {
@@ -1841,6 +1833,7 @@ impl SqliteImport {
             ),
         )?;
         c.execute_batch(query::REFRESH_TOTALS).map_err(be)?;
+        c.execute_batch(logis_store::cube::sql::BUMP).map_err(be)?;
         c.execute_batch("DELETE FROM import_staging; DELETE FROM import_ops; PRAGMA optimize;")
             .map_err(be)?;
         Ok(stats)

@@ -339,24 +339,14 @@ fn wanted<T: Copy>(filter: Option<Option<T>>) -> Result<Option<T>, ()> {
 }
 
 impl Cube {
-    /// The register version this cube was read at.
-    pub fn version(&self) -> i64 {
-        self.version
-    }
-
-    /// Number of lines held.
-    pub fn lines(&self) -> usize {
-        self.c.l_op.len()
-    }
-
-    /// Number of operations held.
-    pub fn operations(&self) -> usize {
-        self.c.op_id.len()
-    }
-
-    /// Dwellings of every line.
-    pub fn dwellings(&self) -> i64 {
-        self.c.l_dwellings.iter().sum()
+    /// Operations, lines and dwellings held (the summary's counts of the register).
+    pub fn counts(&self) -> [u64; 3] {
+        let dwellings: i64 = self.c.l_dwellings.iter().sum();
+        [
+            self.c.op_id.len() as u64,
+            self.c.l_op.len() as u64,
+            dwellings.max(0) as u64,
+        ]
     }
 
     /// The aggregate of [`crate::query::aggregate_sql`] for this filter and these dimensions, or
@@ -643,11 +633,6 @@ impl CubeCache {
         let cube = Arc::new(load()?);
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&cube));
         Ok(cube)
-    }
-
-    /// Forget the cube (the next call loads).
-    pub fn clear(&self) {
-        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 

@@ -257,6 +257,15 @@ pub fn lines_aggregate_sql(
     sql
 }
 
+/// The summary's counts of the reference tables: communes, organisations, programmes.
+pub const SUMMARY_REFERENCE: &str = "SELECT (SELECT count(*) FROM communes), (SELECT count(*) FROM organisations), (SELECT count(*) FROM programmes)";
+
+/// The summary's counts of the register (operations, lines, dwellings), when it is not held in
+/// memory ([`crate::cube::Cube::counts`]).
+pub const SUMMARY_REGISTER: &str =
+    "SELECT (SELECT count(*) FROM operations), (SELECT count(*) FROM operation_lines),
+    (SELECT CAST(coalesce(sum(dwellings), 0) AS BIGINT) FROM operation_lines)";
+
 /// Natures that produce dwellings (new build, acquisition-improvement, reconstruction).
 pub fn producing_natures() -> Vec<Nature> {
     Nature::ALL
@@ -283,16 +292,15 @@ pub fn funding_sql(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> St
     )
 }
 
-/// Rebuild the pre-aggregated sums (run inside the transaction that changed lines), and move the
-/// register's version so that in-memory sums ([`crate::cube`]) reload.
+/// Rebuild the pre-aggregated sums (run inside the transaction that changed lines, followed by
+/// [`crate::cube::sql::BUMP`]).
 pub const REFRESH_TOTALS: &str = "DELETE FROM line_totals;
 INSERT INTO line_totals
 SELECT coalesce(o.programme_id, 0), o.landlord_id, coalesce(o.project_id, 0), coalesce(o.quartier_id, 0), o.commune_code,
        l.year, l.nature, l.site, l.product, l.financing, coalesce(l.stage, ''),
        sum(l.dwellings), count(*), coalesce(sum(l.cost_cents), 0)
 FROM operations o JOIN operation_lines l ON l.operation_id = o.id
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;
-UPDATE register_version SET version = version + 1 WHERE id = 1;";
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;";
 
 /// The tables of a query on the pre-aggregated sums (`t`), with the same aliases for names.
 const TOTALS_FROM: &str = "FROM line_totals t
