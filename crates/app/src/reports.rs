@@ -5,10 +5,11 @@
 
 use crate::{AppError, Result};
 use logis_domain::{Nature, Product, RehabFinancing, Site, Stage};
-use logis_io::report::{Cell, Grid, GridRow, Report, RowKind, Span};
+use logis_io::report::{Cell, Grid, GridPage, GridRow, Report, RowKind, Span};
 use logis_store::query::{AggRow, Dim};
 use logis_store::{LineFilter, Store};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The reports logis computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,31 +107,62 @@ pub fn build_at(
     filter: &LineFilter,
     current_year: i32,
 ) -> Result<Report> {
-    build_shaped(store, name, filter, current_year, true)
+    let shape = Shape {
+        long: true,
+        page: None,
+    };
+    Ok(build_shaped(store, name, filter, current_year, shape)?.0)
 }
 
-/// The report for a page: its grid (the published layout), without the long table, which only
-/// files need (for a large register, the per-operation reports' long tables are most of the
-/// work: one row per operation and financing item).
-pub fn build_grid(store: &dyn Store, name: ReportName, filter: &LineFilter) -> Result<Report> {
-    build_shaped(store, name, filter, this_year(), false)
+/// The report for a page: one page of `size` rows of its grid (the published layout) with its
+/// totals, without the long table, which only files need. For a large register the
+/// per-operation reports have a grid row per operation: only the rows shown are laid out.
+pub fn build_page(
+    store: &dyn Store,
+    name: ReportName,
+    filter: &LineFilter,
+    page: usize,
+    size: usize,
+) -> Result<(Report, GridPage)> {
+    let shape = Shape {
+        long: false,
+        page: Some((page, size)),
+    };
+    let (mut report, kept) = build_shaped(store, name, filter, this_year(), shape)?;
+    let kept = match kept {
+        Some(k) => k,
+        None => report.grid.keep_page(page, size),
+    };
+    Ok((report, kept))
 }
+
+/// What a caller wants of a report: the long table or not, the whole grid or one page of it
+/// (page, rows per page).
+#[derive(Clone, Copy)]
+struct Shape {
+    long: bool,
+    page: Option<(usize, usize)>,
+}
+
+/// A report, and the page of its grid when it laid out only that page.
+type Shaped = (Report, Option<GridPage>);
 
 fn build_shaped(
     store: &dyn Store,
     name: ReportName,
     filter: &LineFilter,
     current_year: i32,
-    long: bool,
-) -> Result<Report> {
+    shape: Shape,
+) -> Result<Shaped> {
     let scope = describe(store, filter)?;
+    let whole = |r: Result<Report>| r.map(|r| (r, None));
     match name {
-        ReportName::Programme => programme(store, filter, scope, current_year),
-        ReportName::Financement => financement(store, filter, scope, long),
-        ReportName::Reequilibrage => reequilibrage(store, filter, scope),
-        ReportName::Production => production(store, filter, scope, long),
-        ReportName::Rehabilitation => rehabilitation(store, filter, scope, long),
-        ReportName::Renouvellement => renouvellement(store, filter, scope),
+        ReportName::Programme => whole(programme(store, filter, scope, current_year)),
+        ReportName::Financement => financement(store, filter, scope, shape),
+        ReportName::Reequilibrage => whole(reequilibrage(store, filter, scope)),
+        ReportName::Production => production(store, filter, scope, shape),
+        ReportName::Rehabilitation => rehabilitation(store, filter, scope, shape),
+        ReportName::Renouvellement => whole(renouvellement(store, filter, scope)),
     }
 }
 
@@ -215,7 +247,7 @@ pub fn describe(store: &dyn Store, f: &LineFilter) -> Result<String> {
 }
 
 fn key(r: &AggRow, i: usize) -> &str {
-    r.keys.get(i).map(String::as_str).unwrap_or("")
+    r.keys.get(i).map(|k| &**k).unwrap_or("")
 }
 
 fn year_of(r: &AggRow, i: usize) -> Result<i32> {
@@ -228,25 +260,116 @@ fn cell(n: i64) -> Cell {
     if n == 0 { Cell::Empty } else { Cell::Int(n) }
 }
 
-/// One value of a year × category pivot.
+/// The rows of a year × category pivot, in first-seen order: up to three row header texts each
+/// (the first one is the group: the commune), borrowed from the aggregate's keys.
+#[derive(Default)]
+struct PivotRows<'a> {
+    index: FxHashMap<[&'a str; 3], u32>,
+    heads: Vec<[&'a str; 3]>,
+}
+
+/// Where a row's texts are: the register in memory shares one text per value, so the row just
+/// seen is recognised without comparing texts.
+fn addresses(head: &[&str; 3]) -> [(usize, usize); 3] {
+    head.map(|s| (s.as_ptr() as usize, s.len()))
+}
+
+impl<'a> PivotRows<'a> {
+    fn of(&mut self, head: [&'a str; 3]) -> u32 {
+        // Aggregates come sorted: a row's values follow one another.
+        if let Some(last) = self.heads.last()
+            && addresses(last) == addresses(&head)
+        {
+            return self.heads.len() as u32 - 1;
+        }
+        let next = self.heads.len() as u32;
+        *self.index.entry(head).or_insert_with(|| {
+            self.heads.push(head);
+            next
+        })
+    }
+
+    /// The rows in display order: by the group's sort key (the first text, compared once per
+    /// distinct group), then in first-seen order; and each row's group (its rank).
+    fn display_order(&self) -> (Vec<u32>, Vec<u32>) {
+        let mut group_of: FxHashMap<(usize, usize), u32> = FxHashMap::default();
+        let mut texts: Vec<&str> = Vec::new();
+        let row_group: Vec<u32> = self
+            .heads
+            .iter()
+            .map(|h| {
+                let next = texts.len() as u32;
+                *group_of.entry(addresses(h)[0]).or_insert_with(|| {
+                    texts.push(h[0]);
+                    next
+                })
+            })
+            .collect();
+        // Groups by sort key; equal texts (at different addresses) share a rank.
+        let keys: Vec<String> = texts
+            .iter()
+            .map(|t| logis_domain::text::name_key(t))
+            .collect();
+        let mut sorted: Vec<u32> = (0..texts.len() as u32).collect();
+        sorted.sort_by(|a, b| {
+            keys[*a as usize]
+                .cmp(&keys[*b as usize])
+                .then_with(|| texts[*a as usize].cmp(texts[*b as usize]))
+        });
+        let mut rank = vec![0u32; texts.len()];
+        let mut r = 0;
+        for (n, g) in sorted.iter().enumerate() {
+            if n > 0 {
+                let p = sorted[n - 1] as usize;
+                if keys[p] != keys[*g as usize] || texts[p] != texts[*g as usize] {
+                    r += 1;
+                }
+            }
+            rank[*g as usize] = r;
+        }
+        let group: Vec<u32> = row_group.iter().map(|g| rank[*g as usize]).collect();
+        let mut order: Vec<u32> = (0..self.heads.len() as u32).collect();
+        order.sort_by_key(|row| group[*row as usize]);
+        (order, group)
+    }
+}
+
+/// One value of a pivot: its row (in [`PivotRows`]), year, category (in the categories).
 struct Entry {
-    /// Row header cells (the first one is the group: the commune).
-    row: Vec<String>,
+    row: u32,
     year: i32,
-    category: String,
+    category: usize,
     value: i64,
 }
 
-/// Lay entries out: rows down (in first-seen order), years × categories across with a total
-/// per year and a grand total; a subtotal row after each group when `subtotals`, a total row.
-fn pivot(row_header: &[&str], entries: &[Entry], categories: &[String], subtotals: bool) -> Grid {
+/// Lay entries out: rows down (communes in alphabetical order, as in the published tables, and
+/// first-seen order inside a commune), years × categories across with a total per year and a
+/// grand total; a subtotal row after each group when `subtotals`, a total row. With `page`
+/// (page, rows per page), only that page's body rows are laid out; the totals always are.
+/// `head_cells` gives a detail row's header cells from its texts.
+fn pivot(
+    row_header: &[&str],
+    rows: &PivotRows<'_>,
+    entries: &[Entry],
+    categories: &[&str],
+    subtotals: bool,
+    page: Option<(usize, usize)>,
+    head_cells: &mut dyn FnMut(&[&str; 3]) -> Vec<Cell>,
+) -> (Grid, Option<GridPage>) {
     let years: BTreeSet<i32> = entries.iter().map(|e| e.year).collect();
-    let present: BTreeSet<&str> = entries.iter().map(|e| e.category.as_str()).collect();
-    let cats: Vec<&str> = categories
-        .iter()
-        .map(String::as_str)
-        .filter(|c| present.contains(c))
-        .collect();
+    let mut present = vec![false; categories.len()];
+    for e in entries {
+        present[e.category] = true;
+    }
+    // Column of each category among those present.
+    let mut cat_pos = vec![usize::MAX; categories.len()];
+    let mut cats: Vec<&str> = Vec::new();
+    for (i, c) in categories.iter().enumerate() {
+        if present[i] {
+            cat_pos[i] = cats.len();
+            cats.push(c);
+        }
+    }
     let h = row_header.len();
     let mut groups = vec![Span {
         label: String::new(),
@@ -267,25 +390,28 @@ fn pivot(row_header: &[&str], entries: &[Entry], categories: &[String], subtotal
     });
     header.push("Total".into());
 
-    // Values by row (in first-seen order), as (column, value) pairs: column = year × category.
+    let (order, group_of) = rows.display_order();
+    let same_group = |a: &u32, b: &u32| group_of[*a as usize] == group_of[*b as usize];
+
+    // Each row's (column, value) pairs, contiguous: column = year × category.
     let year_pos: BTreeMap<i32, usize> = years.iter().enumerate().map(|(i, y)| (*y, i)).collect();
-    let cat_pos: HashMap<&str, usize> = cats.iter().enumerate().map(|(i, c)| (*c, i)).collect();
     let width = years.len() * cats.len();
-    let mut order: Vec<&[String]> = Vec::new();
-    let mut index: HashMap<&[String], usize> = HashMap::new();
-    let mut values: Vec<Vec<(usize, i64)>> = Vec::new();
+    let mut start = vec![0usize; rows.heads.len() + 1];
     for e in entries {
-        let i = *index.entry(e.row.as_slice()).or_insert_with(|| {
-            order.push(e.row.as_slice());
-            values.push(Vec::new());
-            order.len() - 1
-        });
-        if let (Some(y), Some(c)) = (year_pos.get(&e.year), cat_pos.get(e.category.as_str())) {
-            values[i].push((y * cats.len() + c, e.value));
-        }
+        start[e.row as usize + 1] += 1;
     }
-    let add = |acc: &mut [i64], row: usize| {
-        for (col, v) in &values[row] {
+    for i in 0..rows.heads.len() {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut values = vec![(0usize, 0i64); entries.len()];
+    for e in entries {
+        let col = year_pos[&e.year] * cats.len() + cat_pos[e.category];
+        values[fill[e.row as usize]] = (col, e.value);
+        fill[e.row as usize] += 1;
+    }
+    let add = |acc: &mut [i64], row: u32| {
+        for (col, v) in &values[start[row as usize]..start[row as usize + 1]] {
             acc[*col] += v;
         }
     };
@@ -302,58 +428,82 @@ fn pivot(row_header: &[&str], entries: &[Entry], categories: &[String], subtotal
         out.push(Cell::Int(grand));
         out
     };
-    let mut rows = Vec::new();
+    // Body rows: the details, and a subtotal after each group.
+    let group_count = if subtotals {
+        order.chunk_by(same_group).count()
+    } else {
+        0
+    };
+    let (kept, shown) = match page {
+        Some((page, size)) => {
+            let (kept, range) = GridPage::of(page, size, order.len() + group_count);
+            (Some(kept), range)
+        }
+        None => (None, 0..usize::MAX),
+    };
+    let mut out = Vec::new();
     let mut all = vec![0i64; width];
-    let mut i = 0;
-    while i < order.len() {
-        let group = &order[i][0];
-        let mut sub = vec![0i64; width];
-        let mut j = i;
-        while j < order.len() && &order[j][0] == group {
-            let mut acc = vec![0i64; width];
-            add(&mut acc, j);
-            add(&mut sub, j);
-            add(&mut all, j);
-            let mut cells: Vec<Cell> = order[j].iter().map(|s| Cell::text(s.clone())).collect();
-            cells.extend(numbers(&acc));
-            rows.push(GridRow {
-                kind: RowKind::Detail,
-                cells,
-            });
-            j += 1;
+    let mut sub = vec![0i64; width];
+    let mut acc = vec![0i64; width];
+    let mut body = 0usize;
+    for group in order.chunk_by(same_group) {
+        sub.fill(0);
+        for row in group {
+            add(&mut all, *row);
+            if subtotals {
+                add(&mut sub, *row);
+            }
+            if shown.contains(&body) {
+                acc.fill(0);
+                add(&mut acc, *row);
+                let head = &rows.heads[*row as usize];
+                let mut cells = head_cells(head);
+                cells.extend(numbers(&acc));
+                out.push(GridRow {
+                    kind: RowKind::Detail,
+                    cells,
+                });
+            }
+            body += 1;
         }
         if subtotals {
-            let mut cells = vec![Cell::text(format!("Total {group}"))];
-            cells.extend((1..h).map(|_| Cell::Empty));
-            cells.extend(numbers(&sub));
-            rows.push(GridRow {
-                kind: RowKind::Subtotal,
-                cells,
-            });
+            if shown.contains(&body) {
+                let name = rows.heads[group[0] as usize][0];
+                let mut cells = vec![Cell::text(format!("Total {name}"))];
+                cells.extend((1..h).map(|_| Cell::Empty));
+                cells.extend(numbers(&sub));
+                out.push(GridRow {
+                    kind: RowKind::Subtotal,
+                    cells,
+                });
+            }
+            body += 1;
         }
-        i = j;
     }
     let mut cells = vec![Cell::text("Total")];
     cells.extend((1..h).map(|_| Cell::Empty));
     cells.extend(numbers(&all));
-    rows.push(GridRow {
+    out.push(GridRow {
         kind: RowKind::Total,
         cells,
     });
-    Grid {
-        groups,
-        header,
-        row_header_columns: h,
-        rows,
-    }
+    (
+        Grid {
+            groups,
+            header,
+            row_header_columns: h,
+            rows: out,
+        },
+        kept,
+    )
 }
 
 fn production(
     store: &dyn Store,
     filter: &LineFilter,
     scope: String,
-    with_long: bool,
-) -> Result<Report> {
+    shape: Shape,
+) -> Result<Shaped> {
     let mut f = filter.clone();
     f.natures = Nature::ALL
         .iter()
@@ -363,7 +513,8 @@ fn production(
     let dims = [Dim::CommuneCode, Dim::CommuneName, Dim::Year, Dim::Product];
     let rows = store.aggregate(&f, &dims)?;
     let mut long = Vec::new();
-    let mut entries = Vec::new();
+    let mut heads = PivotRows::default();
+    let mut entries = Vec::with_capacity(rows.len());
     let mut without_product = 0;
     for r in &rows {
         let Some(product) = Product::from_code(key(r, 3)) else {
@@ -371,7 +522,7 @@ fn production(
             continue;
         };
         let year = year_of(r, 2)?;
-        if with_long {
+        if shape.long {
             long.push(vec![
                 Cell::text(key(r, 0)),
                 Cell::text(key(r, 1)),
@@ -381,14 +532,13 @@ fn production(
             ]);
         }
         entries.push(Entry {
-            row: vec![key(r, 1).to_string()],
+            row: heads.of([key(r, 1), "", ""]),
             year,
-            category: product.label().to_string(),
+            category: Product::ALL.iter().position(|p| *p == product).unwrap_or(0),
             value: r.dwellings,
         });
     }
-    sort_by_commune(&mut entries);
-    let categories: Vec<String> = Product::ALL.iter().map(|p| p.label().to_string()).collect();
+    let categories: Vec<&str> = Product::ALL.iter().map(|p| p.label()).collect();
     let mut notes = vec!["Logements produits (construction neuve, acquisition-amélioration, reconstruction), comptés à partir des lignes d'opération.".to_string()];
     if without_product > 0 {
         notes.push(format!(
@@ -396,76 +546,71 @@ fn production(
             logis_domain::numbers::group_thousands(without_product)
         ));
     }
-    Ok(Report {
-        name: ReportName::Production.code(),
-        title: ReportName::Production.title().into(),
-        scope,
-        notes,
-        long_columns: vec!["commune_insee", "commune", "annee", "produit", "logements"],
-        long_rows: long,
-        grid: pivot(&["Commune"], &entries, &categories, false),
-    })
-}
-
-/// Communes in alphabetical order (as in the published tables), stable inside a commune.
-fn sort_by_commune(entries: &mut [Entry]) {
-    entries.sort_by_cached_key(|e| logis_domain::text::name_key(&e.row[0]));
+    let (grid, kept) = pivot(
+        &["Commune"],
+        &heads,
+        &entries,
+        &categories,
+        false,
+        shape.page,
+        &mut |h| vec![Cell::text(h[0])],
+    );
+    Ok((
+        Report {
+            name: ReportName::Production.code(),
+            title: ReportName::Production.title().into(),
+            scope,
+            notes,
+            long_columns: vec!["commune_insee", "commune", "annee", "produit", "logements"],
+            long_rows: long,
+            grid,
+        },
+        kept,
+    ))
 }
 
 fn rehabilitation(
     store: &dyn Store,
     filter: &LineFilter,
     scope: String,
-    with_long: bool,
-) -> Result<Report> {
+    shape: Shape,
+) -> Result<Shaped> {
     let mut f = filter.clone();
     f.natures = vec![Nature::Rehabilitation];
+    // One grid row per operation, in the order operations were recorded inside a commune.
     let dims = [
         Dim::CommuneCode,
         Dim::CommuneName,
+        Dim::OperationId,
         Dim::Year,
         Dim::Financing,
-        Dim::Label,
-        Dim::Operation,
-        Dim::Landlord,
     ];
     let rows = store.aggregate(&f, &dims)?;
-    let mut by_cell: BTreeMap<(String, String, i32, &'static str), i64> = BTreeMap::new();
-    let mut entries = Vec::new();
+    let mut by_cell: BTreeMap<(&str, &str, i32, &'static str), i64> = BTreeMap::new();
+    let mut heads = PivotRows::default();
+    let mut entries = Vec::with_capacity(rows.len());
     let mut unfinanced = 0;
     for r in &rows {
-        let Some(financing) = RehabFinancing::from_code(key(r, 3)) else {
+        let Some(financing) = RehabFinancing::from_code(key(r, 4)) else {
             unfinanced += r.dwellings;
             continue;
         };
-        let year = year_of(r, 2)?;
-        if with_long {
+        let year = year_of(r, 3)?;
+        if shape.long {
             *by_cell
-                .entry((
-                    key(r, 0).to_string(),
-                    key(r, 1).to_string(),
-                    year,
-                    financing.label(),
-                ))
+                .entry((key(r, 0), key(r, 1), year, financing.label()))
                 .or_default() += r.dwellings;
         }
-        let label = if key(r, 4).is_empty() {
-            key(r, 5)
-        } else {
-            key(r, 4)
-        };
         entries.push(Entry {
-            row: vec![
-                key(r, 1).to_string(),
-                label.to_string(),
-                key(r, 6).to_string(),
-            ],
+            row: heads.of([key(r, 1), key(r, 2), ""]),
             year,
-            category: financing.label().to_string(),
+            category: RehabFinancing::ALL
+                .iter()
+                .position(|x| *x == financing)
+                .unwrap_or(0),
             value: r.dwellings,
         });
     }
-    sort_by_commune(&mut entries);
     let long = by_cell
         .into_iter()
         .map(|((code, name, year, fin), n)| {
@@ -478,10 +623,7 @@ fn rehabilitation(
             ]
         })
         .collect();
-    let categories: Vec<String> = RehabFinancing::ALL
-        .iter()
-        .map(|p| p.label().to_string())
-        .collect();
+    let categories: Vec<&str> = RehabFinancing::ALL.iter().map(|p| p.label()).collect();
     let mut notes = vec!["Logements réhabilités, par opération et bailleur, comptés à partir des lignes d'opération.".to_string()];
     if unfinanced > 0 {
         notes.push(format!(
@@ -489,26 +631,71 @@ fn rehabilitation(
             logis_domain::numbers::group_thousands(unfinanced)
         ));
     }
-    Ok(Report {
-        name: ReportName::Rehabilitation.code(),
-        title: ReportName::Rehabilitation.title().into(),
-        scope,
-        notes,
-        long_columns: vec![
-            "commune_insee",
-            "commune",
-            "annee",
-            "financement",
-            "logements",
-        ],
-        long_rows: long,
-        grid: pivot(
-            &["Commune", "Opération", "Bailleur"],
-            &entries,
-            &categories,
-            true,
-        ),
-    })
+    // An operation's label (its reference when it has none) and landlord: for every operation
+    // when the whole grid is laid out, else for the rows shown, one by one.
+    let named = if shape.page.is_none() {
+        store.aggregate(
+            &f,
+            &[Dim::OperationId, Dim::Label, Dim::Operation, Dim::Landlord],
+        )?
+    } else {
+        Vec::new()
+    };
+    let named_ids: Vec<i64> = named
+        .iter()
+        .map(|r| key(r, 0).parse().unwrap_or(i64::MIN))
+        .collect();
+    let mut failed = None;
+    let mut header = |h: &[&str; 3]| -> Vec<Cell> {
+        let id: i64 = h[1].parse().unwrap_or(i64::MIN);
+        let (label, reference, landlord) = match named_ids.binary_search(&id) {
+            Ok(i) => (
+                key(&named[i], 1).to_string(),
+                key(&named[i], 2).to_string(),
+                key(&named[i], 3).to_string(),
+            ),
+            Err(_) => match store.operation(id) {
+                Ok(Some(o)) => (o.label.unwrap_or_default(), o.reference, o.landlord),
+                Ok(None) => Default::default(),
+                Err(e) => {
+                    failed = Some(e);
+                    Default::default()
+                }
+            },
+        };
+        let shown = if label.is_empty() { reference } else { label };
+        vec![Cell::text(h[0]), Cell::text(shown), Cell::text(landlord)]
+    };
+    let (grid, kept) = pivot(
+        &["Commune", "Opération", "Bailleur"],
+        &heads,
+        &entries,
+        &categories,
+        true,
+        shape.page,
+        &mut header,
+    );
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    Ok((
+        Report {
+            name: ReportName::Rehabilitation.code(),
+            title: ReportName::Rehabilitation.title().into(),
+            scope,
+            notes,
+            long_columns: vec![
+                "commune_insee",
+                "commune",
+                "annee",
+                "financement",
+                "logements",
+            ],
+            long_rows: long,
+            grid,
+        },
+        kept,
+    ))
 }
 
 #[derive(Default)]
@@ -1104,18 +1291,15 @@ fn financement(
     store: &dyn Store,
     filter: &LineFilter,
     scope: String,
-    with_long: bool,
-) -> Result<Report> {
+    shape: Shape,
+) -> Result<Shaped> {
+    let with_long = shape.long;
     use logis_store::FundingKind;
-    let ops = store.aggregate(
-        filter,
-        &[Dim::OperationId, Dim::Operation, Dim::Landlord, Dim::Label],
-    )?;
+    let ops = store.operation_totals(filter)?;
     // Beyond a few thousand operations, reading every plan and keeping those of the listed
     // operations costs less than selecting them again through their lines in SQL.
     let items = if ops.len() > 5_000 {
-        let listed: std::collections::HashSet<i64> =
-            ops.iter().filter_map(|o| key(o, 0).parse().ok()).collect();
+        let listed: std::collections::HashSet<i64> = ops.iter().map(|o| o.operation_id).collect();
         let mut all = store.funding_rows(&LineFilter::default())?;
         all.retain(|it| listed.contains(&it.operation_id));
         all
@@ -1137,22 +1321,66 @@ fn financement(
     let mut total_by_kind = [0i64; 3];
     let mut by_source: BTreeMap<(usize, String), i64> = BTreeMap::new();
     let mut without_plan = 0;
+    // The operations listed: those with a cost price or a plan; with a page, only its rows are
+    // laid out (the totals cover them all).
+    let mut listed = Vec::with_capacity(ops.len());
     for op in &ops {
-        let id: i64 = key(op, 0)
-            .parse()
-            .map_err(|_| AppError::Invalid("identifiant d'opération illisible".into()))?;
-        let plan = by_op.get(&id).cloned().unwrap_or_default();
-        if plan.is_empty() && op.cost_cents == 0 {
-            continue;
+        let plan = by_op
+            .get(&op.operation_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if !plan.is_empty() || op.cost_cents != 0 {
+            listed.push((op, plan));
         }
+    }
+    let (kept, shown) = match shape.page {
+        Some((page, size)) => {
+            let (kept, range) = GridPage::of(page, size, listed.len());
+            (Some(kept), range)
+        }
+        None => (None, 0..listed.len()),
+    };
+    // Each written operation's reference, landlord and label: all of them for the long table
+    // (from the aggregate by operation, in id order), else those of the rows shown.
+    let named = if with_long {
+        store.aggregate(
+            filter,
+            &[Dim::OperationId, Dim::Operation, Dim::Landlord, Dim::Label],
+        )?
+    } else {
+        Vec::new()
+    };
+    let named_ids: Vec<i64> = named
+        .iter()
+        .map(|r| key(r, 0).parse().unwrap_or(i64::MIN))
+        .collect();
+    let mut shown_heads: FxHashMap<i64, [String; 3]> = FxHashMap::default();
+    if !with_long {
+        for (op, _) in &listed[shown.clone()] {
+            if let Some(o) = store.operation(op.operation_id)? {
+                shown_heads.insert(o.id, [o.reference, o.landlord, o.label.unwrap_or_default()]);
+            }
+        }
+    }
+    let head_of = |id: i64| -> [&str; 3] {
+        if let Ok(i) = named_ids.binary_search(&id) {
+            return [key(&named[i], 1), key(&named[i], 2), key(&named[i], 3)];
+        }
+        shown_heads
+            .get(&id)
+            .map(|h| [h[0].as_str(), h[1].as_str(), h[2].as_str()])
+            .unwrap_or(["", "", ""])
+    };
+    for (position, (op, plan)) in listed.into_iter().enumerate() {
+        let head = head_of(op.operation_id);
         let base = |long: &mut Vec<Vec<Cell>>, kind: &str, source: &str, amount: Option<i64>| {
             if !with_long {
                 return;
             }
             long.push(vec![
-                Cell::text(key(op, 1)),
-                Cell::text(key(op, 2)),
-                Cell::text(key(op, 3)),
+                Cell::text(head[0]),
+                Cell::text(head[1]),
+                Cell::text(head[2]),
                 Cell::Int(op.dwellings),
                 Cell::text(euros_plain(op.cost_cents)),
                 Cell::text(kind),
@@ -1166,7 +1394,7 @@ fn financement(
             base(&mut long, "", "", None);
         }
         let mut per_kind = [0i64; 3];
-        for it in &plan {
+        for it in plan {
             let k = kinds.iter().position(|x| *x == it.kind).unwrap_or(0);
             per_kind[k] += it.amount_cents;
             let source = if it.source.is_empty() {
@@ -1186,10 +1414,13 @@ fn financement(
         for (t, v) in total_by_kind.iter_mut().zip(per_kind) {
             *t += v;
         }
+        if !shown.contains(&position) {
+            continue;
+        }
         let mut cells = vec![
-            Cell::text(key(op, 1)),
-            Cell::text(key(op, 2)),
-            Cell::text(key(op, 3)),
+            Cell::text(head[0]),
+            Cell::text(head[1]),
+            Cell::text(head[2]),
             Cell::Int(op.dwellings),
             euros_display(op.cost_cents),
         ];
@@ -1267,7 +1498,7 @@ fn financement(
     if without_plan > 0 {
         notes.push(format!("{without_plan} opération(s) ont un prix de revient mais pas encore de plan de financement."));
     }
-    Ok(Report {
+    let report = Report {
         name: ReportName::Financement.code(),
         title: ReportName::Financement.title().into(),
         scope,
@@ -1304,7 +1535,8 @@ fn financement(
             row_header_columns: 3,
             rows: grid_rows,
         },
-    })
+    };
+    Ok((report, kept))
 }
 
 /// A project's demolition communes (code, name), demolished dwellings, dwellings rebuilt in one

@@ -251,14 +251,24 @@ fn reports(db: &TestDb) {
             if *name == ReportName::Programme && f.programme_id.is_none() {
                 f.programme_id = bench59;
             }
-            // The whole report (files), then the grid alone (what a page shows).
+            // The whole report (files), then its first page of 200 grid rows (what a page shows).
             for page in [false, true] {
+                // BENCH_ONLY="rehabilitation (page)|registre": only the rows it names.
+                let label = format!(
+                    "{}{}|{scope}",
+                    name.code(),
+                    if page { " (page)" } else { "" }
+                );
+                if std::env::var("BENCH_ONLY").is_ok_and(|o| !label.starts_with(&o)) {
+                    continue;
+                }
                 let mut times = Vec::new();
                 let mut rows = 0;
                 for _ in 0..runs {
                     let t = Instant::now();
                     let r = if page {
-                        logis_app::reports::build_grid(db.store.as_ref(), *name, &f)
+                        logis_app::reports::build_page(db.store.as_ref(), *name, &f, 1, 200)
+                            .map(|(r, _)| r)
                     } else {
                         build_at(db.store.as_ref(), *name, &f, 2026)
                     }
@@ -276,7 +286,7 @@ fn reports(db: &TestDb) {
                 println!(
                     "rep {}{}|{scope}|{runs}|{rows}|{p50:.1}|{p99:.1}",
                     name.code(),
-                    if page { " (grille)" } else { "" }
+                    if page { " (page)" } else { "" }
                 );
             }
         }

@@ -94,31 +94,43 @@ pub struct GridPage {
     pub rows: usize,
 }
 
+impl GridPage {
+    /// Page `page` of `size` rows among `rows` body rows (pages count from 1; beyond the last,
+    /// the last), and the range of body rows it shows.
+    pub fn of(page: usize, size: usize, rows: usize) -> (GridPage, std::ops::Range<usize>) {
+        let size = size.max(1);
+        let pages = rows.div_ceil(size).max(1);
+        let page = page.clamp(1, pages);
+        let start = ((page - 1) * size).min(rows);
+        let end = (start + size).min(rows);
+        (
+            GridPage {
+                page,
+                pages,
+                first: if end > start { start + 1 } else { 0 },
+                last: end,
+                rows,
+            },
+            start..end,
+        )
+    }
+}
+
 impl Grid {
     /// Keep one page of `size` body rows (details and subtotals) and every row from the first
     /// total on (the totals always show). Pages count from 1; beyond the last, the last.
     pub fn keep_page(&mut self, page: usize, size: usize) -> GridPage {
-        let size = size.max(1);
         let body = self
             .rows
             .iter()
             .position(|r| r.kind == RowKind::Total)
             .unwrap_or(self.rows.len());
-        let pages = body.div_ceil(size).max(1);
-        let page = page.clamp(1, pages);
-        let start = (page - 1) * size;
-        let end = (start + size).min(body);
+        let (kept, range) = GridPage::of(page, size, body);
         let tail = self.rows.split_off(body);
-        self.rows.truncate(end);
-        self.rows.drain(..start);
+        self.rows.truncate(range.end);
+        self.rows.drain(..range.start);
         self.rows.extend(tail);
-        GridPage {
-            page,
-            pages,
-            first: if end > start { start + 1 } else { 0 },
-            last: end,
-            rows: body,
-        }
+        kept
     }
 }
 

@@ -1002,6 +1002,17 @@ impl Store for PostgresStore {
         self.aggregate_in_database(f, dims)
     }
 
+    fn operation_totals(&self, f: &LineFilter) -> Result<Vec<logis_store::OperationTotal>> {
+        if let Some(cube) = self.cube()?
+            && let Some(totals) = cube.operation_totals(f)
+        {
+            return Ok(totals);
+        }
+        logis_store::operation_totals_by_aggregate(
+            self.aggregate_in_database(f, &[Dim::OperationId])?,
+        )
+    }
+
     fn aggregate_in_database(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {
         let mut params = Vec::new();
         let sql = query::aggregate_sql(f, dims, DIALECT, &mut params);
@@ -1014,7 +1025,7 @@ impl Store for PostgresStore {
         Ok(rows
             .iter()
             .map(|r| AggRow {
-                keys: (0..k).map(|i| r.get::<_, String>(i)).collect(),
+                keys: (0..k).map(|i| r.get::<_, &str>(i).into()).collect(),
                 dwellings: r.get(k),
                 lines: r.get(k + 1),
                 cost_cents: r.get(k + 2),

@@ -980,6 +980,17 @@ impl Store for SqliteStore {
         self.aggregate_in_database(f, dims)
     }
 
+    fn operation_totals(&self, f: &LineFilter) -> Result<Vec<logis_store::OperationTotal>> {
+        if let Some(cube) = self.cube()?
+            && let Some(totals) = cube.operation_totals(f)
+        {
+            return Ok(totals);
+        }
+        logis_store::operation_totals_by_aggregate(
+            self.aggregate_in_database(f, &[Dim::OperationId])?,
+        )
+    }
+
     fn aggregate_in_database(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {
         let c = self.conn()?;
         let mut params = Vec::new();
@@ -993,7 +1004,7 @@ impl Store for SqliteStore {
         while let Some(r) = rows.next().map_err(be)? {
             let mut keys = Vec::with_capacity(k);
             for i in 0..k {
-                keys.push(r.get::<_, String>(i).map_err(be)?);
+                keys.push(r.get_ref(i).map_err(be)?.as_str().map_err(be)?.into());
             }
             out.push(AggRow {
                 keys,

@@ -46,16 +46,7 @@ pub struct CubeLine<'a> {
 #[derive(Debug, Default)]
 struct Level {
     rank: Vec<u32>,
-    text: Vec<String>,
-    bits: u32,
-}
-
-fn bits_for(n: usize) -> u32 {
-    if n <= 1 {
-        0
-    } else {
-        usize::BITS - (n - 1).leading_zeros()
-    }
+    text: Vec<Arc<str>>,
 }
 
 impl Level {
@@ -68,12 +59,8 @@ impl Level {
             .iter()
             .map(|n| sorted.binary_search(&n.as_str()).unwrap_or(0) as u32)
             .collect();
-        let text: Vec<String> = sorted.into_iter().map(str::to_string).collect();
-        Level {
-            bits: bits_for(text.len()),
-            rank,
-            text,
-        }
+        let text: Vec<Arc<str>> = sorted.into_iter().map(Arc::from).collect();
+        Level { rank, text }
     }
 }
 
@@ -167,6 +154,10 @@ struct Columns {
     l_vocab: [Vec<u8>; 5],
     l_dwellings: Vec<i64>,
     l_cost: Vec<i64>,
+    /// Each line's operation's commune and landlord, copied from the operation (filled by
+    /// `finish`): the most used groups and filters then read the lines in order.
+    l_commune: Vec<u32>,
+    l_landlord: Vec<u32>,
 }
 
 /// Collects one consistent read of the register, then [`CubeBuilder::finish`].
@@ -276,21 +267,53 @@ impl CubeBuilder {
             _ => (0, 0),
         };
         let vocab_levels = self.c.vocab.each_ref().map(|v| Level::bytewise(&v.values));
+        let commune_code_level = Level::bytewise(&self.c.communes.values);
+        let mut c = self.c;
+        // Lines in the order of their commune, year and operation: the groups a report sums
+        // into then follow one another, and the sums stay in cache.
+        let mut order: Vec<u32> = (0..c.l_op.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| {
+            let op = c.l_op[i as usize];
+            (
+                commune_code_level.rank[c.op_commune[op as usize] as usize],
+                c.l_year[i as usize],
+                op,
+                i,
+            )
+        });
+        permute(&mut c.l_op, &order);
+        permute(&mut c.l_year, &order);
+        for v in c.l_vocab.iter_mut() {
+            permute(v, &order);
+        }
+        permute(&mut c.l_dwellings, &order);
+        permute(&mut c.l_cost, &order);
+        c.l_commune = c.l_op.iter().map(|&o| c.op_commune[o as usize]).collect();
+        c.l_landlord = c.l_op.iter().map(|&o| c.op_landlord[o as usize]).collect();
+        let commune_name_level = Level::bytewise(&commune_names);
+        let mut name_of_code: Vec<Arc<str>> = vec![Arc::from(""); commune_code_level.text.len()];
+        for (j, code_rank) in commune_code_level.rank.iter().enumerate() {
+            name_of_code[*code_rank as usize] =
+                Arc::clone(&commune_name_level.text[commune_name_level.rank[j] as usize]);
+        }
         Ok(Cube {
             version: self.version,
-            landlord_level: Level::bytewise(&self.c.landlords.names),
-            programme_level: Level::bytewise(&self.c.programmes.names),
-            project_level: Level::bytewise(&self.c.projects.names),
-            commune_code_level: Level::bytewise(&self.c.communes.values),
-            commune_name_level: Level::bytewise(&commune_names),
+            landlord_level: Level::bytewise(&c.landlords.names),
+            programme_level: Level::bytewise(&c.programmes.names),
+            project_level: Level::bytewise(&c.projects.names),
+            commune_code_level,
+            name_of_code,
+            op_id_text: std::sync::OnceLock::new(),
+            commune_name_level,
             reference_level: Level::bytewise(&self.op_reference),
             label_level: Level::bytewise(&self.op_label),
-            op_bits: bits_for(self.c.op_id.len()),
             year_min,
-            year_bits: bits_for((i32::from(year_max) - i32::from(year_min) + 1) as usize),
+            year_text: (i32::from(year_min)..=i32::from(year_max))
+                .map(|y| Arc::from(y.to_string()))
+                .collect(),
             vocab_levels,
             commune_epci,
-            c: self.c,
+            c,
         })
     }
 }
@@ -309,9 +332,13 @@ pub struct Cube {
     reference_level: Level,
     label_level: Level,
     vocab_levels: [Level; 5],
-    op_bits: u32,
     year_min: i16,
-    year_bits: u32,
+    /// The years' texts, from `year_min`.
+    year_text: Vec<Arc<str>>,
+    /// The commune names by rank of their code.
+    name_of_code: Vec<Arc<str>>,
+    /// The operations' ids as texts, made the first time a report groups by operation.
+    op_id_text: std::sync::OnceLock<Vec<Arc<str>>>,
 }
 
 /// Where a dimension's rank comes from, for one line.
@@ -319,6 +346,8 @@ pub struct Cube {
 enum Source {
     CommuneCode,
     CommuneName,
+    /// The name of the commune whose code has this rank.
+    CommuneNameOfCode,
     Year,
     Vocab(usize),
     Landlord,
@@ -328,6 +357,20 @@ enum Source {
     OperationId,
     Label,
 }
+
+fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
+    *v = order.iter().map(|&i| v[i as usize]).collect();
+}
+
+fn add_to(groups: &mut FxHashMap<u128, [i64; 3]>, key: u128, sums: [i64; 3]) {
+    let g = groups.entry(key).or_insert([0; 3]);
+    for (s, v) in g.iter_mut().zip(sums) {
+        *s += v;
+    }
+}
+
+/// Beyond this many possible groups, sums go to a hash map rather than one slot per group.
+const DENSE_GROUPS: u128 = 1 << 19;
 
 /// A condition on a value that is either any, one index, or none at all.
 fn wanted<T: Copy>(filter: Option<Option<T>>) -> Result<Option<T>, ()> {
@@ -355,48 +398,92 @@ impl Cube {
         if f.text.as_deref().is_some_and(|t| !t.is_empty()) {
             return None;
         }
-        let plan: Vec<(Source, u32)> = dims.iter().map(|d| self.source(*d)).collect();
-        let total_bits: u32 = plan.iter().map(|(_, b)| *b).sum();
-        if total_bits > 128 {
-            return None;
-        }
-        let mut shifts = Vec::with_capacity(plan.len());
-        let mut left = total_bits;
-        for (src, bits) in &plan {
-            left -= bits;
-            shifts.push((*src, left));
-        }
-        let mut groups: FxHashMap<u128, [i64; 3]> = FxHashMap::default();
-        if let Some(filter) = self.compile(f) {
-            for i in 0..self.c.l_op.len() {
-                if !filter.keeps(self, i) {
-                    continue;
-                }
-                let mut key = 0u128;
-                for (src, shift) in &shifts {
-                    key |= u128::from(self.rank(*src, i)) << shift;
-                }
-                let g = groups.entry(key).or_insert([0; 3]);
-                g[0] += self.c.l_dwellings[i];
-                g[1] += 1;
-                g[2] += self.c.l_cost[i];
+        // A group's key: its ranks in mixed radix (the first dimension weighs most, so keys sort
+        // as the groups do). A commune's name right after its code adds nothing (one name per
+        // code): it is read from the code's rank.
+        let mut parts: Vec<(Source, u128, u128)> = Vec::new(); // source, values, weight
+        let mut shown: Vec<(Source, usize)> = Vec::new(); // each key's text: source, part
+        for (k, d) in dims.iter().enumerate() {
+            if *d == Dim::CommuneName && k > 0 && dims[k - 1] == Dim::CommuneCode {
+                shown.push((Source::CommuneNameOfCode, parts.len() - 1));
+                continue;
             }
+            let src = self.source(*d);
+            shown.push((src, parts.len()));
+            parts.push((src, self.values(src).max(1) as u128, 0));
         }
-        if dims.is_empty() && groups.is_empty() {
+        let mut space: u128 = 1;
+        for part in parts.iter_mut().rev() {
+            part.2 = space;
+            space = space.checked_mul(part.1)?;
+        }
+        let filter = self.compile(f);
+        let key_of = |i: usize| -> u128 {
+            parts
+                .iter()
+                .map(|(src, _, weight)| u128::from(self.rank(*src, i)) * weight)
+                .sum()
+        };
+        let lines = 0..self.c.l_op.len();
+        let mut sums: Vec<(u128, [i64; 3])> = if space <= DENSE_GROUPS {
+            // Few possible groups: one slot each, read back in order.
+            let mut slots = vec![[0i64; 3]; space as usize];
+            if let Some(filter) = &filter {
+                for i in lines.filter(|i| filter.keeps(self, *i)) {
+                    let g = &mut slots[key_of(i) as usize];
+                    g[0] += self.c.l_dwellings[i];
+                    g[1] += 1;
+                    g[2] += self.c.l_cost[i];
+                }
+            }
+            slots
+                .into_iter()
+                .enumerate()
+                .filter(|(_, g)| g[1] > 0)
+                .map(|(k, g)| (k as u128, g))
+                .collect()
+        } else {
+            let mut groups: FxHashMap<u128, [i64; 3]> = FxHashMap::default();
+            if let Some(filter) = &filter {
+                // Lines of one group mostly follow one another (see `finish`): sum a run, then
+                // add it to its group.
+                let mut run: Option<(u128, [i64; 3])> = None;
+                for i in lines.filter(|i| filter.keeps(self, *i)) {
+                    let key = key_of(i);
+                    let line = [self.c.l_dwellings[i], 1, self.c.l_cost[i]];
+                    match &mut run {
+                        Some((k, sums)) if *k == key => {
+                            for (s, v) in sums.iter_mut().zip(line) {
+                                *s += v;
+                            }
+                        }
+                        _ => {
+                            if let Some((k, sums)) = run.replace((key, line)) {
+                                add_to(&mut groups, k, sums);
+                            }
+                        }
+                    }
+                }
+                if let Some((k, sums)) = run {
+                    add_to(&mut groups, k, sums);
+                }
+            }
+            let mut sorted: Vec<(u128, [i64; 3])> = groups.into_iter().collect();
+            sorted.sort_unstable_by_key(|(k, _)| *k);
+            sorted
+        };
+        if dims.is_empty() && sums.is_empty() {
             // An aggregate without GROUP BY always answers one row.
-            groups.insert(0, [0; 3]);
+            sums.push((0, [0; 3]));
         }
-        let mut sorted: Vec<(u128, [i64; 3])> = groups.into_iter().collect();
-        sorted.sort_unstable_by_key(|(k, _)| *k);
-        let out = sorted
+        let out = sums
             .into_iter()
             .map(|(key, [dwellings, lines, cost_cents])| {
-                let keys = shifts
+                let keys = shown
                     .iter()
-                    .zip(&plan)
-                    .map(|((src, shift), (_, bits))| {
-                        let mask = if *bits == 0 { 0 } else { (1u128 << bits) - 1 };
-                        self.text(*src, ((key >> shift) & mask) as u32)
+                    .map(|(src, part)| {
+                        let (_, values, weight) = parts[*part];
+                        self.text(*src, ((key / weight) % values) as u32)
                     })
                     .collect();
                 AggRow {
@@ -410,22 +497,67 @@ impl Cube {
         Some(out)
     }
 
-    fn source(&self, d: Dim) -> (Source, u32) {
+    /// [`crate::Store::operation_totals`], or `None` when the cube cannot answer (text search).
+    pub fn operation_totals(&self, f: &LineFilter) -> Option<Vec<crate::OperationTotal>> {
+        if f.text.as_deref().is_some_and(|t| !t.is_empty()) {
+            return None;
+        }
+        let mut slots = vec![[0i64; 3]; self.c.op_id.len()];
+        if let Some(filter) = self.compile(f) {
+            for i in (0..self.c.l_op.len()).filter(|i| filter.keeps(self, *i)) {
+                let g = &mut slots[self.c.l_op[i] as usize];
+                g[0] += self.c.l_dwellings[i];
+                g[1] += 1;
+                g[2] += self.c.l_cost[i];
+            }
+        }
+        Some(
+            slots
+                .iter()
+                .zip(&self.c.op_id)
+                .filter(|(g, _)| g[1] > 0)
+                .map(|(g, id)| crate::OperationTotal {
+                    operation_id: *id,
+                    dwellings: g[0],
+                    lines: g[1],
+                    cost_cents: g[2],
+                })
+                .collect(),
+        )
+    }
+
+    fn source(&self, d: Dim) -> Source {
         match d {
-            Dim::CommuneCode => (Source::CommuneCode, self.commune_code_level.bits),
-            Dim::CommuneName => (Source::CommuneName, self.commune_name_level.bits),
-            Dim::Year => (Source::Year, self.year_bits),
-            Dim::Nature => (Source::Vocab(NATURE), self.vocab_levels[NATURE].bits),
-            Dim::Site => (Source::Vocab(SITE), self.vocab_levels[SITE].bits),
-            Dim::Product => (Source::Vocab(PRODUCT), self.vocab_levels[PRODUCT].bits),
-            Dim::Financing => (Source::Vocab(FINANCING), self.vocab_levels[FINANCING].bits),
-            Dim::Stage => (Source::Vocab(STAGE), self.vocab_levels[STAGE].bits),
-            Dim::Landlord => (Source::Landlord, self.landlord_level.bits),
-            Dim::Programme => (Source::Programme, self.programme_level.bits),
-            Dim::Project => (Source::Project, self.project_level.bits),
-            Dim::Operation => (Source::Reference, self.reference_level.bits),
-            Dim::OperationId => (Source::OperationId, self.op_bits),
-            Dim::Label => (Source::Label, self.label_level.bits),
+            Dim::CommuneCode => Source::CommuneCode,
+            Dim::CommuneName => Source::CommuneName,
+            Dim::Year => Source::Year,
+            Dim::Nature => Source::Vocab(NATURE),
+            Dim::Site => Source::Vocab(SITE),
+            Dim::Product => Source::Vocab(PRODUCT),
+            Dim::Financing => Source::Vocab(FINANCING),
+            Dim::Stage => Source::Vocab(STAGE),
+            Dim::Landlord => Source::Landlord,
+            Dim::Programme => Source::Programme,
+            Dim::Project => Source::Project,
+            Dim::Operation => Source::Reference,
+            Dim::OperationId => Source::OperationId,
+            Dim::Label => Source::Label,
+        }
+    }
+
+    /// How many ranks a source has.
+    fn values(&self, src: Source) -> usize {
+        match src {
+            Source::CommuneCode | Source::CommuneNameOfCode => self.commune_code_level.text.len(),
+            Source::CommuneName => self.commune_name_level.text.len(),
+            Source::Year => self.year_text.len(),
+            Source::Vocab(k) => self.vocab_levels[k].text.len(),
+            Source::Landlord => self.landlord_level.text.len(),
+            Source::Programme => self.programme_level.text.len(),
+            Source::Project => self.project_level.text.len(),
+            Source::Reference => self.reference_level.text.len(),
+            Source::OperationId => self.c.op_id.len(),
+            Source::Label => self.label_level.text.len(),
         }
     }
 
@@ -433,11 +565,12 @@ impl Cube {
     fn rank(&self, src: Source, i: usize) -> u32 {
         let op = self.c.l_op[i] as usize;
         match src {
-            Source::CommuneCode => self.commune_code_level.rank[self.c.op_commune[op] as usize],
-            Source::CommuneName => self.commune_name_level.rank[self.c.op_commune[op] as usize],
+            Source::CommuneCode => self.commune_code_level.rank[self.c.l_commune[i] as usize],
+            Source::CommuneName => self.commune_name_level.rank[self.c.l_commune[i] as usize],
+            Source::CommuneNameOfCode => self.commune_code_level.rank[self.c.l_commune[i] as usize],
             Source::Year => (self.c.l_year[i] - self.year_min) as u32,
             Source::Vocab(k) => self.vocab_levels[k].rank[self.c.l_vocab[k][i] as usize],
-            Source::Landlord => self.landlord_level.rank[self.c.op_landlord[op] as usize],
+            Source::Landlord => self.landlord_level.rank[self.c.l_landlord[i] as usize],
             Source::Programme => self.programme_level.rank[self.c.op_programme[op] as usize],
             Source::Project => self.project_level.rank[self.c.op_project[op] as usize],
             Source::Reference => self.reference_level.rank[op],
@@ -446,19 +579,37 @@ impl Cube {
         }
     }
 
-    fn text(&self, src: Source, rank: u32) -> String {
+    fn text(&self, src: Source, rank: u32) -> Arc<str> {
         let r = rank as usize;
-        let pick = |l: &Level| l.text.get(r).cloned().unwrap_or_default();
+        let pick = |l: &Level| l.text.get(r).cloned().unwrap_or_else(|| Arc::from(""));
         match src {
             Source::CommuneCode => pick(&self.commune_code_level),
             Source::CommuneName => pick(&self.commune_name_level),
-            Source::Year => (i32::from(self.year_min) + rank as i32).to_string(),
+            Source::CommuneNameOfCode => self
+                .name_of_code
+                .get(r)
+                .cloned()
+                .unwrap_or_else(|| Arc::from("")),
+            Source::Year => self
+                .year_text
+                .get(r)
+                .cloned()
+                .unwrap_or_else(|| Arc::from("")),
             Source::Vocab(k) => pick(&self.vocab_levels[k]),
             Source::Landlord => pick(&self.landlord_level),
             Source::Programme => pick(&self.programme_level),
             Source::Project => pick(&self.project_level),
             Source::Reference => pick(&self.reference_level),
-            Source::OperationId => self.c.op_id.get(r).map(i64::to_string).unwrap_or_default(),
+            Source::OperationId => {
+                let ids = self.op_id_text.get_or_init(|| {
+                    self.c
+                        .op_id
+                        .iter()
+                        .map(|id| Arc::from(id.to_string()))
+                        .collect()
+                });
+                ids.get(r).cloned().unwrap_or_else(|| Arc::from(""))
+            }
             Source::Label => pick(&self.label_level),
         }
     }
@@ -546,6 +697,10 @@ impl Cube {
             natures,
             year_from: f.year_from.map(clamp).unwrap_or(i16::MIN),
             year_to: f.year_to.map(clamp).unwrap_or(i16::MAX),
+            by_operation: operation.is_some()
+                || programme.is_some()
+                || project.is_some()
+                || quartier.is_some(),
         })
     }
 }
@@ -564,6 +719,8 @@ struct Compiled {
     natures: Option<Vec<bool>>,
     year_from: i16,
     year_to: i16,
+    /// Whether a condition is on the operation's own columns (read through its index).
+    by_operation: bool,
 }
 
 impl Compiled {
@@ -583,21 +740,26 @@ impl Compiled {
         {
             return false;
         }
-        let op = c.c.l_op[i];
-        let o = op as usize;
-        if self.operation.is_some_and(|x| x != op)
-            || self.landlord.is_some_and(|x| c.c.op_landlord[o] != x)
-            || self.programme.is_some_and(|x| c.c.op_programme[o] != x)
-            || self.project.is_some_and(|x| c.c.op_project[o] != x)
-            || self.quartier.is_some_and(|x| c.c.op_quartier[o] != x)
-            || self.commune.is_some_and(|x| c.c.op_commune[o] != x)
+        if self.landlord.is_some_and(|x| c.c.l_landlord[i] != x)
+            || self.commune.is_some_and(|x| c.c.l_commune[i] != x)
         {
             return false;
         }
         if let Some(e) = &self.epci
-            && !e[c.c.op_commune[o] as usize]
+            && !e[c.c.l_commune[i] as usize]
         {
             return false;
+        }
+        if self.by_operation {
+            let op = c.c.l_op[i];
+            let o = op as usize;
+            if self.operation.is_some_and(|x| x != op)
+                || self.programme.is_some_and(|x| c.c.op_programme[o] != x)
+                || self.project.is_some_and(|x| c.c.op_project[o] != x)
+                || self.quartier.is_some_and(|x| c.c.op_quartier[o] != x)
+            {
+                return false;
+            }
         }
         true
     }

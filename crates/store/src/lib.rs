@@ -394,6 +394,11 @@ pub trait Store: Send + Sync {
         filter: &LineFilter,
         dims: &[query::Dim],
     ) -> Result<Vec<query::AggRow>>;
+    /// Sums of the lines matching `filter` per operation, in id order (operations without such
+    /// a line are left out): the aggregate by [`query::Dim::OperationId`] without its texts.
+    fn operation_totals(&self, filter: &LineFilter) -> Result<Vec<OperationTotal>> {
+        operation_totals_by_aggregate(self.aggregate(filter, &[query::Dim::OperationId])?)
+    }
     /// One operation's head (landlord, reference, commune…).
     fn operation(&self, id: i64) -> Result<Option<OperationRecord>>;
 
@@ -482,6 +487,34 @@ pub fn decode<T>(v: Option<T>, what: &str, raw: &str) -> Result<T> {
     v.ok_or_else(|| {
         StoreError::Backend(format!("valeur stockée illisible pour {what} : « {raw} »"))
     })
+}
+
+/// Sums of one operation's lines that match a filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationTotal {
+    pub operation_id: i64,
+    pub dwellings: i64,
+    pub lines: i64,
+    pub cost_cents: i64,
+}
+
+/// [`Store::operation_totals`] from the aggregate by operation id (what an adapter answers when
+/// it has no register in memory).
+pub fn operation_totals_by_aggregate(rows: Vec<query::AggRow>) -> Result<Vec<OperationTotal>> {
+    rows.into_iter()
+        .map(|r| {
+            let id =
+                r.keys.first().and_then(|k| k.parse().ok()).ok_or_else(|| {
+                    StoreError::Backend("identifiant d'opération illisible".into())
+                })?;
+            Ok(OperationTotal {
+                operation_id: id,
+                dwellings: r.dwellings,
+                lines: r.lines,
+                cost_cents: r.cost_cents,
+            })
+        })
+        .collect()
 }
 
 /// One financing plan item with its operation, for reports.

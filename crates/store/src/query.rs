@@ -194,9 +194,11 @@ impl Dim {
 }
 
 /// One group of an aggregate: its keys (in the order of the dimensions asked), and its sums.
+/// Keys are shared texts: the register in memory hands out the same text for every group of one
+/// commune, landlord… instead of a copy per group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AggRow {
-    pub keys: Vec<String>,
+    pub keys: Vec<std::sync::Arc<str>>,
     pub dwellings: i64,
     pub lines: i64,
     pub cost_cents: i64,

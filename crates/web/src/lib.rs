@@ -384,7 +384,7 @@ fn planned_delivered(
     let rows = store.aggregate(f, &[dim, logis_store::query::Dim::Stage])?;
     let mut m: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for r in rows {
-        let key = r.keys.first().cloned().unwrap_or_default();
+        let key = r.keys.first().map(|k| k.to_string()).unwrap_or_default();
         let stage = r.keys.get(1).and_then(|s| Stage::from_code(s));
         let e = m.entry(key).or_default();
         let v = r.dwellings.max(0) as u64;
@@ -471,7 +471,11 @@ async fn dashboard(
         .into_iter()
         .filter_map(|r| {
             let nature = logis_domain::Nature::from_code(r.keys.get(1)?)?;
-            Some((r.keys.first()?.clone(), nature, r.dwellings.max(0) as u64))
+            Some((
+                r.keys.first()?.to_string(),
+                nature,
+                r.dwellings.max(0) as u64,
+            ))
         })
         .collect();
     let natures: Vec<logis_domain::Nature> = logis_domain::Nature::ALL

@@ -337,7 +337,7 @@ pub(crate) async fn page(
     .await?;
     let values: HashMap<String, i64> = rows
         .iter()
-        .filter_map(|r| r.keys.first().map(|k| (k.clone(), r.dwellings)))
+        .filter_map(|r| r.keys.first().map(|k| (k.to_string(), r.dwellings)))
         .collect();
     // The territory's communes, plus any commune with a value (an operation outside it).
     let mut communes: Vec<String> = match &territory {

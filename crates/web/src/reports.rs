@@ -8,7 +8,7 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use logis_app::reports::{ReportName, build, build_grid};
+use logis_app::reports::{ReportName, build, build_page};
 use logis_domain::Permission;
 use logis_domain::{OrgKind, Stage};
 use logis_io::report::Report;
@@ -201,7 +201,12 @@ pub(crate) async fn page(
     let store = s.store.clone();
     let mut filter = filter;
     let f2 = scoped(&a, name, filter.clone())?;
-    let (report, programmes, orgs, chosen) = blocking(move || {
+    let wanted = q
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<usize>().ok())
+        .unwrap_or(1);
+    let ((report, rows_page), programmes, orgs, chosen) = blocking(move || {
         let programmes = store.programmes()?;
         let mut f2 = f2;
         // The programme report needs a programme: the first one with targets by default.
@@ -214,7 +219,8 @@ pub(crate) async fn page(
             }
         }
         Ok((
-            build_grid(store.as_ref(), name, &f2).map_err(app_to_store)?,
+            build_page(store.as_ref(), name, &f2, wanted, REPORT_PAGE_ROWS)
+                .map_err(app_to_store)?,
             programmes,
             (store.organisations()?, store.quartiers()?),
             f2.programme_id,
@@ -223,13 +229,6 @@ pub(crate) async fn page(
     .await?;
     filter.programme_id = chosen;
     let query = ReportQuery::carry(&filter);
-    let mut report = report;
-    let wanted = q
-        .page
-        .as_deref()
-        .and_then(|p| p.trim().parse::<usize>().ok())
-        .unwrap_or(1);
-    let rows_page = report.grid.keep_page(wanted, REPORT_PAGE_ROWS);
     Ok(render(&ReportPage {
         chrome: a.chrome("rapports"),
         report,

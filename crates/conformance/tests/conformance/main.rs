@@ -1441,7 +1441,10 @@ fn aggregates_match_the_lines(kind: Kind) {
                 .aggregate(f, dims)
                 .unwrap()
                 .into_iter()
-                .map(|r| (r.keys, (r.dwellings, r.lines, r.cost_cents)))
+                .map(|r| {
+                    let keys = r.keys.iter().map(|k| k.to_string()).collect();
+                    (keys, (r.dwellings, r.lines, r.cost_cents))
+                })
                 .collect();
             assert_eq!(got, expected, "{dims:?} {f:?}");
         }
@@ -1571,6 +1574,15 @@ fn in_memory_sums_equal_the_database(kind: Kind) {
         vec![Dim::OperationId, Dim::Programme],
         vec![Dim::Landlord, Dim::Nature],
         vec![Dim::CommuneName],
+        vec![Dim::CommuneName, Dim::CommuneCode],
+        vec![
+            Dim::CommuneCode,
+            Dim::CommuneName,
+            Dim::OperationId,
+            Dim::Year,
+            Dim::Financing,
+        ],
+        vec![Dim::OperationId, Dim::Label, Dim::Operation, Dim::Landlord],
     ];
     let compare = |when: &str| {
         for f in &filters {
@@ -1579,6 +1591,15 @@ fn in_memory_sums_equal_the_database(kind: Kind) {
                 let database = db.aggregate_in_database(f, dims).unwrap();
                 assert_eq!(memory, database, "{when} : {dims:?} {f:?}");
             }
+            let per_operation = logis_store::operation_totals_by_aggregate(
+                db.aggregate_in_database(f, &[Dim::OperationId]).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(
+                db.operation_totals(f).unwrap(),
+                per_operation,
+                "{when} : par opération {f:?}"
+            );
         }
     };
     compare("démo");
