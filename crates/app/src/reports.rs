@@ -334,6 +334,66 @@ impl<'a> PivotRows<'a> {
     }
 }
 
+/// Where a pivot's rows go: their display order, each row's group, the page kept and the body
+/// rows (details and subtotals, counted in display order) it shows.
+struct Layout {
+    order: Vec<u32>,
+    group_of: Vec<u32>,
+    subtotals: bool,
+    kept: Option<GridPage>,
+    shown: std::ops::Range<usize>,
+}
+
+impl PivotRows<'_> {
+    /// The rows' layout, with a subtotal after each group when `subtotals`, and one page of
+    /// `page` (page, rows per page) or every row.
+    fn layout(&self, subtotals: bool, page: Option<(usize, usize)>) -> Layout {
+        let (order, group_of) = self.display_order();
+        let mut layout = Layout {
+            order,
+            group_of,
+            subtotals,
+            kept: None,
+            shown: 0..usize::MAX,
+        };
+        if let Some((page, size)) = page {
+            let groups = if subtotals {
+                layout.groups().count()
+            } else {
+                0
+            };
+            let (kept, range) = GridPage::of(page, size, layout.order.len() + groups);
+            layout.kept = Some(kept);
+            layout.shown = range;
+        }
+        layout
+    }
+}
+
+impl Layout {
+    /// The rows, group by group.
+    fn groups(&self) -> impl Iterator<Item = &[u32]> {
+        self.order
+            .chunk_by(|a, b| self.group_of[*a as usize] == self.group_of[*b as usize])
+    }
+
+    /// The detail rows shown.
+    fn shown_details(&self) -> Vec<u32> {
+        let mut body = 0;
+        let mut out = Vec::new();
+        for group in self.groups() {
+            for row in group {
+                if self.shown.contains(&body) {
+                    out.push(*row);
+                }
+                body += 1;
+            }
+            body += usize::from(self.subtotals);
+        }
+        out
+    }
+}
+
 /// One value of a pivot: its row (in [`PivotRows`]), year, category (in the categories).
 struct Entry {
     row: u32,
@@ -344,16 +404,15 @@ struct Entry {
 
 /// Lay entries out: rows down (communes in alphabetical order, as in the published tables, and
 /// first-seen order inside a commune), years × categories across with a total per year and a
-/// grand total; a subtotal row after each group when `subtotals`, a total row. With `page`
-/// (page, rows per page), only that page's body rows are laid out; the totals always are.
+/// grand total; a subtotal row after each group when the layout has them, a total row. Only the
+/// layout's shown body rows are laid out; the totals always are.
 /// `head_cells` gives a detail row's header cells from its texts.
 fn pivot(
     row_header: &[&str],
     rows: &PivotRows<'_>,
     entries: &[Entry],
     categories: &[&str],
-    subtotals: bool,
-    page: Option<(usize, usize)>,
+    layout: &Layout,
     head_cells: &mut dyn FnMut(&[&str; 3]) -> Vec<Cell>,
 ) -> (Grid, Option<GridPage>) {
     let years: BTreeSet<i32> = entries.iter().map(|e| e.year).collect();
@@ -390,9 +449,6 @@ fn pivot(
     });
     header.push("Total".into());
 
-    let (order, group_of) = rows.display_order();
-    let same_group = |a: &u32, b: &u32| group_of[*a as usize] == group_of[*b as usize];
-
     // Each row's (column, value) pairs, contiguous: column = year × category.
     let year_pos: BTreeMap<i32, usize> = years.iter().enumerate().map(|(i, y)| (*y, i)).collect();
     let width = years.len() * cats.len();
@@ -428,25 +484,14 @@ fn pivot(
         out.push(Cell::Int(grand));
         out
     };
-    // Body rows: the details, and a subtotal after each group.
-    let group_count = if subtotals {
-        order.chunk_by(same_group).count()
-    } else {
-        0
-    };
-    let (kept, shown) = match page {
-        Some((page, size)) => {
-            let (kept, range) = GridPage::of(page, size, order.len() + group_count);
-            (Some(kept), range)
-        }
-        None => (None, 0..usize::MAX),
-    };
+    let shown = &layout.shown;
+    let subtotals = layout.subtotals;
     let mut out = Vec::new();
     let mut all = vec![0i64; width];
     let mut sub = vec![0i64; width];
     let mut acc = vec![0i64; width];
     let mut body = 0usize;
-    for group in order.chunk_by(same_group) {
+    for group in layout.groups() {
         sub.fill(0);
         for row in group {
             add(&mut all, *row);
@@ -494,7 +539,7 @@ fn pivot(
             row_header_columns: h,
             rows: out,
         },
-        kept,
+        layout.kept,
     )
 }
 
@@ -551,8 +596,7 @@ fn production(
         &heads,
         &entries,
         &categories,
-        false,
-        shape.page,
+        &heads.layout(false, shape.page),
         &mut |h| vec![Cell::text(h[0])],
     );
     Ok((
@@ -632,52 +676,51 @@ fn rehabilitation(
         ));
     }
     // An operation's label (its reference when it has none) and landlord: for every operation
-    // when the whole grid is laid out, else for the rows shown, one by one.
-    let named = if shape.page.is_none() {
-        store.aggregate(
+    // when the whole grid is laid out (one aggregate), else for the rows shown (read at once).
+    let layout = heads.layout(true, shape.page);
+    let mut named: FxHashMap<i64, [String; 3]> = FxHashMap::default();
+    if shape.page.is_none() {
+        let rows = store.aggregate(
             &f,
             &[Dim::OperationId, Dim::Label, Dim::Operation, Dim::Landlord],
-        )?
+        )?;
+        for r in &rows {
+            if let Ok(id) = key(r, 0).parse() {
+                named.insert(id, [1, 2, 3].map(|i| key(r, i).to_string()));
+            }
+        }
     } else {
-        Vec::new()
-    };
-    let named_ids: Vec<i64> = named
-        .iter()
-        .map(|r| key(r, 0).parse().unwrap_or(i64::MIN))
-        .collect();
-    let mut failed = None;
+        let ids: Vec<i64> = layout
+            .shown_details()
+            .iter()
+            .filter_map(|row| heads.heads[*row as usize][1].parse().ok())
+            .collect();
+        for o in store.operations(&ids)? {
+            named.insert(o.id, [o.label.unwrap_or_default(), o.reference, o.landlord]);
+        }
+    }
     let mut header = |h: &[&str; 3]| -> Vec<Cell> {
-        let id: i64 = h[1].parse().unwrap_or(i64::MIN);
-        let (label, reference, landlord) = match named_ids.binary_search(&id) {
-            Ok(i) => (
-                key(&named[i], 1).to_string(),
-                key(&named[i], 2).to_string(),
-                key(&named[i], 3).to_string(),
-            ),
-            Err(_) => match store.operation(id) {
-                Ok(Some(o)) => (o.label.unwrap_or_default(), o.reference, o.landlord),
-                Ok(None) => Default::default(),
-                Err(e) => {
-                    failed = Some(e);
-                    Default::default()
-                }
-            },
-        };
+        let none: [String; 3] = Default::default();
+        let [label, reference, landlord] = h[1]
+            .parse()
+            .ok()
+            .and_then(|id: i64| named.get(&id))
+            .unwrap_or(&none);
         let shown = if label.is_empty() { reference } else { label };
-        vec![Cell::text(h[0]), Cell::text(shown), Cell::text(landlord)]
+        vec![
+            Cell::text(h[0]),
+            Cell::text(shown.as_str()),
+            Cell::text(landlord.as_str()),
+        ]
     };
     let (grid, kept) = pivot(
         &["Commune", "Opération", "Bailleur"],
         &heads,
         &entries,
         &categories,
-        true,
-        shape.page,
+        &layout,
         &mut header,
     );
-    if let Some(e) = failed {
-        return Err(e.into());
-    }
     Ok((
         Report {
             name: ReportName::Rehabilitation.code(),
@@ -1356,10 +1399,12 @@ fn financement(
         .collect();
     let mut shown_heads: FxHashMap<i64, [String; 3]> = FxHashMap::default();
     if !with_long {
-        for (op, _) in &listed[shown.clone()] {
-            if let Some(o) = store.operation(op.operation_id)? {
-                shown_heads.insert(o.id, [o.reference, o.landlord, o.label.unwrap_or_default()]);
-            }
+        let ids: Vec<i64> = listed[shown.clone()]
+            .iter()
+            .map(|(op, _)| op.operation_id)
+            .collect();
+        for o in store.operations(&ids)? {
+            shown_heads.insert(o.id, [o.reference, o.landlord, o.label.unwrap_or_default()]);
         }
     }
     let head_of = |id: i64| -> [&str; 3] {

@@ -308,10 +308,15 @@ fn main() {
         phase(kind, Path::new(&args[3]));
         return;
     }
-    // `logis-bench preparer FILE DB.sqlite`: import FILE into a new SQLite file kept afterwards;
+    // `logis-bench preparer FILE DB.sqlite|URL`: import FILE into a new SQLite file (or the empty
+    // database at URL) kept afterwards;
     // `logis-bench rapports URL`: time the reports on that database (to profile them alone).
     if args.get(1).map(String::as_str) == Some("preparer") {
-        let url = format!("sqlite://{}", args[3]);
+        let url = if args[3].contains("://") {
+            args[3].clone()
+        } else {
+            format!("sqlite://{}", args[3])
+        };
         let store = logis_app::connect(&url).expect("base");
         let db = TestDb::wrap(store, url);
         setup(&db);

@@ -855,10 +855,19 @@ impl Store for PostgresStore {
         f: &LineFilter,
         sink: &mut dyn FnMut(LineRecord) -> Result<()>,
     ) -> Result<u64> {
+        // A text search matching few operations reads them by id (found in memory).
+        let narrowed = match self.cube()? {
+            Some(cube) => cube.text_search(f, logis_store::cube::TEXT_SEARCH_BY_ID),
+            None => None,
+        };
+        let (f, ids) = match &narrowed {
+            Some((without, ids)) => (without, Some(ids.as_slice())),
+            None => (f, None),
+        };
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let mut params = Vec::new();
-        let where_ = query::where_clause(f, DIALECT, &mut params);
+        let where_ = query::where_clause_in(f, ids, DIALECT, &mut params);
         let order = query::line_order(f, DIALECT);
         let mut limit = String::new();
         if let Some(l) = f.limit {
@@ -1186,32 +1195,27 @@ impl Store for PostgresStore {
             })
             .collect()
     }
-    fn operation(&self, id: i64) -> Result<Option<OperationRecord>> {
-        let row = self
+    fn operations(&self, ids: &[i64]) -> Result<Vec<OperationRecord>> {
+        let rows = self
             .conn()?
-            .query_opt(
-                "SELECT o.id, o.landlord_id, org.name, o.reference, o.label, o.commune_code, c.name, p.name, pg.name, q.name
-                 FROM operations o JOIN organisations org ON org.id = o.landlord_id JOIN communes c ON c.code = o.commune_code
-                 LEFT JOIN projects p ON p.id = o.project_id LEFT JOIN programmes pg ON pg.id = o.programme_id
-                 LEFT JOIN quartiers q ON q.id = o.quartier_id WHERE o.id = $1",
-                &[&id],
-            )
+            .query(query::operation_heads_sql(ids).as_str(), &[])
             .map_err(pg)?;
-        row.map(|r| {
-            Ok(OperationRecord {
-                id: r.get(0),
-                landlord_id: r.get(1),
-                landlord: r.get(2),
-                reference: r.get(3),
-                label: r.get(4),
-                commune: code(r.get(5))?,
-                commune_name: r.get(6),
-                project: r.get(7),
-                programme: r.get(8),
-                quartier: r.get(9),
+        rows.iter()
+            .map(|r| {
+                Ok(OperationRecord {
+                    id: r.get(0),
+                    landlord_id: r.get(1),
+                    landlord: r.get(2),
+                    reference: r.get(3),
+                    label: r.get(4),
+                    commune: code(r.get(5))?,
+                    commune_name: r.get(6),
+                    project: r.get(7),
+                    programme: r.get(8),
+                    quartier: r.get(9),
+                })
             })
-        })
-        .transpose()
+            .collect()
     }
 
     fn add_user(&self, actor: &Actor, u: &NewUser) -> Result<User> {
@@ -1986,6 +1990,7 @@ impl PostgresStore {
                 commune_code: r.get(5),
                 reference: r.get(6),
                 label: r.get(7),
+                search_key: r.get(8),
             });
             Ok(())
         })?;

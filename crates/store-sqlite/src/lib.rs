@@ -824,9 +824,18 @@ impl Store for SqliteStore {
         f: &LineFilter,
         sink: &mut dyn FnMut(LineRecord) -> Result<()>,
     ) -> Result<u64> {
+        // A text search matching few operations reads them by id (found in memory).
+        let narrowed = match self.cube()? {
+            Some(cube) => cube.text_search(f, logis_store::cube::TEXT_SEARCH_BY_ID),
+            None => None,
+        };
+        let (f, ids) = match &narrowed {
+            Some((without, ids)) => (without, Some(ids.as_slice())),
+            None => (f, None),
+        };
         let c = self.conn()?;
         let mut params = Vec::new();
-        let where_ = query::where_clause(f, DIALECT, &mut params);
+        let where_ = query::where_clause_in(f, ids, DIALECT, &mut params);
         let order = query::line_order(f, DIALECT);
         params.push(SqlParam::Int(f.limit.map(|l| l as i64).unwrap_or(-1)));
         params.push(SqlParam::Int(f.offset.unwrap_or(0) as i64));
@@ -1191,44 +1200,27 @@ impl Store for SqliteStore {
         })
         .collect()
     }
-    fn operation(&self, id: i64) -> Result<Option<OperationRecord>> {
+    fn operations(&self, ids: &[i64]) -> Result<Vec<OperationRecord>> {
         let c = self.conn()?;
-        let row = c
-            .query_row(
-                "SELECT o.id, o.landlord_id, org.name, o.reference, o.label, o.commune_code, c.name, p.name, pg.name, q.name
-                 FROM operations o JOIN organisations org ON org.id = o.landlord_id JOIN communes c ON c.code = o.commune_code
-                 LEFT JOIN projects p ON p.id = o.project_id LEFT JOIN programmes pg ON pg.id = o.programme_id
-                 LEFT JOIN quartiers q ON q.id = o.quartier_id WHERE o.id = ?1",
-                [id],
-                |r| {
-                    Ok((
-                        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
-                        (r.get::<_, String>(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?),
-                    ))
-                },
-            )
-            .optional()
-            .map_err(be)?;
-        row.map(
-            |(
-                (id, landlord_id, landlord, reference, label),
-                (commune, commune_name, project, programme, quartier),
-            )| {
-                Ok(OperationRecord {
-                    id,
-                    landlord_id,
-                    landlord,
-                    reference,
-                    label,
-                    commune: CommuneCode::parse(&commune).map_err(|e| StoreError::Backend(e.0))?,
-                    commune_name,
-                    project,
-                    programme,
-                    quartier,
-                })
-            },
-        )
-        .transpose()
+        let mut st = c.prepare(&query::operation_heads_sql(ids)).map_err(be)?;
+        let mut rows = st.query([]).map_err(be)?;
+        let mut out = Vec::with_capacity(ids.len());
+        while let Some(r) = rows.next().map_err(be)? {
+            let commune: String = r.get(5).map_err(be)?;
+            out.push(OperationRecord {
+                id: r.get(0).map_err(be)?,
+                landlord_id: r.get(1).map_err(be)?,
+                landlord: r.get(2).map_err(be)?,
+                reference: r.get(3).map_err(be)?,
+                label: r.get(4).map_err(be)?,
+                commune: CommuneCode::parse(&commune).map_err(|e| StoreError::Backend(e.0))?,
+                commune_name: r.get(6).map_err(be)?,
+                project: r.get(7).map_err(be)?,
+                programme: r.get(8).map_err(be)?,
+                quartier: r.get(9).map_err(be)?,
+            });
+        }
+        Ok(out)
     }
 
     fn add_user(&self, actor: &Actor, u: &NewUser) -> Result<User> {
@@ -1983,6 +1975,7 @@ impl SqliteStore {
                     commune_code: text(5)?,
                     reference: text(6)?,
                     label,
+                    search_key: text(8)?,
                 });
             }
             let mut st = tx.prepare(sql::LINES).map_err(be)?;

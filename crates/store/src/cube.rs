@@ -5,8 +5,8 @@
 //! [`CubeCache`] keeps the newest cube and reloads it when the stored version has moved.
 //!
 //! [`Cube::aggregate`] gives exactly what [`crate::query::aggregate_sql`] gives (same groups,
-//! same sums, same order: numbers numerically, texts bytewise), for every filter but the text
-//! search, which stays in SQL. The conformance suite compares the two on both backends.
+//! same sums, same order: numbers numerically, texts bytewise), for every filter, the text search
+//! included. The conformance suite compares the two on both backends.
 
 use crate::LineFilter;
 use crate::query::{AggRow, Dim};
@@ -25,6 +25,8 @@ pub struct CubeOperation<'a> {
     pub commune_code: &'a str,
     pub reference: &'a str,
     pub label: Option<&'a str>,
+    /// `operations.search_key` (reference and label as a name key), what the text search reads.
+    pub search_key: &'a str,
 }
 
 /// One line, as the adapter reads it.
@@ -149,6 +151,10 @@ struct Columns {
     op_project: Vec<u32>,
     op_quartier: Vec<u32>,
     op_commune: Vec<u32>,
+    /// The operations' search keys one after the other, each followed by a line feed (which no
+    /// key holds), and where each one ends.
+    op_search: String,
+    op_search_end: Vec<usize>,
     l_op: Vec<u32>,
     l_year: Vec<i16>,
     l_vocab: [Vec<u8>; 5],
@@ -215,6 +221,9 @@ impl CubeBuilder {
         self.c.op_quartier.push(quartier);
         let commune = self.c.communes.get(o.commune_code);
         self.c.op_commune.push(commune);
+        self.c.op_search.push_str(o.search_key);
+        self.c.op_search.push('\n');
+        self.c.op_search_end.push(self.c.op_search.len());
         self.op_reference.push(o.reference.to_string());
         self.op_label.push(o.label.unwrap_or_default().to_string());
     }
@@ -253,6 +262,7 @@ impl CubeBuilder {
                 "opérations hors de l'ordre des identifiants".into(),
             ));
         }
+        let mut commune_keys = Vec::with_capacity(self.c.communes.values.len());
         let mut commune_names = Vec::with_capacity(self.c.communes.values.len());
         let mut commune_epci = Vec::with_capacity(self.c.communes.values.len());
         for code in &self.c.communes.values {
@@ -260,6 +270,7 @@ impl CubeBuilder {
                 .commune(code)
                 .ok_or_else(|| CubeError(format!("commune {code} absente du référentiel")))?;
             commune_names.push(c.name.clone());
+            commune_keys.push(logis_domain::text::name_key(&c.name));
             commune_epci.push(c.epci.as_ref().map(|s| s.as_str().to_string()));
         }
         let (year_min, year_max) = match (self.c.l_year.iter().min(), self.c.l_year.iter().max()) {
@@ -296,8 +307,20 @@ impl CubeBuilder {
             name_of_code[*code_rank as usize] =
                 Arc::clone(&commune_name_level.text[commune_name_level.rank[j] as usize]);
         }
+        let keys = |names: &[String]| -> Vec<String> {
+            names
+                .iter()
+                .map(|n| logis_domain::text::name_key(n))
+                .collect()
+        };
+        let search = SearchKeys {
+            communes: commune_keys,
+            projects: keys(&c.projects.names),
+            quartiers: keys(&c.quartiers.names),
+        };
         Ok(Cube {
             version: self.version,
+            search,
             landlord_level: Level::bytewise(&c.landlords.names),
             programme_level: Level::bytewise(&c.programmes.names),
             project_level: Level::bytewise(&c.projects.names),
@@ -337,8 +360,18 @@ pub struct Cube {
     year_text: Vec<Arc<str>>,
     /// The commune names by rank of their code.
     name_of_code: Vec<Arc<str>>,
+    search: SearchKeys,
     /// The operations' ids as texts, made the first time a report groups by operation.
     op_id_text: std::sync::OnceLock<Vec<Arc<str>>>,
+}
+
+/// Name keys the text search matches besides the operations' own (as the SQL does: the
+/// commune's, the project's, the quartier's), by stored index.
+#[derive(Debug)]
+struct SearchKeys {
+    communes: Vec<String>,
+    projects: Vec<String>,
+    quartiers: Vec<String>,
 }
 
 /// Where a dimension's rank comes from, for one line.
@@ -369,6 +402,9 @@ fn add_to(groups: &mut FxHashMap<u128, [i64; 3]>, key: u128, sums: [i64; 3]) {
     }
 }
 
+/// Up to this many operations found by a text search in memory, a list reads them by id.
+pub const TEXT_SEARCH_BY_ID: usize = 5_000;
+
 /// Beyond this many possible groups, sums go to a hash map rather than one slot per group.
 const DENSE_GROUPS: u128 = 1 << 19;
 
@@ -395,9 +431,6 @@ impl Cube {
     /// The aggregate of [`crate::query::aggregate_sql`] for this filter and these dimensions, or
     /// `None` when the cube cannot answer (text search; keys too wide): ask SQL then.
     pub fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Option<Vec<AggRow>> {
-        if f.text.as_deref().is_some_and(|t| !t.is_empty()) {
-            return None;
-        }
         // A group's key: its ranks in mixed radix (the first dimension weighs most, so keys sort
         // as the groups do). A commune's name right after its code adds nothing (one name per
         // code): it is read from the code's rank.
@@ -499,9 +532,6 @@ impl Cube {
 
     /// [`crate::Store::operation_totals`], or `None` when the cube cannot answer (text search).
     pub fn operation_totals(&self, f: &LineFilter) -> Option<Vec<crate::OperationTotal>> {
-        if f.text.as_deref().is_some_and(|t| !t.is_empty()) {
-            return None;
-        }
         let mut slots = vec![[0i64; 3]; self.c.op_id.len()];
         if let Some(filter) = self.compile(f) {
             for i in (0..self.c.l_op.len()).filter(|i| filter.keeps(self, *i)) {
@@ -524,6 +554,51 @@ impl Cube {
                 })
                 .collect(),
         )
+    }
+
+    /// A text search answered in memory: the filter without its text and the ids of the
+    /// operations it keeps (at most `most`; `None` when there is no text or more operations).
+    pub fn text_search(&self, f: &LineFilter, most: usize) -> Option<(LineFilter, Vec<i64>)> {
+        f.text.as_deref().filter(|t| !t.is_empty())?;
+        let ids: Vec<i64> = self
+            .operation_totals(f)?
+            .into_iter()
+            .map(|t| t.operation_id)
+            .collect();
+        if ids.len() > most {
+            return None;
+        }
+        let mut without = f.clone();
+        without.text = None;
+        Some((without, ids))
+    }
+
+    /// The operations the text search keeps: the key `needle` (letters and digits) inside the
+    /// operation's search key, or its commune's, project's or quartier's name key — what
+    /// [`crate::query`]'s `LIKE '%…%'` keeps.
+    fn text_matches(&self, needle: &str) -> Vec<bool> {
+        let hit =
+            |keys: &[String]| -> Vec<bool> { keys.iter().map(|k| k.contains(needle)).collect() };
+        let (communes, projects, quartiers) = (
+            hit(&self.search.communes),
+            hit(&self.search.projects),
+            hit(&self.search.quartiers),
+        );
+        let c = &self.c;
+        let mut keep: Vec<bool> = (0..c.op_id.len())
+            .map(|o| {
+                communes[c.op_commune[o] as usize]
+                    || (c.op_project[o] != 0 && projects[c.op_project[o] as usize])
+                    || (c.op_quartier[o] != 0 && quartiers[c.op_quartier[o] as usize])
+            })
+            .collect();
+        for at in memchr::memmem::find_iter(c.op_search.as_bytes(), needle.as_bytes()) {
+            let op = c.op_search_end.partition_point(|end| *end <= at);
+            if let Some(k) = keep.get_mut(op) {
+                *k = true;
+            }
+        }
+        keep
     }
 
     fn source(&self, d: Dim) -> Source {
@@ -684,7 +759,13 @@ impl Cube {
             );
         }
         let clamp = |y: i32| y.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+        let text = f
+            .text
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(|t| self.text_matches(t));
         Some(Compiled {
+            text,
             landlord,
             programme,
             project,
@@ -698,6 +779,7 @@ impl Cube {
             year_from: f.year_from.map(clamp).unwrap_or(i16::MIN),
             year_to: f.year_to.map(clamp).unwrap_or(i16::MAX),
             by_operation: operation.is_some()
+                || f.text.as_deref().is_some_and(|t| !t.is_empty())
                 || programme.is_some()
                 || project.is_some()
                 || quartier.is_some(),
@@ -707,6 +789,8 @@ impl Cube {
 
 /// A [`LineFilter`] turned into indexes of one cube.
 struct Compiled {
+    /// Operations the text search keeps.
+    text: Option<Vec<bool>>,
     landlord: Option<u32>,
     programme: Option<u32>,
     project: Option<u32>,
@@ -754,6 +838,7 @@ impl Compiled {
             let op = c.c.l_op[i];
             let o = op as usize;
             if self.operation.is_some_and(|x| x != op)
+                || self.text.as_ref().is_some_and(|t| !t[o])
                 || self.programme.is_some_and(|x| c.c.op_programme[o] != x)
                 || self.project.is_some_and(|x| c.c.op_project[o] != x)
                 || self.quartier.is_some_and(|x| c.c.op_quartier[o] != x)
@@ -809,7 +894,7 @@ pub mod sql {
     pub const PROGRAMMES: &str = "SELECT id, name FROM programmes";
     pub const PROJECTS: &str = "SELECT id, name FROM projects";
     pub const QUARTIERS: &str = "SELECT id, name FROM quartiers";
-    pub const OPERATIONS: &str = "SELECT id, landlord_id, programme_id, project_id, quartier_id, commune_code, reference, label FROM operations ORDER BY id";
+    pub const OPERATIONS: &str = "SELECT id, landlord_id, programme_id, project_id, quartier_id, commune_code, reference, label, coalesce(search_key, '') FROM operations ORDER BY id";
     pub const LINES: &str = "SELECT operation_id, year, nature, site, product, financing, stage, dwellings, cost_cents FROM operation_lines";
 }
 

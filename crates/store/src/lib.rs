@@ -400,7 +400,11 @@ pub trait Store: Send + Sync {
         operation_totals_by_aggregate(self.aggregate(filter, &[query::Dim::OperationId])?)
     }
     /// One operation's head (landlord, reference, commune…).
-    fn operation(&self, id: i64) -> Result<Option<OperationRecord>>;
+    fn operation(&self, id: i64) -> Result<Option<OperationRecord>> {
+        Ok(self.operations(&[id])?.into_iter().next())
+    }
+    /// The heads of these operations (those that exist), in id order, read at once.
+    fn operations(&self, ids: &[i64]) -> Result<Vec<OperationRecord>>;
 
     // -- accounts (see [`accounts`])
     fn add_user(&self, actor: &Actor, user: &NewUser) -> Result<User>;

@@ -37,6 +37,45 @@ pub const LINE_FROM: &str = "FROM operations o
     LEFT JOIN programmes pg ON pg.id = o.programme_id
     LEFT JOIN quartiers q ON q.id = o.quartier_id";
 
+/// The heads of the operations `ids` (inlined: they are integers), in id order.
+pub fn operation_heads_sql(ids: &[i64]) -> String {
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!(
+        "SELECT o.id, o.landlord_id, org.name, o.reference, o.label, o.commune_code, c.name, p.name, pg.name, q.name
+         FROM operations o JOIN organisations org ON org.id = o.landlord_id JOIN communes c ON c.code = o.commune_code
+         LEFT JOIN projects p ON p.id = o.project_id LEFT JOIN programmes pg ON pg.id = o.programme_id
+         LEFT JOIN quartiers q ON q.id = o.quartier_id WHERE o.id IN ({}) ORDER BY o.id",
+        if list.is_empty() { "NULL".to_string() } else { list.join(",") }
+    )
+}
+
+/// [`where_clause`] of `f`, and when `ids` is given, only the lines of those operations (inlined:
+/// they are integers). With the operations a text search keeps, found in memory
+/// ([`crate::cube::Cube::text_search`]), a list reads them by id instead of scanning every
+/// operation with `LIKE`.
+pub fn where_clause_in(
+    f: &LineFilter,
+    ids: Option<&[i64]>,
+    d: Dialect,
+    params: &mut Vec<SqlParam>,
+) -> String {
+    let w = where_clause(f, d, params);
+    let Some(ids) = ids else {
+        return w;
+    };
+    let cond = if ids.is_empty() {
+        "1 = 0".to_string()
+    } else {
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        format!("o.id IN ({})", list.join(","))
+    };
+    if w.is_empty() {
+        format!("WHERE {cond}")
+    } else {
+        format!("{w} AND {cond}")
+    }
+}
+
 /// `WHERE …` (or an empty string) and its parameters, numbered from `first`.
 pub fn where_clause(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> String {
     let mut conds: Vec<String> = Vec::new();

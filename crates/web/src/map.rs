@@ -137,13 +137,14 @@ pub fn choropleth(
     values: &HashMap<String, i64>,
 ) -> Choropleth {
     // Today's code → its 2018 contours.
+    let wanted: std::collections::HashSet<&str> = communes.iter().map(String::as_str).collect();
     let mut shapes: BTreeMap<&str, Vec<&Vec<[i32; 2]>>> = BTreeMap::new();
     for (code2018, rings) in CONTOURS.iter() {
         let today = geo
             .current(code2018)
             .map(|c| c.code.as_str())
             .unwrap_or(code2018.as_str());
-        if communes.iter().any(|c| c == today) {
+        if wanted.contains(today) {
             shapes.entry(today).or_default().extend(rings.iter());
         }
     }
@@ -347,11 +348,10 @@ pub(crate) async fn page(
             .collect(),
         None => Vec::new(),
     };
-    for k in values.keys() {
-        if !communes.contains(k) {
-            communes.push(k.clone());
-        }
-    }
+    let listed: std::collections::HashSet<String> = communes.iter().cloned().collect();
+    let mut outside: Vec<&String> = values.keys().filter(|k| !listed.contains(*k)).collect();
+    outside.sort();
+    communes.extend(outside.into_iter().cloned());
     let map = choropleth(&geo, &communes, &values);
     let mut table: Vec<(i64, String)> = map
         .communes

@@ -1549,6 +1549,29 @@ fn in_memory_sums_equal_the_database(kind: Kind) {
             text: Some("dunkerque".into()),
             ..Default::default()
         },
+        // The text search: a reference, a project's name, a quartier's or a project's, none.
+        LineFilter {
+            text: Some("d2030".into()),
+            year_from: Some(2027),
+            ..Default::default()
+        },
+        LineFilter {
+            text: Some("peintres".into()),
+            ..Default::default()
+        },
+        LineFilter {
+            text: Some("europe".into()),
+            landlord_id: Some(vilogia),
+            ..Default::default()
+        },
+        LineFilter {
+            text: Some("mail".into()),
+            ..Default::default()
+        },
+        LineFilter {
+            text: Some("zzzzzz".into()),
+            ..Default::default()
+        },
     ];
     let dims_sets: Vec<Vec<Dim>> = vec![
         vec![],
@@ -1603,6 +1626,15 @@ fn in_memory_sums_equal_the_database(kind: Kind) {
         }
     };
     compare("démo");
+    // The text searches compared above do find lines (a comparison of empty answers proves
+    // nothing).
+    for text in ["d2030", "peintres", "mail", "dunkerque"] {
+        let f = LineFilter {
+            text: Some(text.into()),
+            ..Default::default()
+        };
+        assert!(db.aggregate(&f, &[]).unwrap()[0].lines > 0, "{text}");
+    }
     let before = db.aggregate(&LineFilter::default(), &[]).unwrap()[0].dwellings;
     // Another store on the same database writes: this one sees it on its next aggregate.
     let other = logis_app::connect(&db.url).unwrap();
