@@ -266,6 +266,9 @@ fn cell(n: i64) -> Cell {
 struct PivotRows<'a> {
     index: FxHashMap<[&'a str; 3], u32>,
     heads: Vec<[&'a str; 3]>,
+    /// Whether a row's values all follow one another (its texts are a prefix of the aggregate's
+    /// order): then a row that is not the last one is a new one, and no index is kept.
+    contiguous: bool,
 }
 
 /// Where a row's texts are: the register in memory shares one text per value, so the row just
@@ -283,6 +286,13 @@ impl<'a> PivotRows<'a> {
             return self.heads.len() as u32 - 1;
         }
         let next = self.heads.len() as u32;
+        if self.contiguous {
+            if self.heads.last() == Some(&head) {
+                return next - 1;
+            }
+            self.heads.push(head);
+            return next;
+        }
         *self.index.entry(head).or_insert_with(|| {
             self.heads.push(head);
             next
@@ -631,7 +641,11 @@ fn rehabilitation(
     ];
     let rows = store.aggregate(&f, &dims)?;
     let mut by_cell: BTreeMap<(&str, &str, i32, &'static str), i64> = BTreeMap::new();
-    let mut heads = PivotRows::default();
+    // (Commune, operation) is a prefix of the aggregate's order: a row's values are together.
+    let mut heads = PivotRows {
+        contiguous: true,
+        ..PivotRows::default()
+    };
     let mut entries = Vec::with_capacity(rows.len());
     let mut unfinanced = 0;
     for r in &rows {
@@ -1342,9 +1356,12 @@ fn financement(
     // Beyond a few thousand operations, reading every plan and keeping those of the listed
     // operations costs less than selecting them again through their lines in SQL.
     let items = if ops.len() > 5_000 {
-        let listed: std::collections::HashSet<i64> = ops.iter().map(|o| o.operation_id).collect();
         let mut all = store.funding_rows(&LineFilter::default())?;
-        all.retain(|it| listed.contains(&it.operation_id));
+        // `ops` is in id order.
+        all.retain(|it| {
+            ops.binary_search_by_key(&it.operation_id, |o| o.operation_id)
+                .is_ok()
+        });
         all
     } else {
         store.funding_rows(filter)?

@@ -206,6 +206,12 @@ fn phase(kind: Kind, file: &Path) {
 /// one EPCI's territory (the CUD), one programme (half the register), the whole register.
 fn reports(db: &TestDb) {
     use logis_app::reports::{ReportName, build_at};
+    // The first aggregate reads the register into memory.
+    let t = Instant::now();
+    db.store
+        .aggregate(&LineFilter::default(), &[])
+        .expect("somme");
+    eprintln!("registre en mémoire : {:.2} s", t.elapsed().as_secs_f64());
     let text = logis_app::targets::TargetsText {
         programme: "Bench 59".into(),
         scope: "production".into(),

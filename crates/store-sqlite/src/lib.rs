@@ -1011,7 +1011,7 @@ impl Store for SqliteStore {
         let k = dims.len();
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(be)? {
-            let mut keys = Vec::with_capacity(k);
+            let mut keys = query::Keys::with_capacity(k);
             for i in 0..k {
                 keys.push(r.get_ref(i).map_err(be)?.as_str().map_err(be)?.into());
             }

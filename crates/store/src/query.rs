@@ -232,12 +232,15 @@ impl Dim {
     }
 }
 
-/// One group of an aggregate: its keys (in the order of the dimensions asked), and its sums.
-/// Keys are shared texts: the register in memory hands out the same text for every group of one
-/// commune, landlord… instead of a copy per group.
+/// An aggregate's keys, in the order of the dimensions asked: shared texts (the register in
+/// memory hands out the same text for every group of one commune, landlord… instead of a copy per
+/// group), held in the row itself up to five (no allocation per group).
+pub type Keys = smallvec::SmallVec<[std::sync::Arc<str>; 5]>;
+
+/// One group of an aggregate: its keys, and its sums.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AggRow {
-    pub keys: Vec<std::sync::Arc<str>>,
+    pub keys: Keys,
     pub dwellings: i64,
     pub lines: i64,
     pub cost_cents: i64,
