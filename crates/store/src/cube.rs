@@ -160,10 +160,11 @@ struct Columns {
     l_vocab: [Vec<u8>; 5],
     l_dwellings: Vec<i64>,
     l_cost: Vec<i64>,
-    /// Each line's operation's commune and landlord, copied from the operation (filled by
-    /// `finish`): the most used groups and filters then read the lines in order.
+    /// Each line's operation's commune, landlord and programme, copied from the operation (filled
+    /// by `finish`): the most used groups and filters then read the lines in order.
     l_commune: Vec<u32>,
     l_landlord: Vec<u32>,
+    l_programme: Vec<u32>,
 }
 
 /// Collects one consistent read of the register, then [`CubeBuilder::finish`].
@@ -301,6 +302,7 @@ impl CubeBuilder {
         permute(&mut c.l_cost, &order);
         c.l_commune = c.l_op.iter().map(|&o| c.op_commune[o as usize]).collect();
         c.l_landlord = c.l_op.iter().map(|&o| c.op_landlord[o as usize]).collect();
+        c.l_programme = c.l_op.iter().map(|&o| c.op_programme[o as usize]).collect();
         let commune_name_level = Level::bytewise(&commune_names);
         let mut name_of_code: Vec<Arc<str>> = vec![Arc::from(""); commune_code_level.text.len()];
         for (j, code_rank) in commune_code_level.rank.iter().enumerate() {
@@ -646,7 +648,7 @@ impl Cube {
             Source::Year => (self.c.l_year[i] - self.year_min) as u32,
             Source::Vocab(k) => self.vocab_levels[k].rank[self.c.l_vocab[k][i] as usize],
             Source::Landlord => self.landlord_level.rank[self.c.l_landlord[i] as usize],
-            Source::Programme => self.programme_level.rank[self.c.op_programme[op] as usize],
+            Source::Programme => self.programme_level.rank[self.c.l_programme[i] as usize],
             Source::Project => self.project_level.rank[self.c.op_project[op] as usize],
             Source::Reference => self.reference_level.rank[op],
             Source::OperationId => op as u32,
@@ -780,7 +782,6 @@ impl Cube {
             year_to: f.year_to.map(clamp).unwrap_or(i16::MAX),
             by_operation: operation.is_some()
                 || f.text.as_deref().is_some_and(|t| !t.is_empty())
-                || programme.is_some()
                 || project.is_some()
                 || quartier.is_some(),
         })
@@ -826,6 +827,7 @@ impl Compiled {
         }
         if self.landlord.is_some_and(|x| c.c.l_landlord[i] != x)
             || self.commune.is_some_and(|x| c.c.l_commune[i] != x)
+            || self.programme.is_some_and(|x| c.c.l_programme[i] != x)
         {
             return false;
         }
@@ -839,7 +841,6 @@ impl Compiled {
             let o = op as usize;
             if self.operation.is_some_and(|x| x != op)
                 || self.text.as_ref().is_some_and(|t| !t[o])
-                || self.programme.is_some_and(|x| c.c.op_programme[o] != x)
                 || self.project.is_some_and(|x| c.c.op_project[o] != x)
                 || self.quartier.is_some_and(|x| c.c.op_quartier[o] != x)
             {
