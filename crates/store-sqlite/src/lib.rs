@@ -980,24 +980,8 @@ impl Store for SqliteStore {
         logis_store::targets_from_rows(row, splits).map(Some)
     }
 
-    fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {
-        if let Some(cube) = self.cube()?
-            && let Some(rows) = cube.aggregate(f, dims)
-        {
-            return Ok(rows);
-        }
-        self.aggregate_in_database(f, dims)
-    }
-
-    fn operation_totals(&self, f: &LineFilter) -> Result<Vec<logis_store::OperationTotal>> {
-        if let Some(cube) = self.cube()?
-            && let Some(totals) = cube.operation_totals(f)
-        {
-            return Ok(totals);
-        }
-        logis_store::operation_totals_by_aggregate(
-            self.aggregate_in_database(f, &[Dim::OperationId])?,
-        )
+    fn register_in_memory(&self) -> Result<Option<std::sync::Arc<logis_store::cube::Cube>>> {
+        self.cube()
     }
 
     fn aggregate_in_database(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {

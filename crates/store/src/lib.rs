@@ -385,8 +385,19 @@ pub trait Store: Send + Sync {
     /// Replace a programme's targets.
     fn set_targets(&self, actor: &Actor, programme_id: i64, targets: &Targets) -> Result<()>;
     fn targets(&self, programme_id: i64) -> Result<Option<Targets>>;
-    /// Sums of the lines matching `filter`, grouped and ordered by `dims`.
-    fn aggregate(&self, filter: &LineFilter, dims: &[query::Dim]) -> Result<Vec<query::AggRow>>;
+    /// The register held in memory at the stored version ([`cube`], reloaded when a write moved
+    /// it), or `None` when the store keeps none (`LOGIS_CUBE=0`).
+    fn register_in_memory(&self) -> Result<Option<std::sync::Arc<cube::Cube>>>;
+    /// Sums of the lines matching `filter`, grouped and ordered by `dims`: from the register in
+    /// memory, else by the database.
+    fn aggregate(&self, filter: &LineFilter, dims: &[query::Dim]) -> Result<Vec<query::AggRow>> {
+        if let Some(cube) = self.register_in_memory()?
+            && let Some(rows) = cube.aggregate(filter, dims)
+        {
+            return Ok(rows);
+        }
+        self.aggregate_in_database(filter, dims)
+    }
     /// The same aggregate, always computed by the database ([`query::aggregate_sql`]), never from
     /// the in-memory [`cube`]: what the conformance suite and the benchmark compare it with.
     fn aggregate_in_database(
@@ -397,7 +408,14 @@ pub trait Store: Send + Sync {
     /// Sums of the lines matching `filter` per operation, in id order (operations without such
     /// a line are left out): the aggregate by [`query::Dim::OperationId`] without its texts.
     fn operation_totals(&self, filter: &LineFilter) -> Result<Vec<OperationTotal>> {
-        operation_totals_by_aggregate(self.aggregate(filter, &[query::Dim::OperationId])?)
+        if let Some(cube) = self.register_in_memory()?
+            && let Some(totals) = cube.operation_totals(filter)
+        {
+            return Ok(totals);
+        }
+        operation_totals_by_aggregate(
+            self.aggregate_in_database(filter, &[query::Dim::OperationId])?,
+        )
     }
     /// One operation's head (landlord, reference, commune…).
     fn operation(&self, id: i64) -> Result<Option<OperationRecord>> {
