@@ -679,11 +679,20 @@ impl Cube {
             Source::Reference => pick(&self.reference_level),
             Source::OperationId => {
                 let ids = self.op_id_text.get_or_init(|| {
-                    self.c
-                        .op_id
-                        .iter()
-                        .map(|id| Arc::from(id.to_string()))
-                        .collect()
+                    // Made in commune order, the order reports read them in (lines are kept in
+                    // that order): neighbours in a report are neighbours in memory.
+                    let mut order: Vec<u32> = (0..self.c.op_id.len() as u32).collect();
+                    order.sort_unstable_by_key(|&o| {
+                        (
+                            self.commune_code_level.rank[self.c.op_commune[o as usize] as usize],
+                            o,
+                        )
+                    });
+                    let mut texts: Vec<Arc<str>> = vec![Arc::from(""); order.len()];
+                    for o in order {
+                        texts[o as usize] = Arc::from(self.c.op_id[o as usize].to_string());
+                    }
+                    texts
                 });
                 ids.get(r).cloned().unwrap_or_else(|| Arc::from(""))
             }
