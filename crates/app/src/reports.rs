@@ -129,6 +129,8 @@ pub fn build_page(
         page: Some((page, size)),
     };
     let (mut report, kept) = build_shaped(store, name, filter, this_year(), shape)?;
+    // (The small reports make their long table anyway; a page has none.)
+    report.long_rows.clear();
     let kept = match kept {
         Some(k) => k,
         None => report.grid.keep_page(page, size),

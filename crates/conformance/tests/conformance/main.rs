@@ -2038,6 +2038,48 @@ macro_rules! conformance {
     };
 }
 
+/// A report page (`build_page`: only the shown rows laid out) is exactly its page of the whole
+/// report's grid, for every report, several page sizes and pages (past the last one too), on the
+/// whole register and on a programme.
+fn a_report_page_is_its_part_of_the_whole_grid(kind: Kind) {
+    use logis_app::reports::{ReportName, build, build_page};
+    let db = TestDb::fresh(kind);
+    logis_app::demo::load_demo(db.store.as_ref()).unwrap();
+    let programme = |name: &str| LineFilter {
+        programme_id: db
+            .programmes()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.name == name)
+            .map(|p| p.id),
+        ..Default::default()
+    };
+    let mut laid_out = 0;
+    for name in ReportName::ALL {
+        // The programme report is about one programme (with targets).
+        let filters = if *name == ReportName::Programme {
+            vec![programme("Dunkerque 2030"), programme("ERBM")]
+        } else {
+            vec![LineFilter::default(), programme("PLH 2005-2010")]
+        };
+        for f in &filters {
+            let whole = build(db.store.as_ref(), *name, f).unwrap();
+            for size in [1, 3, 7, 200] {
+                for page in [1, 2, 3, 1000] {
+                    let (got, kept) = build_page(db.store.as_ref(), *name, f, page, size).unwrap();
+                    let mut expected = whole.grid.clone();
+                    let expected_page = expected.keep_page(page, size);
+                    assert_eq!(kept, expected_page, "{name:?} {size} {page} {f:?}");
+                    assert_eq!(got.grid, expected, "{name:?} {size} {page} {f:?}");
+                    assert!(got.long_rows.is_empty());
+                    laid_out += got.grid.rows.len();
+                }
+            }
+        }
+    }
+    assert!(laid_out > 100, "les pages ont des lignes");
+}
+
 conformance!(
     init_loads_the_real_geography,
     search_communes_ignores_case_accents_and_hyphens,
@@ -2063,6 +2105,7 @@ conformance!(
     rebalancing_report,
     aggregates_match_the_lines,
     in_memory_sums_equal_the_database,
+    a_report_page_is_its_part_of_the_whole_grid,
     accounts_sessions_and_tokens,
     writes_are_audited_and_the_trail_is_immutable,
     a_landlord_editor_imports_only_its_own_operations,
