@@ -856,10 +856,7 @@ impl Store for PostgresStore {
         sink: &mut dyn FnMut(LineRecord) -> Result<()>,
     ) -> Result<u64> {
         // A text search matching few operations reads them by id (found in memory).
-        let narrowed = match self.cube()? {
-            Some(cube) => cube.text_search(f, logis_store::cube::TEXT_SEARCH_BY_ID),
-            None => None,
-        };
+        let narrowed = self.text_search_in_memory(f)?;
         let (f, ids) = match &narrowed {
             Some((without, ids)) => (without, Some(ids.as_slice())),
             None => (f, None),

@@ -388,6 +388,14 @@ pub trait Store: Send + Sync {
     /// The register held in memory at the stored version ([`cube`], reloaded when a write moved
     /// it), or `None` when the store keeps none (`LOGIS_CUBE=0`).
     fn register_in_memory(&self) -> Result<Option<std::sync::Arc<cube::Cube>>>;
+    /// A text search answered from the register in memory: `filter` without its text and the
+    /// ids of the operations it keeps, when there is a text and at most
+    /// [`cube::TEXT_SEARCH_BY_ID`] operations (a list then reads their lines by id).
+    fn text_search_in_memory(&self, filter: &LineFilter) -> Result<Option<(LineFilter, Vec<i64>)>> {
+        Ok(self
+            .register_in_memory()?
+            .and_then(|cube| cube.text_search(filter, cube::TEXT_SEARCH_BY_ID)))
+    }
     /// Sums of the lines matching `filter`, grouped and ordered by `dims`: from the register in
     /// memory, else by the database.
     fn aggregate(&self, filter: &LineFilter, dims: &[query::Dim]) -> Result<Vec<query::AggRow>> {
