@@ -281,15 +281,15 @@ impl CubeBuilder {
         let vocab_levels = self.c.vocab.each_ref().map(|v| Level::bytewise(&v.values));
         let commune_code_level = Level::bytewise(&self.c.communes.values);
         let mut c = self.c;
-        // Lines in the order of their commune, year and operation: the groups a report sums
+        // Lines in the order of their commune, operation and year: the groups a report sums
         // into then follow one another, and the sums stay in cache.
         let mut order: Vec<u32> = (0..c.l_op.len() as u32).collect();
         order.sort_unstable_by_key(|&i| {
             let op = c.l_op[i as usize];
             (
                 commune_code_level.rank[c.op_commune[op as usize] as usize],
-                c.l_year[i as usize],
                 op,
+                c.l_year[i as usize],
                 i,
             )
         });
@@ -397,11 +397,22 @@ fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
     *v = order.iter().map(|&i| v[i as usize]).collect();
 }
 
-fn add_to(groups: &mut FxHashMap<u128, [i64; 3]>, key: u128, sums: [i64; 3]) {
-    let g = groups.entry(key).or_insert([0; 3]);
-    for (s, v) in g.iter_mut().zip(sums) {
-        *s += v;
+/// Sort (key, sums) pairs by key and add up those of one key.
+fn merge_runs(runs: &mut Vec<(u128, [i64; 3])>) {
+    runs.sort_by_key(|(k, _)| *k);
+    let mut out = 0;
+    for i in 0..runs.len() {
+        if out > 0 && runs[out - 1].0 == runs[i].0 {
+            let sums = runs[i].1;
+            for (s, v) in runs[out - 1].1.iter_mut().zip(sums) {
+                *s += v;
+            }
+        } else {
+            runs[out] = runs[i];
+            out += 1;
+        }
     }
+    runs.truncate(out);
 }
 
 /// Up to this many operations found by a text search in memory, a list reads them by id.
@@ -478,10 +489,13 @@ impl Cube {
                 .map(|(k, g)| (k as u128, g))
                 .collect()
         } else {
-            let mut groups: FxHashMap<u128, [i64; 3]> = FxHashMap::default();
+            // Lines of one group mostly follow one another (see `finish`): sum a run, keep the
+            // runs, then sort them by key and merge equal keys (a stable sort takes the runs'
+            // order as it comes); merged along the way, so that they never outgrow twice the
+            // groups.
+            let mut runs: Vec<(u128, [i64; 3])> = Vec::new();
             if let Some(filter) = &filter {
-                // Lines of one group mostly follow one another (see `finish`): sum a run, then
-                // add it to its group.
+                let mut merged = 0usize;
                 let mut run: Option<(u128, [i64; 3])> = None;
                 for i in lines.filter(|i| filter.keeps(self, *i)) {
                     let key = key_of(i);
@@ -493,19 +507,20 @@ impl Cube {
                             }
                         }
                         _ => {
-                            if let Some((k, sums)) = run.replace((key, line)) {
-                                add_to(&mut groups, k, sums);
+                            if let Some(done) = run.replace((key, line)) {
+                                runs.push(done);
+                                if runs.len() >= 2 * merged.max(1 << 16) {
+                                    merge_runs(&mut runs);
+                                    merged = runs.len();
+                                }
                             }
                         }
                     }
                 }
-                if let Some((k, sums)) = run {
-                    add_to(&mut groups, k, sums);
-                }
+                runs.extend(run);
             }
-            let mut sorted: Vec<(u128, [i64; 3])> = groups.into_iter().collect();
-            sorted.sort_unstable_by_key(|(k, _)| *k);
-            sorted
+            merge_runs(&mut runs);
+            runs
         };
         if dims.is_empty() && sums.is_empty() {
             // An aggregate without GROUP BY always answers one row.
