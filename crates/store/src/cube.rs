@@ -329,6 +329,7 @@ impl CubeBuilder {
             commune_code_level,
             name_of_code,
             op_id_text: std::sync::OnceLock::new(),
+            programme_lines: std::sync::OnceLock::new(),
             commune_name_level,
             reference_level: Level::bytewise(&self.op_reference),
             label_level: Level::bytewise(&self.op_label),
@@ -365,6 +366,8 @@ pub struct Cube {
     search: SearchKeys,
     /// The operations' ids as texts, made the first time a report groups by operation.
     op_id_text: std::sync::OnceLock<Vec<Arc<str>>>,
+    /// Each programme's lines (by programme index), made the first time a filter names one.
+    programme_lines: std::sync::OnceLock<Vec<Vec<u32>>>,
 }
 
 /// Name keys the text search matches besides the operations' own (as the SQL does: the
@@ -470,17 +473,16 @@ impl Cube {
                 .map(|(src, _, weight)| u128::from(self.rank(*src, i)) * weight)
                 .sum()
         };
-        let lines = 0..self.c.l_op.len();
         let mut sums: Vec<(u128, [i64; 3])> = if space <= DENSE_GROUPS {
             // Few possible groups: one slot each, read back in order.
             let mut slots = vec![[0i64; 3]; space as usize];
             if let Some(filter) = &filter {
-                for i in lines.filter(|i| filter.keeps(self, *i)) {
+                self.each_kept(filter, |i| {
                     let g = &mut slots[key_of(i) as usize];
                     g[0] += self.c.l_dwellings[i];
                     g[1] += 1;
                     g[2] += self.c.l_cost[i];
-                }
+                });
             }
             slots
                 .into_iter()
@@ -497,7 +499,7 @@ impl Cube {
             if let Some(filter) = &filter {
                 let mut merged = 0usize;
                 let mut run: Option<(u128, [i64; 3])> = None;
-                for i in lines.filter(|i| filter.keeps(self, *i)) {
+                self.each_kept(filter, |i| {
                     let key = key_of(i);
                     let line = [self.c.l_dwellings[i], 1, self.c.l_cost[i]];
                     match &mut run {
@@ -516,7 +518,7 @@ impl Cube {
                             }
                         }
                     }
-                }
+                });
                 runs.extend(run);
             }
             merge_runs(&mut runs);
@@ -547,16 +549,45 @@ impl Cube {
         Some(out)
     }
 
+    /// Call `f` with every line `filter` keeps, in order. With a programme, only that
+    /// programme's lines are read (a programme is often a small part of the register).
+    fn each_kept(&self, filter: &Compiled, mut f: impl FnMut(usize)) {
+        match filter.programme {
+            Some(p) => {
+                let lists = self.programme_lines.get_or_init(|| {
+                    let mut lists = vec![Vec::new(); self.c.programmes.names.len()];
+                    for (i, p) in self.c.l_programme.iter().enumerate() {
+                        lists[*p as usize].push(i as u32);
+                    }
+                    lists
+                });
+                for i in lists.get(p as usize).into_iter().flatten() {
+                    let i = *i as usize;
+                    if filter.keeps(self, i) {
+                        f(i);
+                    }
+                }
+            }
+            None => {
+                for i in 0..self.c.l_op.len() {
+                    if filter.keeps(self, i) {
+                        f(i);
+                    }
+                }
+            }
+        }
+    }
+
     /// [`crate::Store::operation_totals`], or `None` when the cube cannot answer (text search).
     pub fn operation_totals(&self, f: &LineFilter) -> Option<Vec<crate::OperationTotal>> {
         let mut slots = vec![[0i64; 3]; self.c.op_id.len()];
         if let Some(filter) = self.compile(f) {
-            for i in (0..self.c.l_op.len()).filter(|i| filter.keeps(self, *i)) {
+            self.each_kept(&filter, |i| {
                 let g = &mut slots[self.c.l_op[i] as usize];
                 g[0] += self.c.l_dwellings[i];
                 g[1] += 1;
                 g[2] += self.c.l_cost[i];
-            }
+            });
         }
         Some(
             slots
