@@ -406,6 +406,47 @@ impl Layout {
     }
 }
 
+/// The label, reference and landlord of operations, by id.
+struct OperationHeads(Vec<(i64, [std::sync::Arc<str>; 3])>);
+
+impl OperationHeads {
+    /// Those of every operation with a line matching `f` (one aggregate), or, given `ids`, of
+    /// those operations only (read at once: the rows a page shows).
+    fn read(store: &dyn Store, f: &LineFilter, ids: Option<&[i64]>) -> Result<Self> {
+        let mut heads: Vec<(i64, [std::sync::Arc<str>; 3])> = match ids {
+            None => store
+                .aggregate(
+                    f,
+                    &[Dim::OperationId, Dim::Label, Dim::Operation, Dim::Landlord],
+                )?
+                .iter()
+                .filter_map(|r| {
+                    let text = |i: usize| r.keys.get(i).cloned().unwrap_or_else(|| "".into());
+                    Some((key(r, 0).parse().ok()?, [text(1), text(2), text(3)]))
+                })
+                .collect(),
+            Some(ids) => store
+                .operations(ids)?
+                .into_iter()
+                .map(|o| {
+                    let label = o.label.unwrap_or_default();
+                    (o.id, [label.into(), o.reference.into(), o.landlord.into()])
+                })
+                .collect(),
+        };
+        heads.sort_by_key(|(id, _)| *id);
+        Ok(OperationHeads(heads))
+    }
+
+    /// Label, reference and landlord of `id` (empty when not read).
+    fn get(&self, id: i64) -> [&str; 3] {
+        match self.0.binary_search_by_key(&id, |(i, _)| *i) {
+            Ok(i) => self.0[i].1.each_ref().map(|t| &**t),
+            Err(_) => ["", "", ""],
+        }
+    }
+}
+
 /// One value of a pivot: its row (in [`PivotRows`]), year, category (in the categories).
 struct Entry {
     row: u32,
@@ -692,42 +733,18 @@ fn rehabilitation(
         ));
     }
     // An operation's label (its reference when it has none) and landlord: for every operation
-    // when the whole grid is laid out (one aggregate), else for the rows shown (read at once).
+    // when the whole grid is laid out, else for the rows shown.
     let layout = heads.layout(true, shape.page);
-    let mut named: FxHashMap<i64, [String; 3]> = FxHashMap::default();
-    if shape.page.is_none() {
-        let rows = store.aggregate(
-            &f,
-            &[Dim::OperationId, Dim::Label, Dim::Operation, Dim::Landlord],
-        )?;
-        for r in &rows {
-            if let Ok(id) = key(r, 0).parse() {
-                named.insert(id, [1, 2, 3].map(|i| key(r, i).to_string()));
-            }
-        }
-    } else {
-        let ids: Vec<i64> = layout
-            .shown_details()
-            .iter()
-            .filter_map(|row| heads.heads[*row as usize][1].parse().ok())
-            .collect();
-        for o in store.operations(&ids)? {
-            named.insert(o.id, [o.label.unwrap_or_default(), o.reference, o.landlord]);
-        }
-    }
+    let shown_ids: Vec<i64> = layout
+        .shown_details()
+        .iter()
+        .filter_map(|row| heads.heads[*row as usize][1].parse().ok())
+        .collect();
+    let named = OperationHeads::read(store, &f, shape.page.map(|_| shown_ids.as_slice()))?;
     let mut header = |h: &[&str; 3]| -> Vec<Cell> {
-        let none: [String; 3] = Default::default();
-        let [label, reference, landlord] = h[1]
-            .parse()
-            .ok()
-            .and_then(|id: i64| named.get(&id))
-            .unwrap_or(&none);
+        let [label, reference, landlord] = named.get(h[1].parse().unwrap_or(i64::MIN));
         let shown = if label.is_empty() { reference } else { label };
-        vec![
-            Cell::text(h[0]),
-            Cell::text(shown.as_str()),
-            Cell::text(landlord.as_str()),
-        ]
+        vec![Cell::text(h[0]), Cell::text(shown), Cell::text(landlord)]
     };
     let (grid, kept) = pivot(
         &["Commune", "Opération", "Bailleur"],
@@ -1402,41 +1419,16 @@ fn financement(
         }
         None => (None, 0..listed.len()),
     };
-    // Each written operation's reference, landlord and label: all of them for the long table
-    // (from the aggregate by operation, in id order), else those of the rows shown.
-    let named = if with_long {
-        store.aggregate(
-            filter,
-            &[Dim::OperationId, Dim::Operation, Dim::Landlord, Dim::Label],
-        )?
-    } else {
-        Vec::new()
-    };
-    let named_ids: Vec<i64> = named
+    // Each written operation's label, reference and landlord: all of them when every row is
+    // written, else those of the rows shown.
+    let shown_ids: Vec<i64> = listed[shown.clone()]
         .iter()
-        .map(|r| key(r, 0).parse().unwrap_or(i64::MIN))
+        .map(|(op, _)| op.operation_id)
         .collect();
-    let mut shown_heads: FxHashMap<i64, [String; 3]> = FxHashMap::default();
-    if !with_long {
-        let ids: Vec<i64> = listed[shown.clone()]
-            .iter()
-            .map(|(op, _)| op.operation_id)
-            .collect();
-        for o in store.operations(&ids)? {
-            shown_heads.insert(o.id, [o.reference, o.landlord, o.label.unwrap_or_default()]);
-        }
-    }
-    let head_of = |id: i64| -> [&str; 3] {
-        if let Ok(i) = named_ids.binary_search(&id) {
-            return [key(&named[i], 1), key(&named[i], 2), key(&named[i], 3)];
-        }
-        shown_heads
-            .get(&id)
-            .map(|h| [h[0].as_str(), h[1].as_str(), h[2].as_str()])
-            .unwrap_or(["", "", ""])
-    };
+    let named = OperationHeads::read(store, filter, shape.page.map(|_| shown_ids.as_slice()))?;
     for (position, (op, plan)) in listed.into_iter().enumerate() {
-        let head = head_of(op.operation_id);
+        let [label, reference, landlord] = named.get(op.operation_id);
+        let head = [reference, landlord, label];
         let base = |long: &mut Vec<Vec<Cell>>, kind: &str, source: &str, amount: Option<i64>| {
             if !with_long {
                 return;

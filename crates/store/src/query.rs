@@ -37,22 +37,29 @@ pub const LINE_FROM: &str = "FROM operations o
     LEFT JOIN programmes pg ON pg.id = o.programme_id
     LEFT JOIN quartiers q ON q.id = o.quartier_id";
 
-/// The heads of the operations `ids` (inlined: they are integers), in id order.
-pub fn operation_heads_sql(ids: &[i64]) -> String {
+/// `o.id IN (…)` with `ids` inlined (they are integers); no id keeps nothing.
+fn operations_in(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "1 = 0".to_string();
+    }
     let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("o.id IN ({})", list.join(","))
+}
+
+/// The heads of the operations `ids`, in id order.
+pub fn operation_heads_sql(ids: &[i64]) -> String {
     format!(
         "SELECT o.id, o.landlord_id, org.name, o.reference, o.label, o.commune_code, c.name, p.name, pg.name, q.name
          FROM operations o JOIN organisations org ON org.id = o.landlord_id JOIN communes c ON c.code = o.commune_code
          LEFT JOIN projects p ON p.id = o.project_id LEFT JOIN programmes pg ON pg.id = o.programme_id
-         LEFT JOIN quartiers q ON q.id = o.quartier_id WHERE o.id IN ({}) ORDER BY o.id",
-        if list.is_empty() { "NULL".to_string() } else { list.join(",") }
+         LEFT JOIN quartiers q ON q.id = o.quartier_id WHERE {} ORDER BY o.id",
+        operations_in(ids)
     )
 }
 
-/// [`where_clause`] of `f`, and when `ids` is given, only the lines of those operations (inlined:
-/// they are integers). With the operations a text search keeps, found in memory
-/// ([`crate::cube::Cube::text_search`]), a list reads them by id instead of scanning every
-/// operation with `LIKE`.
+/// [`where_clause`] of `f`, and when `ids` is given, only the lines of those operations. With
+/// the operations a text search keeps, found in memory ([`crate::cube::Cube::text_search`]), a
+/// list reads them by id instead of scanning every operation with `LIKE`.
 pub fn where_clause_in(
     f: &LineFilter,
     ids: Option<&[i64]>,
@@ -63,12 +70,7 @@ pub fn where_clause_in(
     let Some(ids) = ids else {
         return w;
     };
-    let cond = if ids.is_empty() {
-        "1 = 0".to_string()
-    } else {
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-        format!("o.id IN ({})", list.join(","))
-    };
+    let cond = operations_in(ids);
     if w.is_empty() {
         format!("WHERE {cond}")
     } else {
