@@ -455,22 +455,60 @@ struct Entry {
     value: i64,
 }
 
+/// Entries' (column, value) pairs, row by row.
+struct RowValues {
+    start: Vec<usize>,
+    values: Vec<(usize, i64)>,
+}
+
+impl RowValues {
+    fn new(entries: &[Entry], rows: usize, column: impl Fn(&Entry) -> usize) -> Self {
+        let mut start = vec![0usize; rows + 1];
+        for e in entries {
+            start[e.row as usize + 1] += 1;
+        }
+        for i in 0..rows {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut values = vec![(0usize, 0i64); entries.len()];
+        for e in entries {
+            values[fill[e.row as usize]] = (column(e), e.value);
+            fill[e.row as usize] += 1;
+        }
+        RowValues { start, values }
+    }
+
+    /// Add `row`'s values to `acc`, column by column.
+    fn add(&self, acc: &mut [i64], row: u32) {
+        let row = row as usize;
+        for (col, v) in &self.values[self.start[row]..self.start[row + 1]] {
+            acc[*col] += v;
+        }
+    }
+}
+
 /// Lay entries out: rows down (communes in alphabetical order, as in the published tables, and
 /// first-seen order inside a commune), years × categories across with a total per year and a
 /// grand total; a subtotal row after each group when the layout has them, a total row. Only the
 /// layout's shown body rows are laid out; the totals always are.
 /// `head_cells` gives a detail row's header cells from its texts.
+/// With `group_sums`, the subtotals and totals are those entries (each on its group's first
+/// row), and `entries` need only hold the shown rows' values: a page of a grid with a row per
+/// operation then reads the values of its shown operations only.
 fn pivot(
     row_header: &[&str],
     rows: &PivotRows<'_>,
     entries: &[Entry],
+    group_sums: Option<&[Entry]>,
     categories: &[&str],
     layout: &Layout,
     head_cells: &mut dyn FnMut(&[&str; 3]) -> Vec<Cell>,
 ) -> (Grid, Option<GridPage>) {
-    let years: BTreeSet<i32> = entries.iter().map(|e| e.year).collect();
+    let every = || entries.iter().chain(group_sums.into_iter().flatten());
+    let years: BTreeSet<i32> = every().map(|e| e.year).collect();
     let mut present = vec![false; categories.len()];
-    for e in entries {
+    for e in every() {
         present[e.category] = true;
     }
     // Column of each category among those present.
@@ -502,28 +540,11 @@ fn pivot(
     });
     header.push("Total".into());
 
-    // Each row's (column, value) pairs, contiguous: column = year × category.
     let year_pos: BTreeMap<i32, usize> = years.iter().enumerate().map(|(i, y)| (*y, i)).collect();
     let width = years.len() * cats.len();
-    let mut start = vec![0usize; rows.heads.len() + 1];
-    for e in entries {
-        start[e.row as usize + 1] += 1;
-    }
-    for i in 0..rows.heads.len() {
-        start[i + 1] += start[i];
-    }
-    let mut fill = start.clone();
-    let mut values = vec![(0usize, 0i64); entries.len()];
-    for e in entries {
-        let col = year_pos[&e.year] * cats.len() + cat_pos[e.category];
-        values[fill[e.row as usize]] = (col, e.value);
-        fill[e.row as usize] += 1;
-    }
-    let add = |acc: &mut [i64], row: u32| {
-        for (col, v) in &values[start[row as usize]..start[row as usize + 1]] {
-            acc[*col] += v;
-        }
-    };
+    let column = |e: &Entry| year_pos[&e.year] * cats.len() + cat_pos[e.category];
+    let values = RowValues::new(entries, rows.heads.len(), column);
+    let sums = group_sums.map(|g| RowValues::new(g, rows.heads.len(), column));
     // The cells of one row from its sums per column: each year's categories and total, the total.
     let numbers = |acc: &[i64]| -> Vec<Cell> {
         let mut out = Vec::with_capacity(width + years.len() + 1);
@@ -546,14 +567,20 @@ fn pivot(
     let mut body = 0usize;
     for group in layout.groups() {
         sub.fill(0);
+        if let Some(sums) = &sums {
+            sums.add(&mut all, group[0]);
+            sums.add(&mut sub, group[0]);
+        }
         for row in group {
-            add(&mut all, *row);
-            if subtotals {
-                add(&mut sub, *row);
+            if sums.is_none() {
+                values.add(&mut all, *row);
+                if subtotals {
+                    values.add(&mut sub, *row);
+                }
             }
             if shown.contains(&body) {
                 acc.fill(0);
-                add(&mut acc, *row);
+                values.add(&mut acc, *row);
                 let head = &rows.heads[*row as usize];
                 let mut cells = head_cells(head);
                 cells.extend(numbers(&acc));
@@ -648,6 +675,7 @@ fn production(
         &["Commune"],
         &heads,
         &entries,
+        None,
         &categories,
         &heads.layout(false, shape.page),
         &mut |h| vec![Cell::text(h[0])],
@@ -666,6 +694,12 @@ fn production(
     ))
 }
 
+/// A rehabilitation line's column in the grid (none without a financing).
+fn rehab_category(code: &str) -> Option<usize> {
+    let financing = RehabFinancing::from_code(code)?;
+    RehabFinancing::ALL.iter().position(|x| *x == financing)
+}
+
 fn rehabilitation(
     store: &dyn Store,
     filter: &LineFilter,
@@ -675,56 +709,15 @@ fn rehabilitation(
     let mut f = filter.clone();
     f.natures = vec![Nature::Rehabilitation];
     // One grid row per operation, in the order operations were recorded inside a commune.
-    let dims = [
-        Dim::CommuneCode,
-        Dim::CommuneName,
-        Dim::OperationId,
-        Dim::Year,
-        Dim::Financing,
-    ];
-    let rows = store.aggregate(&f, &dims)?;
-    let mut by_cell: BTreeMap<(&str, &str, i32, &'static str), i64> = BTreeMap::new();
-    // (Commune, operation) is a prefix of the aggregate's order: a row's values are together.
-    let mut heads = PivotRows {
-        contiguous: true,
-        ..PivotRows::default()
+    let RehabGrid {
+        grid,
+        kept,
+        long,
+        unfinanced,
+    } = match shape.page {
+        Some(page) if !shape.long => rehabilitation_page(store, &f, page)?,
+        _ => rehabilitation_whole(store, &f, shape)?,
     };
-    let mut entries = Vec::with_capacity(rows.len());
-    let mut unfinanced = 0;
-    for r in &rows {
-        let Some(financing) = RehabFinancing::from_code(key(r, 4)) else {
-            unfinanced += r.dwellings;
-            continue;
-        };
-        let year = year_of(r, 3)?;
-        if shape.long {
-            *by_cell
-                .entry((key(r, 0), key(r, 1), year, financing.label()))
-                .or_default() += r.dwellings;
-        }
-        entries.push(Entry {
-            row: heads.of([key(r, 1), key(r, 2), ""]),
-            year,
-            category: RehabFinancing::ALL
-                .iter()
-                .position(|x| *x == financing)
-                .unwrap_or(0),
-            value: r.dwellings,
-        });
-    }
-    let long = by_cell
-        .into_iter()
-        .map(|((code, name, year, fin), n)| {
-            vec![
-                Cell::text(code),
-                Cell::text(name),
-                Cell::Int(i64::from(year)),
-                Cell::text(fin),
-                Cell::Int(n),
-            ]
-        })
-        .collect();
-    let categories: Vec<&str> = RehabFinancing::ALL.iter().map(|p| p.label()).collect();
     let mut notes = vec!["Logements réhabilités, par opération et bailleur, comptés à partir des lignes d'opération.".to_string()];
     if unfinanced > 0 {
         notes.push(format!(
@@ -732,28 +725,6 @@ fn rehabilitation(
             logis_domain::numbers::group_thousands(unfinanced)
         ));
     }
-    // An operation's label (its reference when it has none) and landlord: for every operation
-    // when the whole grid is laid out, else for the rows shown.
-    let layout = heads.layout(true, shape.page);
-    let shown_ids: Vec<i64> = layout
-        .shown_details()
-        .iter()
-        .filter_map(|row| heads.heads[*row as usize][1].parse().ok())
-        .collect();
-    let named = OperationHeads::read(store, &f, shape.page.map(|_| shown_ids.as_slice()))?;
-    let mut header = |h: &[&str; 3]| -> Vec<Cell> {
-        let [label, reference, landlord] = named.get(h[1].parse().unwrap_or(i64::MIN));
-        let shown = if label.is_empty() { reference } else { label };
-        vec![Cell::text(h[0]), Cell::text(shown), Cell::text(landlord)]
-    };
-    let (grid, kept) = pivot(
-        &["Commune", "Opération", "Bailleur"],
-        &heads,
-        &entries,
-        &categories,
-        &layout,
-        &mut header,
-    );
     Ok((
         Report {
             name: ReportName::Rehabilitation.code(),
@@ -772,6 +743,243 @@ fn rehabilitation(
         },
         kept,
     ))
+}
+
+/// The rehabilitation grid's header cells and pivot, once its rows, values and layout are known.
+fn rehabilitation_grid(
+    store: &dyn Store,
+    f: &LineFilter,
+    heads: &PivotRows<'_>,
+    entries: &[Entry],
+    group_sums: Option<&[Entry]>,
+    layout: &Layout,
+    page: bool,
+) -> Result<(Grid, Option<GridPage>)> {
+    // An operation's label (its reference when it has none) and landlord: for every operation
+    // when the whole grid is laid out, else for the rows shown.
+    let shown_ids: Vec<i64> = layout
+        .shown_details()
+        .iter()
+        .filter_map(|row| heads.heads[*row as usize][1].parse().ok())
+        .collect();
+    let named = OperationHeads::read(store, f, page.then_some(shown_ids.as_slice()))?;
+    let mut header = |h: &[&str; 3]| -> Vec<Cell> {
+        let [label, reference, landlord] = named.get(h[1].parse().unwrap_or(i64::MIN));
+        let shown = if label.is_empty() { reference } else { label };
+        vec![Cell::text(h[0]), Cell::text(shown), Cell::text(landlord)]
+    };
+    let categories: Vec<&str> = RehabFinancing::ALL.iter().map(|p| p.label()).collect();
+    Ok(pivot(
+        &["Commune", "Opération", "Bailleur"],
+        heads,
+        entries,
+        group_sums,
+        &categories,
+        layout,
+        &mut header,
+    ))
+}
+
+/// The rehabilitation grid, the page it kept, its long rows and the dwellings without a
+/// financing (which it leaves out).
+struct RehabGrid {
+    grid: Grid,
+    kept: Option<GridPage>,
+    long: Vec<Vec<Cell>>,
+    unfinanced: i64,
+}
+
+/// The grid from every line grouped by operation (files: every row is laid out).
+fn rehabilitation_whole(store: &dyn Store, f: &LineFilter, shape: Shape) -> Result<RehabGrid> {
+    let dims = [
+        Dim::CommuneCode,
+        Dim::CommuneName,
+        Dim::OperationId,
+        Dim::Year,
+        Dim::Financing,
+    ];
+    let rows = store.aggregate(f, &dims)?;
+    let mut by_cell: BTreeMap<(&str, &str, i32, &'static str), i64> = BTreeMap::new();
+    // (Commune, operation) is a prefix of the aggregate's order: a row's values are together.
+    let mut heads = PivotRows {
+        contiguous: true,
+        ..PivotRows::default()
+    };
+    let mut entries = Vec::with_capacity(rows.len());
+    let mut unfinanced = 0;
+    for r in &rows {
+        let Some(category) = rehab_category(key(r, 4)) else {
+            unfinanced += r.dwellings;
+            continue;
+        };
+        let year = year_of(r, 3)?;
+        if shape.long {
+            *by_cell
+                .entry((
+                    key(r, 0),
+                    key(r, 1),
+                    year,
+                    RehabFinancing::ALL[category].label(),
+                ))
+                .or_default() += r.dwellings;
+        }
+        entries.push(Entry {
+            row: heads.of([key(r, 1), key(r, 2), ""]),
+            year,
+            category,
+            value: r.dwellings,
+        });
+    }
+    let long = by_cell
+        .into_iter()
+        .map(|((code, name, year, fin), n)| {
+            vec![
+                Cell::text(code),
+                Cell::text(name),
+                Cell::Int(i64::from(year)),
+                Cell::text(fin),
+                Cell::Int(n),
+            ]
+        })
+        .collect();
+    let layout = heads.layout(true, shape.page);
+    let (grid, kept) = rehabilitation_grid(
+        store,
+        f,
+        &heads,
+        &entries,
+        None,
+        &layout,
+        shape.page.is_some(),
+    )?;
+    Ok(RehabGrid {
+        grid,
+        kept,
+        long,
+        unfinanced,
+    })
+}
+
+/// One page of the grid (page, rows per page; no long rows), in three passes rather than one over every operation × year × financing: the sums
+/// per commune (subtotals and totals), the operations with a financed line (the rows), then
+/// the values of the shown operations only.
+fn rehabilitation_page(
+    store: &dyn Store,
+    f: &LineFilter,
+    page: (usize, usize),
+) -> Result<RehabGrid> {
+    let by_commune = store.aggregate(
+        f,
+        &[
+            Dim::CommuneCode,
+            Dim::CommuneName,
+            Dim::Year,
+            Dim::Financing,
+        ],
+    )?;
+    // Communes in the aggregate's (code) order, with their names.
+    let mut communes: Vec<(&str, &str)> = Vec::new();
+    for r in &by_commune {
+        if communes.last().is_none_or(|(code, _)| *code != key(r, 0)) {
+            communes.push((key(r, 0), key(r, 1)));
+        }
+    }
+    let mut financed = f.clone();
+    financed.financings = RehabFinancing::ALL.to_vec();
+    let ops = store.operation_totals(&financed)?;
+    // Each commune's operations in id order (totals come in id order), as the whole grid has
+    // them; their ids as texts, one after the other in one buffer.
+    let mut per_commune: Vec<Vec<usize>> = vec![Vec::new(); communes.len()];
+    // (The register in memory shares one text per commune: its address finds it again.)
+    let mut seen: FxHashMap<usize, usize> = FxHashMap::default();
+    for (i, op) in ops.iter().enumerate() {
+        let code: &str = &op.commune_code;
+        let at = match seen.get(&(code.as_ptr() as usize)) {
+            Some(c) => Some(*c),
+            None => communes
+                .binary_search_by(|(c, _)| (*c).cmp(code))
+                .ok()
+                .inspect(|c| {
+                    seen.insert(code.as_ptr() as usize, *c);
+                }),
+        };
+        if let Some(c) = at {
+            per_commune[c].push(i);
+        }
+    }
+    let mut id_texts = String::with_capacity(ops.len() * 8);
+    let mut id_ends = Vec::with_capacity(ops.len());
+    let mut buffer = itoa::Buffer::new();
+    for op in &ops {
+        id_texts.push_str(buffer.format(op.operation_id));
+        id_ends.push(id_texts.len());
+    }
+    let id_text = |i: usize| &id_texts[if i == 0 { 0 } else { id_ends[i - 1] }..id_ends[i]];
+    // Every operation is a row of its own.
+    let mut heads = PivotRows {
+        contiguous: true,
+        ..PivotRows::default()
+    };
+    heads.heads.reserve(ops.len());
+    for (c, list) in per_commune.iter().enumerate() {
+        for i in list {
+            heads.heads.push([communes[c].1, id_text(*i), ""]);
+        }
+    }
+    let layout = heads.layout(true, Some(page));
+    // Subtotals and totals: each commune's sums on its group's first row.
+    let mut first_row: FxHashMap<&str, u32> = FxHashMap::default();
+    for group in layout.groups() {
+        first_row.insert(heads.heads[group[0] as usize][0], group[0]);
+    }
+    let mut unfinanced = 0;
+    let mut group_sums = Vec::with_capacity(by_commune.len());
+    for r in &by_commune {
+        let Some(category) = rehab_category(key(r, 3)) else {
+            unfinanced += r.dwellings;
+            continue;
+        };
+        if let Some(row) = first_row.get(key(r, 1)) {
+            group_sums.push(Entry {
+                row: *row,
+                year: year_of(r, 2)?,
+                category,
+                value: r.dwellings,
+            });
+        }
+    }
+    // The shown operations' values.
+    let shown: Vec<u32> = layout.shown_details();
+    let row_of: FxHashMap<&str, u32> = shown
+        .iter()
+        .map(|row| (heads.heads[*row as usize][1], *row))
+        .collect();
+    let mut of_shown = f.clone();
+    of_shown.operations = Some(
+        row_of
+            .keys()
+            .filter_map(|id| id.parse().ok())
+            .collect::<Vec<i64>>(),
+    );
+    let mut entries = Vec::new();
+    for r in &store.aggregate(&of_shown, &[Dim::OperationId, Dim::Year, Dim::Financing])? {
+        if let (Some(category), Some(row)) = (rehab_category(key(r, 2)), row_of.get(key(r, 0))) {
+            entries.push(Entry {
+                row: *row,
+                year: year_of(r, 1)?,
+                category,
+                value: r.dwellings,
+            });
+        }
+    }
+    let (grid, kept) =
+        rehabilitation_grid(store, f, &heads, &entries, Some(&group_sums), &layout, true)?;
+    Ok(RehabGrid {
+        grid,
+        kept,
+        long: Vec::new(),
+        unfinanced,
+    })
 }
 
 #[derive(Default)]

@@ -857,14 +857,11 @@ impl Store for PostgresStore {
     ) -> Result<u64> {
         // A text search matching few operations reads them by id (found in memory).
         let narrowed = self.text_search_in_memory(f)?;
-        let (f, ids) = match &narrowed {
-            Some((without, ids)) => (without, Some(ids.as_slice())),
-            None => (f, None),
-        };
+        let f = narrowed.as_ref().unwrap_or(f);
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let mut params = Vec::new();
-        let where_ = query::where_clause_in(f, ids, DIALECT, &mut params);
+        let where_ = query::where_clause(f, DIALECT, &mut params);
         let order = query::line_order(f, DIALECT);
         let mut limit = String::new();
         if let Some(l) = f.limit {

@@ -826,13 +826,10 @@ impl Store for SqliteStore {
     ) -> Result<u64> {
         // A text search matching few operations reads them by id (found in memory).
         let narrowed = self.text_search_in_memory(f)?;
-        let (f, ids) = match &narrowed {
-            Some((without, ids)) => (without, Some(ids.as_slice())),
-            None => (f, None),
-        };
+        let f = narrowed.as_ref().unwrap_or(f);
         let c = self.conn()?;
         let mut params = Vec::new();
-        let where_ = query::where_clause_in(f, ids, DIALECT, &mut params);
+        let where_ = query::where_clause(f, DIALECT, &mut params);
         let order = query::line_order(f, DIALECT);
         params.push(SqlParam::Int(f.limit.map(|l| l as i64).unwrap_or(-1)));
         params.push(SqlParam::Int(f.offset.unwrap_or(0) as i64));

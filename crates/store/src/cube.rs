@@ -303,6 +303,14 @@ impl CubeBuilder {
         c.l_commune = c.l_op.iter().map(|&o| c.op_commune[o as usize]).collect();
         c.l_landlord = c.l_op.iter().map(|&o| c.op_landlord[o as usize]).collect();
         c.l_programme = c.l_op.iter().map(|&o| c.op_programme[o as usize]).collect();
+        let mut op_lines = vec![(0u32, 0u32); c.op_id.len()];
+        for (i, &o) in c.l_op.iter().enumerate() {
+            let r = &mut op_lines[o as usize];
+            if r.0 == r.1 {
+                r.0 = i as u32;
+            }
+            r.1 = i as u32 + 1;
+        }
         let commune_name_level = Level::bytewise(&commune_names);
         let mut name_of_code: Vec<Arc<str>> = vec![Arc::from(""); commune_code_level.text.len()];
         for (j, code_rank) in commune_code_level.rank.iter().enumerate() {
@@ -330,6 +338,8 @@ impl CubeBuilder {
             name_of_code,
             op_id_text: std::sync::OnceLock::new(),
             programme_lines: std::sync::OnceLock::new(),
+            nature_lines: std::sync::OnceLock::new(),
+            op_lines,
             commune_name_level,
             reference_level: Level::bytewise(&self.op_reference),
             label_level: Level::bytewise(&self.op_label),
@@ -368,6 +378,11 @@ pub struct Cube {
     op_id_text: std::sync::OnceLock<Vec<Arc<str>>>,
     /// Each programme's lines (by programme index), made the first time a filter names one.
     programme_lines: std::sync::OnceLock<Vec<Vec<u32>>>,
+    /// Each nature's lines (by vocabulary index), made the first time a filter names natures.
+    nature_lines: std::sync::OnceLock<Vec<Vec<u32>>>,
+    /// Each operation's lines (by operation index): where they start and end (lines are kept
+    /// in commune/operation/year order, so an operation's lines follow one another).
+    op_lines: Vec<(u32, u32)>,
 }
 
 /// Name keys the text search matches besides the operations' own (as the SQL does: the
@@ -549,64 +564,119 @@ impl Cube {
         Some(out)
     }
 
-    /// Call `f` with every line `filter` keeps, in order. With a programme, only that
-    /// programme's lines are read (a programme is often a small part of the register).
+    /// Call `f` with every line `filter` keeps, in order. With a list of operations, only their
+    /// lines are read; with a programme, only that programme's lines (a programme is often a
+    /// small part of the register).
     fn each_kept(&self, filter: &Compiled, mut f: impl FnMut(usize)) {
-        match filter.programme {
-            Some(p) => {
-                let lists = self.programme_lines.get_or_init(|| {
-                    let mut lists = vec![Vec::new(); self.c.programmes.names.len()];
-                    for (i, p) in self.c.l_programme.iter().enumerate() {
-                        lists[*p as usize].push(i as u32);
-                    }
-                    lists
-                });
-                for i in lists.get(p as usize).into_iter().flatten() {
-                    let i = *i as usize;
-                    if filter.keeps(self, i) {
-                        f(i);
-                    }
-                }
+        if let Some(ops) = &filter.operations {
+            let mut ranges: Vec<(u32, u32)> =
+                ops.iter().map(|o| self.op_lines[*o as usize]).collect();
+            ranges.sort_unstable();
+            ranges.dedup();
+            let lines = ranges.into_iter().flat_map(|(a, b)| a as usize..b as usize);
+            return self.read_kept(filter, lines, f);
+        }
+        // Lists of lines by the value of one column, in line order.
+        let lists_of = |values: usize, column: &mut dyn Iterator<Item = usize>| {
+            let mut out = vec![Vec::new(); values];
+            for (i, v) in column.enumerate() {
+                out[v].push(i as u32);
             }
-            None => {
-                for i in 0..self.c.l_op.len() {
-                    if filter.keeps(self, i) {
-                        f(i);
-                    }
-                }
+            out
+        };
+        if let Some(p) = filter.programme {
+            let lists = self.programme_lines.get_or_init(|| {
+                lists_of(
+                    self.c.programmes.names.len(),
+                    &mut self.c.l_programme.iter().map(|v| *v as usize),
+                )
+            });
+            let list = lists.get(p as usize).map_or(&[][..], Vec::as_slice);
+            return self.read_kept(filter, list.iter().map(|i| *i as usize), f);
+        }
+        if let Some(natures) = &filter.natures {
+            let lists = self.nature_lines.get_or_init(|| {
+                lists_of(
+                    self.c.vocab[NATURE].values.len(),
+                    &mut self.c.l_vocab[NATURE].iter().map(|v| usize::from(*v)),
+                )
+            });
+            let lines = lists
+                .iter()
+                .zip(natures)
+                .filter(|(_, keep)| **keep)
+                .flat_map(|(list, _)| list.iter().map(|i| *i as usize));
+            return self.read_kept(filter, lines, f);
+        }
+        for i in 0..self.c.l_op.len() {
+            if filter.keeps(self, i) {
+                f(i);
+            }
+        }
+    }
+
+    /// Call `f` with those of `lines` that `filter` keeps.
+    #[inline]
+    fn read_kept(
+        &self,
+        filter: &Compiled,
+        lines: impl Iterator<Item = usize>,
+        mut f: impl FnMut(usize),
+    ) {
+        for i in lines {
+            if filter.keeps(self, i) {
+                f(i);
             }
         }
     }
 
     /// [`crate::Store::operation_totals`], or `None` when the cube cannot answer (text search).
     pub fn operation_totals(&self, f: &LineFilter) -> Option<Vec<crate::OperationTotal>> {
-        let mut slots = vec![[0i64; 3]; self.c.op_id.len()];
+        // An operation's lines follow one another (see `finish`): one run each, in commune
+        // order, then put in id order (an operation's index is its rank by id).
+        let mut runs: Vec<(u32, [i64; 3])> = Vec::new();
         if let Some(filter) = self.compile(f) {
             self.each_kept(&filter, |i| {
-                let g = &mut slots[self.c.l_op[i] as usize];
-                g[0] += self.c.l_dwellings[i];
-                g[1] += 1;
-                g[2] += self.c.l_cost[i];
+                let op = self.c.l_op[i];
+                let line = [self.c.l_dwellings[i], 1, self.c.l_cost[i]];
+                match runs.last_mut() {
+                    Some((o, sums)) if *o == op => {
+                        for (s, v) in sums.iter_mut().zip(line) {
+                            *s += v;
+                        }
+                    }
+                    _ => runs.push((op, line)),
+                }
             });
         }
-        Some(
-            slots
-                .iter()
-                .zip(&self.c.op_id)
-                .filter(|(g, _)| g[1] > 0)
-                .map(|(g, id)| crate::OperationTotal {
-                    operation_id: *id,
-                    dwellings: g[0],
-                    lines: g[1],
-                    cost_cents: g[2],
-                })
-                .collect(),
-        )
+        runs.sort_unstable_by_key(|(op, _)| *op);
+        let mut out: Vec<crate::OperationTotal> = Vec::with_capacity(runs.len());
+        for (op, [dwellings, lines, cost_cents]) in runs {
+            let o = op as usize;
+            match out.last_mut() {
+                Some(t) if t.operation_id == self.c.op_id[o] => {
+                    t.dwellings += dwellings;
+                    t.lines += lines;
+                    t.cost_cents += cost_cents;
+                }
+                _ => out.push(crate::OperationTotal {
+                    operation_id: self.c.op_id[o],
+                    commune_code: Arc::clone(
+                        &self.commune_code_level.text
+                            [self.commune_code_level.rank[self.c.op_commune[o] as usize] as usize],
+                    ),
+                    dwellings,
+                    lines,
+                    cost_cents,
+                }),
+            }
+        }
+        Some(out)
     }
 
-    /// A text search answered in memory: the filter without its text and the ids of the
+    /// A text search answered in memory: the filter without its text, naming instead the
     /// operations it keeps (at most `most`; `None` when there is no text or more operations).
-    pub fn text_search(&self, f: &LineFilter, most: usize) -> Option<(LineFilter, Vec<i64>)> {
+    pub fn text_search(&self, f: &LineFilter, most: usize) -> Option<LineFilter> {
         f.text.as_deref().filter(|t| !t.is_empty())?;
         let ids: Vec<i64> = self
             .operation_totals(f)?
@@ -618,7 +688,8 @@ impl Cube {
         }
         let mut without = f.clone();
         without.text = None;
-        Some((without, ids))
+        without.operations = Some(ids);
+        Some(without)
     }
 
     /// The operations the text search keeps: the key `needle` (letters and digits) inside the
@@ -815,6 +886,20 @@ impl Cube {
                     .collect(),
             );
         }
+        let financings = (!f.financings.is_empty()).then(|| {
+            let mut keep = vec![false; self.c.vocab[FINANCING].values.len()];
+            for v in &f.financings {
+                if let Some(i) = self.c.vocab[FINANCING].find(v.code()) {
+                    keep[i as usize] = true;
+                }
+            }
+            keep
+        });
+        let operations = f.operations.as_ref().map(|ids| {
+            ids.iter()
+                .filter_map(|id| self.c.op_id.binary_search(id).ok().map(|i| i as u32))
+                .collect::<Vec<u32>>()
+        });
         let clamp = |y: i32| y.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
         let text = f
             .text
@@ -833,6 +918,8 @@ impl Cube {
             stage: stage.map(|v| v as u8),
             product: product.map(|v| v as u8),
             natures,
+            financings,
+            operations,
             year_from: f.year_from.map(clamp).unwrap_or(i16::MIN),
             year_to: f.year_to.map(clamp).unwrap_or(i16::MAX),
             by_operation: operation.is_some()
@@ -857,6 +944,9 @@ struct Compiled {
     stage: Option<u8>,
     product: Option<u8>,
     natures: Option<Vec<bool>>,
+    financings: Option<Vec<bool>>,
+    /// Only these operations' lines (indexes, as [`Cube::each_kept`] reads them).
+    operations: Option<Vec<u32>>,
     year_from: i16,
     year_to: i16,
     /// Whether a condition is on the operation's own columns (read through its index).
@@ -872,6 +962,11 @@ impl Compiled {
         }
         if let Some(n) = &self.natures
             && !n[c.c.l_vocab[NATURE][i] as usize]
+        {
+            return false;
+        }
+        if let Some(v) = &self.financings
+            && !v[c.c.l_vocab[FINANCING][i] as usize]
         {
             return false;
         }

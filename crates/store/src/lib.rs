@@ -183,6 +183,8 @@ pub struct LineFilter {
     pub nature: Option<Nature>,
     /// Any of these natures (empty: any).
     pub natures: Vec<Nature>,
+    /// Any of these financings (empty: any, lines without one included).
+    pub financings: Vec<RehabFinancing>,
     pub year_from: Option<i32>,
     pub year_to: Option<i32>,
     pub stage: Option<Stage>,
@@ -192,6 +194,8 @@ pub struct LineFilter {
     pub text: Option<String>,
     /// One operation's lines.
     pub operation_id: Option<i64>,
+    /// Only the lines of these operations (`None`: any; an empty list keeps no line).
+    pub operations: Option<Vec<i64>>,
     /// What the reader may see (from its role); applied on top of every other field.
     pub scope: Option<LineScope>,
     /// Order of the lines read (default: by operation, then line).
@@ -388,10 +392,10 @@ pub trait Store: Send + Sync {
     /// The register held in memory at the stored version ([`cube`], reloaded when a write moved
     /// it), or `None` when the store keeps none (`LOGIS_CUBE=0`).
     fn register_in_memory(&self) -> Result<Option<std::sync::Arc<cube::Cube>>>;
-    /// A text search answered from the register in memory: `filter` without its text and the
-    /// ids of the operations it keeps, when there is a text and at most
+    /// A text search answered from the register in memory: `filter` without its text, naming
+    /// instead the operations it keeps, when there is a text and at most
     /// [`cube::TEXT_SEARCH_BY_ID`] operations (a list then reads their lines by id).
-    fn text_search_in_memory(&self, filter: &LineFilter) -> Result<Option<(LineFilter, Vec<i64>)>> {
+    fn text_search_in_memory(&self, filter: &LineFilter) -> Result<Option<LineFilter>> {
         Ok(self
             .register_in_memory()?
             .and_then(|cube| cube.text_search(filter, cube::TEXT_SEARCH_BY_ID)))
@@ -422,7 +426,10 @@ pub trait Store: Send + Sync {
             return Ok(totals);
         }
         operation_totals_by_aggregate(
-            self.aggregate_in_database(filter, &[query::Dim::OperationId])?,
+            self.aggregate_in_database(
+                filter,
+                &[query::Dim::OperationId, query::Dim::CommuneCode],
+            )?,
         )
     }
     /// One operation's head (landlord, reference, commune…).
@@ -520,16 +527,18 @@ pub fn decode<T>(v: Option<T>, what: &str, raw: &str) -> Result<T> {
 }
 
 /// Sums of one operation's lines that match a filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperationTotal {
     pub operation_id: i64,
+    /// The operation's commune (INSEE code).
+    pub commune_code: std::sync::Arc<str>,
     pub dwellings: i64,
     pub lines: i64,
     pub cost_cents: i64,
 }
 
-/// [`Store::operation_totals`] from the aggregate by operation id (what an adapter answers when
-/// it has no register in memory).
+/// [`Store::operation_totals`] from the aggregate by operation id and commune code (what an
+/// adapter answers when it has no register in memory).
 pub fn operation_totals_by_aggregate(rows: Vec<query::AggRow>) -> Result<Vec<OperationTotal>> {
     rows.into_iter()
         .map(|r| {
@@ -539,6 +548,7 @@ pub fn operation_totals_by_aggregate(rows: Vec<query::AggRow>) -> Result<Vec<Ope
                 })?;
             Ok(OperationTotal {
                 operation_id: id,
+                commune_code: r.keys.get(1).cloned().unwrap_or_else(|| "".into()),
                 dwellings: r.dwellings,
                 lines: r.lines,
                 cost_cents: r.cost_cents,

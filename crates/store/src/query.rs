@@ -57,27 +57,6 @@ pub fn operation_heads_sql(ids: &[i64]) -> String {
     )
 }
 
-/// [`where_clause`] of `f`, and when `ids` is given, only the lines of those operations. With
-/// the operations a text search keeps, found in memory ([`crate::cube::Cube::text_search`]), a
-/// list reads them by id instead of scanning every operation with `LIKE`.
-pub fn where_clause_in(
-    f: &LineFilter,
-    ids: Option<&[i64]>,
-    d: Dialect,
-    params: &mut Vec<SqlParam>,
-) -> String {
-    let w = where_clause(f, d, params);
-    let Some(ids) = ids else {
-        return w;
-    };
-    let cond = operations_in(ids);
-    if w.is_empty() {
-        format!("WHERE {cond}")
-    } else {
-        format!("{w} AND {cond}")
-    }
-}
-
 /// `WHERE …` (or an empty string) and its parameters, numbered from `first`.
 pub fn where_clause(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> String {
     let mut conds: Vec<String> = Vec::new();
@@ -158,6 +137,17 @@ pub fn where_clause(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> S
             .map(|n| format!("'{}'", n.code()))
             .collect();
         conds.push(format!("l.nature IN ({})", list.join(", ")));
+    }
+    if !f.financings.is_empty() {
+        let list: Vec<String> = f
+            .financings
+            .iter()
+            .map(|v| format!("'{}'", v.code()))
+            .collect();
+        conds.push(format!("l.financing IN ({})", list.join(", ")));
+    }
+    if let Some(ids) = &f.operations {
+        conds.push(operations_in(ids));
     }
     if conds.is_empty() {
         String::new()
@@ -256,7 +246,8 @@ pub fn aggregate_sql(
     params: &mut Vec<SqlParam>,
 ) -> String {
     let sql = lines_aggregate_sql(f, dims, d, params);
-    if !totals_serve(dims) || f.operation_id.is_some() || f.text.is_some() {
+    if !totals_serve(dims) || f.operation_id.is_some() || f.operations.is_some() || f.text.is_some()
+    {
         return sql;
     }
     // Same query on the pre-aggregated sums: sums of sums, line counts kept per group.

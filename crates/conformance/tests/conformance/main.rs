@@ -1572,6 +1572,25 @@ fn in_memory_sums_equal_the_database(kind: Kind) {
             text: Some("zzzzzz".into()),
             ..Default::default()
         },
+        // Financings, a list of operations (one unknown, one twice), an empty list.
+        LineFilter {
+            natures: vec![Nature::Rehabilitation],
+            financings: vec![RehabFinancing::Palulos, RehabFinancing::EcoLoan],
+            ..Default::default()
+        },
+        LineFilter {
+            operations: Some(vec![3, 1, 999_999, 3]),
+            ..Default::default()
+        },
+        LineFilter {
+            operations: Some(vec![2, 4, 5, 6]),
+            text: Some("dunkerque".into()),
+            ..Default::default()
+        },
+        LineFilter {
+            operations: Some(Vec::new()),
+            ..Default::default()
+        },
     ];
     let dims_sets: Vec<Vec<Dim>> = vec![
         vec![],
@@ -1615,7 +1634,8 @@ fn in_memory_sums_equal_the_database(kind: Kind) {
                 assert_eq!(memory, database, "{when} : {dims:?} {f:?}");
             }
             let per_operation = logis_store::operation_totals_by_aggregate(
-                db.aggregate_in_database(f, &[Dim::OperationId]).unwrap(),
+                db.aggregate_in_database(f, &[Dim::OperationId, Dim::CommuneCode])
+                    .unwrap(),
             )
             .unwrap();
             assert_eq!(
@@ -1634,6 +1654,9 @@ fn in_memory_sums_equal_the_database(kind: Kind) {
             ..Default::default()
         };
         assert!(db.aggregate(&f, &[]).unwrap()[0].lines > 0, "{text}");
+    }
+    for f in &filters[filters.len() - 4..filters.len() - 1] {
+        assert!(db.aggregate(f, &[]).unwrap()[0].lines > 0, "{f:?}");
     }
     let before = db.aggregate(&LineFilter::default(), &[]).unwrap()[0].dwellings;
     // Another store on the same database writes: this one sees it on its next aggregate.
