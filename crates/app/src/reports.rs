@@ -890,10 +890,10 @@ fn rehabilitation_page(
     // Each commune's operations in id order (totals come in id order), as the whole grid has
     // them; their ids as texts, one after the other in one buffer.
     let mut per_commune: Vec<Vec<usize>> = vec![Vec::new(); communes.len()];
-    // (The register in memory shares one text per commune: its address finds it again.)
+    // (Commune codes are shared texts: an address finds a code again.)
     let mut seen: FxHashMap<usize, usize> = FxHashMap::default();
     for (i, op) in ops.iter().enumerate() {
-        let code: &str = &op.commune_code;
+        let code: &str = op.commune_code;
         let at = match seen.get(&(code.as_ptr() as usize)) {
             Some(c) => Some(*c),
             None => communes

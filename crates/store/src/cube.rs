@@ -336,9 +336,20 @@ impl CubeBuilder {
             project_level: Level::bytewise(&c.projects.names),
             commune_code_level,
             name_of_code,
-            op_id_text: std::sync::OnceLock::new(),
-            programme_lines: std::sync::OnceLock::new(),
-            nature_lines: std::sync::OnceLock::new(),
+            commune_code_static: c
+                .communes
+                .values
+                .iter()
+                .map(|v| crate::interned(v))
+                .collect(),
+            programme_lines: lists_of(
+                c.programmes.names.len(),
+                c.l_programme.iter().map(|v| *v as usize),
+            ),
+            nature_lines: lists_of(
+                c.vocab[NATURE].values.len(),
+                c.l_vocab[NATURE].iter().map(|v| usize::from(*v)),
+            ),
             op_lines,
             commune_name_level,
             reference_level: Level::bytewise(&self.op_reference),
@@ -374,12 +385,12 @@ pub struct Cube {
     /// The commune names by rank of their code.
     name_of_code: Vec<Arc<str>>,
     search: SearchKeys,
-    /// The operations' ids as texts, made the first time a report groups by operation.
-    op_id_text: std::sync::OnceLock<Vec<Arc<str>>>,
-    /// Each programme's lines (by programme index), made the first time a filter names one.
-    programme_lines: std::sync::OnceLock<Vec<Vec<u32>>>,
-    /// Each nature's lines (by vocabulary index), made the first time a filter names natures.
-    nature_lines: std::sync::OnceLock<Vec<Vec<u32>>>,
+    /// Each commune's code (by stored index), shared for the life of the process.
+    commune_code_static: Vec<&'static str>,
+    /// Each programme's lines (by programme index): a filter naming one reads only those.
+    programme_lines: Vec<Vec<u32>>,
+    /// Each nature's lines (by vocabulary index): a filter naming natures reads only those.
+    nature_lines: Vec<Vec<u32>>,
     /// Each operation's lines (by operation index): where they start and end (lines are kept
     /// in commune/operation/year order, so an operation's lines follow one another).
     op_lines: Vec<(u32, u32)>,
@@ -409,6 +420,15 @@ enum Source {
     Reference,
     OperationId,
     Label,
+}
+
+/// The lines (in order) of each of `values` values of a column.
+fn lists_of(values: usize, column: impl Iterator<Item = usize>) -> Vec<Vec<u32>> {
+    let mut out = vec![Vec::new(); values];
+    for (i, v) in column.enumerate() {
+        out[v].push(i as u32);
+    }
+    out
 }
 
 fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
@@ -543,6 +563,9 @@ impl Cube {
             // An aggregate without GROUP BY always answers one row.
             sums.push((0, [0; 3]));
         }
+        // An operation's id as a text is made once per aggregate (its groups follow one
+        // another when it leads; else the one just made is often the same).
+        let mut last_id: Option<(u32, Arc<str>)> = None;
         let out = sums
             .into_iter()
             .map(|(key, [dwellings, lines, cost_cents])| {
@@ -550,7 +573,19 @@ impl Cube {
                     .iter()
                     .map(|(src, part)| {
                         let (_, values, weight) = parts[*part];
-                        self.text(*src, ((key / weight) % values) as u32)
+                        let rank = ((key / weight) % values) as u32;
+                        if !matches!(src, Source::OperationId) {
+                            return self.text(*src, rank);
+                        }
+                        match &last_id {
+                            Some((r, text)) if *r == rank => Arc::clone(text),
+                            _ => {
+                                let id = self.c.op_id.get(rank as usize).copied().unwrap_or(0);
+                                let text: Arc<str> = Arc::from(itoa::Buffer::new().format(id));
+                                last_id = Some((rank, Arc::clone(&text)));
+                                text
+                            }
+                        }
                     })
                     .collect();
                 AggRow {
@@ -576,32 +611,16 @@ impl Cube {
             let lines = ranges.into_iter().flat_map(|(a, b)| a as usize..b as usize);
             return self.read_kept(filter, lines, f);
         }
-        // Lists of lines by the value of one column, in line order.
-        let lists_of = |values: usize, column: &mut dyn Iterator<Item = usize>| {
-            let mut out = vec![Vec::new(); values];
-            for (i, v) in column.enumerate() {
-                out[v].push(i as u32);
-            }
-            out
-        };
         if let Some(p) = filter.programme {
-            let lists = self.programme_lines.get_or_init(|| {
-                lists_of(
-                    self.c.programmes.names.len(),
-                    &mut self.c.l_programme.iter().map(|v| *v as usize),
-                )
-            });
-            let list = lists.get(p as usize).map_or(&[][..], Vec::as_slice);
+            let list = self
+                .programme_lines
+                .get(p as usize)
+                .map_or(&[][..], Vec::as_slice);
             return self.read_kept(filter, list.iter().map(|i| *i as usize), f);
         }
         if let Some(natures) = &filter.natures {
-            let lists = self.nature_lines.get_or_init(|| {
-                lists_of(
-                    self.c.vocab[NATURE].values.len(),
-                    &mut self.c.l_vocab[NATURE].iter().map(|v| usize::from(*v)),
-                )
-            });
-            let lines = lists
+            let lines = self
+                .nature_lines
                 .iter()
                 .zip(natures)
                 .filter(|(_, keep)| **keep)
@@ -632,43 +651,38 @@ impl Cube {
 
     /// [`crate::Store::operation_totals`], or `None` when the cube cannot answer (text search).
     pub fn operation_totals(&self, f: &LineFilter) -> Option<Vec<crate::OperationTotal>> {
-        // An operation's lines follow one another (see `finish`): one run each, in commune
-        // order, then put in id order (an operation's index is its rank by id).
-        let mut runs: Vec<(u32, [i64; 3])> = Vec::new();
+        // Each operation's sums where it was first met (an operation's lines mostly follow one
+        // another, see `finish`), then read back in id order (an operation's index is its rank
+        // by id).
+        let mut at = vec![u32::MAX; self.c.op_id.len()];
+        let mut sums: Vec<[i64; 3]> = Vec::new();
         if let Some(filter) = self.compile(f) {
+            let mut last = u32::MAX;
             self.each_kept(&filter, |i| {
                 let op = self.c.l_op[i];
-                let line = [self.c.l_dwellings[i], 1, self.c.l_cost[i]];
-                match runs.last_mut() {
-                    Some((o, sums)) if *o == op => {
-                        for (s, v) in sums.iter_mut().zip(line) {
-                            *s += v;
-                        }
+                if op != last {
+                    last = op;
+                    if at[op as usize] == u32::MAX {
+                        at[op as usize] = sums.len() as u32;
+                        sums.push([0; 3]);
                     }
-                    _ => runs.push((op, line)),
                 }
+                let g = &mut sums[at[op as usize] as usize];
+                g[0] += self.c.l_dwellings[i];
+                g[1] += 1;
+                g[2] += self.c.l_cost[i];
             });
         }
-        runs.sort_unstable_by_key(|(op, _)| *op);
-        let mut out: Vec<crate::OperationTotal> = Vec::with_capacity(runs.len());
-        for (op, [dwellings, lines, cost_cents]) in runs {
-            let o = op as usize;
-            match out.last_mut() {
-                Some(t) if t.operation_id == self.c.op_id[o] => {
-                    t.dwellings += dwellings;
-                    t.lines += lines;
-                    t.cost_cents += cost_cents;
-                }
-                _ => out.push(crate::OperationTotal {
+        let mut out = Vec::with_capacity(sums.len());
+        for (o, slot) in at.iter().enumerate() {
+            if let Some([dwellings, lines, cost_cents]) = sums.get(*slot as usize) {
+                out.push(crate::OperationTotal {
                     operation_id: self.c.op_id[o],
-                    commune_code: Arc::clone(
-                        &self.commune_code_level.text
-                            [self.commune_code_level.rank[self.c.op_commune[o] as usize] as usize],
-                    ),
-                    dwellings,
-                    lines,
-                    cost_cents,
-                }),
+                    commune_code: self.commune_code_static[self.c.op_commune[o] as usize],
+                    dwellings: *dwellings,
+                    lines: *lines,
+                    cost_cents: *cost_cents,
+                });
             }
         }
         Some(out)
@@ -794,25 +808,11 @@ impl Cube {
             Source::Programme => pick(&self.programme_level),
             Source::Project => pick(&self.project_level),
             Source::Reference => pick(&self.reference_level),
-            Source::OperationId => {
-                let ids = self.op_id_text.get_or_init(|| {
-                    // Made in commune order, the order reports read them in (lines are kept in
-                    // that order): neighbours in a report are neighbours in memory.
-                    let mut order: Vec<u32> = (0..self.c.op_id.len() as u32).collect();
-                    order.sort_unstable_by_key(|&o| {
-                        (
-                            self.commune_code_level.rank[self.c.op_commune[o as usize] as usize],
-                            o,
-                        )
-                    });
-                    let mut texts: Vec<Arc<str>> = vec![Arc::from(""); order.len()];
-                    for o in order {
-                        texts[o as usize] = Arc::from(self.c.op_id[o as usize].to_string());
-                    }
-                    texts
-                });
-                ids.get(r).cloned().unwrap_or_else(|| Arc::from(""))
-            }
+            Source::OperationId => self
+                .c
+                .op_id
+                .get(r)
+                .map_or_else(|| Arc::from(""), |id| Arc::from(id.to_string())),
             Source::Label => pick(&self.label_level),
         }
     }

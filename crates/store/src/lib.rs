@@ -527,14 +527,30 @@ pub fn decode<T>(v: Option<T>, what: &str, raw: &str) -> Result<T> {
 }
 
 /// Sums of one operation's lines that match a filter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OperationTotal {
     pub operation_id: i64,
-    /// The operation's commune (INSEE code).
-    pub commune_code: std::sync::Arc<str>,
+    /// The operation's commune (INSEE code; see [`interned`]).
+    pub commune_code: &'static str,
     pub dwellings: i64,
     pub lines: i64,
     pub cost_cents: i64,
+}
+
+/// One shared copy of a text that has few values over the life of the process (commune codes,
+/// which come from the reference geography): kept until the process ends, so that it can be
+/// handed out without counting references.
+pub fn interned(s: &str) -> &'static str {
+    static TEXTS: std::sync::Mutex<Option<std::collections::HashSet<&'static str>>> =
+        std::sync::Mutex::new(None);
+    let mut texts = TEXTS.lock().unwrap_or_else(|e| e.into_inner());
+    let texts = texts.get_or_insert_with(Default::default);
+    if let Some(t) = texts.get(s) {
+        return t;
+    }
+    let t: &'static str = Box::leak(s.to_owned().into_boxed_str());
+    texts.insert(t);
+    t
 }
 
 /// [`Store::operation_totals`] from the aggregate by operation id and commune code (what an
@@ -548,7 +564,7 @@ pub fn operation_totals_by_aggregate(rows: Vec<query::AggRow>) -> Result<Vec<Ope
                 })?;
             Ok(OperationTotal {
                 operation_id: id,
-                commune_code: r.keys.get(1).cloned().unwrap_or_else(|| "".into()),
+                commune_code: interned(r.keys.get(1).map_or("", |k| &**k)),
                 dwellings: r.dwellings,
                 lines: r.lines,
                 cost_cents: r.cost_cents,
