@@ -251,7 +251,12 @@ fn reports(db: &TestDb) {
         ),
         ("registre entier", LineFilter::default(), 30),
     ];
+    // BENCH_RUNS=N: N runs of each row instead of the defaults.
+    let runs_wanted: Option<usize> = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok());
     for (scope, filter, runs) in scopes {
+        let runs = runs_wanted.unwrap_or(runs);
         for name in ReportName::ALL {
             let mut f = filter.clone();
             if *name == ReportName::Programme && f.programme_id.is_none() {

@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "register_version",
         sql: include_str!("../migrations/0007_register_version.sql"),
     },
+    Migration {
+        version: 8,
+        name: "write_count",
+        sql: include_str!("../migrations/0008_write_count.sql"),
+    },
 ];
 
 type Manager = PostgresConnectionManager<NoTls>;
@@ -74,8 +79,11 @@ fn be(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-/// Record one change in the audit trail, on the transaction making it.
+/// Record one change in the audit trail, on the transaction making it (and count the write:
+/// see [`Store::data_stamp`]).
 fn record(c: &mut impl postgres::GenericClient, actor: &Actor, ch: &Change<'_>) -> Result<()> {
+    c.execute(logis_store::cube::sql::COUNT_WRITE, &[])
+        .map_err(pg)?;
     c.execute(
         "INSERT INTO audit_log (at, user_id, user_name, organisation_id, via, entity, entity_id, operation_id, action, before, after)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -998,6 +1006,14 @@ impl Store for PostgresStore {
 
     fn register_in_memory(&self) -> Result<Option<std::sync::Arc<logis_store::cube::Cube>>> {
         self.cube()
+    }
+
+    fn data_stamp(&self) -> Result<(i64, i64)> {
+        let row = self
+            .conn()?
+            .query_one(logis_store::cube::sql::STAMP, &[])
+            .map_err(pg)?;
+        Ok((row.get(0), row.get(1)))
     }
 
     fn aggregate_in_database(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {

@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "register_version",
         sql: include_str!("../migrations/0007_register_version.sql"),
     },
+    Migration {
+        version: 8,
+        name: "write_count",
+        sql: include_str!("../migrations/0008_write_count.sql"),
+    },
 ];
 
 fn be(e: impl std::fmt::Display) -> StoreError {
@@ -253,8 +258,11 @@ fn org_from_row(
     })
 }
 
-/// Record one change in the audit trail, on the transaction making it.
+/// Record one change in the audit trail, on the transaction making it (and count the write:
+/// see [`Store::data_stamp`]).
 fn record(c: &Connection, actor: &Actor, ch: &Change<'_>) -> Result<()> {
+    c.execute(logis_store::cube::sql::COUNT_WRITE, [])
+        .map_err(be)?;
     c.execute(
         "INSERT INTO audit_log (at, user_id, user_name, organisation_id, via, entity, entity_id, operation_id, action, before, after)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -976,6 +984,14 @@ impl Store for SqliteStore {
 
     fn register_in_memory(&self) -> Result<Option<std::sync::Arc<logis_store::cube::Cube>>> {
         self.cube()
+    }
+
+    fn data_stamp(&self) -> Result<(i64, i64)> {
+        self.conn()?
+            .query_row(logis_store::cube::sql::STAMP, [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(be)
     }
 
     fn aggregate_in_database(&self, f: &LineFilter, dims: &[Dim]) -> Result<Vec<AggRow>> {

@@ -456,8 +456,9 @@ fn merge_runs(runs: &mut Vec<(u128, [i64; 3])>) {
 /// Up to this many operations found by a text search in memory, a list reads them by id.
 pub const TEXT_SEARCH_BY_ID: usize = 5_000;
 
-/// Beyond this many possible groups, sums go to a hash map rather than one slot per group.
-const DENSE_GROUPS: u128 = 1 << 19;
+/// Up to this many possible groups, an aggregate keeps a place for each (4 bytes); beyond,
+/// it sums runs of lines and sorts them.
+const DENSE_GROUPS: u128 = 1 << 22;
 
 /// A condition on a value that is either any, one index, or none at all.
 fn wanted<T: Copy>(filter: Option<Option<T>>) -> Result<Option<T>, ()> {
@@ -509,22 +510,30 @@ impl Cube {
                 .sum()
         };
         let mut sums: Vec<(u128, [i64; 3])> = if space <= DENSE_GROUPS {
-            // Few possible groups: one slot each, read back in order.
-            let mut slots = vec![[0i64; 3]; space as usize];
+            // Few possible groups: each group's place among the sums, by key (four bytes a
+            // possible group), the sums in the order groups are met; read back in key order.
+            let mut at = vec![u32::MAX; space as usize];
+            let mut met: Vec<[i64; 3]> = Vec::new();
             if let Some(filter) = &filter {
                 self.each_kept(filter, |i| {
-                    let g = &mut slots[key_of(i) as usize];
+                    let slot = &mut at[key_of(i) as usize];
+                    if *slot == u32::MAX {
+                        *slot = met.len() as u32;
+                        met.push([0; 3]);
+                    }
+                    let g = &mut met[*slot as usize];
                     g[0] += self.c.l_dwellings[i];
                     g[1] += 1;
                     g[2] += self.c.l_cost[i];
                 });
             }
-            slots
-                .into_iter()
-                .enumerate()
-                .filter(|(_, g)| g[1] > 0)
-                .map(|(k, g)| (k as u128, g))
-                .collect()
+            let mut out = Vec::with_capacity(met.len());
+            for (k, slot) in at.iter().enumerate() {
+                if let Some(g) = met.get(*slot as usize) {
+                    out.push((k as u128, *g));
+                }
+            }
+            out
         } else {
             // Lines of one group mostly follow one another (see `finish`): sum a run, keep the
             // runs, then sort them by key and merge equal keys (a stable sort takes the runs'
@@ -573,7 +582,10 @@ impl Cube {
                     .iter()
                     .map(|(src, part)| {
                         let (_, values, weight) = parts[*part];
-                        let rank = ((key / weight) % values) as u32;
+                        let rank = match (u64::try_from(key), u64::try_from(weight)) {
+                            (Ok(k), Ok(w)) => ((k / w) % values as u64) as u32,
+                            _ => ((key / weight) % values) as u32,
+                        };
                         if !matches!(src, Source::OperationId) {
                             return self.text(*src, rank);
                         }
@@ -1041,6 +1053,11 @@ pub mod sql {
     pub const VERSION: &str = "SELECT version FROM register_version WHERE id = 1";
     /// Increment the version: appended to every write that changes what the cube holds.
     pub const BUMP: &str = "UPDATE register_version SET version = version + 1 WHERE id = 1;";
+    /// Count one audited write (run with its audit record, in its transaction).
+    pub const COUNT_WRITE: &str =
+        "UPDATE register_version SET write_count = write_count + 1 WHERE id = 1";
+    /// What [`crate::Store::data_stamp`] reads: the version and the count of audited writes.
+    pub const STAMP: &str = "SELECT version, write_count FROM register_version WHERE id = 1";
     pub const LANDLORDS: &str = "SELECT id, name FROM organisations";
     pub const PROGRAMMES: &str = "SELECT id, name FROM programmes";
     pub const PROJECTS: &str = "SELECT id, name FROM projects";

@@ -392,6 +392,10 @@ pub trait Store: Send + Sync {
     /// The register held in memory at the stored version ([`cube`], reloaded when a write moved
     /// it), or `None` when the store keeps none (`LOGIS_CUBE=0`).
     fn register_in_memory(&self) -> Result<Option<std::sync::Arc<cube::Cube>>>;
+    /// A stamp of everything reports read: the register's version and the count of audited
+    /// writes (targets, financing plans, organisations…), each moved in the transaction of its
+    /// write. While it stays the same, a report computed before is still right.
+    fn data_stamp(&self) -> Result<(i64, i64)>;
     /// A text search answered from the register in memory: `filter` without its text, naming
     /// instead the operations it keeps, when there is a text and at most
     /// [`cube::TEXT_SEARCH_BY_ID`] operations (a list then reads their lines by id).

@@ -8,7 +8,7 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use logis_app::reports::{ReportName, build, build_page};
+use logis_app::reports::{ReportName, build};
 use logis_domain::Permission;
 use logis_domain::{OrgKind, Stage};
 use logis_io::report::Report;
@@ -135,9 +135,9 @@ fn report_name(name: &str) -> Result<ReportName, PageError> {
 
 #[derive(Template)]
 #[template(path = "report_page.html")]
-struct ReportPage {
+struct ReportPage<'a> {
     chrome: crate::Chrome,
-    report: Report,
+    report: &'a Report,
     reports: Vec<(&'static str, &'static str)>,
     programmes: Vec<(i64, String, bool)>,
     landlords: Vec<(i64, String, bool)>,
@@ -150,10 +150,10 @@ struct ReportPage {
     error: String,
     query: String,
     query_amp: String,
-    rows_page: logis_io::report::GridPage,
+    rows_page: &'a logis_io::report::GridPage,
 }
 
-impl ReportPage {
+impl ReportPage<'_> {
     fn fmt(&self, n: &usize) -> String {
         logis_domain::numbers::group_thousands(*n as i64)
     }
@@ -206,7 +206,8 @@ pub(crate) async fn page(
         .as_deref()
         .and_then(|p| p.trim().parse::<usize>().ok())
         .unwrap_or(1);
-    let ((report, rows_page), programmes, orgs, chosen) = blocking(move || {
+    let pages = s.pages.clone();
+    let (shown, programmes, orgs, chosen) = blocking(move || {
         let programmes = store.programmes()?;
         let mut f2 = f2;
         // The programme report needs a programme: the first one with targets by default.
@@ -219,7 +220,8 @@ pub(crate) async fn page(
             }
         }
         Ok((
-            build_page(store.as_ref(), name, &f2, wanted, REPORT_PAGE_ROWS)
+            pages
+                .page(store.as_ref(), name, &f2, wanted, REPORT_PAGE_ROWS)
                 .map_err(app_to_store)?,
             programmes,
             (store.organisations()?, store.quartiers()?),
@@ -229,6 +231,7 @@ pub(crate) async fn page(
     .await?;
     filter.programme_id = chosen;
     let query = ReportQuery::carry(&filter);
+    let (report, rows_page) = &*shown;
     Ok(render(&ReportPage {
         chrome: a.chrome("rapports"),
         report,

@@ -2103,6 +2103,111 @@ fn a_report_page_is_its_part_of_the_whole_grid(kind: Kind) {
     assert!(laid_out > 100, "les pages ont des lignes");
 }
 
+/// A report page held by the page cache is served again while nothing is written, and computed
+/// again after any write that changes what it shows: an import (the register), a financing plan,
+/// a programme's targets. What it serves is always what `build_page` computes then.
+fn report_pages_are_served_again_until_a_write(kind: Kind) {
+    use logis_app::reports::{PageCache, ReportName, build_page};
+    use std::sync::Arc;
+    let db = TestDb::fresh(kind);
+    logis_app::demo::load_demo(db.store.as_ref()).unwrap();
+    let cache = PageCache::default();
+    let dunkerque_2030 = LineFilter {
+        programme_id: db
+            .programmes()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.name == "Dunkerque 2030")
+            .map(|p| p.id),
+        ..Default::default()
+    };
+    let pages = [
+        (ReportName::Production, LineFilter::default()),
+        (ReportName::Financement, LineFilter::default()),
+        (ReportName::Programme, dunkerque_2030),
+    ];
+    let served = |held: &[Arc<(logis_io::report::Report, logis_io::report::GridPage)>]| {
+        pages
+            .iter()
+            .zip(held)
+            .map(|((name, f), before)| {
+                let p = cache.page(db.store.as_ref(), *name, f, 1, 50).unwrap();
+                let fresh = build_page(db.store.as_ref(), *name, f, 1, 50).unwrap();
+                assert_eq!(p.0.grid, fresh.0.grid, "{name:?}");
+                assert_eq!(p.1, fresh.1, "{name:?}");
+                (Arc::ptr_eq(&p, before), p)
+            })
+            .collect::<Vec<_>>()
+    };
+    let first: Vec<_> = pages
+        .iter()
+        .map(|(name, f)| cache.page(db.store.as_ref(), *name, f, 1, 50).unwrap())
+        .collect();
+    // Nothing written: the same pages.
+    assert!(served(&first).iter().all(|(same, _)| *same));
+    // A financing plan: every page is computed again, and the financing one shows it.
+    let op = collect_lines(
+        db.store.as_ref(),
+        &LineFilter {
+            limit: Some(1),
+            ..Default::default()
+        },
+    )
+    .unwrap()[0]
+        .operation_id;
+    db.set_financing_plan(
+        &actor(),
+        op,
+        &[FundingItem {
+            kind: FundingKind::OwnFunds,
+            source_id: None,
+            label: "Fonds propres".into(),
+            amount_cents: 123_456_700,
+        }],
+    )
+    .unwrap();
+    let after_plan = served(&first);
+    assert!(after_plan.iter().all(|(same, _)| !*same));
+    assert_ne!(after_plan[1].1.0.grid, first[1].0.grid);
+    // Targets: the programme page changes.
+    let text = logis_app::targets::TargetsText {
+        programme: "Dunkerque 2030".into(),
+        scope: "production".into(),
+        total: Some(4321),
+        first_year: 2024,
+        last_year: 2034,
+        social_percent: Some(40),
+        band: Some("100-900".into()),
+        splits: Vec::new(),
+    };
+    logis_app::targets::set_targets(db.store.as_ref(), &actor(), &text).unwrap();
+    let held: Vec<_> = after_plan.into_iter().map(|(_, p)| p).collect();
+    let after_targets = served(&held);
+    assert!(after_targets.iter().all(|(same, _)| !*same));
+    assert_ne!(after_targets[2].1.0.grid, held[2].0.grid);
+    // An import: the production page changes.
+    let csv = "reference;bailleur;commune;nature;produit;logements;annee\nCACHE-1;Vilogia;Gravelines;Construction neuve;PLUS;17;2031\n";
+    let mut src = logis_io::open_bytes(csv.as_bytes().to_vec()).unwrap();
+    let options = ImportOptions {
+        commit: true,
+        territory: None,
+        only_landlord: None,
+    };
+    let report = import_operations(
+        db.store.as_ref(),
+        &actor(),
+        src.as_mut(),
+        &options,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(report.committed);
+    let held: Vec<_> = after_targets.into_iter().map(|(_, p)| p).collect();
+    let after_import = served(&held);
+    assert!(after_import.iter().all(|(same, _)| !*same));
+    assert_ne!(after_import[0].1.0.grid, held[0].0.grid);
+}
+
 conformance!(
     init_loads_the_real_geography,
     search_communes_ignores_case_accents_and_hyphens,
@@ -2129,6 +2234,7 @@ conformance!(
     aggregates_match_the_lines,
     in_memory_sums_equal_the_database,
     a_report_page_is_its_part_of_the_whole_grid,
+    report_pages_are_served_again_until_a_write,
     accounts_sessions_and_tokens,
     writes_are_audited_and_the_trail_is_immutable,
     a_landlord_editor_imports_only_its_own_operations,
