@@ -2,6 +2,7 @@
 //! operations, load the demo territory. Handlers and commands stay thin and call these.
 
 pub mod auth;
+pub mod cache;
 pub mod demo;
 pub mod edit;
 pub mod export;

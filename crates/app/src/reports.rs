@@ -138,23 +138,13 @@ pub fn build_page(
     Ok((report, kept))
 }
 
-/// Report pages computed once and served again while nothing they read has changed (the
-/// store's [`Store::data_stamp`]): the steering committee's tables are opened far more often
-/// than the register changes. At most [`PageCache::ENTRIES`] pages are kept; a write empties it.
+/// Report pages computed once and served again while nothing they read has changed (see
+/// [`crate::cache::StampCache`]): the steering committee's tables are opened far more often
+/// than the register changes.
 #[derive(Default)]
-pub struct PageCache {
-    held: std::sync::Mutex<HeldPages>,
-}
-
-#[derive(Default)]
-struct HeldPages {
-    stamp: Option<(i64, i64)>,
-    pages: FxHashMap<String, std::sync::Arc<(Report, GridPage)>>,
-}
+pub struct PageCache(crate::cache::StampCache<(Report, GridPage)>);
 
 impl PageCache {
-    pub const ENTRIES: usize = 256;
-
     /// [`build_page`], or the same page computed before at the same stamp.
     pub fn page(
         &self,
@@ -164,29 +154,10 @@ impl PageCache {
         page: usize,
         size: usize,
     ) -> Result<std::sync::Arc<(Report, GridPage)>> {
-        let stamp = store.data_stamp()?;
         // The filter's every field (its scope included) and the year the projection is seen from.
         let key = format!("{}|{page}|{size}|{}|{filter:?}", name.code(), this_year());
-        {
-            let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-            if held.stamp != Some(stamp) {
-                held.pages.clear();
-                held.stamp = Some(stamp);
-            }
-            if let Some(p) = held.pages.get(&key) {
-                return Ok(std::sync::Arc::clone(p));
-            }
-        }
-        let built = std::sync::Arc::new(build_page(store, name, filter, page, size)?);
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        // (Kept only if nothing was written meanwhile: the stamp read before is still the one.)
-        if held.stamp == Some(stamp) {
-            if held.pages.len() >= Self::ENTRIES {
-                held.pages.clear();
-            }
-            held.pages.insert(key, std::sync::Arc::clone(&built));
-        }
-        Ok(built)
+        self.0
+            .get(store, key, || build_page(store, name, filter, page, size))
     }
 }
 

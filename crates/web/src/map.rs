@@ -281,21 +281,75 @@ pub(crate) struct MapQuery {
 
 #[derive(Template)]
 #[template(path = "map.html")]
-struct MapPage {
+struct MapPage<'a> {
     chrome: Chrome,
-    territory: String,
+    territory: &'a str,
     indicators: Vec<(&'static str, &'static str, bool)>,
     stages: Vec<(&'static str, &'static str, bool)>,
     programmes: Vec<(String, String, bool)>,
     landlords: Vec<(String, String, bool)>,
     q: MapQuery,
     title: String,
-    map: Choropleth,
+    map: &'a Choropleth,
     palette: [&'static str; 6],
     /// (commune, value) by decreasing value.
+    table: &'a [(String, String)],
+    total: &'a str,
+    errors: Vec<String>,
+}
+
+/// What a map shows for one filter (computed once per state of the register, see
+/// [`crate::AppState`]'s `maps`).
+pub(crate) struct MapData {
+    territory: String,
+    map: Choropleth,
     table: Vec<(String, String)>,
     total: String,
-    errors: Vec<String>,
+}
+
+/// The map of `filter`'s values on the territory's communes (and any commune with a value).
+fn map_data(
+    store: &dyn logis_store::Store,
+    filter: &LineFilter,
+) -> Result<MapData, logis_store::StoreError> {
+    let geo = store.geography()?;
+    let territory = logis_app::setup::territory(store).map_err(crate::reports::app_to_store)?;
+    let rows = store.aggregate(filter, &[Dim::CommuneCode])?;
+    let values: HashMap<String, i64> = rows
+        .iter()
+        .filter_map(|r| r.keys.first().map(|k| (k.to_string(), r.dwellings)))
+        .collect();
+    // The territory's communes, plus any commune with a value (an operation outside it).
+    let mut communes: Vec<String> = match &territory {
+        Some(t) => geo
+            .members(t)
+            .map(|c| c.code.as_str().to_string())
+            .collect(),
+        None => Vec::new(),
+    };
+    let listed: std::collections::HashSet<String> = communes.iter().cloned().collect();
+    let mut outside: Vec<&String> = values.keys().filter(|k| !listed.contains(*k)).collect();
+    outside.sort();
+    communes.extend(outside.into_iter().cloned());
+    let map = choropleth(&geo, &communes, &values);
+    let mut table: Vec<(i64, String)> = map
+        .communes
+        .iter()
+        .map(|c| (c.value, c.name.clone()))
+        .collect();
+    table.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let total: i64 = map.communes.iter().map(|c| c.value).sum();
+    let n = logis_domain::numbers::group_thousands;
+    Ok(MapData {
+        territory: territory
+            .as_ref()
+            .and_then(|t| geo.epci(t.as_str()))
+            .map(|e| e.name.clone())
+            .unwrap_or_default(),
+        map,
+        table: table.into_iter().map(|(v, c)| (c, n(v))).collect(),
+        total: n(total),
+    })
 }
 
 pub(crate) async fn page(
@@ -325,50 +379,19 @@ pub(crate) async fn page(
         .collect();
     let state = s.clone();
     let f2 = filter.clone();
-    let (geo, territory, orgs, programmes, rows) = blocking(move || {
+    let (data, orgs, programmes) = blocking(move || {
         let st = state.store.as_ref();
-        Ok((
-            state.geography()?,
-            logis_app::setup::territory(st).map_err(crate::reports::app_to_store)?,
-            st.organisations()?,
-            st.programmes()?,
-            st.aggregate(&f2, &[Dim::CommuneCode])?,
-        ))
+        let key = format!("{f2:?}");
+        let data = state
+            .maps
+            .get(st, key, || Ok(map_data(st, &f2)?))
+            .map_err(crate::reports::app_to_store)?;
+        Ok((data, st.organisations()?, st.programmes()?))
     })
     .await?;
-    let values: HashMap<String, i64> = rows
-        .iter()
-        .filter_map(|r| r.keys.first().map(|k| (k.to_string(), r.dwellings)))
-        .collect();
-    // The territory's communes, plus any commune with a value (an operation outside it).
-    let mut communes: Vec<String> = match &territory {
-        Some(t) => geo
-            .members(t)
-            .map(|c| c.code.as_str().to_string())
-            .collect(),
-        None => Vec::new(),
-    };
-    let listed: std::collections::HashSet<String> = communes.iter().cloned().collect();
-    let mut outside: Vec<&String> = values.keys().filter(|k| !listed.contains(*k)).collect();
-    outside.sort();
-    communes.extend(outside.into_iter().cloned());
-    let map = choropleth(&geo, &communes, &values);
-    let mut table: Vec<(i64, String)> = map
-        .communes
-        .iter()
-        .map(|c| (c.value, c.name.clone()))
-        .collect();
-    table.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    let total: i64 = map.communes.iter().map(|c| c.value).sum();
-    let n = logis_domain::numbers::group_thousands;
-    let territory_name = territory
-        .as_ref()
-        .and_then(|t| geo.epci(t.as_str()))
-        .map(|e| e.name.clone())
-        .unwrap_or_default();
     Ok(render(&MapPage {
         chrome: a.chrome("carte"),
-        territory: territory_name,
+        territory: &data.territory,
         indicators: Indicator::ALL
             .iter()
             .map(|i| (i.code(), i.label(), *i == indicator))
@@ -399,10 +422,10 @@ pub(crate) async fn page(
             })
             .collect(),
         title: indicator.label().to_string(),
-        table: table.into_iter().map(|(v, c)| (c, n(v))).collect(),
-        total: n(total),
+        table: &data.table,
+        total: &data.total,
         palette: PALETTE,
-        map,
+        map: &data.map,
         errors,
         q,
     }))

@@ -1,0 +1,68 @@
+//! Values computed from the store once and served again while nothing they read has changed.
+
+use crate::Result;
+use logis_store::Store;
+use rustc_hash::FxHashMap;
+use std::sync::{Arc, Mutex};
+
+/// Values by key, valid at one [`Store::data_stamp`] (the register's version and the count of
+/// audited writes, both moved in the transaction of every write): the first request after a
+/// write computes, the next ones with the same key are served what it computed. At most
+/// [`StampCache::ENTRIES`] values are kept; a write empties it.
+pub struct StampCache<T> {
+    held: Mutex<Held<T>>,
+}
+
+struct Held<T> {
+    stamp: Option<(i64, i64)>,
+    values: FxHashMap<String, Arc<T>>,
+}
+
+impl<T> Default for StampCache<T> {
+    fn default() -> Self {
+        StampCache {
+            held: Mutex::new(Held {
+                stamp: None,
+                values: FxHashMap::default(),
+            }),
+        }
+    }
+}
+
+impl<T> StampCache<T> {
+    pub const ENTRIES: usize = 256;
+
+    /// The value of `key` computed at the store's current stamp, by `compute` if not yet.
+    /// `key` must name everything `compute` depends on besides the store's data.
+    pub fn get(
+        &self,
+        store: &dyn Store,
+        key: String,
+        compute: impl FnOnce() -> Result<T>,
+    ) -> Result<Arc<T>> {
+        let stamp = store.data_stamp()?;
+        {
+            let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            if held.stamp != Some(stamp) {
+                held.values.clear();
+                held.stamp = Some(stamp);
+            }
+            if let Some(v) = held.values.get(&key) {
+                return Ok(Arc::clone(v));
+            }
+        }
+        // Computed outside the lock (other keys are served meanwhile). It read the store after
+        // the stamp was read: kept only if the stamp is still the same afterwards (stamps only
+        // grow, so nothing was written in between).
+        let value = Arc::new(compute()?);
+        let unchanged = store.data_stamp()? == stamp;
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if unchanged && held.stamp == Some(stamp) {
+            if held.values.len() >= Self::ENTRIES {
+                held.values.clear();
+            }
+            held.values.insert(key, Arc::clone(&value));
+        }
+        Ok(value)
+    }
+}
