@@ -75,6 +75,8 @@ pub struct AppState {
     pages: Arc<logis_app::reports::PageCache>,
     /// Maps served again while the register has not changed.
     maps: Arc<logis_app::cache::StampCache<map::MapData>>,
+    /// Pages of the operations' list, likewise.
+    lists: Arc<logis_app::cache::StampCache<operations::ListPage>>,
     /// Mark cookies Secure (logis behind HTTPS): `LOGIS_HTTPS=1`.
     secure_cookies: bool,
     /// Where the server is reached, for the links it prints (`LOGIS_PUBLIC_URL`).
@@ -99,6 +101,7 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         store,
         pages: Arc::default(),
         maps: Arc::default(),
+        lists: Arc::default(),
         secure_cookies: std::env::var("LOGIS_HTTPS").is_ok_and(|v| v == "1"),
         public_url: std::env::var("LOGIS_PUBLIC_URL")
             .unwrap_or_else(|_| "http://127.0.0.1:8080".into()),

@@ -317,6 +317,16 @@ impl OperationsPage {
     }
 }
 
+/// One page of the operations' list: the count and dwellings of every line the filter keeps,
+/// the page shown (the last one when asked beyond), the number of pages and the page's lines.
+pub(crate) struct ListPage {
+    total: u64,
+    dwellings: i64,
+    page: u64,
+    pages: u64,
+    lines: Vec<logis_store::LineRecord>,
+}
+
 pub(crate) async fn list(
     State(s): State<AppState>,
     Extension(a): Extension<Authed>,
@@ -342,22 +352,43 @@ pub(crate) async fn list(
     let mut f2 = filter.clone();
     // One aggregate gives the count and the dwellings (from the pre-aggregated sums when the
     // filter allows it), then the page asked for (the last one if beyond).
-    let (total, dwellings, page, pages, lines) = blocking(move || {
-        let (total, dwellings) = store
-            .aggregate(&f2, &[])?
-            .first()
-            .map(|r| (r.lines.max(0) as u64, r.dwellings))
-            .unwrap_or((0, 0));
-        let pages = total.div_ceil(PAGE_SIZE).max(1);
-        let page = wanted.min(pages);
-        f2.limit = Some(PAGE_SIZE);
-        f2.offset = Some((page - 1) * PAGE_SIZE);
-        let lines = logis_store::collect_lines(store.as_ref(), &f2)?;
-        Ok((total, dwellings, page, pages, lines))
+    // (Served again while nothing is written: the key is the whole filter, scope included.)
+    let lists = s.lists.clone();
+    let listed = blocking(move || {
+        let key = format!("{wanted}|{f2:?}");
+        lists
+            .get(store.as_ref(), key, || {
+                let (total, dwellings) = store
+                    .aggregate(&f2, &[])?
+                    .first()
+                    .map(|r| (r.lines.max(0) as u64, r.dwellings))
+                    .unwrap_or((0, 0));
+                let pages = total.div_ceil(PAGE_SIZE).max(1);
+                let page = wanted.min(pages);
+                f2.limit = Some(PAGE_SIZE);
+                f2.offset = Some((page - 1) * PAGE_SIZE);
+                let lines = logis_store::collect_lines(store.as_ref(), &f2)?;
+                Ok(ListPage {
+                    total,
+                    dwellings,
+                    page,
+                    pages,
+                    lines,
+                })
+            })
+            .map_err(crate::reports::app_to_store)
     })
     .await?;
+    let ListPage {
+        total,
+        dwellings,
+        page,
+        pages,
+        ref lines,
+    } = *listed;
     let items = lines
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|l| LineRow {
             operation_id: l.operation_id,
             landlord: l.landlord,
