@@ -40,6 +40,9 @@ impl<T> StampCache<T> {
         key: String,
         compute: impl FnOnce() -> Result<T>,
     ) -> Result<Arc<T>> {
+        if !enabled() {
+            return Ok(Arc::new(compute()?));
+        }
         let stamp = store.data_stamp()?;
         {
             let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
@@ -65,4 +68,11 @@ impl<T> StampCache<T> {
         }
         Ok(value)
     }
+}
+
+/// Whether values are kept: yes unless `LOGIS_CACHE=0` (to measure what a first request after a
+/// write costs, every time).
+pub fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("LOGIS_CACHE").map_or(true, |v| v != "0"))
 }

@@ -630,7 +630,18 @@ impl Cube {
                 .map_or(&[][..], Vec::as_slice);
             return self.read_kept(filter, list.iter().map(|i| *i as usize), f);
         }
-        if let Some(natures) = &filter.natures {
+        // (Through the lists only when they hold less than half the lines: a straight scan
+        // reads faster per line.)
+        if let Some(natures) = &filter.natures
+            && 2 * self
+                .nature_lines
+                .iter()
+                .zip(natures)
+                .filter(|(_, keep)| **keep)
+                .map(|(list, _)| list.len())
+                .sum::<usize>()
+                < self.c.l_op.len()
+        {
             let lines = self
                 .nature_lines
                 .iter()
