@@ -38,6 +38,12 @@ pub const LINE_FROM: &str = "FROM operations o
     LEFT JOIN quartiers q ON q.id = o.quartier_id";
 
 /// `o.id IN (…)` with `ids` inlined (they are integers); no id keeps nothing.
+/// `column IN ('a', 'b')` of vocabulary codes (they come from the enums: literals are safe).
+fn codes_in(column: &str, codes: impl Iterator<Item = &'static str>) -> String {
+    let list: Vec<String> = codes.map(|c| format!("'{c}'")).collect();
+    format!("{column} IN ({})", list.join(", "))
+}
+
 fn operations_in(ids: &[i64]) -> String {
     if ids.is_empty() {
         return "1 = 0".to_string();
@@ -130,21 +136,13 @@ pub fn where_clause(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> S
         ),
     }
     if !f.natures.is_empty() {
-        // Codes come from the enum: literals are safe here.
-        let list: Vec<String> = f
-            .natures
-            .iter()
-            .map(|n| format!("'{}'", n.code()))
-            .collect();
-        conds.push(format!("l.nature IN ({})", list.join(", ")));
+        conds.push(codes_in("l.nature", f.natures.iter().map(|n| n.code())));
     }
     if !f.financings.is_empty() {
-        let list: Vec<String> = f
-            .financings
-            .iter()
-            .map(|v| format!("'{}'", v.code()))
-            .collect();
-        conds.push(format!("l.financing IN ({})", list.join(", ")));
+        conds.push(codes_in(
+            "l.financing",
+            f.financings.iter().map(|v| v.code()),
+        ));
     }
     if let Some(ids) = &f.operations {
         conds.push(operations_in(ids));
