@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 /// Values by key, valid at one [`Store::data_stamp`] (the register's version and the count of
 /// audited writes, both moved in the transaction of every write): the first request after a
 /// write computes, the next ones with the same key are served what it computed. At most
-/// [`StampCache::ENTRIES`] values are kept; a write empties it.
+/// `most` values are kept (then it starts again empty); a write empties it.
 pub struct StampCache<T> {
     held: Mutex<Held<T>>,
+    most: usize,
 }
 
 struct Held<T> {
@@ -19,18 +20,23 @@ struct Held<T> {
 }
 
 impl<T> Default for StampCache<T> {
+    /// A cache of 64 values.
     fn default() -> Self {
+        Self::new(64)
+    }
+}
+
+impl<T> StampCache<T> {
+    /// A cache of at most `most` values (a report page of 200 rows × 30 years holds about 2 MiB).
+    pub fn new(most: usize) -> Self {
         StampCache {
             held: Mutex::new(Held {
                 stamp: None,
                 values: FxHashMap::default(),
             }),
+            most: most.max(1),
         }
     }
-}
-
-impl<T> StampCache<T> {
-    pub const ENTRIES: usize = 256;
 
     /// The value of `key` computed at the store's current stamp, by `compute` if not yet.
     /// `key` must name everything `compute` depends on besides the store's data.
@@ -61,7 +67,7 @@ impl<T> StampCache<T> {
         let unchanged = store.data_stamp()? == stamp;
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         if unchanged && held.stamp == Some(stamp) {
-            if held.values.len() >= Self::ENTRIES {
+            if held.values.len() >= self.most {
                 held.values.clear();
             }
             held.values.insert(key, Arc::clone(&value));

@@ -141,8 +141,14 @@ pub fn build_page(
 /// Report pages computed once and served again while nothing they read has changed (see
 /// [`crate::cache::StampCache`]): the steering committee's tables are opened far more often
 /// than the register changes.
-#[derive(Default)]
 pub struct PageCache(crate::cache::StampCache<(Report, GridPage)>);
+
+impl Default for PageCache {
+    /// 32 pages (a whole-register page with every year is about 2 MiB).
+    fn default() -> Self {
+        PageCache(crate::cache::StampCache::new(32))
+    }
+}
 
 impl PageCache {
     /// [`build_page`], or the same page computed before at the same stamp.

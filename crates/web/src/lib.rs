@@ -100,8 +100,8 @@ pub fn router(store: Arc<dyn Store>) -> Router {
     let state = AppState {
         store,
         pages: Arc::default(),
-        maps: Arc::default(),
-        lists: Arc::default(),
+        maps: Arc::new(logis_app::cache::StampCache::new(16)),
+        lists: Arc::new(logis_app::cache::StampCache::new(256)),
         secure_cookies: std::env::var("LOGIS_HTTPS").is_ok_and(|v| v == "1"),
         public_url: std::env::var("LOGIS_PUBLIC_URL")
             .unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
