@@ -745,7 +745,8 @@ fn rehabilitation(
         unfinanced,
     } = match shape.page {
         Some(page) if !shape.long => rehabilitation_page(store, &f, page)?,
-        _ => rehabilitation_whole(store, &f, shape)?,
+        // (Files: the whole grid and the long table; a caller paging it cuts the page after.)
+        _ => rehabilitation_whole(store, &f, shape.long)?,
     };
     let mut notes = vec!["Logements réhabilités, par opération et bailleur, comptés à partir des lignes d'opération.".to_string()];
     if unfinanced > 0 {
@@ -775,6 +776,8 @@ fn rehabilitation(
 }
 
 /// The rehabilitation grid's header cells and pivot, once its rows, values and layout are known.
+/// An operation's label (its reference when it has none) and landlord are read for every
+/// operation when the whole grid is laid out, else for the operations shown (`shown`).
 fn rehabilitation_grid(
     store: &dyn Store,
     f: &LineFilter,
@@ -782,16 +785,9 @@ fn rehabilitation_grid(
     entries: &[Entry],
     group_sums: Option<&[Entry]>,
     layout: &Layout,
-    page: bool,
+    shown: Option<&[i64]>,
 ) -> Result<(Grid, Option<GridPage>)> {
-    // An operation's label (its reference when it has none) and landlord: for every operation
-    // when the whole grid is laid out, else for the rows shown.
-    let shown_ids: Vec<i64> = layout
-        .shown_details()
-        .iter()
-        .filter_map(|row| heads.heads[*row as usize][1].parse().ok())
-        .collect();
-    let named = OperationHeads::read(store, f, page.then_some(shown_ids.as_slice()))?;
+    let named = OperationHeads::read(store, f, shown)?;
     let mut header = |h: &[&str; 3]| -> Vec<Cell> {
         let [label, reference, landlord] = named.get(h[1].parse().unwrap_or(i64::MIN));
         let shown = if label.is_empty() { reference } else { label };
@@ -819,7 +815,7 @@ struct RehabGrid {
 }
 
 /// The grid from every line grouped by operation (files: every row is laid out).
-fn rehabilitation_whole(store: &dyn Store, f: &LineFilter, shape: Shape) -> Result<RehabGrid> {
+fn rehabilitation_whole(store: &dyn Store, f: &LineFilter, with_long: bool) -> Result<RehabGrid> {
     let dims = [
         Dim::CommuneCode,
         Dim::CommuneName,
@@ -842,7 +838,7 @@ fn rehabilitation_whole(store: &dyn Store, f: &LineFilter, shape: Shape) -> Resu
             continue;
         };
         let year = year_of(r, 3)?;
-        if shape.long {
+        if with_long {
             *by_cell
                 .entry((
                     key(r, 0),
@@ -871,16 +867,8 @@ fn rehabilitation_whole(store: &dyn Store, f: &LineFilter, shape: Shape) -> Resu
             ]
         })
         .collect();
-    let layout = heads.layout(true, shape.page);
-    let (grid, kept) = rehabilitation_grid(
-        store,
-        f,
-        &heads,
-        &entries,
-        None,
-        &layout,
-        shape.page.is_some(),
-    )?;
+    let layout = heads.layout(true, None);
+    let (grid, kept) = rehabilitation_grid(store, f, &heads, &entries, None, &layout, None)?;
     Ok(RehabGrid {
         grid,
         kept,
@@ -919,21 +907,14 @@ fn rehabilitation_page(
     // Each commune's operations in id order (totals come in id order), as the whole grid has
     // them; their ids as texts, one after the other in one buffer.
     let mut per_commune: Vec<Vec<usize>> = vec![Vec::new(); communes.len()];
-    // (Commune codes are shared texts: an address finds a code again.)
-    let mut seen: FxHashMap<usize, usize> = FxHashMap::default();
+    let commune_at: FxHashMap<&str, usize> = communes
+        .iter()
+        .enumerate()
+        .map(|(i, (code, _))| (*code, i))
+        .collect();
     for (i, op) in ops.iter().enumerate() {
-        let code: &str = op.commune_code;
-        let at = match seen.get(&(code.as_ptr() as usize)) {
-            Some(c) => Some(*c),
-            None => communes
-                .binary_search_by(|(c, _)| (*c).cmp(code))
-                .ok()
-                .inspect(|c| {
-                    seen.insert(code.as_ptr() as usize, *c);
-                }),
-        };
-        if let Some(c) = at {
-            per_commune[c].push(i);
+        if let Some(c) = commune_at.get(op.commune_code) {
+            per_commune[*c].push(i);
         }
     }
     let mut id_texts = String::with_capacity(ops.len() * 8);
@@ -978,18 +959,14 @@ fn rehabilitation_page(
         }
     }
     // The shown operations' values.
-    let shown: Vec<u32> = layout.shown_details();
-    let row_of: FxHashMap<&str, u32> = shown
+    let row_of: FxHashMap<&str, u32> = layout
+        .shown_details()
         .iter()
         .map(|row| (heads.heads[*row as usize][1], *row))
         .collect();
+    let shown_ids: Vec<i64> = row_of.keys().filter_map(|id| id.parse().ok()).collect();
     let mut of_shown = f.clone();
-    of_shown.operations = Some(
-        row_of
-            .keys()
-            .filter_map(|id| id.parse().ok())
-            .collect::<Vec<i64>>(),
-    );
+    of_shown.operations = Some(shown_ids.clone());
     let mut entries = Vec::new();
     for r in &store.aggregate(&of_shown, &[Dim::OperationId, Dim::Year, Dim::Financing])? {
         if let (Some(category), Some(row)) = (rehab_category(key(r, 2)), row_of.get(key(r, 0))) {
@@ -1001,8 +978,15 @@ fn rehabilitation_page(
             });
         }
     }
-    let (grid, kept) =
-        rehabilitation_grid(store, f, &heads, &entries, Some(&group_sums), &layout, true)?;
+    let (grid, kept) = rehabilitation_grid(
+        store,
+        f,
+        &heads,
+        &entries,
+        Some(&group_sums),
+        &layout,
+        Some(&shown_ids),
+    )?;
     Ok(RehabGrid {
         grid,
         kept,

@@ -592,8 +592,7 @@ impl Cube {
                         match &last_id {
                             Some((r, text)) if *r == rank => Arc::clone(text),
                             _ => {
-                                let id = self.c.op_id.get(rank as usize).copied().unwrap_or(0);
-                                let text: Arc<str> = Arc::from(itoa::Buffer::new().format(id));
+                                let text = self.text(*src, rank);
                                 last_id = Some((rank, Arc::clone(&text)));
                                 text
                             }
@@ -632,23 +631,17 @@ impl Cube {
         }
         // (Through the lists only when they hold less than half the lines: a straight scan
         // reads faster per line.)
-        if let Some(natures) = &filter.natures
-            && 2 * self
+        if let Some(natures) = &filter.natures {
+            let lists: Vec<&Vec<u32>> = self
                 .nature_lines
                 .iter()
                 .zip(natures)
-                .filter(|(_, keep)| **keep)
-                .map(|(list, _)| list.len())
-                .sum::<usize>()
-                < self.c.l_op.len()
-        {
-            let lines = self
-                .nature_lines
-                .iter()
-                .zip(natures)
-                .filter(|(_, keep)| **keep)
-                .flat_map(|(list, _)| list.iter().map(|i| *i as usize));
-            return self.read_kept(filter, lines, f);
+                .filter_map(|(list, keep)| keep.then_some(list))
+                .collect();
+            if 2 * lists.iter().map(|l| l.len()).sum::<usize>() < self.c.l_op.len() {
+                let lines = lists.into_iter().flatten().map(|i| *i as usize);
+                return self.read_kept(filter, lines, f);
+            }
         }
         for i in 0..self.c.l_op.len() {
             if filter.keeps(self, i) {
@@ -831,11 +824,10 @@ impl Cube {
             Source::Programme => pick(&self.programme_level),
             Source::Project => pick(&self.project_level),
             Source::Reference => pick(&self.reference_level),
-            Source::OperationId => self
-                .c
-                .op_id
-                .get(r)
-                .map_or_else(|| Arc::from(""), |id| Arc::from(id.to_string())),
+            Source::OperationId => self.c.op_id.get(r).map_or_else(
+                || Arc::from(""),
+                |id| Arc::from(itoa::Buffer::new().format(*id)),
+            ),
             Source::Label => pick(&self.label_level),
         }
     }

@@ -298,6 +298,8 @@ async fn operations(
         .clamp(1, 1_000_000);
     let store = s.store.clone();
     let (total, lines) = run(move || {
+        // A text search is narrowed to its operations once, for the count and the page.
+        let mut filter = store.text_search_in_memory(&filter)?.unwrap_or(filter);
         let total = store.count_lines(&filter)?;
         filter.limit = Some(API_PAGE);
         filter.offset = Some((page - 1) * API_PAGE);

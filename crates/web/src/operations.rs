@@ -349,7 +349,7 @@ pub(crate) async fn list(
     filter.scope = a.principal.line_scope();
     let wanted = q.page.trim().parse::<u64>().unwrap_or(1).max(1);
     let store = s.store.clone();
-    let mut f2 = filter.clone();
+    let f2 = filter.clone();
     // One aggregate gives the count and the dwellings (from the pre-aggregated sums when the
     // filter allows it), then the page asked for (the last one if beyond).
     // (Served again while nothing is written: the key is the whole filter, scope included.)
@@ -358,6 +358,8 @@ pub(crate) async fn list(
         let key = format!("{wanted}|{f2:?}");
         lists
             .get(store.as_ref(), key, || {
+                // A text search is narrowed to its operations once, for the count and the page.
+                let mut f2 = store.text_search_in_memory(&f2)?.unwrap_or(f2);
                 let (total, dwellings) = store
                     .aggregate(&f2, &[])?
                     .first()
