@@ -9,14 +9,23 @@ use std::sync::{Arc, Mutex};
 /// audited writes, both moved in the transaction of every write): the first request after a
 /// write computes, the next ones with the same key are served what it computed. At most
 /// `most` values are kept (then it starts again empty); a write empties it.
+///
+/// Values asked for with [`StampCache::get_kept`] are also remembered with how to compute them
+/// (the last `most / 2` keys): after a write, [`StampCache::refresh`] (run by the server in the
+/// background) computes them again, so that the pages read most stay served at once.
 pub struct StampCache<T> {
     held: Mutex<Held<T>>,
     most: usize,
 }
 
+/// How to compute a value again from the store.
+pub type Recipe<T> = Arc<dyn Fn(&dyn Store) -> Result<T> + Send + Sync>;
+
 struct Held<T> {
     stamp: Option<(i64, i64)>,
     values: FxHashMap<String, Arc<T>>,
+    /// The keys last asked for with their recipes, the most recent last.
+    recipes: Vec<(String, Recipe<T>)>,
 }
 
 impl<T> Default for StampCache<T> {
@@ -33,6 +42,7 @@ impl<T> StampCache<T> {
             held: Mutex::new(Held {
                 stamp: None,
                 values: FxHashMap::default(),
+                recipes: Vec::new(),
             }),
             most: most.max(1),
         }
@@ -73,6 +83,58 @@ impl<T> StampCache<T> {
             held.values.insert(key, Arc::clone(&value));
         }
         Ok(value)
+    }
+}
+
+impl<T> StampCache<T> {
+    /// [`StampCache::get`], remembering `recipe` to compute the value again after a write.
+    pub fn get_kept(
+        &self,
+        store: &dyn Store,
+        key: String,
+        recipe: impl Fn(&dyn Store) -> Result<T> + Send + Sync + 'static,
+    ) -> Result<Arc<T>> {
+        let recipe: Recipe<T> = Arc::new(recipe);
+        if enabled() {
+            let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            held.recipes.retain(|(k, _)| *k != key);
+            held.recipes.push((key.clone(), Arc::clone(&recipe)));
+            let keep = (self.most / 2).max(1);
+            if held.recipes.len() > keep {
+                let extra = held.recipes.len() - keep;
+                held.recipes.drain(..extra);
+            }
+        }
+        self.get(store, key, || recipe(store))
+    }
+
+    /// Compute again, at the store's current stamp, the remembered values it does not hold
+    /// (those a write made stale), the most recently asked for first; stops when the store
+    /// changes meanwhile. How many were computed.
+    pub fn refresh(&self, store: &dyn Store) -> Result<usize> {
+        if !enabled() {
+            return Ok(0);
+        }
+        let stamp = store.data_stamp()?;
+        let todo: Vec<(String, Recipe<T>)> = {
+            let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            let fresh = held.stamp == Some(stamp);
+            held.recipes
+                .iter()
+                .rev()
+                .filter(|(k, _)| !fresh || !held.values.contains_key(k))
+                .map(|(k, r)| (k.clone(), Arc::clone(r)))
+                .collect()
+        };
+        let mut done = 0;
+        for (key, recipe) in todo {
+            if store.data_stamp()? != stamp {
+                break;
+            }
+            self.get(store, key, || recipe(store))?;
+            done += 1;
+        }
+        Ok(done)
     }
 }
 

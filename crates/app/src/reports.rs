@@ -6,7 +6,7 @@
 use crate::{AppError, Result};
 use logis_domain::{Nature, Product, RehabFinancing, Site, Stage};
 use logis_io::report::{Cell, Grid, GridPage, GridRow, Report, RowKind, Span};
-use logis_store::query::{AggRow, Dim};
+use logis_store::query::{Dim, Group};
 use logis_store::{LineFilter, Store};
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
@@ -151,7 +151,8 @@ impl Default for PageCache {
 }
 
 impl PageCache {
-    /// [`build_page`], or the same page computed before at the same stamp.
+    /// [`build_page`], or the same page computed before at the same stamp (and computed again
+    /// after a write by [`PageCache::refresh`]).
     pub fn page(
         &self,
         store: &dyn Store,
@@ -162,8 +163,15 @@ impl PageCache {
     ) -> Result<std::sync::Arc<(Report, GridPage)>> {
         // The filter's every field (its scope included) and the year the projection is seen from.
         let key = format!("{}|{page}|{size}|{}|{filter:?}", name.code(), this_year());
-        self.0
-            .get(store, key, || build_page(store, name, filter, page, size))
+        let filter = filter.clone();
+        self.0.get_kept(store, key, move |st| {
+            build_page(st, name, &filter, page, size)
+        })
+    }
+
+    /// See [`crate::cache::StampCache::refresh`].
+    pub fn refresh(&self, store: &dyn Store) -> Result<usize> {
+        self.0.refresh(store)
     }
 }
 
@@ -277,11 +285,11 @@ pub fn describe(store: &dyn Store, f: &LineFilter) -> Result<String> {
     })
 }
 
-fn key(r: &AggRow, i: usize) -> &str {
-    r.keys.get(i).map(|k| &**k).unwrap_or("")
+fn key<'a>(r: impl std::borrow::Borrow<Group<'a>>, i: usize) -> &'a str {
+    r.borrow().key(i)
 }
 
-fn year_of(r: &AggRow, i: usize) -> Result<i32> {
+fn year_of<'a>(r: impl std::borrow::Borrow<Group<'a>> + Copy, i: usize) -> Result<i32> {
     key(r, i)
         .parse()
         .map_err(|_| AppError::Invalid(format!("année illisible « {} »", key(r, i))))
@@ -450,7 +458,7 @@ impl OperationHeads {
                 )?
                 .iter()
                 .filter_map(|r| {
-                    let text = |i: usize| r.keys.get(i).cloned().unwrap_or_else(|| "".into());
+                    let text = |i: usize| std::sync::Arc::<str>::from(key(r, i));
                     Some((key(r, 0).parse().ok()?, [text(1), text(2), text(3)]))
                 })
                 .collect(),

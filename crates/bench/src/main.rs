@@ -197,7 +197,7 @@ fn phase(kind: Kind, file: &Path) {
     // The first aggregate after the imports reads the register into memory (logis_store::cube).
     let t = Instant::now();
     let all = db.aggregate(&LineFilter::default(), &[]).expect("somme");
-    report("cube", all[0].lines as u64, t.elapsed().as_secs_f64());
+    report("cube", all.get(0).lines as u64, t.elapsed().as_secs_f64());
     println!("peak {:.0}", peak_rss_mib());
     reports(&db);
 }

@@ -9,7 +9,7 @@
 //! included. The conformance suite compares the two on both backends.
 
 use crate::LineFilter;
-use crate::query::{AggRow, Dim};
+use crate::query::{Dim, Grouped, KeyTexts};
 use logis_domain::{Geography, LineScope};
 use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex};
@@ -303,6 +303,17 @@ impl CubeBuilder {
         c.l_commune = c.l_op.iter().map(|&o| c.op_commune[o as usize]).collect();
         c.l_landlord = c.l_op.iter().map(|&o| c.op_landlord[o as usize]).collect();
         c.l_programme = c.l_op.iter().map(|&o| c.op_programme[o as usize]).collect();
+        // Each operation's place among those with lines, in the lines' order; each line's.
+        let mut op_place = vec![u32::MAX; c.op_id.len()];
+        let mut line_place = Vec::with_capacity(c.l_op.len());
+        let mut places = 0u32;
+        for (i, &o) in c.l_op.iter().enumerate() {
+            if i > 0 && c.l_op[i - 1] != o {
+                places += 1;
+            }
+            op_place[o as usize] = places;
+            line_place.push(places);
+        }
         let mut op_lines = vec![(0u32, 0u32); c.op_id.len()];
         for (i, &o) in c.l_op.iter().enumerate() {
             let r = &mut op_lines[o as usize];
@@ -328,8 +339,16 @@ impl CubeBuilder {
             projects: keys(&c.projects.names),
             quartiers: keys(&c.quartiers.names),
         };
+        let mut op_id_text = String::with_capacity(c.op_id.len() * 8);
+        let mut op_id_end = Vec::with_capacity(c.op_id.len());
+        for id in &c.op_id {
+            op_id_text.push_str(itoa::Buffer::new().format(*id));
+            op_id_end.push(op_id_text.len());
+        }
         Ok(Cube {
             version: self.version,
+            op_id_text,
+            op_id_end,
             search,
             landlord_level: Level::bytewise(&c.landlords.names),
             programme_level: Level::bytewise(&c.programmes.names),
@@ -351,6 +370,8 @@ impl CubeBuilder {
                 c.l_vocab[NATURE].iter().map(|v| usize::from(*v)),
             ),
             op_lines,
+            op_place,
+            line_place,
             commune_name_level,
             reference_level: Level::bytewise(&self.op_reference),
             label_level: Level::bytewise(&self.op_label),
@@ -384,6 +405,9 @@ pub struct Cube {
     year_text: Vec<Arc<str>>,
     /// The commune names by rank of their code.
     name_of_code: Vec<Arc<str>>,
+    /// The operations' ids as texts one after the other, and where each one ends.
+    op_id_text: String,
+    op_id_end: Vec<usize>,
     search: SearchKeys,
     /// Each commune's code (by stored index), shared for the life of the process.
     commune_code_static: Vec<&'static str>,
@@ -394,6 +418,11 @@ pub struct Cube {
     /// Each operation's lines (by operation index): where they start and end (lines are kept
     /// in commune/operation/year order, so an operation's lines follow one another).
     op_lines: Vec<(u32, u32)>,
+    /// Each operation's place among the operations with lines, in the lines' order (`u32::MAX`
+    /// without lines), and each line's operation's place: per-operation sums are written in the
+    /// order lines are read.
+    op_place: Vec<u32>,
+    line_place: Vec<u32>,
 }
 
 /// Name keys the text search matches besides the operations' own (as the SQL does: the
@@ -406,7 +435,7 @@ struct SearchKeys {
 }
 
 /// Where a dimension's rank comes from, for one line.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 enum Source {
     CommuneCode,
     CommuneName,
@@ -420,6 +449,78 @@ enum Source {
     Reference,
     OperationId,
     Label,
+}
+
+impl Source {
+    /// Whether the rank depends on the line's operation only.
+    fn of_operation(self) -> bool {
+        !matches!(self, Source::Year | Source::Vocab(_) | Source::OperationId)
+    }
+}
+
+/// How a group's key of one dimension is read from the group's key.
+#[derive(Debug, Clone, Copy)]
+enum Read {
+    /// The rank of part `p` of the key.
+    Part(usize),
+    /// From the operation whose index part `p` of the key holds.
+    OfOperation(usize),
+}
+
+/// Where a part of a key is read, line by line.
+#[derive(Clone, Copy)]
+enum Column<'a> {
+    Line32(&'a [u32]),
+    Line8(&'a [u8]),
+    /// Years from the first one.
+    Year(&'a [i16], i16),
+    /// The line's operation's index.
+    Operation,
+    /// A column of the line's operation.
+    OfOperation(&'a [u32]),
+}
+
+/// A part of a key: its column, and the key's share for each value of the column (the value's
+/// rank times the part's weight), or the weight alone when the value is the rank.
+struct Part<'a> {
+    column: Column<'a>,
+    weight: u64,
+    weighted: Option<Vec<u64>>,
+}
+
+impl Part<'_> {
+    #[inline]
+    fn of(&self, l_op: &[u32], i: usize) -> u64 {
+        let v = match self.column {
+            Column::Line32(c) => c[i] as usize,
+            Column::Line8(c) => usize::from(c[i]),
+            Column::Year(c, min) => (c[i] - min) as usize,
+            Column::Operation => l_op[i] as usize,
+            Column::OfOperation(c) => c[l_op[i] as usize] as usize,
+        };
+        match &self.weighted {
+            Some(w) => w[v],
+            None => v as u64 * self.weight,
+        }
+    }
+}
+
+/// The texts of a cube's aggregate: the cube's own, by each dimension's source.
+#[derive(Debug)]
+struct CubeTexts {
+    cube: Arc<Cube>,
+    sources: Vec<Source>,
+}
+
+impl KeyTexts for CubeTexts {
+    fn text(&self, dim: usize, rank: u32) -> &str {
+        self.sources
+            .get(dim)
+            .map_or("", |s| self.cube.text(*s, rank))
+    }
+    fn ranks(&self, dim: usize) -> usize {
+        self.sources.get(dim).map_or(0, |s| self.cube.values(*s))
+    }
 }
 
 /// The lines (in order) of each of `values` values of a column.
@@ -436,7 +537,7 @@ fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
 }
 
 /// Sort (key, sums) pairs by key and add up those of one key.
-fn merge_runs(runs: &mut Vec<(u128, [i64; 3])>) {
+fn merge_runs(runs: &mut Vec<(u64, [i64; 3])>) {
     runs.sort_by_key(|(k, _)| *k);
     let mut out = 0;
     for i in 0..runs.len() {
@@ -481,35 +582,47 @@ impl Cube {
     }
 
     /// The aggregate of [`crate::query::aggregate_sql`] for this filter and these dimensions, or
-    /// `None` when the cube cannot answer (text search; keys too wide): ask SQL then.
-    pub fn aggregate(&self, f: &LineFilter, dims: &[Dim]) -> Option<Vec<AggRow>> {
+    /// `None` when the cube cannot answer (keys too wide): ask SQL then.
+    pub fn aggregate(self: &Arc<Self>, f: &LineFilter, dims: &[Dim]) -> Option<Grouped> {
         // A group's key: its ranks in mixed radix (the first dimension weighs most, so keys sort
-        // as the groups do). A commune's name right after its code adds nothing (one name per
-        // code): it is read from the code's rank.
-        let mut parts: Vec<(Source, u128, u128)> = Vec::new(); // source, values, weight
-        let mut shown: Vec<(Source, usize)> = Vec::new(); // each key's text: source, part
+        // as the groups do). A dimension that adds nothing to the order is read from another
+        // one's rank: a commune's name right after its code (one name per code), a dimension of
+        // the operation after the operation's id.
+        let mut radix: Vec<(Source, u64)> = Vec::new(); // source, values
+        let mut reads: Vec<(Source, Read)> = Vec::with_capacity(dims.len());
+        let mut op_part: Option<usize> = None;
         for (k, d) in dims.iter().enumerate() {
+            let src = self.source(*d);
             if *d == Dim::CommuneName && k > 0 && dims[k - 1] == Dim::CommuneCode {
-                shown.push((Source::CommuneNameOfCode, parts.len() - 1));
+                reads.push((Source::CommuneNameOfCode, reads[k - 1].1));
                 continue;
             }
-            let src = self.source(*d);
-            shown.push((src, parts.len()));
-            parts.push((src, self.values(src).max(1) as u128, 0));
+            if let Some(p) = op_part
+                && src.of_operation()
+            {
+                reads.push((src, Read::OfOperation(p)));
+                continue;
+            }
+            if matches!(src, Source::OperationId) {
+                op_part = Some(radix.len());
+            }
+            reads.push((src, Read::Part(radix.len())));
+            radix.push((src, self.values(src).max(1) as u64));
         }
-        let mut space: u128 = 1;
-        for part in parts.iter_mut().rev() {
-            part.2 = space;
-            space = space.checked_mul(part.1)?;
+        let mut weights = vec![0u64; radix.len()];
+        let mut space: u64 = 1;
+        for (w, (_, values)) in weights.iter_mut().zip(&radix).rev() {
+            *w = space;
+            space = space.checked_mul(*values)?;
         }
+        let parts: Vec<Part<'_>> = radix
+            .iter()
+            .zip(&weights)
+            .map(|((src, _), w)| self.part(*src, *w))
+            .collect();
+        let key_of = |i: usize| -> u64 { parts.iter().map(|p| p.of(&self.c.l_op, i)).sum() };
         let filter = self.compile(f);
-        let key_of = |i: usize| -> u128 {
-            parts
-                .iter()
-                .map(|(src, _, weight)| u128::from(self.rank(*src, i)) * weight)
-                .sum()
-        };
-        let mut sums: Vec<(u128, [i64; 3])> = if space <= DENSE_GROUPS {
+        let mut sums: Vec<(u64, [i64; 3])> = if u128::from(space) <= DENSE_GROUPS {
             // Few possible groups: each group's place among the sums, by key (four bytes a
             // possible group), the sums in the order groups are met; read back in key order.
             let mut at = vec![u32::MAX; space as usize];
@@ -530,7 +643,7 @@ impl Cube {
             let mut out = Vec::with_capacity(met.len());
             for (k, slot) in at.iter().enumerate() {
                 if let Some(g) = met.get(*slot as usize) {
-                    out.push((k as u128, *g));
+                    out.push((k as u64, *g));
                 }
             }
             out
@@ -539,10 +652,10 @@ impl Cube {
             // runs, then sort them by key and merge equal keys (a stable sort takes the runs'
             // order as it comes); merged along the way, so that they never outgrow twice the
             // groups.
-            let mut runs: Vec<(u128, [i64; 3])> = Vec::new();
+            let mut runs: Vec<(u64, [i64; 3])> = Vec::new();
             if let Some(filter) = &filter {
                 let mut merged = 0usize;
-                let mut run: Option<(u128, [i64; 3])> = None;
+                let mut run: Option<(u64, [i64; 3])> = None;
                 self.each_kept(filter, |i| {
                     let key = key_of(i);
                     let line = [self.c.l_dwellings[i], 1, self.c.l_cost[i]];
@@ -572,42 +685,92 @@ impl Cube {
             // An aggregate without GROUP BY always answers one row.
             sums.push((0, [0; 3]));
         }
-        // An operation's id as a text is made once per aggregate (its groups follow one
-        // another when it leads; else the one just made is often the same).
-        let mut last_id: Option<(u32, Arc<str>)> = None;
-        let out = sums
-            .into_iter()
-            .map(|(key, [dwellings, lines, cost_cents])| {
-                let keys = shown
-                    .iter()
-                    .map(|(src, part)| {
-                        let (_, values, weight) = parts[*part];
-                        let rank = match (u64::try_from(key), u64::try_from(weight)) {
-                            (Ok(k), Ok(w)) => ((k / w) % values as u64) as u32,
-                            _ => ((key / weight) % values) as u32,
-                        };
-                        if !matches!(src, Source::OperationId) {
-                            return self.text(*src, rank);
-                        }
-                        match &last_id {
-                            Some((r, text)) if *r == rank => Arc::clone(text),
-                            _ => {
-                                let text = self.text(*src, rank);
-                                last_id = Some((rank, Arc::clone(&text)));
-                                text
-                            }
-                        }
-                    })
-                    .collect();
-                AggRow {
-                    keys,
-                    dwellings,
-                    lines,
-                    cost_cents,
-                }
-            })
-            .collect();
-        Some(out)
+        let mut keys = Vec::with_capacity(sums.len() * reads.len());
+        let mut out = Vec::with_capacity(sums.len());
+        for (key, g) in sums {
+            let part = |p: usize| ((key / weights[p]) % radix[p].1) as u32;
+            for (src, read) in &reads {
+                keys.push(match read {
+                    Read::Part(p) => part(*p),
+                    Read::OfOperation(p) => self.operation_rank(*src, part(*p) as usize),
+                });
+            }
+            out.push(g);
+        }
+        let texts = CubeTexts {
+            cube: Arc::clone(self),
+            sources: reads.iter().map(|(s, _)| *s).collect(),
+        };
+        Some(Grouped::new(dims.len(), Arc::new(texts), keys, out))
+    }
+
+    /// Where a part of a key of weight `weight` reads its value, line by line.
+    fn part(&self, src: Source, weight: u64) -> Part<'_> {
+        let c = &self.c;
+        let (column, ranks): (Column<'_>, Option<&[u32]>) = match src {
+            Source::CommuneCode | Source::CommuneNameOfCode => (
+                Column::Line32(&c.l_commune),
+                Some(&self.commune_code_level.rank),
+            ),
+            Source::CommuneName => (
+                Column::Line32(&c.l_commune),
+                Some(&self.commune_name_level.rank),
+            ),
+            Source::Year => (Column::Year(&c.l_year, self.year_min), None),
+            Source::Vocab(k) => (
+                Column::Line8(&c.l_vocab[k]),
+                Some(&self.vocab_levels[k].rank),
+            ),
+            Source::Landlord => (
+                Column::Line32(&c.l_landlord),
+                Some(&self.landlord_level.rank),
+            ),
+            Source::Programme => (
+                Column::Line32(&c.l_programme),
+                Some(&self.programme_level.rank),
+            ),
+            Source::Project => (
+                Column::OfOperation(&c.op_project),
+                Some(&self.project_level.rank),
+            ),
+            Source::Reference => (Column::Operation, Some(&self.reference_level.rank)),
+            Source::OperationId => (Column::Operation, None),
+            Source::Label => (Column::Operation, Some(&self.label_level.rank)),
+        };
+        Part {
+            column,
+            weight,
+            weighted: ranks.map(|r| r.iter().map(|v| u64::from(*v) * weight).collect()),
+        }
+    }
+
+    /// The rank of `src` (a dimension of the operation) for operation `op` (its index).
+    fn operation_rank(&self, src: Source, op: usize) -> u32 {
+        let c = &self.c;
+        let commune = || c.op_commune.get(op).map_or(0, |v| *v as usize);
+        let of = |l: &Level, i: usize| l.rank.get(i).copied().unwrap_or(0);
+        match src {
+            Source::CommuneCode | Source::CommuneNameOfCode => {
+                of(&self.commune_code_level, commune())
+            }
+            Source::CommuneName => of(&self.commune_name_level, commune()),
+            Source::Landlord => of(
+                &self.landlord_level,
+                c.op_landlord.get(op).map_or(0, |v| *v as usize),
+            ),
+            Source::Programme => of(
+                &self.programme_level,
+                c.op_programme.get(op).map_or(0, |v| *v as usize),
+            ),
+            Source::Project => of(
+                &self.project_level,
+                c.op_project.get(op).map_or(0, |v| *v as usize),
+            ),
+            Source::Reference => of(&self.reference_level, op),
+            Source::Label => of(&self.label_level, op),
+            Source::OperationId => op as u32,
+            Source::Year | Source::Vocab(_) => 0,
+        }
     }
 
     /// Call `f` with every line `filter` keeps, in order. With a list of operations, only their
@@ -667,31 +830,23 @@ impl Cube {
 
     /// [`crate::Store::operation_totals`], or `None` when the cube cannot answer (text search).
     pub fn operation_totals(&self, f: &LineFilter) -> Option<Vec<crate::OperationTotal>> {
-        // Each operation's sums where it was first met (an operation's lines mostly follow one
-        // another, see `finish`), then read back in id order (an operation's index is its rank
-        // by id).
-        let mut at = vec![u32::MAX; self.c.op_id.len()];
-        let mut sums: Vec<[i64; 3]> = Vec::new();
+        // Each operation's sums at its place in the lines' order (an operation's lines follow
+        // one another, see `finish`): written in the order lines are read, then read back in id
+        // order (an operation's index is its rank by id).
+        let mut by_place = vec![[0i64; 3]; self.op_place.len()];
         if let Some(filter) = self.compile(f) {
-            let mut last = u32::MAX;
             self.each_kept(&filter, |i| {
-                let op = self.c.l_op[i];
-                if op != last {
-                    last = op;
-                    if at[op as usize] == u32::MAX {
-                        at[op as usize] = sums.len() as u32;
-                        sums.push([0; 3]);
-                    }
-                }
-                let g = &mut sums[at[op as usize] as usize];
+                let g = &mut by_place[self.line_place[i] as usize];
                 g[0] += self.c.l_dwellings[i];
                 g[1] += 1;
                 g[2] += self.c.l_cost[i];
             });
         }
-        let mut out = Vec::with_capacity(sums.len());
-        for (o, slot) in at.iter().enumerate() {
-            if let Some([dwellings, lines, cost_cents]) = sums.get(*slot as usize) {
+        let mut out = Vec::new();
+        for (o, place) in self.op_place.iter().enumerate() {
+            if let Some([dwellings, lines, cost_cents]) = by_place.get(*place as usize)
+                && *lines > 0
+            {
                 out.push(crate::OperationTotal {
                     operation_id: self.c.op_id[o],
                     commune_code: self.commune_code_static[self.c.op_commune[o] as usize],
@@ -785,50 +940,32 @@ impl Cube {
         }
     }
 
-    #[inline]
-    fn rank(&self, src: Source, i: usize) -> u32 {
-        let op = self.c.l_op[i] as usize;
-        match src {
-            Source::CommuneCode => self.commune_code_level.rank[self.c.l_commune[i] as usize],
-            Source::CommuneName => self.commune_name_level.rank[self.c.l_commune[i] as usize],
-            Source::CommuneNameOfCode => self.commune_code_level.rank[self.c.l_commune[i] as usize],
-            Source::Year => (self.c.l_year[i] - self.year_min) as u32,
-            Source::Vocab(k) => self.vocab_levels[k].rank[self.c.l_vocab[k][i] as usize],
-            Source::Landlord => self.landlord_level.rank[self.c.l_landlord[i] as usize],
-            Source::Programme => self.programme_level.rank[self.c.l_programme[i] as usize],
-            Source::Project => self.project_level.rank[self.c.op_project[op] as usize],
-            Source::Reference => self.reference_level.rank[op],
-            Source::OperationId => op as u32,
-            Source::Label => self.label_level.rank[op],
-        }
-    }
-
-    fn text(&self, src: Source, rank: u32) -> Arc<str> {
+    /// The text of rank `rank` of `src` ('' when there is none).
+    fn text(&self, src: Source, rank: u32) -> &str {
         let r = rank as usize;
-        let pick = |l: &Level| l.text.get(r).cloned().unwrap_or_else(|| Arc::from(""));
+        fn listed(t: &[Arc<str>], r: usize) -> &str {
+            t.get(r).map_or("", |t| &**t)
+        }
         match src {
-            Source::CommuneCode => pick(&self.commune_code_level),
-            Source::CommuneName => pick(&self.commune_name_level),
-            Source::CommuneNameOfCode => self
-                .name_of_code
-                .get(r)
-                .cloned()
-                .unwrap_or_else(|| Arc::from("")),
-            Source::Year => self
-                .year_text
-                .get(r)
-                .cloned()
-                .unwrap_or_else(|| Arc::from("")),
-            Source::Vocab(k) => pick(&self.vocab_levels[k]),
-            Source::Landlord => pick(&self.landlord_level),
-            Source::Programme => pick(&self.programme_level),
-            Source::Project => pick(&self.project_level),
-            Source::Reference => pick(&self.reference_level),
-            Source::OperationId => self.c.op_id.get(r).map_or_else(
-                || Arc::from(""),
-                |id| Arc::from(itoa::Buffer::new().format(*id)),
-            ),
-            Source::Label => pick(&self.label_level),
+            Source::CommuneCode => listed(&self.commune_code_level.text, r),
+            Source::CommuneName => listed(&self.commune_name_level.text, r),
+            Source::CommuneNameOfCode => listed(&self.name_of_code, r),
+            Source::Year => listed(&self.year_text, r),
+            Source::Vocab(k) => listed(&self.vocab_levels[k].text, r),
+            Source::Landlord => listed(&self.landlord_level.text, r),
+            Source::Programme => listed(&self.programme_level.text, r),
+            Source::Project => listed(&self.project_level.text, r),
+            Source::Reference => listed(&self.reference_level.text, r),
+            Source::OperationId => {
+                let start = if r == 0 {
+                    0
+                } else {
+                    self.op_id_end.get(r - 1).copied().unwrap_or(0)
+                };
+                let end = self.op_id_end.get(r).copied().unwrap_or(start);
+                self.op_id_text.get(start..end).unwrap_or("")
+            }
+            Source::Label => listed(&self.label_level.text, r),
         }
     }
 

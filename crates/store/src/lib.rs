@@ -406,13 +406,16 @@ pub trait Store: Send + Sync {
     }
     /// Sums of the lines matching `filter`, grouped and ordered by `dims`: from the register in
     /// memory, else by the database.
-    fn aggregate(&self, filter: &LineFilter, dims: &[query::Dim]) -> Result<Vec<query::AggRow>> {
+    fn aggregate(&self, filter: &LineFilter, dims: &[query::Dim]) -> Result<query::Grouped> {
         if let Some(cube) = self.register_in_memory()?
-            && let Some(rows) = cube.aggregate(filter, dims)
+            && let Some(groups) = cube.aggregate(filter, dims)
         {
-            return Ok(rows);
+            return Ok(groups);
         }
-        self.aggregate_in_database(filter, dims)
+        Ok(query::Grouped::from_rows(
+            dims.len(),
+            self.aggregate_in_database(filter, dims)?,
+        ))
     }
     /// The same aggregate, always computed by the database ([`query::aggregate_sql`]), never from
     /// the in-memory [`cube`]: what the conformance suite and the benchmark compare it with.

@@ -369,3 +369,183 @@ fn on_totals(sql: &str) -> String {
     }
     out
 }
+
+/// The texts of a [`Grouped`] aggregate's keys, by dimension and rank.
+pub trait KeyTexts: Send + Sync + std::fmt::Debug {
+    /// The text of rank `rank` of dimension `dim` ('' when there is none).
+    fn text(&self, dim: usize, rank: u32) -> &str;
+    /// How many ranks dimension `dim` has (ranks are below it).
+    fn ranks(&self, dim: usize) -> usize;
+}
+
+/// An aggregate's groups in the order of [`aggregate_sql`], each with its keys as ranks (one per
+/// dimension asked) in texts shared by the whole aggregate: a report reads its keys without a
+/// text made or counted per group, and can look a dimension's few values (years, products) up
+/// once per rank instead of once per group. One rank has one text; two ranks may have the same
+/// text (the names of two communes of the same name).
+#[derive(Debug, Clone)]
+pub struct Grouped {
+    width: usize,
+    texts: std::sync::Arc<dyn KeyTexts>,
+    keys: Vec<u32>,
+    sums: Vec<[i64; 3]>,
+}
+
+/// One group of a [`Grouped`] aggregate.
+#[derive(Debug, Clone, Copy)]
+pub struct Group<'a> {
+    of: &'a Grouped,
+    at: usize,
+    pub dwellings: i64,
+    pub lines: i64,
+    pub cost_cents: i64,
+}
+
+impl<'a> Group<'a> {
+    /// The rank of its key of dimension `dim` (0 beyond the dimensions asked).
+    pub fn rank(&self, dim: usize) -> u32 {
+        if dim >= self.of.width {
+            return 0;
+        }
+        self.of.keys[self.at * self.of.width + dim]
+    }
+
+    /// Its key of dimension `dim` ('' beyond the dimensions asked).
+    pub fn key(&self, dim: usize) -> &'a str {
+        if dim >= self.of.width {
+            return "";
+        }
+        self.of.texts.text(dim, self.rank(dim))
+    }
+}
+
+/// Texts of an aggregate answered with its texts (by the database): each dimension's distinct
+/// texts.
+#[derive(Debug)]
+struct ListedTexts(Vec<Vec<std::sync::Arc<str>>>);
+
+impl KeyTexts for ListedTexts {
+    fn text(&self, dim: usize, rank: u32) -> &str {
+        self.0
+            .get(dim)
+            .and_then(|t| t.get(rank as usize))
+            .map_or("", |t| &**t)
+    }
+    fn ranks(&self, dim: usize) -> usize {
+        self.0.get(dim).map_or(0, Vec::len)
+    }
+}
+
+impl Grouped {
+    /// Groups of `width` dimensions: `keys` holds each group's ranks one after the other,
+    /// `sums` each group's (dwellings, lines, cost in cents).
+    pub fn new(
+        width: usize,
+        texts: std::sync::Arc<dyn KeyTexts>,
+        keys: Vec<u32>,
+        sums: Vec<[i64; 3]>,
+    ) -> Grouped {
+        debug_assert_eq!(keys.len(), width * sums.len());
+        Grouped {
+            width,
+            texts,
+            keys,
+            sums,
+        }
+    }
+
+    /// The same groups from rows with texts (as the database answers), of `width` dimensions.
+    pub fn from_rows(width: usize, rows: Vec<AggRow>) -> Grouped {
+        let mut index: Vec<rustc_hash::FxHashMap<std::sync::Arc<str>, u32>> =
+            vec![Default::default(); width];
+        let mut texts: Vec<Vec<std::sync::Arc<str>>> = vec![Vec::new(); width];
+        let mut keys = Vec::with_capacity(rows.len() * width);
+        let mut sums = Vec::with_capacity(rows.len());
+        for r in rows {
+            for d in 0..width {
+                let text = r.keys.get(d).cloned().unwrap_or_else(|| "".into());
+                let next = texts[d].len() as u32;
+                let rank = *index[d].entry(text).or_insert_with_key(|t| {
+                    texts[d].push(std::sync::Arc::clone(t));
+                    next
+                });
+                keys.push(rank);
+            }
+            sums.push([r.dwellings, r.lines, r.cost_cents]);
+        }
+        Grouped::new(width, std::sync::Arc::new(ListedTexts(texts)), keys, sums)
+    }
+
+    pub fn len(&self) -> usize {
+        self.sums.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sums.is_empty()
+    }
+
+    /// Group `at`.
+    pub fn get(&self, at: usize) -> Group<'_> {
+        let [dwellings, lines, cost_cents] = self.sums[at];
+        Group {
+            of: self,
+            at,
+            dwellings,
+            lines,
+            cost_cents,
+        }
+    }
+
+    /// The first group.
+    pub fn first(&self) -> Option<Group<'_>> {
+        (!self.is_empty()).then(|| self.get(0))
+    }
+
+    /// The groups, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Group<'_>> + '_ {
+        (0..self.len()).map(|at| self.get(at))
+    }
+
+    /// How many ranks dimension `dim` has.
+    pub fn ranks(&self, dim: usize) -> usize {
+        if dim >= self.width {
+            return 0;
+        }
+        self.texts.ranks(dim)
+    }
+
+    /// The text of rank `rank` of dimension `dim`.
+    pub fn rank_text(&self, dim: usize, rank: u32) -> &str {
+        if dim >= self.width {
+            return "";
+        }
+        self.texts.text(dim, rank)
+    }
+
+    /// `f` of each rank of dimension `dim` (for a dimension of few values: years, products).
+    pub fn per_rank<T>(&self, dim: usize, f: impl Fn(&str) -> T) -> Vec<T> {
+        (0..self.ranks(dim) as u32)
+            .map(|r| f(self.rank_text(dim, r)))
+            .collect()
+    }
+
+    /// The groups as rows with their texts (what the database answers).
+    pub fn to_rows(&self) -> Vec<AggRow> {
+        self.iter()
+            .map(|g| AggRow {
+                keys: (0..self.width).map(|d| g.key(d).into()).collect(),
+                dwellings: g.dwellings,
+                lines: g.lines,
+                cost_cents: g.cost_cents,
+            })
+            .collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a Grouped {
+    type Item = Group<'a>;
+    type IntoIter = std::iter::Map<std::ops::Range<usize>, Box<dyn Fn(usize) -> Group<'a> + 'a>>;
+    fn into_iter(self) -> Self::IntoIter {
+        (0..self.len()).map(Box::new(move |at| self.get(at)))
+    }
+}

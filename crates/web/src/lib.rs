@@ -97,7 +97,11 @@ const BODY_LIMIT: usize = 2 << 20;
 /// The application's routes over `store`. Every route but `/connexion`, `/reinitialiser/…`,
 /// `/sante` and the stylesheet requires a login ([`auth::authenticate`]).
 pub fn router(store: Arc<dyn Store>) -> Router {
-    let state = AppState {
+    routes(state(store))
+}
+
+fn state(store: Arc<dyn Store>) -> AppState {
+    AppState {
         store,
         pages: Arc::default(),
         maps: Arc::new(logis_app::cache::StampCache::new(16)),
@@ -105,7 +109,10 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         secure_cookies: std::env::var("LOGIS_HTTPS").is_ok_and(|v| v == "1"),
         public_url: std::env::var("LOGIS_PUBLIC_URL")
             .unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
-    };
+    }
+}
+
+fn routes(state: AppState) -> Router {
     Router::new()
         .route("/", get(dashboard))
         .route("/connexion", get(auth::login_page).post(auth::login_submit))
@@ -187,14 +194,51 @@ pub async fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> std::io::Result<(
             Err(e) => tracing::warn!("registre en mémoire : {e}"),
         }
     });
+    let state = state(store);
+    refresh_in_background(state.clone());
     axum::serve(
         listener,
-        router(store).into_make_service_with_connect_info::<SocketAddr>(),
+        routes(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
+}
+
+/// After a write (or an import by the CLI beside the server), compute again the report pages,
+/// maps and list pages last asked for, so that they stay served at once: polls the store's stamp
+/// four times a second on a thread of its own.
+fn refresh_in_background(s: AppState) {
+    if !logis_app::cache::enabled() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("logis-refresh".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                let st = s.store.as_ref();
+                let t = std::time::Instant::now();
+                let done = [s.pages.refresh(st), s.maps.refresh(st), s.lists.refresh(st)];
+                let mut computed = 0;
+                for d in done {
+                    match d {
+                        Ok(n) => computed += n,
+                        Err(e) => tracing::warn!("pages recalculées après une écriture : {e}"),
+                    }
+                }
+                if computed > 0 {
+                    tracing::info!(
+                        "{computed} page(s) recalculée(s) après une écriture en {:.2} s",
+                        t.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("pas de recalcul en arrière-plan : {e}");
+    }
 }
 
 async fn security_headers(mut res: Response) -> Response {
@@ -392,9 +436,9 @@ fn planned_delivered(
     use logis_domain::Stage;
     let rows = store.aggregate(f, &[dim, logis_store::query::Dim::Stage])?;
     let mut m: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for r in rows {
-        let key = r.keys.first().map(|k| k.to_string()).unwrap_or_default();
-        let stage = r.keys.get(1).and_then(|s| Stage::from_code(s));
+    for r in &rows {
+        let key = r.key(0).to_string();
+        let stage = Stage::from_code(r.key(1));
         let e = m.entry(key).or_default();
         let v = r.dwellings.max(0) as u64;
         e.0 += v;
@@ -463,28 +507,25 @@ async fn dashboard(
             // The whole register by landlord and nature, when no programme has targets to show
             // (from the pre-aggregated sums; still the slowest part of this page at 1M lines).
             if with_targets_empty {
-                store.aggregate(
+                Some(store.aggregate(
                     &logis_store::LineFilter::default(),
                     &[
                         logis_store::query::Dim::Landlord,
                         logis_store::query::Dim::Nature,
                     ],
-                )?
+                )?)
             } else {
-                Vec::new()
+                None
             },
         ))
     })
     .await?;
     let totals: Vec<(String, logis_domain::Nature, u64)> = totals
-        .into_iter()
+        .iter()
+        .flat_map(|t| t.iter())
         .filter_map(|r| {
-            let nature = logis_domain::Nature::from_code(r.keys.get(1)?)?;
-            Some((
-                r.keys.first()?.to_string(),
-                nature,
-                r.dwellings.max(0) as u64,
-            ))
+            let nature = logis_domain::Nature::from_code(r.key(1))?;
+            Some((r.key(0).to_string(), nature, r.dwellings.max(0) as u64))
         })
         .collect();
     let natures: Vec<logis_domain::Nature> = logis_domain::Nature::ALL

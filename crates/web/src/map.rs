@@ -317,7 +317,7 @@ fn map_data(
     let rows = store.aggregate(filter, &[Dim::CommuneCode])?;
     let values: HashMap<String, i64> = rows
         .iter()
-        .filter_map(|r| r.keys.first().map(|k| (k.to_string(), r.dwellings)))
+        .map(|r| (r.key(0).to_string(), r.dwellings))
         .collect();
     // The territory's communes, plus any commune with a value (an operation outside it).
     let mut communes: Vec<String> = match &territory {
@@ -384,7 +384,7 @@ pub(crate) async fn page(
         let key = format!("{f2:?}");
         let data = state
             .maps
-            .get(st, key, || Ok(map_data(st, &f2)?))
+            .get_kept(st, key, move |st| Ok(map_data(st, &f2)?))
             .map_err(crate::reports::app_to_store)?;
         Ok((data, st.organisations()?, st.programmes()?))
     })

@@ -357,9 +357,11 @@ pub(crate) async fn list(
     let listed = blocking(move || {
         let key = format!("{wanted}|{f2:?}");
         lists
-            .get(store.as_ref(), key, || {
+            .get_kept(store.as_ref(), key, move |store| {
                 // A text search is narrowed to its operations once, for the count and the page.
-                let mut f2 = store.text_search_in_memory(&f2)?.unwrap_or(f2);
+                let mut f2 = store
+                    .text_search_in_memory(&f2)?
+                    .unwrap_or_else(|| f2.clone());
                 let (total, dwellings) = store
                     .aggregate(&f2, &[])?
                     .first()
@@ -369,7 +371,7 @@ pub(crate) async fn list(
                 let page = wanted.min(pages);
                 f2.limit = Some(PAGE_SIZE);
                 f2.offset = Some((page - 1) * PAGE_SIZE);
-                let lines = logis_store::collect_lines(store.as_ref(), &f2)?;
+                let lines = logis_store::collect_lines(store, &f2)?;
                 Ok(ListPage {
                     total,
                     dwellings,
