@@ -6,7 +6,9 @@
 # column dropped) are imported on top of the demo first.
 #
 # Usage: scripts/bench-pages.sh [FILE]   (env: DURATION=10 CONNECTIONS=4 THREADS=2 PORT=18181 PAGES="/ /carte")
-# Prints one Markdown row per page: requests/s, p50, p99, max.
+# Prints one Markdown row per page: requests/s, p50, p99, max. With AFTER_WRITE=1, then imports one
+# line by the CLI beside the server, prints how long the server took to compute again the pages
+# it had served (its log), and measures the pages again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10}"
@@ -28,7 +30,7 @@ if [ -n "${1:-}" ]; then
   head -1 "$dir/lines.csv" >&2
   time "$bin" import operations "$dir/lines.csv" >&2
 fi
-"$bin" serve --addr "127.0.0.1:$PORT" >&2 &
+"$bin" serve --addr "127.0.0.1:$PORT" 2> >(tee "$dir/server.log" >&2) &
 server=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/sante" >/dev/null && break; sleep 0.1; done
 
@@ -76,3 +78,28 @@ for p in "${pages[@]}"; do
   non2xx="$(awk '/Non-2xx/{print $NF}' <<<"$out")"
   echo "| \`$p\` ($status${non2xx:+, $non2xx non-2xx}) | $rps | $p50 | $p99 | $max |"
 done
+if [ "${AFTER_WRITE:-0}" = "1" ]; then
+  printf 'reference;bailleur;commune;nature;produit;logements;annee\nBENCH-ECRITURE;Vilogia;Gravelines;Construction neuve;PLUS;%s;2031\n' "$RANDOM" > "$dir/one.csv"
+  before="$(grep -c 'recalculée' "$dir/server.log" || true)"
+  t0="$(date +%s.%N)"
+  "$bin" import operations "$dir/one.csv" >&2
+  t1="$(date +%s.%N)"
+  for _ in $(seq 1 600); do
+    [ "$(grep -c 'recalculée' "$dir/server.log" || true)" -gt "$before" ] && break
+    sleep 0.1
+  done
+  t2="$(date +%s.%N)"
+  echo
+  echo "Après l'import d'une ligne par la CLI ($(awk "BEGIN{printf \"%.1f\", $t1-$t0}") s) : pages recalculées en arrière-plan $(awk "BEGIN{printf \"%.1f\", $t2-$t1}") s plus tard ($(grep -o '[0-9]* page(s) recalculée(s) après une écriture en [0-9.]* s' "$dir/server.log" | tail -1))."
+  echo
+  echo "| page (après l'écriture) | requêtes/s | p50 | p99 | max |"
+  echo "|---|---:|---:|---:|---:|"
+  for p in "${pages[@]}"; do
+    out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Cookie: logis_session=$session" "http://127.0.0.1:$PORT$p")"
+    rps="$(awk '/Requests\/sec/{print $2}' <<<"$out")"
+    p50="$(awk '$1=="50%"{print $2}' <<<"$out")"
+    p99="$(awk '$1=="99%"{print $2}' <<<"$out")"
+    max="$(awk '$1=="Latency"{print $4}' <<<"$out")"
+    echo "| \`$p\` | $rps | $p50 | $p99 | $max |"
+  done
+fi

@@ -6,7 +6,7 @@
 use crate::{AppError, Result};
 use logis_domain::{Nature, Product, RehabFinancing, Site, Stage};
 use logis_io::report::{Cell, Grid, GridPage, GridRow, Report, RowKind, Span};
-use logis_store::query::{Dim, Group};
+use logis_store::query::{Dim, Group, Grouped};
 use logis_store::{LineFilter, Store};
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
@@ -293,6 +293,23 @@ fn year_of<'a>(r: impl std::borrow::Borrow<Group<'a>> + Copy, i: usize) -> Resul
     key(r, i)
         .parse()
         .map_err(|_| AppError::Invalid(format!("année illisible « {} »", key(r, i))))
+}
+
+/// The years of one dimension of an aggregate, read once per rank (not once per group).
+struct Years(Vec<Option<i32>>);
+
+impl Years {
+    fn of(rows: &Grouped, dim: usize) -> Years {
+        Years(rows.per_rank(dim, |t| t.parse().ok()))
+    }
+
+    fn at(&self, r: Group<'_>, dim: usize) -> Result<i32> {
+        self.0
+            .get(r.rank(dim) as usize)
+            .copied()
+            .flatten()
+            .ok_or_else(|| AppError::Invalid(format!("année illisible « {} »", r.key(dim))))
+    }
 }
 
 fn cell(n: i64) -> Cell {
@@ -678,12 +695,14 @@ fn production(
     let mut heads = PivotRows::default();
     let mut entries = Vec::with_capacity(rows.len());
     let mut without_product = 0;
+    let years = Years::of(&rows, 2);
+    let products = rows.per_rank(3, Product::from_code);
     for r in &rows {
-        let Some(product) = Product::from_code(key(r, 3)) else {
+        let Some(product) = products.get(r.rank(3) as usize).copied().flatten() else {
             without_product += r.dwellings;
             continue;
         };
-        let year = year_of(r, 2)?;
+        let year = years.at(r, 2)?;
         if shape.long {
             long.push(vec![
                 Cell::text(key(r, 0)),
@@ -840,12 +859,14 @@ fn rehabilitation_whole(store: &dyn Store, f: &LineFilter, with_long: bool) -> R
     };
     let mut entries = Vec::with_capacity(rows.len());
     let mut unfinanced = 0;
+    let years = Years::of(&rows, 3);
+    let categories = rows.per_rank(4, rehab_category);
     for r in &rows {
-        let Some(category) = rehab_category(key(r, 4)) else {
+        let Some(category) = categories.get(r.rank(4) as usize).copied().flatten() else {
             unfinanced += r.dwellings;
             continue;
         };
-        let year = year_of(r, 3)?;
+        let year = years.at(r, 3)?;
         if with_long {
             *by_cell
                 .entry((

@@ -1733,6 +1733,7 @@ impl PgImport {
              ANALYZE import_ops;",
         )
         .map_err(pg)?;
+        c.batch_execute(query::TOTALS_BEFORE_MERGE).map_err(pg)?;
         stats.operations_created = one(c, "SELECT count(*) FROM import_ops WHERE NOT existing")?;
         let a = self.actor.clone();
         let at = now();
@@ -1832,7 +1833,7 @@ impl PgImport {
                 serde_json::to_value(&stats).unwrap_or_default(),
             ),
         )?;
-        c.batch_execute(query::REFRESH_TOTALS).map_err(pg)?;
+        c.batch_execute(query::TOTALS_AFTER_MERGE).map_err(pg)?;
         c.batch_execute(logis_store::cube::sql::BUMP).map_err(pg)?;
         c.batch_execute("ANALYZE line_totals").map_err(pg)?;
         c.batch_execute("TRUNCATE import_staging; TRUNCATE import_ops;")

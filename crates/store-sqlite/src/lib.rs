@@ -1735,6 +1735,7 @@ impl SqliteImport {
              LEFT JOIN quartiers q ON q.commune_code = s.commune_code AND q.name_key = s.quartier_key;",
         )
         .map_err(be)?;
+        c.execute_batch(query::TOTALS_BEFORE_MERGE).map_err(be)?;
         stats.operations_created = one("SELECT count(*) FROM import_ops WHERE existing = 0")?;
         let a = &self.actor;
         let at = now();
@@ -1829,7 +1830,7 @@ impl SqliteImport {
                 serde_json::to_value(&stats).unwrap_or_default(),
             ),
         )?;
-        c.execute_batch(query::REFRESH_TOTALS).map_err(be)?;
+        c.execute_batch(query::TOTALS_AFTER_MERGE).map_err(be)?;
         c.execute_batch(logis_store::cube::sql::BUMP).map_err(be)?;
         c.execute_batch("DELETE FROM import_staging; DELETE FROM import_ops; PRAGMA optimize;")
             .map_err(be)?;

@@ -806,6 +806,28 @@ impl Cube {
                 return self.read_kept(filter, lines, f);
             }
         }
+        if filter.on_year_and_nature_only() {
+            // The whole register's reports: two columns read, no other test per line.
+            let (years, natures) = (&self.c.l_year, &self.c.l_vocab[NATURE]);
+            let (from, to) = (filter.year_from, filter.year_to);
+            match &filter.natures {
+                Some(keep) => {
+                    for (i, (y, n)) in years.iter().zip(natures).enumerate() {
+                        if *y >= from && *y <= to && keep[usize::from(*n)] {
+                            f(i);
+                        }
+                    }
+                }
+                None => {
+                    for (i, y) in years.iter().enumerate() {
+                        if *y >= from && *y <= to {
+                            f(i);
+                        }
+                    }
+                }
+            }
+            return;
+        }
         for i in 0..self.c.l_op.len() {
             if filter.keeps(self, i) {
                 f(i);
@@ -1106,6 +1128,42 @@ struct Compiled {
 }
 
 impl Compiled {
+    /// Whether only the year and the nature are tested (see [`Compiled::keeps`]; every field
+    /// is named, so that a new condition cannot be forgotten here).
+    fn on_year_and_nature_only(&self) -> bool {
+        let Compiled {
+            text,
+            landlord,
+            programme,
+            project,
+            quartier,
+            commune,
+            epci,
+            operation,
+            stage,
+            product,
+            natures: _,
+            financings,
+            operations,
+            year_from: _,
+            year_to: _,
+            by_operation,
+        } = self;
+        text.is_none()
+            && landlord.is_none()
+            && programme.is_none()
+            && project.is_none()
+            && quartier.is_none()
+            && commune.is_none()
+            && epci.is_none()
+            && operation.is_none()
+            && stage.is_none()
+            && product.is_none()
+            && financings.is_none()
+            && operations.is_none()
+            && !by_operation
+    }
+
     #[inline]
     fn keeps(&self, c: &Cube, i: usize) -> bool {
         let y = c.c.l_year[i];
