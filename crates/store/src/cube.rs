@@ -452,6 +452,21 @@ enum Source {
 }
 
 impl Source {
+    /// Where the lines' order puts this source (see `finish`: commune, operation, year).
+    fn line_order(self) -> u8 {
+        match self {
+            Source::CommuneCode | Source::CommuneName | Source::CommuneNameOfCode => 0,
+            Source::Landlord
+            | Source::Programme
+            | Source::Project
+            | Source::Reference
+            | Source::OperationId
+            | Source::Label => 1,
+            Source::Year => 2,
+            Source::Vocab(_) => 3,
+        }
+    }
+
     /// Whether the rank depends on the line's operation only.
     fn of_operation(self) -> bool {
         !matches!(self, Source::Year | Source::Vocab(_) | Source::OperationId)
@@ -622,7 +637,12 @@ impl Cube {
             .collect();
         let key_of = |i: usize| -> u64 { parts.iter().map(|p| p.of(&self.c.l_op, i)).sum() };
         let filter = self.compile(f);
-        let mut sums: Vec<(u64, [i64; 3])> = if u128::from(space) <= DENSE_GROUPS {
+        // The order of the lines (commune, operation, year): a place per possible group by
+        // those parts first keeps the places a commune's lines reach close together.
+        let mut near: Vec<usize> = (0..radix.len()).collect();
+        near.sort_by_key(|p| radix[*p].0.line_order());
+        let in_line_order = near.iter().enumerate().all(|(a, b)| a == *b);
+        let mut sums: Vec<(u64, [i64; 3])> = if u128::from(space) <= DENSE_GROUPS && in_line_order {
             // Few possible groups: each group's place among the sums, by key (four bytes a
             // possible group), the sums in the order groups are met; read back in key order.
             let mut at = vec![u32::MAX; space as usize];
@@ -646,6 +666,37 @@ impl Cube {
                     out.push((k as u64, *g));
                 }
             }
+            out
+        } else if u128::from(space) <= DENSE_GROUPS {
+            // The same with places in the lines' order (a project, then a commune: the places
+            // of one commune's lines would be far apart): each group's first line gives its key,
+            // then the groups met are sorted by key.
+            let mut weight = 1u64;
+            let mut by_place: Vec<Part<'_>> = Vec::with_capacity(near.len());
+            for p in near.iter().rev() {
+                by_place.push(self.part(radix[*p].0, weight));
+                weight *= radix[*p].1;
+            }
+            let place_of =
+                |i: usize| -> u64 { by_place.iter().map(|p| p.of(&self.c.l_op, i)).sum() };
+            let mut at = vec![u32::MAX; space as usize];
+            let mut met: Vec<(usize, [i64; 3])> = Vec::new();
+            if let Some(filter) = &filter {
+                self.each_kept(filter, |i| {
+                    let slot = &mut at[place_of(i) as usize];
+                    if *slot == u32::MAX {
+                        *slot = met.len() as u32;
+                        met.push((i, [0; 3]));
+                    }
+                    let g = &mut met[*slot as usize].1;
+                    g[0] += self.c.l_dwellings[i];
+                    g[1] += 1;
+                    g[2] += self.c.l_cost[i];
+                });
+            }
+            let mut out: Vec<(u64, [i64; 3])> =
+                met.into_iter().map(|(i, g)| (key_of(i), g)).collect();
+            out.sort_unstable_by_key(|(k, _)| *k);
             out
         } else {
             // Lines of one group mostly follow one another (see `finish`): sum a run, keep the
