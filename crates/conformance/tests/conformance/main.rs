@@ -1676,53 +1676,33 @@ fn in_memory_sums_equal_the_database(kind: Kind) {
         .dwellings;
     // Another store on the same database writes: this one sees it on its next aggregate.
     let other = logis_app::connect(&db.url).unwrap();
-    let csv = "reference;bailleur;commune;nature;produit;logements;annee\nCUBE-1;Vilogia;Gravelines;Construction neuve;PLUS;11;2031\n";
-    let mut src = logis_io::open_bytes(csv.as_bytes().to_vec()).unwrap();
-    let report = import_operations(
-        other.as_ref(),
-        &actor(),
-        src.as_mut(),
-        &ImportOptions {
-            commit: true,
-            territory: None,
-            only_landlord: None,
-        },
-        &mut |_| {},
-    )
-    .unwrap();
-    assert!(report.committed);
-    assert_eq!(
+    let total_after = |csv: &str| -> i64 {
+        let mut src = logis_io::open_bytes(csv.as_bytes().to_vec()).unwrap();
+        let report = import_operations(
+            other.as_ref(),
+            &actor(),
+            src.as_mut(),
+            &ImportOptions {
+                commit: true,
+                territory: None,
+                only_landlord: None,
+            },
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(report.committed, "{:?}", report.problems);
         db.aggregate(&LineFilter::default(), &[])
             .unwrap()
             .get(0)
-            .dwellings,
-        before + 11
-    );
+            .dwellings
+    };
+    let csv = "reference;bailleur;commune;nature;produit;logements;annee\nCUBE-1;Vilogia;Gravelines;Construction neuve;PLUS;11;2031\n";
+    assert_eq!(total_after(csv), before + 11);
     compare("après un import");
     // The same operation moved to another commune, a line changed and one added: the
     // pre-aggregated sums, kept in step with the import, still equal the lines.
     let moved = "reference;bailleur;commune;nature;produit;logements;annee;cout\nCUBE-1;Vilogia;Dunkerque;Construction neuve;PLUS;13;2031;1 000,00\nCUBE-1;Vilogia;Dunkerque;Construction neuve;PLAI;4;2032;\n";
-    let mut src = logis_io::open_bytes(moved.as_bytes().to_vec()).unwrap();
-    let report = import_operations(
-        other.as_ref(),
-        &actor(),
-        src.as_mut(),
-        &ImportOptions {
-            commit: true,
-            territory: None,
-            only_landlord: None,
-        },
-        &mut |_| {},
-    )
-    .unwrap();
-    assert!(report.committed, "{:?}", report.problems);
-    assert_eq!(
-        db.aggregate(&LineFilter::default(), &[])
-            .unwrap()
-            .get(0)
-            .dwellings,
-        before + 17
-    );
+    assert_eq!(total_after(moved), before + 17);
     compare("après une modification");
     // The summary's counts (from memory) are those of the lines.
     let lines = collect_lines(db.store.as_ref(), &LineFilter::default()).unwrap();
