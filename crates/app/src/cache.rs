@@ -110,7 +110,7 @@ impl<T> StampCache<T> {
 
     /// Compute again, at the store's current stamp, the remembered values it does not hold
     /// (those a write made stale), the most recently asked for first; stops when the store
-    /// changes meanwhile. How many were computed.
+    /// changes meanwhile; a value whose computation fails is forgotten. How many were computed.
     pub fn refresh(&self, store: &dyn Store) -> Result<usize> {
         if !enabled() {
             return Ok(0);
@@ -131,8 +131,17 @@ impl<T> StampCache<T> {
             if store.data_stamp()? != stamp {
                 break;
             }
-            self.get(store, key, || recipe(store))?;
-            done += 1;
+            match self.get(store, key.clone(), || recipe(store)) {
+                Ok(_) => done += 1,
+                // A value that cannot be computed (a programme deleted…) is forgotten: the next
+                // request for it answers the error.
+                Err(_) => self
+                    .held
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .recipes
+                    .retain(|(k, _)| *k != key),
+            }
         }
         Ok(done)
     }

@@ -2248,6 +2248,33 @@ fn report_pages_are_served_again_until_a_write(kind: Kind) {
         again.iter().all(|(same, _)| *same),
         "servies telles que recalculées"
     );
+    // A value that cannot be computed any more is tried once by the refresh, then forgotten.
+    let tries = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let failing: logis_app::cache::StampCache<u32> = logis_app::cache::StampCache::new(4);
+    let counted = Arc::clone(&tries);
+    let refused = failing.get_kept(db.store.as_ref(), "k".into(), move |_| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(logis_app::AppError::Invalid("plus calculable".into()))
+    });
+    assert!(refused.is_err());
+    let write = |amount: i64| {
+        db.set_financing_plan(
+            &actor(),
+            op,
+            &[FundingItem {
+                kind: FundingKind::OwnFunds,
+                source_id: None,
+                label: "Fonds propres".into(),
+                amount_cents: amount,
+            }],
+        )
+        .unwrap()
+    };
+    write(100);
+    assert_eq!(failing.refresh(db.store.as_ref()).unwrap(), 0);
+    write(200);
+    assert_eq!(failing.refresh(db.store.as_ref()).unwrap(), 0);
+    assert_eq!(tries.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
 conformance!(
