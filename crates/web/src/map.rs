@@ -14,7 +14,7 @@ use logis_store::query::Dim;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, Mutex};
 
 #[derive(Debug, Deserialize)]
 struct ContourFile {
@@ -58,12 +58,12 @@ pub const PALETTE: [&str; 6] = [
 #[derive(Debug, Clone, PartialEq)]
 pub struct MapCommune {
     pub code: String,
-    pub name: String,
+    pub name: Arc<str>,
     pub value: i64,
     /// Index into [`PALETTE`].
     pub class: usize,
-    /// SVG path data.
-    pub path: String,
+    /// SVG path data (shared by the maps of one list of communes).
+    pub path: Arc<str>,
 }
 
 /// A legend entry: colour and the French text of its range.
@@ -129,13 +129,42 @@ fn legend(breaks: &[i64]) -> Vec<LegendEntry> {
     out
 }
 
-/// The map of `communes` (today's codes) with their `values`. Contours are projected with an
-/// equirectangular projection at the territory's mean latitude (enough at this scale).
-pub fn choropleth(
-    geo: &Geography,
-    communes: &[String],
-    values: &HashMap<String, i64>,
-) -> Choropleth {
+/// The communes' outlines for one list of communes, projected: what a map does not owe to its
+/// values, made once per list (the float formatting of 70,000 points is most of a map's cost).
+#[derive(Debug)]
+struct Outlines {
+    view_box: String,
+    /// (today's code, name, SVG path), by code.
+    communes: Vec<(String, Arc<str>, Arc<str>)>,
+    missing: Vec<String>,
+}
+
+/// The outlines last made, by geography and list of communes (a few lists: the territory's, the
+/// territory's and the communes of the operations outside it).
+#[allow(clippy::type_complexity)]
+static OUTLINES: LazyLock<Mutex<Vec<(Arc<Geography>, Vec<String>, Arc<Outlines>)>>> =
+    LazyLock::new(|| Mutex::new(Vec::new()));
+
+fn outlines(geo: &Arc<Geography>, communes: &[String]) -> Arc<Outlines> {
+    {
+        let held = OUTLINES.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, _, o)) = held
+            .iter()
+            .find(|(g, list, _)| Arc::ptr_eq(g, geo) && list == communes)
+        {
+            return Arc::clone(o);
+        }
+    }
+    let made = Arc::new(make_outlines(geo, communes));
+    let mut held = OUTLINES.lock().unwrap_or_else(|e| e.into_inner());
+    if held.len() >= 8 {
+        held.remove(0);
+    }
+    held.push((Arc::clone(geo), communes.to_vec(), Arc::clone(&made)));
+    made
+}
+
+fn make_outlines(geo: &Geography, communes: &[String]) -> Outlines {
     // Today's code → its 2018 contours.
     let wanted: std::collections::HashSet<&str> = communes.iter().map(String::as_str).collect();
     let mut shapes: BTreeMap<&str, Vec<&Vec<[i32; 2]>>> = BTreeMap::new();
@@ -163,10 +192,9 @@ pub fn choropleth(
         }
     }
     if shapes.is_empty() {
-        return Choropleth {
+        return Outlines {
             view_box: "0 0 100 100".into(),
             communes: Vec::new(),
-            legend: legend(&[]),
             missing,
         };
     }
@@ -182,12 +210,7 @@ pub fn choropleth(
             f64::from(max_y - p[1]) * scale,
         )
     };
-    let all: Vec<i64> = shapes
-        .keys()
-        .map(|c| values.get(*c).copied().unwrap_or(0))
-        .collect();
-    let br = breaks(&all);
-    let out = shapes
+    let communes = shapes
         .iter()
         .map(|(code, rings)| {
             let mut d = String::new();
@@ -198,24 +221,50 @@ pub fn choropleth(
                 }
                 d.push('Z');
             }
-            let value = values.get(*code).copied().unwrap_or(0);
-            MapCommune {
-                code: code.to_string(),
-                name: geo
-                    .commune(code)
-                    .map(|c| c.name.clone())
-                    .unwrap_or_else(|| code.to_string()),
-                value,
-                class: class_of(value, &br),
-                path: d,
-            }
+            let name = geo
+                .commune(code)
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| code.to_string());
+            (code.to_string(), Arc::from(name), Arc::from(d))
         })
         .collect();
-    Choropleth {
+    Outlines {
         view_box: format!("-5 -5 {:.0} {:.0}", w * scale + 10.0, h * scale + 10.0),
-        communes: out,
-        legend: legend(&br),
+        communes,
         missing,
+    }
+}
+
+/// The map of `communes` (today's codes) with their `values`. Contours are projected with an
+/// equirectangular projection at the territory's mean latitude (enough at this scale).
+pub fn choropleth(
+    geo: &Arc<Geography>,
+    communes: &[String],
+    values: &HashMap<String, i64>,
+) -> Choropleth {
+    let shapes = outlines(geo, communes);
+    let all: Vec<i64> = shapes
+        .communes
+        .iter()
+        .map(|(c, _, _)| values.get(c).copied().unwrap_or(0))
+        .collect();
+    let br = breaks(&all);
+    Choropleth {
+        view_box: shapes.view_box.clone(),
+        communes: shapes
+            .communes
+            .iter()
+            .zip(all)
+            .map(|((code, name, path), value)| MapCommune {
+                code: code.clone(),
+                name: Arc::clone(name),
+                value,
+                class: class_of(value, &br),
+                path: Arc::clone(path),
+            })
+            .collect(),
+        legend: legend(&br),
+        missing: shapes.missing.clone(),
     }
 }
 
@@ -332,7 +381,7 @@ fn map_data(
     outside.sort();
     communes.extend(outside.into_iter().cloned());
     let map = choropleth(&geo, &communes, &values);
-    let mut table: Vec<(i64, String)> = map
+    let mut table: Vec<(i64, Arc<str>)> = map
         .communes
         .iter()
         .map(|c| (c.value, c.name.clone()))
@@ -347,7 +396,10 @@ fn map_data(
             .map(|e| e.name.clone())
             .unwrap_or_default(),
         map,
-        table: table.into_iter().map(|(v, c)| (c, n(v))).collect(),
+        table: table
+            .into_iter()
+            .map(|(v, c)| (c.to_string(), n(v)))
+            .collect(),
         total: n(total),
     })
 }
