@@ -479,14 +479,18 @@ impl OperationHeads {
                     Some((key(r, 0).parse().ok()?, [text(1), text(2), text(3)]))
                 })
                 .collect(),
-            Some(ids) => store
-                .operations(ids)?
-                .into_iter()
-                .map(|o| {
-                    let label = o.label.unwrap_or_default();
-                    (o.id, [label.into(), o.reference.into(), o.landlord.into()])
-                })
-                .collect(),
+            // From the register in memory when there is one (no query per page).
+            Some(ids) => match store.register_in_memory()? {
+                Some(cube) => cube.operation_heads(ids),
+                None => store
+                    .operations(ids)?
+                    .into_iter()
+                    .map(|o| {
+                        let label = o.label.unwrap_or_default();
+                        (o.id, [label.into(), o.reference.into(), o.landlord.into()])
+                    })
+                    .collect(),
+            },
         };
         heads.sort_by_key(|(id, _)| *id);
         Ok(OperationHeads(heads))

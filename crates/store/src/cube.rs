@@ -594,6 +594,37 @@ fn wanted<T: Copy>(filter: Option<Option<T>>) -> Result<Option<T>, ()> {
 }
 
 impl Cube {
+    /// The label ('' without one), reference and landlord's name of these operations (those
+    /// held), in id order: what a report page shows of its rows, without a query.
+    pub fn operation_heads(&self, ids: &[i64]) -> Vec<(i64, [Arc<str>; 3])> {
+        let mut ops: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| self.c.op_id.binary_search(id).ok())
+            .collect();
+        ops.sort_unstable();
+        ops.dedup();
+        let text = |l: &Level, i: usize| -> Arc<str> {
+            l.rank
+                .get(i)
+                .and_then(|r| l.text.get(*r as usize))
+                .cloned()
+                .unwrap_or_else(|| Arc::from(""))
+        };
+        ops.into_iter()
+            .map(|o| {
+                let landlord = self.c.op_landlord[o] as usize;
+                (
+                    self.c.op_id[o],
+                    [
+                        text(&self.label_level, o),
+                        text(&self.reference_level, o),
+                        text(&self.landlord_level, landlord),
+                    ],
+                )
+            })
+            .collect()
+    }
+
     /// Operations, lines and dwellings held (the summary's counts of the register).
     pub fn counts(&self) -> [u64; 3] {
         let dwellings: i64 = self.c.l_dwellings.iter().sum();
