@@ -11,12 +11,16 @@ use std::sync::{Arc, Mutex};
 /// `most` values are kept (then it starts again empty); a write empties it.
 ///
 /// Values asked for with [`StampCache::get_kept`] are also remembered with how to compute them
-/// (the last `most / 2` keys): after a write, [`StampCache::refresh`] (run by the server in the
+/// (the last `most / 2` keys, at most [`WARM_MOST`]): after a write, [`StampCache::refresh`] (run by the server in the
 /// background) computes them again, so that the pages read most stay served at once.
 pub struct StampCache<T> {
     held: Mutex<Held<T>>,
     most: usize,
 }
+
+/// At most this many values are computed again after a write (each costs up to tens of
+/// milliseconds on a large register: a write should not cost seconds of background work).
+pub const WARM_MOST: usize = 16;
 
 /// How to compute a value again from the store.
 pub type Recipe<T> = Arc<dyn Fn(&dyn Store) -> Result<T> + Send + Sync>;
@@ -99,7 +103,7 @@ impl<T> StampCache<T> {
             let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
             held.recipes.retain(|(k, _)| *k != key);
             held.recipes.push((key.clone(), Arc::clone(&recipe)));
-            let keep = (self.most / 2).max(1);
+            let keep = (self.most / 2).clamp(1, WARM_MOST);
             if held.recipes.len() > keep {
                 let extra = held.recipes.len() - keep;
                 held.recipes.drain(..extra);
