@@ -116,15 +116,40 @@ pub fn format_date_fr(d: NaiveDate) -> String {
 
 /// "12 000": French thousands grouping with a narrow no-break space.
 pub fn group_thousands(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3 * 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push('\u{202f}');
+    Thousands(n).to_string()
+}
+
+/// `n` with its thousands grouped, as [`group_thousands`] makes it, written where it is shown
+/// without a text made first (a report page writes tens of thousands of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thousands(pub i64);
+
+impl std::fmt::Display for Thousands {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write;
+        // The digits, last first.
+        let mut digits = [0u8; 20];
+        let mut rest = self.0.unsigned_abs();
+        let mut len = 0;
+        loop {
+            digits[len] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            len += 1;
+            if rest == 0 {
+                break;
+            }
         }
-        out.push(c);
+        if self.0 < 0 {
+            f.write_char('-')?;
+        }
+        for i in (0..len).rev() {
+            f.write_char(char::from(digits[i]))?;
+            if i > 0 && i % 3 == 0 {
+                f.write_char('\u{202f}')?;
+            }
+        }
+        Ok(())
     }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// "1 234,50 €": an amount in cents, French style.
@@ -182,5 +207,19 @@ mod tests {
         assert_eq!(parse_date("31/02/2024"), None);
         assert_eq!(parse_date("demain"), None);
         assert_eq!(group_thousands(12000), "12\u{202f}000");
+    }
+
+    #[test]
+    fn thousands_are_grouped_by_three_from_the_right() {
+        let g = |n: i64| group_thousands(n).replace('\u{202f}', " ");
+        assert_eq!(g(0), "0");
+        assert_eq!(g(7), "7");
+        assert_eq!(g(999), "999");
+        assert_eq!(g(1000), "1 000");
+        assert_eq!(g(-1234), "-1 234");
+        assert_eq!(g(123_456), "123 456");
+        assert_eq!(g(1_234_567), "1 234 567");
+        assert_eq!(g(i64::MAX), "9 223 372 036 854 775 807");
+        assert_eq!(g(i64::MIN), "-9 223 372 036 854 775 808");
     }
 }

@@ -29,14 +29,27 @@ impl Cell {
     }
     /// As shown to people (thousands grouped, "—" for empty numeric cells is left to the layout).
     pub fn display(&self) -> String {
-        match self {
-            Cell::Text(s) => s.clone(),
-            Cell::Int(n) => logis_domain::numbers::group_thousands(*n),
-            Cell::Empty => String::new(),
-        }
+        self.shown().to_string()
+    }
+    /// The same, written where it is shown (a page's template) without a text made per cell.
+    pub fn shown(&self) -> CellShown<'_> {
+        CellShown(self)
     }
     pub fn is_number(&self) -> bool {
         matches!(self, Cell::Int(_))
+    }
+}
+
+/// See [`Cell::shown`].
+pub struct CellShown<'a>(&'a Cell);
+
+impl std::fmt::Display for CellShown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Cell::Text(s) => f.write_str(s),
+            Cell::Int(n) => logis_domain::numbers::Thousands(*n).fmt(f),
+            Cell::Empty => Ok(()),
+        }
     }
 }
 
