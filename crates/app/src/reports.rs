@@ -936,25 +936,25 @@ fn rehabilitation_page(
     }
     let mut financed = f.clone();
     financed.financings = RehabFinancing::ALL.to_vec();
-    let ops = store.operation_totals(&financed)?;
-    // Each commune's operations in id order (totals come in id order), as the whole grid has
-    // them; their ids as texts, one after the other in one buffer.
+    let ops = store.operations_met(&financed)?;
+    // Each commune's operations in id order, as the whole grid has them; their ids as texts, one
+    // after the other in one buffer.
     let mut per_commune: Vec<Vec<usize>> = vec![Vec::new(); communes.len()];
     let commune_at: FxHashMap<&str, usize> = communes
         .iter()
         .enumerate()
         .map(|(i, (code, _))| (*code, i))
         .collect();
-    for (i, op) in ops.iter().enumerate() {
-        if let Some(c) = commune_at.get(op.commune_code) {
+    for (i, (_, commune)) in ops.iter().enumerate() {
+        if let Some(c) = commune_at.get(commune) {
             per_commune[*c].push(i);
         }
     }
     let mut id_texts = String::with_capacity(ops.len() * 8);
     let mut id_ends = Vec::with_capacity(ops.len());
     let mut buffer = itoa::Buffer::new();
-    for op in &ops {
-        id_texts.push_str(buffer.format(op.operation_id));
+    for (id, _) in &ops {
+        id_texts.push_str(buffer.format(*id));
         id_ends.push(id_texts.len());
     }
     let id_text = |i: usize| &id_texts[if i == 0 { 0 } else { id_ends[i - 1] }..id_ends[i]];

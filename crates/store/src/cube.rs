@@ -971,6 +971,25 @@ impl Cube {
         Some(out)
     }
 
+    /// [`crate::Store::operations_met`]: the operations with a line `f` keeps (id, commune), in
+    /// id order, without their sums (a byte per operation marks it met).
+    pub fn operations_met(&self, f: &LineFilter) -> Vec<(i64, &'static str)> {
+        let mut met = vec![false; self.c.op_id.len()];
+        if let Some(filter) = self.compile(f) {
+            self.each_kept(&filter, |i| met[self.c.l_op[i] as usize] = true);
+        }
+        met.iter()
+            .enumerate()
+            .filter(|(_, m)| **m)
+            .map(|(o, _)| {
+                (
+                    self.c.op_id[o],
+                    self.commune_code_static[self.c.op_commune[o] as usize],
+                )
+            })
+            .collect()
+    }
+
     /// A text search answered in memory: the filter without its text, naming instead the
     /// operations it keeps (at most `most`; `None` when there is no text or more operations).
     pub fn text_search(&self, f: &LineFilter, most: usize) -> Option<LineFilter> {

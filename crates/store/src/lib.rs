@@ -439,6 +439,18 @@ pub trait Store: Send + Sync {
             )?,
         )
     }
+    /// The operations with a line matching `filter` (id, commune code), in id order: what
+    /// [`Store::operation_totals`] lists, without the sums.
+    fn operations_met(&self, filter: &LineFilter) -> Result<Vec<(i64, &'static str)>> {
+        if let Some(cube) = self.register_in_memory()? {
+            return Ok(cube.operations_met(filter));
+        }
+        Ok(self
+            .operation_totals(filter)?
+            .into_iter()
+            .map(|t| (t.operation_id, t.commune_code))
+            .collect())
+    }
     /// One operation's head (landlord, reference, commune…).
     fn operation(&self, id: i64) -> Result<Option<OperationRecord>> {
         Ok(self.operations(&[id])?.into_iter().next())

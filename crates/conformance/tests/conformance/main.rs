@@ -1654,6 +1654,15 @@ fn in_memory_sums_equal_the_database(kind: Kind) {
                 per_operation,
                 "{when} : par opération {f:?}"
             );
+            let met: Vec<(i64, &str)> = per_operation
+                .iter()
+                .map(|t| (t.operation_id, t.commune_code))
+                .collect();
+            assert_eq!(
+                db.operations_met(f).unwrap(),
+                met,
+                "{when} : opérations {f:?}"
+            );
         }
     };
     compare("démo");
