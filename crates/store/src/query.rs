@@ -37,13 +37,13 @@ pub const LINE_FROM: &str = "FROM operations o
     LEFT JOIN programmes pg ON pg.id = o.programme_id
     LEFT JOIN quartiers q ON q.id = o.quartier_id";
 
-/// `o.id IN (…)` with `ids` inlined (they are integers); no id keeps nothing.
 /// `column IN ('a', 'b')` of vocabulary codes (they come from the enums: literals are safe).
 fn codes_in(column: &str, codes: impl Iterator<Item = &'static str>) -> String {
     let list: Vec<String> = codes.map(|c| format!("'{c}'")).collect();
     format!("{column} IN ({})", list.join(", "))
 }
 
+/// `o.id IN (…)` with `ids` inlined (they are integers); no id keeps nothing.
 fn operations_in(ids: &[i64]) -> String {
     if ids.is_empty() {
         return "1 = 0".to_string();
@@ -327,33 +327,42 @@ pub fn funding_sql(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> St
     )
 }
 
+/// `INSERT INTO totals_delta` of the sums of the lines of the operations an import touches
+/// (`import_ops`), by the keys of `line_totals`, with `$sign` before each sum.
+macro_rules! imported_sums {
+    ($sign:literal) => {
+        concat!(
+            "INSERT INTO totals_delta
+SELECT coalesce(o.programme_id, 0), o.landlord_id, coalesce(o.project_id, 0), coalesce(o.quartier_id, 0), o.commune_code,
+       l.year, l.nature, l.site, l.product, l.financing, coalesce(l.stage, ''),
+       ", $sign, "sum(l.dwellings), ", $sign, "count(*), ", $sign, "coalesce(sum(l.cost_cents), 0)
+FROM import_ops i JOIN operations o ON o.landlord_id = i.landlord_id AND o.reference = i.reference
+JOIN operation_lines l ON l.operation_id = o.id
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;"
+        )
+    };
+}
+
 /// The pre-aggregated sums kept in step with an import, in its transaction: the lines of the
 /// operations it touches (`import_ops`) are taken out of the sums before the merge
 /// ([`TOTALS_BEFORE_MERGE`]) and put back after it ([`TOTALS_AFTER_MERGE`], followed by
 /// [`crate::cube::sql::BUMP`]): the cost is that of the operations imported, not of the register.
 /// The sums then hold what grouping every line would make (migration 0004 made them so; the
 /// conformance suite compares them with the lines through the register in memory).
-pub const TOTALS_BEFORE_MERGE: &str = "CREATE TEMP TABLE IF NOT EXISTS totals_delta (
+pub const TOTALS_BEFORE_MERGE: &str = concat!(
+    "CREATE TEMP TABLE IF NOT EXISTS totals_delta (
     programme_id BIGINT NOT NULL, landlord_id BIGINT NOT NULL, project_id BIGINT NOT NULL, quartier_id BIGINT NOT NULL,
     commune_code TEXT NOT NULL, year BIGINT NOT NULL, nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL,
     financing TEXT NOT NULL, stage TEXT NOT NULL, dwellings BIGINT NOT NULL, lines BIGINT NOT NULL, cost_cents BIGINT NOT NULL);
 DELETE FROM totals_delta;
-INSERT INTO totals_delta
-SELECT coalesce(o.programme_id, 0), o.landlord_id, coalesce(o.project_id, 0), coalesce(o.quartier_id, 0), o.commune_code,
-       l.year, l.nature, l.site, l.product, l.financing, coalesce(l.stage, ''),
-       -sum(l.dwellings), -count(*), -coalesce(sum(l.cost_cents), 0)
-FROM import_ops i JOIN operations o ON o.landlord_id = i.landlord_id AND o.reference = i.reference
-JOIN operation_lines l ON l.operation_id = o.id
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;";
+",
+    imported_sums!("-")
+);
 
 /// See [`TOTALS_BEFORE_MERGE`].
-pub const TOTALS_AFTER_MERGE: &str = "INSERT INTO totals_delta
-SELECT coalesce(o.programme_id, 0), o.landlord_id, coalesce(o.project_id, 0), coalesce(o.quartier_id, 0), o.commune_code,
-       l.year, l.nature, l.site, l.product, l.financing, coalesce(l.stage, ''),
-       sum(l.dwellings), count(*), coalesce(sum(l.cost_cents), 0)
-FROM import_ops i JOIN operations o ON o.landlord_id = i.landlord_id AND o.reference = i.reference
-JOIN operation_lines l ON l.operation_id = o.id
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;
+pub const TOTALS_AFTER_MERGE: &str = concat!(
+    imported_sums!(""),
+    "
 INSERT INTO line_totals
 SELECT programme_id, landlord_id, project_id, quartier_id, commune_code, year, nature, site, product, financing, stage,
        sum(dwellings), sum(lines), sum(cost_cents)
@@ -364,7 +373,8 @@ ON CONFLICT (programme_id, landlord_id, project_id, quartier_id, commune_code, y
 DO UPDATE SET dwellings = line_totals.dwellings + excluded.dwellings, lines = line_totals.lines + excluded.lines,
     cost_cents = line_totals.cost_cents + excluded.cost_cents;
 DELETE FROM line_totals WHERE lines = 0;
-DELETE FROM totals_delta;";
+DELETE FROM totals_delta;"
+);
 
 /// The tables of a query on the pre-aggregated sums (`t`), with the same aliases for names.
 const TOTALS_FROM: &str = "FROM line_totals t
@@ -531,8 +541,11 @@ impl Grouped {
     }
 
     /// The groups, in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = Group<'_>> + '_ {
-        (0..self.len()).map(|at| self.get(at))
+    pub fn iter(&self) -> Groups<'_> {
+        Groups {
+            of: self,
+            at: 0..self.len(),
+        }
     }
 
     /// How many ranks dimension `dim` has.
@@ -571,10 +584,29 @@ impl Grouped {
     }
 }
 
+/// The groups of a [`Grouped`] aggregate, in order.
+#[derive(Debug, Clone)]
+pub struct Groups<'a> {
+    of: &'a Grouped,
+    at: std::ops::Range<usize>,
+}
+
+impl<'a> Iterator for Groups<'a> {
+    type Item = Group<'a>;
+    fn next(&mut self) -> Option<Group<'a>> {
+        self.at.next().map(|at| self.of.get(at))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.at.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Groups<'_> {}
+
 impl<'a> IntoIterator for &'a Grouped {
     type Item = Group<'a>;
-    type IntoIter = std::iter::Map<std::ops::Range<usize>, Box<dyn Fn(usize) -> Group<'a> + 'a>>;
-    fn into_iter(self) -> Self::IntoIter {
-        (0..self.len()).map(Box::new(move |at| self.get(at)))
+    type IntoIter = Groups<'a>;
+    fn into_iter(self) -> Groups<'a> {
+        self.iter()
     }
 }
