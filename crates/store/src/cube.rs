@@ -312,8 +312,10 @@ impl CubeBuilder {
         c.l_landlord = c.l_op.iter().map(|&o| c.op_landlord[o as usize]).collect();
         c.l_programme = c.l_op.iter().map(|&o| c.op_programme[o as usize]).collect();
         // Each operation's place among those with lines, in the lines' order; each line's.
+        // And each operation's range of lines.
         let mut op_place = vec![u32::MAX; c.op_id.len()];
         let mut line_place = Vec::with_capacity(c.l_op.len());
+        let mut op_lines = vec![(0u32, 0u32); c.op_id.len()];
         let mut places = 0u32;
         for (i, &o) in c.l_op.iter().enumerate() {
             if i > 0 && c.l_op[i - 1] != o {
@@ -321,9 +323,6 @@ impl CubeBuilder {
             }
             op_place[o as usize] = places;
             line_place.push(places);
-        }
-        let mut op_lines = vec![(0u32, 0u32); c.op_id.len()];
-        for (i, &o) in c.l_op.iter().enumerate() {
             let r = &mut op_lines[o as usize];
             if r.0 == r.1 {
                 r.0 = i as u32;
@@ -582,7 +581,7 @@ pub const TEXT_SEARCH_BY_ID: usize = 5_000;
 
 /// Up to this many possible groups, an aggregate keeps a place for each (4 bytes); beyond,
 /// it sums runs of lines and sorts them.
-const DENSE_GROUPS: u128 = 1 << 22;
+const DENSE_GROUPS: u64 = 1 << 22;
 
 /// A condition on a value that is either any, one index, or none at all.
 fn wanted<T: Copy>(filter: Option<Option<T>>) -> Result<Option<T>, ()> {
@@ -681,43 +680,25 @@ impl Cube {
         let mut near: Vec<usize> = (0..radix.len()).collect();
         near.sort_by_key(|p| radix[*p].0.line_order());
         let in_line_order = near.iter().enumerate().all(|(a, b)| a == *b);
-        let mut sums: Vec<(u64, [i64; 3])> = if u128::from(space) <= DENSE_GROUPS && in_line_order {
-            // Few possible groups: each group's place among the sums, by key (four bytes a
-            // possible group), the sums in the order groups are met; read back in key order.
-            let mut at = vec![u32::MAX; space as usize];
-            let mut met: Vec<[i64; 3]> = Vec::new();
-            if let Some(filter) = &filter {
-                self.each_kept(filter, |i| {
-                    let slot = &mut at[key_of(i) as usize];
-                    if *slot == u32::MAX {
-                        *slot = met.len() as u32;
-                        met.push([0; 3]);
-                    }
-                    let g = &mut met[*slot as usize];
-                    g[0] += self.c.l_dwellings[i];
-                    g[1] += 1;
-                    g[2] += self.c.l_cost[i];
-                });
-            }
-            let mut out = Vec::with_capacity(met.len());
-            for (k, slot) in at.iter().enumerate() {
-                if let Some(g) = met.get(*slot as usize) {
-                    out.push((k as u64, *g));
+        let mut sums: Vec<(u64, [i64; 3])> = if space <= DENSE_GROUPS {
+            // Few possible groups: each group's place among the sums (four bytes a possible
+            // group), the sums in the order groups are met. The places are the keys when the
+            // key's parts follow the lines' order: the sums are then read back in key order.
+            // Otherwise (a project, then a commune: one commune's lines would reach places far
+            // apart) the places follow the lines' order, each group's first line gives its key,
+            // and the groups met are sorted by key.
+            let reordered: Option<Vec<Part<'_>>> = (!in_line_order).then(|| {
+                let mut weight = 1u64;
+                let mut by_place = Vec::with_capacity(near.len());
+                for p in near.iter().rev() {
+                    by_place.push(self.part(radix[*p].0, weight));
+                    weight *= radix[*p].1;
                 }
-            }
-            out
-        } else if u128::from(space) <= DENSE_GROUPS {
-            // The same with places in the lines' order (a project, then a commune: the places
-            // of one commune's lines would be far apart): each group's first line gives its key,
-            // then the groups met are sorted by key.
-            let mut weight = 1u64;
-            let mut by_place: Vec<Part<'_>> = Vec::with_capacity(near.len());
-            for p in near.iter().rev() {
-                by_place.push(self.part(radix[*p].0, weight));
-                weight *= radix[*p].1;
-            }
+                by_place
+            });
+            let place_parts = reordered.as_deref().unwrap_or(&parts);
             let place_of =
-                |i: usize| -> u64 { by_place.iter().map(|p| p.of(&self.c.l_op, i)).sum() };
+                |i: usize| -> u64 { place_parts.iter().map(|p| p.of(&self.c.l_op, i)).sum() };
             let mut at = vec![u32::MAX; space as usize];
             let mut met: Vec<(usize, [i64; 3])> = Vec::new();
             if let Some(filter) = &filter {
@@ -733,10 +714,20 @@ impl Cube {
                     g[2] += self.c.l_cost[i];
                 });
             }
-            let mut out: Vec<(u64, [i64; 3])> =
-                met.into_iter().map(|(i, g)| (key_of(i), g)).collect();
-            out.sort_unstable_by_key(|(k, _)| *k);
-            out
+            if reordered.is_none() {
+                let mut out = Vec::with_capacity(met.len());
+                for (k, slot) in at.iter().enumerate() {
+                    if let Some((_, g)) = met.get(*slot as usize) {
+                        out.push((k as u64, *g));
+                    }
+                }
+                out
+            } else {
+                let mut out: Vec<(u64, [i64; 3])> =
+                    met.into_iter().map(|(i, g)| (key_of(i), g)).collect();
+                out.sort_unstable_by_key(|(k, _)| *k);
+                out
+            }
         } else {
             // Lines of one group mostly follow one another (see `finish`): sum a run, keep the
             // runs, then sort them by key and merge equal keys (a stable sort takes the runs'
