@@ -950,14 +950,7 @@ fn rehabilitation_page(
             per_commune[*c].push(i);
         }
     }
-    let mut id_texts = String::with_capacity(ops.len() * 8);
-    let mut id_ends = Vec::with_capacity(ops.len());
-    let mut buffer = itoa::Buffer::new();
-    for (id, _) in &ops {
-        id_texts.push_str(buffer.format(*id));
-        id_ends.push(id_texts.len());
-    }
-    let id_text = |i: usize| &id_texts[if i == 0 { 0 } else { id_ends[i - 1] }..id_ends[i]];
+    let id_texts = logis_store::JoinedTexts::of_ids(ops.iter().map(|(id, _)| *id));
     // Every operation is a row of its own.
     let mut heads = PivotRows {
         contiguous: true,
@@ -966,7 +959,7 @@ fn rehabilitation_page(
     heads.heads.reserve(ops.len());
     for (c, list) in per_commune.iter().enumerate() {
         for i in list {
-            heads.heads.push([communes[c].1, id_text(*i), ""]);
+            heads.heads.push([communes[c].1, id_texts.get(*i), ""]);
         }
     }
     let layout = heads.layout(true, Some(page));

@@ -346,16 +346,10 @@ impl CubeBuilder {
             projects: keys(&c.projects.names),
             quartiers: keys(&c.quartiers.names),
         };
-        let mut op_id_text = String::with_capacity(c.op_id.len() * 8);
-        let mut op_id_end = Vec::with_capacity(c.op_id.len());
-        for id in &c.op_id {
-            op_id_text.push_str(itoa::Buffer::new().format(*id));
-            op_id_end.push(op_id_text.len());
-        }
+        let op_id_text = crate::JoinedTexts::of_ids(c.op_id.iter().copied());
         Ok(Cube {
             version: self.version,
             op_id_text,
-            op_id_end,
             search,
             landlord_level: Level::bytewise(&c.landlords.names),
             programme_level: Level::bytewise(&c.programmes.names),
@@ -412,9 +406,8 @@ pub struct Cube {
     year_text: Vec<Arc<str>>,
     /// The commune names by rank of their code.
     name_of_code: Vec<Arc<str>>,
-    /// The operations' ids as texts one after the other, and where each one ends.
-    op_id_text: String,
-    op_id_end: Vec<usize>,
+    /// The operations' ids as texts, by operation index.
+    op_id_text: crate::JoinedTexts,
     search: SearchKeys,
     /// Each commune's code (by stored index), shared for the life of the process.
     commune_code_static: Vec<&'static str>,
@@ -1078,15 +1071,7 @@ impl Cube {
             Source::Programme => listed(&self.programme_level.text, r),
             Source::Project => listed(&self.project_level.text, r),
             Source::Reference => listed(&self.reference_level.text, r),
-            Source::OperationId => {
-                let start = if r == 0 {
-                    0
-                } else {
-                    self.op_id_end.get(r - 1).copied().unwrap_or(0)
-                };
-                let end = self.op_id_end.get(r).copied().unwrap_or(start);
-                self.op_id_text.get(start..end).unwrap_or("")
-            }
+            Source::OperationId => self.op_id_text.get(r),
             Source::Label => listed(&self.label_level.text, r),
         }
     }

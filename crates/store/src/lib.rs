@@ -572,6 +572,48 @@ pub fn interned(s: &str) -> &'static str {
     t
 }
 
+/// Texts kept one after the other in one buffer, by index (no allocation per text): the
+/// operations' ids as texts, for instance.
+#[derive(Debug, Clone, Default)]
+pub struct JoinedTexts {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl JoinedTexts {
+    /// The decimal texts of `ids`, in their order.
+    pub fn of_ids(ids: impl ExactSizeIterator<Item = i64>) -> JoinedTexts {
+        let mut out = JoinedTexts {
+            text: String::with_capacity(ids.len() * 8),
+            ends: Vec::with_capacity(ids.len()),
+        };
+        let mut buffer = itoa::Buffer::new();
+        for id in ids {
+            out.text.push_str(buffer.format(id));
+            out.ends.push(out.text.len());
+        }
+        out
+    }
+
+    /// Text `i` ('' beyond the last one).
+    pub fn get(&self, i: usize) -> &str {
+        let start = match i.checked_sub(1) {
+            None => 0,
+            Some(before) => self.ends.get(before).copied().unwrap_or(self.text.len()),
+        };
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
 /// [`Store::operation_totals`] from the aggregate by operation id and commune code (what an
 /// adapter answers when it has no register in memory).
 pub fn operation_totals_by_aggregate(rows: Vec<query::AggRow>) -> Result<Vec<OperationTotal>> {
@@ -678,5 +720,22 @@ impl GeographyCache {
         if let Ok(mut guard) = self.0.lock() {
             *guard = None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JoinedTexts;
+
+    #[test]
+    fn joined_texts_give_each_id_back_and_nothing_beyond() {
+        let t = JoinedTexts::of_ids([7, -12, 0, 1_000_000].into_iter());
+        assert_eq!(t.len(), 4);
+        let got: Vec<&str> = (0..4).map(|i| t.get(i)).collect();
+        assert_eq!(got, ["7", "-12", "0", "1000000"]);
+        assert_eq!(t.get(4), "");
+        assert_eq!(t.get(usize::MAX), "");
+        assert!(JoinedTexts::of_ids(std::iter::empty()).is_empty());
+        assert_eq!(JoinedTexts::default().get(0), "");
     }
 }
