@@ -290,9 +290,11 @@ fn key<'a>(r: impl std::borrow::Borrow<Group<'a>>, i: usize) -> &'a str {
 }
 
 fn year_of<'a>(r: impl std::borrow::Borrow<Group<'a>> + Copy, i: usize) -> Result<i32> {
-    key(r, i)
-        .parse()
-        .map_err(|_| AppError::Invalid(format!("année illisible « {} »", key(r, i))))
+    key(r, i).parse().map_err(|_| unreadable_year(key(r, i)))
+}
+
+fn unreadable_year(text: &str) -> AppError {
+    AppError::Invalid(format!("année illisible « {text} »"))
 }
 
 /// The years of one dimension of an aggregate, read once per rank (not once per group).
@@ -308,7 +310,7 @@ impl Years {
             .get(r.rank(dim) as usize)
             .copied()
             .flatten()
-            .ok_or_else(|| AppError::Invalid(format!("année illisible « {} »", r.key(dim))))
+            .ok_or_else(|| unreadable_year(r.key(dim)))
     }
 }
 

@@ -2190,17 +2190,20 @@ fn report_pages_are_served_again_until_a_write(kind: Kind) {
     )
     .unwrap()[0]
         .operation_id;
-    db.set_financing_plan(
-        &actor(),
-        op,
-        &[FundingItem {
-            kind: FundingKind::OwnFunds,
-            source_id: None,
-            label: "Fonds propres".into(),
-            amount_cents: 123_456_700,
-        }],
-    )
-    .unwrap();
+    let own_funds = |amount_cents: i64| {
+        db.set_financing_plan(
+            &actor(),
+            op,
+            &[FundingItem {
+                kind: FundingKind::OwnFunds,
+                source_id: None,
+                label: "Fonds propres".into(),
+                amount_cents,
+            }],
+        )
+        .unwrap()
+    };
+    own_funds(123_456_700);
     let after_plan = served(&first);
     assert!(after_plan.iter().all(|(same, _)| !*same));
     assert_ne!(after_plan[1].1.0.grid, first[1].0.grid);
@@ -2266,22 +2269,9 @@ fn report_pages_are_served_again_until_a_write(kind: Kind) {
         Err(logis_app::AppError::Invalid("plus calculable".into()))
     });
     assert!(refused.is_err());
-    let write = |amount: i64| {
-        db.set_financing_plan(
-            &actor(),
-            op,
-            &[FundingItem {
-                kind: FundingKind::OwnFunds,
-                source_id: None,
-                label: "Fonds propres".into(),
-                amount_cents: amount,
-            }],
-        )
-        .unwrap()
-    };
-    write(100);
+    own_funds(100);
     assert_eq!(failing.refresh(db.store.as_ref()).unwrap(), 0);
-    write(200);
+    own_funds(200);
     assert_eq!(failing.refresh(db.store.as_ref()).unwrap(), 0);
     assert_eq!(tries.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
