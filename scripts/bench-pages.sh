@@ -66,18 +66,22 @@ pages=(
 )
 # PAGES="/ /carte" measures only those.
 if [ -n "${PAGES:-}" ]; then read -r -a pages <<<"$PAGES"; fi
-echo "| page | requêtes/s | p50 | p99 | max |"
-echo "|---|---:|---:|---:|---:|"
-for p in "${pages[@]}"; do
-  status="$(curl -s -o /dev/null -w '%{http_code}' -b "logis_session=$session" "http://127.0.0.1:$PORT$p")"
-  out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Cookie: logis_session=$session" "http://127.0.0.1:$PORT$p")"
-  rps="$(awk '/Requests\/sec/{print $2}' <<<"$out")"
-  p50="$(awk '$1=="50%"{print $2}' <<<"$out")"
-  p99="$(awk '$1=="99%"{print $2}' <<<"$out")"
-  max="$(awk '$1=="Latency"{print $4}' <<<"$out")"
-  non2xx="$(awk '/Non-2xx/{print $NF}' <<<"$out")"
-  echo "| \`$p\` ($status${non2xx:+, $non2xx non-2xx}) | $rps | $p50 | $p99 | $max |"
-done
+# One Markdown table of every page: requests/s, p50, p99, max (the first column headed "$1").
+measure_pages() {
+  echo "| $1 | requêtes/s | p50 | p99 | max |"
+  echo "|---|---:|---:|---:|---:|"
+  for p in "${pages[@]}"; do
+    status="$(curl -s -o /dev/null -w '%{http_code}' -b "logis_session=$session" "http://127.0.0.1:$PORT$p")"
+    out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Cookie: logis_session=$session" "http://127.0.0.1:$PORT$p")"
+    rps="$(awk '/Requests\/sec/{print $2}' <<<"$out")"
+    p50="$(awk '$1=="50%"{print $2}' <<<"$out")"
+    p99="$(awk '$1=="99%"{print $2}' <<<"$out")"
+    max="$(awk '$1=="Latency"{print $4}' <<<"$out")"
+    non2xx="$(awk '/Non-2xx/{print $NF}' <<<"$out")"
+    echo "| \`$p\` ($status${non2xx:+, $non2xx non-2xx}) | $rps | $p50 | $p99 | $max |"
+  done
+}
+measure_pages "page"
 if [ "${AFTER_WRITE:-0}" = "1" ]; then
   printf 'reference;bailleur;commune;nature;produit;logements;annee\nBENCH-ECRITURE;Vilogia;Gravelines;Construction neuve;PLUS;%s;2031\n' "$RANDOM" > "$dir/one.csv"
   before="$(grep -c 'recalculée' "$dir/server.log" || true)"
@@ -92,14 +96,5 @@ if [ "${AFTER_WRITE:-0}" = "1" ]; then
   echo
   echo "Après l'import d'une ligne par la CLI ($(awk "BEGIN{printf \"%.1f\", $t1-$t0}") s) : pages recalculées en arrière-plan $(awk "BEGIN{printf \"%.1f\", $t2-$t1}") s plus tard ($(grep -o '[0-9]* page(s) recalculée(s) après une écriture en [0-9.]* s' "$dir/server.log" | tail -1))."
   echo
-  echo "| page (après l'écriture) | requêtes/s | p50 | p99 | max |"
-  echo "|---|---:|---:|---:|---:|"
-  for p in "${pages[@]}"; do
-    out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Cookie: logis_session=$session" "http://127.0.0.1:$PORT$p")"
-    rps="$(awk '/Requests\/sec/{print $2}' <<<"$out")"
-    p50="$(awk '$1=="50%"{print $2}' <<<"$out")"
-    p99="$(awk '$1=="99%"{print $2}' <<<"$out")"
-    max="$(awk '$1=="Latency"{print $4}' <<<"$out")"
-    echo "| \`$p\` | $rps | $p50 | $p99 | $max |"
-  done
+  measure_pages "page (après l'écriture)"
 fi
