@@ -206,6 +206,14 @@ fn phase(kind: Kind, file: &Path) {
 /// one EPCI's territory (the CUD), one programme (half the register), the whole register.
 fn reports(db: &TestDb) {
     use logis_app::reports::{ReportName, build_at};
+    // BENCH_HALVES=N: scans of N lines or more cut in two halves read at once (see
+    // `logis_store::cube::share_scans_from`; a number beyond the register's lines: never).
+    if let Some(lines) = std::env::var("BENCH_HALVES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        logis_store::cube::share_scans_from(lines);
+    }
     // The first aggregate reads the register into memory.
     let t = Instant::now();
     db.store

@@ -12,6 +12,8 @@ use crate::LineFilter;
 use crate::query::{Dim, Grouped, KeyTexts};
 use logis_domain::{Geography, LineScope};
 use rustc_hash::FxHashMap;
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// One operation, as the adapter reads it.
@@ -569,12 +571,54 @@ fn merge_runs(runs: &mut Vec<(u64, [i64; 3])>) {
     runs.truncate(out);
 }
 
+/// Two lists of (key, sums) in key order as one, the sums of a key in both added up.
+fn merge_sorted(a: Vec<(u64, [i64; 3])>, b: Vec<(u64, [i64; 3])>) -> Vec<(u64, [i64; 3])> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            Equal => {
+                let mut group = a[i];
+                for (s, v) in group.1.iter_mut().zip(b[j].1) {
+                    *s += v;
+                }
+                out.push(group);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
 /// Up to this many operations found by a text search in memory, a list reads them by id.
 pub const TEXT_SEARCH_BY_ID: usize = 5_000;
 
 /// Up to this many possible groups, an aggregate keeps a place for each (4 bytes); beyond,
 /// it sums runs of lines and sorts them.
 const DENSE_GROUPS: u64 = 1 << 22;
+
+/// From this many lines to read, a scan is cut in two halves read at once, by two threads (see
+/// [`Cube::halves`]): a whole-register report's sums in about half the time on two cores.
+static SHARED_SCAN_LINES: AtomicUsize = AtomicUsize::new(250_000);
+
+/// Cut the scans of this many lines or more in two halves (see [`Cube::halves`]; by default
+/// 250,000): for the tests, which compare both ways on small registers, and the benchmark.
+/// Returns the number it replaces.
+pub fn share_scans_from(lines: usize) -> usize {
+    SHARED_SCAN_LINES.swap(lines, Ordering::Relaxed)
+}
 
 /// A condition on a value that is either any, one index, or none at all.
 fn wanted<T: Copy>(filter: Option<Option<T>>) -> Result<Option<T>, ()> {
@@ -673,14 +717,14 @@ impl Cube {
         let mut near: Vec<usize> = (0..radix.len()).collect();
         near.sort_by_key(|p| radix[*p].0.line_order());
         let in_line_order = near.iter().enumerate().all(|(a, b)| a == *b);
-        let mut sums: Vec<(u64, [i64; 3])> = if space <= DENSE_GROUPS {
-            // Few possible groups: each group's place among the sums (four bytes a possible
-            // group), the sums in the order groups are met. The places are the keys when the
-            // key's parts follow the lines' order: the sums are then read back in key order.
-            // Otherwise (a project, then a commune: one commune's lines would reach places far
-            // apart) the places follow the lines' order, each group's first line gives its key,
-            // and the groups met are sorted by key.
-            let reordered: Option<Vec<Part<'_>>> = (!in_line_order).then(|| {
+        // Few possible groups: each group's place among the sums (four bytes a possible group),
+        // the sums in the order groups are met. The places are the keys when the key's parts
+        // follow the lines' order: the sums are then read back in key order. Otherwise (a
+        // project, then a commune: one commune's lines would reach places far apart) the places
+        // follow the lines' order, each group's first line gives its key, and the groups met
+        // are sorted by key.
+        let reordered: Option<Vec<Part<'_>>> =
+            (space <= DENSE_GROUPS && !in_line_order).then(|| {
                 let mut weight = 1u64;
                 let mut by_place = Vec::with_capacity(near.len());
                 for p in near.iter().rev() {
@@ -689,13 +733,15 @@ impl Cube {
                 }
                 by_place
             });
-            let place_parts = reordered.as_deref().unwrap_or(&parts);
-            let place_of =
-                |i: usize| -> u64 { place_parts.iter().map(|p| p.of(&self.c.l_op, i)).sum() };
-            let mut at = vec![u32::MAX; space as usize];
-            let mut met: Vec<(usize, [i64; 3])> = Vec::new();
-            if let Some(filter) = &filter {
-                self.each_kept(filter, |i| {
+        // The sums of the groups of the lines `within` keeps, in key order.
+        let sum_lines = |filter: &Compiled, within: Range<usize>| -> Vec<(u64, [i64; 3])> {
+            if space <= DENSE_GROUPS {
+                let place_parts = reordered.as_deref().unwrap_or(&parts);
+                let place_of =
+                    |i: usize| -> u64 { place_parts.iter().map(|p| p.of(&self.c.l_op, i)).sum() };
+                let mut at = vec![u32::MAX; space as usize];
+                let mut met: Vec<(usize, [i64; 3])> = Vec::new();
+                self.each_kept(filter, within, |i| {
                     let slot = &mut at[place_of(i) as usize];
                     if *slot == u32::MAX {
                         *slot = met.len() as u32;
@@ -706,31 +752,29 @@ impl Cube {
                     g[1] += 1;
                     g[2] += self.c.l_cost[i];
                 });
-            }
-            if reordered.is_none() {
-                let mut out = Vec::with_capacity(met.len());
-                for (k, slot) in at.iter().enumerate() {
-                    if let Some((_, g)) = met.get(*slot as usize) {
-                        out.push((k as u64, *g));
+                if reordered.is_none() {
+                    let mut out = Vec::with_capacity(met.len());
+                    for (k, slot) in at.iter().enumerate() {
+                        if let Some((_, g)) = met.get(*slot as usize) {
+                            out.push((k as u64, *g));
+                        }
                     }
+                    out
+                } else {
+                    let mut out: Vec<(u64, [i64; 3])> =
+                        met.into_iter().map(|(i, g)| (key_of(i), g)).collect();
+                    out.sort_unstable_by_key(|(k, _)| *k);
+                    out
                 }
-                out
             } else {
-                let mut out: Vec<(u64, [i64; 3])> =
-                    met.into_iter().map(|(i, g)| (key_of(i), g)).collect();
-                out.sort_unstable_by_key(|(k, _)| *k);
-                out
-            }
-        } else {
-            // Lines of one group mostly follow one another (see `finish`): sum a run, keep the
-            // runs, then sort them by key and merge equal keys (a stable sort takes the runs'
-            // order as it comes); merged along the way, so that they never outgrow twice the
-            // groups.
-            let mut runs: Vec<(u64, [i64; 3])> = Vec::new();
-            if let Some(filter) = &filter {
+                // Lines of one group mostly follow one another (see `finish`): sum a run, keep
+                // the runs, then sort them by key and merge equal keys (a stable sort takes the
+                // runs' order as it comes); merged along the way, so that they never outgrow
+                // twice the groups.
+                let mut runs: Vec<(u64, [i64; 3])> = Vec::new();
                 let mut merged = 0usize;
                 let mut run: Option<(u64, [i64; 3])> = None;
-                self.each_kept(filter, |i| {
+                self.each_kept(filter, within, |i| {
                     let key = key_of(i);
                     let line = [self.c.l_dwellings[i], 1, self.c.l_cost[i]];
                     match &mut run {
@@ -751,9 +795,18 @@ impl Cube {
                     }
                 });
                 runs.extend(run);
+                merge_runs(&mut runs);
+                runs
             }
-            merge_runs(&mut runs);
-            runs
+        };
+        let mut sums = match &filter {
+            None => Vec::new(),
+            Some(filter) => {
+                match self.scan_in_halves(self.halves(filter), |w| sum_lines(filter, w)) {
+                    (first, None) => first,
+                    (first, Some(second)) => merge_sorted(first, second),
+                }
+            }
         };
         if dims.is_empty() && sums.is_empty() {
             // An aggregate without GROUP BY always answers one row.
@@ -847,16 +900,23 @@ impl Cube {
         }
     }
 
-    /// Call `f` with every line `filter` keeps, in order. With a list of operations, only their
-    /// lines are read; with a programme, only that programme's lines (a programme is often a
-    /// small part of the register).
-    fn each_kept(&self, filter: &Compiled, mut f: impl FnMut(usize)) {
+    /// Call `f` with every line of `within` that `filter` keeps, in order. With a list of
+    /// operations, only their lines are read; with a programme, only that programme's lines (a
+    /// programme is often a small part of the register).
+    fn each_kept(&self, filter: &Compiled, within: Range<usize>, mut f: impl FnMut(usize)) {
+        // A list of lines (in order) cut to those within.
+        let clip = |list: &[u32]| -> Range<usize> {
+            list.partition_point(|i| (*i as usize) < within.start)
+                ..list.partition_point(|i| (*i as usize) < within.end)
+        };
         if let Some(ops) = &filter.operations {
             let mut ranges: Vec<(u32, u32)> =
                 ops.iter().map(|o| self.op_lines[*o as usize]).collect();
             ranges.sort_unstable();
             ranges.dedup();
-            let lines = ranges.into_iter().flat_map(|(a, b)| a as usize..b as usize);
+            let lines = ranges
+                .into_iter()
+                .flat_map(|(a, b)| (a as usize).max(within.start)..(b as usize).min(within.end));
             return self.read_kept(filter, lines, f);
         }
         if let Some(p) = filter.programme {
@@ -864,47 +924,128 @@ impl Cube {
                 .programme_lines
                 .get(p as usize)
                 .map_or(&[][..], Vec::as_slice);
+            let list = &list[clip(list)];
             return self.read_kept(filter, list.iter().map(|i| *i as usize), f);
         }
         // (Through the lists only when they hold less than half the lines: a straight scan
         // reads faster per line.)
-        if let Some(natures) = &filter.natures {
-            let lists: Vec<&Vec<u32>> = self
-                .nature_lines
-                .iter()
-                .zip(natures)
-                .filter_map(|(list, keep)| keep.then_some(list))
-                .collect();
-            if 2 * lists.iter().map(|l| l.len()).sum::<usize>() < self.c.l_op.len() {
-                let lines = lists.into_iter().flatten().map(|i| *i as usize);
-                return self.read_kept(filter, lines, f);
-            }
+        if let Some(lists) = self.nature_lists(filter) {
+            let lines = lists
+                .into_iter()
+                .flat_map(|l| &l[clip(l)])
+                .map(|i| *i as usize);
+            return self.read_kept(filter, lines, f);
         }
         if filter.on_year_and_nature_only() {
             // The whole register's reports: two columns read, no other test per line.
-            let (years, natures) = (&self.c.l_year, &self.c.l_vocab[NATURE]);
+            let years = &self.c.l_year[within.clone()];
+            let natures = &self.c.l_vocab[NATURE][within.clone()];
             let (from, to) = (filter.year_from, filter.year_to);
+            let first = within.start;
             match &filter.natures {
                 Some(keep) => {
                     for (i, (y, n)) in years.iter().zip(natures).enumerate() {
                         if *y >= from && *y <= to && keep[usize::from(*n)] {
-                            f(i);
+                            f(first + i);
                         }
                     }
                 }
                 None => {
                     for (i, y) in years.iter().enumerate() {
                         if *y >= from && *y <= to {
-                            f(i);
+                            f(first + i);
                         }
                     }
                 }
             }
             return;
         }
-        for i in 0..self.c.l_op.len() {
+        for i in within {
             if filter.keeps(self, i) {
                 f(i);
+            }
+        }
+    }
+
+    /// The lists of the natures `filter` keeps, when they hold less than half the lines.
+    fn nature_lists(&self, filter: &Compiled) -> Option<Vec<&[u32]>> {
+        let natures = filter.natures.as_ref()?;
+        let lists: Vec<&[u32]> = self
+            .nature_lines
+            .iter()
+            .zip(natures)
+            .filter_map(|(list, keep)| keep.then_some(list.as_slice()))
+            .collect();
+        (2 * lists.iter().map(|l| l.len()).sum::<usize>() < self.c.l_op.len()).then_some(lists)
+    }
+
+    /// Where a scan under `filter` is cut in two, each half read by a thread of its own: at
+    /// the start of an operation's lines near the middle of those it reads, when it reads at
+    /// least [`SHARED_SCAN_LINES`]; `None` to read them in one.
+    fn halves(&self, filter: &Compiled) -> Option<usize> {
+        let n = self.c.l_op.len();
+        let read = if let Some(ops) = &filter.operations {
+            ops.iter()
+                .map(|o| {
+                    let (a, b) = self.op_lines[*o as usize];
+                    (b - a) as usize
+                })
+                .sum()
+        } else if let Some(p) = filter.programme {
+            self.programme_lines.get(p as usize).map_or(0, Vec::len)
+        } else if let Some(lists) = self.nature_lists(filter) {
+            lists.iter().map(|l| l.len()).sum()
+        } else {
+            n
+        };
+        if read < SHARED_SCAN_LINES.load(Ordering::Relaxed) {
+            return None;
+        }
+        let middle = self.op_lines[self.c.l_op[n / 2] as usize].0 as usize;
+        (middle > 0 && middle < n).then_some(middle)
+    }
+
+    /// `scan` of the lines before `middle` and of those after it, each on a thread of its own
+    /// (see [`Cube::halves`]), or of every line at once.
+    fn scan_in_halves<R: Send>(
+        &self,
+        middle: Option<usize>,
+        scan: impl Fn(Range<usize>) -> R + Sync,
+    ) -> (R, Option<R>) {
+        let n = self.c.l_op.len();
+        match middle {
+            None => (scan(0..n), None),
+            Some(m) => std::thread::scope(|s| {
+                let second = s.spawn(|| scan(m..n));
+                let first = scan(0..m);
+                let second = second
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                (first, Some(second))
+            }),
+        }
+    }
+
+    /// Call `f` with each line `filter` keeps and its operation's item in `by_place` (one item
+    /// per operation with lines, in the lines' order: see `op_place`), in two halves at once
+    /// for a large scan (each half writes its own operations' items).
+    fn each_kept_by_place<T: Send>(
+        &self,
+        filter: &Compiled,
+        by_place: &mut [T],
+        f: impl Fn(&mut T, usize) + Sync,
+    ) {
+        let n = self.c.l_op.len();
+        let place = |i: usize| self.line_place[i] as usize;
+        match self.halves(filter) {
+            None => self.each_kept(filter, 0..n, |i| f(&mut by_place[place(i)], i)),
+            Some(m) => {
+                let cut = place(m);
+                let (first, second) = by_place.split_at_mut(cut);
+                std::thread::scope(|s| {
+                    s.spawn(|| self.each_kept(filter, m..n, |i| f(&mut second[place(i) - cut], i)));
+                    self.each_kept(filter, 0..m, |i| f(&mut first[place(i)], i));
+                });
             }
         }
     }
@@ -931,8 +1072,7 @@ impl Cube {
         // order (an operation's index is its rank by id).
         let mut by_place = vec![[0i64; 3]; self.op_place.len()];
         if let Some(filter) = self.compile(f) {
-            self.each_kept(&filter, |i| {
-                let g = &mut by_place[self.line_place[i] as usize];
+            self.each_kept_by_place(&filter, &mut by_place, |g, i| {
                 g[0] += self.c.l_dwellings[i];
                 g[1] += 1;
                 g[2] += self.c.l_cost[i];
@@ -958,13 +1098,15 @@ impl Cube {
     /// [`crate::Store::operations_met`]: the operations with a line `f` keeps (id, commune), in
     /// id order, without their sums (a byte per operation marks it met).
     pub fn operations_met(&self, f: &LineFilter) -> Vec<(i64, &'static str)> {
-        let mut met = vec![false; self.c.op_id.len()];
+        // (A byte per operation with lines, in the lines' order, as `operation_totals`.)
+        let mut met = vec![false; self.op_place.len()];
         if let Some(filter) = self.compile(f) {
-            self.each_kept(&filter, |i| met[self.c.l_op[i] as usize] = true);
+            self.each_kept_by_place(&filter, &mut met, |m, _| *m = true);
         }
-        met.iter()
+        self.op_place
+            .iter()
             .enumerate()
-            .filter(|(_, m)| **m)
+            .filter(|(_, place)| met.get(**place as usize).is_some_and(|m| *m))
             .map(|(o, _)| {
                 (
                     self.c.op_id[o],
