@@ -469,22 +469,20 @@ impl OperationHeads {
     /// Those of every operation with a line matching `f` (one aggregate), or, given `ids`, of
     /// those operations only (read at once: the rows a page shows).
     fn read(store: &dyn Store, f: &LineFilter, ids: Option<&[i64]>) -> Result<Self> {
-        let mut heads: Vec<(i64, [std::sync::Arc<str>; 3])> = match ids {
-            None => store
-                .aggregate(
-                    f,
-                    &[Dim::OperationId, Dim::Label, Dim::Operation, Dim::Landlord],
-                )?
-                .iter()
-                .filter_map(|r| {
-                    let text = |i: usize| std::sync::Arc::<str>::from(key(r, i));
-                    Some((key(r, 0).parse().ok()?, [text(1), text(2), text(3)]))
-                })
-                .collect(),
-            // From the register in memory when there is one (no query per page).
-            Some(ids) => match store.register_in_memory()? {
-                Some(cube) => cube.operation_heads(ids),
-                None => store
+        // From the register in memory when there is one: its texts are shared, not copied, and
+        // no query is run per page.
+        let mut heads: Vec<(i64, [std::sync::Arc<str>; 3])> =
+            match (ids, store.register_in_memory()?) {
+                (Some(ids), Some(cube)) => cube.operation_heads(ids),
+                (None, Some(cube)) => {
+                    let met: Vec<i64> = store
+                        .operations_met(f)?
+                        .into_iter()
+                        .map(|(id, _)| id)
+                        .collect();
+                    cube.operation_heads(&met)
+                }
+                (Some(ids), None) => store
                     .operations(ids)?
                     .into_iter()
                     .map(|o| {
@@ -492,8 +490,18 @@ impl OperationHeads {
                         (o.id, [label.into(), o.reference.into(), o.landlord.into()])
                     })
                     .collect(),
-            },
-        };
+                (None, None) => store
+                    .aggregate(
+                        f,
+                        &[Dim::OperationId, Dim::Label, Dim::Operation, Dim::Landlord],
+                    )?
+                    .iter()
+                    .filter_map(|r| {
+                        let text = |i: usize| std::sync::Arc::<str>::from(key(r, i));
+                        Some((key(r, 0).parse().ok()?, [text(1), text(2), text(3)]))
+                    })
+                    .collect(),
+            };
         heads.sort_by_key(|(id, _)| *id);
         Ok(OperationHeads(heads))
     }
