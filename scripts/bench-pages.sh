@@ -2,7 +2,7 @@
 # Load benchmark of the web pages on loopback with wrk (Debian package): the demo territory in a
 # fresh SQLite file, served by the release binary, each page requested for DURATION seconds by
 # CONNECTIONS connections with an administrator's session. With FILE, the lines of FILE (the
-# exchange format, e.g. bench-data/operations-v2-1000000.csv from logis-bench, its programme
+# exchange format, e.g. bench-data/operations-v3-1000000.csv from logis-bench, its programme
 # column dropped) are imported on top of the demo first.
 #
 # Usage: scripts/bench-pages.sh [FILE]   (env: DURATION=10 CONNECTIONS=4 THREADS=2 PORT=18181 PAGES="/ /carte")

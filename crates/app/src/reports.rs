@@ -198,10 +198,10 @@ fn build_shaped(
     match name {
         ReportName::Programme => whole(programme(store, filter, scope, current_year)),
         ReportName::Financement => financement(store, filter, scope, shape),
-        ReportName::Reequilibrage => whole(reequilibrage(store, filter, scope)),
+        ReportName::Reequilibrage => reequilibrage(store, filter, scope, shape),
         ReportName::Production => production(store, filter, scope, shape),
         ReportName::Rehabilitation => rehabilitation(store, filter, scope, shape),
-        ReportName::Renouvellement => whole(renouvellement(store, filter, scope)),
+        ReportName::Renouvellement => renouvellement(store, filter, scope, shape),
     }
 }
 
@@ -1041,7 +1041,12 @@ struct Renewal {
     stage: Option<Stage>,
 }
 
-fn renouvellement(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<Report> {
+fn renouvellement(
+    store: &dyn Store,
+    filter: &LineFilter,
+    scope: String,
+    shape: Shape,
+) -> Result<Shaped> {
     let mut f = filter.clone();
     f.natures = vec![
         Nature::Demolition,
@@ -1057,16 +1062,24 @@ fn renouvellement(store: &dyn Store, filter: &LineFilter, scope: String) -> Resu
         Dim::Stage,
     ];
     let rows = store.aggregate(&f, &dims)?;
-    let mut by_project: BTreeMap<(String, String, String), Renewal> = BTreeMap::new();
-    for r in rows.iter().filter(|r| !key(r, 0).is_empty()) {
-        let e = by_project
-            .entry((
-                key(r, 0).to_string(),
-                key(r, 1).to_string(),
-                key(r, 2).to_string(),
-            ))
-            .or_default();
-        match (Nature::from_code(key(r, 3)), Site::from_code(key(r, 4))) {
+    let without_project = rows.per_rank(0, str::is_empty);
+    let natures = rows.per_rank(3, Nature::from_code);
+    let sites = rows.per_rank(4, Site::from_code);
+    let stages = rows.per_rank(5, Stage::from_code);
+    // A row per project and commune: the aggregate's order (project, then commune code) puts
+    // each pair's groups one after the other.
+    let mut renewals: Vec<(Group<'_>, Renewal)> = Vec::new();
+    for r in rows.iter().filter(|r| !without_project[r.rank(0) as usize]) {
+        let same_pair = renewals
+            .last()
+            .is_some_and(|(g, _)| g.rank(0) == r.rank(0) && g.rank(1) == r.rank(1));
+        if !same_pair {
+            renewals.push((r, Renewal::default()));
+        }
+        let Some((_, e)) = renewals.last_mut() else {
+            continue;
+        };
+        match (natures[r.rank(3) as usize], sites[r.rank(4) as usize]) {
             (Some(Nature::Demolition), _) => e.demolitions += r.dwellings,
             (Some(Nature::Reconstruction), Some(Site::OnSite)) => e.on_site += r.dwellings,
             (Some(Nature::Reconstruction), Some(Site::OffSite)) => e.off_site += r.dwellings,
@@ -1075,7 +1088,7 @@ fn renouvellement(store: &dyn Store, filter: &LineFilter, scope: String) -> Resu
             _ => {}
         }
         // The project's stage: the most advanced stage of its lines.
-        if let Some(s) = Stage::from_code(key(r, 5)) {
+        if let Some(s) = stages[r.rank(5) as usize] {
             e.stage = Some(e.stage.map_or(s, |cur| cur.max(s)));
         }
     }
@@ -1092,19 +1105,38 @@ fn renouvellement(store: &dyn Store, filter: &LineFilter, scope: String) -> Resu
     let mut long = Vec::new();
     let mut grid_rows = Vec::new();
     let mut total = Renewal::default();
-    for ((project, code, name), e) in &by_project {
+    // With a page, only its rows are laid out (the total covers them all).
+    let (kept, shown) = match shape.page {
+        Some((page, size)) => {
+            let (kept, range) = GridPage::of(page, size, renewals.len());
+            (Some(kept), range)
+        }
+        None => (None, 0..renewals.len()),
+    };
+    for (position, (r, e)) in renewals.iter().enumerate() {
+        total.demolitions += e.demolitions;
+        total.on_site += e.on_site;
+        total.off_site += e.off_site;
+        total.unspecified_site += e.unspecified_site;
+        total.rehabilitations += e.rehabilitations;
+        let (project, code, name) = (key(r, 0), key(r, 1), key(r, 2));
         let stage = e.stage.map(|s| s.label()).unwrap_or("");
-        long.push(vec![
-            Cell::text(project),
-            Cell::text(code),
-            Cell::text(name),
-            Cell::Int(e.demolitions),
-            Cell::Int(e.on_site),
-            Cell::Int(e.off_site),
-            Cell::Int(e.rehabilitations),
-            Cell::text(stage),
-            Cell::Int(e.unspecified_site),
-        ]);
+        if shape.long {
+            long.push(vec![
+                Cell::text(project),
+                Cell::text(code),
+                Cell::text(name),
+                Cell::Int(e.demolitions),
+                Cell::Int(e.on_site),
+                Cell::Int(e.off_site),
+                Cell::Int(e.rehabilitations),
+                Cell::text(stage),
+                Cell::Int(e.unspecified_site),
+            ]);
+        }
+        if !shown.contains(&position) {
+            continue;
+        }
         grid_rows.push(GridRow {
             kind: RowKind::Detail,
             cells: vec![
@@ -1118,11 +1150,6 @@ fn renouvellement(store: &dyn Store, filter: &LineFilter, scope: String) -> Resu
                 Cell::text(stage),
             ],
         });
-        total.demolitions += e.demolitions;
-        total.on_site += e.on_site;
-        total.off_site += e.off_site;
-        total.unspecified_site += e.unspecified_site;
-        total.rehabilitations += e.rehabilitations;
     }
     grid_rows.push(GridRow {
         kind: RowKind::Total,
@@ -1141,30 +1168,33 @@ fn renouvellement(store: &dyn Store, filter: &LineFilter, scope: String) -> Resu
         "Lignes d'opération rattachées à un projet ; le stade d'un projet est le plus avancé de ses lignes.".to_string(),
         "Les autres natures (construction neuve, changement d'usage…) d'un projet ne sont pas comptées ici.".to_string(),
     ];
-    Ok(Report {
-        name: ReportName::Renouvellement.code(),
-        title: ReportName::Renouvellement.title().into(),
-        scope,
-        notes,
-        long_columns: vec![
-            "projet",
-            "commune_insee",
-            "commune",
-            "demolitions",
-            "reconstructions_sur_site",
-            "reconstructions_hors_site",
-            "rehabilitations",
-            "stade",
-            "reconstructions_site_non_precise",
-        ],
-        long_rows: long,
-        grid: Grid {
-            groups: Vec::new(),
-            header: header.iter().map(|s| s.to_string()).collect(),
-            row_header_columns: 2,
-            rows: grid_rows,
+    Ok((
+        Report {
+            name: ReportName::Renouvellement.code(),
+            title: ReportName::Renouvellement.title().into(),
+            scope,
+            notes,
+            long_columns: vec![
+                "projet",
+                "commune_insee",
+                "commune",
+                "demolitions",
+                "reconstructions_sur_site",
+                "reconstructions_hors_site",
+                "rehabilitations",
+                "stade",
+                "reconstructions_site_non_precise",
+            ],
+            long_rows: long,
+            grid: Grid {
+                groups: Vec::new(),
+                header: header.iter().map(|s| s.to_string()).collect(),
+                row_header_columns: 2,
+                rows: grid_rows,
+            },
         },
-    })
+        kept,
+    ))
 }
 
 /// Report filters as users type them on the command line.
@@ -1854,9 +1884,23 @@ fn financement(
 
 /// A project's demolition communes (code, name), demolished dwellings, dwellings rebuilt in one
 /// of those communes, dwellings rebuilt elsewhere.
-type Rebuilding = (BTreeSet<(String, String)>, i64, i64, i64);
+/// Where a project's demolished dwellings are rebuilt.
+#[derive(Default)]
+struct Rebuilding<'a> {
+    project: &'a str,
+    /// The communes where it demolishes (code, name), in code order.
+    communes: Vec<(&'a str, &'a str)>,
+    demolished: i64,
+    same_commune: i64,
+    other_communes: i64,
+}
 
-fn reequilibrage(store: &dyn Store, filter: &LineFilter, scope: String) -> Result<Report> {
+fn reequilibrage(
+    store: &dyn Store,
+    filter: &LineFilter,
+    scope: String,
+    shape: Shape,
+) -> Result<Shaped> {
     // Per project: where its demolished dwellings are rebuilt.
     let mut f = filter.clone();
     f.natures = vec![Nature::Demolition, Nature::Reconstruction];
@@ -1869,53 +1913,91 @@ fn reequilibrage(store: &dyn Store, filter: &LineFilter, scope: String) -> Resul
             Dim::Nature,
         ],
     )?;
-    // project → (demolition communes, demolitions, rebuilt same commune, rebuilt elsewhere)
-    let mut projects: BTreeMap<String, Rebuilding> = BTreeMap::new();
-    for r in rows.iter().filter(|r| {
-        !key(r, 0).is_empty() && Nature::from_code(key(r, 3)) == Some(Nature::Demolition)
-    }) {
-        let e = projects.entry(key(r, 0).to_string()).or_default();
-        e.0.insert((key(r, 1).to_string(), key(r, 2).to_string()));
-        e.1 += r.dwellings;
-    }
-    for r in rows.iter().filter(|r| {
-        !key(r, 0).is_empty() && Nature::from_code(key(r, 3)) == Some(Nature::Reconstruction)
-    }) {
-        let e = projects.entry(key(r, 0).to_string()).or_default();
-        if e.0.is_empty() || e.0.iter().any(|(c, _)| c == key(r, 1)) {
-            // A project without demolitions in the register rebuilds "on the spot" by default.
-            e.2 += r.dwellings;
-        } else {
-            e.3 += r.dwellings;
+    let without_project = rows.per_rank(0, str::is_empty);
+    let natures = rows.per_rank(3, Nature::from_code);
+    let named: Vec<Group<'_>> = rows
+        .iter()
+        .filter(|r| !without_project[r.rank(0) as usize])
+        .collect();
+    // The aggregate's order (project, then commune code): a project's groups follow one another.
+    let mut projects = Vec::new();
+    for groups in named.chunk_by(|a, b| a.rank(0) == b.rank(0)) {
+        let nature = |r: &Group<'_>| natures[r.rank(3) as usize];
+        let mut e = Rebuilding {
+            project: key(groups[0], 0),
+            ..Rebuilding::default()
+        };
+        // Its demolitions' communes, by rank of their code (one group per commune and nature).
+        let mut demolishing: Vec<u32> = Vec::new();
+        for r in groups
+            .iter()
+            .filter(|r| nature(r) == Some(Nature::Demolition))
+        {
+            demolishing.push(r.rank(1));
+            e.communes.push((key(r, 1), key(r, 2)));
+            e.demolished += r.dwellings;
         }
+        for r in groups
+            .iter()
+            .filter(|r| nature(r) == Some(Nature::Reconstruction))
+        {
+            if demolishing.is_empty() || demolishing.binary_search(&r.rank(1)).is_ok() {
+                // A project without demolitions in the register rebuilds "on the spot" by default.
+                e.same_commune += r.dwellings;
+            } else {
+                e.other_communes += r.dwellings;
+            }
+        }
+        projects.push(e);
     }
     let mut long = Vec::new();
     let mut grid_rows = Vec::new();
     let mut totals = (0i64, 0i64, 0i64);
-    for (project, (communes, demolished, same, other)) in &projects {
-        let names: Vec<&str> = communes.iter().map(|(_, n)| n.as_str()).collect();
-        let codes: Vec<&str> = communes.iter().map(|(c, _)| c.as_str()).collect();
-        let rate = share(same + other, *demolished);
-        long.push(vec![
-            Cell::text("projet"),
-            Cell::text(project),
-            Cell::text(codes.join(",")),
-            Cell::text(names.join(", ")),
-            Cell::Int(*demolished),
-            Cell::Int(*same),
-            Cell::Int(*other),
-            Cell::Empty,
-            Cell::Empty,
-            Cell::text(rate.clone()),
-        ]);
+    // With a page, only its rows are laid out (the totals cover them all).
+    let (kept, shown) = match shape.page {
+        Some((page, size)) => {
+            let (kept, range) = GridPage::of(page, size, projects.len());
+            (Some(kept), range)
+        }
+        None => (None, 0..projects.len()),
+    };
+    for (position, e) in projects.iter().enumerate() {
+        let (demolished, same, other) = (e.demolished, e.same_commune, e.other_communes);
+        totals.0 += demolished;
+        totals.1 += same;
+        totals.2 += other;
+        let is_shown = shown.contains(&position);
+        if !shape.long && !is_shown {
+            continue;
+        }
+        let names: Vec<&str> = e.communes.iter().map(|(_, n)| *n).collect();
+        let rate = share(same + other, demolished);
+        if shape.long {
+            let codes: Vec<&str> = e.communes.iter().map(|(c, _)| *c).collect();
+            long.push(vec![
+                Cell::text("projet"),
+                Cell::text(e.project),
+                Cell::text(codes.join(",")),
+                Cell::text(names.join(", ")),
+                Cell::Int(demolished),
+                Cell::Int(same),
+                Cell::Int(other),
+                Cell::Empty,
+                Cell::Empty,
+                Cell::text(rate.clone()),
+            ]);
+        }
+        if !is_shown {
+            continue;
+        }
         grid_rows.push(GridRow {
             kind: RowKind::Detail,
             cells: vec![
-                Cell::text(project),
+                Cell::text(e.project),
                 Cell::text(names.join(", ")),
-                cell(*demolished),
-                cell(*same),
-                cell(*other),
+                cell(demolished),
+                cell(same),
+                cell(other),
                 Cell::text(if rate.is_empty() {
                     String::new()
                 } else {
@@ -1923,9 +2005,6 @@ fn reequilibrage(store: &dyn Store, filter: &LineFilter, scope: String) -> Resul
                 }),
             ],
         });
-        totals.0 += demolished;
-        totals.1 += same;
-        totals.2 += other;
     }
     let rate = share(totals.1 + totals.2, totals.0);
     grid_rows.push(GridRow {
@@ -1991,39 +2070,42 @@ fn reequilibrage(store: &dyn Store, filter: &LineFilter, scope: String) -> Resul
         "Le nombre de résidences principales par commune n'est pas encore dans le référentiel de logis : le taux de logements sociaux par résidence principale n'est pas calculé (colonne vide)."
             .to_string(),
     );
-    Ok(Report {
-        name: ReportName::Reequilibrage.code(),
-        title: ReportName::Reequilibrage.title().into(),
-        scope,
-        notes,
-        long_columns: vec![
-            "section",
-            "projet",
-            "commune_insee",
-            "commune",
-            "demolitions",
-            "reconstruites_meme_commune",
-            "reconstruites_autres_communes",
-            "logements_sociaux",
-            "residences_principales",
-            "taux",
-        ],
-        long_rows: long,
-        grid: Grid {
-            groups: Vec::new(),
-            header: [
-                "Projet",
-                "Commune(s) de démolition",
-                "Démolitions",
-                "Reconstruites dans la même commune",
-                "Reconstruites dans d'autres communes",
-                "Taux de reconstitution",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-            row_header_columns: 2,
-            rows: grid_rows,
+    Ok((
+        Report {
+            name: ReportName::Reequilibrage.code(),
+            title: ReportName::Reequilibrage.title().into(),
+            scope,
+            notes,
+            long_columns: vec![
+                "section",
+                "projet",
+                "commune_insee",
+                "commune",
+                "demolitions",
+                "reconstruites_meme_commune",
+                "reconstruites_autres_communes",
+                "logements_sociaux",
+                "residences_principales",
+                "taux",
+            ],
+            long_rows: long,
+            grid: Grid {
+                groups: Vec::new(),
+                header: [
+                    "Projet",
+                    "Commune(s) de démolition",
+                    "Démolitions",
+                    "Reconstruites dans la même commune",
+                    "Reconstruites dans d'autres communes",
+                    "Taux de reconstitution",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+                row_header_columns: 2,
+                rows: grid_rows,
+            },
         },
-    })
+        kept,
+    ))
 }

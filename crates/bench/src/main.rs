@@ -51,7 +51,7 @@ fn generate(path: &Path, lines: u64) {
         .filter(|c| c.department == "59" || c.department == "62")
         .collect();
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("fichier de bench"));
-    writeln!(out, "reference;bailleur;commune;programme;libelle;nature;site;produit;financement;logements;annee;stade;date_stade;cout").unwrap();
+    writeln!(out, "reference;bailleur;commune;programme;libelle;nature;site;produit;financement;logements;annee;stade;date_stade;cout;projet").unwrap();
     let mut rng = Rng(2030);
     let mut written = 0u64;
     let mut op = 0u64;
@@ -102,13 +102,22 @@ fn generate(path: &Path, lines: u64) {
                 ),
             ],
         };
+        // Renewal projects (ANRU): every demolition and reconstruction, one rehabilitation in
+        // four, in 300 projects each spread over several communes (its reconstructions then
+        // fall in its own commune or in others). Drawn from the operation's number, so that the
+        // rest of the file is that of version 2.
+        let project = match kind {
+            8 | 9 => format!("PRU {}", op % 300),
+            6 | 7 if op.is_multiple_of(4) => format!("PRU {}", op % 300),
+            _ => String::new(),
+        };
         for r in rows {
             if written == lines {
                 break;
             }
             writeln!(
                 out,
-                "B-{op};{landlord};{commune};Bench {};{label};{r}",
+                "B-{op};{landlord};{commune};Bench {};{label};{r};{project}",
                 c.department
             )
             .unwrap();
@@ -356,7 +365,7 @@ fn main() {
         .unwrap_or(1_000_000);
     let dir = PathBuf::from("bench-data");
     std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!("operations-v2-{lines}.csv"));
+    let file = dir.join(format!("operations-v3-{lines}.csv"));
     if !file.exists() {
         let t = Instant::now();
         generate(&file, lines);
