@@ -168,11 +168,13 @@ struct Columns {
     l_vocab: [Vec<u8>; 5],
     l_dwellings: Vec<i64>,
     l_cost: Vec<i64>,
-    /// Each line's operation's commune, landlord and programme, copied from the operation (filled
-    /// by `finish`): the most used groups and filters then read the lines in order.
+    /// Each line's operation's commune, landlord, programme and project, copied from the
+    /// operation (filled by `finish`): the most used groups and filters then read the lines in
+    /// order (an operation's column, read through the line's operation, is read out of order).
     l_commune: Vec<u32>,
     l_landlord: Vec<u32>,
     l_programme: Vec<u32>,
+    l_project: Vec<u32>,
 }
 
 /// Collects one consistent read of the register, then [`CubeBuilder::finish`].
@@ -313,6 +315,7 @@ impl CubeBuilder {
         c.l_commune = c.l_op.iter().map(|&o| c.op_commune[o as usize]).collect();
         c.l_landlord = c.l_op.iter().map(|&o| c.op_landlord[o as usize]).collect();
         c.l_programme = c.l_op.iter().map(|&o| c.op_programme[o as usize]).collect();
+        c.l_project = c.l_op.iter().map(|&o| c.op_project[o as usize]).collect();
         // Each operation's place among those with lines, in the lines' order; each line's.
         // And each operation's range of lines.
         let mut op_place = vec![u32::MAX; c.op_id.len()];
@@ -493,8 +496,6 @@ enum Column<'a> {
     Year(&'a [i16], i16),
     /// The line's operation's index.
     Operation,
-    /// A column of the line's operation.
-    OfOperation(&'a [u32]),
 }
 
 /// A part of a key: its column, and the key's share for each value of the column (the value's
@@ -513,13 +514,21 @@ impl Part<'_> {
             Column::Line8(c) => usize::from(c[i]),
             Column::Year(c, min) => (c[i] - min) as usize,
             Column::Operation => l_op[i] as usize,
-            Column::OfOperation(c) => c[l_op[i] as usize] as usize,
         };
         match &self.weighted {
             Some(w) => w[v],
             None => v as u64 * self.weight,
         }
     }
+}
+
+/// The places of an aggregate's groups when the key's parts do not follow the lines' order:
+/// `parts` give a group's place among `size`, within the window of the `lead` part's value
+/// (the commune) when there is one.
+struct Windows<'a> {
+    lead: Option<Part<'a>>,
+    parts: Vec<Part<'a>>,
+    size: u64,
 }
 
 /// The texts of a cube's aggregate: the cube's own, by each dimension's source.
@@ -611,10 +620,10 @@ const DENSE_GROUPS: u64 = 1 << 22;
 
 /// From this many lines to read, a scan is cut in two halves read at once, by two threads (see
 /// [`Cube::halves`]): a whole-register report's sums in about half the time on two cores.
-static SHARED_SCAN_LINES: AtomicUsize = AtomicUsize::new(250_000);
+static SHARED_SCAN_LINES: AtomicUsize = AtomicUsize::new(100_000);
 
 /// Cut the scans of this many lines or more in two halves (see [`Cube::halves`]; by default
-/// 250,000): for the tests, which compare both ways on small registers, and the benchmark.
+/// 100,000): for the tests, which compare both ways on small registers, and the benchmark.
 /// Returns the number it replaces.
 pub fn share_scans_from(lines: usize) -> usize {
     SHARED_SCAN_LINES.swap(lines, Ordering::Relaxed)
@@ -722,50 +731,94 @@ impl Cube {
         // follow the lines' order: the sums are then read back in key order. Otherwise (a
         // project, then a commune: one commune's lines would reach places far apart) the places
         // follow the lines' order, each group's first line gives its key, and the groups met
-        // are sorted by key.
-        let reordered: Option<Vec<Part<'_>>> =
-            (space <= DENSE_GROUPS && !in_line_order).then(|| {
-                let mut weight = 1u64;
-                let mut by_place = Vec::with_capacity(near.len());
-                for p in near.iter().rev() {
-                    by_place.push(self.part(radix[*p].0, weight));
-                    weight *= radix[*p].1;
+        // are sorted by key. Led by the commune (the lines' first order), the places are those
+        // of one commune at a time (a window, small enough to stay in the processor's cache,
+        // emptied when the commune changes), not of every commune at once.
+        let reordered: Option<Windows<'_>> = (space <= DENSE_GROUPS && !in_line_order).then(|| {
+            let mut weight = 1u64;
+            let mut by_place = Vec::with_capacity(near.len());
+            for p in near.iter().rev() {
+                by_place.push(self.part(radix[*p].0, weight));
+                weight *= radix[*p].1;
+            }
+            let leading = radix[near[0]].0;
+            if leading.line_order() == 0 && by_place.len() > 1 {
+                let window = by_place.pop().map_or(space, |p| p.weight);
+                Windows {
+                    lead: Some(self.part(leading, 1)),
+                    parts: by_place,
+                    size: window,
                 }
-                by_place
-            });
+            } else {
+                Windows {
+                    lead: None,
+                    parts: by_place,
+                    size: space,
+                }
+            }
+        });
         // The sums of the groups of the lines `within` keeps, in key order.
         let sum_lines = |filter: &Compiled, within: Range<usize>| -> Vec<(u64, [i64; 3])> {
-            if space <= DENSE_GROUPS {
-                let place_parts = reordered.as_deref().unwrap_or(&parts);
+            if let Some(w) = &reordered {
                 let place_of =
-                    |i: usize| -> u64 { place_parts.iter().map(|p| p.of(&self.c.l_op, i)).sum() };
-                let mut at = vec![u32::MAX; space as usize];
-                let mut met: Vec<(usize, [i64; 3])> = Vec::new();
+                    |i: usize| -> u64 { w.parts.iter().map(|p| p.of(&self.c.l_op, i)).sum() };
+                let mut at = vec![u32::MAX; w.size as usize];
+                // The window's groups: first line, place, sums; then every group, by key.
+                let mut met: Vec<(usize, u32, [i64; 3])> = Vec::new();
+                let mut out: Vec<(u64, [i64; 3])> = Vec::new();
+                let mut flush = |met: &mut Vec<(usize, u32, [i64; 3])>, at: &mut [u32]| {
+                    for (i, place, g) in met.drain(..) {
+                        at[place as usize] = u32::MAX;
+                        out.push((key_of(i), g));
+                    }
+                };
+                let mut current = u64::MAX;
                 self.each_kept(filter, within, |i| {
-                    let slot = &mut at[place_of(i) as usize];
+                    if let Some(lead) = &w.lead {
+                        let l = lead.of(&self.c.l_op, i);
+                        if l != current {
+                            flush(&mut met, &mut at);
+                            current = l;
+                        }
+                    }
+                    let place = place_of(i) as usize;
+                    let slot = &mut at[place];
                     if *slot == u32::MAX {
                         *slot = met.len() as u32;
-                        met.push((i, [0; 3]));
+                        met.push((i, place as u32, [0; 3]));
                     }
-                    let g = &mut met[*slot as usize].1;
+                    let g = &mut met[*slot as usize].2;
                     g[0] += self.c.l_dwellings[i];
                     g[1] += 1;
                     g[2] += self.c.l_cost[i];
                 });
-                if reordered.is_none() {
-                    let mut out = Vec::with_capacity(met.len());
-                    for (k, slot) in at.iter().enumerate() {
-                        if let Some((_, g)) = met.get(*slot as usize) {
-                            out.push((k as u64, *g));
-                        }
+                flush(&mut met, &mut at);
+                // (A commune met again, by the next nature's list, gives its groups again.)
+                merge_runs(&mut out);
+                out
+            } else if space <= DENSE_GROUPS {
+                let place_of =
+                    |i: usize| -> u64 { parts.iter().map(|p| p.of(&self.c.l_op, i)).sum() };
+                let mut at = vec![u32::MAX; space as usize];
+                let mut met: Vec<[i64; 3]> = Vec::new();
+                self.each_kept(filter, within, |i| {
+                    let slot = &mut at[place_of(i) as usize];
+                    if *slot == u32::MAX {
+                        *slot = met.len() as u32;
+                        met.push([0; 3]);
                     }
-                    out
-                } else {
-                    let mut out: Vec<(u64, [i64; 3])> =
-                        met.into_iter().map(|(i, g)| (key_of(i), g)).collect();
-                    out.sort_unstable_by_key(|(k, _)| *k);
-                    out
+                    let g = &mut met[*slot as usize];
+                    g[0] += self.c.l_dwellings[i];
+                    g[1] += 1;
+                    g[2] += self.c.l_cost[i];
+                });
+                let mut out = Vec::with_capacity(met.len());
+                for (k, slot) in at.iter().enumerate() {
+                    if let Some(g) = met.get(*slot as usize) {
+                        out.push((k as u64, *g));
+                    }
                 }
+                out
             } else {
                 // Lines of one group mostly follow one another (see `finish`): sum a run, keep
                 // the runs, then sort them by key and merge equal keys (a stable sort takes the
@@ -856,10 +909,7 @@ impl Cube {
                 Column::Line32(&c.l_programme),
                 Some(&self.programme_level.rank),
             ),
-            Source::Project => (
-                Column::OfOperation(&c.op_project),
-                Some(&self.project_level.rank),
-            ),
+            Source::Project => (Column::Line32(&c.l_project), Some(&self.project_level.rank)),
             Source::Reference => (Column::Operation, Some(&self.reference_level.rank)),
             Source::OperationId => (Column::Operation, None),
             Source::Label => (Column::Operation, Some(&self.label_level.rank)),
