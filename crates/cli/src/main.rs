@@ -58,7 +58,7 @@ enum Command {
         #[arg(long)]
         territoire: Option<String>,
     },
-    /// Calcule un rapport (production, rehabilitation, renouvellement) à partir des lignes d'opération
+    /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme) à partir des lignes d'opération
     Report(ReportArgs),
     /// Fixe les objectifs d'un programme (remplace les précédents)
     Objectifs(TargetArgs),
@@ -245,7 +245,7 @@ impl KindArg {
 
 #[derive(Args)]
 struct ReportArgs {
-    /// production, rehabilitation ou renouvellement
+    /// production, rehabilitation, renouvellement, financement, reequilibrage ou programme
     name: String,
     #[arg(long, value_enum, default_value = "csv")]
     format: ReportFormat,

@@ -192,8 +192,16 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
         .set_background_color("#F3F5F7");
     let sub_number = sub.clone().set_num_format("# ##0");
 
-    let ws = wb.add_worksheet();
+    // Both sheets in "low memory" mode: each row goes to a temporary file once written (a
+    // whole-register grid has millions of cells), the texts shared in one table (commune
+    // names repeat). Rows are written in order, as the mode asks.
+    let ws = wb.add_worksheet_with_low_memory()?;
     ws.set_name("Tableau")?;
+    ws.set_column_width(0, 24)?;
+    ws.set_freeze_panes(
+        if r.grid.groups.is_empty() { 4 } else { 5 },
+        r.grid.row_header_columns as u16,
+    )?;
     ws.write_string_with_format(0, 0, &r.title, &title)?;
     ws.write_string(1, 0, &r.scope)?;
     let mut row = 3u32;
@@ -237,13 +245,8 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
         row += 1;
         ws.write_string(row, 0, n)?;
     }
-    ws.set_column_width(0, 24)?;
-    ws.set_freeze_panes(
-        if r.grid.groups.is_empty() { 4 } else { 5 },
-        r.grid.row_header_columns as u16,
-    )?;
 
-    let data = wb.add_worksheet();
+    let data = wb.add_worksheet_with_low_memory()?;
     data.set_name("Données")?;
     for (c, h) in r.long_columns.iter().enumerate() {
         data.write_string_with_format(0, c as u16, *h, &head)?;
