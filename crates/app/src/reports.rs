@@ -114,6 +114,17 @@ pub fn build_at(
     Ok(build_shaped(store, name, filter, current_year, shape)?.0)
 }
 
+/// The report for a CSV file: its whole long table (the CSV's rows), its grid laid out for its
+/// first page only (a CSV has no grid; a per-operation grid of the whole register is millions
+/// of cells).
+pub fn build_long(store: &dyn Store, name: ReportName, filter: &LineFilter) -> Result<Report> {
+    let shape = Shape {
+        long: true,
+        page: Some((1, 200)),
+    };
+    Ok(build_shaped(store, name, filter, this_year(), shape)?.0)
+}
+
 /// The report for a page: one page of `size` rows of its grid (the published layout) with its
 /// totals, without the long table, which only files need. For a large register the
 /// per-operation reports have a grid row per operation: only the rows shown are laid out.
@@ -784,10 +795,15 @@ fn rehabilitation(
         kept,
         long,
         unfinanced,
-    } = match shape.page {
-        Some(page) if !shape.long => rehabilitation_page(store, &f, page)?,
-        // (Files: the whole grid and the long table; a caller paging it cuts the page after.)
-        _ => rehabilitation_whole(store, &f, shape.long)?,
+    } = match (shape.page, shape.long) {
+        (Some(page), false) => rehabilitation_page(store, &f, page)?,
+        // (A CSV: the long table, and the grid of one page only.)
+        (Some(page), true) => RehabGrid {
+            long: rehabilitation_long(store, &f)?,
+            ..rehabilitation_page(store, &f, page)?
+        },
+        // (Other files: the whole grid and the long table.)
+        (None, _) => rehabilitation_whole(store, &f, true)?,
     };
     let mut notes = vec!["Logements réhabilités, par opération et bailleur, comptés à partir des lignes d'opération.".to_string()];
     if unfinanced > 0 {
@@ -918,6 +934,44 @@ fn rehabilitation_whole(store: &dyn Store, f: &LineFilter, with_long: bool) -> R
         long,
         unfinanced,
     })
+}
+
+/// The long table alone (commune, year, financing: the sums of the rows by operation, without
+/// laying out a row per operation).
+fn rehabilitation_long(store: &dyn Store, f: &LineFilter) -> Result<Vec<Vec<Cell>>> {
+    let rows = store.aggregate(
+        f,
+        &[
+            Dim::CommuneCode,
+            Dim::CommuneName,
+            Dim::Year,
+            Dim::Financing,
+        ],
+    )?;
+    let years = Years::of(&rows, 2);
+    let categories = rows.per_rank(3, rehab_category);
+    // In the whole report's order: commune, year, then the financing's label.
+    let mut by_cell: BTreeMap<(&str, &str, i32, &'static str), i64> = BTreeMap::new();
+    for r in &rows {
+        if let Some(category) = categories.get(r.rank(3) as usize).copied().flatten() {
+            let label = RehabFinancing::ALL[category].label();
+            *by_cell
+                .entry((key(r, 0), key(r, 1), years.at(r, 2)?, label))
+                .or_default() += r.dwellings;
+        }
+    }
+    Ok(by_cell
+        .into_iter()
+        .map(|((code, name, year, label), n)| {
+            vec![
+                Cell::text(code),
+                Cell::text(name),
+                Cell::Int(i64::from(year)),
+                Cell::text(label),
+                Cell::Int(n),
+            ]
+        })
+        .collect())
 }
 
 /// One page of the grid (page, rows per page; no long rows), in three passes rather than one over every operation × year × financing: the sums
@@ -1712,7 +1766,11 @@ fn financement(
         .iter()
         .map(|(op, _)| op.operation_id)
         .collect();
-    let named = OperationHeads::read(store, filter, shape.page.map(|_| shown_ids.as_slice()))?;
+    let named = OperationHeads::read(
+        store,
+        filter,
+        (shape.page.is_some() && !with_long).then_some(shown_ids.as_slice()),
+    )?;
     for (position, (op, plan)) in listed.into_iter().enumerate() {
         let [label, reference, landlord] = named.get(op.operation_id);
         let head = [reference, landlord, label];

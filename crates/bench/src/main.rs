@@ -279,14 +279,11 @@ fn reports(db: &TestDb) {
             if *name == ReportName::Programme && f.programme_id.is_none() {
                 f.programme_id = bench59;
             }
-            // The whole report (files), then its first page of 200 grid rows (what a page shows).
-            for page in [false, true] {
+            // The whole report (an XLSX or HTML file), its long table (a CSV), then its first
+            // page of 200 grid rows (what a page shows).
+            for shape in ["", " (csv)", " (page)"] {
                 // BENCH_ONLY="rehabilitation (page)|registre": only the rows it names.
-                let label = format!(
-                    "{}{}|{scope}",
-                    name.code(),
-                    if page { " (page)" } else { "" }
-                );
+                let label = format!("{}{shape}|{scope}", name.code());
                 if std::env::var("BENCH_ONLY").is_ok_and(|o| !label.starts_with(&o)) {
                     continue;
                 }
@@ -294,15 +291,17 @@ fn reports(db: &TestDb) {
                 let mut rows = 0;
                 for _ in 0..runs {
                     let t = Instant::now();
-                    let r = if page {
-                        logis_app::reports::build_page(db.store.as_ref(), *name, &f, 1, 200)
-                            .map(|(r, _)| r)
-                    } else {
-                        build_at(db.store.as_ref(), *name, &f, 2026)
+                    let r = match shape {
+                        " (page)" => {
+                            logis_app::reports::build_page(db.store.as_ref(), *name, &f, 1, 200)
+                                .map(|(r, _)| r)
+                        }
+                        " (csv)" => logis_app::reports::build_long(db.store.as_ref(), *name, &f),
+                        _ => build_at(db.store.as_ref(), *name, &f, 2026),
                     }
                     .expect("rapport");
                     times.push(t.elapsed().as_secs_f64() * 1000.0);
-                    rows = if page {
+                    rows = if shape == " (page)" {
                         r.grid.rows.len()
                     } else {
                         r.long_rows.len()
@@ -312,9 +311,8 @@ fn reports(db: &TestDb) {
                 let p50 = times[times.len() / 2];
                 let p99 = times[((times.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)];
                 println!(
-                    "rep {}{}|{scope}|{runs}|{rows}|{p50:.1}|{p99:.1}",
-                    name.code(),
-                    if page { " (page)" } else { "" }
+                    "rep {}{shape}|{scope}|{runs}|{rows}|{p50:.1}|{p99:.1}",
+                    name.code()
                 );
             }
         }

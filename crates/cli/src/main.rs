@@ -717,7 +717,11 @@ fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         stade: a.stade,
     };
     let filter = resolve_filter(store.as_ref(), &text)?;
-    let report = build(store.as_ref(), name, &filter)?;
+    // (A CSV is the long table: its grid is not laid out.)
+    let report = match a.format {
+        ReportFormat::Csv => logis_app::reports::build_long(store.as_ref(), name, &filter)?,
+        ReportFormat::Xlsx | ReportFormat::Html => build(store.as_ref(), name, &filter)?,
+    };
     let bytes = match a.format {
         ReportFormat::Csv => {
             logis_io::report::write_csv(&report, Vec::new()).map_err(|e| Failure(e.to_string()))?

@@ -328,7 +328,13 @@ pub(crate) async fn export(
     };
     let store = s.store.clone();
     let bytes = blocking(move || {
-        let report = build(store.as_ref(), name, &filter).map_err(app_to_store)?;
+        // (A CSV is the long table: its grid is not laid out.)
+        let report = if xlsx {
+            build(store.as_ref(), name, &filter)
+        } else {
+            logis_app::reports::build_long(store.as_ref(), name, &filter)
+        }
+        .map_err(app_to_store)?;
         let w = |e: logis_io::write::WriteError| logis_store::StoreError::Backend(e.to_string());
         if xlsx {
             logis_io::report::write_xlsx(&report).map_err(w)

@@ -2126,6 +2126,10 @@ fn a_report_page_is_its_part_of_the_whole_grid(kind: Kind) {
         };
         for f in &filters {
             let whole = build(db.store.as_ref(), *name, f).unwrap();
+            // A CSV's report has the whole long table.
+            let long = logis_app::reports::build_long(db.store.as_ref(), *name, f).unwrap();
+            assert_eq!(long.long_rows, whole.long_rows, "{name:?} {f:?}");
+            assert_eq!(long.notes, whole.notes, "{name:?} {f:?}");
             for size in [1, 3, 7, 200] {
                 for page in [1, 2, 3, 1000] {
                     let (got, kept) = build_page(db.store.as_ref(), *name, f, page, size).unwrap();
