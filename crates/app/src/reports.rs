@@ -803,7 +803,7 @@ fn rehabilitation(
             ..rehabilitation_page(store, &f, page)?
         },
         // (Other files: the whole grid and the long table.)
-        (None, _) => rehabilitation_whole(store, &f, true)?,
+        (None, _) => rehabilitation_whole(store, &f)?,
     };
     let mut notes = vec!["Logements réhabilités, par opération et bailleur, comptés à partir des lignes d'opération.".to_string()];
     if unfinanced > 0 {
@@ -872,7 +872,7 @@ struct RehabGrid {
 }
 
 /// The grid from every line grouped by operation (files: every row is laid out).
-fn rehabilitation_whole(store: &dyn Store, f: &LineFilter, with_long: bool) -> Result<RehabGrid> {
+fn rehabilitation_whole(store: &dyn Store, f: &LineFilter) -> Result<RehabGrid> {
     let dims = [
         Dim::CommuneCode,
         Dim::CommuneName,
@@ -881,7 +881,6 @@ fn rehabilitation_whole(store: &dyn Store, f: &LineFilter, with_long: bool) -> R
         Dim::Financing,
     ];
     let rows = store.aggregate(f, &dims)?;
-    let mut by_cell: BTreeMap<(&str, &str, i32, &'static str), i64> = BTreeMap::new();
     // (Commune, operation) is a prefix of the aggregate's order: a row's values are together.
     let mut heads = PivotRows {
         contiguous: true,
@@ -897,16 +896,6 @@ fn rehabilitation_whole(store: &dyn Store, f: &LineFilter, with_long: bool) -> R
             continue;
         };
         let year = years.at(r, 3)?;
-        if with_long {
-            *by_cell
-                .entry((
-                    key(r, 0),
-                    key(r, 1),
-                    year,
-                    RehabFinancing::ALL[category].label(),
-                ))
-                .or_default() += r.dwellings;
-        }
         entries.push(Entry {
             row: heads.of([key(r, 1), key(r, 2), ""]),
             year,
@@ -914,18 +903,7 @@ fn rehabilitation_whole(store: &dyn Store, f: &LineFilter, with_long: bool) -> R
             value: r.dwellings,
         });
     }
-    let long = by_cell
-        .into_iter()
-        .map(|((code, name, year, fin), n)| {
-            vec![
-                Cell::text(code),
-                Cell::text(name),
-                Cell::Int(i64::from(year)),
-                Cell::text(fin),
-                Cell::Int(n),
-            ]
-        })
-        .collect();
+    let long = rehabilitation_long(store, f)?;
     let layout = heads.layout(true, None);
     let (grid, kept) = rehabilitation_grid(store, f, &heads, &entries, None, &layout, None)?;
     Ok(RehabGrid {
@@ -936,8 +914,8 @@ fn rehabilitation_whole(store: &dyn Store, f: &LineFilter, with_long: bool) -> R
     })
 }
 
-/// The long table alone (commune, year, financing: the sums of the rows by operation, without
-/// laying out a row per operation).
+/// The long table (commune, year, financing), from its own aggregate: a CSV's report does not
+/// lay out a row per operation.
 fn rehabilitation_long(store: &dyn Store, f: &LineFilter) -> Result<Vec<Vec<Cell>>> {
     let rows = store.aggregate(
         f,
