@@ -166,8 +166,17 @@ pub fn write_csv<W: Write>(r: &Report, mut out: W) -> Result<W, WriteError> {
     out.write_all(b"\xEF\xBB\xBF")?;
     let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
     w.write_record(&r.long_columns)?;
+    // Each field written where it is (a number through a stack buffer), not as a text of its own.
+    let mut digits = itoa::Buffer::new();
     for row in &r.long_rows {
-        w.write_record(row.iter().map(Cell::plain))?;
+        for cell in row {
+            match cell {
+                Cell::Text(s) => w.write_field(s)?,
+                Cell::Int(n) => w.write_field(digits.format(*n))?,
+                Cell::Empty => w.write_field("")?,
+            }
+        }
+        w.write_record(None::<&[u8]>)?;
     }
     w.into_inner().map_err(|e| WriteError::Io(e.into_error()))
 }
