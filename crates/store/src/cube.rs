@@ -266,7 +266,27 @@ impl CubeBuilder {
     }
 
     /// The cube; `geo` names the communes and gives their EPCI.
-    pub fn finish(self, geo: &Geography) -> Result<Cube, CubeError> {
+    pub fn finish(mut self, geo: &Geography) -> Result<Cube, CubeError> {
+        // The operations' references and labels are ranked on a thread of their own while the
+        // lines are put in order.
+        let references = std::mem::take(&mut self.op_reference);
+        let labels = std::mem::take(&mut self.op_label);
+        std::thread::scope(|s| {
+            let texts = s.spawn(|| (Level::bytewise(&references), Level::bytewise(&labels)));
+            self.finish_with(geo, || {
+                texts
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
+        })
+    }
+
+    /// [`CubeBuilder::finish`], the references' and labels' levels given by `texts`.
+    fn finish_with(
+        self,
+        geo: &Geography,
+        texts: impl FnOnce() -> (Level, Level),
+    ) -> Result<Cube, CubeError> {
         // Operations in id order, so that the id's rank is the operation's index.
         if self.c.op_id.windows(2).any(|w| w[0] >= w[1]) {
             return Err(CubeError(
@@ -352,6 +372,7 @@ impl CubeBuilder {
             quartiers: keys(&c.quartiers.names),
         };
         let op_id_text = crate::JoinedTexts::of_ids(c.op_id.iter().copied());
+        let (reference_level, label_level) = texts();
         Ok(Cube {
             version: self.version,
             op_id_text,
@@ -379,8 +400,8 @@ impl CubeBuilder {
             op_place,
             line_place,
             commune_name_level,
-            reference_level: Level::bytewise(&self.op_reference),
-            label_level: Level::bytewise(&self.op_label),
+            reference_level,
+            label_level,
             year_min,
             year_text: (i32::from(year_min)..=i32::from(year_max))
                 .map(|y| Arc::from(y.to_string()))
