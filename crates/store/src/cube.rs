@@ -182,6 +182,8 @@ pub struct CubeBuilder {
     version: i64,
     c: Columns,
     op_index: FxHashMap<i64, u32>,
+    /// The operation of the last line read (see [`CubeBuilder::line`]).
+    last_op: u32,
     op_reference: Vec<String>,
     op_label: Vec<String>,
 }
@@ -202,6 +204,7 @@ impl CubeBuilder {
             version,
             c: Columns::default(),
             op_index: FxHashMap::default(),
+            last_op: 0,
             op_reference: Vec::new(),
             op_label: Vec::new(),
         }
@@ -239,12 +242,21 @@ impl CubeBuilder {
         self.op_label.push(o.label.unwrap_or_default().to_string());
     }
     pub fn line(&mut self, l: CubeLine<'_>) -> Result<(), CubeError> {
-        let op = *self.op_index.get(&l.operation_id).ok_or_else(|| {
-            CubeError(format!(
-                "ligne d'une opération inconnue ({})",
-                l.operation_id
-            ))
-        })?;
+        // An operation's lines mostly come one after the other, and operations in id order:
+        // the last line's operation, or the next one, before the index.
+        let near = [self.last_op, self.last_op.saturating_add(1)]
+            .into_iter()
+            .find(|o| self.c.op_id.get(*o as usize) == Some(&l.operation_id));
+        let op = match near {
+            Some(o) => o,
+            None => *self.op_index.get(&l.operation_id).ok_or_else(|| {
+                CubeError(format!(
+                    "ligne d'une opération inconnue ({})",
+                    l.operation_id
+                ))
+            })?,
+        };
+        self.last_op = op;
         let year = i16::try_from(l.year).map_err(|_| CubeError(format!("année {}", l.year)))?;
         let codes = [
             l.nature,
