@@ -1063,28 +1063,53 @@ impl Cube {
     }
 
     /// Where a scan under `filter` is cut in two, each half read by a thread of its own: at
-    /// the start of an operation's lines near the middle of those it reads, when it reads at
-    /// least [`SHARED_SCAN_LINES`]; `None` to read them in one.
+    /// the start of the operation whose lines hold the middle of those it reads (a programme's
+    /// lines may all be in one part of the register), when it reads at least
+    /// [`SHARED_SCAN_LINES`]; `None` to read them in one.
     fn halves(&self, filter: &Compiled) -> Option<usize> {
         let n = self.c.l_op.len();
-        let read = if let Some(ops) = &filter.operations {
-            ops.iter()
-                .map(|o| {
-                    let (a, b) = self.op_lines[*o as usize];
-                    (b - a) as usize
-                })
-                .sum()
-        } else if let Some(p) = filter.programme {
-            self.programme_lines.get(p as usize).map_or(0, Vec::len)
-        } else if let Some(lists) = self.nature_lists(filter) {
-            lists.iter().map(|l| l.len()).sum()
-        } else {
-            n
+        let lists: Option<Vec<&[u32]>> = match (&filter.operations, filter.programme) {
+            (Some(_), _) => None,
+            (None, Some(p)) => Some(vec![
+                self.programme_lines
+                    .get(p as usize)
+                    .map_or(&[][..], Vec::as_slice),
+            ]),
+            (None, None) => self.nature_lists(filter),
         };
-        if read < SHARED_SCAN_LINES.load(Ordering::Relaxed) {
+        // How many of the lines it reads come before line `m`.
+        let before = |m: usize| -> usize {
+            if let Some(ops) = &filter.operations {
+                ops.iter()
+                    .map(|o| {
+                        let (a, b) = self.op_lines[*o as usize];
+                        (b as usize).min(m).saturating_sub(a as usize)
+                    })
+                    .sum()
+            } else if let Some(lists) = &lists {
+                lists
+                    .iter()
+                    .map(|l| l.partition_point(|i| (*i as usize) < m))
+                    .sum()
+            } else {
+                m
+            }
+        };
+        let read = before(n);
+        if n == 0 || read < SHARED_SCAN_LINES.load(Ordering::Relaxed) {
             return None;
         }
-        let middle = self.op_lines[self.c.l_op[n / 2] as usize].0 as usize;
+        // The first line with half of them before it.
+        let (mut low, mut high) = (0, n);
+        while low < high {
+            let m = (low + high) / 2;
+            if before(m) < read / 2 {
+                low = m + 1;
+            } else {
+                high = m;
+            }
+        }
+        let middle = self.op_lines[self.c.l_op[low.min(n - 1)] as usize].0 as usize;
         (middle > 0 && middle < n).then_some(middle)
     }
 
