@@ -283,12 +283,13 @@ impl CubeBuilder {
         // lines are put in order.
         let references = std::mem::take(&mut self.op_reference);
         let labels = std::mem::take(&mut self.op_label);
+        let levels = || (Level::bytewise(&references), Level::bytewise(&labels));
         std::thread::scope(|s| {
-            let texts = s.spawn(|| (Level::bytewise(&references), Level::bytewise(&labels)));
-            self.finish_with(geo, || {
-                texts
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            let texts = std::thread::Builder::new().spawn_scoped(s, levels);
+            self.finish_with(geo, || match texts {
+                Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                // (Without a second thread, the system refusing one: here.)
+                Err(_) => levels(),
             })
         })
     }
@@ -1124,11 +1125,14 @@ impl Cube {
         match middle {
             None => (scan(0..n), None),
             Some(m) => std::thread::scope(|s| {
-                let second = s.spawn(|| scan(m..n));
+                // (Without a second thread — the system refusing one — the second half after
+                // the first.)
+                let second = std::thread::Builder::new().spawn_scoped(s, || scan(m..n));
                 let first = scan(0..m);
-                let second = second
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                let second = match second {
+                    Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                    Err(_) => scan(m..n),
+                };
                 (first, Some(second))
             }),
         }
@@ -1150,10 +1154,20 @@ impl Cube {
             Some(m) => {
                 let cut = place(m);
                 let (first, second) = by_place.split_at_mut(cut);
-                std::thread::scope(|s| {
-                    s.spawn(|| self.each_kept(filter, m..n, |i| f(&mut second[place(i) - cut], i)));
+                let second_half = |second: &mut [T]| {
+                    self.each_kept(filter, m..n, |i| f(&mut second[place(i) - cut], i))
+                };
+                let spawned = std::thread::scope(|s| {
+                    let spawned = std::thread::Builder::new()
+                        .spawn_scoped(s, || second_half(&mut *second))
+                        .is_ok();
                     self.each_kept(filter, 0..m, |i| f(&mut first[place(i)], i));
+                    spawned
                 });
+                // (Without a second thread — the system refusing one — after the first half.)
+                if !spawned {
+                    second_half(second);
+                }
             }
         }
     }
