@@ -1933,7 +1933,7 @@ impl SqliteStore {
 
     /// The register in memory, read in one transaction (a consistent snapshot with its version).
     fn read_cube(&self) -> Result<logis_store::cube::Cube> {
-        use logis_store::cube::{CubeBuilder, CubeLine, CubeOperation, sql};
+        use logis_store::cube::{CubeBuilder, CubeOperation, sql};
         let geo = self.geography()?;
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(be)?;
@@ -1973,23 +1973,54 @@ impl SqliteStore {
                     search_key: text(8)?,
                 });
             }
-            let mut st = tx.prepare(sql::LINES).map_err(be)?;
-            let mut rows = st.query([]).map_err(be)?;
-            while let Some(r) = rows.next().map_err(be)? {
-                let text =
-                    |i: usize| -> Result<&str> { r.get_ref(i).map_err(be)?.as_str().map_err(be) };
-                b.line(CubeLine {
-                    operation_id: r.get(0).map_err(be)?,
-                    year: r.get(1).map_err(be)?,
-                    nature: text(2)?,
-                    site: text(3)?,
-                    product: text(4)?,
-                    financing: text(5)?,
-                    stage: r.get_ref(6).map_err(be)?.as_str_or_null().map_err(be)?,
-                    dwellings: r.get(7).map_err(be)?,
-                    cost_cents: r.get(8).map_err(be)?,
-                })
+            // The lines in two halves by rowid, the second read at the same time on a second
+            // connection when the pool has one free and it sees the same version (the register
+            // unchanged in between); else after the first, in this transaction.
+            let last: i64 = tx
+                .query_row(
+                    "SELECT coalesce(max(rowid), 0) FROM operation_lines",
+                    [],
+                    |r| r.get(0),
+                )
                 .map_err(be)?;
+            let apart = usize::try_from(last).unwrap_or(0) >= logis_store::cube::shared_from();
+            let middle = if apart { last / 2 } else { last };
+            let second = if apart { self.pool.try_get() } else { None };
+            let (first, other) = std::thread::scope(|s| -> Result<_> {
+                let other = second.and_then(|mut conn| {
+                    let b = &b;
+                    std::thread::Builder::new()
+                        .spawn_scoped(s, move || -> Result<Option<_>> {
+                            let tx = conn.transaction().map_err(be)?;
+                            let seen: i64 =
+                                tx.query_row(sql::VERSION, [], |r| r.get(0)).map_err(be)?;
+                            if seen != version {
+                                return Ok(None);
+                            }
+                            let mut part = b.lines_apart();
+                            read_lines(&tx, "rowid > ?1", middle, &mut part)?;
+                            Ok(Some(part.done()))
+                        })
+                        .ok()
+                });
+                let mut part = b.lines_apart();
+                read_lines(&tx, "rowid <= ?1", middle, &mut part)?;
+                let other = match other {
+                    Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?,
+                    None => None,
+                };
+                Ok((part.done(), other))
+            })?;
+            b.add_lines(first);
+            match other {
+                Some(lines) => b.add_lines(lines),
+                None if middle < last => {
+                    let mut part = b.lines_apart();
+                    read_lines(&tx, "rowid > ?1", middle, &mut part)?;
+                    let lines = part.done();
+                    b.add_lines(lines);
+                }
+                None => {}
             }
         }
         tx.commit().map_err(be)?;
@@ -2055,4 +2086,35 @@ impl SqliteStore {
         }
         Ok(Geography::new(communes, former, epcis))
     }
+}
+
+/// The lines of the cube's query (`logis_store::cube::sql::LINES`) whose rowid meets `cond`
+/// (`rowid <= ?1` or `rowid > ?1`, `?1` being `at`), given to `part`.
+fn read_lines(
+    tx: &rusqlite::Transaction<'_>,
+    cond: &str,
+    at: i64,
+    part: &mut logis_store::cube::CubeLines<'_>,
+) -> Result<()> {
+    use logis_store::cube::{CubeLine, sql};
+    let mut st = tx
+        .prepare(&format!("{} WHERE {cond}", sql::LINES))
+        .map_err(be)?;
+    let mut rows = st.query([at]).map_err(be)?;
+    while let Some(r) = rows.next().map_err(be)? {
+        let text = |i: usize| -> Result<&str> { r.get_ref(i).map_err(be)?.as_str().map_err(be) };
+        part.line(CubeLine {
+            operation_id: r.get(0).map_err(be)?,
+            year: r.get(1).map_err(be)?,
+            nature: text(2)?,
+            site: text(3)?,
+            product: text(4)?,
+            financing: text(5)?,
+            stage: r.get_ref(6).map_err(be)?.as_str_or_null().map_err(be)?,
+            dwellings: r.get(7).map_err(be)?,
+            cost_cents: r.get(8).map_err(be)?,
+        })
+        .map_err(be)?;
+    }
+    Ok(())
 }

@@ -182,10 +182,83 @@ pub struct CubeBuilder {
     version: i64,
     c: Columns,
     op_index: FxHashMap<i64, u32>,
-    /// The operation of the last line read (see [`CubeBuilder::line`]).
-    last_op: u32,
+    /// The lines read (moved into the columns by `finish`).
+    lines: LineColumns,
     op_reference: Vec<String>,
     op_label: Vec<String>,
+}
+
+/// Lines as the builder keeps them before [`CubeBuilder::finish`].
+#[derive(Debug, Default)]
+pub struct LineColumns {
+    vocab: [Interner; 5],
+    l_op: Vec<u32>,
+    l_year: Vec<i16>,
+    l_vocab: [Vec<u8>; 5],
+    l_dwellings: Vec<i64>,
+    l_cost: Vec<i64>,
+    /// The operation of the last line read (see [`LineColumns::push`]).
+    last_op: u32,
+}
+
+impl LineColumns {
+    fn push(
+        &mut self,
+        op_id: &[i64],
+        op_index: &FxHashMap<i64, u32>,
+        l: CubeLine<'_>,
+    ) -> Result<(), CubeError> {
+        // An operation's lines mostly come one after the other, and operations in id order:
+        // the last line's operation, or the next one, before the index.
+        let near = [self.last_op, self.last_op.saturating_add(1)]
+            .into_iter()
+            .find(|o| op_id.get(*o as usize) == Some(&l.operation_id));
+        let op = match near {
+            Some(o) => o,
+            None => *op_index.get(&l.operation_id).ok_or_else(|| {
+                CubeError(format!(
+                    "ligne d'une opération inconnue ({})",
+                    l.operation_id
+                ))
+            })?,
+        };
+        self.last_op = op;
+        let year = i16::try_from(l.year).map_err(|_| CubeError(format!("année {}", l.year)))?;
+        let codes = [
+            l.nature,
+            l.site,
+            l.product,
+            l.financing,
+            l.stage.unwrap_or_default(),
+        ];
+        for (k, code) in codes.into_iter().enumerate() {
+            let v = self.vocab[k].get(code);
+            let v = u8::try_from(v).map_err(|_| CubeError("trop de codes".into()))?;
+            self.l_vocab[k].push(v);
+        }
+        self.l_op.push(op);
+        self.l_year.push(year);
+        self.l_dwellings.push(l.dwellings);
+        self.l_cost.push(l.cost_cents.unwrap_or(0));
+        Ok(())
+    }
+}
+
+/// See [`CubeBuilder::lines_apart`].
+pub struct CubeLines<'b> {
+    op_id: &'b [i64],
+    op_index: &'b FxHashMap<i64, u32>,
+    columns: LineColumns,
+}
+
+impl CubeLines<'_> {
+    pub fn line(&mut self, l: CubeLine<'_>) -> Result<(), CubeError> {
+        self.columns.push(self.op_id, self.op_index, l)
+    }
+    /// The lines read, for [`CubeBuilder::add_lines`].
+    pub fn done(self) -> LineColumns {
+        self.columns
+    }
 }
 
 /// Why a cube could not be built (the adapter then answers from SQL).
@@ -204,7 +277,7 @@ impl CubeBuilder {
             version,
             c: Columns::default(),
             op_index: FxHashMap::default(),
-            last_op: 0,
+            lines: LineColumns::default(),
             op_reference: Vec::new(),
             op_label: Vec::new(),
         }
@@ -242,43 +315,49 @@ impl CubeBuilder {
         self.op_label.push(o.label.unwrap_or_default().to_string());
     }
     pub fn line(&mut self, l: CubeLine<'_>) -> Result<(), CubeError> {
-        // An operation's lines mostly come one after the other, and operations in id order:
-        // the last line's operation, or the next one, before the index.
-        let near = [self.last_op, self.last_op.saturating_add(1)]
-            .into_iter()
-            .find(|o| self.c.op_id.get(*o as usize) == Some(&l.operation_id));
-        let op = match near {
-            Some(o) => o,
-            None => *self.op_index.get(&l.operation_id).ok_or_else(|| {
-                CubeError(format!(
-                    "ligne d'une opération inconnue ({})",
-                    l.operation_id
-                ))
-            })?,
-        };
-        self.last_op = op;
-        let year = i16::try_from(l.year).map_err(|_| CubeError(format!("année {}", l.year)))?;
-        let codes = [
-            l.nature,
-            l.site,
-            l.product,
-            l.financing,
-            l.stage.unwrap_or_default(),
-        ];
-        for (k, code) in codes.into_iter().enumerate() {
-            let v = self.c.vocab[k].get(code);
-            let v = u8::try_from(v).map_err(|_| CubeError("trop de codes".into()))?;
-            self.c.l_vocab[k].push(v);
+        self.lines.push(&self.c.op_id, &self.op_index, l)
+    }
+
+    /// A reader of lines apart from the builder (another thread may read others at the same
+    /// time), whose lines [`CubeBuilder::add_lines`] then adds, after the operations are read.
+    pub fn lines_apart(&self) -> CubeLines<'_> {
+        CubeLines {
+            op_id: &self.c.op_id,
+            op_index: &self.op_index,
+            columns: LineColumns::default(),
         }
-        self.c.l_op.push(op);
-        self.c.l_year.push(year);
-        self.c.l_dwellings.push(l.dwellings);
-        self.c.l_cost.push(l.cost_cents.unwrap_or(0));
-        Ok(())
+    }
+
+    /// The lines `lines` read, after those read before (their codes given this builder's
+    /// numbers).
+    pub fn add_lines(&mut self, lines: LineColumns) {
+        let mine = &mut self.lines;
+        for k in 0..lines.vocab.len() {
+            let codes: Vec<u32> = lines.vocab[k]
+                .values
+                .iter()
+                .map(|v| mine.vocab[k].get(v))
+                .collect();
+            mine.l_vocab[k].extend(lines.l_vocab[k].iter().map(|v| {
+                // (Both sides hold at most 256 codes: `push` refuses more.)
+                codes.get(usize::from(*v)).map_or(0, |c| *c as u8)
+            }));
+        }
+        mine.l_op.extend(lines.l_op);
+        mine.l_year.extend(lines.l_year);
+        mine.l_dwellings.extend(lines.l_dwellings);
+        mine.l_cost.extend(lines.l_cost);
     }
 
     /// The cube; `geo` names the communes and gives their EPCI.
     pub fn finish(mut self, geo: &Geography) -> Result<Cube, CubeError> {
+        let lines = std::mem::take(&mut self.lines);
+        self.c.vocab = lines.vocab;
+        self.c.l_op = lines.l_op;
+        self.c.l_year = lines.l_year;
+        self.c.l_vocab = lines.l_vocab;
+        self.c.l_dwellings = lines.l_dwellings;
+        self.c.l_cost = lines.l_cost;
         // The operations' references and labels are ranked on a thread of their own while the
         // lines are put in order.
         let references = std::mem::take(&mut self.op_reference);
@@ -655,6 +734,11 @@ const DENSE_GROUPS: u64 = 1 << 22;
 /// From this many lines to read, a scan is cut in two halves read at once, by two threads (see
 /// [`Cube::halves`]): a whole-register report's sums in about half the time on two cores.
 static SHARED_SCAN_LINES: AtomicUsize = AtomicUsize::new(100_000);
+
+/// From how many lines a scan, or the register's read, is cut in two halves.
+pub fn shared_from() -> usize {
+    SHARED_SCAN_LINES.load(Ordering::Relaxed)
+}
 
 /// Cut the scans of this many lines or more in two halves (see [`Cube::halves`]; by default
 /// 100,000): for the tests, which compare both ways on small registers, and the benchmark.
