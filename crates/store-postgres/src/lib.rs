@@ -1966,7 +1966,7 @@ impl PostgresStore {
     /// The register in memory, read in one repeatable-read transaction (a consistent snapshot
     /// with its version), operations and lines fetched in batches.
     fn read_cube(&self) -> Result<logis_store::cube::Cube> {
-        use logis_store::cube::{CubeBuilder, CubeLine, CubeOperation, sql};
+        use logis_store::cube::{CubeBuilder, CubeOperation, sql};
         let geo = self.geography()?;
         let mut c = self.conn()?;
         let mut tx = c
@@ -2003,20 +2003,68 @@ impl PostgresStore {
             });
             Ok(())
         })?;
-        each_row(&mut tx, sql::LINES, &[], 20_000, &mut |r| {
-            b.line(CubeLine {
-                operation_id: r.get(0),
-                year: r.get(1),
-                nature: r.get(2),
-                site: r.get(3),
-                product: r.get(4),
-                financing: r.get(5),
-                stage: r.get(6),
-                dwellings: r.get(7),
-                cost_cents: r.get(8),
-            })
-            .map_err(be)
+        // The lines in two halves by id, the second read at the same time on a second
+        // connection that takes this transaction's snapshot (`pg_export_snapshot`), when the
+        // pool gives one soon; else after the first, in this transaction.
+        let last: i64 = tx
+            .query_one("SELECT coalesce(max(id), 0) FROM operation_lines", &[])
+            .map_err(pg)?
+            .get(0);
+        let apart = usize::try_from(last).unwrap_or(0) >= logis_store::cube::shared_from();
+        let middle = if apart { last / 2 } else { last };
+        let second = if apart {
+            let snapshot: String = tx
+                .query_one("SELECT pg_export_snapshot()", &[])
+                .map_err(pg)?
+                .get(0);
+            self.pool
+                .get_timeout(std::time::Duration::from_millis(200))
+                .ok()
+                .map(|conn| (conn, snapshot))
+        } else {
+            None
+        };
+        let (first, other) = std::thread::scope(|s| -> Result<_> {
+            let other = second.and_then(|(mut conn, snapshot)| {
+                let b = &b;
+                std::thread::Builder::new()
+                    .spawn_scoped(s, move || -> Result<_> {
+                        let mut tx = conn
+                            .build_transaction()
+                            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                            .read_only(true)
+                            .start()
+                            .map_err(pg)?;
+                        tx.batch_execute(&format!(
+                            "SET TRANSACTION SNAPSHOT '{}'",
+                            snapshot.replace('\'', "''")
+                        ))
+                        .map_err(pg)?;
+                        let mut part = b.lines_apart();
+                        read_lines(&mut tx, "id > $1", middle, &mut part)?;
+                        Ok(part.done())
+                    })
+                    .ok()
+            });
+            let mut part = b.lines_apart();
+            read_lines(&mut tx, "id <= $1", middle, &mut part)?;
+            let other = match other {
+                Some(h) => Some(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?),
+                None => None,
+            };
+            Ok((part.done(), other))
         })?;
+        b.add_lines(first);
+        match other {
+            Some(lines) => b.add_lines(lines),
+            None if middle < last => {
+                let mut part = b.lines_apart();
+                read_lines(&mut tx, "id > $1", middle, &mut part)?;
+                let lines = part.done();
+                b.add_lines(lines);
+            }
+            None => {}
+        }
         tx.commit().map_err(pg)?;
         b.finish(&geo).map_err(be)
     }
@@ -2060,4 +2108,31 @@ impl PostgresStore {
             .collect::<Result<Vec<_>>>()?;
         Ok(Geography::new(communes, former, epcis))
     }
+}
+
+/// The lines of the cube's query (`logis_store::cube::sql::LINES`) whose id meets `cond`
+/// (`id <= $1` or `id > $1`, `$1` being `at`), given to `part`.
+fn read_lines(
+    tx: &mut postgres::Transaction<'_>,
+    cond: &str,
+    at: i64,
+    part: &mut logis_store::cube::CubeLines<'_>,
+) -> Result<()> {
+    use logis_store::cube::{CubeLine, sql};
+    let query = format!("{} WHERE {cond}", sql::LINES);
+    each_row(tx, &query, &[&at], 20_000, &mut |r| {
+        part.line(CubeLine {
+            operation_id: r.get(0),
+            year: r.get(1),
+            nature: r.get(2),
+            site: r.get(3),
+            product: r.get(4),
+            financing: r.get(5),
+            stage: r.get(6),
+            dwellings: r.get(7),
+            cost_cents: r.get(8),
+        })
+        .map_err(be)
+    })?;
+    Ok(())
 }
