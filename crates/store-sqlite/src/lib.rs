@@ -2006,7 +2006,11 @@ impl SqliteStore {
                 let mut part = b.lines_apart();
                 read_lines(&tx, "rowid <= ?1", middle, &mut part)?;
                 let other = match other {
-                    Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?,
+                    // (A failure of the second connection: its half is read again here.)
+                    Some(h) => h
+                        .join()
+                        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+                        .unwrap_or(None),
                     None => None,
                 };
                 Ok((part.done(), other))
