@@ -1969,12 +1969,7 @@ impl PostgresStore {
         use logis_store::cube::{CubeBuilder, CubeOperation, sql};
         let geo = self.geography()?;
         let mut c = self.conn()?;
-        let mut tx = c
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(pg)?;
+        let mut tx = snapshot_transaction(&mut c)?;
         let version: i64 = tx.query_one(sql::VERSION, &[]).map_err(pg)?.get(0);
         let mut b = CubeBuilder::new(version);
         for r in tx.query(sql::LANDLORDS, &[]).map_err(pg)? {
@@ -2010,9 +2005,9 @@ impl PostgresStore {
             .query_one("SELECT coalesce(max(id), 0) FROM operation_lines", &[])
             .map_err(pg)?
             .get(0);
-        let apart = usize::try_from(last).unwrap_or(0) >= logis_store::cube::shared_from();
-        let middle = if apart { last / 2 } else { last };
-        let second = if apart {
+        let halves = usize::try_from(last).unwrap_or(0) >= logis_store::cube::shared_from();
+        let middle = if halves { last / 2 } else { last };
+        let second = if halves {
             let snapshot: String = tx
                 .query_one("SELECT pg_export_snapshot()", &[])
                 .map_err(pg)?
@@ -2024,51 +2019,22 @@ impl PostgresStore {
         } else {
             None
         };
-        let (first, other) = std::thread::scope(|s| -> Result<_> {
-            let other = second.and_then(|(mut conn, snapshot)| {
-                let b = &b;
-                std::thread::Builder::new()
-                    .spawn_scoped(s, move || -> Result<_> {
-                        let mut tx = conn
-                            .build_transaction()
-                            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                            .read_only(true)
-                            .start()
-                            .map_err(pg)?;
-                        tx.batch_execute(&format!(
-                            "SET TRANSACTION SNAPSHOT '{}'",
-                            snapshot.replace('\'', "''")
-                        ))
-                        .map_err(pg)?;
-                        let mut part = b.lines_apart();
-                        read_lines(&mut tx, "id > $1", middle, &mut part)?;
-                        Ok(part.done())
-                    })
-                    .ok()
-            });
-            let mut part = b.lines_apart();
-            read_lines(&mut tx, "id <= $1", middle, &mut part)?;
-            let other = match other {
-                // (A failure of the second connection: its half is read again here.)
-                Some(h) => h
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
-                    .ok(),
-                None => None,
-            };
-            Ok((part.done(), other))
-        })?;
-        b.add_lines(first);
-        match other {
-            Some(lines) => b.add_lines(lines),
-            None if middle < last => {
-                let mut part = b.lines_apart();
-                read_lines(&mut tx, "id > $1", middle, &mut part)?;
-                let lines = part.done();
-                b.add_lines(lines);
+        let other = second.map(|(mut conn, snapshot)| {
+            move |part: &mut logis_store::cube::CubeLines<'_>| -> Result<bool> {
+                let mut tx = snapshot_transaction(&mut conn)?;
+                tx.batch_execute(&format!(
+                    "SET TRANSACTION SNAPSHOT '{}'",
+                    snapshot.replace('\'', "''")
+                ))
+                .map_err(pg)?;
+                read_lines(&mut tx, "id > $1", middle, part)?;
+                Ok(true)
             }
-            None => {}
-        }
+        });
+        b.read_lines(halves, other, |part, second| {
+            let cond = if second { "id > $1" } else { "id <= $1" };
+            read_lines(&mut tx, cond, middle, part)
+        })?;
         tx.commit().map_err(pg)?;
         b.finish(&geo).map_err(be)
     }
@@ -2139,4 +2105,13 @@ fn read_lines(
         .map_err(be)
     })?;
     Ok(())
+}
+
+/// A read-only transaction on one snapshot of the database (repeatable read).
+fn snapshot_transaction(c: &mut Conn) -> Result<postgres::Transaction<'_>> {
+    c.build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(pg)
 }

@@ -1983,49 +1983,24 @@ impl SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(be)?;
-            let apart = usize::try_from(last).unwrap_or(0) >= logis_store::cube::shared_from();
-            let middle = if apart { last / 2 } else { last };
-            let second = if apart { self.pool.try_get() } else { None };
-            let (first, other) = std::thread::scope(|s| -> Result<_> {
-                let other = second.and_then(|mut conn| {
-                    let b = &b;
-                    std::thread::Builder::new()
-                        .spawn_scoped(s, move || -> Result<Option<_>> {
-                            let tx = conn.transaction().map_err(be)?;
-                            let seen: i64 =
-                                tx.query_row(sql::VERSION, [], |r| r.get(0)).map_err(be)?;
-                            if seen != version {
-                                return Ok(None);
-                            }
-                            let mut part = b.lines_apart();
-                            read_lines(&tx, "rowid > ?1", middle, &mut part)?;
-                            Ok(Some(part.done()))
-                        })
-                        .ok()
-                });
-                let mut part = b.lines_apart();
-                read_lines(&tx, "rowid <= ?1", middle, &mut part)?;
-                let other = match other {
-                    // (A failure of the second connection: its half is read again here.)
-                    Some(h) => h
-                        .join()
-                        .unwrap_or_else(|e| std::panic::resume_unwind(e))
-                        .unwrap_or(None),
-                    None => None,
-                };
-                Ok((part.done(), other))
-            })?;
-            b.add_lines(first);
-            match other {
-                Some(lines) => b.add_lines(lines),
-                None if middle < last => {
-                    let mut part = b.lines_apart();
-                    read_lines(&tx, "rowid > ?1", middle, &mut part)?;
-                    let lines = part.done();
-                    b.add_lines(lines);
+            let halves = usize::try_from(last).unwrap_or(0) >= logis_store::cube::shared_from();
+            let middle = if halves { last / 2 } else { last };
+            let second = if halves { self.pool.try_get() } else { None };
+            let other = second.map(|mut conn| {
+                move |part: &mut logis_store::cube::CubeLines<'_>| -> Result<bool> {
+                    let tx = conn.transaction().map_err(be)?;
+                    let seen: i64 = tx.query_row(sql::VERSION, [], |r| r.get(0)).map_err(be)?;
+                    if seen != version {
+                        return Ok(false);
+                    }
+                    read_lines(&tx, "rowid > ?1", middle, part)?;
+                    Ok(true)
                 }
-                None => {}
-            }
+            });
+            b.read_lines(halves, other, |part, second| {
+                let cond = if second { "rowid > ?1" } else { "rowid <= ?1" };
+                read_lines(&tx, cond, middle, part)
+            })?;
         }
         tx.commit().map_err(be)?;
         b.finish(&geo).map_err(be)

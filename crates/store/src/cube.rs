@@ -190,7 +190,7 @@ pub struct CubeBuilder {
 
 /// Lines as the builder keeps them before [`CubeBuilder::finish`].
 #[derive(Debug, Default)]
-pub struct LineColumns {
+struct LineColumns {
     vocab: [Interner; 5],
     l_op: Vec<u32>,
     l_year: Vec<i16>,
@@ -244,7 +244,7 @@ impl LineColumns {
     }
 }
 
-/// See [`CubeBuilder::lines_apart`].
+/// Where an adapter gives the lines it reads (see [`CubeBuilder::read_lines`]).
 pub struct CubeLines<'b> {
     op_id: &'b [i64],
     op_index: &'b FxHashMap<i64, u32>,
@@ -256,7 +256,7 @@ impl CubeLines<'_> {
         self.columns.push(self.op_id, self.op_index, l)
     }
     /// The lines read, for [`CubeBuilder::add_lines`].
-    pub fn done(self) -> LineColumns {
+    fn done(self) -> LineColumns {
         self.columns
     }
 }
@@ -314,13 +314,9 @@ impl CubeBuilder {
         self.op_reference.push(o.reference.to_string());
         self.op_label.push(o.label.unwrap_or_default().to_string());
     }
-    pub fn line(&mut self, l: CubeLine<'_>) -> Result<(), CubeError> {
-        self.lines.push(&self.c.op_id, &self.op_index, l)
-    }
-
     /// A reader of lines apart from the builder (another thread may read others at the same
-    /// time), whose lines [`CubeBuilder::add_lines`] then adds, after the operations are read.
-    pub fn lines_apart(&self) -> CubeLines<'_> {
+    /// time), whose lines [`CubeBuilder::add_lines`] then adds.
+    fn lines_apart(&self) -> CubeLines<'_> {
         CubeLines {
             op_id: &self.c.op_id,
             op_index: &self.op_index,
@@ -328,9 +324,52 @@ impl CubeBuilder {
         }
     }
 
+    /// Read the register's lines, after its operations. `here(part, second)` reads, on the
+    /// calling thread, the first half of them (`second` false; all of them when not `halves`)
+    /// or the second half (`second` true). With `halves`, `apart` reads the second half at the
+    /// same time on a thread of its own (on its own connection), `Ok(false)` when it cannot
+    /// (its snapshot is not this one); then, or when it fails or no thread is to be had, `here`
+    /// reads it after the first.
+    pub fn read_lines<E>(
+        &mut self,
+        halves: bool,
+        apart: Option<impl FnOnce(&mut CubeLines<'_>) -> Result<bool, E> + Send>,
+        mut here: impl FnMut(&mut CubeLines<'_>, bool) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let this = &*self;
+        let (first, second) = std::thread::scope(|s| -> Result<_, E> {
+            let other = apart.filter(|_| halves).and_then(|read| {
+                std::thread::Builder::new()
+                    .spawn_scoped(s, move || {
+                        let mut part = this.lines_apart();
+                        matches!(read(&mut part), Ok(true)).then(|| part.done())
+                    })
+                    .ok()
+            });
+            let mut part = this.lines_apart();
+            here(&mut part, false)?;
+            let other =
+                other.and_then(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            Ok((part.done(), other))
+        })?;
+        self.add_lines(first);
+        if halves {
+            let second = match second {
+                Some(lines) => lines,
+                None => {
+                    let mut part = self.lines_apart();
+                    here(&mut part, true)?;
+                    part.done()
+                }
+            };
+            self.add_lines(second);
+        }
+        Ok(())
+    }
+
     /// The lines `lines` read, after those read before (their codes given this builder's
     /// numbers).
-    pub fn add_lines(&mut self, lines: LineColumns) {
+    fn add_lines(&mut self, lines: LineColumns) {
         let mine = &mut self.lines;
         for k in 0..lines.vocab.len() {
             let codes: Vec<u32> = lines.vocab[k]
