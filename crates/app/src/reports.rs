@@ -796,12 +796,16 @@ fn rehabilitation(
         long,
         unfinanced,
     } = match (shape.page, shape.long) {
-        (Some(page), false) => rehabilitation_page(store, &f, page)?,
+        (Some(page), false) => rehabilitation_page(store, &f, &by_commune(store, &f)?, page)?,
         // (A CSV: the long table, and the grid of one page only.)
-        (Some(page), true) => RehabGrid {
-            long: rehabilitation_long(store, &f)?,
-            ..rehabilitation_page(store, &f, page)?
-        },
+        (Some(page), true) => {
+            // (The long table and the page's subtotals are one aggregate.)
+            let by_commune = by_commune(store, &f)?;
+            RehabGrid {
+                long: rehabilitation_long(&by_commune)?,
+                ..rehabilitation_page(store, &f, &by_commune, page)?
+            }
+        }
         // (Other files: the whole grid and the long table.)
         (None, _) => rehabilitation_whole(store, &f)?,
     };
@@ -903,7 +907,7 @@ fn rehabilitation_whole(store: &dyn Store, f: &LineFilter) -> Result<RehabGrid> 
             value: r.dwellings,
         });
     }
-    let long = rehabilitation_long(store, f)?;
+    let long = rehabilitation_long(&by_commune(store, f)?)?;
     let layout = heads.layout(true, None);
     let (grid, kept) = rehabilitation_grid(store, f, &heads, &entries, None, &layout, None)?;
     Ok(RehabGrid {
@@ -914,23 +918,30 @@ fn rehabilitation_whole(store: &dyn Store, f: &LineFilter) -> Result<RehabGrid> 
     })
 }
 
-/// The long table (commune, year, financing), from its own aggregate: a CSV's report does not
-/// lay out a row per operation.
-fn rehabilitation_long(store: &dyn Store, f: &LineFilter) -> Result<Vec<Vec<Cell>>> {
-    let rows = store.aggregate(
-        f,
-        &[
-            Dim::CommuneCode,
-            Dim::CommuneName,
-            Dim::Year,
-            Dim::Financing,
-        ],
-    )?;
-    let years = Years::of(&rows, 2);
+/// The rehabilitation lines' sums by commune, year and financing: the long table's, and a
+/// page's subtotals and totals.
+fn by_commune(store: &dyn Store, f: &LineFilter) -> Result<Grouped> {
+    store
+        .aggregate(
+            f,
+            &[
+                Dim::CommuneCode,
+                Dim::CommuneName,
+                Dim::Year,
+                Dim::Financing,
+            ],
+        )
+        .map_err(Into::into)
+}
+
+/// The long table (commune, year, financing), from the sums by commune (`by_commune`): a CSV's
+/// report does not lay out a row per operation.
+fn rehabilitation_long(rows: &Grouped) -> Result<Vec<Vec<Cell>>> {
+    let years = Years::of(rows, 2);
     let categories = rows.per_rank(3, rehab_category);
     // In the whole report's order: commune, year, then the financing's label.
     let mut by_cell: BTreeMap<(&str, &str, i32, &'static str), i64> = BTreeMap::new();
-    for r in &rows {
+    for r in rows {
         if let Some(category) = categories.get(r.rank(3) as usize).copied().flatten() {
             let label = RehabFinancing::ALL[category].label();
             *by_cell
@@ -958,20 +969,12 @@ fn rehabilitation_long(store: &dyn Store, f: &LineFilter) -> Result<Vec<Vec<Cell
 fn rehabilitation_page(
     store: &dyn Store,
     f: &LineFilter,
+    by_commune: &Grouped,
     page: (usize, usize),
 ) -> Result<RehabGrid> {
-    let by_commune = store.aggregate(
-        f,
-        &[
-            Dim::CommuneCode,
-            Dim::CommuneName,
-            Dim::Year,
-            Dim::Financing,
-        ],
-    )?;
     // Communes in the aggregate's (code) order, with their names.
     let mut communes: Vec<(&str, &str)> = Vec::new();
-    for r in &by_commune {
+    for r in by_commune {
         if communes.last().is_none_or(|(code, _)| *code != key(r, 0)) {
             communes.push((key(r, 0), key(r, 1)));
         }
@@ -1012,7 +1015,7 @@ fn rehabilitation_page(
     }
     let mut unfinanced = 0;
     let mut group_sums = Vec::with_capacity(by_commune.len());
-    for r in &by_commune {
+    for r in by_commune {
         let Some(category) = rehab_category(key(r, 3)) else {
             unfinanced += r.dwellings;
             continue;
