@@ -8,7 +8,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use logis_domain::access::{self, Principal, Role};
-use logis_store::accounts::now;
+use logis_store::audit::now;
 use logis_store::{Actor, ApiToken, NewUser, Store, User, Via};
 use sha2::{Digest, Sha256};
 

@@ -34,20 +34,5 @@ pub enum AppError {
 
 pub type Result<T> = std::result::Result<T, AppError>;
 
-use std::sync::Arc;
-
 /// The default database of the CLI and the server.
 pub const DEFAULT_DATABASE: &str = "sqlite://logis.db";
-
-/// Open the store named by `url`: `sqlite://file.db` (embedded default) or `postgres://…`.
-pub fn connect(url: &str) -> Result<Arc<dyn logis_store::Store>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(logis_store_postgres::PostgresStore::open_url(
-            url,
-        )?))
-    } else if url.starts_with("sqlite:") {
-        Ok(Arc::new(logis_store_sqlite::SqliteStore::open_url(url)?))
-    } else {
-        Err(StoreError::BadUrl(url.to_string()).into())
-    }
-}

@@ -343,7 +343,7 @@ fn main() {
         } else {
             format!("sqlite://{}", args[3])
         };
-        let store = logis_app::connect(&url).expect("base");
+        let store = logis_conformance::connect(&url).expect("base");
         let db = TestDb::wrap(store, url);
         setup(&db);
         let (n, secs) = import(&db, Path::new(&args[2]));
@@ -351,7 +351,7 @@ fn main() {
         return;
     }
     if args.get(1).map(String::as_str) == Some("rapports") {
-        let store = logis_app::connect(&args[2]).expect("base");
+        let store = logis_conformance::connect(&args[2]).expect("base");
         reports(&TestDb::wrap(store, args[2].clone()));
         return;
     }

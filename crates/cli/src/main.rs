@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use logis_app::import::{ImportOptions, import_operations};
-use logis_app::{AppError, DEFAULT_DATABASE, auth, connect, setup};
+use logis_app::{AppError, DEFAULT_DATABASE, auth, setup};
 use logis_domain::{OrgKind, Role, Siren};
 use logis_io::write::{ExportFormat, LineWriter, save_xlsx_to};
 use logis_store::{Actor, LineFilter, NewOrganisation, Store};
@@ -751,4 +751,17 @@ fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Open the store named by `url` (`sqlite://file.db` or `postgres://…`): the binary chooses
+/// the adapter, the layers above know only the port.
+fn connect(url: &str) -> logis_store::Result<std::sync::Arc<dyn logis_store::Store>> {
+    Ok(match logis_store::Backend::of_url(url)? {
+        logis_store::Backend::Sqlite => {
+            std::sync::Arc::new(logis_store_sqlite::SqliteStore::open_url(url)?)
+        }
+        logis_store::Backend::Postgres => {
+            std::sync::Arc::new(logis_store_postgres::PostgresStore::open_url(url)?)
+        }
+    })
 }

@@ -72,7 +72,7 @@ impl TestDb {
             Kind::Sqlite => {
                 let dir = tempfile::tempdir().expect("répertoire temporaire");
                 let url = format!("sqlite://{}", dir.path().join("logis.db").display());
-                let store = logis_app::connect(&url).expect("ouverture SQLite");
+                let store = connect(&url).expect("ouverture SQLite");
                 TestDb {
                     store,
                     url,
@@ -89,7 +89,7 @@ impl TestDb {
                     .batch_execute(&format!("CREATE DATABASE {name}"))
                     .expect("création de la base de test");
                 let url = with_database(&base, &name);
-                let store = logis_app::connect(&url).expect("ouverture PostgreSQL");
+                let store = connect(&url).expect("ouverture PostgreSQL");
                 TestDb {
                     store,
                     url,
@@ -187,4 +187,17 @@ impl Drop for TestDb {
             }
         }
     }
+}
+
+/// Open the store named by `url` (`sqlite://file.db` or `postgres://…`): the test suite (as
+/// the binary) chooses the adapter, the layers above know only the port.
+pub fn connect(url: &str) -> logis_store::Result<std::sync::Arc<dyn logis_store::Store>> {
+    Ok(match logis_store::Backend::of_url(url)? {
+        logis_store::Backend::Sqlite => {
+            std::sync::Arc::new(logis_store_sqlite::SqliteStore::open_url(url)?)
+        }
+        logis_store::Backend::Postgres => {
+            std::sync::Arc::new(logis_store_postgres::PostgresStore::open_url(url)?)
+        }
+    })
 }

@@ -16,4 +16,6 @@ pub use access::{LineScope, Permission, Principal, Role};
 pub use codes::{CommuneCode, Euros, Siren, UnitCount, Year};
 pub use geography::{Commune, Epci, FormerCommune, FormerKind, Geography, ResolveError};
 pub use line::{LineDraft, OperationAttrs};
-pub use vocab::{Nature, OrgKind, Product, ProjectKind, QuartierKind, RehabFinancing, Site, Stage};
+pub use vocab::{
+    FundingKind, Nature, OrgKind, Product, ProjectKind, QuartierKind, RehabFinancing, Site, Stage,
+};

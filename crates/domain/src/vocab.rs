@@ -112,6 +112,15 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// One kind of source in an operation's financing plan.
+    FundingKind, "source de financement" {
+        OwnFunds => "own_funds", "Fonds propres", ["fonds propres"];
+        Subsidy => "subsidy", "Subvention", ["subventions"];
+        Loan => "loan", "Prêt", ["pret", "prets", "emprunt"];
+    }
+}
+
+vocabulary! {
     /// Progress stage of an operation line, in order.
     Stage, "stade" {
         Study => "study", "Étude", ["en cours d'etude", "en cours etude", "etudes", "projet"];

@@ -422,7 +422,7 @@ pub(crate) async fn list(
     ]
     .into_iter()
     .map(|(sort, num)| SortHeader {
-        label: sort.label(),
+        label: sort_label(sort),
         href: format!("/operations?{}", q.sorted_by(sort)),
         aria_sort: if filter.sort == sort {
             if filter.descending {
@@ -610,6 +610,20 @@ pub(crate) async fn visible_operation(
             status: StatusCode::NOT_FOUND,
             message: "Cette opération n'existe pas ou n'est pas visible avec votre compte.".into(),
         })
+}
+
+/// The French heading of a sortable column.
+fn sort_label(sort: logis_store::LineSort) -> &'static str {
+    use logis_store::LineSort;
+    match sort {
+        LineSort::Operation => "Ordre d'enregistrement",
+        LineSort::Reference => "Référence",
+        LineSort::Landlord => "Bailleur",
+        LineSort::Commune => "Commune",
+        LineSort::Year => "Année",
+        LineSort::Dwellings => "Logements",
+        LineSort::Stage => "Stade",
+    }
 }
 
 fn fr_datetime(ts: i64) -> String {

@@ -515,8 +515,19 @@ fn filters_and_pages(kind: Kind) {
     )
     .unwrap();
     assert_eq!(page2, all[2..4].to_vec());
-    let totals = db.totals_by_landlord_nature().unwrap();
-    assert_eq!(totals.iter().map(|t| t.dwellings).sum::<u64>(), 257);
+    let totals = db
+        .aggregate(
+            &LineFilter::default(),
+            &[
+                logis_store::query::Dim::Landlord,
+                logis_store::query::Dim::Nature,
+            ],
+        )
+        .unwrap();
+    assert_eq!(
+        totals.to_rows().iter().map(|t| t.dwellings).sum::<i64>(),
+        257
+    );
 }
 
 fn search_product_and_sort(kind: Kind) {
@@ -1688,7 +1699,7 @@ fn in_memory_sums_equal_the_database(kind: Kind) {
         .get(0)
         .dwellings;
     // Another store on the same database writes: this one sees it on its next aggregate.
-    let other = logis_app::connect(&db.url).unwrap();
+    let other = logis_conformance::connect(&db.url).unwrap();
     let total_after = |csv: &str| -> i64 {
         let mut src = logis_io::open_bytes(csv.as_bytes().to_vec()).unwrap();
         let report = import_operations(

@@ -1,0 +1,58 @@
+use super::*;
+
+/// Record one change in the audit trail, on the transaction making it (and count the write:
+/// see [`Store::data_stamp`]).
+pub(crate) fn record(
+    c: &mut impl postgres::GenericClient,
+    actor: &Actor,
+    ch: &Change<'_>,
+) -> Result<()> {
+    c.execute(logis_store::cube::sql::COUNT_WRITE, &[])
+        .map_err(pg)?;
+    c.execute(
+        "INSERT INTO audit_log (at, user_id, user_name, organisation_id, via, entity, entity_id, operation_id, action, before, after)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            &now(),
+            &actor.user_id,
+            &actor.name,
+            &actor.organisation_id,
+            &actor.via.code(),
+            &ch.entity,
+            &ch.entity_id,
+            &ch.operation_id,
+            &ch.action,
+            &ch.before_text(),
+            &ch.after_text(),
+        ],
+    )
+    .map(|_| ())
+    .map_err(pg)
+}
+
+impl AuditStore for PostgresStore {
+    fn audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let (sql, params) = logis_store::audit::audit_query(f, DIALECT);
+        let owned = pg_params(params);
+        Ok(self
+            .conn()?
+            .query(sql.as_str(), &refs(&owned))
+            .map_err(pg)?
+            .iter()
+            .map(|r| AuditEntry {
+                id: r.get(0),
+                at: r.get(1),
+                user_id: r.get(2),
+                user_name: r.get(3),
+                organisation_id: r.get(4),
+                via: r.get(5),
+                entity: r.get(6),
+                entity_id: r.get(7),
+                operation_id: r.get(8),
+                action: r.get(9),
+                before: r.get(10),
+                after: r.get(11),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,330 @@
+use super::*;
+
+/// An import transaction on one pooled connection.
+pub(super) struct PgImport {
+    pub(super) conn: Conn,
+    pub(super) open: bool,
+    pub(super) staged: u64,
+    pub(super) buf: Vec<u8>,
+    pub(super) actor: Actor,
+}
+
+fn audit_sql(template: &str) -> String {
+    logis_store::register::import_audit::sql(
+        template,
+        |n| match n {
+            1 | 2 | 4 | 6 => format!("CAST(${n} AS BIGINT)"),
+            _ => format!("CAST(${n} AS TEXT)"),
+        },
+        "json_build_object",
+        "IS DISTINCT FROM",
+        "::text",
+        "false",
+    )
+}
+
+impl Drop for PgImport {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+const STAGING_COPY: &str = "COPY import_staging FROM STDIN";
+
+/// Groups of rows found by a checking query: (row numbers "3,7,9", detail).
+fn row_groups(c: &mut Client, sql: &str) -> Result<Vec<(Vec<u64>, String)>> {
+    let rows = c.query(sql, &[]).map_err(pg)?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let list: &str = r.get(0);
+            let mut nums: Vec<u64> = list
+                .split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect();
+            nums.sort_unstable();
+            (nums, r.get(1))
+        })
+        .collect())
+}
+
+impl PgImport {
+    fn flush(&mut self) -> Result<()> {
+        copy_send(&mut *self.conn, STAGING_COPY, &mut self.buf)
+    }
+
+    fn check(&mut self) -> Result<Vec<RowProblem>> {
+        let dups = row_groups(
+            &mut self.conn,
+            "SELECT string_agg(row_no::text, ','), reference FROM import_staging
+             GROUP BY landlord_id, reference, nature, site, product, financing, year HAVING count(*) > 1 LIMIT 10000",
+        )?;
+        let conflicts = row_groups(
+            &mut self.conn,
+            "SELECT string_agg(row_no::text, ','),
+                    reference || chr(31) || (count(DISTINCT commune_code) > 1)::int || (count(DISTINCT label) > 1)::int
+                    || (count(DISTINCT project_key) > 1)::int || (count(DISTINCT programme_id) > 1)::int || (count(DISTINCT quartier_key) > 1)::int
+             FROM import_staging GROUP BY landlord_id, reference
+             HAVING count(DISTINCT commune_code) > 1 OR count(DISTINCT label) > 1 OR count(DISTINCT project_key) > 1
+                 OR count(DISTINCT programme_id) > 1 OR count(DISTINCT quartier_key) > 1 LIMIT 10000",
+        )?;
+        Ok(logis_store::problems::from_groups(dups, conflicts))
+    }
+
+    fn merge(&mut self) -> Result<ImportStats> {
+        let staged = self.staged;
+        let c: &mut Client = &mut self.conn;
+        let mut stats = ImportStats {
+            lines_read: staged,
+            ..Default::default()
+        };
+        let exec = |c: &mut Client, sql: &str| -> Result<u64> { c.execute(sql, &[]).map_err(pg) };
+        let one = |c: &mut Client, sql: &str| -> Result<u64> {
+            Ok(count(c.query_one(sql, &[]).map_err(pg)?.get(0)))
+        };
+
+        c.batch_execute("ANALYZE import_staging").map_err(pg)?;
+        stats.projects_created = exec(
+            c,
+            "INSERT INTO projects (name, name_key, kind) SELECT min(project COLLATE \"C\"), project_key, 'autre' FROM import_staging
+             WHERE project_key IS NOT NULL GROUP BY project_key ORDER BY project_key ON CONFLICT (name_key) DO NOTHING",
+        )?;
+        stats.quartiers_created = exec(
+            c,
+            "INSERT INTO quartiers (name, name_key, kind, commune_code) SELECT min(quartier COLLATE \"C\"), quartier_key, 'autre', commune_code FROM import_staging
+             WHERE quartier_key IS NOT NULL GROUP BY commune_code, quartier_key ORDER BY commune_code, quartier_key ON CONFLICT (commune_code, name_key) DO NOTHING",
+        )?;
+        c.batch_execute(
+            "CREATE TEMP TABLE IF NOT EXISTS import_ops (landlord_id BIGINT NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
+                project_id BIGINT, programme_id BIGINT, quartier_id BIGINT, existing BOOLEAN NOT NULL, search_key TEXT NOT NULL,
+                PRIMARY KEY (landlord_id, reference));
+             TRUNCATE import_ops;
+             INSERT INTO import_ops
+             SELECT s.landlord_id, s.reference, s.label, s.commune_code, p.id, s.programme_id, q.id,
+                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference), s.search_key
+             FROM (SELECT landlord_id, reference, max(label COLLATE \"C\") AS label, max(commune_code COLLATE \"C\") AS commune_code,
+                          max(project_key COLLATE \"C\") AS project_key, max(programme_id) AS programme_id, max(quartier_key COLLATE \"C\") AS quartier_key,
+                          max(search_key COLLATE \"C\") AS search_key
+                   FROM import_staging GROUP BY landlord_id, reference) s
+             LEFT JOIN projects p ON p.name_key = s.project_key
+             LEFT JOIN quartiers q ON q.commune_code = s.commune_code AND q.name_key = s.quartier_key;
+             ANALYZE import_ops;",
+        )
+        .map_err(pg)?;
+        c.batch_execute(query::TOTALS_BEFORE_MERGE).map_err(pg)?;
+        stats.operations_created = one(c, "SELECT count(*) FROM import_ops WHERE NOT existing")?;
+        let a = self.actor.clone();
+        let at = now();
+        let max_line: i64 = c
+            .query_one("SELECT coalesce(max(id), 0) FROM operation_lines", &[])
+            .map_err(pg)?
+            .get(0);
+        let audit = |c: &mut Client, template: &str| -> Result<u64> {
+            let sql = audit_sql(template);
+            let via = a.via.code();
+            if template.contains("{p6}") {
+                c.execute(
+                    &sql,
+                    &[
+                        &at,
+                        &a.user_id,
+                        &a.name,
+                        &a.organisation_id,
+                        &via,
+                        &max_line,
+                    ],
+                )
+            } else {
+                c.execute(&sql, &[&at, &a.user_id, &a.name, &a.organisation_id, &via])
+            }
+            .map_err(pg)
+        };
+        use logis_store::register::import_audit as ia;
+        audit(c, ia::OPERATIONS_UPDATED)?;
+        let touched_ops = exec(
+            c,
+            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key)
+             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key FROM import_ops ORDER BY landlord_id, reference
+             ON CONFLICT (landlord_id, reference) DO UPDATE SET
+                label = coalesce(excluded.label, operations.label), commune_code = excluded.commune_code,
+                project_id = coalesce(excluded.project_id, operations.project_id),
+                programme_id = coalesce(excluded.programme_id, operations.programme_id),
+                quartier_id = coalesce(excluded.quartier_id, operations.quartier_id),
+                search_key = CASE WHEN excluded.label IS NULL THEN operations.search_key ELSE excluded.search_key END
+             WHERE operations.label IS DISTINCT FROM coalesce(excluded.label, operations.label)
+                OR operations.commune_code IS DISTINCT FROM excluded.commune_code
+                OR operations.project_id IS DISTINCT FROM coalesce(excluded.project_id, operations.project_id)
+                OR operations.programme_id IS DISTINCT FROM coalesce(excluded.programme_id, operations.programme_id)
+                OR operations.quartier_id IS DISTINCT FROM coalesce(excluded.quartier_id, operations.quartier_id)",
+        )?;
+        stats.operations_updated = touched_ops - stats.operations_created;
+        audit(c, ia::OPERATIONS_CREATED)?;
+        audit(c, ia::LINES_UPDATED)?;
+
+        let existing_lines = one(
+            c,
+            "SELECT count(*) FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
+             JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
+                AND l.financing = s.financing AND l.year = s.year",
+        )?;
+        let touched_lines = exec(
+            c,
+            "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents)
+             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents
+             FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference ORDER BY s.row_no
+             ON CONFLICT (operation_id, nature, site, product, financing, year) DO UPDATE SET
+                dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
+                stage_date = coalesce(excluded.stage_date, operation_lines.stage_date),
+                cost_cents = coalesce(excluded.cost_cents, operation_lines.cost_cents)
+             WHERE operation_lines.dwellings <> excluded.dwellings
+                OR operation_lines.stage IS DISTINCT FROM coalesce(excluded.stage, operation_lines.stage)
+                OR operation_lines.stage_date IS DISTINCT FROM coalesce(excluded.stage_date, operation_lines.stage_date)
+                OR operation_lines.cost_cents IS DISTINCT FROM coalesce(excluded.cost_cents, operation_lines.cost_cents)",
+        )?;
+        audit(c, ia::LINES_CREATED)?;
+        stats.lines_created = staged - existing_lines;
+        // Fresh statistics before the next join: a large first import would otherwise be planned
+        // as if the tables were still empty. Only for an import of a tenth of the lines held or
+        // more: a small one leaves them as good as they were (autovacuum's analyze catches up),
+        // and each ANALYZE reads a sample of its table (0.1 s or more at 1,000,000 lines).
+        let held: f64 = c
+            .query_one(
+                "SELECT greatest(reltuples, 0)::float8 FROM pg_class WHERE oid = 'operation_lines'::regclass",
+                &[],
+            )
+            .map_err(pg)?
+            .get(0);
+        let large = staged as f64 * 10.0 >= held;
+        if large {
+            c.batch_execute("ANALYZE operations; ANALYZE operation_lines;")
+                .map_err(pg)?;
+        }
+        stats.lines_updated = touched_lines - stats.lines_created;
+        stats.lines_unchanged = existing_lines - stats.lines_updated;
+
+        exec(
+            c,
+            "INSERT INTO stage_events (line_id, stage, event_date)
+             SELECT l.id, s.stage, s.stage_date FROM import_staging s
+             JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
+             JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
+                AND l.financing = s.financing AND l.year = s.year
+             WHERE s.stage IS NOT NULL AND s.stage_date IS NOT NULL
+             ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date
+             WHERE stage_events.event_date IS DISTINCT FROM excluded.event_date",
+        )?;
+        record(
+            c,
+            &a,
+            &Change::event(
+                "import",
+                at,
+                "import",
+                serde_json::to_value(&stats).unwrap_or_default(),
+            ),
+        )?;
+        c.batch_execute(query::TOTALS_AFTER_MERGE).map_err(pg)?;
+        c.batch_execute(logis_store::cube::sql::BUMP).map_err(pg)?;
+        if large {
+            c.batch_execute("ANALYZE line_totals").map_err(pg)?;
+        }
+        c.batch_execute("TRUNCATE import_staging; TRUNCATE import_ops;")
+            .map_err(pg)?;
+        Ok(stats)
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        self.open = false;
+        self.conn.batch_execute("ROLLBACK").map_err(pg)
+    }
+}
+
+impl ImportSession for PgImport {
+    fn stage(&mut self, row: u64, l: &LineDraft) -> Result<()> {
+        let row_no = row.to_string();
+        let landlord = l.op.landlord_id.to_string();
+        let project_key = l.op.project.as_deref().map(name_key);
+        let programme = l.op.programme_id.map(|p| p.to_string());
+        let quartier_key = l.op.quartier.as_deref().map(name_key);
+        let year = l.year.get().to_string();
+        let dwellings = l.dwellings.get().to_string();
+        let date = l.stage_date.map(|d| d.format("%Y-%m-%d").to_string());
+        let cost = l.cost.map(|c| c.cents().to_string());
+        let search_key = operation_search_key(&l.op.reference, l.op.label.as_deref());
+        copy_row(
+            &mut self.buf,
+            &[
+                Some(&row_no),
+                Some(&landlord),
+                Some(&l.op.reference),
+                l.op.label.as_deref(),
+                Some(l.op.commune.as_str()),
+                l.op.project.as_deref(),
+                project_key.as_deref(),
+                programme.as_deref(),
+                l.op.quartier.as_deref(),
+                quartier_key.as_deref(),
+                Some(l.nature.code()),
+                Some(dim(l.site, Site::code)),
+                Some(dim(l.product, Product::code)),
+                Some(dim(l.financing, RehabFinancing::code)),
+                Some(&year),
+                Some(&dwellings),
+                l.stage.map(Stage::code),
+                date.as_deref(),
+                cost.as_deref(),
+                Some(&search_key),
+            ],
+        );
+        self.staged += 1;
+        if self.buf.len() >= COPY_BUFFER {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, commit: bool) -> Result<ImportOutcome> {
+        let checked = self.flush().and_then(|()| self.check());
+        let problems = match checked {
+            Ok(p) => p,
+            Err(e) => {
+                self.rollback()?;
+                return Err(e);
+            }
+        };
+        // A clean check-only run merges too, then rolls back: its statistics say what the
+        // import would change (the preview of the web import).
+        if !problems.is_empty() {
+            self.rollback()?;
+            let stats = ImportStats {
+                lines_read: self.staged,
+                ..Default::default()
+            };
+            return Ok(ImportOutcome {
+                problems,
+                stats,
+                committed: false,
+            });
+        }
+        let stats = match self.merge() {
+            Ok(s) => s,
+            Err(e) => {
+                self.rollback()?;
+                return Err(e);
+            }
+        };
+        if commit {
+            self.conn.batch_execute("COMMIT").map_err(pg)?;
+            self.open = false;
+        } else {
+            self.rollback()?;
+        }
+        Ok(ImportOutcome {
+            problems,
+            stats,
+            committed: commit,
+        })
+    }
+}

@@ -1,0 +1,432 @@
+use super::*;
+
+/// The columns of a [`User`], in the order [`user_from_row`] reads them.
+const USER_COLUMNS: &str =
+    "u.id, u.login, u.display_name, u.role, u.organisation_id, org.name, org.commune_code,
+    u.disabled_at IS NOT NULL, u.password_hash IS NOT NULL, u.created_at";
+
+const USER_FROM: &str = "FROM users u LEFT JOIN organisations org ON org.id = u.organisation_id";
+
+fn user_from_row(r: &rusqlite::Row<'_>) -> Result<User> {
+    let role: String = r.get(3).map_err(be)?;
+    let commune: Option<String> = r.get(6).map_err(be)?;
+    Ok(User {
+        id: r.get(0).map_err(be)?,
+        login: r.get(1).map_err(be)?,
+        display_name: r.get(2).map_err(be)?,
+        role: decode(Role::from_code(&role), "le rôle", &role)?,
+        organisation_id: r.get(4).map_err(be)?,
+        organisation: r.get(5).map_err(be)?,
+        commune: commune
+            .map(|c| CommuneCode::parse(&c).map_err(|e| StoreError::Backend(e.0)))
+            .transpose()?,
+        disabled: r.get(7).map_err(be)?,
+        has_password: r.get(8).map_err(be)?,
+        created_at: r.get(9).map_err(be)?,
+    })
+}
+
+fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        name: r.get(2)?,
+        prefix: r.get(3)?,
+        created_at: r.get(4)?,
+        last_used_at: r.get(5)?,
+        revoked_at: r.get(6)?,
+    })
+}
+
+impl AccountStore for SqliteStore {
+    fn add_user(&self, actor: &Actor, u: &NewUser) -> Result<User> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let res = tx.query_row(
+            "INSERT INTO users (login, display_name, role, organisation_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+            params![u.login, u.display_name, u.role.code(), u.organisation_id, now()],
+            |r| r.get::<_, i64>(0),
+        );
+        let id = match res {
+            Ok(id) => id,
+            Err(e) if unique_violation(&e) => {
+                return Err(StoreError::Conflict(format!(
+                    "un compte « {} » existe déjà",
+                    u.login
+                )));
+            }
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+            {
+                return Err(StoreError::Invalid("organisation inconnue".into()));
+            }
+            Err(e) => return Err(be(e)),
+        };
+        let user = tx
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = ?1"),
+                [id],
+                |r| Ok(user_from_row(r)),
+            )
+            .map_err(be)??;
+        record(&tx, actor, &Change::created("utilisateur", id, None, &user))?;
+        tx.commit().map_err(be)?;
+        Ok(user)
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {USER_COLUMNS} {USER_FROM} ORDER BY u.login"
+            ))
+            .map_err(be)?;
+        let rows = st.query_map([], |r| Ok(user_from_row(r))).map_err(be)?;
+        rows.map(|r| r.map_err(be)?).collect()
+    }
+
+    fn user(&self, id: i64) -> Result<Option<User>> {
+        let c = self.conn()?;
+        c.query_row(
+            &format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = ?1"),
+            [id],
+            |r| Ok(user_from_row(r)),
+        )
+        .optional()
+        .map_err(be)?
+        .transpose()
+    }
+
+    fn user_credentials(&self, login: &str) -> Result<Option<(User, Option<String>)>> {
+        let c = self.conn()?;
+        c.query_row(
+            &format!("SELECT {USER_COLUMNS}, u.password_hash {USER_FROM} WHERE u.login = ?1"),
+            [login],
+            |r| {
+                Ok(user_from_row(r)
+                    .and_then(|u| Ok((u, r.get::<_, Option<String>>(10).map_err(be)?))))
+            },
+        )
+        .optional()
+        .map_err(be)?
+        .transpose()
+    }
+
+    fn set_user_disabled(&self, actor: &Actor, user_id: i64, disabled: bool) -> Result<()> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET disabled_at = CASE WHEN ?2 THEN coalesce(disabled_at, ?3) ELSE NULL END WHERE id = ?1",
+                params![user_id, disabled, now()],
+            )
+            .map_err(be)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "compte {user_id} introuvable"
+            )));
+        }
+        if disabled {
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+                .map_err(be)?;
+        }
+        record(
+            &tx,
+            actor,
+            &Change::event(
+                "utilisateur",
+                user_id,
+                if disabled {
+                    "desactivation"
+                } else {
+                    "reactivation"
+                },
+                serde_json::json!({ "desactive": disabled }),
+            ),
+        )?;
+        tx.commit().map_err(be)
+    }
+
+    fn set_password(&self, actor: &Actor, user_id: i64, hash: &str) -> Result<()> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                params![user_id, hash],
+            )
+            .map_err(be)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "compte {user_id} introuvable"
+            )));
+        }
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+            .map_err(be)?;
+        record(
+            &tx,
+            actor,
+            &Change::event(
+                "utilisateur",
+                user_id,
+                "mot_de_passe",
+                serde_json::json!({ "mot_de_passe": "changé" }),
+            ),
+        )?;
+        tx.commit().map_err(be)
+    }
+
+    fn add_password_reset(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        // One valid link per account: older ones stop working.
+        tx.execute(
+            "UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL",
+            params![user_id, now()],
+        )
+        .map_err(be)?;
+        tx.execute(
+            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash, user_id, now(), expires_at],
+        )
+        .map_err(|e| match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+            {
+                StoreError::NotFound(format!("compte {user_id} introuvable"))
+            }
+            _ => be(e),
+        })?;
+        record(
+            &tx,
+            actor,
+            &Change::event(
+                "utilisateur",
+                user_id,
+                "lien_reinitialisation",
+                serde_json::json!({ "expire": expires_at }),
+            ),
+        )?;
+        tx.commit().map_err(be)
+    }
+
+    fn use_password_reset(&self, token_hash: &str, new_hash: &str) -> Result<Option<User>> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(be)?;
+        let t = now();
+        let user_id: Option<i64> = tx
+            .query_row(
+                "UPDATE password_resets SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2 RETURNING user_id",
+                params![token_hash, t],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(be)?;
+        let Some(user_id) = user_id else {
+            return Ok(None);
+        };
+        let user = tx
+            .query_row(
+                &format!(
+                    "SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = ?1 AND u.disabled_at IS NULL"
+                ),
+                [user_id],
+                |r| Ok(user_from_row(r)),
+            )
+            .optional()
+            .map_err(be)?
+            .transpose()?;
+        let Some(user) = user else {
+            return Ok(None);
+        };
+        tx.execute(
+            "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+            params![user_id, new_hash],
+        )
+        .map_err(be)?;
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+            .map_err(be)?;
+        let actor = Actor {
+            user_id: Some(user.id),
+            name: user.login.clone(),
+            organisation_id: user.organisation_id,
+            via: logis_store::Via::Web,
+        };
+        record(
+            &tx,
+            &actor,
+            &Change::event(
+                "utilisateur",
+                user_id,
+                "mot_de_passe",
+                serde_json::json!({ "mot_de_passe": "choisi par lien" }),
+            ),
+        )?;
+        tx.commit().map_err(be)?;
+        Ok(Some(user))
+    }
+
+    fn record_login(&self, login: &str, address: &str, success: bool) -> Result<()> {
+        let c = self.conn()?;
+        let t = now();
+        c.execute(
+            "INSERT INTO login_attempts (login, address, at, success) VALUES (?1, ?2, ?3, ?4)",
+            params![login, address, t, i64::from(success)],
+        )
+        .map_err(be)?;
+        // Attempts older than a day are of no use to throttling.
+        c.execute("DELETE FROM login_attempts WHERE at < ?1", [t - 86_400])
+            .map_err(be)?;
+        Ok(())
+    }
+
+    fn recent_failures(&self, login: &str, address: &str, since: i64) -> Result<(u64, u64)> {
+        let c = self.conn()?;
+        c.query_row(
+            "SELECT (SELECT count(*) FROM login_attempts WHERE login = ?1 AND at >= ?3 AND success = 0),
+                    (SELECT count(*) FROM login_attempts WHERE address = ?2 AND at >= ?3 AND success = 0)",
+            params![login, address, since],
+            |r| Ok((u(r, 0)?, u(r, 1)?)),
+        )
+        .map_err(be)
+    }
+
+    fn add_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let c = self.conn()?;
+        let t = now();
+        c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [t])
+            .map_err(be)?;
+        c.execute(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token_hash, user_id, csrf, t, expires_at],
+        )
+        .map(|_| ())
+        .map_err(be)
+    }
+
+    fn session_user(&self, token_hash: &str) -> Result<Option<(User, String)>> {
+        let c = self.conn()?;
+        c.query_row(
+            &format!(
+                "SELECT {USER_COLUMNS}, s.csrf_token {USER_FROM} JOIN sessions s ON s.user_id = u.id
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL"
+            ),
+            params![token_hash, now()],
+            |r| Ok(user_from_row(r).and_then(|u| Ok((u, r.get::<_, String>(10).map_err(be)?)))),
+        )
+        .optional()
+        .map_err(be)?
+        .transpose()
+    }
+
+    fn delete_session(&self, token_hash: &str) -> Result<()> {
+        self.conn()?
+            .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
+            .map(|_| ())
+            .map_err(be)
+    }
+
+    fn add_api_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        prefix: &str,
+    ) -> Result<ApiToken> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let token = tx
+            .query_row(
+                "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 RETURNING id, user_id, name, prefix, created_at, last_used_at, revoked_at",
+                params![user_id, name, token_hash, prefix, now()],
+                token_from_row,
+            )
+            .map_err(be)?;
+        record(
+            &tx,
+            actor,
+            &Change::created("jeton_api", token.id, None, &token),
+        )?;
+        tx.commit().map_err(be)?;
+        Ok(token)
+    }
+
+    fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(
+                "SELECT id, user_id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens
+                 WHERE user_id = ?1 ORDER BY id",
+            )
+            .map_err(be)?;
+        let rows = st.query_map([user_id], token_from_row).map_err(be)?;
+        rows.map(|r| r.map_err(be)).collect()
+    }
+
+    fn revoke_api_token(&self, actor: &Actor, user_id: i64, token_id: i64) -> Result<bool> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().map_err(be)?;
+        let n = tx
+            .execute(
+                "UPDATE api_tokens SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
+                params![token_id, user_id, now()],
+            )
+            .map_err(be)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        record(
+            &tx,
+            actor,
+            &Change::event(
+                "jeton_api",
+                token_id,
+                "revocation",
+                serde_json::json!({ "revoque": true }),
+            ),
+        )?;
+        tx.commit().map_err(be)?;
+        Ok(true)
+    }
+
+    fn token_user(&self, token_hash: &str) -> Result<Option<User>> {
+        let c = self.conn()?;
+        let found = c
+            .query_row(
+                &format!(
+                    "SELECT {USER_COLUMNS}, t.id {USER_FROM} JOIN api_tokens t ON t.user_id = u.id
+                     WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL"
+                ),
+                [token_hash],
+                |r| Ok(user_from_row(r).and_then(|u| Ok((u, r.get::<_, i64>(10).map_err(be)?)))),
+            )
+            .optional()
+            .map_err(be)?
+            .transpose()?;
+        let Some((user, token_id)) = found else {
+            return Ok(None);
+        };
+        c.execute(
+            "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2 - 60)",
+            params![token_id, now()],
+        )
+        .map_err(be)?;
+        Ok(Some(user))
+    }
+}

@@ -1,0 +1,285 @@
+use super::*;
+
+/// An import transaction on one pooled connection.
+pub(super) struct SqliteImport {
+    pub(super) conn: r2d2::PooledConnection<Manager>,
+    pub(super) open: bool,
+    pub(super) staged: u64,
+    pub(super) actor: Actor,
+}
+
+fn audit_sql(template: &str) -> String {
+    logis_store::register::import_audit::sql(
+        template,
+        |n| format!("?{n}"),
+        "json_object",
+        "IS NOT",
+        "",
+        "0",
+    )
+}
+
+impl Drop for SqliteImport {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// Groups of rows found by a checking query: (row numbers "3,7,9", detail).
+fn row_groups(conn: &Connection, sql: &str) -> Result<Vec<(Vec<u64>, String)>> {
+    let mut st = conn.prepare(sql).map_err(be)?;
+    let rows = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(be)?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (list, detail) = r.map_err(be)?;
+        let mut nums: Vec<u64> = list
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect();
+        nums.sort_unstable();
+        out.push((nums, detail));
+    }
+    Ok(out)
+}
+
+impl SqliteImport {
+    fn check(&self) -> Result<Vec<RowProblem>> {
+        let dups = row_groups(
+            &self.conn,
+            "SELECT group_concat(row_no), reference FROM import_staging
+             GROUP BY landlord_id, reference, nature, site, product, financing, year HAVING count(*) > 1 LIMIT 10000",
+        )?;
+        let conflicts = row_groups(
+            &self.conn,
+            "SELECT group_concat(row_no),
+                    reference || char(31) || (count(DISTINCT commune_code) > 1) || (count(DISTINCT label) > 1) || (count(DISTINCT project_key) > 1)
+                    || (count(DISTINCT programme_id) > 1) || (count(DISTINCT quartier_key) > 1)
+             FROM import_staging GROUP BY landlord_id, reference
+             HAVING count(DISTINCT commune_code) > 1 OR count(DISTINCT label) > 1 OR count(DISTINCT project_key) > 1
+                 OR count(DISTINCT programme_id) > 1 OR count(DISTINCT quartier_key) > 1 LIMIT 10000",
+        )?;
+        Ok(logis_store_problems(dups, conflicts))
+    }
+
+    fn merge(&self) -> Result<ImportStats> {
+        let c = &*self.conn;
+        let one = |sql: &str| -> Result<u64> {
+            c.query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|v| v as u64)
+                .map_err(be)
+        };
+        let exec = |sql: &str| -> Result<u64> { c.execute(sql, []).map(|n| n as u64).map_err(be) };
+        let mut stats = ImportStats {
+            lines_read: self.staged,
+            ..Default::default()
+        };
+
+        stats.projects_created = exec(
+            "INSERT INTO projects (name, name_key, kind) SELECT min(project), project_key, 'autre' FROM import_staging
+             WHERE project_key IS NOT NULL GROUP BY project_key ORDER BY project_key ON CONFLICT (name_key) DO NOTHING",
+        )?;
+        stats.quartiers_created = exec(
+            "INSERT INTO quartiers (name, name_key, kind, commune_code) SELECT min(quartier), quartier_key, 'autre', commune_code FROM import_staging
+             WHERE quartier_key IS NOT NULL GROUP BY commune_code, quartier_key ORDER BY commune_code, quartier_key ON CONFLICT (commune_code, name_key) DO NOTHING",
+        )?;
+        c.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS import_ops (landlord_id INTEGER NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
+                project_id INTEGER, programme_id INTEGER, quartier_id INTEGER, existing INTEGER NOT NULL, search_key TEXT NOT NULL,
+                PRIMARY KEY (landlord_id, reference));
+             DELETE FROM import_ops;
+             INSERT INTO import_ops
+             SELECT s.landlord_id, s.reference, s.label, s.commune_code, p.id, s.programme_id, q.id,
+                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference), s.search_key
+             FROM (SELECT landlord_id, reference, max(label) AS label, max(commune_code) AS commune_code, max(project_key) AS project_key,
+                          max(programme_id) AS programme_id, max(quartier_key) AS quartier_key, max(search_key) AS search_key
+                   FROM import_staging GROUP BY landlord_id, reference) s
+             LEFT JOIN projects p ON p.name_key = s.project_key
+             LEFT JOIN quartiers q ON q.commune_code = s.commune_code AND q.name_key = s.quartier_key;",
+        )
+        .map_err(be)?;
+        c.execute_batch(query::TOTALS_BEFORE_MERGE).map_err(be)?;
+        stats.operations_created = one("SELECT count(*) FROM import_ops WHERE existing = 0")?;
+        let a = &self.actor;
+        let at = now();
+        let max_line: i64 = c
+            .query_row(
+                "SELECT coalesce(max(id), 0) FROM operation_lines",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(be)?;
+        let audit = |template: &str| -> Result<u64> {
+            let sql = audit_sql(template);
+            let n = if template.contains("{p6}") {
+                c.execute(
+                    &sql,
+                    params![
+                        at,
+                        a.user_id,
+                        a.name,
+                        a.organisation_id,
+                        a.via.code(),
+                        max_line
+                    ],
+                )
+            } else {
+                c.execute(
+                    &sql,
+                    params![at, a.user_id, a.name, a.organisation_id, a.via.code()],
+                )
+            };
+            n.map(|n| n as u64).map_err(be)
+        };
+        use logis_store::register::import_audit as ia;
+        audit(ia::OPERATIONS_UPDATED)?;
+        let touched_ops = exec(
+            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key)
+             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key FROM import_ops WHERE true ORDER BY landlord_id, reference
+             ON CONFLICT (landlord_id, reference) DO UPDATE SET
+                label = coalesce(excluded.label, operations.label), commune_code = excluded.commune_code,
+                project_id = coalesce(excluded.project_id, operations.project_id),
+                programme_id = coalesce(excluded.programme_id, operations.programme_id),
+                quartier_id = coalesce(excluded.quartier_id, operations.quartier_id),
+                search_key = CASE WHEN excluded.label IS NULL THEN operations.search_key ELSE excluded.search_key END
+             WHERE operations.label IS NOT coalesce(excluded.label, operations.label) OR operations.commune_code IS NOT excluded.commune_code
+                OR operations.project_id IS NOT coalesce(excluded.project_id, operations.project_id)
+                OR operations.programme_id IS NOT coalesce(excluded.programme_id, operations.programme_id)
+                OR operations.quartier_id IS NOT coalesce(excluded.quartier_id, operations.quartier_id)",
+        )?;
+        stats.operations_updated = touched_ops - stats.operations_created;
+        audit(ia::OPERATIONS_CREATED)?;
+        audit(ia::LINES_UPDATED)?;
+
+        let existing_lines = one(
+            "SELECT count(*) FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
+             JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
+                AND l.financing = s.financing AND l.year = s.year",
+        )?;
+        let touched_lines = exec(
+            "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents)
+             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents
+             FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference WHERE true ORDER BY s.row_no
+             ON CONFLICT (operation_id, nature, site, product, financing, year) DO UPDATE SET
+                dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
+                stage_date = coalesce(excluded.stage_date, operation_lines.stage_date),
+                cost_cents = coalesce(excluded.cost_cents, operation_lines.cost_cents)
+             WHERE operation_lines.dwellings <> excluded.dwellings
+                OR operation_lines.stage IS NOT coalesce(excluded.stage, operation_lines.stage)
+                OR operation_lines.stage_date IS NOT coalesce(excluded.stage_date, operation_lines.stage_date)
+                OR operation_lines.cost_cents IS NOT coalesce(excluded.cost_cents, operation_lines.cost_cents)",
+        )?;
+        audit(ia::LINES_CREATED)?;
+        stats.lines_created = self.staged - existing_lines;
+        stats.lines_updated = touched_lines - stats.lines_created;
+        stats.lines_unchanged = existing_lines - stats.lines_updated;
+
+        exec(
+            "INSERT INTO stage_events (line_id, stage, event_date)
+             SELECT l.id, s.stage, s.stage_date FROM import_staging s
+             JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
+             JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
+                AND l.financing = s.financing AND l.year = s.year
+             WHERE s.stage IS NOT NULL AND s.stage_date IS NOT NULL
+             ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date WHERE stage_events.event_date IS NOT excluded.event_date",
+        )?;
+        record(
+            c,
+            a,
+            &Change::event(
+                "import",
+                at,
+                "import",
+                serde_json::to_value(&stats).unwrap_or_default(),
+            ),
+        )?;
+        c.execute_batch(query::TOTALS_AFTER_MERGE).map_err(be)?;
+        c.execute_batch(logis_store::cube::sql::BUMP).map_err(be)?;
+        c.execute_batch("DELETE FROM import_staging; DELETE FROM import_ops; PRAGMA optimize;")
+            .map_err(be)?;
+        Ok(stats)
+    }
+}
+
+/// Turn the groups found by the checking queries into French row problems.
+fn logis_store_problems(
+    dups: Vec<(Vec<u64>, String)>,
+    conflicts: Vec<(Vec<u64>, String)>,
+) -> Vec<RowProblem> {
+    logis_store::problems::from_groups(dups, conflicts)
+}
+
+impl ImportSession for SqliteImport {
+    fn stage(&mut self, row: u64, l: &LineDraft) -> Result<()> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO import_staging VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+            )
+            .map_err(be)?;
+        st.execute(params![
+            row as i64,
+            l.op.landlord_id,
+            l.op.reference,
+            l.op.label,
+            l.op.commune.as_str(),
+            l.op.project,
+            l.op.project.as_deref().map(name_key),
+            l.op.programme_id,
+            l.op.quartier,
+            l.op.quartier.as_deref().map(name_key),
+            l.nature.code(),
+            dim(l.site, Site::code),
+            dim(l.product, Product::code),
+            dim(l.financing, RehabFinancing::code),
+            l.year.get(),
+            l.dwellings.get(),
+            l.stage.map(Stage::code),
+            l.stage_date.map(|d| d.format("%Y-%m-%d").to_string()),
+            l.cost.map(|c| c.cents()),
+            operation_search_key(&l.op.reference, l.op.label.as_deref()),
+        ])
+        .map_err(be)?;
+        self.staged += 1;
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, commit: bool) -> Result<ImportOutcome> {
+        let problems = self.check()?;
+        // A clean check-only run merges too, then rolls back: its statistics say what the
+        // import would change (the preview of the web import).
+        if !problems.is_empty() {
+            self.conn.execute_batch("ROLLBACK").map_err(be)?;
+            self.open = false;
+            let stats = ImportStats {
+                lines_read: self.staged,
+                ..Default::default()
+            };
+            return Ok(ImportOutcome {
+                problems,
+                stats,
+                committed: false,
+            });
+        }
+        let stats = match self.merge() {
+            Ok(s) => s,
+            Err(e) => {
+                self.conn.execute_batch("ROLLBACK").map_err(be)?;
+                self.open = false;
+                return Err(e);
+            }
+        };
+        self.conn
+            .execute_batch(if commit { "COMMIT" } else { "ROLLBACK" })
+            .map_err(be)?;
+        self.open = false;
+        Ok(ImportOutcome {
+            problems,
+            stats,
+            committed: commit,
+        })
+    }
+}

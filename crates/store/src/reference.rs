@@ -1,0 +1,61 @@
+//! The reference geography (departments, EPCIs, communes and former communes, derived from a
+//! pinned registry package) and the installation's settings, as the store keeps them.
+
+use crate::Result;
+use crate::audit::Actor;
+use logis_domain::{Commune, Epci, FormerCommune, Geography};
+
+/// Every reference table, as derived from the pinned registry package.
+#[derive(Debug, Clone, Default)]
+pub struct ReferenceData {
+    pub departments: Vec<(String, String, String)>,
+    pub epcis: Vec<Epci>,
+    pub communes: Vec<Commune>,
+    pub former: Vec<FormerCommune>,
+}
+
+/// The geography cache every adapter keeps: read once, shared, dropped by `load_reference`.
+#[derive(Default)]
+pub struct GeographyCache(std::sync::Mutex<Option<std::sync::Arc<Geography>>>);
+
+impl GeographyCache {
+    /// The cached geography, or `load` it (and keep it when it is not empty).
+    pub fn get_or_load(
+        &self,
+        load: impl FnOnce() -> Result<Geography>,
+    ) -> Result<std::sync::Arc<Geography>> {
+        if let Ok(guard) = self.0.lock()
+            && let Some(g) = guard.as_ref()
+        {
+            return Ok(g.clone());
+        }
+        let g = std::sync::Arc::new(load()?);
+        if !g.is_empty()
+            && let Ok(mut guard) = self.0.lock()
+        {
+            *guard = Some(g.clone());
+        }
+        Ok(g)
+    }
+    pub fn clear(&self) {
+        if let Ok(mut guard) = self.0.lock() {
+            *guard = None;
+        }
+    }
+}
+
+/// The reference geography and the settings.
+pub trait ReferenceStore: Send + Sync {
+    fn reference_loaded(&self) -> Result<bool>;
+    /// Replace the reference tables (communes, former communes, EPCIs, departments).
+    fn load_reference(&self, actor: &Actor, data: &ReferenceData) -> Result<()>;
+    /// The reference geography; adapters read it once and share it until the next
+    /// `load_reference`.
+    fn geography(&self) -> Result<std::sync::Arc<Geography>>;
+    /// Communes whose name key contains the key of `text`, or whose code starts with it.
+    fn search_communes(&self, text: &str, limit: u32) -> Result<Vec<Commune>>;
+
+    /// A setting (the territory, the reference data's version).
+    fn setting(&self, key: &str) -> Result<Option<String>>;
+    fn set_setting(&self, actor: &Actor, key: &str, value: &str) -> Result<()>;
+}
