@@ -115,6 +115,12 @@ pub fn format_date_fr(d: NaiveDate) -> String {
 }
 
 /// "12 000": French thousands grouping with a narrow no-break space.
+/// `part` as a share of `whole` in French, one decimal ("12,5 %"); `None` when `whole` is 0
+/// (each caller shows its own empty value: a blank cell in a report, a dash on a page).
+pub fn percent_fr(part: u64, whole: u64) -> Option<String> {
+    (whole != 0).then(|| format!("{:.1} %", part as f64 * 100.0 / whole as f64).replace('.', ","))
+}
+
 pub fn group_thousands(n: i64) -> String {
     Thousands(n).to_string()
 }

@@ -86,8 +86,8 @@ type Conn = r2d2::PooledConnection<Manager>;
 /// Bytes of COPY data buffered before they are sent.
 const COPY_BUFFER: usize = 4 << 20;
 
-fn be(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+fn be(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::database(e)
 }
 
 fn pg(e: postgres::Error) -> StoreError {

@@ -2,6 +2,7 @@ mod import;
 
 use super::*;
 use import::PgImport;
+use logis_store::register::sql;
 
 fn line_from_row(r: &Row) -> Result<LineRecord> {
     let nature: &str = r.get(11);
@@ -431,6 +432,14 @@ impl RegisterStore for PostgresStore {
             &Change::replaced("objectifs", programme_id, None, before.as_ref(), t),
         )?;
         tx.commit().map_err(pg)
+    }
+
+    fn programmes_with_targets(&self) -> Result<Vec<i64>> {
+        let rows = self
+            .conn()?
+            .query(sql::PROGRAMMES_WITH_TARGETS, &[])
+            .map_err(pg)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     fn targets(&self, programme_id: i64) -> Result<Option<Targets>> {

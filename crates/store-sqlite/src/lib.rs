@@ -88,8 +88,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-fn be(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+fn be(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::database(e)
 }
 
 fn unique_violation(e: &rusqlite::Error) -> bool {

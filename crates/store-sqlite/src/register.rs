@@ -2,6 +2,7 @@ mod import;
 
 use super::*;
 use import::SqliteImport;
+use logis_store::register::sql;
 
 fn org_from_row(
     id: i64,
@@ -469,6 +470,15 @@ impl RegisterStore for SqliteStore {
             &Change::replaced("objectifs", programme_id, None, before.as_ref(), t),
         )?;
         tx.commit().map_err(be)
+    }
+
+    fn programmes_with_targets(&self) -> Result<Vec<i64>> {
+        let c = self.conn()?;
+        let mut st = c.prepare(sql::PROGRAMMES_WITH_TARGETS).map_err(be)?;
+        st.query_map([], |r| r.get(0))
+            .map_err(be)?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(be)
     }
 
     fn targets(&self, programme_id: i64) -> Result<Option<Targets>> {

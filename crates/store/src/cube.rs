@@ -271,6 +271,8 @@ impl std::fmt::Display for CubeError {
     }
 }
 
+impl std::error::Error for CubeError {}
+
 impl CubeBuilder {
     pub fn new(version: i64) -> Self {
         CubeBuilder {

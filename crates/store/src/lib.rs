@@ -26,10 +26,15 @@ pub trait Store: RegisterStore + AccountStore + AuditStore + ReferenceStore + Se
     fn backend(&self) -> &'static str;
 }
 
-/// Errors of the storage layer. Messages are French; backend details stay in `Backend` and are
-/// logged, not shown to users by the web layer.
+/// Errors of the storage layer. Messages are French; backend details stay in `Database` (the
+/// driver's error, kept as the source) and `Backend`, and are logged, not shown to users by the
+/// web layer.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database driver or the connection pool failed.
+    #[error("erreur de la base de données : {0}")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored value logis cannot read back, or a failure described by logis itself.
     #[error("erreur de la base de données : {0}")]
     Backend(String),
     #[error("{0}")]
@@ -45,6 +50,17 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+impl StoreError {
+    /// A driver's error, kept as the source.
+    pub fn database(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+        StoreError::Database(Box::new(e))
+    }
+    /// A failure of the database rather than of the request (shown as "try again later").
+    pub fn is_internal(&self) -> bool {
+        matches!(self, StoreError::Database(_) | StoreError::Backend(_))
+    }
+}
 
 /// The adapters a database address can name. The binary and the test suites choose and open
 /// the adapter; `logis-app` and `logis-web` know only the port.

@@ -398,6 +398,8 @@ pub trait RegisterStore: Send + Sync {
     /// Replace a programme's targets.
     fn set_targets(&self, actor: &Actor, programme_id: i64, targets: &Targets) -> Result<()>;
     fn targets(&self, programme_id: i64) -> Result<Option<Targets>>;
+    /// The programmes that have targets, by id (read at once, not programme by programme).
+    fn programmes_with_targets(&self) -> Result<Vec<i64>>;
     /// The register held in memory at the stored version ([`cube`], reloaded when a write moved
     /// it), or `None` when the store keeps none (`LOGIS_CUBE=0`).
     fn register_in_memory(&self) -> Result<Option<std::sync::Arc<cube::Cube>>>;
@@ -532,4 +534,14 @@ FROM operation_lines l WHERE l.id > {p6}";
             .replace("{text}", text)
             .replace("{false}", false_)
     }
+}
+
+/// The register's SQL that both dialects read alike, written once. Parameters are `$1`, `$2`…
+/// in the order they first appear, which PostgreSQL reads as numbered and SQLite as named
+/// parameters numbered in order of first appearance: the same text binds the same values on
+/// both (checked by [`tests::shared_sql_numbers_its_parameters_in_order`]).
+pub mod sql {
+    /// The ids of the programmes that have targets, in order.
+    pub const PROGRAMMES_WITH_TARGETS: &str =
+        "SELECT programme_id FROM programme_targets ORDER BY programme_id";
 }

@@ -270,18 +270,19 @@ struct PageError {
 
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Backend(detail) => {
-                tracing::error!("erreur de la base : {detail}");
-                PageError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    message: "La base de données n'a pas pu répondre. Réessayez plus tard.".into(),
-                }
-            }
-            other => PageError {
-                status: StatusCode::BAD_REQUEST,
-                message: other.to_string(),
+        if e.is_internal() {
+            tracing::error!("erreur de la base : {e}");
+            return PageError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                message: "La base de données n'a pas pu répondre. Réessayez plus tard.".into(),
+            };
+        }
+        PageError {
+            status: match e {
+                StoreError::NotFound(_) => StatusCode::NOT_FOUND,
+                _ => StatusCode::BAD_REQUEST,
             },
+            message: e.to_string(),
         }
     }
 }
@@ -413,12 +414,9 @@ fn n(v: u64) -> String {
     group_thousands(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
+/// A share in French for a page ("—" when the whole is 0).
 fn pct(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "—".into()
-    } else {
-        format!("{:.1} %", part as f64 * 100.0 / whole as f64).replace('.', ",")
-    }
+    logis_domain::numbers::percent_fr(part, whole).unwrap_or_else(|| "—".into())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -470,12 +468,13 @@ async fn dashboard(
                 .unwrap_or_default(),
             None => String::new(),
         };
-        let mut with_targets = Vec::new();
-        for p in store.programmes()? {
-            if store.targets(p.id)?.is_some() {
-                with_targets.push((p.id, p.name));
-            }
-        }
+        let ids = store.programmes_with_targets()?;
+        let with_targets: Vec<(i64, String)> = store
+            .programmes()?
+            .into_iter()
+            .filter(|p| ids.binary_search(&p.id).is_ok())
+            .map(|p| (p.id, p.name))
+            .collect();
         let pid = wanted
             .filter(|w| with_targets.iter().any(|(id, _)| id == w))
             .or_else(|| with_targets.first().map(|(id, _)| *id));
