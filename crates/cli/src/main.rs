@@ -736,7 +736,7 @@ fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         }
         ReportFormat::Html => {
             let today = chrono::Local::now().format("%d/%m/%Y").to_string();
-            logis_web::reports::render_file(&report, &today)
+            logis_web::register::reports::render_file(&report, &today)
                 .map_err(Failure)?
                 .into_bytes()
         }

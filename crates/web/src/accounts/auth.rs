@@ -119,17 +119,15 @@ pub(crate) async fn authenticate(State(s): State<AppState>, req: Request, next: 
         blocking(move || {
             auth::token_user(store.as_ref(), &secret)
                 .map(|u| u.map(|u| (u, String::new())))
-                .map_err(crate::reports::app_to_store)
+                .map_err(crate::app_to_store)
         })
         .await
     } else {
         match cookie(req.headers(), SESSION_COOKIE).map(str::to_string) {
             None => Ok(None),
             Some(c) => {
-                blocking(move || {
-                    auth::session(store.as_ref(), &c).map_err(crate::reports::app_to_store)
-                })
-                .await
+                blocking(move || auth::session(store.as_ref(), &c).map_err(crate::app_to_store))
+                    .await
             }
         }
     };
@@ -250,7 +248,7 @@ fn local_target(t: Option<&str>) -> String {
 }
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "accounts/login.html")]
 struct LoginPage {
     chrome: Chrome,
     csrf: String,
@@ -340,8 +338,7 @@ pub(crate) async fn login_submit(
     let store = s.store.clone();
     let (login, password) = (f.identifiant.clone(), f.mot_de_passe.clone());
     let outcome = blocking(move || {
-        auth::login(store.as_ref(), &login, &password, &address)
-            .map_err(crate::reports::app_to_store)
+        auth::login(store.as_ref(), &login, &password, &address).map_err(crate::app_to_store)
     })
     .await?;
     match outcome {
@@ -381,8 +378,7 @@ pub(crate) async fn logout(
 ) -> Result<Response, PageError> {
     if let Some(c) = cookie(&headers, SESSION_COOKIE).map(str::to_string) {
         let store = s.store.clone();
-        blocking(move || auth::logout(store.as_ref(), &c).map_err(crate::reports::app_to_store))
-            .await?;
+        blocking(move || auth::logout(store.as_ref(), &c).map_err(crate::app_to_store)).await?;
     }
     let mut res = Redirect::to("/connexion").into_response();
     res.headers_mut().append(
@@ -393,7 +389,7 @@ pub(crate) async fn logout(
 }
 
 #[derive(Template)]
-#[template(path = "reset.html")]
+#[template(path = "accounts/reset.html")]
 struct ResetPage {
     chrome: Chrome,
     csrf: String,
@@ -456,7 +452,7 @@ pub(crate) async fn reset_submit(
     let store = s.store.clone();
     let password = f.mot_de_passe.clone();
     let done = blocking(move || {
-        auth::use_reset(store.as_ref(), &secret, &password).map_err(crate::reports::app_to_store)
+        auth::use_reset(store.as_ref(), &secret, &password).map_err(crate::app_to_store)
     })
     .await?;
     match done {

@@ -1,16 +1,17 @@
 //! The référentiel: the territory and its communes, the organisations, programmes, projects and
 //! quartiers that operations refer to (read-only pages; the CLI and the API change them).
 
-use crate::auth::Authed;
+use crate::accounts::auth::Authed;
 use crate::{AppState, Chrome, PageError, blocking, n, render};
 use askama::Template;
 use axum::Extension;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use logis_domain::Permission;
+use serde::Deserialize;
 
 #[derive(Template)]
-#[template(path = "reference.html")]
+#[template(path = "reference/reference.html")]
 struct ReferencePage {
     chrome: Chrome,
     territory: String,
@@ -45,7 +46,7 @@ pub(crate) async fn page(
             .collect::<Result<Vec<_>, logis_store::StoreError>>()?;
         Ok((
             state.geography()?,
-            logis_app::setup::territory(st).map_err(crate::reports::app_to_store)?,
+            logis_app::setup::territory(st).map_err(crate::app_to_store)?,
             st.organisations()?,
             programmes,
             st.projects()?,
@@ -137,5 +138,68 @@ pub(crate) async fn page(
                 )
             })
             .collect(),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CommuneQuery {
+    q: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "reference/communes.html")]
+struct CommunesPage {
+    chrome: Chrome,
+    q: String,
+    items: Vec<(String, String, String, String, String)>,
+}
+
+pub(crate) async fn communes(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+    Query(q): Query<CommuneQuery>,
+) -> Result<Response, PageError> {
+    a.require(Permission::ReadReference)?;
+    let text =
+        q.q.unwrap_or_default()
+            .chars()
+            .take(100)
+            .collect::<String>();
+    let state = s.clone();
+    let t2 = text.clone();
+    let (found, geo) = blocking(move || {
+        if t2.trim().is_empty() {
+            return Ok((Vec::new(), None));
+        }
+        Ok((
+            state.store.search_communes(&t2, 50)?,
+            Some(state.geography()?),
+        ))
+    })
+    .await?;
+    let items = found
+        .into_iter()
+        .map(|c| {
+            let epci = c
+                .epci
+                .as_ref()
+                .and_then(|e| geo.as_ref().and_then(|g| g.epci(e.as_str())))
+                .map(|e| e.name.clone())
+                .unwrap_or_default();
+            (
+                c.code.as_str().to_string(),
+                c.name,
+                c.department,
+                c.population
+                    .map(|p| logis_domain::numbers::group_thousands(i64::from(p)))
+                    .unwrap_or_default(),
+                epci,
+            )
+        })
+        .collect();
+    Ok(render(&CommunesPage {
+        chrome: a.chrome("communes"),
+        q: text,
+        items,
     }))
 }

@@ -1,7 +1,7 @@
 //! Operations: the list with its filters, search, sort and pages (state in the address), its
 //! CSV/XLSX export, the operation page with its lines, financing plan and history.
 
-use crate::auth::Authed;
+use crate::accounts::auth::Authed;
 use crate::{AppState, Chrome, PAGE_SIZE, PageError, blocking, local_time, n, render};
 use askama::Template;
 use axum::Extension;
@@ -284,7 +284,7 @@ fn choices<T>(
 }
 
 #[derive(Template)]
-#[template(path = "operations.html")]
+#[template(path = "register/operations.html")]
 struct OperationsPage {
     chrome: Chrome,
     q: LineQuery,
@@ -338,7 +338,7 @@ pub(crate) async fn list(
         let st = state.store.as_ref();
         Ok((
             state.geography()?,
-            logis_app::setup::territory(st).map_err(crate::reports::app_to_store)?,
+            logis_app::setup::territory(st).map_err(crate::app_to_store)?,
             st.organisations()?,
             st.programmes()?,
             st.quartiers()?,
@@ -380,7 +380,7 @@ pub(crate) async fn list(
                     lines,
                 })
             })
-            .map_err(crate::reports::app_to_store)
+            .map_err(crate::app_to_store)
     })
     .await?;
     let ListPage {
@@ -511,8 +511,7 @@ pub(crate) async fn export(
     let (geo, territory) = blocking(move || {
         Ok((
             state.geography()?,
-            logis_app::setup::territory(state.store.as_ref())
-                .map_err(crate::reports::app_to_store)?,
+            logis_app::setup::territory(state.store.as_ref()).map_err(crate::app_to_store)?,
         ))
     })
     .await?;
@@ -640,7 +639,7 @@ fn entity_fr(e: &str) -> &str {
 }
 
 #[derive(Template)]
-#[template(path = "operation.html")]
+#[template(path = "register/operation.html")]
 struct OperationPage {
     chrome: Chrome,
     id: i64,

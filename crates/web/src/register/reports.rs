@@ -1,7 +1,7 @@
 //! Report pages: `/rapports/{nom}` (HTML, laid out as the published tables) and
 //! `/rapports/{nom}/export?format=csv|xlsx`.
 
-use crate::auth::Authed;
+use crate::accounts::auth::Authed;
 use crate::{AppState, PageError, blocking, render};
 use askama::Template;
 use axum::Extension;
@@ -134,7 +134,7 @@ fn report_name(name: &str) -> Result<ReportName, PageError> {
 }
 
 #[derive(Template)]
-#[template(path = "report_page.html")]
+#[template(path = "register/report_page.html")]
 struct ReportPage<'a> {
     chrome: crate::Chrome,
     report: &'a Report,
@@ -222,7 +222,7 @@ pub(crate) async fn page(
         Ok((
             pages
                 .page(store.as_ref(), name, &f2, wanted, REPORT_PAGE_ROWS)
-                .map_err(app_to_store)?,
+                .map_err(crate::app_to_store)?,
             programmes,
             (store.organisations()?, store.quartiers()?),
             f2.programme_id,
@@ -295,13 +295,6 @@ pub(crate) async fn page(
     }))
 }
 
-pub(crate) fn app_to_store(e: logis_app::AppError) -> logis_store::StoreError {
-    match e {
-        logis_app::AppError::Store(s) => s,
-        other => logis_store::StoreError::Invalid(other.to_string()),
-    }
-}
-
 pub(crate) async fn export(
     State(s): State<AppState>,
     Extension(a): Extension<Authed>,
@@ -334,7 +327,7 @@ pub(crate) async fn export(
         } else {
             logis_app::reports::build_long(store.as_ref(), name, &filter)
         }
-        .map_err(app_to_store)?;
+        .map_err(crate::app_to_store)?;
         let w = |e: logis_io::write::WriteError| logis_store::StoreError::Backend(e.to_string());
         if xlsx {
             logis_io::report::write_xlsx(&report).map_err(w)
@@ -362,7 +355,7 @@ pub(crate) async fn export(
 }
 
 #[derive(Template)]
-#[template(path = "report_file.html")]
+#[template(path = "register/report_file.html")]
 struct ReportFile<'a> {
     report: &'a Report,
     css: &'static str,

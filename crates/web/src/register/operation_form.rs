@@ -2,8 +2,8 @@
 //! The fields go through `logis_app::edit::save_operation` — the import's checks — and each
 //! problem comes back next to its field, with a summary at the top of the page.
 
-use crate::auth::{Authed, forbidden};
-use crate::operations::visible_operation;
+use crate::accounts::auth::{Authed, forbidden};
+use crate::register::operations::visible_operation;
 use crate::{AppState, Chrome, PageError, blocking, render};
 use askama::Template;
 use axum::Extension;
@@ -57,7 +57,7 @@ fn label_of(options: &[Opt], value: &str) -> String {
 }
 
 #[derive(Template)]
-#[template(path = "operation_form.html")]
+#[template(path = "register/operation_form.html")]
 struct FormPage {
     chrome: Chrome,
     /// None: a new operation.
@@ -375,7 +375,7 @@ async fn submit(
     let actor = a.actor();
     let form = f.clone();
     let out = blocking(move || {
-        save_operation(store.as_ref(), &actor, &form, only).map_err(crate::reports::app_to_store)
+        save_operation(store.as_ref(), &actor, &form, only).map_err(crate::app_to_store)
     })
     .await?;
     match out.operation_id {

@@ -3,7 +3,7 @@
 //! confirmation, which imports the same file for real. Between preview and confirmation the file
 //! waits in a private temporary directory under a random name bound to the user.
 
-use crate::auth::Authed;
+use crate::accounts::auth::Authed;
 use crate::{AppState, Chrome, PageError, blocking, render};
 use askama::Template;
 use axum::Extension;
@@ -20,7 +20,7 @@ pub const UPLOAD_LIMIT: usize = 64 << 20;
 const KEEP_SECS: u64 = 3600;
 
 #[derive(Template)]
-#[template(path = "import.html")]
+#[template(path = "register/import.html")]
 struct ImportPage {
     chrome: Chrome,
     /// Empty: the upload form; else the name of the file checked or imported.
@@ -91,7 +91,7 @@ fn sweep(dir: &std::path::Path) {
 }
 
 fn pending_path(dir: &std::path::Path, user_id: i64, id: &str) -> Option<PathBuf> {
-    crate::auth::plausible_token(id).then(|| dir.join(format!("{user_id}-{id}")))
+    crate::accounts::auth::plausible_token(id).then(|| dir.join(format!("{user_id}-{id}")))
 }
 
 fn only_landlord(a: &Authed) -> Option<i64> {
@@ -136,7 +136,7 @@ async fn run(
             &mut |_| {},
         )
         .map(Ok)
-        .map_err(crate::reports::app_to_store)
+        .map_err(crate::app_to_store)
     })
     .await
 }

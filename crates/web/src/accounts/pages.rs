@@ -1,7 +1,7 @@
 //! "Mon compte" (password change, API tokens) and the administrator's pages (accounts,
 //! organisations). Every write goes through `logis-app` with the user as audit actor.
 
-use crate::auth::Authed;
+use crate::accounts::auth::Authed;
 use crate::{AppState, Chrome, PageError, blocking, render};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -18,7 +18,7 @@ fn date(ts: i64) -> String {
 }
 
 #[derive(Template)]
-#[template(path = "account.html")]
+#[template(path = "accounts/account.html")]
 struct AccountPage {
     chrome: Chrome,
     login: String,
@@ -108,7 +108,7 @@ pub(crate) async fn change_password(
     let user = a.user.clone();
     let r = blocking(move || {
         auth::change_password(store.as_ref(), &user, &f.actuel, &f.nouveau)
-            .map_err(crate::reports::app_to_store)
+            .map_err(crate::app_to_store)
     })
     .await?;
     match r {
@@ -178,7 +178,7 @@ pub(crate) async fn revoke_token(
 }
 
 #[derive(Template)]
-#[template(path = "users.html")]
+#[template(path = "accounts/users.html")]
 struct UsersPage {
     chrome: Chrome,
     /// (id, login, name, role, organisation, active, password chosen)
@@ -333,7 +333,7 @@ pub(crate) async fn user_action(
                 .set_user_disabled(&actor, id, false)
                 .map(|()| Ok((format!("Compte « {} » réactivé.", u.login), String::new()))),
             "reinitialiser" => auth::reset_link(store.as_ref(), &actor, id)
-                .map_err(crate::reports::app_to_store)
+                .map_err(crate::app_to_store)
                 .map(|secret| {
                     Ok((
                         format!(

@@ -2,7 +2,7 @@
 //! contours of IGN Admin Express COG 2018 (`data/contours-59-62.json`, see data/SOURCES.md).
 //! Contours of communes merged since 2018 are drawn under today's commune.
 
-use crate::auth::Authed;
+use crate::accounts::auth::Authed;
 use crate::{AppState, Chrome, PageError, blocking, render};
 use askama::Template;
 use axum::Extension;
@@ -31,7 +31,7 @@ struct Contour {
 /// Contours by 2018 INSEE code, read once from the embedded file.
 static CONTOURS: LazyLock<HashMap<String, Vec<Vec<[i32; 2]>>>> = LazyLock::new(|| {
     let file: ContourFile =
-        match serde_json::from_str(include_str!("../../../data/contours-59-62.json")) {
+        match serde_json::from_str(include_str!("../../../../data/contours-59-62.json")) {
             Ok(f) => f,
             Err(e) => {
                 tracing::error!("contours des communes illisibles : {e}");
@@ -329,7 +329,7 @@ pub(crate) struct MapQuery {
 }
 
 #[derive(Template)]
-#[template(path = "map.html")]
+#[template(path = "register/map.html")]
 struct MapPage<'a> {
     chrome: Chrome,
     territory: &'a str,
@@ -362,7 +362,7 @@ fn map_data(
     filter: &LineFilter,
 ) -> Result<MapData, logis_store::StoreError> {
     let geo = store.geography()?;
-    let territory = logis_app::setup::territory(store).map_err(crate::reports::app_to_store)?;
+    let territory = logis_app::setup::territory(store).map_err(crate::app_to_store)?;
     let rows = store.aggregate(filter, &[Dim::CommuneCode])?;
     let values: HashMap<String, i64> = rows
         .iter()
@@ -410,7 +410,7 @@ pub(crate) async fn page(
     Query(q): Query<MapQuery>,
 ) -> Result<Response, PageError> {
     a.require(Permission::ReadReports)?;
-    use crate::operations::{id_param, vocab_param, year_param};
+    use crate::register::operations::{id_param, vocab_param, year_param};
     let indicator = Indicator::ALL
         .into_iter()
         .find(|i| i.code() == q.indicateur)
@@ -437,7 +437,7 @@ pub(crate) async fn page(
         let data = state
             .maps
             .get_kept(st, key, move |st| Ok(map_data(st, &f2)?))
-            .map_err(crate::reports::app_to_store)?;
+            .map_err(crate::app_to_store)?;
         Ok((data, st.organisations()?, st.programmes()?))
     })
     .await?;
