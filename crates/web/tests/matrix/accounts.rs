@@ -1,0 +1,99 @@
+//! The accounts' routes: the account page, tokens, the administration of users and
+//! organisations, `/api/v1/moi` and the API's document; then bad input.
+
+use super::*;
+
+/// The accounts's routes, in the order they are called: (authentication, method, address, body,
+/// expectations for admin agent editeur lecteur commune etat observateur).
+pub(crate) fn routes(_w: &World) -> Vec<Route> {
+    vec![
+        (
+            Auth::Cookie,
+            "GET",
+            "/compte".into(),
+            String::new(),
+            "AAAAAAA",
+        ),
+        (
+            Auth::Cookie,
+            "GET",
+            "/admin/utilisateurs".into(),
+            String::new(),
+            "AFFFFFF",
+        ),
+        (
+            Auth::Cookie,
+            "POST",
+            "/admin/utilisateurs".into(),
+            "identifiant=nouveau&role=observateur".into(),
+            "AFFFFFF",
+        ),
+        (
+            Auth::Cookie,
+            "POST",
+            "/admin/organisations".into(),
+            "nom=CCAS+test&type_organisation=ccas".into(),
+            "AFFFFFF",
+        ),
+        (
+            Auth::Cookie,
+            "POST",
+            "/admin/utilisateurs/1/reinitialiser".into(),
+            String::new(),
+            "AFFFFFF",
+        ),
+        (
+            Auth::Cookie,
+            "POST",
+            "/compte/jetons".into(),
+            "nom=second".into(),
+            "AAAAAAA",
+        ),
+        (
+            Auth::CookieWithoutCsrf,
+            "POST",
+            "/compte/jetons".into(),
+            "nom=sans-csrf".into(),
+            "FFFFFFF",
+        ),
+        (
+            Auth::CookieWithoutCsrf,
+            "POST",
+            "/admin/utilisateurs".into(),
+            "identifiant=pirate&role=admin_epci".into(),
+            "FFFFFFF",
+        ),
+        (
+            Auth::Token,
+            "GET",
+            "/api/v1/moi".into(),
+            String::new(),
+            "AAAAAAA",
+        ),
+        (
+            Auth::Token,
+            "GET",
+            "/api/openapi.json".into(),
+            String::new(),
+            "AAAAAAA",
+        ),
+    ]
+}
+
+/// Bad input on the administration pages: a French error, nothing written.
+pub(crate) async fn checks(w: &World) {
+    let admin = w.users.iter().find(|u| u.login == "admin").unwrap();
+    let (status, body) = call(
+        w,
+        admin,
+        Auth::Cookie,
+        "POST",
+        "/admin/utilisateurs",
+        "identifiant=%C3%A9t%C3%A9&role=observateur",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("identifiant invalide"), "{body}");
+    let (_, list) = call(w, admin, Auth::Cookie, "GET", "/admin/utilisateurs", "").await;
+    assert!(!list.contains("<td>été</td>"));
+}
