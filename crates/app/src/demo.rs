@@ -4,8 +4,9 @@
 //! deterministic Dunkerque 2030 production pipeline 2024-2034 for the three landlords.
 //! Loading it twice changes nothing.
 
-use crate::import::{ImportOptions, ImportReport, import_operations};
-use crate::{AppError, Result, setup};
+use crate::reference as setup;
+use crate::register::import::{ImportOptions, ImportReport, import_operations};
+use crate::{AppError, Result};
 use logis_domain::text::name_key;
 use logis_domain::{CommuneCode, OrgKind, ProjectKind, QuartierKind, Role, Siren, Year};
 use logis_store::Actor;
@@ -91,7 +92,7 @@ pub fn demo_accounts(store: &dyn Store, actor: &Actor) -> Result<()> {
             continue;
         }
         let org_id = org.and_then(|n| orgs.iter().find(|o| o.name == n).map(|o| o.id));
-        let user = crate::auth::add_user(
+        let user = crate::accounts::add_user(
             store,
             actor,
             login,
@@ -99,7 +100,7 @@ pub fn demo_accounts(store: &dyn Store, actor: &Actor) -> Result<()> {
             *role,
             org_id,
         )?;
-        crate::auth::set_password(store, actor, user.id, DEMO_PASSWORD)?;
+        crate::accounts::set_password(store, actor, user.id, DEMO_PASSWORD)?;
     }
     Ok(())
 }
@@ -228,7 +229,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     }
     // Targets from the seeds: Dunkerque 2030 (charter of 29 March 2024) and ERBM (2019 article).
     for t in [
-        crate::targets::TargetsText {
+        crate::register::targets::TargetsText {
             programme: "Dunkerque 2030".into(),
             scope: "production".into(),
             total: Some(12_000),
@@ -238,7 +239,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
             band: Some("1200-1500".into()),
             splits: Vec::new(),
         },
-        crate::targets::TargetsText {
+        crate::register::targets::TargetsText {
             programme: "ERBM".into(),
             scope: "réhabilitation".into(),
             total: Some(23_000),
@@ -247,7 +248,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
             ..Default::default()
         },
     ] {
-        crate::targets::set_targets(store, &actor, &t)?;
+        crate::register::targets::set_targets(store, &actor, &t)?;
     }
     let plh = store
         .programmes()?

@@ -1,15 +1,17 @@
 //! logis use cases, shared by the CLI and the web: set up a database, import and export
 //! operations, load the demo territory. Handlers and commands stay thin and call these.
+//!
+//! A capability is a module: `register` (import, export, the operation form, targets) with its
+//! `reports`, `accounts` (passwords, sessions, tokens, throttling), `reference` (the reference
+//! data and the territory); `demo` loads every capability's demo data, `cache` keeps answers
+//! while nothing they read has changed.
 
-pub mod auth;
+pub mod accounts;
 pub mod cache;
 pub mod demo;
-pub mod edit;
-pub mod export;
-pub mod import;
+pub mod reference;
+pub mod register;
 pub mod reports;
-pub mod setup;
-pub mod targets;
 
 use logis_io::ReadError;
 use logis_io::write::WriteError;

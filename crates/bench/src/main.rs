@@ -5,7 +5,7 @@
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
 use logis_app::demo::Rng;
-use logis_app::import::{ImportOptions, import_operations};
+use logis_app::register::import::{ImportOptions, import_operations};
 use logis_conformance::{Kind, TestDb};
 use logis_io::write::ExportFormat;
 use logis_store::LineFilter;
@@ -135,9 +135,9 @@ fn prepare(kind: Kind) -> TestDb {
 
 /// Reference geography, the CUD as territory, the bench's programmes and landlords.
 fn setup(db: &TestDb) {
-    logis_app::setup::init(db.store.as_ref()).expect("init");
+    logis_app::reference::init(db.store.as_ref()).expect("init");
     let cud = logis_domain::Siren::parse(logis_app::demo::CUD_SIREN).expect("SIREN CUD");
-    logis_app::setup::set_territory(db.store.as_ref(), &logis_conformance::actor(), &cud)
+    logis_app::reference::set_territory(db.store.as_ref(), &logis_conformance::actor(), &cud)
         .expect("territoire");
     for dept in ["59", "62"] {
         db.add_programme(
@@ -195,7 +195,7 @@ fn phase(kind: Kind, file: &Path) {
     let t = Instant::now();
     let out =
         std::io::BufWriter::new(std::fs::File::create(file.with_extension("export.csv")).unwrap());
-    let (_, n) = logis_app::export::export_operations(
+    let (_, n) = logis_app::register::export::export_operations(
         db.store.as_ref(),
         &LineFilter::default(),
         ExportFormat::Csv,
@@ -229,7 +229,7 @@ fn reports(db: &TestDb) {
         .aggregate(&LineFilter::default(), &[])
         .expect("somme");
     eprintln!("registre en mémoire : {:.2} s", t.elapsed().as_secs_f64());
-    let text = logis_app::targets::TargetsText {
+    let text = logis_app::register::targets::TargetsText {
         programme: "Bench 59".into(),
         scope: "production".into(),
         total: Some(300_000),
@@ -239,8 +239,12 @@ fn reports(db: &TestDb) {
         band: Some("8000-12000".into()),
         splits: Vec::new(),
     };
-    logis_app::targets::set_targets(db.store.as_ref(), &logis_conformance::actor(), &text)
-        .expect("objectifs");
+    logis_app::register::targets::set_targets(
+        db.store.as_ref(),
+        &logis_conformance::actor(),
+        &text,
+    )
+    .expect("objectifs");
     let bench59 = db
         .programmes()
         .unwrap()

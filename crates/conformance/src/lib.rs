@@ -4,7 +4,7 @@
 //! end. A missing server fails the tests: they are never skipped.
 #![allow(clippy::expect_used, clippy::panic)]
 
-use logis_app::import::{ImportOptions, ImportReport, import_operations};
+use logis_app::register::import::{ImportOptions, ImportReport, import_operations};
 use logis_domain::{OrgKind, Siren};
 use logis_store::{LineFilter, NewOrganisation, Store};
 use std::sync::Arc;
@@ -113,9 +113,9 @@ impl TestDb {
     /// A database with the reference geography and the CUD as territory.
     pub fn initialised(kind: Kind) -> TestDb {
         let db = TestDb::fresh(kind);
-        logis_app::setup::init(db.store.as_ref()).expect("init");
+        logis_app::reference::init(db.store.as_ref()).expect("init");
         let cud = Siren::parse(logis_app::demo::CUD_SIREN).expect("SIREN CUD");
-        logis_app::setup::set_territory(db.store.as_ref(), &actor(), &cud).expect("territoire");
+        logis_app::reference::set_territory(db.store.as_ref(), &actor(), &cud).expect("territoire");
         db
     }
 
@@ -161,7 +161,7 @@ impl TestDb {
 
     /// Export every line in `format` to bytes.
     pub fn export(&self, format: logis_io::write::ExportFormat) -> Vec<u8> {
-        logis_app::export::export_operations(
+        logis_app::register::export::export_operations(
             self.store.as_ref(),
             &LineFilter::default(),
             format,

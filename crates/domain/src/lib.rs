@@ -1,21 +1,23 @@
 //! The logis domain: value types that cannot be built invalid, the French housing vocabulary and
 //! its parsers, geography resolution, and the typed operation line an import produces.
 //! Pure: no IO, no async, no SQL. Every fallible constructor returns a French message.
+//!
+//! A capability is a module here as in every layer: `register` (its vocabulary, lines,
+//! reconciliation, targets), `reference` (the geography), `accounts` (roles, permissions and
+//! what each one sees); `codes`, `numbers` and `text` are the value types and text rules they
+//! share.
 
-pub mod access;
+pub mod accounts;
 pub mod codes;
-pub mod geography;
-pub mod line;
 pub mod numbers;
-pub mod reconcile;
-pub mod targets;
+pub mod reference;
+pub mod register;
 pub mod text;
-pub mod vocab;
 
-pub use access::{LineScope, Permission, Principal, Role};
+pub use accounts::{LineScope, Permission, Principal, Role};
 pub use codes::{CommuneCode, Euros, Siren, UnitCount, Year};
-pub use geography::{Commune, Epci, FormerCommune, FormerKind, Geography, ResolveError};
-pub use line::{LineDraft, OperationAttrs};
-pub use vocab::{
+pub use reference::{Commune, Epci, FormerCommune, FormerKind, Geography, ResolveError};
+pub use register::line::{LineDraft, OperationAttrs};
+pub use register::vocab::{
     FundingKind, Nature, OrgKind, Product, ProjectKind, QuartierKind, RehabFinancing, Site, Stage,
 };

@@ -1,7 +1,7 @@
 //! Readers: a file becomes a header and a stream of rows of text cells, whatever its format.
 
 use calamine::{Data, Reader};
-use logis_domain::line::{COLUMNS, INFORMATIVE, REQUIRED};
+use logis_domain::register::line::{COLUMNS, INFORMATIVE, REQUIRED};
 use logis_domain::text::header_key;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::Path;

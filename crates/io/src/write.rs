@@ -3,8 +3,8 @@
 
 use chrono::Datelike;
 use logis_domain::Euros;
-use logis_domain::line::COLUMNS;
 use logis_domain::numbers::format_date_fr;
+use logis_domain::register::line::COLUMNS;
 use logis_store::LineRecord;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
 use std::io::Write;

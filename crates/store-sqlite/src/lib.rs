@@ -14,7 +14,7 @@ mod register;
 
 use audit::record;
 use chrono::NaiveDate;
-use logis_domain::targets::Targets;
+use logis_domain::register::targets::Targets;
 use logis_domain::text::{name_key, operation_search_key};
 use logis_domain::{
     Commune, CommuneCode, Epci, FormerCommune, FormerKind, Geography, LineDraft, Nature, OrgKind,

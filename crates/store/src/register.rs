@@ -4,7 +4,7 @@
 use crate::audit::Actor;
 use crate::{Result, StoreError, cube, interned, query};
 use chrono::NaiveDate;
-use logis_domain::targets::{Split, SplitDimension, TargetScope, Targets};
+use logis_domain::register::targets::{Split, SplitDimension, TargetScope, Targets};
 use logis_domain::{
     CommuneCode, FundingKind, LineDraft, LineScope, Nature, OrgKind, Product, ProjectKind,
     QuartierKind, RehabFinancing, Siren, Site, Stage, Year,

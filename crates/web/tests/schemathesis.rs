@@ -6,7 +6,7 @@
 
 mod common;
 
-use logis_app::auth;
+use logis_app::accounts as auth;
 use logis_conformance::{Kind, TestDb, actor};
 use logis_domain::Role;
 use logis_store::NewProgramme;

@@ -402,7 +402,7 @@ pub fn resolve_filter(store: &dyn Store, t: &FilterText) -> Result<LineFilter> {
     if t.commune.is_some() || t.epci.is_some() {
         let geo = store.geography()?;
         if let Some(c) = &t.commune {
-            let territory = crate::setup::territory(store)?;
+            let territory = crate::reference::territory(store)?;
             f.commune = Some(
                 geo.resolve(c, territory.as_ref())
                     .map_err(|e| AppError::Invalid(e.to_string()))?

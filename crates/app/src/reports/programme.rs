@@ -19,10 +19,10 @@ pub fn programme_progress(
     current_year: i32,
 ) -> Result<(
     String,
-    logis_domain::targets::Targets,
-    logis_domain::targets::Progress,
+    logis_domain::register::targets::Targets,
+    logis_domain::register::targets::Progress,
 )> {
-    use logis_domain::targets::{StageSum, progress};
+    use logis_domain::register::targets::{StageSum, progress};
     let pid = filter.programme_id.ok_or_else(|| {
         AppError::Invalid(
             "le rapport « programme » porte sur un programme : précisez-le (--programme)".into(),
@@ -63,7 +63,7 @@ pub(super) fn programme(
     scope: String,
     current_year: i32,
 ) -> Result<Report> {
-    use logis_domain::targets::{Bucket, SplitDimension};
+    use logis_domain::register::targets::{Bucket, SplitDimension};
     let (name, targets, p) = programme_progress(store, filter, current_year)?;
     let mut f = filter.clone();
     f.natures = targets.scope.natures();
@@ -203,7 +203,7 @@ pub(super) fn programme(
         .iter()
         .filter(|y| {
             y.band
-                .is_some_and(|b| b != logis_domain::targets::BandPosition::Inside)
+                .is_some_and(|b| b != logis_domain::register::targets::BandPosition::Inside)
         })
         .map(|y| y.year.to_string())
         .collect();

@@ -3,7 +3,7 @@
 use super::*;
 
 fn accounts_sessions_and_tokens(kind: Kind) {
-    use logis_app::auth;
+    use logis_app::accounts as auth;
     use logis_domain::Role;
     let db = TestDb::with_landlords(kind);
     let store = db.store.as_ref();

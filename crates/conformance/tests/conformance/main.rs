@@ -24,7 +24,7 @@ mod register_import;
 mod register_reports;
 mod schema_parity;
 
-use logis_app::import::{ImportOptions, import_operations};
+use logis_app::register::import::{ImportOptions, import_operations};
 use logis_conformance::{Kind, TestDb, actor};
 use logis_domain::{Nature, OrgKind, Product, RehabFinancing, Site, Stage};
 use logis_io::write::ExportFormat;

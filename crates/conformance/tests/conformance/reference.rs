@@ -5,10 +5,10 @@ use super::*;
 fn init_loads_the_real_geography(kind: Kind) {
     let db = TestDb::fresh(kind);
     assert!(!db.reference_loaded().unwrap());
-    let first = logis_app::setup::init(db.store.as_ref()).unwrap();
+    let first = logis_app::reference::init(db.store.as_ref()).unwrap();
     assert!(first.reference_loaded);
     assert!(first.communes > 34_000, "{} communes", first.communes);
-    let again = logis_app::setup::init(db.store.as_ref()).unwrap();
+    let again = logis_app::reference::init(db.store.as_ref()).unwrap();
     assert!(!again.reference_loaded, "init is idempotent");
     let geo = db.geography().unwrap();
     let dk = geo.commune("59183").unwrap();

@@ -229,7 +229,7 @@ fn search_product_and_sort(kind: Kind) {
 }
 
 fn an_operation_is_saved_from_a_form(kind: Kind) {
-    use logis_app::edit::{LineFields, OperationFields, save_operation};
+    use logis_app::register::edit::{LineFields, OperationFields, save_operation};
     let db = TestDb::with_landlords(kind);
     let s = db.store.as_ref();
     let vilogia = db
@@ -389,7 +389,7 @@ fn programme_targets_and_progress(kind: Kind) {
             },
         )
         .unwrap();
-    let text = logis_app::targets::TargetsText {
+    let text = logis_app::register::targets::TargetsText {
         programme: "test 2030".into(),
         scope: "production".into(),
         total: Some(1000),
@@ -402,14 +402,14 @@ fn programme_targets_and_progress(kind: Kind) {
             "bailleur:Flandre Opale Habitat=300".into(),
         ],
     };
-    let t = logis_app::targets::set_targets(db.store.as_ref(), &actor(), &text).unwrap();
+    let t = logis_app::register::targets::set_targets(db.store.as_ref(), &actor(), &text).unwrap();
     assert_eq!(db.targets(p.id).unwrap(), Some(t.clone()));
     assert_eq!(t.splits[0].key, "Vilogia");
-    let bad = logis_app::targets::TargetsText {
+    let bad = logis_app::register::targets::TargetsText {
         band: Some("300-200".into()),
         ..text.clone()
     };
-    assert!(logis_app::targets::set_targets(db.store.as_ref(), &actor(), &bad).is_err());
+    assert!(logis_app::register::targets::set_targets(db.store.as_ref(), &actor(), &bad).is_err());
     assert_eq!(
         db.targets(p.id).unwrap(),
         Some(t),

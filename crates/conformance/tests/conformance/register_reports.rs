@@ -486,7 +486,7 @@ fn report_pages_are_served_again_until_a_write(kind: Kind) {
     assert!(after_plan.iter().all(|(same, _)| !*same));
     assert_ne!(after_plan[1].1.0.grid, first[1].0.grid);
     // Targets: the programme page changes.
-    let text = logis_app::targets::TargetsText {
+    let text = logis_app::register::targets::TargetsText {
         programme: "Dunkerque 2030".into(),
         scope: "production".into(),
         total: Some(4321),
@@ -496,7 +496,7 @@ fn report_pages_are_served_again_until_a_write(kind: Kind) {
         band: Some("100-900".into()),
         splits: Vec::new(),
     };
-    logis_app::targets::set_targets(db.store.as_ref(), &actor(), &text).unwrap();
+    logis_app::register::targets::set_targets(db.store.as_ref(), &actor(), &text).unwrap();
     let held: Vec<_> = after_plan.into_iter().map(|(_, p)| p).collect();
     let after_targets = served(&held);
     assert!(after_targets.iter().all(|(same, _)| !*same));

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
-use logis_app::auth;
+use logis_app::accounts as auth;
 use logis_domain::{Permission, Principal};
 use logis_store::{Actor, User, Via};
 use serde::Deserialize;
@@ -350,7 +350,7 @@ pub(crate) async fn login_submit(
                 cookie_header(
                     SESSION_COOKIE,
                     &session.cookie,
-                    logis_app::auth::SESSION_SECS,
+                    logis_app::accounts::SESSION_SECS,
                     s.secure_cookies,
                 ),
             );
@@ -446,7 +446,7 @@ pub(crate) async fn reset_submit(
             StatusCode::BAD_REQUEST,
         );
     }
-    if let Err(e) = logis_domain::access::check_password(&f.mot_de_passe) {
+    if let Err(e) = logis_domain::accounts::check_password(&f.mot_de_passe) {
         return again(e, StatusCode::BAD_REQUEST);
     }
     let store = s.store.clone();

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
-use logis_app::auth;
+use logis_app::accounts as auth;
 use logis_domain::{OrgKind, Permission, Role};
 use logis_store::NewOrganisation;
 use serde::Deserialize;

@@ -46,7 +46,7 @@ pub(crate) async fn page(
             .collect::<Result<Vec<_>, logis_store::StoreError>>()?;
         Ok((
             state.geography()?,
-            logis_app::setup::territory(st).map_err(crate::app_to_store)?,
+            logis_app::reference::territory(st).map_err(crate::app_to_store)?,
             st.organisations()?,
             programmes,
             st.projects()?,

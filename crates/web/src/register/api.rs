@@ -440,11 +440,11 @@ async fn import(
             Ok(s) => s,
             Err(e) => return Ok(Err(e.to_string())),
         };
-        logis_app::import::import_operations(
+        logis_app::register::import::import_operations(
             store.as_ref(),
             &actor,
             src.as_mut(),
-            &logis_app::import::ImportOptions {
+            &logis_app::register::import::ImportOptions {
                 commit: !check_only,
                 territory: None,
                 only_landlord,
@@ -602,7 +602,7 @@ async fn put_targets(
         .into_iter()
         .find(|p| p.id == id)
         .ok_or_else(not_found)?;
-    let text = logis_app::targets::TargetsText {
+    let text = logis_app::register::targets::TargetsText {
         programme: programme.name,
         scope: t.perimetre.clone(),
         total: t.total,
@@ -627,7 +627,7 @@ async fn put_targets(
     let store = s.store.clone();
     let actor = a.actor();
     let saved = crate::blocking(move || {
-        Ok(logis_app::targets::set_targets(
+        Ok(logis_app::register::targets::set_targets(
             store.as_ref(),
             &actor,
             &text,

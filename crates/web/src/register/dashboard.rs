@@ -94,7 +94,7 @@ pub(crate) async fn dashboard(
     let current_year = chrono::Datelike::year(&chrono::Local::now().date_naive());
     let (summary, territory, programmes, selected, totals) = blocking(move || {
         let store = state.store.as_ref();
-        let territory = match store.setting(logis_app::setup::TERRITORY)? {
+        let territory = match store.setting(logis_app::reference::TERRITORY)? {
             Some(siren) => state
                 .geography()?
                 .epci(&siren)
@@ -186,7 +186,7 @@ pub(crate) async fn dashboard(
         .collect();
     let chosen = selected.as_ref().map(|x| x.0);
     let programme = selected.map(|(id, name, t, p, by_landlord, by_commune)| {
-        use logis_domain::targets::Bucket;
+        use logis_domain::register::targets::Bucket;
         let idx = |b: Bucket| Bucket::ALL.iter().position(|x| *x == b).unwrap_or(0);
         let (planned, programmed, delivered) = (
             idx(Bucket::Planned),
@@ -254,7 +254,7 @@ pub(crate) async fn dashboard(
             },
             None => String::new(),
         };
-        let bar = |y: &logis_domain::targets::YearProgress, i: usize| {
+        let bar = |y: &logis_domain::register::targets::YearProgress, i: usize| {
             y.by_bucket.get(i).copied().unwrap_or(0)
         };
         let chart = chart::year_chart(

@@ -10,7 +10,7 @@ use axum::Extension;
 use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use logis_app::import::{ImportOptions, ImportReport, import_operations};
+use logis_app::register::import::{ImportOptions, ImportReport, import_operations};
 use logis_domain::{Permission, Role};
 use std::path::PathBuf;
 
@@ -44,8 +44,8 @@ fn page(a: &Authed) -> ImportPage {
         committed: false,
         report: ImportReport::default(),
         problems_total: 0,
-        columns: logis_domain::line::COLUMNS,
-        required: logis_domain::line::REQUIRED,
+        columns: logis_domain::register::line::COLUMNS,
+        required: logis_domain::register::line::REQUIRED,
     }
 }
 
@@ -205,7 +205,7 @@ pub(crate) async fn upload(
     };
     let clean = !report.has_errors();
     if clean {
-        let id = logis_app::auth::random_token().map_err(internal)?;
+        let id = logis_app::accounts::random_token().map_err(internal)?;
         let dir = spool().map_err(internal)?;
         sweep(&dir);
         let path = pending_path(&dir, a.user.id, &id).ok_or_else(|| internal("nom"))?;
@@ -275,10 +275,10 @@ pub(crate) async fn confirm(
 /// An empty file in the exchange format, with one example row, for Excel (`;`, UTF-8 BOM).
 pub(crate) async fn template_csv(Extension(a): Extension<Authed>) -> Result<Response, PageError> {
     a.require(Permission::WriteOperations)?;
-    let columns: Vec<&str> = logis_domain::line::COLUMNS
+    let columns: Vec<&str> = logis_domain::register::line::COLUMNS
         .iter()
         .copied()
-        .filter(|c| !logis_domain::line::INFORMATIVE.contains(c))
+        .filter(|c| !logis_domain::register::line::INFORMATIVE.contains(c))
         .collect();
     let example = [
         ("reference", "VIL-2027-01"),

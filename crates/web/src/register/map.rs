@@ -362,7 +362,7 @@ fn map_data(
     filter: &LineFilter,
 ) -> Result<MapData, logis_store::StoreError> {
     let geo = store.geography()?;
-    let territory = logis_app::setup::territory(store).map_err(crate::app_to_store)?;
+    let territory = logis_app::reference::territory(store).map_err(crate::app_to_store)?;
     let rows = store.aggregate(filter, &[Dim::CommuneCode])?;
     let values: HashMap<String, i64> = rows
         .iter()

@@ -1,5 +1,5 @@
 //! The operation form: create (`/operations/nouvelle`) and change (`/operations/{id}/modifier`).
-//! The fields go through `logis_app::edit::save_operation` — the import's checks — and each
+//! The fields go through `logis_app::register::edit::save_operation` — the import's checks — and each
 //! problem comes back next to its field, with a summary at the top of the page.
 
 use crate::accounts::auth::{Authed, forbidden};
@@ -10,7 +10,7 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use logis_app::edit::{FormProblem, LineFields, OperationFields, save_operation};
+use logis_app::register::edit::{FormProblem, LineFields, OperationFields, save_operation};
 use logis_domain::{Nature, OrgKind, Permission, Product, RehabFinancing, Site, Stage};
 use logis_store::LineFilter;
 

@@ -338,7 +338,7 @@ pub(crate) async fn list(
         let st = state.store.as_ref();
         Ok((
             state.geography()?,
-            logis_app::setup::territory(st).map_err(crate::app_to_store)?,
+            logis_app::reference::territory(st).map_err(crate::app_to_store)?,
             st.organisations()?,
             st.programmes()?,
             st.quartiers()?,
@@ -511,7 +511,7 @@ pub(crate) async fn export(
     let (geo, territory) = blocking(move || {
         Ok((
             state.geography()?,
-            logis_app::setup::territory(state.store.as_ref()).map_err(crate::app_to_store)?,
+            logis_app::reference::territory(state.store.as_ref()).map_err(crate::app_to_store)?,
         ))
     })
     .await?;
@@ -537,12 +537,13 @@ pub(crate) async fn export(
             tx: tx.clone(),
             buf: Vec::with_capacity(64 * 1024),
         };
-        let result = logis_app::export::export_operations(store.as_ref(), &filter, format, sink)
-            .and_then(|(mut w, _)| {
-                w.flush_now()
-                    .map_err(|e| logis_app::AppError::Invalid(e.to_string()))?;
-                Ok(())
-            });
+        let result =
+            logis_app::register::export::export_operations(store.as_ref(), &filter, format, sink)
+                .and_then(|(mut w, _)| {
+                    w.flush_now()
+                        .map_err(|e| logis_app::AppError::Invalid(e.to_string()))?;
+                    Ok(())
+                });
         if let Err(e) = result {
             tracing::error!("export interrompu : {e}");
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));

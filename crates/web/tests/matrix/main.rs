@@ -8,7 +8,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use logis_app::auth;
+use logis_app::accounts as auth;
 use logis_conformance::{Kind, TestDb, actor};
 use logis_domain::{CommuneCode, OrgKind, Role};
 use logis_store::{NewOrganisation, NewProgramme};

@@ -1,13 +1,13 @@
 //! Accounts and sessions: argon2id password hashes, random session / API / reset tokens stored
 //! as SHA-256 hashes, login throttling per login and per address, and the principal a user acts
 //! as. The web layer and the CLI call these; the access decisions live in
-//! [`logis_domain::access`].
+//! [`logis_domain::accounts`].
 
 use crate::{AppError, Result};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
-use logis_domain::access::{self, Principal, Role};
+use logis_domain::accounts::{self, Principal, Role};
 use logis_store::audit::now;
 use logis_store::{Actor, ApiToken, NewUser, Store, User, Via};
 use sha2::{Digest, Sha256};
@@ -103,9 +103,9 @@ pub fn login(
 ) -> Result<std::result::Result<NewSession, String>> {
     const REFUSED: &str = "identifiant ou mot de passe incorrect";
     let login = login.trim().to_lowercase();
-    let since = now() - access::THROTTLE_WINDOW_SECS;
+    let since = now() - accounts::THROTTLE_WINDOW_SECS;
     let (by_login, by_address) = store.recent_failures(&login, address, since)?;
-    if let Some(why) = access::throttle(by_login, by_address) {
+    if let Some(why) = accounts::throttle(by_login, by_address) {
         return Ok(Err(why.to_string()));
     }
     let found = store.user_credentials(&login)?;
@@ -146,7 +146,7 @@ pub fn add_user(
     role: Role,
     organisation_id: Option<i64>,
 ) -> Result<User> {
-    let login = access::normalise_login(login).map_err(AppError::Invalid)?;
+    let login = accounts::normalise_login(login).map_err(AppError::Invalid)?;
     let org = match organisation_id {
         None => None,
         Some(id) => Some(
@@ -197,9 +197,9 @@ pub fn set_password(store: &dyn Store, actor: &Actor, user_id: i64, password: &s
     Ok(store.set_password(actor, user_id, &hash)?)
 }
 
-/// The hash of a password users may choose ([`access::check_password`]), or why not.
+/// The hash of a password users may choose ([`accounts::check_password`]), or why not.
 fn checked_hash(password: &str) -> Result<String> {
-    access::check_password(password).map_err(AppError::Invalid)?;
+    accounts::check_password(password).map_err(AppError::Invalid)?;
     hash_password(password)
 }
 
@@ -217,7 +217,7 @@ pub fn change_password(
     if !ok {
         return Ok(Err("le mot de passe actuel est incorrect".into()));
     }
-    if let Err(e) = access::check_password(new) {
+    if let Err(e) = accounts::check_password(new) {
         return Ok(Err(e));
     }
     let hash = hash_password(new)?;

@@ -2,10 +2,11 @@
 //! its row and column) → staged in one transaction → checked across the file → merged, or
 //! nothing written at all.
 
-use crate::{AppError, Result, setup};
-use logis_domain::line::{OrgIndex, RawRow, RowContext};
+use crate::reference as setup;
+use crate::{AppError, Result};
 use logis_domain::numbers::parse_integer;
-use logis_domain::reconcile::{DetailSums, TOTAL_COLUMNS};
+use logis_domain::register::line::{OrgIndex, RawRow, RowContext};
+use logis_domain::register::reconcile::{DetailSums, TOTAL_COLUMNS};
 use logis_domain::{OrgKind, Siren};
 use logis_io::read::HeaderMap;
 use logis_io::{ReadError, RowSource};

@@ -3,11 +3,11 @@
 //! nothing else decides access.
 
 use crate::codes::CommuneCode;
+use crate::register::vocab::OrgKind;
 use crate::text::name_key;
-use crate::vocab::OrgKind;
 use serde::{Deserialize, Serialize};
 
-crate::vocab::vocabulary! {
+crate::register::vocab::vocabulary! {
     /// A user's role. The organisation it belongs to narrows what landlord and commune roles see.
     Role, "rôle" {
         Admin => "admin_epci", "Administrateur EPCI", ["administrateur", "admin"];

@@ -5,8 +5,8 @@
 //! "SAINT-POL-SUR-MER" — but the commune compares *as written*, not as resolved, so that a 2005
 //! table's "Fort-Mardyck" total sums Fort-Mardyck's rows, not all of today's Dunkerque.
 
-use crate::line::RawRow;
 use crate::numbers::parse_integer;
+use crate::register::line::RawRow;
 use crate::text::name_key;
 use crate::{Nature, Product, RehabFinancing};
 use std::collections::HashMap;

@@ -5,10 +5,10 @@
 //! `produit`, `financement`, `stade`, `date_stade`, `cout`.
 
 use crate::codes::{CommuneCode, Euros, Siren, UnitCount, Year};
-use crate::geography::Geography;
 use crate::numbers::{parse_amount_cents, parse_date, parse_integer};
+use crate::reference::Geography;
+use crate::register::vocab::{Nature, Product, RehabFinancing, Site, Stage};
 use crate::text::{closest, name_key};
-use crate::vocab::{Nature, Product, RehabFinancing, Site, Stage};
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
@@ -422,7 +422,7 @@ impl LineDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geography::{Commune, Epci};
+    use crate::reference::{Commune, Epci};
 
     fn geo() -> Geography {
         let cud = Siren::parse("245900428").ok();

@@ -2,7 +2,7 @@
 //! exchange-format table and go through the same import as a file (same checks, same French
 //! messages, same audit trail, nothing written on any error).
 
-use crate::import::{ImportOptions, ImportReport, import_operations};
+use crate::register::import::{ImportOptions, ImportReport, import_operations};
 use crate::{AppError, Result};
 use logis_io::read::MemorySource;
 use logis_store::{Actor, LineRecord, OperationRecord, RowProblem, Store};

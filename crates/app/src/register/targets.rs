@@ -2,7 +2,7 @@
 
 use crate::{AppError, Result};
 use logis_domain::numbers::parse_integer;
-use logis_domain::targets::{Split, SplitDimension, TargetScope, Targets};
+use logis_domain::register::targets::{Split, SplitDimension, TargetScope, Targets};
 use logis_domain::text::name_key;
 use logis_domain::{Nature, OrgKind, Product};
 use logis_store::Actor;
@@ -96,7 +96,7 @@ pub fn set_targets(store: &dyn Store, actor: &Actor, t: &TargetsText) -> Result<
             SplitDimension::Commune => {
                 let geo = geo.as_ref().ok_or(AppError::NoReference)?;
                 let c = geo
-                    .resolve(value, crate::setup::territory(store)?.as_ref())
+                    .resolve(value, crate::reference::territory(store)?.as_ref())
                     .map_err(|e| invalid(e.to_string()))?;
                 (c.code.to_string(), c.name.clone())
             }

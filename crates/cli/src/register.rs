@@ -1,0 +1,382 @@
+//! The register's subcommands: `org`, `import`, `check`, `report`, `objectifs`, `export`.
+
+use super::*;
+
+#[derive(Subcommand)]
+pub(crate) enum OrgCommand {
+    /// Ajoute une organisation
+    Add {
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        #[arg(long)]
+        name: String,
+        /// SIREN (9 chiffres, clé de Luhn vérifiée)
+        #[arg(long)]
+        siren: Option<String>,
+        /// Pour une commune : son code INSEE (les lecteurs de la commune voient ses opérations)
+        #[arg(long)]
+        commune: Option<String>,
+    },
+    /// Liste les organisations (CSV)
+    List,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum KindArg {
+    Bailleur,
+    Epci,
+    Commune,
+    Etat,
+    Financeur,
+    Ccas,
+}
+
+impl KindArg {
+    fn kind(self) -> OrgKind {
+        match self {
+            KindArg::Bailleur => OrgKind::Landlord,
+            KindArg::Epci => OrgKind::Epci,
+            KindArg::Commune => OrgKind::Commune,
+            KindArg::Etat => OrgKind::State,
+            KindArg::Financeur => OrgKind::Funder,
+            KindArg::Ccas => OrgKind::Ccas,
+        }
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct ReportArgs {
+    /// production, rehabilitation, renouvellement, financement, reequilibrage ou programme
+    name: String,
+    #[arg(long, value_enum, default_value = "csv")]
+    format: ReportFormat,
+    /// Fichier de sortie (par défaut : la sortie standard ; obligatoire pour xlsx)
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+    #[arg(long)]
+    programme: Option<String>,
+    /// Nom ou SIREN du bailleur
+    #[arg(long)]
+    bailleur: Option<String>,
+    /// Code INSEE ou nom
+    #[arg(long)]
+    commune: Option<String>,
+    /// SIREN de l'EPCI
+    #[arg(long)]
+    epci: Option<String>,
+    #[arg(long)]
+    quartier: Option<String>,
+    #[arg(long)]
+    projet: Option<String>,
+    #[arg(long)]
+    annee_min: Option<i32>,
+    #[arg(long)]
+    annee_max: Option<i32>,
+    #[arg(long)]
+    stade: Option<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct TargetArgs {
+    #[arg(long)]
+    programme: String,
+    /// « production » (logements produits) ou une nature (réhabilitation…)
+    #[arg(long, default_value = "production")]
+    perimetre: String,
+    #[arg(long)]
+    total: Option<u64>,
+    #[arg(long)]
+    debut: i32,
+    #[arg(long)]
+    fin: i32,
+    /// Part de logements sociaux, en pourcentage
+    #[arg(long)]
+    part_sociale: Option<u8>,
+    /// Bande annuelle minimum-maximum, par exemple 1200-1500
+    #[arg(long)]
+    bande: Option<String>,
+    /// Répartition dimension:valeur=logements (bailleur, commune, produit, nature), répétable
+    #[arg(long)]
+    repartition: Vec<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum ReportFormat {
+    Csv,
+    Xlsx,
+    Html,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ImportCommand {
+    /// Importe des lignes d'opération (format d'échange logis)
+    Operations(ImportArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct ImportArgs {
+    pub(crate) file: PathBuf,
+    /// Vérifie le fichier sans rien écrire
+    #[arg(long)]
+    pub(crate) verifier: bool,
+    /// SIREN de l'EPCI pour résoudre les noms de communes ambigus (par défaut : le territoire de la base)
+    #[arg(long)]
+    pub(crate) territoire: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ExportCommand {
+    /// Exporte les lignes d'opération
+    Operations {
+        #[arg(long, value_enum)]
+        format: FormatArg,
+        /// Fichier de sortie (par défaut : la sortie standard)
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum FormatArg {
+    Csv,
+    Xlsx,
+}
+
+/// `logis org add` and `logis org list`.
+pub(crate) fn org_command(db: Option<&str>, cmd: OrgCommand) -> Result<(), Failure> {
+    match cmd {
+        OrgCommand::Add {
+            kind,
+            name,
+            siren,
+            commune,
+        } => {
+            let store = open(db, DEFAULT_DATABASE)?;
+            let siren = siren.as_deref().map(parse_siren).transpose()?;
+            let commune = commune
+                .as_deref()
+                .map(|c| logis_domain::CommuneCode::parse(c).map_err(|e| Failure(e.0)))
+                .transpose()?;
+            let org = store.add_organisation(
+                &Actor::cli(),
+                &NewOrganisation {
+                    kind: kind.kind(),
+                    name,
+                    siren,
+                    commune,
+                },
+            )?;
+            println!(
+                "Organisation ajoutée : {} « {} » (n° {}).",
+                org.kind.label(),
+                org.name,
+                org.id
+            );
+        }
+        OrgCommand::List => {
+            let store = open(db, DEFAULT_DATABASE)?;
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(b';')
+                .from_writer(std::io::stdout().lock());
+            let io = |e: csv::Error| Failure(format!("erreur d'écriture : {e}"));
+            w.write_record(["id", "type", "nom", "siren"]).map_err(io)?;
+            for o in store.organisations()? {
+                w.write_record([
+                    o.id.to_string(),
+                    o.kind.code().to_string(),
+                    o.name,
+                    o.siren.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                ])
+                .map_err(io)?;
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// `logis objectifs`.
+pub(crate) fn set_targets(db: Option<&str>, a: TargetArgs) -> Result<(), Failure> {
+    let store = open(db, DEFAULT_DATABASE)?;
+    let text = logis_app::register::targets::TargetsText {
+        programme: a.programme,
+        scope: a.perimetre,
+        total: a.total,
+        first_year: a.debut,
+        last_year: a.fin,
+        social_percent: a.part_sociale,
+        band: a.bande,
+        splits: a.repartition,
+    };
+    let t = logis_app::register::targets::set_targets(store.as_ref(), &Actor::cli(), &text)?;
+    println!(
+        "Objectifs enregistrés pour « {} » ({} à {}).",
+        text.programme, t.first_year, t.last_year
+    );
+    for (dim, sum) in t.incoherent_splits() {
+        println!(
+            "Attention : la répartition par {} totalise {sum}, l'objectif total est de {}.",
+            dim.code(),
+            t.total.unwrap_or(0)
+        );
+    }
+    Ok(())
+}
+
+/// `logis export operations`.
+pub(crate) fn export(
+    db: Option<&str>,
+    format: FormatArg,
+    output: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let store = open(db, DEFAULT_DATABASE)?;
+    let format = match format {
+        FormatArg::Csv => ExportFormat::Csv,
+        FormatArg::Xlsx => ExportFormat::Xlsx,
+    };
+    let filter = LineFilter::default();
+    let n = match (format, output) {
+        (ExportFormat::Xlsx, Some(path)) => {
+            let mut writer =
+                LineWriter::new(format, std::io::sink()).map_err(|e| Failure(e.to_string()))?;
+            let mut failure = None;
+            let n = store.for_each_line(&filter, &mut |l| {
+                writer.write(&l).map_err(|e| {
+                    failure = Some(e.to_string());
+                    logis_store::StoreError::Invalid("écriture interrompue".into())
+                })
+            });
+            if let Some(f) = failure {
+                return Err(Failure(f));
+            }
+            let n = n?;
+            save_xlsx_to(writer, &path).map_err(|e| Failure(e.to_string()))?;
+            n
+        }
+        (_, Some(path)) => {
+            let file = std::fs::File::create(&path)
+                .map_err(|e| Failure(format!("impossible de créer {} : {e}", path.display())))?;
+            let (mut w, n) = logis_app::register::export::export_operations(
+                store.as_ref(),
+                &filter,
+                format,
+                std::io::BufWriter::new(file),
+            )?;
+            w.flush()?;
+            n
+        }
+        (_, None) => {
+            let (mut w, n) = logis_app::register::export::export_operations(
+                store.as_ref(),
+                &filter,
+                format,
+                std::io::BufWriter::new(std::io::stdout().lock()),
+            )?;
+            w.flush()?;
+            n
+        }
+    };
+    eprintln!("{n} ligne(s) exportée(s).");
+    Ok(())
+}
+
+pub(crate) fn import(db: Option<&str>, args: ImportArgs) -> Result<ExitCode, Failure> {
+    let store = open(db, DEFAULT_DATABASE)?;
+    let territory = args.territoire.as_deref().map(parse_siren).transpose()?;
+    let mut source = match logis_io::open_path(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Import refusé : {e}. Rien n'a été enregistré.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message("lecture…");
+    let opts = ImportOptions {
+        commit: !args.verifier,
+        territory,
+        only_landlord: None,
+    };
+    let report = import_operations(
+        store.as_ref(),
+        &Actor::cli(),
+        source.as_mut(),
+        &opts,
+        &mut |n| bar.set_message(format!("{n} lignes lues")),
+    );
+    bar.finish_and_clear();
+    let report = report?;
+    if report.has_errors() {
+        eprint!("{}", report.render_fr());
+        return Ok(ExitCode::FAILURE);
+    }
+    print!("{}", report.render_fr());
+    // Checking a file fails on a total that disagrees; an import keeps its detail rows.
+    if args.verifier && !report.total_discrepancies.is_empty() {
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
+    use logis_app::reports::{FilterText, ReportName, build, resolve_filter};
+    let name = ReportName::parse(&a.name).ok_or_else(|| {
+        let names: Vec<&str> = ReportName::ALL.iter().map(|r| r.code()).collect();
+        Failure(format!(
+            "rapport inconnu « {} » (rapports : {})",
+            a.name,
+            names.join(", ")
+        ))
+    })?;
+    let store = open(db, DEFAULT_DATABASE)?;
+    let text = FilterText {
+        programme: a.programme,
+        bailleur: a.bailleur,
+        commune: a.commune,
+        epci: a.epci,
+        quartier: a.quartier,
+        projet: a.projet,
+        annee_min: a.annee_min,
+        annee_max: a.annee_max,
+        stade: a.stade,
+    };
+    let filter = resolve_filter(store.as_ref(), &text)?;
+    // (A CSV is the long table: its grid is not laid out.)
+    let report = match a.format {
+        ReportFormat::Csv => logis_app::reports::build_long(store.as_ref(), name, &filter)?,
+        ReportFormat::Xlsx | ReportFormat::Html => build(store.as_ref(), name, &filter)?,
+    };
+    let bytes = match a.format {
+        ReportFormat::Csv => {
+            logis_io::report::write_csv(&report, Vec::new()).map_err(|e| Failure(e.to_string()))?
+        }
+        ReportFormat::Xlsx => {
+            if a.output.is_none() {
+                return Err(Failure(
+                    "le format xlsx demande un fichier de sortie (-o rapport.xlsx)".into(),
+                ));
+            }
+            logis_io::report::write_xlsx(&report).map_err(|e| Failure(e.to_string()))?
+        }
+        ReportFormat::Html => {
+            let today = chrono::Local::now().format("%d/%m/%Y").to_string();
+            logis_web::register::reports::render_file(&report, &today)
+                .map_err(Failure)?
+                .into_bytes()
+        }
+    };
+    match a.output {
+        Some(path) => std::fs::write(&path, bytes)
+            .map_err(|e| Failure(format!("impossible d'écrire {} : {e}", path.display())))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
