@@ -217,12 +217,10 @@ fn reports(db: &TestDb) {
     use logis_app::reports::{ReportName, build_at};
     // BENCH_HALVES=N: scans of N lines or more cut in two halves read at once (see
     // `logis_store::cube::share_scans_from`; a number beyond the register's lines: never).
-    if let Some(lines) = std::env::var("BENCH_HALVES")
+    let _halves = std::env::var("BENCH_HALVES")
         .ok()
         .and_then(|v| v.parse().ok())
-    {
-        logis_store::cube::share_scans_from(lines);
-    }
+        .map(logis_store::cube::share_scans_from);
     // The first aggregate reads the register into memory.
     let t = Instant::now();
     db.store

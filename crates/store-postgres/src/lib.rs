@@ -186,6 +186,51 @@ impl PostgresStore {
     }
 
     /// Live schema: (table, column, type, not null), for the parity test.
+    /// Live keys, unique constraints, indexes and triggers, for the parity test.
+    pub fn schema_objects(&self) -> Result<Vec<logis_store::migrate::SchemaObject>> {
+        let mut c = self.conn()?;
+        let rows = c
+            .query(
+                "SELECT t.relname::text, i.relname::text,
+                    CASE WHEN ix.indisprimary THEN 'pk'
+                         WHEN EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = ix.indexrelid AND k.contype = 'u') THEN 'u'
+                         WHEN ix.indisunique THEN 'c unique' ELSE 'c' END,
+                    a.attname::text
+                 FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_class i ON i.oid = ix.indexrelid
+                 JOIN pg_namespace n ON n.oid = t.relnamespace
+                 CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS key(attnum, position)
+                 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = key.attnum
+                 WHERE n.nspname = current_schema() AND t.relkind = 'r'
+                 ORDER BY t.relname, i.relname, key.position",
+                &[],
+            )
+            .map_err(pg)?;
+        let mut objects = logis_store::migrate::indexes_from_rows(
+            rows.iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+                .collect(),
+        );
+        // One row per event (a trigger on UPDATE OR DELETE gives two); TRUNCATE triggers,
+        // which SQLite has no need of, are not listed here.
+        for r in c
+            .query(
+                "SELECT DISTINCT event_object_table::text, action_timing::text, event_manipulation::text
+                 FROM information_schema.triggers WHERE trigger_schema = current_schema()",
+                &[],
+            )
+            .map_err(pg)?
+        {
+            objects.push(logis_store::migrate::SchemaObject::Trigger {
+                table: r.get(0),
+                timing: r.get(1),
+                event: r.get(2),
+            });
+        }
+        objects.sort();
+        Ok(objects)
+    }
+
+    /// Live schema: (table, column, declared type, not null), for the parity test.
     pub fn schema(&self) -> Result<Vec<(String, String, String, bool)>> {
         let mut c = self.conn()?;
         let rows = c

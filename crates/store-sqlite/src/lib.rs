@@ -214,6 +214,53 @@ impl SqliteStore {
         tx.commit().map_err(be)
     }
 
+    /// Live keys, unique constraints, indexes and triggers, for the parity test.
+    pub fn schema_objects(&self) -> Result<Vec<logis_store::migrate::SchemaObject>> {
+        let c = self.conn()?;
+        let collect = |sql: &str| -> Result<Vec<(String, String, String, String)>> {
+            let mut st = c.prepare(sql).map_err(be)?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .map_err(be)?
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(be)
+        };
+        // Primary keys from the columns (a rowid table's INTEGER PRIMARY KEY has no index),
+        // then every index but those of the primary keys.
+        let mut rows = collect(
+            "SELECT m.name, 'pk', 'pk', p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND p.pk > 0 ORDER BY m.name, p.pk",
+        )?;
+        rows.extend(collect(
+            "SELECT m.name, il.name, CASE WHEN il.origin = 'u' THEN 'u' WHEN il.\"unique\" THEN 'c unique' ELSE 'c' END, ii.name
+             FROM sqlite_master m JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND il.origin <> 'pk'
+             ORDER BY m.name, il.name, ii.seqno",
+        )?);
+        let mut objects = logis_store::migrate::indexes_from_rows(rows);
+        let mut st = c
+            .prepare("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+            .map_err(be)?;
+        let triggers = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(be)?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(be)?;
+        for (table, sql) in triggers {
+            let words: Vec<String> = sql.split_whitespace().map(str::to_uppercase).collect();
+            let at = words
+                .iter()
+                .position(|w| w == "BEFORE" || w == "AFTER")
+                .ok_or_else(|| StoreError::Backend(format!("déclencheur illisible : {sql}")))?;
+            objects.push(logis_store::migrate::SchemaObject::Trigger {
+                table,
+                timing: words[at].clone(),
+                event: words.get(at + 1).cloned().unwrap_or_default(),
+            });
+        }
+        objects.sort();
+        Ok(objects)
+    }
+
     /// Live schema: (table, column, declared type, not null), for the parity test.
     pub fn schema(&self) -> Result<Vec<(String, String, String, bool)>> {
         let c = self.conn()?;

@@ -783,9 +783,19 @@ pub fn shared_from() -> usize {
 
 /// Cut the scans of this many lines or more in two halves (see [`Cube::halves`]; by default
 /// 100,000): for the tests, which compare both ways on small registers, and the benchmark.
-/// Returns the number it replaces.
-pub fn share_scans_from(lines: usize) -> usize {
-    SHARED_SCAN_LINES.swap(lines, Ordering::Relaxed)
+/// The number it replaces comes back when the guard is dropped.
+#[must_use = "the threshold comes back when the guard is dropped"]
+pub fn share_scans_from(lines: usize) -> SharedScans {
+    SharedScans(SHARED_SCAN_LINES.swap(lines, Ordering::Relaxed))
+}
+
+/// The threshold [`share_scans_from`] replaced, put back on drop.
+pub struct SharedScans(usize);
+
+impl Drop for SharedScans {
+    fn drop(&mut self) {
+        SHARED_SCAN_LINES.store(self.0, Ordering::Relaxed);
+    }
 }
 
 /// A condition on a value that is either any, one index, or none at all.

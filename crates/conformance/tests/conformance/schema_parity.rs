@@ -49,6 +49,34 @@ fn sqlite_and_postgres_schemas_match() {
     assert_eq!(a, b, "same column order");
 }
 
+/// Keys, unique constraints, indexes (by name) and triggers (by table, timing and event) are
+/// the same in both trees.
+#[test]
+fn sqlite_and_postgres_keys_indexes_and_triggers_match() {
+    use logis_store::migrate::SchemaObject;
+    let lite = TestDb::fresh(Kind::Sqlite);
+    let pg = TestDb::fresh(Kind::Postgres);
+    let a = logis_store_sqlite::SqliteStore::open_url(&lite.url)
+        .unwrap()
+        .schema_objects()
+        .unwrap();
+    let b = logis_store_postgres::PostgresStore::open_url(&pg.url)
+        .unwrap()
+        .schema_objects()
+        .unwrap();
+    let count = |f: fn(&SchemaObject) -> bool| a.iter().filter(|o| f(o)).count();
+    assert!(count(|o| matches!(o, SchemaObject::PrimaryKey { .. })) > 20);
+    assert!(count(|o| matches!(o, SchemaObject::Unique { .. })) > 8);
+    assert!(count(|o| matches!(o, SchemaObject::Index { .. })) >= 15);
+    assert_eq!(count(|o| matches!(o, SchemaObject::Trigger { .. })), 2);
+    let only_a: Vec<_> = a.iter().filter(|x| !b.contains(x)).collect();
+    let only_b: Vec<_> = b.iter().filter(|x| !a.contains(x)).collect();
+    assert!(
+        only_a.is_empty() && only_b.is_empty(),
+        "SQLite seulement : {only_a:?}\nPostgreSQL seulement : {only_b:?}"
+    );
+}
+
 #[test]
 fn migration_lists_match() {
     let names = |m: &[logis_store::migrate::Migration]| logis_store::migrate::names(m);
