@@ -21,7 +21,7 @@ use logis_domain::{
     Product, ProjectKind, QuartierKind, RehabFinancing, Role, Siren, Site, Stage, Year,
 };
 use logis_store::audit::now;
-use logis_store::migrate::Migration;
+use logis_store::migrate::{self, Migration};
 use logis_store::query::{self, AggRow, Dialect, Dim, SqlParam};
 use logis_store::{AccountStore, AuditStore, ReferenceStore, RegisterStore};
 use logis_store::{
@@ -36,48 +36,7 @@ use postgres::{Client, NoTls, Row};
 use r2d2_postgres::PostgresConnectionManager;
 use std::io::Write;
 
-pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "register",
-        sql: include_str!("../migrations/0001_register.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "targets",
-        sql: include_str!("../migrations/0002_targets.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "report_indexes",
-        sql: include_str!("../migrations/0003_report_indexes.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "line_totals",
-        sql: include_str!("../migrations/0004_line_totals.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "accounts",
-        sql: include_str!("../migrations/0005_accounts.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "operation_search",
-        sql: include_str!("../migrations/0006_operation_search.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "register_version",
-        sql: include_str!("../migrations/0007_register_version.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "write_count",
-        sql: include_str!("../migrations/0008_write_count.sql"),
-    },
-];
+pub const MIGRATIONS: &[Migration] = logis_store::migrations!();
 
 type Manager = PostgresConnectionManager<NoTls>;
 
@@ -147,45 +106,10 @@ impl PostgresStore {
              CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());",
         )
         .map_err(pg)?;
-        for m in MIGRATIONS {
-            let done: bool = tx
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)",
-                    &[&m.version],
-                )
-                .map_err(pg)?
-                .get(0);
-            if !done {
-                tx.batch_execute(m.sql).map_err(|e| {
-                    StoreError::Backend(format!("migration {} ({}) : {e}", m.version, m.name))
-                })?;
-                tx.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                    &[&m.version, &m.name],
-                )
-                .map_err(pg)?;
-            }
-        }
-        // Search keys of operations written before migration 6.
-        let missing = tx
-            .query(
-                "SELECT id, reference, label FROM operations WHERE search_key IS NULL",
-                &[],
-            )
-            .map_err(pg)?;
-        for r in missing {
-            let (id, reference, label): (i64, String, Option<String>) =
-                (r.get(0), r.get(1), r.get(2));
-            tx.execute(
-                "UPDATE operations SET search_key = $1 WHERE id = $2",
-                &[&operation_search_key(&reference, label.as_deref()), &id],
-            )
-            .map_err(pg)?;
-        }
+        logis_store::migrate::run(&mut MigrationTx(&mut tx), MIGRATIONS)?;
         tx.commit().map_err(pg)
     }
 
-    /// Live schema: (table, column, type, not null), for the parity test.
     /// Live keys, unique constraints, indexes and triggers, for the parity test.
     pub fn schema_objects(&self) -> Result<Vec<logis_store::migrate::SchemaObject>> {
         let mut c = self.conn()?;
@@ -247,7 +171,41 @@ impl PostgresStore {
     }
 }
 
-/// Append one value to a COPY text-format buffer.
+/// The migration runner's transaction.
+struct MigrationTx<'a, 'b>(&'a mut postgres::Transaction<'b>);
+
+impl logis_store::migrate::MigrationTx for MigrationTx<'_, '_> {
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.0.batch_execute(sql).map_err(pg)
+    }
+    fn applied(&mut self) -> Result<Vec<i64>> {
+        let rows = self.0.query(migrate::sql::APPLIED, &[]).map_err(pg)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+    fn record(&mut self, m: &Migration) -> Result<()> {
+        self.0
+            .execute(migrate::sql::RECORD, &[&m.version, &m.name])
+            .map(|_| ())
+            .map_err(pg)
+    }
+    fn without_search_key(&mut self) -> Result<Vec<(i64, String, Option<String>)>> {
+        let rows = self
+            .0
+            .query(migrate::sql::WITHOUT_SEARCH_KEY, &[])
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+    fn set_search_key(&mut self, id: i64, key: &str) -> Result<()> {
+        self.0
+            .execute(migrate::sql::SET_SEARCH_KEY, &[&key, &id])
+            .map(|_| ())
+            .map_err(pg)
+    }
+}
+
 fn copy_field(buf: &mut Vec<u8>, v: Option<&str>) {
     match v {
         None => buf.extend_from_slice(b"\\N"),

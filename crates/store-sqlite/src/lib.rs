@@ -21,7 +21,7 @@ use logis_domain::{
     Product, ProjectKind, QuartierKind, RehabFinancing, Role, Siren, Site, Stage, Year,
 };
 use logis_store::audit::now;
-use logis_store::migrate::Migration;
+use logis_store::migrate::{self, Migration};
 use logis_store::query::{self, AggRow, Dialect, Dim, SqlParam};
 use logis_store::{AccountStore, AuditStore, ReferenceStore, RegisterStore};
 use logis_store::{
@@ -45,48 +45,7 @@ fn values(params: Vec<SqlParam>) -> impl Iterator<Item = rusqlite::types::Value>
 }
 use std::path::{Path, PathBuf};
 
-pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "register",
-        sql: include_str!("../migrations/0001_register.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "targets",
-        sql: include_str!("../migrations/0002_targets.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "report_indexes",
-        sql: include_str!("../migrations/0003_report_indexes.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "line_totals",
-        sql: include_str!("../migrations/0004_line_totals.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "accounts",
-        sql: include_str!("../migrations/0005_accounts.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "operation_search",
-        sql: include_str!("../migrations/0006_operation_search.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "register_version",
-        sql: include_str!("../migrations/0007_register_version.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "write_count",
-        sql: include_str!("../migrations/0008_write_count.sql"),
-    },
-];
+pub const MIGRATIONS: &[Migration] = logis_store::migrations!();
 
 fn be(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::database(e)
@@ -175,42 +134,7 @@ impl SqliteStore {
         let tx = c
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(be)?;
-        for m in MIGRATIONS {
-            let done: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
-                    [m.version],
-                    |r| r.get(0),
-                )
-                .map_err(be)?;
-            if !done {
-                tx.execute_batch(m.sql).map_err(|e| {
-                    StoreError::Backend(format!("migration {} ({}) : {e}", m.version, m.name))
-                })?;
-                tx.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
-                    params![m.version, m.name],
-                )
-                .map_err(be)?;
-            }
-        }
-        // Search keys of operations written before migration 6.
-        let missing: Vec<(i64, String, Option<String>)> = {
-            let mut st = tx
-                .prepare("SELECT id, reference, label FROM operations WHERE search_key IS NULL")
-                .map_err(be)?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .map_err(be)?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(be)?
-        };
-        for (id, reference, label) in missing {
-            tx.execute(
-                "UPDATE operations SET search_key = ?1 WHERE id = ?2",
-                params![operation_search_key(&reference, label.as_deref()), id],
-            )
-            .map_err(be)?;
-        }
+        logis_store::migrate::run(&mut MigrationTx(&tx), MIGRATIONS)?;
         tx.commit().map_err(be)
     }
 
@@ -274,6 +198,44 @@ impl SqliteStore {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .map_err(be)?;
         rows.collect::<std::result::Result<Vec<_>, _>>().map_err(be)
+    }
+}
+
+/// The migration runner's transaction.
+struct MigrationTx<'a>(&'a rusqlite::Transaction<'a>);
+
+impl logis_store::migrate::MigrationTx for MigrationTx<'_> {
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.0.execute_batch(sql).map_err(be)
+    }
+    fn applied(&mut self) -> Result<Vec<i64>> {
+        let mut st = self.0.prepare(migrate::sql::APPLIED).map_err(be)?;
+        st.query_map([], |r| r.get(0))
+            .map_err(be)?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(be)
+    }
+    fn record(&mut self, m: &Migration) -> Result<()> {
+        self.0
+            .execute(migrate::sql::RECORD, params![m.version, m.name])
+            .map(|_| ())
+            .map_err(be)
+    }
+    fn without_search_key(&mut self) -> Result<Vec<(i64, String, Option<String>)>> {
+        let mut st = self
+            .0
+            .prepare(migrate::sql::WITHOUT_SEARCH_KEY)
+            .map_err(be)?;
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(be)?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(be)
+    }
+    fn set_search_key(&mut self, id: i64, key: &str) -> Result<()> {
+        self.0
+            .execute(migrate::sql::SET_SEARCH_KEY, params![key, id])
+            .map(|_| ())
+            .map_err(be)
     }
 }
 

@@ -155,9 +155,41 @@ impl JoinedTexts {
     }
 }
 
+/// Whether the `$N` parameters of a SQL text written once for both dialects first appear in
+/// the order 1, 2, 3…: SQLite numbers `$N` parameters by first appearance, PostgreSQL by N, so
+/// only then do they bind the same values.
+pub fn parameters_in_order(sql: &str) -> bool {
+    let mut seen: Vec<u32> = Vec::new();
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        rest = rest.get(at + 1..).unwrap_or("");
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(n) = digits.parse::<u32>()
+            && !seen.contains(&n)
+        {
+            seen.push(n);
+        }
+    }
+    seen.iter()
+        .enumerate()
+        .all(|(i, n)| usize::try_from(*n) == Ok(i + 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::JoinedTexts;
+
+    #[test]
+    fn shared_sql_numbers_its_parameters_in_order() {
+        for sql in crate::register::sql::ALL
+            .iter()
+            .chain(crate::migrate::sql::ALL)
+        {
+            assert!(super::parameters_in_order(sql), "{sql}");
+        }
+        assert!(super::parameters_in_order("SELECT $1, $2, $1, $3"));
+        assert!(!super::parameters_in_order("SELECT $2, $1"));
+    }
 
     #[test]
     fn joined_texts_give_each_id_back_and_nothing_beyond() {

@@ -1,5 +1,79 @@
-//! Migrations: each adapter embeds its own ordered SQL files; both trees must describe the same
-//! schema (the schema-parity test of the conformance crate checks it on live databases).
+//! Migrations: each adapter embeds its own SQL files (types differ), in `migrations/` under the
+//! same names; the list of them and the runner are written once, here ([`migrations!`],
+//! [`run`]). Both trees must describe the same schema: the schema-parity test of the
+//! conformance crate checks it on live databases (columns, keys, indexes, triggers).
+
+use crate::{Result, StoreError};
+
+/// Every migration, in order, embedded from the invoking adapter's `migrations/` folder: each
+/// adapter writes `pub const MIGRATIONS: &[Migration] = logis_store::migrations!();`. A new
+/// capability adds its line here and its file of that name to both trees.
+#[macro_export]
+macro_rules! migrations {
+    () => {
+        $crate::migrations!(
+            1 "register" "0001_register.sql",
+            2 "targets" "0002_targets.sql",
+            3 "report_indexes" "0003_report_indexes.sql",
+            4 "line_totals" "0004_line_totals.sql",
+            5 "accounts" "0005_accounts.sql",
+            6 "operation_search" "0006_operation_search.sql",
+            7 "register_version" "0007_register_version.sql",
+            8 "write_count" "0008_write_count.sql",
+        )
+    };
+    ($($version:literal $name:literal $file:literal),+ $(,)?) => {
+        &[$(
+            $crate::migrate::Migration {
+                version: $version,
+                name: $name,
+                sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/", $file)),
+            }
+        ),+]
+    };
+}
+
+/// The SQL of the runner, the same in both dialects.
+pub mod sql {
+    pub const APPLIED: &str = "SELECT version FROM schema_migrations";
+    pub const RECORD: &str = "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)";
+    /// Operations written before migration 6, without their search key.
+    pub const WITHOUT_SEARCH_KEY: &str =
+        "SELECT id, reference, label FROM operations WHERE search_key IS NULL";
+    pub const SET_SEARCH_KEY: &str = "UPDATE operations SET search_key = $1 WHERE id = $2";
+    /// Every text above, for the test of their parameters' order.
+    pub const ALL: &[&str] = &[APPLIED, RECORD, WITHOUT_SEARCH_KEY, SET_SEARCH_KEY];
+}
+
+/// What the runner needs of an adapter's transaction (in which the whole run happens).
+pub trait MigrationTx {
+    /// Run a file of statements.
+    fn batch(&mut self, sql: &str) -> Result<()>;
+    /// The versions already applied.
+    fn applied(&mut self) -> Result<Vec<i64>>;
+    /// Note `m` as applied.
+    fn record(&mut self, m: &Migration) -> Result<()>;
+    /// (id, reference, label) of the operations without a search key.
+    fn without_search_key(&mut self) -> Result<Vec<(i64, String, Option<String>)>>;
+    fn set_search_key(&mut self, id: i64, key: &str) -> Result<()>;
+}
+
+/// Apply the migrations not applied yet, in order, then fill the search keys of operations
+/// written before migration 6; the caller commits.
+pub fn run(tx: &mut dyn MigrationTx, migrations: &[Migration]) -> Result<()> {
+    let applied = tx.applied()?;
+    for m in migrations.iter().filter(|m| !applied.contains(&m.version)) {
+        tx.batch(m.sql).map_err(|e| {
+            StoreError::Backend(format!("migration {} ({}) : {e}", m.version, m.name))
+        })?;
+        tx.record(m)?;
+    }
+    for (id, reference, label) in tx.without_search_key()? {
+        let key = logis_domain::text::operation_search_key(&reference, label.as_deref());
+        tx.set_search_key(id, &key)?;
+    }
+    Ok(())
+}
 
 /// One migration step.
 #[derive(Debug, Clone, Copy)]

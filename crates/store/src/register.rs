@@ -539,9 +539,12 @@ FROM operation_lines l WHERE l.id > {p6}";
 /// The register's SQL that both dialects read alike, written once. Parameters are `$1`, `$2`…
 /// in the order they first appear, which PostgreSQL reads as numbered and SQLite as named
 /// parameters numbered in order of first appearance: the same text binds the same values on
-/// both (checked by [`tests::shared_sql_numbers_its_parameters_in_order`]).
+/// both (checked by [`crate::parameters_in_order`] for each of [`ALL`]).
 pub mod sql {
     /// The ids of the programmes that have targets, in order.
     pub const PROGRAMMES_WITH_TARGETS: &str =
         "SELECT programme_id FROM programme_targets ORDER BY programme_id";
+
+    /// Every text above, for the test of their parameters' order.
+    pub const ALL: &[&str] = &[PROGRAMMES_WITH_TARGETS];
 }
