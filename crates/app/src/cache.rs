@@ -5,7 +5,7 @@ use logis_store::Store;
 use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex};
 
-/// Values by key, valid at one [`Store::data_stamp`] (the register's version and the count of
+/// Values by key, valid at one [`logis_store::RegisterStore::data_stamp`] (the register's version and the count of
 /// audited writes, both moved in the transaction of every write): the first request after a
 /// write computes, the next ones with the same key are served what it computed. At most
 /// `most` values are kept (then it starts again empty); a write empties it.

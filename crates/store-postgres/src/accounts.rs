@@ -1,12 +1,8 @@
 use super::*;
+use logis_store::accounts;
+use logis_store::accounts::sql;
 
-/// The columns of a [`User`], in the order [`user_from_row`] reads them.
-const USER_COLUMNS: &str =
-    "u.id, u.login, u.display_name, u.role, u.organisation_id, org.name, org.commune_code,
-    u.disabled_at IS NOT NULL, u.password_hash IS NOT NULL, u.created_at";
-
-const USER_FROM: &str = "FROM users u LEFT JOIN organisations org ON org.id = u.organisation_id";
-
+/// A [`User`] read from the columns of [`sql::USERS`], in that order.
 fn user_from_row(r: &Row) -> Result<User> {
     let role: &str = r.get(3);
     let commune: Option<&str> = r.get(6);
@@ -41,28 +37,26 @@ impl AccountStore for PostgresStore {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let res = tx.query_one(
-            "INSERT INTO users (login, display_name, role, organisation_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            &[&u.login, &u.display_name, &u.role.code(), &u.organisation_id, &now()],
+            sql::INSERT_USER,
+            &[
+                &u.login,
+                &u.display_name,
+                &u.role.code(),
+                &u.organisation_id,
+                &now(),
+            ],
         );
         let id: i64 = match res {
             Ok(r) => r.get(0),
             Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => {
-                return Err(StoreError::Conflict(format!(
-                    "un compte « {} » existe déjà",
-                    u.login
-                )));
+                return Err(accounts::messages::account_exists(&u.login));
             }
             Err(e) if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) => {
-                return Err(StoreError::Invalid("organisation inconnue".into()));
+                return Err(accounts::messages::unknown_organisation());
             }
             Err(e) => return Err(pg(e)),
         };
-        let row = tx
-            .query_one(
-                &format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = $1"),
-                &[&id],
-            )
-            .map_err(pg)?;
+        let row = tx.query_one(sql::USER_BY_ID, &[&id]).map_err(pg)?;
         let user = user_from_row(&row)?;
         record(
             &mut tx,
@@ -76,7 +70,7 @@ impl AccountStore for PostgresStore {
     fn users(&self) -> Result<Vec<User>> {
         self.conn()?
             .query(
-                &format!("SELECT {USER_COLUMNS} {USER_FROM} ORDER BY u.login COLLATE \"C\""),
+                &format!("{} ORDER BY u.login COLLATE \"C\"", sql::USERS),
                 &[],
             )
             .map_err(pg)?
@@ -87,10 +81,7 @@ impl AccountStore for PostgresStore {
 
     fn user(&self, id: i64) -> Result<Option<User>> {
         self.conn()?
-            .query_opt(
-                &format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = $1"),
-                &[&id],
-            )
+            .query_opt(sql::USER_BY_ID, &[&id])
             .map_err(pg)?
             .map(|r| user_from_row(&r))
             .transpose()
@@ -98,10 +89,7 @@ impl AccountStore for PostgresStore {
 
     fn user_credentials(&self, login: &str) -> Result<Option<(User, Option<String>)>> {
         self.conn()?
-            .query_opt(
-                &format!("SELECT {USER_COLUMNS}, u.password_hash {USER_FROM} WHERE u.login = $1"),
-                &[&login],
-            )
+            .query_opt(sql::USER_CREDENTIALS, &[&login])
             .map_err(pg)?
             .map(|r| Ok((user_from_row(&r)?, r.get(10))))
             .transpose()
@@ -117,12 +105,10 @@ impl AccountStore for PostgresStore {
             )
             .map_err(pg)?;
         if n == 0 {
-            return Err(StoreError::NotFound(format!(
-                "compte {user_id} introuvable"
-            )));
+            return Err(accounts::messages::account_not_found(user_id));
         }
         if disabled {
-            tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
+            tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, &[&user_id])
                 .map_err(pg)?;
         }
         record(
@@ -152,11 +138,9 @@ impl AccountStore for PostgresStore {
             )
             .map_err(pg)?;
         if n == 0 {
-            return Err(StoreError::NotFound(format!(
-                "compte {user_id} introuvable"
-            )));
+            return Err(accounts::messages::account_not_found(user_id));
         }
-        tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
+        tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, &[&user_id])
             .map_err(pg)?;
         record(
             &mut tx,
@@ -186,12 +170,12 @@ impl AccountStore for PostgresStore {
         )
         .map_err(pg)?;
         tx.execute(
-            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            sql::INSERT_PASSWORD_RESET,
             &[&token_hash, &user_id, &now(), &expires_at],
         )
         .map_err(|e| {
             if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) {
-                StoreError::NotFound(format!("compte {user_id} introuvable"))
+                accounts::messages::account_not_found(user_id)
             } else {
                 pg(e)
             }
@@ -224,12 +208,7 @@ impl AccountStore for PostgresStore {
             return Ok(None);
         };
         let user = tx
-            .query_opt(
-                &format!(
-                    "SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = $1 AND u.disabled_at IS NULL"
-                ),
-                &[&user_id],
-            )
+            .query_opt(sql::ENABLED_USER_BY_ID, &[&user_id])
             .map_err(pg)?
             .map(|r| user_from_row(&r))
             .transpose()?;
@@ -241,7 +220,7 @@ impl AccountStore for PostgresStore {
             &[&user_id, &new_hash],
         )
         .map_err(pg)?;
-        tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
+        tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, &[&user_id])
             .map_err(pg)?;
         let actor = Actor {
             user_id: Some(user.id),
@@ -267,11 +246,11 @@ impl AccountStore for PostgresStore {
         let mut c = self.conn()?;
         let t = now();
         c.execute(
-            "INSERT INTO login_attempts (login, address, at, success) VALUES ($1, $2, $3, $4)",
+            sql::INSERT_LOGIN_ATTEMPT,
             &[&login, &address, &t, &i64::from(success)],
         )
         .map_err(pg)?;
-        c.execute("DELETE FROM login_attempts WHERE at < $1", &[&(t - 86_400)])
+        c.execute(sql::DELETE_LOGIN_ATTEMPTS_BEFORE, &[&(t - 86_400)])
             .map_err(pg)?;
         Ok(())
     }
@@ -297,10 +276,9 @@ impl AccountStore for PostgresStore {
     ) -> Result<()> {
         let mut c = self.conn()?;
         let t = now();
-        c.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&t])
-            .map_err(pg)?;
+        c.execute(sql::DELETE_EXPIRED_SESSIONS, &[&t]).map_err(pg)?;
         c.execute(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            sql::INSERT_SESSION,
             &[&token_hash, &user_id, &csrf, &t, &expires_at],
         )
         .map(|_| ())
@@ -309,13 +287,7 @@ impl AccountStore for PostgresStore {
 
     fn session_user(&self, token_hash: &str) -> Result<Option<(User, String)>> {
         self.conn()?
-            .query_opt(
-                &format!(
-                    "SELECT {USER_COLUMNS}, s.csrf_token {USER_FROM} JOIN sessions s ON s.user_id = u.id
-                     WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL"
-                ),
-                &[&token_hash, &now()],
-            )
+            .query_opt(sql::SESSION_USER, &[&token_hash, &now()])
             .map_err(pg)?
             .map(|r| Ok((user_from_row(&r)?, r.get(10))))
             .transpose()
@@ -323,7 +295,7 @@ impl AccountStore for PostgresStore {
 
     fn delete_session(&self, token_hash: &str) -> Result<()> {
         self.conn()?
-            .execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
+            .execute(sql::DELETE_SESSIONS_BY_TOKEN_HASH, &[&token_hash])
             .map(|_| ())
             .map_err(pg)
     }
@@ -340,8 +312,7 @@ impl AccountStore for PostgresStore {
         let mut tx = c.transaction().map_err(pg)?;
         let row = tx
             .query_one(
-                "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5)
-                 RETURNING id, user_id, name, prefix, created_at, last_used_at, revoked_at",
+                sql::INSERT_API_TOKEN,
                 &[&user_id, &name, &token_hash, &prefix, &now()],
             )
             .map_err(pg)?;
@@ -358,11 +329,7 @@ impl AccountStore for PostgresStore {
     fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
         Ok(self
             .conn()?
-            .query(
-                "SELECT id, user_id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens
-                 WHERE user_id = $1 ORDER BY id",
-                &[&user_id],
-            )
+            .query(sql::API_TOKENS, &[&user_id])
             .map_err(pg)?
             .iter()
             .map(token_from_row)
@@ -398,13 +365,7 @@ impl AccountStore for PostgresStore {
     fn token_user(&self, token_hash: &str) -> Result<Option<User>> {
         let mut c = self.conn()?;
         let found = c
-            .query_opt(
-                &format!(
-                    "SELECT {USER_COLUMNS}, t.id {USER_FROM} JOIN api_tokens t ON t.user_id = u.id
-                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL"
-                ),
-                &[&token_hash],
-            )
+            .query_opt(sql::TOKEN_USER, &[&token_hash])
             .map_err(pg)?
             .map(|r| Ok::<_, StoreError>((user_from_row(&r)?, r.get::<_, i64>(10))))
             .transpose()?;

@@ -1,4 +1,5 @@
 use super::*;
+use logis_store::reference::sql;
 
 fn commune_from_row(r: &Row) -> Result<Commune> {
     let epci: Option<String> = r.get(4);
@@ -16,7 +17,7 @@ impl ReferenceStore for PostgresStore {
     fn reference_loaded(&self) -> Result<bool> {
         Ok(self
             .conn()?
-            .query_one("SELECT EXISTS (SELECT 1 FROM communes)", &[])
+            .query_one(sql::REFERENCE_LOADED, &[])
             .map_err(pg)?
             .get(0))
     }
@@ -147,7 +148,7 @@ impl ReferenceStore for PostgresStore {
     fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn()?
-            .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])
+            .query_opt(sql::SETTING, &[&key])
             .map_err(pg)?
             .map(|r| r.get(0)))
     }
@@ -156,14 +157,13 @@ impl ReferenceStore for PostgresStore {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let before: Option<String> = tx
-            .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])
+            .query_opt(sql::SETTING, &[&key])
             .map_err(pg)?
             .map(|r| r.get(0));
         if before.as_deref() == Some(value) {
             return Ok(());
         }
-        tx.execute("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", &[&key, &value])
-            .map_err(pg)?;
+        tx.execute(sql::SET_SETTING, &[&key, &value]).map_err(pg)?;
         record(
             &mut tx,
             actor,

@@ -2,6 +2,7 @@ mod import;
 
 use super::*;
 use import::PgImport;
+use logis_store::register;
 use logis_store::register::sql;
 
 fn line_from_row(r: &Row) -> Result<LineRecord> {
@@ -42,15 +43,19 @@ impl RegisterStore for PostgresStore {
     fn add_organisation(&self, actor: &Actor, org: &NewOrganisation) -> Result<Organisation> {
         let name = org.name.trim();
         if name.is_empty() || name_key(name).is_empty() {
-            return Err(StoreError::Invalid(
-                "le nom de l'organisation est obligatoire".into(),
-            ));
+            return Err(register::messages::name_required("de l'organisation"));
         }
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let res = tx.query_one(
-            "INSERT INTO organisations (kind, name, name_key, siren, commune_code) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            &[&org.kind.code(), &name, &name_key(name), &org.siren.as_ref().map(Siren::as_str), &org.commune.as_ref().map(CommuneCode::as_str)],
+            sql::INSERT_ORGANISATION,
+            &[
+                &org.kind.code(),
+                &name,
+                &name_key(name),
+                &org.siren.as_ref().map(Siren::as_str),
+                &org.commune.as_ref().map(CommuneCode::as_str),
+            ],
         );
         match res {
             Ok(r) => {
@@ -69,15 +74,12 @@ impl RegisterStore for PostgresStore {
                 tx.commit().map_err(pg)?;
                 Ok(o)
             }
-            Err(e) if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) => Err(StoreError::Invalid(
-                "commune inconnue pour cette organisation".into(),
-            )),
-            Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => {
-                Err(StoreError::Conflict(format!(
-                    "une organisation de type « {} » nommée « {name} » ou avec ce SIREN existe déjà",
-                    org.kind.label()
-                )))
+            Err(e) if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) => {
+                Err(register::messages::unknown_commune_of_organisation())
             }
+            Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => Err(
+                register::messages::organisation_exists(org.kind.label(), name),
+            ),
             Err(e) => Err(pg(e)),
         }
     }
@@ -103,26 +105,27 @@ impl RegisterStore for PostgresStore {
     fn add_programme(&self, actor: &Actor, p: &NewProgramme) -> Result<Programme> {
         let name = p.name.trim();
         if name_key(name).is_empty() {
-            return Err(StoreError::Invalid(
-                "le nom du programme est obligatoire".into(),
-            ));
+            return Err(register::messages::name_required("du programme"));
         }
         if let (Some(a), Some(b)) = (p.start_year, p.end_year)
             && a > b
         {
-            return Err(StoreError::Invalid(format!(
-                "période invalide : {} est après {}",
-                a.get(),
-                b.get()
-            )));
+            return Err(register::messages::bad_period(a.get(), b.get()));
         }
         let start = p.start_year.map(|y| i64::from(y.get()));
         let end = p.end_year.map(|y| i64::from(y.get()));
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let res = tx.query_one(
-            "INSERT INTO programmes (name, name_key, description, start_year, end_year, epci_siren) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            &[&name, &name_key(name), &p.description, &start, &end, &p.epci.as_ref().map(Siren::as_str)],
+            sql::INSERT_PROGRAMME,
+            &[
+                &name,
+                &name_key(name),
+                &p.description,
+                &start,
+                &end,
+                &p.epci.as_ref().map(Siren::as_str),
+            ],
         );
         match res {
             Ok(r) => {
@@ -142,9 +145,9 @@ impl RegisterStore for PostgresStore {
                 tx.commit().map_err(pg)?;
                 Ok(prog)
             }
-            Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => Err(StoreError::Conflict(
-                format!("un programme nommé « {name} » existe déjà"),
-            )),
+            Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => {
+                Err(register::messages::programme_exists(name))
+            }
             Err(e) if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) => {
                 Err(StoreError::Invalid("EPCI inconnu pour ce programme".into()))
             }
@@ -181,14 +184,12 @@ impl RegisterStore for PostgresStore {
     ) -> Result<Project> {
         let name = name.trim();
         if name_key(name).is_empty() {
-            return Err(StoreError::Invalid(
-                "le nom du projet est obligatoire".into(),
-            ));
+            return Err(register::messages::name_required("du projet"));
         }
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let res = tx.query_one(
-            "INSERT INTO projects (name, name_key, kind, programme_id) VALUES ($1, $2, $3, $4) RETURNING id",
+            sql::INSERT_PROJECT,
             &[&name, &name_key(name), &kind.code(), &programme_id],
         );
         match res {
@@ -203,9 +204,9 @@ impl RegisterStore for PostgresStore {
                 tx.commit().map_err(pg)?;
                 Ok(pr)
             }
-            Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => Err(StoreError::Conflict(
-                format!("un projet nommé « {name} » existe déjà"),
-            )),
+            Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => {
+                Err(register::messages::project_exists(name))
+            }
             Err(e) if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) => Err(StoreError::Invalid(
                 "programme inconnu pour ce projet".into(),
             )),
@@ -243,14 +244,12 @@ impl RegisterStore for PostgresStore {
     ) -> Result<Quartier> {
         let name = name.trim();
         if name_key(name).is_empty() {
-            return Err(StoreError::Invalid(
-                "le nom du quartier est obligatoire".into(),
-            ));
+            return Err(register::messages::name_required("du quartier"));
         }
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let res = tx.query_one(
-            "INSERT INTO quartiers (name, name_key, kind, commune_code) VALUES ($1, $2, $3, $4) RETURNING id",
+            sql::INSERT_QUARTIER,
             &[&name, &name_key(name), &kind.code(), &commune.as_str()],
         );
         match res {
@@ -265,12 +264,12 @@ impl RegisterStore for PostgresStore {
                 tx.commit().map_err(pg)?;
                 Ok(q)
             }
-            Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => Err(StoreError::Conflict(
-                format!("le quartier « {name} » existe déjà dans la commune {commune}"),
-            )),
-            Err(e) if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) => Err(StoreError::Invalid(
-                format!("commune inconnue « {commune} »"),
-            )),
+            Err(e) if is_code(&e, &SqlState::UNIQUE_VIOLATION) => {
+                Err(register::messages::quartier_exists(name, commune))
+            }
+            Err(e) if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) => {
+                Err(register::messages::unknown_commune(commune))
+            }
             Err(e) => Err(pg(e)),
         }
     }
@@ -388,25 +387,19 @@ impl RegisterStore for PostgresStore {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let exists: bool = tx
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM programmes WHERE id = $1)",
-                &[&programme_id],
-            )
+            .query_one(sql::PROGRAMME_EXISTS, &[&programme_id])
             .map_err(pg)?
             .get(0);
         if !exists {
-            return Err(StoreError::NotFound(format!(
-                "programme {programme_id} introuvable"
-            )));
+            return Err(register::messages::programme_not_found(programme_id));
         }
         tx.execute(
-            "DELETE FROM programme_targets WHERE programme_id = $1",
+            sql::DELETE_PROGRAMME_TARGETS_BY_PROGRAMME_ID,
             &[&programme_id],
         )
         .map_err(pg)?;
         tx.execute(
-            "INSERT INTO programme_targets (programme_id, scope, total, first_year, last_year, social_percent, band_min, band_max)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            sql::INSERT_PROGRAMME_TARGET,
             &[
                 &programme_id,
                 &t.scope.code(),
@@ -421,10 +414,22 @@ impl RegisterStore for PostgresStore {
         .map_err(pg)?;
         for sp in &t.splits {
             tx.execute(
-                "INSERT INTO programme_target_splits (programme_id, dimension, key, label, dwellings) VALUES ($1, $2, $3, $4, $5)",
-                &[&programme_id, &sp.dimension.code(), &sp.key, &sp.label, &(sp.dwellings as i64)],
+                sql::INSERT_PROGRAMME_TARGET_SPLIT,
+                &[
+                    &programme_id,
+                    &sp.dimension.code(),
+                    &sp.key,
+                    &sp.label,
+                    &(sp.dwellings as i64),
+                ],
             )
-            .map_err(|e| if is_code(&e, &SqlState::UNIQUE_VIOLATION) { StoreError::Invalid(format!("répartition « {} » donnée deux fois", sp.label)) } else { pg(e) })?;
+            .map_err(|e| {
+                if is_code(&e, &SqlState::UNIQUE_VIOLATION) {
+                    register::messages::split_twice(&sp.label)
+                } else {
+                    pg(e)
+                }
+            })?;
         }
         record(
             &mut tx,
@@ -444,12 +449,7 @@ impl RegisterStore for PostgresStore {
 
     fn targets(&self, programme_id: i64) -> Result<Option<Targets>> {
         let mut c = self.conn()?;
-        let row = c
-            .query_opt(
-                "SELECT scope, total, first_year, last_year, social_percent, band_min, band_max FROM programme_targets WHERE programme_id = $1",
-                &[&programme_id],
-            )
-            .map_err(pg)?;
+        let row = c.query_opt(sql::TARGETS, &[&programme_id]).map_err(pg)?;
         let Some(r) = row else { return Ok(None) };
         let row = logis_store::TargetRow {
             scope: r.get(0),
@@ -461,7 +461,7 @@ impl RegisterStore for PostgresStore {
             band_max: r.get(6),
         };
         let splits = c
-            .query("SELECT dimension, key, label, dwellings FROM programme_target_splits WHERE programme_id = $1 ORDER BY id", &[&programme_id])
+            .query(sql::TARGET_SPLITS, &[&programme_id])
             .map_err(pg)?
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
@@ -504,10 +504,7 @@ impl RegisterStore for PostgresStore {
     fn operation_id(&self, landlord_id: i64, reference: &str) -> Result<Option<i64>> {
         Ok(self
             .conn()?
-            .query_opt(
-                "SELECT id FROM operations WHERE landlord_id = $1 AND reference = $2",
-                &[&landlord_id, &reference],
-            )
+            .query_opt(sql::OPERATION_ID, &[&landlord_id, &reference])
             .map_err(pg)?
             .map(|r| r.get(0)))
     }
@@ -522,30 +519,18 @@ impl RegisterStore for PostgresStore {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let exists: bool = tx
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM operations WHERE id = $1)",
-                &[&operation_id],
-            )
+            .query_one(sql::OPERATION_EXISTS, &[&operation_id])
             .map_err(pg)?
             .get(0);
         if !exists {
-            return Err(StoreError::NotFound(format!(
-                "opération {operation_id} introuvable"
-            )));
+            return Err(register::messages::operation_not_found(operation_id));
         }
-        tx.execute(
-            "DELETE FROM funding_items WHERE operation_id = $1",
-            &[&operation_id],
-        )
-        .map_err(pg)?;
-        let st = tx
-            .prepare("INSERT INTO funding_items (operation_id, position, kind, source_id, label, amount_cents) VALUES ($1, $2, $3, $4, $5, $6)")
+        tx.execute(sql::DELETE_FUNDING_ITEMS_BY_OPERATION_ID, &[&operation_id])
             .map_err(pg)?;
+        let st = tx.prepare(sql::INSERT_FUNDING_ITEM).map_err(pg)?;
         for (i, it) in items.iter().enumerate() {
             if it.amount_cents < 0 {
-                return Err(StoreError::Invalid(
-                    "montant négatif refusé dans le plan de financement".into(),
-                ));
+                return Err(register::messages::negative_amount());
             }
             tx.execute(
                 &st,
@@ -560,7 +545,7 @@ impl RegisterStore for PostgresStore {
             )
             .map_err(|e| {
                 if is_code(&e, &SqlState::FOREIGN_KEY_VIOLATION) {
-                    StoreError::Invalid("financeur inconnu dans le plan de financement".into())
+                    register::messages::unknown_funder()
                 } else {
                     pg(e)
                 }
@@ -584,7 +569,7 @@ impl RegisterStore for PostgresStore {
     fn financing_plan(&self, operation_id: i64) -> Result<Vec<FundingItem>> {
         let rows = self
             .conn()?
-            .query("SELECT kind, source_id, label, amount_cents FROM funding_items WHERE operation_id = $1 ORDER BY position", &[&operation_id])
+            .query(sql::FINANCING_PLAN, &[&operation_id])
             .map_err(pg)?;
         rows.iter()
             .map(|r| {
@@ -674,25 +659,25 @@ impl PostgresStore {
     /// The register in memory, read in one repeatable-read transaction (a consistent snapshot
     /// with its version), operations and lines fetched in batches.
     fn read_cube(&self) -> Result<logis_store::cube::Cube> {
-        use logis_store::cube::{CubeBuilder, CubeOperation, sql};
+        use logis_store::cube::{CubeBuilder, CubeOperation, sql as cube_sql};
         let geo = self.geography()?;
         let mut c = self.conn()?;
         let mut tx = snapshot_transaction(&mut c)?;
-        let version: i64 = tx.query_one(sql::VERSION, &[]).map_err(pg)?.get(0);
+        let version: i64 = tx.query_one(cube_sql::VERSION, &[]).map_err(pg)?.get(0);
         let mut b = CubeBuilder::new(version);
-        for r in tx.query(sql::LANDLORDS, &[]).map_err(pg)? {
+        for r in tx.query(cube_sql::LANDLORDS, &[]).map_err(pg)? {
             b.landlord(r.get(0), r.get(1));
         }
-        for r in tx.query(sql::PROGRAMMES, &[]).map_err(pg)? {
+        for r in tx.query(cube_sql::PROGRAMMES, &[]).map_err(pg)? {
             b.programme(r.get(0), r.get(1));
         }
-        for r in tx.query(sql::PROJECTS, &[]).map_err(pg)? {
+        for r in tx.query(cube_sql::PROJECTS, &[]).map_err(pg)? {
             b.project(r.get(0), r.get(1));
         }
-        for r in tx.query(sql::QUARTIERS, &[]).map_err(pg)? {
+        for r in tx.query(cube_sql::QUARTIERS, &[]).map_err(pg)? {
             b.quartier(r.get(0), r.get(1));
         }
-        each_row(&mut tx, sql::OPERATIONS, &[], 20_000, &mut |r| {
+        each_row(&mut tx, cube_sql::OPERATIONS, &[], 20_000, &mut |r| {
             b.operation(CubeOperation {
                 id: r.get(0),
                 landlord_id: r.get(1),
@@ -709,10 +694,7 @@ impl PostgresStore {
         // The lines in two halves by id, the second read at the same time on a second
         // connection that takes this transaction's snapshot (`pg_export_snapshot`), when the
         // pool gives one soon; else after the first, in this transaction.
-        let last: i64 = tx
-            .query_one("SELECT coalesce(max(id), 0) FROM operation_lines", &[])
-            .map_err(pg)?
-            .get(0);
+        let last: i64 = tx.query_one(sql::LARGEST_LINE_ID, &[]).map_err(pg)?.get(0);
         let halves = usize::try_from(last).unwrap_or(0) >= logis_store::cube::shared_from();
         let middle = if halves { last / 2 } else { last };
         let second = if halves {
@@ -756,8 +738,8 @@ fn read_lines(
     at: i64,
     part: &mut logis_store::cube::CubeLines<'_>,
 ) -> Result<()> {
-    use logis_store::cube::{CubeLine, sql};
-    let query = format!("{} WHERE {cond}", sql::LINES);
+    use logis_store::cube::{CubeLine, sql as cube_sql};
+    let query = format!("{} WHERE {cond}", cube_sql::LINES);
     each_row(tx, &query, &[&at], 20_000, &mut |r| {
         part.line(CubeLine {
             operation_id: r.get(0),

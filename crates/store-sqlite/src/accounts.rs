@@ -1,12 +1,8 @@
 use super::*;
+use logis_store::accounts;
+use logis_store::accounts::sql;
 
-/// The columns of a [`User`], in the order [`user_from_row`] reads them.
-const USER_COLUMNS: &str =
-    "u.id, u.login, u.display_name, u.role, u.organisation_id, org.name, org.commune_code,
-    u.disabled_at IS NOT NULL, u.password_hash IS NOT NULL, u.created_at";
-
-const USER_FROM: &str = "FROM users u LEFT JOIN organisations org ON org.id = u.organisation_id";
-
+/// A [`User`] read from the columns of [`sql::USERS`], in that order.
 fn user_from_row(r: &rusqlite::Row<'_>) -> Result<User> {
     let role: String = r.get(3).map_err(be)?;
     let commune: Option<String> = r.get(6).map_err(be)?;
@@ -43,31 +39,30 @@ impl AccountStore for SqliteStore {
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(be)?;
         let res = tx.query_row(
-            "INSERT INTO users (login, display_name, role, organisation_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
-            params![u.login, u.display_name, u.role.code(), u.organisation_id, now()],
+            sql::INSERT_USER,
+            params![
+                u.login,
+                u.display_name,
+                u.role.code(),
+                u.organisation_id,
+                now()
+            ],
             |r| r.get::<_, i64>(0),
         );
         let id = match res {
             Ok(id) => id,
             Err(e) if unique_violation(&e) => {
-                return Err(StoreError::Conflict(format!(
-                    "un compte « {} » existe déjà",
-                    u.login
-                )));
+                return Err(accounts::messages::account_exists(&u.login));
             }
             Err(rusqlite::Error::SqliteFailure(f, _))
                 if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
             {
-                return Err(StoreError::Invalid("organisation inconnue".into()));
+                return Err(accounts::messages::unknown_organisation());
             }
             Err(e) => return Err(be(e)),
         };
         let user = tx
-            .query_row(
-                &format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = ?1"),
-                [id],
-                |r| Ok(user_from_row(r)),
-            )
+            .query_row(sql::USER_BY_ID, [id], |r| Ok(user_from_row(r)))
             .map_err(be)??;
         record(&tx, actor, &Change::created("utilisateur", id, None, &user))?;
         tx.commit().map_err(be)?;
@@ -77,9 +72,7 @@ impl AccountStore for SqliteStore {
     fn users(&self) -> Result<Vec<User>> {
         let c = self.conn()?;
         let mut st = c
-            .prepare(&format!(
-                "SELECT {USER_COLUMNS} {USER_FROM} ORDER BY u.login"
-            ))
+            .prepare(&format!("{} ORDER BY u.login", sql::USERS))
             .map_err(be)?;
         let rows = st.query_map([], |r| Ok(user_from_row(r))).map_err(be)?;
         rows.map(|r| r.map_err(be)?).collect()
@@ -87,26 +80,17 @@ impl AccountStore for SqliteStore {
 
     fn user(&self, id: i64) -> Result<Option<User>> {
         let c = self.conn()?;
-        c.query_row(
-            &format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = ?1"),
-            [id],
-            |r| Ok(user_from_row(r)),
-        )
-        .optional()
-        .map_err(be)?
-        .transpose()
+        c.query_row(sql::USER_BY_ID, [id], |r| Ok(user_from_row(r)))
+            .optional()
+            .map_err(be)?
+            .transpose()
     }
 
     fn user_credentials(&self, login: &str) -> Result<Option<(User, Option<String>)>> {
         let c = self.conn()?;
-        c.query_row(
-            &format!("SELECT {USER_COLUMNS}, u.password_hash {USER_FROM} WHERE u.login = ?1"),
-            [login],
-            |r| {
-                Ok(user_from_row(r)
-                    .and_then(|u| Ok((u, r.get::<_, Option<String>>(10).map_err(be)?))))
-            },
-        )
+        c.query_row(sql::USER_CREDENTIALS, [login], |r| {
+            Ok(user_from_row(r).and_then(|u| Ok((u, r.get::<_, Option<String>>(10).map_err(be)?))))
+        })
         .optional()
         .map_err(be)?
         .transpose()
@@ -122,12 +106,10 @@ impl AccountStore for SqliteStore {
             )
             .map_err(be)?;
         if n == 0 {
-            return Err(StoreError::NotFound(format!(
-                "compte {user_id} introuvable"
-            )));
+            return Err(accounts::messages::account_not_found(user_id));
         }
         if disabled {
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+            tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, [user_id])
                 .map_err(be)?;
         }
         record(
@@ -157,11 +139,9 @@ impl AccountStore for SqliteStore {
             )
             .map_err(be)?;
         if n == 0 {
-            return Err(StoreError::NotFound(format!(
-                "compte {user_id} introuvable"
-            )));
+            return Err(accounts::messages::account_not_found(user_id));
         }
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+        tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, [user_id])
             .map_err(be)?;
         record(
             &tx,
@@ -192,14 +172,14 @@ impl AccountStore for SqliteStore {
         )
         .map_err(be)?;
         tx.execute(
-            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            sql::INSERT_PASSWORD_RESET,
             params![token_hash, user_id, now(), expires_at],
         )
         .map_err(|e| match &e {
             rusqlite::Error::SqliteFailure(f, _)
                 if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
             {
-                StoreError::NotFound(format!("compte {user_id} introuvable"))
+                accounts::messages::account_not_found(user_id)
             }
             _ => be(e),
         })?;
@@ -234,13 +214,7 @@ impl AccountStore for SqliteStore {
             return Ok(None);
         };
         let user = tx
-            .query_row(
-                &format!(
-                    "SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = ?1 AND u.disabled_at IS NULL"
-                ),
-                [user_id],
-                |r| Ok(user_from_row(r)),
-            )
+            .query_row(sql::ENABLED_USER_BY_ID, [user_id], |r| Ok(user_from_row(r)))
             .optional()
             .map_err(be)?
             .transpose()?;
@@ -252,7 +226,7 @@ impl AccountStore for SqliteStore {
             params![user_id, new_hash],
         )
         .map_err(be)?;
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+        tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, [user_id])
             .map_err(be)?;
         let actor = Actor {
             user_id: Some(user.id),
@@ -278,12 +252,12 @@ impl AccountStore for SqliteStore {
         let c = self.conn()?;
         let t = now();
         c.execute(
-            "INSERT INTO login_attempts (login, address, at, success) VALUES (?1, ?2, ?3, ?4)",
+            sql::INSERT_LOGIN_ATTEMPT,
             params![login, address, t, i64::from(success)],
         )
         .map_err(be)?;
         // Attempts older than a day are of no use to throttling.
-        c.execute("DELETE FROM login_attempts WHERE at < ?1", [t - 86_400])
+        c.execute(sql::DELETE_LOGIN_ATTEMPTS_BEFORE, [t - 86_400])
             .map_err(be)?;
         Ok(())
     }
@@ -308,10 +282,9 @@ impl AccountStore for SqliteStore {
     ) -> Result<()> {
         let c = self.conn()?;
         let t = now();
-        c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [t])
-            .map_err(be)?;
+        c.execute(sql::DELETE_EXPIRED_SESSIONS, [t]).map_err(be)?;
         c.execute(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            sql::INSERT_SESSION,
             params![token_hash, user_id, csrf, t, expires_at],
         )
         .map(|_| ())
@@ -320,14 +293,9 @@ impl AccountStore for SqliteStore {
 
     fn session_user(&self, token_hash: &str) -> Result<Option<(User, String)>> {
         let c = self.conn()?;
-        c.query_row(
-            &format!(
-                "SELECT {USER_COLUMNS}, s.csrf_token {USER_FROM} JOIN sessions s ON s.user_id = u.id
-                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL"
-            ),
-            params![token_hash, now()],
-            |r| Ok(user_from_row(r).and_then(|u| Ok((u, r.get::<_, String>(10).map_err(be)?)))),
-        )
+        c.query_row(sql::SESSION_USER, params![token_hash, now()], |r| {
+            Ok(user_from_row(r).and_then(|u| Ok((u, r.get::<_, String>(10).map_err(be)?))))
+        })
         .optional()
         .map_err(be)?
         .transpose()
@@ -335,7 +303,7 @@ impl AccountStore for SqliteStore {
 
     fn delete_session(&self, token_hash: &str) -> Result<()> {
         self.conn()?
-            .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
+            .execute(sql::DELETE_SESSIONS_BY_TOKEN_HASH, [token_hash])
             .map(|_| ())
             .map_err(be)
     }
@@ -352,8 +320,7 @@ impl AccountStore for SqliteStore {
         let tx = c.transaction().map_err(be)?;
         let token = tx
             .query_row(
-                "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                 RETURNING id, user_id, name, prefix, created_at, last_used_at, revoked_at",
+                sql::INSERT_API_TOKEN,
                 params![user_id, name, token_hash, prefix, now()],
                 token_from_row,
             )
@@ -369,12 +336,7 @@ impl AccountStore for SqliteStore {
 
     fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
         let c = self.conn()?;
-        let mut st = c
-            .prepare(
-                "SELECT id, user_id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens
-                 WHERE user_id = ?1 ORDER BY id",
-            )
-            .map_err(be)?;
+        let mut st = c.prepare(sql::API_TOKENS).map_err(be)?;
         let rows = st.query_map([user_id], token_from_row).map_err(be)?;
         rows.map(|r| r.map_err(be)).collect()
     }
@@ -408,14 +370,9 @@ impl AccountStore for SqliteStore {
     fn token_user(&self, token_hash: &str) -> Result<Option<User>> {
         let c = self.conn()?;
         let found = c
-            .query_row(
-                &format!(
-                    "SELECT {USER_COLUMNS}, t.id {USER_FROM} JOIN api_tokens t ON t.user_id = u.id
-                     WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL"
-                ),
-                [token_hash],
-                |r| Ok(user_from_row(r).and_then(|u| Ok((u, r.get::<_, i64>(10).map_err(be)?)))),
-            )
+            .query_row(sql::TOKEN_USER, [token_hash], |r| {
+                Ok(user_from_row(r).and_then(|u| Ok((u, r.get::<_, i64>(10).map_err(be)?))))
+            })
             .optional()
             .map_err(be)?
             .transpose()?;

@@ -1,13 +1,13 @@
 use super::*;
+use logis_store::audit::sql;
 
 /// Record one change in the audit trail, on the transaction making it (and count the write:
-/// see [`Store::data_stamp`]).
+/// see [`logis_store::RegisterStore::data_stamp`]).
 pub(crate) fn record(c: &Connection, actor: &Actor, ch: &Change<'_>) -> Result<()> {
     c.execute(logis_store::cube::sql::COUNT_WRITE, [])
         .map_err(be)?;
     c.execute(
-        "INSERT INTO audit_log (at, user_id, user_name, organisation_id, via, entity, entity_id, operation_id, action, before, after)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        sql::INSERT_AUDIT_LOG,
         params![
             now(),
             actor.user_id,

@@ -1,9 +1,10 @@
 use super::*;
+use logis_store::reference::sql;
 
 impl ReferenceStore for SqliteStore {
     fn reference_loaded(&self) -> Result<bool> {
         self.conn()?
-            .query_row("SELECT EXISTS (SELECT 1 FROM communes)", [], |r| r.get(0))
+            .query_row(sql::REFERENCE_LOADED, [], |r| r.get(0))
             .map_err(be)
     }
 
@@ -130,9 +131,7 @@ impl ReferenceStore for SqliteStore {
 
     fn setting(&self, key: &str) -> Result<Option<String>> {
         self.conn()?
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
+            .query_row(sql::SETTING, [key], |r| r.get(0))
             .optional()
             .map_err(be)
     }
@@ -141,16 +140,13 @@ impl ReferenceStore for SqliteStore {
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(be)?;
         let before: Option<String> = tx
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
+            .query_row(sql::SETTING, [key], |r| r.get(0))
             .optional()
             .map_err(be)?;
         if before.as_deref() == Some(value) {
             return Ok(());
         }
-        tx.execute("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
-            .map_err(be)?;
+        tx.execute(sql::SET_SETTING, [key, value]).map_err(be)?;
         record(
             &tx,
             actor,

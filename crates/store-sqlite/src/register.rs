@@ -2,6 +2,7 @@ mod import;
 
 use super::*;
 use import::SqliteImport;
+use logis_store::register;
 use logis_store::register::sql;
 
 fn org_from_row(
@@ -63,15 +64,19 @@ impl RegisterStore for SqliteStore {
     fn add_organisation(&self, actor: &Actor, org: &NewOrganisation) -> Result<Organisation> {
         let name = org.name.trim();
         if name.is_empty() || name_key(name).is_empty() {
-            return Err(StoreError::Invalid(
-                "le nom de l'organisation est obligatoire".into(),
-            ));
+            return Err(register::messages::name_required("de l'organisation"));
         }
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(be)?;
         let res = tx.query_row(
-            "INSERT INTO organisations (kind, name, name_key, siren, commune_code) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
-            params![org.kind.code(), name, name_key(name), org.siren.as_ref().map(Siren::as_str), org.commune.as_ref().map(CommuneCode::as_str)],
+            sql::INSERT_ORGANISATION,
+            params![
+                org.kind.code(),
+                name,
+                name_key(name),
+                org.siren.as_ref().map(Siren::as_str),
+                org.commune.as_ref().map(CommuneCode::as_str)
+            ],
             |r| r.get::<_, i64>(0),
         );
         match res {
@@ -90,14 +95,12 @@ impl RegisterStore for SqliteStore {
             Err(rusqlite::Error::SqliteFailure(f, _))
                 if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
             {
-                Err(StoreError::Invalid(
-                    "commune inconnue pour cette organisation".into(),
-                ))
+                Err(register::messages::unknown_commune_of_organisation())
             }
-            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
-                "une organisation de type « {} » nommée « {name} » ou avec ce SIREN existe déjà",
-                org.kind.label()
-            ))),
+            Err(e) if unique_violation(&e) => Err(register::messages::organisation_exists(
+                org.kind.label(),
+                name,
+            )),
             Err(e) => Err(be(e)),
         }
     }
@@ -122,24 +125,25 @@ impl RegisterStore for SqliteStore {
     fn add_programme(&self, actor: &Actor, p: &NewProgramme) -> Result<Programme> {
         let name = p.name.trim();
         if name_key(name).is_empty() {
-            return Err(StoreError::Invalid(
-                "le nom du programme est obligatoire".into(),
-            ));
+            return Err(register::messages::name_required("du programme"));
         }
         if let (Some(a), Some(b)) = (p.start_year, p.end_year)
             && a > b
         {
-            return Err(StoreError::Invalid(format!(
-                "période invalide : {} est après {}",
-                a.get(),
-                b.get()
-            )));
+            return Err(register::messages::bad_period(a.get(), b.get()));
         }
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(be)?;
         let res = tx.query_row(
-            "INSERT INTO programmes (name, name_key, description, start_year, end_year, epci_siren) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
-            params![name, name_key(name), p.description, p.start_year.map(Year::get), p.end_year.map(Year::get), p.epci.as_ref().map(Siren::as_str)],
+            sql::INSERT_PROGRAMME,
+            params![
+                name,
+                name_key(name),
+                p.description,
+                p.start_year.map(Year::get),
+                p.end_year.map(Year::get),
+                p.epci.as_ref().map(Siren::as_str)
+            ],
             |r| r.get::<_, i64>(0),
         );
         match res {
@@ -156,9 +160,7 @@ impl RegisterStore for SqliteStore {
                 tx.commit().map_err(be)?;
                 Ok(prog)
             }
-            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
-                "un programme nommé « {name} » existe déjà"
-            ))),
+            Err(e) if unique_violation(&e) => Err(register::messages::programme_exists(name)),
             Err(e) => Err(be(e)),
         }
     }
@@ -201,14 +203,12 @@ impl RegisterStore for SqliteStore {
     ) -> Result<Project> {
         let name = name.trim();
         if name_key(name).is_empty() {
-            return Err(StoreError::Invalid(
-                "le nom du projet est obligatoire".into(),
-            ));
+            return Err(register::messages::name_required("du projet"));
         }
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(be)?;
         let res = tx.query_row(
-            "INSERT INTO projects (name, name_key, kind, programme_id) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            sql::INSERT_PROJECT,
             params![name, name_key(name), kind.code(), programme_id],
             |r| r.get::<_, i64>(0),
         );
@@ -224,9 +224,7 @@ impl RegisterStore for SqliteStore {
                 tx.commit().map_err(be)?;
                 Ok(pr)
             }
-            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
-                "un projet nommé « {name} » existe déjà"
-            ))),
+            Err(e) if unique_violation(&e) => Err(register::messages::project_exists(name)),
             Err(e) => Err(be(e)),
         }
     }
@@ -267,14 +265,12 @@ impl RegisterStore for SqliteStore {
     ) -> Result<Quartier> {
         let name = name.trim();
         if name_key(name).is_empty() {
-            return Err(StoreError::Invalid(
-                "le nom du quartier est obligatoire".into(),
-            ));
+            return Err(register::messages::name_required("du quartier"));
         }
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(be)?;
         let res = tx.query_row(
-            "INSERT INTO quartiers (name, name_key, kind, commune_code) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            sql::INSERT_QUARTIER,
             params![name, name_key(name), kind.code(), commune.as_str()],
             |r| r.get::<_, i64>(0),
         );
@@ -290,15 +286,13 @@ impl RegisterStore for SqliteStore {
                 tx.commit().map_err(be)?;
                 Ok(q)
             }
-            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
-                "le quartier « {name} » existe déjà dans la commune {commune}"
-            ))),
+            Err(e) if unique_violation(&e) => {
+                Err(register::messages::quartier_exists(name, commune))
+            }
             Err(rusqlite::Error::SqliteFailure(f, _))
                 if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
             {
-                Err(StoreError::Invalid(format!(
-                    "commune inconnue « {commune} »"
-                )))
+                Err(register::messages::unknown_commune(commune))
             }
             Err(e) => Err(be(e)),
         }
@@ -426,25 +420,18 @@ impl RegisterStore for SqliteStore {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(be)?;
         let exists: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM programmes WHERE id = ?1)",
-                [programme_id],
-                |r| r.get(0),
-            )
+            .query_row(sql::PROGRAMME_EXISTS, [programme_id], |r| r.get(0))
             .map_err(be)?;
         if !exists {
-            return Err(StoreError::NotFound(format!(
-                "programme {programme_id} introuvable"
-            )));
+            return Err(register::messages::programme_not_found(programme_id));
         }
         tx.execute(
-            "DELETE FROM programme_targets WHERE programme_id = ?1",
+            sql::DELETE_PROGRAMME_TARGETS_BY_PROGRAMME_ID,
             [programme_id],
         )
         .map_err(be)?;
         tx.execute(
-            "INSERT INTO programme_targets (programme_id, scope, total, first_year, last_year, social_percent, band_min, band_max)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            sql::INSERT_PROGRAMME_TARGET,
             params![
                 programme_id,
                 t.scope.code(),
@@ -459,10 +446,22 @@ impl RegisterStore for SqliteStore {
         .map_err(be)?;
         for sp in &t.splits {
             tx.execute(
-                "INSERT INTO programme_target_splits (programme_id, dimension, key, label, dwellings) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![programme_id, sp.dimension.code(), sp.key, sp.label, sp.dwellings as i64],
+                sql::INSERT_PROGRAMME_TARGET_SPLIT,
+                params![
+                    programme_id,
+                    sp.dimension.code(),
+                    sp.key,
+                    sp.label,
+                    sp.dwellings as i64
+                ],
             )
-            .map_err(|e| if unique_violation(&e) { StoreError::Invalid(format!("répartition « {} » donnée deux fois", sp.label)) } else { be(e) })?;
+            .map_err(|e| {
+                if unique_violation(&e) {
+                    register::messages::split_twice(&sp.label)
+                } else {
+                    be(e)
+                }
+            })?;
         }
         record(
             &tx,
@@ -484,25 +483,21 @@ impl RegisterStore for SqliteStore {
     fn targets(&self, programme_id: i64) -> Result<Option<Targets>> {
         let c = self.conn()?;
         let row = c
-            .query_row(
-                "SELECT scope, total, first_year, last_year, social_percent, band_min, band_max FROM programme_targets WHERE programme_id = ?1",
-                [programme_id],
-                |r| {
-                    Ok(logis_store::TargetRow {
-                        scope: r.get(0)?,
-                        total: r.get(1)?,
-                        first_year: r.get(2)?,
-                        last_year: r.get(3)?,
-                        social_percent: r.get(4)?,
-                        band_min: r.get(5)?,
-                        band_max: r.get(6)?,
-                    })
-                },
-            )
+            .query_row(sql::TARGETS, [programme_id], |r| {
+                Ok(logis_store::TargetRow {
+                    scope: r.get(0)?,
+                    total: r.get(1)?,
+                    first_year: r.get(2)?,
+                    last_year: r.get(3)?,
+                    social_percent: r.get(4)?,
+                    band_min: r.get(5)?,
+                    band_max: r.get(6)?,
+                })
+            })
             .optional()
             .map_err(be)?;
         let Some(row) = row else { return Ok(None) };
-        let mut st = c.prepare("SELECT dimension, key, label, dwellings FROM programme_target_splits WHERE programme_id = ?1 ORDER BY id").map_err(be)?;
+        let mut st = c.prepare(sql::TARGET_SPLITS).map_err(be)?;
         let splits = st
             .query_map([programme_id], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -552,11 +547,9 @@ impl RegisterStore for SqliteStore {
 
     fn operation_id(&self, landlord_id: i64, reference: &str) -> Result<Option<i64>> {
         self.conn()?
-            .query_row(
-                "SELECT id FROM operations WHERE landlord_id = ?1 AND reference = ?2",
-                params![landlord_id, reference],
-                |r| r.get(0),
-            )
+            .query_row(sql::OPERATION_ID, params![landlord_id, reference], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(be)
     }
@@ -573,31 +566,18 @@ impl RegisterStore for SqliteStore {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(be)?;
         let exists: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM operations WHERE id = ?1)",
-                [operation_id],
-                |r| r.get(0),
-            )
+            .query_row(sql::OPERATION_EXISTS, [operation_id], |r| r.get(0))
             .map_err(be)?;
         if !exists {
-            return Err(StoreError::NotFound(format!(
-                "opération {operation_id} introuvable"
-            )));
+            return Err(register::messages::operation_not_found(operation_id));
         }
-        tx.execute(
-            "DELETE FROM funding_items WHERE operation_id = ?1",
-            [operation_id],
-        )
-        .map_err(be)?;
+        tx.execute(sql::DELETE_FUNDING_ITEMS_BY_OPERATION_ID, [operation_id])
+            .map_err(be)?;
         {
-            let mut st = tx
-                .prepare("INSERT INTO funding_items (operation_id, position, kind, source_id, label, amount_cents) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-                .map_err(be)?;
+            let mut st = tx.prepare(sql::INSERT_FUNDING_ITEM).map_err(be)?;
             for (i, it) in items.iter().enumerate() {
                 if it.amount_cents < 0 {
-                    return Err(StoreError::Invalid(
-                        "montant négatif refusé dans le plan de financement".into(),
-                    ));
+                    return Err(register::messages::negative_amount());
                 }
                 st.execute(params![
                     operation_id,
@@ -611,7 +591,7 @@ impl RegisterStore for SqliteStore {
                     rusqlite::Error::SqliteFailure(f, _)
                         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
                     {
-                        StoreError::Invalid("financeur inconnu dans le plan de financement".into())
+                        register::messages::unknown_funder()
                     }
                     _ => be(e),
                 })?;
@@ -634,7 +614,7 @@ impl RegisterStore for SqliteStore {
 
     fn financing_plan(&self, operation_id: i64) -> Result<Vec<FundingItem>> {
         let c = self.conn()?;
-        let mut st = c.prepare("SELECT kind, source_id, label, amount_cents FROM funding_items WHERE operation_id = ?1 ORDER BY position").map_err(be)?;
+        let mut st = c.prepare(sql::FINANCING_PLAN).map_err(be)?;
         let rows = st
             .query_map([operation_id], |r| {
                 Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -735,11 +715,13 @@ impl SqliteStore {
 
     /// The register in memory, read in one transaction (a consistent snapshot with its version).
     fn read_cube(&self) -> Result<logis_store::cube::Cube> {
-        use logis_store::cube::{CubeBuilder, CubeOperation, sql};
+        use logis_store::cube::{CubeBuilder, CubeOperation, sql as cube_sql};
         let geo = self.geography()?;
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(be)?;
-        let version: i64 = tx.query_row(sql::VERSION, [], |r| r.get(0)).map_err(be)?;
+        let version: i64 = tx
+            .query_row(cube_sql::VERSION, [], |r| r.get(0))
+            .map_err(be)?;
         let mut b = CubeBuilder::new(version);
         let named = |q: &str, add: &mut dyn FnMut(i64, &str)| -> Result<()> {
             let mut st = tx.prepare(q).map_err(be)?;
@@ -752,12 +734,12 @@ impl SqliteStore {
             }
             Ok(())
         };
-        named(sql::LANDLORDS, &mut |id, n| b.landlord(id, n))?;
-        named(sql::PROGRAMMES, &mut |id, n| b.programme(id, n))?;
-        named(sql::PROJECTS, &mut |id, n| b.project(id, n))?;
-        named(sql::QUARTIERS, &mut |id, n| b.quartier(id, n))?;
+        named(cube_sql::LANDLORDS, &mut |id, n| b.landlord(id, n))?;
+        named(cube_sql::PROGRAMMES, &mut |id, n| b.programme(id, n))?;
+        named(cube_sql::PROJECTS, &mut |id, n| b.project(id, n))?;
+        named(cube_sql::QUARTIERS, &mut |id, n| b.quartier(id, n))?;
         {
-            let mut st = tx.prepare(sql::OPERATIONS).map_err(be)?;
+            let mut st = tx.prepare(cube_sql::OPERATIONS).map_err(be)?;
             let mut rows = st.query([]).map_err(be)?;
             while let Some(r) = rows.next().map_err(be)? {
                 let text =
@@ -791,7 +773,9 @@ impl SqliteStore {
             let other = second.map(|mut conn| {
                 move |part: &mut logis_store::cube::CubeLines<'_>| -> Result<bool> {
                     let tx = conn.transaction().map_err(be)?;
-                    let seen: i64 = tx.query_row(sql::VERSION, [], |r| r.get(0)).map_err(be)?;
+                    let seen: i64 = tx
+                        .query_row(cube_sql::VERSION, [], |r| r.get(0))
+                        .map_err(be)?;
                     if seen != version {
                         return Ok(false);
                     }
@@ -817,9 +801,9 @@ fn read_lines(
     at: i64,
     part: &mut logis_store::cube::CubeLines<'_>,
 ) -> Result<()> {
-    use logis_store::cube::{CubeLine, sql};
+    use logis_store::cube::{CubeLine, sql as cube_sql};
     let mut st = tx
-        .prepare(&format!("{} WHERE {cond}", sql::LINES))
+        .prepare(&format!("{} WHERE {cond}", cube_sql::LINES))
         .map_err(be)?;
     let mut rows = st.query([at]).map_err(be)?;
     while let Some(r) = rows.next().map_err(be)? {

@@ -92,3 +92,95 @@ pub trait AccountStore: Send + Sync {
     /// The enabled user of an unrevoked token (and note its use).
     fn token_user(&self, token_hash: &str) -> Result<Option<User>>;
 }
+
+/// This capability's SQL that both dialects read alike, written once (`$N` parameters in
+/// order of first appearance: see [`crate::parameters_in_order`]).
+/// A query of users with their columns in the order the adapters read them (id, login,
+/// display name, role, organisation id and name, its commune, disabled, has a password,
+/// created at), `$extra` columns after them, then the rest of the query.
+macro_rules! users_query {
+    ($extra:literal, $rest:literal) => {
+        concat!(
+            "SELECT u.id, u.login, u.display_name, u.role, u.organisation_id, org.name, org.commune_code,
+    u.disabled_at IS NOT NULL, u.password_hash IS NOT NULL, u.created_at",
+            $extra,
+            " FROM users u LEFT JOIN organisations org ON org.id = u.organisation_id",
+            $rest
+        )
+    };
+}
+
+pub mod sql {
+    pub const INSERT_USER: &str = "INSERT INTO users (login, display_name, role, organisation_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+    pub const DELETE_SESSIONS_BY_USER_ID: &str = "DELETE FROM sessions WHERE user_id = $1";
+    pub const INSERT_PASSWORD_RESET: &str = "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
+    pub const INSERT_LOGIN_ATTEMPT: &str =
+        "INSERT INTO login_attempts (login, address, at, success) VALUES ($1, $2, $3, $4)";
+    pub const DELETE_LOGIN_ATTEMPTS_BEFORE: &str = "DELETE FROM login_attempts WHERE at < $1";
+    pub const DELETE_EXPIRED_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at <= $1";
+    pub const INSERT_SESSION: &str = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
+    pub const DELETE_SESSIONS_BY_TOKEN_HASH: &str = "DELETE FROM sessions WHERE token_hash = $1";
+    pub const INSERT_API_TOKEN: &str = "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5)
+                 RETURNING id, user_id, name, prefix, created_at, last_used_at, revoked_at";
+    pub const API_TOKENS: &str =
+        "SELECT id, user_id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens
+                 WHERE user_id = $1 ORDER BY id";
+
+    /// Users (then their order: the dialects sort texts apart).
+    pub const USERS: &str = users_query!("", "");
+    pub const USER_BY_ID: &str = users_query!("", " WHERE u.id = $1");
+    /// A user and its password hash (the 11th column).
+    pub const USER_CREDENTIALS: &str = users_query!(", u.password_hash", " WHERE u.login = $1");
+    pub const ENABLED_USER_BY_ID: &str =
+        users_query!("", " WHERE u.id = $1 AND u.disabled_at IS NULL");
+    /// The enabled user of an unexpired session (hash, now) and its CSRF token.
+    pub const SESSION_USER: &str = users_query!(
+        ", s.csrf_token",
+        " JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL"
+    );
+    /// The enabled user of an unrevoked token and the token's id.
+    pub const TOKEN_USER: &str = users_query!(
+        ", t.id",
+        " JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL"
+    );
+
+    /// Every text above, for the test of their parameters' order.
+    pub const ALL: &[&str] = &[
+        USERS,
+        USER_BY_ID,
+        USER_CREDENTIALS,
+        ENABLED_USER_BY_ID,
+        SESSION_USER,
+        TOKEN_USER,
+        INSERT_USER,
+        DELETE_SESSIONS_BY_USER_ID,
+        INSERT_PASSWORD_RESET,
+        INSERT_LOGIN_ATTEMPT,
+        DELETE_LOGIN_ATTEMPTS_BEFORE,
+        DELETE_EXPIRED_SESSIONS,
+        INSERT_SESSION,
+        DELETE_SESSIONS_BY_TOKEN_HASH,
+        INSERT_API_TOKEN,
+        API_TOKENS,
+    ];
+}
+
+/// The French messages of this capability's refusals, written once for both adapters.
+pub mod messages {
+    use crate::StoreError;
+
+    /// An account with this login exists.
+    pub fn account_exists(login: &str) -> StoreError {
+        StoreError::Conflict(format!("un compte « {login} » existe déjà"))
+    }
+
+    /// The account names no organisation logis holds.
+    pub fn unknown_organisation() -> StoreError {
+        StoreError::Invalid("organisation inconnue".into())
+    }
+
+    /// No account has this id.
+    pub fn account_not_found(user_id: i64) -> StoreError {
+        StoreError::NotFound(format!("compte {user_id} introuvable"))
+    }
+}

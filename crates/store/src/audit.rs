@@ -218,3 +218,13 @@ pub trait AuditStore: Send + Sync {
     /// Audit rows, newest first.
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
 }
+
+/// This capability's SQL that both dialects read alike, written once (`$N` parameters in
+/// order of first appearance: see [`crate::parameters_in_order`]).
+pub mod sql {
+    pub const INSERT_AUDIT_LOG: &str = "INSERT INTO audit_log (at, user_id, user_name, organisation_id, via, entity, entity_id, operation_id, action, before, after)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+    /// Every text above, for the test of their parameters' order.
+    pub const ALL: &[&str] = &[INSERT_AUDIT_LOG];
+}

@@ -1738,7 +1738,7 @@ pub mod sql {
     /// Count one audited write (run with its audit record, in its transaction).
     pub const COUNT_WRITE: &str =
         "UPDATE register_version SET write_count = write_count + 1 WHERE id = 1";
-    /// What [`crate::Store::data_stamp`] reads: the version and the count of audited writes.
+    /// What [`crate::RegisterStore::data_stamp`] reads: the version and the count of audited writes.
     pub const STAMP: &str = "SELECT version, write_count FROM register_version WHERE id = 1";
     pub const LANDLORDS: &str = "SELECT id, name FROM organisations";
     pub const PROGRAMMES: &str = "SELECT id, name FROM programmes";

@@ -59,3 +59,14 @@ pub trait ReferenceStore: Send + Sync {
     fn setting(&self, key: &str) -> Result<Option<String>>;
     fn set_setting(&self, actor: &Actor, key: &str, value: &str) -> Result<()>;
 }
+
+/// This capability's SQL that both dialects read alike, written once (`$N` parameters in
+/// order of first appearance: see [`crate::parameters_in_order`]).
+pub mod sql {
+    pub const REFERENCE_LOADED: &str = "SELECT EXISTS (SELECT 1 FROM communes)";
+    pub const SETTING: &str = "SELECT value FROM settings WHERE key = $1";
+    pub const SET_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+    /// Every text above, for the test of their parameters' order.
+    pub const ALL: &[&str] = &[REFERENCE_LOADED, SETTING, SET_SETTING];
+}

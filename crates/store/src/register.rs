@@ -545,6 +545,123 @@ pub mod sql {
     pub const PROGRAMMES_WITH_TARGETS: &str =
         "SELECT programme_id FROM programme_targets ORDER BY programme_id";
 
+    pub const INSERT_ORGANISATION: &str = "INSERT INTO organisations (kind, name, name_key, siren, commune_code) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+    pub const INSERT_PROGRAMME: &str = "INSERT INTO programmes (name, name_key, description, start_year, end_year, epci_siren) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    pub const INSERT_PROJECT: &str = "INSERT INTO projects (name, name_key, kind, programme_id) VALUES ($1, $2, $3, $4) RETURNING id";
+    pub const INSERT_QUARTIER: &str = "INSERT INTO quartiers (name, name_key, kind, commune_code) VALUES ($1, $2, $3, $4) RETURNING id";
+    pub const PROGRAMME_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM programmes WHERE id = $1)";
+    pub const DELETE_PROGRAMME_TARGETS_BY_PROGRAMME_ID: &str =
+        "DELETE FROM programme_targets WHERE programme_id = $1";
+    pub const INSERT_PROGRAMME_TARGET: &str = "INSERT INTO programme_targets (programme_id, scope, total, first_year, last_year, social_percent, band_min, band_max)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    pub const INSERT_PROGRAMME_TARGET_SPLIT: &str = "INSERT INTO programme_target_splits (programme_id, dimension, key, label, dwellings) VALUES ($1, $2, $3, $4, $5)";
+    pub const TARGETS: &str = "SELECT scope, total, first_year, last_year, social_percent, band_min, band_max FROM programme_targets WHERE programme_id = $1";
+    pub const TARGET_SPLITS: &str = "SELECT dimension, key, label, dwellings FROM programme_target_splits WHERE programme_id = $1 ORDER BY id";
+    pub const OPERATION_ID: &str =
+        "SELECT id FROM operations WHERE landlord_id = $1 AND reference = $2";
+    pub const OPERATION_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM operations WHERE id = $1)";
+    pub const DELETE_FUNDING_ITEMS_BY_OPERATION_ID: &str =
+        "DELETE FROM funding_items WHERE operation_id = $1";
+    pub const INSERT_FUNDING_ITEM: &str = "INSERT INTO funding_items (operation_id, position, kind, source_id, label, amount_cents) VALUES ($1, $2, $3, $4, $5, $6)";
+    pub const FINANCING_PLAN: &str = "SELECT kind, source_id, label, amount_cents FROM funding_items WHERE operation_id = $1 ORDER BY position";
+    pub const LARGEST_LINE_ID: &str = "SELECT coalesce(max(id), 0) FROM operation_lines";
+    pub const STAGED_LINES_ALREADY_HELD: &str = "SELECT count(*) FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
+             JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
+                AND l.financing = s.financing AND l.year = s.year";
+
     /// Every text above, for the test of their parameters' order.
-    pub const ALL: &[&str] = &[PROGRAMMES_WITH_TARGETS];
+    pub const ALL: &[&str] = &[
+        PROGRAMMES_WITH_TARGETS,
+        INSERT_ORGANISATION,
+        INSERT_PROGRAMME,
+        INSERT_PROJECT,
+        INSERT_QUARTIER,
+        PROGRAMME_EXISTS,
+        DELETE_PROGRAMME_TARGETS_BY_PROGRAMME_ID,
+        INSERT_PROGRAMME_TARGET,
+        INSERT_PROGRAMME_TARGET_SPLIT,
+        TARGETS,
+        TARGET_SPLITS,
+        OPERATION_ID,
+        OPERATION_EXISTS,
+        DELETE_FUNDING_ITEMS_BY_OPERATION_ID,
+        INSERT_FUNDING_ITEM,
+        FINANCING_PLAN,
+        LARGEST_LINE_ID,
+        STAGED_LINES_ALREADY_HELD,
+    ];
+}
+
+/// The French messages of this capability's refusals, written once for both adapters.
+pub mod messages {
+    use crate::StoreError;
+
+    /// An organisation of this kind and name, or with this SIREN, exists.
+    pub fn organisation_exists(kind: &str, name: &str) -> StoreError {
+        StoreError::Conflict(format!(
+            "une organisation de type « {kind} » nommée « {name} » ou avec ce SIREN existe déjà"
+        ))
+    }
+
+    /// This commune has a quartier of this name.
+    pub fn quartier_exists(name: &str, commune: impl std::fmt::Display) -> StoreError {
+        StoreError::Conflict(format!(
+            "le quartier « {name} » existe déjà dans la commune {commune}"
+        ))
+    }
+
+    /// A programme of this name exists.
+    pub fn programme_exists(name: &str) -> StoreError {
+        StoreError::Conflict(format!("un programme nommé « {name} » existe déjà"))
+    }
+
+    /// A project of this name exists.
+    pub fn project_exists(name: &str) -> StoreError {
+        StoreError::Conflict(format!("un projet nommé « {name} » existe déjà"))
+    }
+
+    /// An organisation's commune is not in the reference geography.
+    pub fn unknown_commune_of_organisation() -> StoreError {
+        StoreError::Invalid("commune inconnue pour cette organisation".into())
+    }
+
+    /// A financing plan names an organisation logis does not hold.
+    pub fn unknown_funder() -> StoreError {
+        StoreError::Invalid("financeur inconnu dans le plan de financement".into())
+    }
+
+    /// A name left empty (`of_what`: "du programme", "de l'organisation"…).
+    pub fn name_required(of_what: &str) -> StoreError {
+        StoreError::Invalid(format!("le nom {of_what} est obligatoire"))
+    }
+
+    /// A financing plan item below zero.
+    pub fn negative_amount() -> StoreError {
+        StoreError::Invalid("montant négatif refusé dans le plan de financement".into())
+    }
+
+    /// A commune code not in the reference geography.
+    pub fn unknown_commune(commune: impl std::fmt::Display) -> StoreError {
+        StoreError::Invalid(format!("commune inconnue « {commune} »"))
+    }
+
+    /// A programme's first year after its last.
+    pub fn bad_period(first: i32, last: i32) -> StoreError {
+        StoreError::Invalid(format!("période invalide : {first} est après {last}"))
+    }
+
+    /// A target's split given twice.
+    pub fn split_twice(label: &str) -> StoreError {
+        StoreError::Invalid(format!("répartition « {label} » donnée deux fois"))
+    }
+
+    /// No operation has this id.
+    pub fn operation_not_found(operation_id: i64) -> StoreError {
+        StoreError::NotFound(format!("opération {operation_id} introuvable"))
+    }
+
+    /// No programme has this id.
+    pub fn programme_not_found(programme_id: i64) -> StoreError {
+        StoreError::NotFound(format!("programme {programme_id} introuvable"))
+    }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use logis_store::register::sql;
 
 /// An import transaction on one pooled connection.
 pub(super) struct PgImport {
@@ -117,10 +118,7 @@ impl PgImport {
         stats.operations_created = one(c, "SELECT count(*) FROM import_ops WHERE NOT existing")?;
         let a = self.actor.clone();
         let at = now();
-        let max_line: i64 = c
-            .query_one("SELECT coalesce(max(id), 0) FROM operation_lines", &[])
-            .map_err(pg)?
-            .get(0);
+        let max_line: i64 = c.query_one(sql::LARGEST_LINE_ID, &[]).map_err(pg)?.get(0);
         let audit = |c: &mut Client, template: &str| -> Result<u64> {
             let sql = audit_sql(template);
             let via = a.via.code();
@@ -163,12 +161,7 @@ impl PgImport {
         audit(c, ia::OPERATIONS_CREATED)?;
         audit(c, ia::LINES_UPDATED)?;
 
-        let existing_lines = one(
-            c,
-            "SELECT count(*) FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
-             JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
-                AND l.financing = s.financing AND l.year = s.year",
-        )?;
+        let existing_lines = one(c, sql::STAGED_LINES_ALREADY_HELD)?;
         let touched_lines = exec(
             c,
             "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents)

@@ -1,4 +1,5 @@
 use super::*;
+use logis_store::register::sql;
 
 /// An import transaction on one pooled connection.
 pub(super) struct SqliteImport {
@@ -106,11 +107,7 @@ impl SqliteImport {
         let a = &self.actor;
         let at = now();
         let max_line: i64 = c
-            .query_row(
-                "SELECT coalesce(max(id), 0) FROM operation_lines",
-                [],
-                |r| r.get(0),
-            )
+            .query_row(sql::LARGEST_LINE_ID, [], |r| r.get(0))
             .map_err(be)?;
         let audit = |template: &str| -> Result<u64> {
             let sql = audit_sql(template);
@@ -154,11 +151,7 @@ impl SqliteImport {
         audit(ia::OPERATIONS_CREATED)?;
         audit(ia::LINES_UPDATED)?;
 
-        let existing_lines = one(
-            "SELECT count(*) FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
-             JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
-                AND l.financing = s.financing AND l.year = s.year",
-        )?;
+        let existing_lines = one(sql::STAGED_LINES_ALREADY_HELD)?;
         let touched_lines = exec(
             "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents)
              SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents
