@@ -231,6 +231,7 @@ pub fn normalise_login(login: &str) -> Result<String, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

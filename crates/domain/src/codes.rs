@@ -22,10 +22,10 @@ impl CommuneCode {
         let s = s.trim().to_ascii_uppercase();
         let b = s.as_bytes();
         let ok = b.len() == 5
-            && (b[..2].iter().all(u8::is_ascii_digit)
+            && (b.get(..2).is_some_and(|d| d.iter().all(u8::is_ascii_digit))
                 || s.starts_with("2A")
                 || s.starts_with("2B"))
-            && b[2..].iter().all(u8::is_ascii_digit);
+            && b.get(2..).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
         if ok {
             Ok(Self(s))
         } else {
@@ -240,6 +240,7 @@ impl Euros {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -6,6 +6,7 @@
 //! reconciliation, targets), `reference` (the geography), `accounts` (roles, permissions and
 //! what each one sees); `codes`, `numbers` and `text` are the value types and text rules they
 //! share.
+#![deny(clippy::indexing_slicing)]
 
 pub mod accounts;
 pub mod codes;

@@ -138,7 +138,9 @@ impl std::fmt::Display for Thousands {
         let mut rest = self.0.unsigned_abs();
         let mut len = 0;
         loop {
-            digits[len] = b'0' + (rest % 10) as u8;
+            if let Some(d) = digits.get_mut(len) {
+                *d = b'0' + (rest % 10) as u8;
+            }
             rest /= 10;
             len += 1;
             if rest == 0 {
@@ -148,8 +150,8 @@ impl std::fmt::Display for Thousands {
         if self.0 < 0 {
             f.write_char('-')?;
         }
-        for i in (0..len).rev() {
-            f.write_char(char::from(digits[i]))?;
+        for (i, d) in digits.iter().enumerate().take(len).rev() {
+            f.write_char(char::from(*d))?;
             if i > 0 && i % 3 == 0 {
                 f.write_char('\u{202f}')?;
             }
@@ -167,6 +169,7 @@ pub fn format_euros_cents(cents: i64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -138,7 +138,7 @@ impl Geography {
         self.communes.is_empty()
     }
     pub fn commune(&self, code: &str) -> Option<&Commune> {
-        self.by_code.get(code).map(|&i| &self.communes[i])
+        self.by_code.get(code).and_then(|&i| self.communes.get(i))
     }
     /// Today's commune for a code: the commune itself, or the one a former commune (merged,
     /// associated, delegated) belongs to now.
@@ -146,7 +146,7 @@ impl Geography {
         self.by_code
             .get(code)
             .or_else(|| self.former_by_code.get(code))
-            .map(|&i| &self.communes[i])
+            .and_then(|&i| self.communes.get(i))
     }
     pub fn epci(&self, siren: &str) -> Option<&Epci> {
         self.epcis.iter().find(|e| e.siren.as_str() == siren)
@@ -174,12 +174,13 @@ impl Geography {
             } else {
                 t.to_ascii_uppercase()
             };
-            if let Some(&i) = self
+            if let Some(c) = self
                 .by_code
                 .get(&code)
                 .or_else(|| self.former_by_code.get(&code))
+                .and_then(|&i| self.communes.get(i))
             {
-                return Ok(&self.communes[i]);
+                return Ok(c);
             }
             return Err(ResolveError::Unknown {
                 text: t.to_string(),
@@ -193,25 +194,31 @@ impl Geography {
                 suggestions: self.suggest(t, territory),
             });
         };
-        if cands.len() == 1 {
-            return Ok(&self.communes[cands[0]]);
+        if let [only] = cands.as_slice()
+            && let Some(c) = self.communes.get(*only)
+        {
+            return Ok(c);
         }
         if let Some(terr) = territory {
             let inside: Vec<usize> = cands
                 .iter()
                 .copied()
-                .filter(|&i| self.communes[i].epci.as_ref() == Some(terr))
+                .filter(|&i| {
+                    self.communes
+                        .get(i)
+                        .is_some_and(|c| c.epci.as_ref() == Some(terr))
+                })
                 .collect();
-            if inside.len() == 1 {
-                return Ok(&self.communes[inside[0]]);
+            if let [only] = inside.as_slice()
+                && let Some(c) = self.communes.get(*only)
+            {
+                return Ok(c);
             }
         }
         let mut candidates: Vec<String> = cands
             .iter()
-            .map(|&i| {
-                let c = &self.communes[i];
-                format!("{} {} ({})", c.code, c.name, c.department)
-            })
+            .filter_map(|&i| self.communes.get(i))
+            .map(|c| format!("{} {} ({})", c.code, c.name, c.department))
             .collect();
         candidates.sort();
         Err(ResolveError::Ambiguous {
@@ -244,6 +251,7 @@ impl Geography {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

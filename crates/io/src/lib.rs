@@ -1,6 +1,7 @@
 //! logis files: the exchange format for operations read from CSV (French Excel: `;`, Windows-1252
 //! or UTF-8 with BOM, decimal comma) or XLSX, and written back; the embedded reference data.
 //! No database here: readers yield rows of text cells, writers take [`logis_store::LineRecord`]s.
+#![deny(clippy::indexing_slicing)]
 
 pub mod read;
 pub mod reference;

@@ -441,6 +441,7 @@ impl HeaderMap {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

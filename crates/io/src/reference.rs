@@ -108,6 +108,7 @@ pub fn embedded() -> Result<ReferenceData, ReferenceError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     #[test]
     fn embedded_geography_is_complete() {

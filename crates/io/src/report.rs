@@ -274,6 +274,7 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -138,9 +138,9 @@ impl<W: Write> LineWriter<W> {
                 *row += 1;
                 let r = *row;
                 let ws = workbook.worksheet_from_index(0)?;
-                for (i, cell) in line_cells(l).iter().enumerate() {
+                for (i, (cell, column)) in line_cells(l).iter().zip(COLUMNS).enumerate() {
                     let col = i as u16;
-                    match COLUMNS[i] {
+                    match *column {
                         "logements" => {
                             ws.write_number(r, col, f64::from(l.dwellings))?;
                         }

@@ -420,6 +420,7 @@ impl LineDraft {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::reference::{Commune, Epci};

@@ -64,12 +64,16 @@ impl DetailSums {
             return;
         };
         let mut key = [0u32; 7];
-        for (i, c) in TOTAL_COLUMNS.iter().enumerate() {
+        for ((c, values), k) in TOTAL_COLUMNS
+            .iter()
+            .zip(self.values.iter_mut())
+            .zip(key.iter_mut())
+        {
             let v = raw_value(raw, c)
                 .map(|v| total_key(c, v))
                 .unwrap_or_default();
-            let next = u32::try_from(self.values[i].len()).unwrap_or(u32::MAX);
-            key[i] = *self.values[i].entry(v).or_insert(next);
+            let next = u32::try_from(values.len()).unwrap_or(u32::MAX);
+            *k = *values.entry(v).or_insert(next);
         }
         *self.sums.entry(key).or_default() += n;
     }
@@ -81,7 +85,7 @@ impl DetailSums {
             let Some(i) = TOTAL_COLUMNS.iter().position(|k| k == c) else {
                 continue;
             };
-            match self.values[i].get(&total_key(c, v)) {
+            match self.values.get(i).and_then(|m| m.get(&total_key(c, v))) {
                 Some(id) => wanted.push((i, *id)),
                 // No detail row has this value: the total sums nothing.
                 None => return 0,
@@ -89,13 +93,14 @@ impl DetailSums {
         }
         self.sums
             .iter()
-            .filter(|(key, _)| wanted.iter().all(|(i, v)| key[*i] == *v))
+            .filter(|(key, _)| wanted.iter().all(|(i, v)| key.get(*i) == Some(v)))
             .map(|(_, n)| *n)
             .sum()
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -316,8 +316,8 @@ pub fn progress(
         }
         social_all += social;
         with_product_all += with_product;
-        cumulated += by_bucket[1];
-        let planned = by_bucket[0];
+        cumulated += by_bucket.get(1).copied().unwrap_or(0);
+        let planned = by_bucket.first().copied().unwrap_or(0);
         let band = targets.annual_band.map(|(lo, hi)| {
             if planned < lo {
                 BandPosition::Below
@@ -388,6 +388,7 @@ pub fn progress(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
