@@ -114,16 +114,7 @@ impl AccountStore for PostgresStore {
         record(
             &mut tx,
             actor,
-            &Change::event(
-                "utilisateur",
-                user_id,
-                if disabled {
-                    "desactivation"
-                } else {
-                    "reactivation"
-                },
-                serde_json::json!({ "desactive": disabled }),
-            ),
+            &accounts::changes::disabled(user_id, disabled),
         )?;
         tx.commit().map_err(pg)
     }
@@ -142,16 +133,7 @@ impl AccountStore for PostgresStore {
         }
         tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, &[&user_id])
             .map_err(pg)?;
-        record(
-            &mut tx,
-            actor,
-            &Change::event(
-                "utilisateur",
-                user_id,
-                "mot_de_passe",
-                serde_json::json!({ "mot_de_passe": "changé" }),
-            ),
-        )?;
+        record(&mut tx, actor, &accounts::changes::password_set(user_id))?;
         tx.commit().map_err(pg)
     }
 
@@ -183,12 +165,7 @@ impl AccountStore for PostgresStore {
         record(
             &mut tx,
             actor,
-            &Change::event(
-                "utilisateur",
-                user_id,
-                "lien_reinitialisation",
-                serde_json::json!({ "expire": expires_at }),
-            ),
+            &accounts::changes::reset_link(user_id, expires_at),
         )?;
         tx.commit().map_err(pg)
     }
@@ -231,12 +208,7 @@ impl AccountStore for PostgresStore {
         record(
             &mut tx,
             &actor,
-            &Change::event(
-                "utilisateur",
-                user_id,
-                "mot_de_passe",
-                serde_json::json!({ "mot_de_passe": "choisi par lien" }),
-            ),
+            &accounts::changes::password_by_link(user_id),
         )?;
         tx.commit().map_err(pg)?;
         Ok(Some(user))
@@ -348,16 +320,7 @@ impl AccountStore for PostgresStore {
         if n == 0 {
             return Ok(false);
         }
-        record(
-            &mut tx,
-            actor,
-            &Change::event(
-                "jeton_api",
-                token_id,
-                "revocation",
-                serde_json::json!({ "revoque": true }),
-            ),
-        )?;
+        record(&mut tx, actor, &accounts::changes::token_revoked(token_id))?;
         tx.commit().map_err(pg)?;
         Ok(true)
     }

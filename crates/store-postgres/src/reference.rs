@@ -1,4 +1,5 @@
 use super::*;
+use logis_store::reference;
 use logis_store::reference::sql;
 
 fn commune_from_row(r: &Row) -> Result<Commune> {
@@ -98,22 +99,7 @@ impl ReferenceStore for PostgresStore {
             "COPY former_communes (code, name, name_key, kind, current_code) FROM STDIN",
             &mut buf,
         )?;
-        record(
-            &mut tx,
-            actor,
-            &Change {
-                entity: "referentiel",
-                entity_id: "geographie".into(),
-                operation_id: None,
-                action: "chargement",
-                before: None,
-                after: Some(serde_json::json!({
-                    "communes": data.communes.len(),
-                    "communes_deleguees": data.former.len(),
-                    "epci": data.epcis.len(),
-                })),
-            },
-        )?;
+        record(&mut tx, actor, &reference::changes::loaded(data))?;
         tx.batch_execute(logis_store::cube::sql::BUMP).map_err(pg)?;
         tx.commit().map_err(pg)
     }
@@ -167,18 +153,7 @@ impl ReferenceStore for PostgresStore {
         record(
             &mut tx,
             actor,
-            &Change {
-                entity: "parametre",
-                entity_id: key.into(),
-                operation_id: None,
-                action: if before.is_some() {
-                    "modification"
-                } else {
-                    "creation"
-                },
-                before: before.map(serde_json::Value::String),
-                after: Some(serde_json::Value::String(value.into())),
-            },
+            &reference::changes::setting(key, before, value),
         )?;
         tx.commit().map_err(pg)
     }

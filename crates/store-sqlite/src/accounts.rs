@@ -112,20 +112,7 @@ impl AccountStore for SqliteStore {
             tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, [user_id])
                 .map_err(be)?;
         }
-        record(
-            &tx,
-            actor,
-            &Change::event(
-                "utilisateur",
-                user_id,
-                if disabled {
-                    "desactivation"
-                } else {
-                    "reactivation"
-                },
-                serde_json::json!({ "desactive": disabled }),
-            ),
-        )?;
+        record(&tx, actor, &accounts::changes::disabled(user_id, disabled))?;
         tx.commit().map_err(be)
     }
 
@@ -143,16 +130,7 @@ impl AccountStore for SqliteStore {
         }
         tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, [user_id])
             .map_err(be)?;
-        record(
-            &tx,
-            actor,
-            &Change::event(
-                "utilisateur",
-                user_id,
-                "mot_de_passe",
-                serde_json::json!({ "mot_de_passe": "changé" }),
-            ),
-        )?;
+        record(&tx, actor, &accounts::changes::password_set(user_id))?;
         tx.commit().map_err(be)
     }
 
@@ -186,12 +164,7 @@ impl AccountStore for SqliteStore {
         record(
             &tx,
             actor,
-            &Change::event(
-                "utilisateur",
-                user_id,
-                "lien_reinitialisation",
-                serde_json::json!({ "expire": expires_at }),
-            ),
+            &accounts::changes::reset_link(user_id, expires_at),
         )?;
         tx.commit().map_err(be)
     }
@@ -234,16 +207,7 @@ impl AccountStore for SqliteStore {
             organisation_id: user.organisation_id,
             via: logis_store::Via::Web,
         };
-        record(
-            &tx,
-            &actor,
-            &Change::event(
-                "utilisateur",
-                user_id,
-                "mot_de_passe",
-                serde_json::json!({ "mot_de_passe": "choisi par lien" }),
-            ),
-        )?;
+        record(&tx, &actor, &accounts::changes::password_by_link(user_id))?;
         tx.commit().map_err(be)?;
         Ok(Some(user))
     }
@@ -353,16 +317,7 @@ impl AccountStore for SqliteStore {
         if n == 0 {
             return Ok(false);
         }
-        record(
-            &tx,
-            actor,
-            &Change::event(
-                "jeton_api",
-                token_id,
-                "revocation",
-                serde_json::json!({ "revoque": true }),
-            ),
-        )?;
+        record(&tx, actor, &accounts::changes::token_revoked(token_id))?;
         tx.commit().map_err(be)?;
         Ok(true)
     }

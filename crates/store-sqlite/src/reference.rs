@@ -1,4 +1,5 @@
 use super::*;
+use logis_store::reference;
 use logis_store::reference::sql;
 
 impl ReferenceStore for SqliteStore {
@@ -63,22 +64,7 @@ impl ReferenceStore for SqliteStore {
                 .map_err(be)?;
             }
         }
-        record(
-            &tx,
-            actor,
-            &Change {
-                entity: "referentiel",
-                entity_id: "geographie".into(),
-                operation_id: None,
-                action: "chargement",
-                before: None,
-                after: Some(serde_json::json!({
-                    "communes": data.communes.len(),
-                    "communes_deleguees": data.former.len(),
-                    "epci": data.epcis.len(),
-                })),
-            },
-        )?;
+        record(&tx, actor, &reference::changes::loaded(data))?;
         tx.execute_batch(logis_store::cube::sql::BUMP).map_err(be)?;
         tx.commit().map_err(be)
     }
@@ -147,22 +133,7 @@ impl ReferenceStore for SqliteStore {
             return Ok(());
         }
         tx.execute(sql::SET_SETTING, [key, value]).map_err(be)?;
-        record(
-            &tx,
-            actor,
-            &Change {
-                entity: "parametre",
-                entity_id: key.into(),
-                operation_id: None,
-                action: if before.is_some() {
-                    "modification"
-                } else {
-                    "creation"
-                },
-                before: before.map(serde_json::Value::String),
-                after: Some(serde_json::Value::String(value.into())),
-            },
-        )?;
+        record(&tx, actor, &reference::changes::setting(key, before, value))?;
         tx.commit().map_err(be)
     }
 }

@@ -184,3 +184,61 @@ pub mod messages {
         StoreError::NotFound(format!("compte {user_id} introuvable"))
     }
 }
+
+/// What the audit trail records of each account event, the same from both adapters (never a
+/// secret: a password's change is recorded, not the password).
+pub mod changes {
+    use crate::audit::Change;
+
+    pub fn disabled(user_id: i64, disabled: bool) -> Change<'static> {
+        let action = if disabled {
+            "desactivation"
+        } else {
+            "reactivation"
+        };
+        Change::event(
+            "utilisateur",
+            user_id,
+            action,
+            serde_json::json!({ "desactive": disabled }),
+        )
+    }
+
+    /// A password set by the user or an administrator.
+    pub fn password_set(user_id: i64) -> Change<'static> {
+        Change::event(
+            "utilisateur",
+            user_id,
+            "mot_de_passe",
+            serde_json::json!({ "mot_de_passe": "changé" }),
+        )
+    }
+
+    pub fn reset_link(user_id: i64, expires_at: i64) -> Change<'static> {
+        Change::event(
+            "utilisateur",
+            user_id,
+            "lien_reinitialisation",
+            serde_json::json!({ "expire": expires_at }),
+        )
+    }
+
+    /// A password chosen through a one-time link.
+    pub fn password_by_link(user_id: i64) -> Change<'static> {
+        Change::event(
+            "utilisateur",
+            user_id,
+            "mot_de_passe",
+            serde_json::json!({ "mot_de_passe": "choisi par lien" }),
+        )
+    }
+
+    pub fn token_revoked(token_id: i64) -> Change<'static> {
+        Change::event(
+            "jeton_api",
+            token_id,
+            "revocation",
+            serde_json::json!({ "revoque": true }),
+        )
+    }
+}

@@ -70,3 +70,40 @@ pub mod sql {
     /// Every text above, for the test of their parameters' order.
     pub const ALL: &[&str] = &[REFERENCE_LOADED, SETTING, SET_SETTING];
 }
+
+/// What the audit trail records of the reference's writes, the same from both adapters.
+pub mod changes {
+    use crate::audit::Change;
+
+    /// The reference tables replaced by `data`.
+    pub fn loaded(data: &super::ReferenceData) -> Change<'static> {
+        Change {
+            entity: "referentiel",
+            entity_id: "geographie".into(),
+            operation_id: None,
+            action: "chargement",
+            before: None,
+            after: Some(serde_json::json!({
+                "communes": data.communes.len(),
+                "communes_deleguees": data.former.len(),
+                "epci": data.epcis.len(),
+            })),
+        }
+    }
+
+    /// A setting given `value` (it was `before`).
+    pub fn setting<'a>(key: &str, before: Option<String>, value: &str) -> Change<'a> {
+        Change {
+            entity: "parametre",
+            entity_id: key.into(),
+            operation_id: None,
+            action: if before.is_some() {
+                "modification"
+            } else {
+                "creation"
+            },
+            before: before.map(serde_json::Value::String),
+            after: Some(serde_json::Value::String(value.into())),
+        }
+    }
+}
