@@ -99,10 +99,7 @@ impl AccountStore for PostgresStore {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let n = tx
-            .execute(
-                "UPDATE users SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, $3) ELSE NULL END WHERE id = $1",
-                &[&user_id, &disabled, &now()],
-            )
+            .execute(sql::SET_DISABLED, &[&disabled, &now(), &user_id])
             .map_err(pg)?;
         if n == 0 {
             return Err(accounts::messages::account_not_found(user_id));
@@ -123,10 +120,7 @@ impl AccountStore for PostgresStore {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let n = tx
-            .execute(
-                "UPDATE users SET password_hash = $2 WHERE id = $1",
-                &[&user_id, &hash],
-            )
+            .execute(sql::SET_PASSWORD, &[&hash, &user_id])
             .map_err(pg)?;
         if n == 0 {
             return Err(accounts::messages::account_not_found(user_id));
@@ -146,11 +140,8 @@ impl AccountStore for PostgresStore {
     ) -> Result<()> {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
-        tx.execute(
-            "UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL",
-            &[&user_id, &now()],
-        )
-        .map_err(pg)?;
+        tx.execute(sql::RETIRE_RESETS_OF_USER, &[&now(), &user_id])
+            .map_err(pg)?;
         tx.execute(
             sql::INSERT_PASSWORD_RESET,
             &[&token_hash, &user_id, &now(), &expires_at],
@@ -175,10 +166,7 @@ impl AccountStore for PostgresStore {
         let mut tx = c.transaction().map_err(pg)?;
         let t = now();
         let user_id: Option<i64> = tx
-            .query_opt(
-                "UPDATE password_resets SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id",
-                &[&token_hash, &t],
-            )
+            .query_opt(sql::USE_RESET, &[&t, &token_hash])
             .map_err(pg)?
             .map(|r| r.get(0));
         let Some(user_id) = user_id else {
@@ -192,11 +180,8 @@ impl AccountStore for PostgresStore {
         let Some(user) = user else {
             return Ok(None);
         };
-        tx.execute(
-            "UPDATE users SET password_hash = $2 WHERE id = $1",
-            &[&user_id, &new_hash],
-        )
-        .map_err(pg)?;
+        tx.execute(sql::SET_PASSWORD, &[&new_hash, &user_id])
+            .map_err(pg)?;
         tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, &[&user_id])
             .map_err(pg)?;
         let actor = Actor {
@@ -312,10 +297,7 @@ impl AccountStore for PostgresStore {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
         let n = tx
-            .execute(
-                "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-                &[&token_id, &user_id, &now()],
-            )
+            .execute(sql::REVOKE_TOKEN, &[&now(), &token_id, &user_id])
             .map_err(pg)?;
         if n == 0 {
             return Ok(false);

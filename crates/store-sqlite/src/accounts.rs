@@ -100,10 +100,7 @@ impl AccountStore for SqliteStore {
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(be)?;
         let n = tx
-            .execute(
-                "UPDATE users SET disabled_at = CASE WHEN ?2 THEN coalesce(disabled_at, ?3) ELSE NULL END WHERE id = ?1",
-                params![user_id, disabled, now()],
-            )
+            .execute(sql::SET_DISABLED, params![disabled, now(), user_id])
             .map_err(be)?;
         if n == 0 {
             return Err(accounts::messages::account_not_found(user_id));
@@ -120,10 +117,7 @@ impl AccountStore for SqliteStore {
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(be)?;
         let n = tx
-            .execute(
-                "UPDATE users SET password_hash = ?2 WHERE id = ?1",
-                params![user_id, hash],
-            )
+            .execute(sql::SET_PASSWORD, params![hash, user_id])
             .map_err(be)?;
         if n == 0 {
             return Err(accounts::messages::account_not_found(user_id));
@@ -144,11 +138,8 @@ impl AccountStore for SqliteStore {
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(be)?;
         // One valid link per account: older ones stop working.
-        tx.execute(
-            "UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL",
-            params![user_id, now()],
-        )
-        .map_err(be)?;
+        tx.execute(sql::RETIRE_RESETS_OF_USER, params![now(), user_id])
+            .map_err(be)?;
         tx.execute(
             sql::INSERT_PASSWORD_RESET,
             params![token_hash, user_id, now(), expires_at],
@@ -176,11 +167,7 @@ impl AccountStore for SqliteStore {
             .map_err(be)?;
         let t = now();
         let user_id: Option<i64> = tx
-            .query_row(
-                "UPDATE password_resets SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2 RETURNING user_id",
-                params![token_hash, t],
-                |r| r.get(0),
-            )
+            .query_row(sql::USE_RESET, params![t, token_hash], |r| r.get(0))
             .optional()
             .map_err(be)?;
         let Some(user_id) = user_id else {
@@ -194,11 +181,8 @@ impl AccountStore for SqliteStore {
         let Some(user) = user else {
             return Ok(None);
         };
-        tx.execute(
-            "UPDATE users SET password_hash = ?2 WHERE id = ?1",
-            params![user_id, new_hash],
-        )
-        .map_err(be)?;
+        tx.execute(sql::SET_PASSWORD, params![new_hash, user_id])
+            .map_err(be)?;
         tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, [user_id])
             .map_err(be)?;
         let actor = Actor {
@@ -309,10 +293,7 @@ impl AccountStore for SqliteStore {
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(be)?;
         let n = tx
-            .execute(
-                "UPDATE api_tokens SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
-                params![token_id, user_id, now()],
-            )
+            .execute(sql::REVOKE_TOKEN, params![now(), token_id, user_id])
             .map_err(be)?;
         if n == 0 {
             return Ok(false);

@@ -144,6 +144,17 @@ pub mod sql {
         " JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL"
     );
 
+    /// Disable (`$1` true, at `$2`, kept if already disabled) or enable account `$3`.
+    pub const SET_DISABLED: &str = "UPDATE users SET disabled_at = CASE WHEN $1 THEN coalesce(disabled_at, $2) ELSE NULL END WHERE id = $3";
+    pub const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
+    /// A new reset link retires the user's unused ones (at `$1`).
+    pub const RETIRE_RESETS_OF_USER: &str =
+        "UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL";
+    /// Use an unexpired, unused link (at `$1`): its user.
+    pub const USE_RESET: &str = "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id";
+    /// Revoke (at `$1`) token `$2` of user `$3`, when not revoked yet.
+    pub const REVOKE_TOKEN: &str = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
+
     /// Every text above, for the test of their parameters' order.
     pub const ALL: &[&str] = &[
         USERS,
