@@ -208,13 +208,15 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
 
 fn decode_cell(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1252
-            .decode_without_bom_handling(bytes)
-            .0
-            .into_owned(),
-    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => {
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0
+        }
+    };
+    crate::write::csv_text_read(&text).to_string()
 }
 
 impl<R: Read> RowSource for CsvSource<R> {
@@ -513,6 +515,37 @@ mod tests {
         let m = HeaderMap::new(&h).unwrap_or_else(|_| unreachable!());
         assert_eq!(m.columns.len(), 6);
         assert_eq!(m.ignored, vec!["Remarque".to_string()]);
+    }
+
+    /// A cell a spreadsheet would run as a formula is written with a leading `'` and read back
+    /// as it was; other cells are untouched.
+    #[test]
+    fn formula_cells_are_neutralised_in_csv_and_read_back_as_written() {
+        use crate::write::{csv_text, csv_text_read};
+        for text in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2",
+            "@SUM(A1)",
+            "Rue de l'Église",
+            "'cité'",
+            "",
+        ] {
+            let written = csv_text(text);
+            assert_eq!(csv_text_read(&written), text);
+            assert!(!written.starts_with(['=', '+', '-', '@']), "{written}");
+        }
+        let csv = "reference;libelle\nOP-1;'=HYPERLINK(\"http://x\")\nOP-2;'cité'\n";
+        let got = rows(
+            open_bytes(csv.as_bytes().to_vec())
+                .unwrap_or_else(|e| unreachable!("{e}"))
+                .as_mut(),
+        );
+        let labels: Vec<&str> = got
+            .iter()
+            .map(|r| r.cells.get(1).map_or("", String::as_str))
+            .collect();
+        assert_eq!(labels, ["=HYPERLINK(\"http://x\")", "'cité'"]);
     }
 
     #[test]

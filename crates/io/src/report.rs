@@ -171,7 +171,7 @@ pub fn write_csv<W: Write>(r: &Report, mut out: W) -> Result<W, WriteError> {
     for row in &r.long_rows {
         for cell in row {
             match cell {
-                Cell::Text(s) => w.write_field(s)?,
+                Cell::Text(s) => w.write_field(crate::write::csv_text(s).as_bytes())?,
                 Cell::Int(n) => w.write_field(digits.format(*n))?,
                 Cell::Empty => w.write_field("")?,
             }

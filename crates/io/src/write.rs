@@ -50,6 +50,25 @@ pub enum WriteError {
     Xlsx(#[from] XlsxError),
 }
 
+/// A text as every CSV logis writes holds it: a text starting with `=`, `+`, `-` or `@`, which a
+/// spreadsheet would run as a formula, gets a leading `'` (the CSV reader takes it off again, so
+/// an export re-imports to the same register).
+pub fn csv_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@']) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// What [`csv_text`] wrote, read back: the leading `'` before a formula character taken off.
+pub fn csv_text_read(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => s,
+    }
+}
+
 /// The text cells of a line, in [`COLUMNS`] order.
 pub fn line_cells(l: &LineRecord) -> [String; 17] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -125,7 +144,10 @@ impl<W: Write> LineWriter<W> {
     pub fn write(&mut self, l: &LineRecord) -> Result<(), WriteError> {
         match self {
             LineWriter::Csv(w) => {
-                w.write_record(line_cells(l))?;
+                for cell in &line_cells(l) {
+                    w.write_field(csv_text(cell).as_bytes())?;
+                }
+                w.write_record(None::<&[u8]>)?;
                 Ok(())
             }
             LineWriter::Xlsx {

@@ -240,9 +240,21 @@ fn client_address(req_ext: Option<&ConnectInfo<SocketAddr>>) -> String {
 }
 
 /// A safe place to go after login: a local path only.
-fn local_target(t: Option<&str>) -> String {
-    match t {
-        Some(t) if t.starts_with('/') && !t.starts_with("//") && !t.contains('\\') => t.into(),
+/// Where to go after the login: `t` when it is a path of this server — resolved as a browser
+/// would against the public address (tabs and newlines dropped, `\\` read as `/`), its origin
+/// unchanged — given back as that resolved path and query (percent-encoded); else `/`.
+fn local_target(t: Option<&str>, public_url: &str) -> String {
+    let (Some(t), Ok(base)) = (t, url::Url::parse(public_url)) else {
+        return "/".into();
+    };
+    if !t.starts_with('/') {
+        return "/".into();
+    }
+    match base.join(t) {
+        Ok(u) if u.origin() == base.origin() => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        },
         _ => "/".into(),
     }
 }
@@ -296,7 +308,7 @@ pub(crate) async fn login_page(
             chrome: Chrome::anonymous(),
             csrf,
             login: String::new(),
-            suite: local_target(q.suite.as_deref()),
+            suite: local_target(q.suite.as_deref(), &s.public_url),
             error: String::new(),
         })
     })
@@ -344,7 +356,8 @@ pub(crate) async fn login_submit(
     match outcome {
         Ok(session) => {
             tracing::info!(utilisateur = %session.user.login, "connexion");
-            let mut res = Redirect::to(&local_target(Some(&f.suite))).into_response();
+            let mut res =
+                Redirect::to(&local_target(Some(&f.suite), &s.public_url)).into_response();
             res.headers_mut().append(
                 header::SET_COOKIE,
                 cookie_header(
@@ -365,7 +378,7 @@ pub(crate) async fn login_submit(
                 chrome: Chrome::anonymous(),
                 csrf,
                 login: f.identifiant.chars().take(64).collect(),
-                suite: local_target(Some(&f.suite)),
+                suite: local_target(Some(&f.suite), &s.public_url),
                 error: message,
             })
         }),
@@ -466,5 +479,33 @@ pub(crate) async fn reset_submit(
             "ce lien n'est plus valable (déjà utilisé ou expiré) : demandez-en un nouveau à l'administrateur".into(),
             StatusCode::GONE,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_target;
+
+    const BASE: &str = "http://127.0.0.1:8080";
+
+    #[test]
+    fn only_this_servers_paths_are_followed_after_login() {
+        for (given, expected) in [
+            ("/operations?annee_min=2026", "/operations?annee_min=2026"),
+            ("/rapports/production", "/rapports/production"),
+            ("/\t/evil.example", "/"),
+            ("/\t/evil.example/x", "/"),
+            ("//evil.example", "/"),
+            ("/\\evil.example", "/"),
+            ("https://evil.example/", "/"),
+            ("/\n/evil.example", "/"),
+            ("/a\nb", "/ab"),
+            ("/x y", "/x%20y"),
+            ("evil", "/"),
+            ("", "/"),
+        ] {
+            assert_eq!(local_target(Some(given), BASE), expected, "{given:?}");
+        }
+        assert_eq!(local_target(None, BASE), "/");
     }
 }

@@ -821,14 +821,7 @@ pub(crate) async fn history_csv(
     let mut out =
         String::from("\u{feff}date;utilisateur;via;element;identifiant;action;avant;apres\r\n");
     // Quoted cells; a leading formula character is neutralised for spreadsheets.
-    let cell = |v: &str| {
-        let v = if v.starts_with(['=', '+', '-', '@']) {
-            format!("'{v}")
-        } else {
-            v.to_string()
-        };
-        format!("\"{}\"", v.replace('"', "\"\""))
-    };
+    let cell = |v: &str| format!("\"{}\"", logis_io::write::csv_text(v).replace('"', "\"\""));
     for h in rows {
         out.push_str(
             &[

@@ -241,6 +241,12 @@ async fn matrix(w: &World) {
         let res = w.app.clone().oneshot(anon(public)).await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{public}");
     }
+    // The health check tells its status only: not the database's kind, not the register's size.
+    let res = w.app.clone().oneshot(anon("/sante")).await.unwrap();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+        .await
+        .unwrap();
+    assert_eq!(&body[..], br#"{"statut":"ok"}"#);
 
     register::checks(w).await;
     accounts::checks(w).await;
