@@ -104,10 +104,17 @@ pub fn login(
     const REFUSED: &str = "identifiant ou mot de passe incorrect";
     let login = login.trim().to_lowercase();
     let since = now() - accounts::THROTTLE_WINDOW_SECS;
-    let (by_login, by_address) = store.recent_failures(&login, address, since)?;
-    if let Some(why) = accounts::throttle(by_login, by_address) {
-        return Ok(Err(why.to_string()));
-    }
+    // The count and this attempt's record are one step: simultaneous attempts are each counted
+    // against those before them.
+    let attempt = match store.claim_login_attempt(&login, address, since, &|l, a| {
+        accounts::throttle(l, a).is_some()
+    })? {
+        Ok(id) => id,
+        Err((by_login, by_address)) => {
+            let why = accounts::throttle(by_login, by_address).unwrap_or(REFUSED);
+            return Ok(Err(why.to_string()));
+        }
+    };
     let found = store.user_credentials(&login)?;
     let ok = match &found {
         Some((user, Some(hash))) => verify_password(hash, password) && !user.disabled,
@@ -118,7 +125,9 @@ pub fn login(
             false
         }
     };
-    store.record_login(&login, address, ok)?;
+    if ok {
+        store.login_succeeded(attempt)?;
+    }
     let Some((user, _)) = found.filter(|_| ok) else {
         return Ok(Err(REFUSED.to_string()));
     };

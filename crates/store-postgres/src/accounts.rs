@@ -127,6 +127,8 @@ impl AccountStore for PostgresStore {
         }
         tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, &[&user_id])
             .map_err(pg)?;
+        tx.execute(sql::FORGET_FAILURES_OF_USER, &[&user_id])
+            .map_err(pg)?;
         record(&mut tx, actor, &accounts::changes::password_set(user_id))?;
         tx.commit().map_err(pg)
     }
@@ -184,6 +186,8 @@ impl AccountStore for PostgresStore {
             .map_err(pg)?;
         tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, &[&user_id])
             .map_err(pg)?;
+        tx.execute(sql::FORGET_FAILURES_OF_USER, &[&user_id])
+            .map_err(pg)?;
         let actor = Actor {
             user_id: Some(user.id),
             name: user.login.clone(),
@@ -199,29 +203,45 @@ impl AccountStore for PostgresStore {
         Ok(Some(user))
     }
 
-    fn record_login(&self, login: &str, address: &str, success: bool) -> Result<()> {
+    fn claim_login_attempt(
+        &self,
+        login: &str,
+        address: &str,
+        since: i64,
+        refused: &dyn Fn(u64, u64) -> bool,
+    ) -> Result<std::result::Result<i64, (u64, u64)>> {
         let mut c = self.conn()?;
-        let t = now();
-        c.execute(
-            sql::INSERT_LOGIN_ATTEMPT,
-            &[&login, &address, &t, &i64::from(success)],
+        let mut tx = c.transaction().map_err(pg)?;
+        // Attempts for one login, and from one address, run one by one: each holds its login's
+        // then its address's lock until it commits (always in that order, so no deadlock).
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('login:' || $1)), pg_advisory_xact_lock(hashtext('address:' || $2))",
+            &[&login, &address],
         )
         .map_err(pg)?;
-        c.execute(sql::DELETE_LOGIN_ATTEMPTS_BEFORE, &[&(t - 86_400)])
+        let t = now();
+        tx.execute(sql::DELETE_LOGIN_ATTEMPTS_BEFORE, &[&(t - 86_400)])
             .map_err(pg)?;
-        Ok(())
+        let r = tx
+            .query_one(sql::RECENT_FAILURES, &[&login, &since, &address])
+            .map_err(pg)?;
+        let (by_login, by_address) = (count(r.get(0)), count(r.get(1)));
+        if refused(by_login, by_address) {
+            return Ok(Err((by_login, by_address)));
+        }
+        let id: i64 = tx
+            .query_one(sql::CLAIM_LOGIN_ATTEMPT, &[&login, &address, &t])
+            .map_err(pg)?
+            .get(0);
+        tx.commit().map_err(pg)?;
+        Ok(Ok(id))
     }
 
-    fn recent_failures(&self, login: &str, address: &str, since: i64) -> Result<(u64, u64)> {
-        let r = self
-            .conn()?
-            .query_one(
-                "SELECT (SELECT count(*) FROM login_attempts WHERE login = $1 AND at >= $3 AND success = 0),
-                        (SELECT count(*) FROM login_attempts WHERE address = $2 AND at >= $3 AND success = 0)",
-                &[&login, &address, &since],
-            )
-            .map_err(pg)?;
-        Ok((count(r.get(0)), count(r.get(1))))
+    fn login_succeeded(&self, attempt_id: i64) -> Result<()> {
+        self.conn()?
+            .execute(sql::LOGIN_SUCCEEDED, &[&attempt_id])
+            .map(|_| ())
+            .map_err(pg)
     }
 
     fn add_session(

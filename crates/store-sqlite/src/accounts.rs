@@ -124,6 +124,8 @@ impl AccountStore for SqliteStore {
         }
         tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, [user_id])
             .map_err(be)?;
+        tx.execute(sql::FORGET_FAILURES_OF_USER, [user_id])
+            .map_err(be)?;
         record(&tx, actor, &accounts::changes::password_set(user_id))?;
         tx.commit().map_err(be)
     }
@@ -185,6 +187,8 @@ impl AccountStore for SqliteStore {
             .map_err(be)?;
         tx.execute(sql::DELETE_SESSIONS_BY_USER_ID, [user_id])
             .map_err(be)?;
+        tx.execute(sql::FORGET_FAILURES_OF_USER, [user_id])
+            .map_err(be)?;
         let actor = Actor {
             user_id: Some(user.id),
             name: user.login.clone(),
@@ -196,29 +200,44 @@ impl AccountStore for SqliteStore {
         Ok(Some(user))
     }
 
-    fn record_login(&self, login: &str, address: &str, success: bool) -> Result<()> {
-        let c = self.conn()?;
-        let t = now();
-        c.execute(
-            sql::INSERT_LOGIN_ATTEMPT,
-            params![login, address, t, i64::from(success)],
-        )
-        .map_err(be)?;
-        // Attempts older than a day are of no use to throttling.
-        c.execute(sql::DELETE_LOGIN_ATTEMPTS_BEFORE, [t - 86_400])
+    fn claim_login_attempt(
+        &self,
+        login: &str,
+        address: &str,
+        since: i64,
+        refused: &dyn Fn(u64, u64) -> bool,
+    ) -> Result<std::result::Result<i64, (u64, u64)>> {
+        let mut c = self.conn()?;
+        // An immediate transaction holds the write lock from its start: attempts run one by one.
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(be)?;
-        Ok(())
+        let t = now();
+        // Attempts older than a day are of no use to throttling.
+        tx.execute(sql::DELETE_LOGIN_ATTEMPTS_BEFORE, [t - 86_400])
+            .map_err(be)?;
+        let (by_login, by_address) = tx
+            .query_row(sql::RECENT_FAILURES, params![login, since, address], |r| {
+                Ok((u(r, 0)?, u(r, 1)?))
+            })
+            .map_err(be)?;
+        if refused(by_login, by_address) {
+            return Ok(Err((by_login, by_address)));
+        }
+        let id: i64 = tx
+            .query_row(sql::CLAIM_LOGIN_ATTEMPT, params![login, address, t], |r| {
+                r.get(0)
+            })
+            .map_err(be)?;
+        tx.commit().map_err(be)?;
+        Ok(Ok(id))
     }
 
-    fn recent_failures(&self, login: &str, address: &str, since: i64) -> Result<(u64, u64)> {
-        let c = self.conn()?;
-        c.query_row(
-            "SELECT (SELECT count(*) FROM login_attempts WHERE login = ?1 AND at >= ?3 AND success = 0),
-                    (SELECT count(*) FROM login_attempts WHERE address = ?2 AND at >= ?3 AND success = 0)",
-            params![login, address, since],
-            |r| Ok((u(r, 0)?, u(r, 1)?)),
-        )
-        .map_err(be)
+    fn login_succeeded(&self, attempt_id: i64) -> Result<()> {
+        self.conn()?
+            .execute(sql::LOGIN_SUCCEEDED, [attempt_id])
+            .map(|_| ())
+            .map_err(be)
     }
 
     fn add_session(

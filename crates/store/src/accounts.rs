@@ -65,9 +65,19 @@ pub trait AccountStore: Send + Sync {
     /// Use a one-time reset link: when it exists, is unused and unexpired, set the password,
     /// mark the link used (audited as the user) and return the user.
     fn use_password_reset(&self, token_hash: &str, new_hash: &str) -> Result<Option<User>>;
-    fn record_login(&self, login: &str, address: &str, success: bool) -> Result<()>;
-    /// Failed logins since `since` for this login and from this address.
-    fn recent_failures(&self, login: &str, address: &str, since: i64) -> Result<(u64, u64)>;
+    /// Count the failed logins since `since` for this login and from this address and, unless
+    /// `refused(by_login, by_address)`, record this attempt as a failure, in one step that
+    /// simultaneous attempts cannot interleave (the count of each includes those before it).
+    /// Returns the attempt's id, or the counts that refused it.
+    fn claim_login_attempt(
+        &self,
+        login: &str,
+        address: &str,
+        since: i64,
+        refused: &dyn Fn(u64, u64) -> bool,
+    ) -> Result<std::result::Result<i64, (u64, u64)>>;
+    /// The claimed attempt `attempt_id` succeeded.
+    fn login_succeeded(&self, attempt_id: i64) -> Result<()>;
     fn add_session(
         &self,
         token_hash: &str,
@@ -114,9 +124,13 @@ pub mod sql {
     pub const INSERT_USER: &str = "INSERT INTO users (login, display_name, role, organisation_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
     pub const DELETE_SESSIONS_BY_USER_ID: &str = "DELETE FROM sessions WHERE user_id = $1";
     pub const INSERT_PASSWORD_RESET: &str = "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
-    pub const INSERT_LOGIN_ATTEMPT: &str =
-        "INSERT INTO login_attempts (login, address, at, success) VALUES ($1, $2, $3, $4)";
     pub const DELETE_LOGIN_ATTEMPTS_BEFORE: &str = "DELETE FROM login_attempts WHERE at < $1";
+    pub const RECENT_FAILURES: &str = "SELECT (SELECT count(*) FROM login_attempts WHERE login = $1 AND at >= $2 AND success = 0),
+        (SELECT count(*) FROM login_attempts WHERE address = $3 AND at >= $2 AND success = 0)";
+    pub const CLAIM_LOGIN_ATTEMPT: &str = "INSERT INTO login_attempts (login, address, at, success) VALUES ($1, $2, $3, 0) RETURNING id";
+    pub const LOGIN_SUCCEEDED: &str = "UPDATE login_attempts SET success = 1 WHERE id = $1";
+    /// A new password lifts the lock of its login (the lock's message says to ask for one).
+    pub const FORGET_FAILURES_OF_USER: &str = "DELETE FROM login_attempts WHERE success = 0 AND login = (SELECT login FROM users WHERE id = $1)";
     pub const DELETE_EXPIRED_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at <= $1";
     pub const INSERT_SESSION: &str = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
     pub const DELETE_SESSIONS_BY_TOKEN_HASH: &str = "DELETE FROM sessions WHERE token_hash = $1";
@@ -166,8 +180,11 @@ pub mod sql {
         INSERT_USER,
         DELETE_SESSIONS_BY_USER_ID,
         INSERT_PASSWORD_RESET,
-        INSERT_LOGIN_ATTEMPT,
         DELETE_LOGIN_ATTEMPTS_BEFORE,
+        RECENT_FAILURES,
+        CLAIM_LOGIN_ATTEMPT,
+        LOGIN_SUCCEEDED,
+        FORGET_FAILURES_OF_USER,
         DELETE_EXPIRED_SESSIONS,
         INSERT_SESSION,
         DELETE_SESSIONS_BY_TOKEN_HASH,

@@ -76,6 +76,24 @@ fn accounts_sessions_and_tokens(kind: Kind) {
     )
     .unwrap();
     assert!(refused.err().is_some_and(|m| m.contains("trop d'essais")));
+    // The lock's message says to ask the administrator for a reset: a new password lifts it.
+    let secret = auth::reset_link(store, &admin, u.id).unwrap();
+    auth::use_reset(store, &secret, "un nouveau mot de passe")
+        .unwrap()
+        .unwrap();
+    let s = auth::login(store, "marie.dupont", "un nouveau mot de passe", "10.0.0.3").unwrap();
+    assert!(s.is_ok(), "{:?}", s.err());
+    for _ in 0..5 {
+        let _ = auth::login(store, "marie.dupont", "mauvais mot de passe", "10.0.0.4").unwrap();
+    }
+    auth::set_password(store, &admin, u.id, "encore un autre mot de passe").unwrap();
+    let s = auth::login(
+        store,
+        "marie.dupont",
+        "encore un autre mot de passe",
+        "10.0.0.4",
+    );
+    assert!(s.unwrap().is_ok());
     // API tokens: stored hashed, revocable by their owner only.
     let me = auth::actor(&u, logis_store::Via::Web);
     let (tok, secret) = auth::create_token(store, &me, u.id, "tableur").unwrap();
@@ -106,6 +124,9 @@ fn accounts_sessions_and_tokens(kind: Kind) {
             "creation",
             "lien_reinitialisation",
             "mot_de_passe",
+            "lien_reinitialisation",
+            "mot_de_passe",
+            "mot_de_passe",
             "desactivation"
         ]
     );
@@ -118,4 +139,44 @@ fn accounts_sessions_and_tokens(kind: Kind) {
     }
 }
 
-conformance!(accounts_sessions_and_tokens,);
+/// Simultaneous wrong passwords for one login are each counted against those before them: of
+/// 15 at once, 5 are checked and 10 refused by the throttle, not 15 checked.
+fn login_throttle_holds_under_simultaneous_attempts(kind: Kind) {
+    use logis_app::accounts as auth;
+    use logis_domain::Role;
+    let db = TestDb::with_landlords(kind);
+    let store = db.store.as_ref();
+    let admin = actor();
+    let u = auth::add_user(store, &admin, "cible", "Cible", Role::Observer, None).unwrap();
+    auth::set_password(store, &admin, u.id, "le vrai mot de passe").unwrap();
+    let start = std::sync::Barrier::new(15);
+    let answers: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..15)
+            .map(|i| {
+                let start = &start;
+                s.spawn(move || {
+                    start.wait();
+                    auth::login(store, "cible", "mauvais", &format!("10.1.0.{i}"))
+                        .unwrap()
+                        .err()
+                        .unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let checked = answers.iter().filter(|m| m.contains("incorrect")).count();
+    let throttled = answers
+        .iter()
+        .filter(|m| m.contains("trop d'essais"))
+        .count();
+    assert_eq!((checked, throttled), (5, 10), "{answers:?}");
+    // And the right password is refused too while the lock lasts.
+    let late = auth::login(store, "cible", "le vrai mot de passe", "10.1.1.1").unwrap();
+    assert!(late.err().is_some_and(|m| m.contains("trop d'essais")));
+}
+
+conformance!(
+    accounts_sessions_and_tokens,
+    login_throttle_holds_under_simultaneous_attempts,
+);
