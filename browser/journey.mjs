@@ -20,6 +20,8 @@ assert.ok(BASE, 'LOGIS_URL manquant');
 assert.ok(PASSWORD, 'LOGIS_PASSWORD manquant');
 
 const checked = new Set();
+/** Pages wider than the window, said all together at the end of the journey. */
+const tooWide = [];
 
 /** Run axe-core on the current page; throw with the list of violations. */
 async function axe(page, what) {
@@ -39,7 +41,38 @@ async function axe(page, what) {
     );
     throw new Error(`axe-core : ${v.length} violation(s) sur ${what}\n${lines.join('\n')}`);
   }
+  await fitsWindow(page, what);
   checked.add(what);
+}
+
+/** No page is wider than the window, on a desktop (1,280 px) or a phone (375 px): a wide table
+ * scrolls in its own frame, the page does not. */
+async function fitsWindow(page, what) {
+  try {
+    for (const width of [1280, 375]) {
+      await page.setViewportSize({ width, height: 800 });
+      const over = await page.evaluate(() => {
+        const win = document.documentElement.clientWidth;
+        if (document.documentElement.scrollWidth <= win) return null;
+        // The outermost elements that pass the right edge, to say what to mend.
+        const culprits = [];
+        for (const el of document.querySelectorAll('body *')) {
+          const r = el.getBoundingClientRect();
+          let inFrame = false;
+          for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+            if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(a).overflowX)) inFrame = true;
+          }
+          if (!inFrame && r.right > win + 1 && !(el.parentElement && el.parentElement.getBoundingClientRect().right > win + 1)) {
+            culprits.push(`${el.tagName.toLowerCase()}${el.className ? '.' + String(el.className).split(' ').join('.') : ''} (${Math.round(r.right)} px)`);
+          }
+        }
+        return `${document.documentElement.scrollWidth} px pour ${win} px : ${culprits.slice(0, 5).join(', ')}`;
+      });
+      if (over) tooWide.push(`${what} (${width} px) : ${over}`);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
 }
 
 /** Open `p`, expect a successful HTML page, check it with axe. */
@@ -59,7 +92,7 @@ const browser = await chromium.launch({
   args: ['--no-sandbox'],
 });
 try {
-  const context = await browser.newContext({ bypassCSP: true, acceptDownloads: true, locale: 'fr-FR' });
+  const context = await browser.newContext({ bypassCSP: true, acceptDownloads: true, locale: 'fr-FR', viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -166,6 +199,17 @@ try {
   await page.waitForURL(/enregistree=1/);
   assert.match(await page.locator('.timeline').textContent(), /15\/03\/2026/);
   await page.goto(opUrl);
+  step("lire l'historique de l'opération");
+  const history = await page.locator('ol.history').textContent();
+  assert.doesNotMatch(history, /bailleur_id|"stade"|\{/, "l'historique ne montre ni JSON ni identifiants internes");
+  const change = page.getByRole('table', { name: /champs changés/ }).first();
+  assert.match(await change.textContent(), /Stade\s*—\s*Financé/);
+  assert.match(await change.textContent(), /Date du stade\s*—\s*15\/03\/2026/);
+  assert.match(history, /Création — Opération/);
+  assert.match(history, /Bailleur\s*Vilogia/);
+  assert.match(history, /Commune\s*Bray-Dunes \(59107\)/);
+  assert.match(history, /par admin \(page web\)/);
+  await axe(page, 'historique de l\'opération');
 
   step('la voir dans la liste et dans le rapport');
   await page.goto(BASE + '/operations?q=residence+des+dunes');
@@ -245,6 +289,7 @@ try {
   assert.equal(head, 'PK', 'le fichier XLSX doit être une archive');
 
   assert.deepEqual(errors, [], 'erreurs JavaScript dans la page');
+  assert.deepEqual(tooWide, [], `pages plus larges que la fenêtre :\n${tooWide.join('\n')}`);
   console.log(`${checked.size} pages vérifiées par axe-core, 0 violation`);
   console.log('parcours terminé');
 } catch (e) {

@@ -38,3 +38,10 @@ pub type Result<T> = std::result::Result<T, AppError>;
 
 /// The default database of the CLI and the server.
 pub const DEFAULT_DATABASE: &str = "sqlite://logis.db";
+
+/// A Unix time in the server's local time, with `format` (chrono's).
+pub fn local_time(ts: i64, format: &str) -> String {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .map(|d| d.with_timezone(&chrono::Local).format(format).to_string())
+        .unwrap_or_default()
+}

@@ -199,6 +199,7 @@ fn phase(kind: Kind, file: &Path) {
         db.store.as_ref(),
         &LineFilter::default(),
         ExportFormat::Csv,
+        logis_io::write::Costs::Included,
         out,
     )
     .expect("export");

@@ -238,7 +238,8 @@ pub(crate) fn export(
     let n = match (format, output) {
         (ExportFormat::Xlsx, Some(path)) => {
             let mut writer =
-                LineWriter::new(format, std::io::sink()).map_err(|e| Failure(e.to_string()))?;
+                LineWriter::new(format, logis_io::write::Costs::Included, std::io::sink())
+                    .map_err(|e| Failure(e.to_string()))?;
             let mut failure = None;
             let n = store.for_each_line(&filter, &mut |l| {
                 writer.write(&l).map_err(|e| {
@@ -260,6 +261,7 @@ pub(crate) fn export(
                 store.as_ref(),
                 &filter,
                 format,
+                logis_io::write::Costs::Included,
                 std::io::BufWriter::new(file),
             )?;
             w.flush()?;
@@ -270,6 +272,7 @@ pub(crate) fn export(
                 store.as_ref(),
                 &filter,
                 format,
+                logis_io::write::Costs::Included,
                 std::io::BufWriter::new(std::io::stdout().lock()),
             )?;
             w.flush()?;

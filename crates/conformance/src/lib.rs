@@ -165,6 +165,7 @@ impl TestDb {
             self.store.as_ref(),
             &LineFilter::default(),
             format,
+            logis_io::write::Costs::Included,
             Vec::new(),
         )
         .expect("export")

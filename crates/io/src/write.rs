@@ -98,10 +98,32 @@ pub fn line_cells(l: &LineRecord) -> [String; 17] {
     ]
 }
 
+/// Whether an export carries the cost price (its last column, `cout`): only for those who may
+/// read financing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Costs {
+    Included,
+    Withheld,
+}
+
+impl Costs {
+    /// How many of [`COLUMNS`] an export of this kind writes (`cout` is the last).
+    fn columns(self) -> usize {
+        match self {
+            Costs::Included => COLUMNS.len(),
+            Costs::Withheld => COLUMNS.len() - 1,
+        }
+    }
+}
+
 /// Streams lines into a CSV or an XLSX (constant memory: rows go to a temporary file).
 pub enum LineWriter<W: Write> {
-    Csv(csv::Writer<W>),
+    Csv {
+        w: csv::Writer<W>,
+        columns: usize,
+    },
     Xlsx {
+        columns: usize,
         workbook: Box<Workbook>,
         row: u32,
         out: W,
@@ -111,26 +133,29 @@ pub enum LineWriter<W: Write> {
 }
 
 impl<W: Write> LineWriter<W> {
-    pub fn new(format: ExportFormat, mut out: W) -> Result<Self, WriteError> {
+    pub fn new(format: ExportFormat, costs: Costs, mut out: W) -> Result<Self, WriteError> {
+        let columns = costs.columns();
+        let header = COLUMNS.get(..columns).unwrap_or(COLUMNS);
         match format {
             ExportFormat::Csv => {
                 out.write_all(b"\xEF\xBB\xBF")?;
                 let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
-                w.write_record(COLUMNS)?;
-                Ok(LineWriter::Csv(w))
+                w.write_record(header)?;
+                Ok(LineWriter::Csv { w, columns })
             }
             ExportFormat::Xlsx => {
                 let mut workbook = Box::new(Workbook::new());
                 let bold = Format::new().set_bold();
                 let ws = workbook.add_worksheet_with_constant_memory()?;
                 ws.set_name("Opérations")?;
-                for (i, c) in COLUMNS.iter().enumerate() {
+                for (i, c) in header.iter().enumerate() {
                     ws.write_string_with_format(0, i as u16, *c, &bold)?;
                 }
                 ws.set_freeze_panes(1, 0)?;
                 let date = Format::new().set_num_format("dd/mm/yyyy");
                 let money = Format::new().set_num_format("#,##0.00");
                 Ok(LineWriter::Xlsx {
+                    columns,
                     workbook,
                     row: 0,
                     out,
@@ -143,14 +168,15 @@ impl<W: Write> LineWriter<W> {
 
     pub fn write(&mut self, l: &LineRecord) -> Result<(), WriteError> {
         match self {
-            LineWriter::Csv(w) => {
-                for cell in &line_cells(l) {
+            LineWriter::Csv { w, columns } => {
+                for cell in line_cells(l).iter().take(*columns) {
                     w.write_field(csv_text(cell).as_bytes())?;
                 }
                 w.write_record(None::<&[u8]>)?;
                 Ok(())
             }
             LineWriter::Xlsx {
+                columns,
                 workbook,
                 row,
                 date,
@@ -160,7 +186,8 @@ impl<W: Write> LineWriter<W> {
                 *row += 1;
                 let r = *row;
                 let ws = workbook.worksheet_from_index(0)?;
-                for (i, (cell, column)) in line_cells(l).iter().zip(COLUMNS).enumerate() {
+                let cells = line_cells(l);
+                for (i, (cell, column)) in cells.iter().zip(COLUMNS).take(*columns).enumerate() {
                     let col = i as u16;
                     match *column {
                         "logements" => {
@@ -198,7 +225,7 @@ impl<W: Write> LineWriter<W> {
     /// Flush everything to the output.
     pub fn finish(self) -> Result<W, WriteError> {
         match self {
-            LineWriter::Csv(w) => w.into_inner().map_err(|e| WriteError::Io(e.into_error())),
+            LineWriter::Csv { w, .. } => w.into_inner().map_err(|e| WriteError::Io(e.into_error())),
             LineWriter::Xlsx {
                 mut workbook,
                 mut out,
@@ -216,7 +243,7 @@ impl<W: Write> LineWriter<W> {
 pub fn save_xlsx_to(writer: LineWriter<std::io::Sink>, path: &Path) -> Result<(), WriteError> {
     match writer {
         LineWriter::Xlsx { mut workbook, .. } => Ok(workbook.save(path)?),
-        LineWriter::Csv(_) => Err(WriteError::Io(std::io::Error::other(
+        LineWriter::Csv { .. } => Err(WriteError::Io(std::io::Error::other(
             "format CSV attendu ici",
         ))),
     }

@@ -338,7 +338,5 @@ fn n(v: u64) -> String {
 
 /// A Unix time in local time, with `format` (chrono's).
 pub(crate) fn local_time(ts: i64, format: &str) -> String {
-    chrono::DateTime::from_timestamp(ts, 0)
-        .map(|d| d.with_timezone(&chrono::Local).format(format).to_string())
-        .unwrap_or_default()
+    logis_app::local_time(ts, format)
 }

@@ -95,11 +95,13 @@ pub struct Line {
     pub stade: Option<String>,
     /// AAAA-MM-JJ
     pub date_stade: Option<String>,
+    /// Coût en centimes, pour les rôles qui lisent les plans de financement
     pub cout_centimes: Option<i64>,
 }
 
-impl From<LineRecord> for Line {
-    fn from(l: LineRecord) -> Self {
+impl Line {
+    /// A line as the API gives it; its cost price only to those who may read financing.
+    fn of(l: LineRecord, costs: bool) -> Self {
         Line {
             ligne_id: l.line_id,
             operation_id: l.operation_id,
@@ -119,7 +121,7 @@ impl From<LineRecord> for Line {
             annee: l.year,
             stade: l.stage.map(|s| s.code().into()),
             date_stade: l.stage_date.map(|d| d.format("%Y-%m-%d").to_string()),
-            cout_centimes: l.cost_cents,
+            cout_centimes: l.cost_cents.filter(|_| costs),
         }
     }
 }
@@ -190,6 +192,7 @@ async fn operations(
     let q: LineParams = params(q)?;
     let mut filter = q.filter()?;
     filter.scope = a.principal.line_scope();
+    let costs = a.principal.may(Permission::ReadFinancing);
     let page = int::<u64>(&q.page, "page")?
         .unwrap_or(1)
         .clamp(1, 1_000_000);
@@ -207,7 +210,7 @@ async fn operations(
         total,
         page,
         par_page: API_PAGE,
-        lignes: lines.into_iter().map(Line::from).collect(),
+        lignes: lines.into_iter().map(|l| Line::of(l, costs)).collect(),
     }))
 }
 
@@ -294,7 +297,7 @@ async fn operation(
         projet: head.project,
         programme: head.programme,
         quartier: head.quartier,
-        lignes: lines.into_iter().map(Line::from).collect(),
+        lignes: lines.into_iter().map(|l| Line::of(l, with_plan)).collect(),
         plan_financement: plan.map(|p| {
             p.into_iter()
                 .map(|f| Funding {
@@ -341,10 +344,16 @@ async fn history(
 ) -> ApiResult<Vec<AuditRow>> {
     let head = visible(&s, &a, &id).await?;
     let store = s.store.clone();
+    let costs = a.principal.may(Permission::ReadFinancing);
     let rows = run(move || {
-        store.audit(&logis_store::AuditFilter {
+        let rows = store.audit(&logis_store::AuditFilter {
             operation_id: Some(head.id),
             ..Default::default()
+        })?;
+        Ok(if costs {
+            rows
+        } else {
+            logis_app::register::history::withhold_costs(rows)
         })
     })
     .await?;

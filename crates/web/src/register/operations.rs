@@ -531,19 +531,29 @@ pub(crate) async fn export(
         })?,
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(8);
+    let costs = if a.principal.may(Permission::ReadFinancing) {
+        logis_io::write::Costs::Included
+    } else {
+        logis_io::write::Costs::Withheld
+    };
     let store = s.store.clone();
     tokio::task::spawn_blocking(move || {
         let sink = ChannelWriter {
             tx: tx.clone(),
             buf: Vec::with_capacity(64 * 1024),
         };
-        let result =
-            logis_app::register::export::export_operations(store.as_ref(), &filter, format, sink)
-                .and_then(|(mut w, _)| {
-                    w.flush_now()
-                        .map_err(|e| logis_app::AppError::Invalid(e.to_string()))?;
-                    Ok(())
-                });
+        let result = logis_app::register::export::export_operations(
+            store.as_ref(),
+            &filter,
+            format,
+            costs,
+            sink,
+        )
+        .and_then(|(mut w, _)| {
+            w.flush_now()
+                .map_err(|e| logis_app::AppError::Invalid(e.to_string()))?;
+            Ok(())
+        });
         if let Err(e) = result {
             tracing::error!("export interrompu : {e}");
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
@@ -630,14 +640,18 @@ fn fr_datetime(ts: i64) -> String {
     local_time(ts, "%d/%m/%Y %H:%M:%S")
 }
 
-fn entity_fr(e: &str) -> &str {
-    match e {
-        "operation" => "Opération",
-        "ligne" => "Ligne",
-        "plan_financement" => "Plan de financement",
-        other => other,
-    }
-}
+/// A line on the operation's page: nature, site, product or financing, dwellings, year, stage,
+/// stage date, cost (empty for those who may not read financing).
+type OperationLineRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    String,
+    i32,
+    &'static str,
+    String,
+    String,
+);
 
 #[derive(Template)]
 #[template(path = "register/operation.html")]
@@ -651,22 +665,14 @@ struct OperationPage {
     programme: String,
     project: String,
     quartier: String,
-    lines: Vec<(
-        &'static str,
-        &'static str,
-        &'static str,
-        String,
-        i32,
-        &'static str,
-        String,
-    )>,
+    lines: Vec<OperationLineRow>,
     show_plan: bool,
     saved: bool,
     can_edit: bool,
     /// The dated stages of the lines, oldest first: (date, stage, line).
     timeline: Vec<(String, &'static str, String)>,
     plan: Vec<(&'static str, String, String, String)>,
-    history: Vec<(String, String, String, String, String, String, String)>,
+    history: Vec<logis_app::register::history::Entry>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -687,6 +693,7 @@ pub(crate) async fn operation(
     let store = s.store.clone();
     let show_plan = a.principal.may(Permission::ReadFinancing);
     let (lines, events, plan, history, orgs) = blocking(move || {
+        use logis_app::register::history;
         let f = LineFilter {
             operation_id: Some(id),
             ..Default::default()
@@ -699,6 +706,22 @@ pub(crate) async fn operation(
             }
         }
         events.sort();
+        let history = {
+            let mut entries = store.audit(&logis_store::AuditFilter {
+                operation_id: Some(id),
+                limit: Some(500),
+                ..Default::default()
+            })?;
+            if !show_plan {
+                entries = history::withhold_costs(entries);
+            }
+            let mut names = history::Names::load(store.as_ref()).map_err(crate::app_to_store)?;
+            names.lines = lines
+                .iter()
+                .map(|l| (l.line_id.to_string(), line_name(l)))
+                .collect();
+            history::readable(&entries, &names)
+        };
         Ok((
             lines,
             events,
@@ -707,11 +730,7 @@ pub(crate) async fn operation(
             } else {
                 Vec::new()
             },
-            store.audit(&logis_store::AuditFilter {
-                operation_id: Some(id),
-                limit: Some(500),
-                ..Default::default()
-            })?,
+            history,
             store.organisations()?,
         ))
     })
@@ -742,6 +761,10 @@ pub(crate) async fn operation(
                     l.stage_date
                         .map(|d| d.format("%d/%m/%Y").to_string())
                         .unwrap_or_default(),
+                    l.cost_cents
+                        .filter(|_| show_plan)
+                        .map(logis_domain::numbers::format_euros_cents)
+                        .unwrap_or_default(),
                 )
             })
             .collect(),
@@ -766,20 +789,7 @@ pub(crate) async fn operation(
                 )
             })
             .collect(),
-        history: history
-            .into_iter()
-            .map(|h| {
-                (
-                    fr_datetime(h.at),
-                    h.user_name,
-                    h.via,
-                    format!("{} {}", entity_fr(&h.entity), h.entity_id),
-                    h.action,
-                    h.before.unwrap_or_default(),
-                    h.after.unwrap_or_default(),
-                )
-            })
-            .collect(),
+        history,
     }))
 }
 
@@ -811,10 +821,16 @@ pub(crate) async fn history_csv(
 ) -> Result<Response, PageError> {
     visible_operation(&s, &a, id).await?;
     let store = s.store.clone();
+    let costs = a.principal.may(Permission::ReadFinancing);
     let rows = blocking(move || {
-        store.audit(&logis_store::AuditFilter {
+        let rows = store.audit(&logis_store::AuditFilter {
             operation_id: Some(id),
             ..Default::default()
+        })?;
+        Ok(if costs {
+            rows
+        } else {
+            logis_app::register::history::withhold_costs(rows)
         })
     })
     .await?;

@@ -299,6 +299,38 @@ pub(crate) async fn checks(w: &World) {
         .await;
         assert_eq!(total(&other), 0);
     }
+    // Cost prices go only to those who may read financing: the commune reader sees OP-2 but
+    // not its 9 000 000 € (API lines, the operation, its history, the CSV export's `cout`).
+    for (login, sees_cost) in [("commune", false), ("etat", true), ("lecteur", true)] {
+        let u = user(login);
+        let p = w.partenord_op;
+        let mut texts = Vec::new();
+        for uri in [
+            "/api/v1/operations".to_string(),
+            format!("/api/v1/operations/{p}"),
+            format!("/api/v1/operations/{p}/historique"),
+        ] {
+            let (status, body) = call(w, u, Auth::Token, "GET", &uri, "").await;
+            assert_eq!(status, StatusCode::OK, "{login} {uri}: {body}");
+            texts.push((uri, body));
+        }
+        for uri in [
+            "/operations/export?format=csv".to_string(),
+            format!("/operations/{p}"),
+            format!("/operations/{p}/historique.csv"),
+        ] {
+            let (status, body) = call(w, u, Auth::Cookie, "GET", &uri, "").await;
+            assert_eq!(status, StatusCode::OK, "{login} {uri}: {body}");
+            texts.push((uri, body));
+        }
+        for (uri, text) in &texts {
+            let text = text.replace(['\u{202f}', '\u{a0}'], " ");
+            let carries = text.contains("9000000") || text.contains("9 000 000");
+            assert_eq!(carries, sees_cost, "{login} {uri}: {text}");
+        }
+        let header = texts[3].1.lines().next().unwrap_or_default().to_string();
+        assert_eq!(header.ends_with(";cout"), sees_cost, "{login}: {header}");
+    }
     // The financing report of a landlord covers its own operations only.
     let (_, fin) = call(
         w,
