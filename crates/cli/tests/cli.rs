@@ -196,6 +196,60 @@ fn scenario(db: &str, dir: &Path) {
     let after = logis(db, &["export", "operations", "--format", "csv"]);
     assert!(!text(&after.stdout).contains("T-1"), "check writes nothing");
 
+    // Seed 003's rehabilitation table as published (typed from the seed, every total row it
+    // prints, « CUD Total PALULOS » and the commune rows' « TOTAL 2005- 2007 » included):
+    // exactly its three wrong totals. Dunkerque = 30 + 40 + 68 + 40 = 178; PAM = 100 + 40 + 68
+    // + 42 + 40 + 12 = 302; all = PALULOS 407 + PAM 302 = 709.
+    for name in [
+        "Partenord Habitat",
+        "Habitat du Nord",
+        "Cottage Social des Flandres",
+        "Maison Flamande",
+    ] {
+        let out = logis(db, &["org", "add", "--kind", "bailleur", "--name", name]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let published = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/plh-2005-2007-rehabilitation-publiee.csv");
+    let check = logis(db, &["check", published.to_str().unwrap()]);
+    let said = text(&check.stdout);
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "{said}{}",
+        text(&check.stderr)
+    );
+    let wrong: Vec<&str> = said.lines().filter(|l| l.contains(" déclare ")).collect();
+    assert_eq!(wrong.len(), 3, "{said}");
+    for (row, label, declared, computed) in [
+        (9, "TOTAL 2005- 2007", "230", "178"),
+        (30, "CUD Total PAM", "348", "302"),
+        (34, "CUD Total Réhabilitations", "755", "709"),
+    ] {
+        assert!(
+            wrong.iter().any(|l| l.contains(&format!(
+                "ligne {row} : « {label} » déclare {declared}, le détail"
+            )) && l.contains(&format!("donne {computed}"))),
+            "{said}"
+        );
+    }
+    assert!(said.contains("21 ligne(s) de total déclarée(s)"), "{said}");
+    // A row in error never counts in a computed total: the total whose scope holds it says so.
+    let broken = std::fs::read_to_string(&published).unwrap().replace(
+        "Rue Herbeaux;Réhabilitation;PALULOS;30;2005",
+        "Rue Herbeaux;Réhabilitation;PALULOS;trente;2005",
+    );
+    let broken_path = dir.join("rehabilitation-ligne-en-erreur.csv");
+    std::fs::write(&broken_path, broken).unwrap();
+    let check = logis(db, &["check", broken_path.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(1));
+    let said = format!("{}{}", text(&check.stdout), text(&check.stderr));
+    assert!(
+        said.contains("« CUD Total Réhabilitations » déclare 755, le détail (toutes les lignes) donne 679 — écart +76 — calcul incomplet : la ligne 10 est en erreur"),
+        "{said}"
+    );
+    assert!(said.contains("ligne 10, colonne « logements »"), "{said}");
+
     // Reports: long CSV, XLSX and standalone HTML.
     let rep = logis(
         db,

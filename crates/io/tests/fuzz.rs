@@ -106,6 +106,36 @@ proptest! {
         drain(text.into_bytes());
     }
 
+    /// Total labels as the seeds write them, and anything else, in any column: recognising a
+    /// total, summing valid rows and naming the refused ones in a total's scope never panic.
+    #[test]
+    fn declared_totals_of_any_text(
+        label in "(([Ss]ous-)?[Tt][Oo][Tt][Aa][Ll]|CUD|Total|[a-zé0-9 -]{0,12}){0,4}",
+        cells in prop::collection::vec("[a-zA-Zé0-9 ,.-]{0,10}", 7),
+        refused in any::<bool>(),
+    ) {
+        use logis_domain::register::line::{RawRow, names_a_total};
+        use logis_domain::register::reconcile::{DetailSums, TOTAL_COLUMNS};
+        let _ = names_a_total(&label);
+        let mut raw = RawRow::default();
+        raw.set("libelle", Some(&label));
+        raw.set("logements", cells.first().map(String::as_str));
+        for (c, v) in TOTAL_COLUMNS.iter().zip(&cells) {
+            raw.set(c, Some(v));
+        }
+        let _ = raw.is_declared_total();
+        let mut sums = DetailSums::default();
+        if refused { sums.refuse(2, &raw) } else { sums.add(&raw) }
+        let filters: Vec<(String, String)> = TOTAL_COLUMNS
+            .iter()
+            .zip(&cells)
+            .map(|(c, v)| (c.to_string(), v.clone()))
+            .collect();
+        let _ = sums.sum_matching(&filters);
+        let found = sums.refused_matching(&filters);
+        prop_assert_eq!(found.len(), usize::from(refused));
+    }
+
     #[test]
     fn damaged_csv(e in edits()) {
         drain(apply(valid_csv(), &e));

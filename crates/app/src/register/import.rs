@@ -28,7 +28,7 @@ pub struct ImportOptions {
     pub only_landlord: Option<i64>,
 }
 
-/// A total row of the file (empty `reference`, `libelle` starting with "Total"): what it declares
+/// A total row of the file (empty `reference`, the word "total" in `libelle`): what it declares
 /// and which columns it fills. Kept for the reconciliation of declared totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeclaredTotal {
@@ -49,6 +49,8 @@ pub struct TotalDiscrepancy {
     /// declared − computed: positive when the published total exceeds its detail.
     pub difference: i64,
     pub filters: Vec<(String, String)>,
+    /// Rows in error within this total's scope: the computed sum leaves them out.
+    pub incomplete: Vec<u64>,
 }
 
 impl TotalDiscrepancy {
@@ -63,14 +65,35 @@ impl TotalDiscrepancy {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        format!(
-            "ligne {} : « {} » déclare {}, le détail ({on}) donne {} — écart {:+}",
+        let mut s = format!(
+            "ligne {} : « {} » déclare {}, le détail ({on}) donne {}",
             self.row,
             self.label,
             group(self.declared),
             group(self.computed),
-            self.difference
-        )
+        );
+        if self.difference != 0 {
+            s.push_str(&format!(" — écart {:+}", self.difference));
+        }
+        if let Some(why) = self.incomplete_fr() {
+            s.push_str(&format!(" — {why}"));
+        }
+        s
+    }
+
+    /// « calcul incomplet : la ligne N est en erreur » when rows in its scope were refused.
+    pub fn incomplete_fr(&self) -> Option<String> {
+        match self.incomplete.as_slice() {
+            [] => None,
+            [one] => Some(format!("calcul incomplet : la ligne {one} est en erreur")),
+            many => Some(format!(
+                "calcul incomplet : les lignes {} sont en erreur",
+                many.iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
     }
 }
 
@@ -267,13 +290,15 @@ pub fn import_operations(
             }
             continue;
         }
-        details.add(&raw);
+        // Only valid rows count in a computed total; a row in error makes the totals whose
+        // scope holds it incomplete.
         match raw.parse(&ctx) {
             Ok(line)
                 if opts
                     .only_landlord
                     .is_some_and(|id| id != line.op.landlord_id) =>
             {
+                details.refuse(row.row, &raw);
                 let own = orgs
                     .iter()
                     .find(|o| Some(o.id) == opts.only_landlord)
@@ -285,8 +310,12 @@ pub fn import_operations(
                     format!("vous ne pouvez importer que les opérations de « {own} »"),
                 );
             }
-            Ok(line) => session.stage(row.row, &line)?,
+            Ok(line) => {
+                details.add(&raw);
+                session.stage(row.row, &line)?
+            }
             Err(errs) => {
+                details.refuse(row.row, &raw);
                 for e in errs {
                     problems.push(row.row, e.column, e.message);
                 }
@@ -314,13 +343,15 @@ fn reconcile(totals: &[DeclaredTotal], details: &DetailSums) -> Vec<TotalDiscrep
         .filter_map(|t| {
             let declared = t.declared?;
             let computed = details.sum_matching(&t.filters);
-            (computed != declared).then(|| TotalDiscrepancy {
+            let incomplete = details.refused_matching(&t.filters);
+            (computed != declared || !incomplete.is_empty()).then(|| TotalDiscrepancy {
                 row: t.row,
                 label: t.label.clone(),
                 declared,
                 computed,
                 difference: declared - computed,
                 filters: t.filters.clone(),
+                incomplete,
             })
         })
         .collect()

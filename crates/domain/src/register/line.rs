@@ -151,13 +151,25 @@ pub struct RawRow<'a> {
     pub cout: Option<&'a str>,
 }
 
+/// Whether a label has the word "total" (or "totaux", "sous-total", "sous-totaux") in it.
+pub fn names_a_total(label: &str) -> bool {
+    label
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .any(|w| {
+            matches!(
+                name_key(w).as_str(),
+                "total" | "totaux" | "soustotal" | "soustotaux"
+            )
+        })
+}
+
 impl<'a> RawRow<'a> {
-    /// A row with an empty `reference` whose `libelle` starts with "Total" declares a total.
+    /// A row with an empty `reference` whose `libelle` has the word "total" or "sous-total" (any
+    /// case, anywhere: « CUD Total PAM », « TOTAL 2005-2007 », « Sous-total Dunkerque »)
+    /// declares a total.
     pub fn is_declared_total(&self) -> bool {
-        self.reference.is_none()
-            && self
-                .libelle
-                .is_some_and(|l| name_key(l).starts_with("total"))
+        self.reference.is_none() && self.libelle.is_some_and(names_a_total)
     }
 
     pub fn set(&mut self, column: &str, value: Option<&'a str>) {
@@ -532,5 +544,20 @@ mod tests {
         assert!(r.is_declared_total());
         let r = row(&[("reference", "X"), ("libelle", "Total CUD")]);
         assert!(!r.is_declared_total());
+        // As the seeds write them: the word anywhere, any case, « sous-total » too.
+        for label in [
+            "CUD Total PALULOS",
+            "CUD Total Réhabilitations",
+            "TOTAL 2005- 2007",
+            "Sous-total Dunkerque",
+            "sous total",
+            "Totaux",
+            "Bray-Dunes (total)",
+        ] {
+            assert!(names_a_total(label), "{label}");
+        }
+        for label in ["Totalement rénové", "Résidence Totem", ""] {
+            assert!(!names_a_total(label), "{label}");
+        }
     }
 }

@@ -55,7 +55,14 @@ fn raw_value<'a>(raw: &RawRow<'a>, column: &str) -> Option<&'a str> {
 pub struct DetailSums {
     values: [HashMap<String, u32>; 7],
     sums: HashMap<[u32; 7], i64>,
+    /// Rows in error (never summed): their file row and their keys in [`TOTAL_COLUMNS`], so
+    /// that a total whose scope holds one says its sum is incomplete.
+    refused: Vec<(u64, [String; 7])>,
 }
+
+/// Rows in error kept to tell which totals they make incomplete (beyond, a file has too many
+/// errors for its totals to matter).
+const REFUSED_KEPT: usize = 10_000;
 
 impl DetailSums {
     /// Count a detail row (its `logements` when it is a whole number; other rows count 0).
@@ -76,6 +83,38 @@ impl DetailSums {
             *k = *values.entry(v).or_insert(next);
         }
         *self.sums.entry(key).or_default() += n;
+    }
+
+    /// A detail row in error at file row `row`: not summed, but remembered.
+    pub fn refuse(&mut self, row: u64, raw: &RawRow<'_>) {
+        if self.refused.len() < REFUSED_KEPT {
+            let keys = TOTAL_COLUMNS.map(|c| {
+                raw_value(raw, c)
+                    .map(|v| total_key(c, v))
+                    .unwrap_or_default()
+            });
+            self.refused.push((row, keys));
+        }
+    }
+
+    /// The rows in error within the scope of a total (every (column, value) filter matches).
+    pub fn refused_matching(&self, filters: &[(String, String)]) -> Vec<u64> {
+        let wanted: Vec<(usize, String)> = filters
+            .iter()
+            .filter_map(|(c, v)| {
+                let i = TOTAL_COLUMNS.iter().position(|k| k == c)?;
+                Some((i, total_key(c, v)))
+            })
+            .collect();
+        self.refused
+            .iter()
+            .filter(|(_, keys)| {
+                wanted
+                    .iter()
+                    .all(|(i, v)| keys.get(*i).is_some_and(|k| k == v))
+            })
+            .map(|(row, _)| *row)
+            .collect()
     }
 
     /// The sum of the detail rows matching every (column, value) filter.
