@@ -191,13 +191,19 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
         .set_border(FormatBorder::Thin)
         .set_text_wrap()
         .set_align(FormatAlign::Center);
-    let body = Format::new().set_border(FormatBorder::Thin);
+    // Texts wrap (only those longer than their column's cap do: see [`column_widths`]).
+    let body = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_align(FormatAlign::Top);
     let number = Format::new()
         .set_border(FormatBorder::Thin)
         .set_num_format("# ##0");
     let sub = Format::new()
         .set_bold()
         .set_border(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
         .set_background_color("#F3F5F7");
     let sub_number = sub.clone().set_num_format("# ##0");
 
@@ -206,11 +212,22 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
     // names repeat). Rows are written in order, as the mode asks.
     let ws = wb.add_worksheet_with_low_memory()?;
     ws.set_name("Tableau")?;
-    ws.set_column_width(0, 24)?;
-    ws.set_freeze_panes(
-        if r.grid.groups.is_empty() { 4 } else { 5 },
-        r.grid.row_header_columns as u16,
-    )?;
+    // (Widths before any row: the low-memory mode writes the columns' widths first.)
+    for (c, width) in column_widths(&r.grid).into_iter().enumerate() {
+        ws.set_column_width(c as u16, width)?;
+    }
+    // The header rows: the groups' row (if any) and the columns' row, under title and scope.
+    let header_last: u32 = if r.grid.groups.is_empty() { 3 } else { 4 };
+    ws.set_freeze_panes(header_last + 1, r.grid.row_header_columns as u16)?;
+    // Printed as a steering committee reads it: landscape A4, fitted to the page's width (as
+    // many pages down as needed), the header rows on every page, title and filters in the page
+    // header, page numbers in the footer.
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(3, header_last)?;
+    ws.set_header(page_header(&r.title, &r.scope));
+    ws.set_footer("&CPage &P / &N");
     ws.write_string_with_format(0, 0, &r.title, &title)?;
     ws.write_string(1, 0, &r.scope)?;
     let mut row = 3u32;
@@ -272,6 +289,60 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
     }
     Ok(wb.save_to_buffer()?)
 }
+
+/// The widest a column opens, in characters: longer texts wrap inside it.
+const MAX_COLUMN_WIDTH: usize = 45;
+
+/// Each column's width for the grid (characters): as wide as its longest text or figure (a
+/// figure with its thousands' spaces), capped at [`MAX_COLUMN_WIDTH`]; never narrower than its
+/// header's longest word, so that no header is cut inside a word.
+pub fn column_widths(grid: &Grid) -> Vec<f64> {
+    let columns = grid
+        .rows
+        .iter()
+        .map(|r| r.cells.len())
+        .chain([grid.header.len()])
+        .max()
+        .unwrap_or(0);
+    let mut widest = vec![0usize; columns];
+    for (w, h) in widest.iter_mut().zip(&grid.header) {
+        *w = h
+            .split_whitespace()
+            .map(|x| x.chars().count())
+            .max()
+            .unwrap_or(0);
+    }
+    for row in &grid.rows {
+        for (w, cell) in widest.iter_mut().zip(&row.cells) {
+            let n = match cell {
+                Cell::Int(n) => {
+                    let digits = n.unsigned_abs().to_string().len();
+                    digits + (digits.saturating_sub(1)) / 3 + usize::from(*n < 0)
+                }
+                Cell::Text(s) => s.chars().count(),
+                Cell::Empty => 0,
+            };
+            *w = (*w).max(n);
+        }
+    }
+    widest
+        .into_iter()
+        .map(|n| (n.clamp(4, MAX_COLUMN_WIDTH) + 2) as f64)
+        .collect()
+}
+
+/// The printed page's header: the title on the left, the filters on the right (a page header
+/// holds 255 characters; `&` is its escape character).
+fn page_header(title: &str, scope: &str) -> String {
+    let esc = |s: &str, max: usize| -> String {
+        let s: String = s.chars().take(max).collect();
+        s.replace('&', "&&")
+    };
+    format!("&L&\"-,Bold\"{}&R{}", esc(title, 90), esc(scope, 140))
+}
+
+#[cfg(test)]
+mod print_tests;
 
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)]
