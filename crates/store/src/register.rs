@@ -100,6 +100,29 @@ pub struct LineRecord {
     pub cost_cents: Option<i64>,
 }
 
+/// Which operations a report that all roles see lists one by one: the operation list's scope of
+/// its reader.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Details {
+    #[default]
+    All,
+    /// Those within this scope.
+    Within(LineScope),
+    /// None (a reader of aggregates only).
+    Hidden,
+}
+
+impl Details {
+    /// The details of a reader whose operation list has `scope` (`None`: aggregates only).
+    pub fn of(scope: Option<LineScope>) -> Self {
+        match scope {
+            Some(LineScope::All) => Details::All,
+            Some(s) => Details::Within(s),
+            None => Details::Hidden,
+        }
+    }
+}
+
 /// Which lines to read. Every field narrows; `None` means any.
 #[derive(Debug, Clone, Default)]
 pub struct LineFilter {
@@ -128,6 +151,9 @@ pub struct LineFilter {
     pub operations: Option<Vec<i64>>,
     /// What the reader may see (from its role); applied on top of every other field.
     pub scope: Option<LineScope>,
+    /// Which operations a report shows one by one (its per-operation rows), when it is open to
+    /// readers who may not open every operation; the others are summed per commune.
+    pub details: Details,
     /// Order of the lines read (default: by operation, then line).
     pub sort: LineSort,
     /// Largest first.

@@ -94,8 +94,9 @@ impl ReportName {
 /// Compute `name` over the lines matching `filter`, seen from today.
 /// The filter a principal's report runs with: the financing report (cost prices and plans,
 /// per operation) needs [`Permission::ReadFinancing`] and covers only the operations the
-/// principal reads one by one; every other report is an aggregate all roles see. `Err`: the
-/// French reason for a refusal.
+/// principal reads one by one; every other report is an aggregate all roles see, whose
+/// per-operation rows (rehabilitation's) follow the operation list's scope. `Err`: the French
+/// reason for a refusal.
 pub fn filter_for(
     principal: &logis_domain::Principal,
     name: ReportName,
@@ -107,6 +108,7 @@ pub fn filter_for(
         }
         filter.scope = principal.line_scope();
     }
+    filter.details = logis_store::Details::of(principal.line_scope());
     Ok(filter)
 }
 

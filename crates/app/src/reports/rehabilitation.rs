@@ -6,9 +6,33 @@ use crate::Result;
 use logis_domain::{Nature, RehabFinancing};
 use logis_io::report::{Cell, Grid, GridPage, Report};
 use logis_store::query::{Dim, Grouped};
-use logis_store::{LineFilter, Store};
-use rustc_hash::FxHashMap;
+use logis_store::{Details, LineFilter, Store};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
+
+/// The head of a commune's row summing the operations its reader may not open one by one.
+const OTHERS: &str = "\u{0}autres";
+/// What that row says in the « Opération » column.
+const OTHERS_LABEL: &str = "Autres opérations (non détaillées pour votre rôle)";
+
+/// The operations the report's reader opens one by one (`None`: every one).
+fn visible_operations(store: &dyn Store, f: &LineFilter) -> Result<Option<FxHashSet<i64>>> {
+    Ok(match &f.details {
+        Details::All => None,
+        Details::Hidden => Some(FxHashSet::default()),
+        Details::Within(scope) => {
+            let mut g = f.clone();
+            g.scope = Some(scope.clone());
+            Some(
+                store
+                    .operations_met(&g)?
+                    .into_iter()
+                    .map(|(id, _)| id)
+                    .collect(),
+            )
+        }
+    })
+}
 
 /// A rehabilitation line's column in the grid (none without a financing).
 fn rehab_category(code: &str) -> Option<usize> {
@@ -85,6 +109,9 @@ fn rehabilitation_grid(
 ) -> Result<(Grid, Option<GridPage>)> {
     let named = OperationHeads::read(store, f, shown)?;
     let mut header = |h: &[&str; 3]| -> Vec<Cell> {
+        if h[1] == OTHERS {
+            return vec![Cell::text(h[0]), Cell::text(OTHERS_LABEL), Cell::Empty];
+        }
         let [label, reference, landlord] = named.get(h[1].parse().unwrap_or(i64::MIN));
         let shown = if label.is_empty() { reference } else { label };
         vec![Cell::text(h[0]), Cell::text(shown), Cell::text(landlord)]
@@ -129,17 +156,34 @@ fn rehabilitation_whole(store: &dyn Store, f: &LineFilter) -> Result<RehabGrid> 
     let mut unfinanced = 0;
     let years = Years::of(&rows, 3);
     let categories = rows.per_rank(4, rehab_category);
+    let visible = visible_operations(store, f)?;
+    // The operations its reader may not open: summed on one row per commune, after the others.
+    let mut others: Vec<(&str, i32, usize, i64)> = Vec::new();
     for r in &rows {
         let Some(category) = categories.get(r.rank(4) as usize).copied().flatten() else {
             unfinanced += r.dwellings;
             continue;
         };
         let year = years.at(r, 3)?;
+        if let Some(v) = &visible
+            && !key(r, 2).parse().is_ok_and(|id| v.contains(&id))
+        {
+            others.push((key(r, 1), year, category, r.dwellings));
+            continue;
+        }
         entries.push(Entry {
             row: heads.of([key(r, 1), key(r, 2), ""]),
             year,
             category,
             value: r.dwellings,
+        });
+    }
+    for (commune, year, category, value) in others {
+        entries.push(Entry {
+            row: heads.of([commune, OTHERS, ""]),
+            year,
+            category,
+            value,
         });
     }
     let long = rehabilitation_long(&by_commune(store, f)?)?;
@@ -225,9 +269,15 @@ fn rehabilitation_page(
         .enumerate()
         .map(|(i, (code, _))| (*code, i))
         .collect();
-    for (i, (_, commune)) in ops.iter().enumerate() {
+    let visible = visible_operations(store, f)?;
+    let mut has_others = vec![false; communes.len()];
+    for (i, (id, commune)) in ops.iter().enumerate() {
         if let Some(c) = commune_at.get(commune) {
-            per_commune[*c].push(i);
+            if visible.as_ref().is_some_and(|v| !v.contains(id)) {
+                has_others[*c] = true;
+            } else {
+                per_commune[*c].push(i);
+            }
         }
     }
     let id_texts = logis_store::JoinedTexts::of_ids(ops.iter().map(|(id, _)| *id));
@@ -240,6 +290,9 @@ fn rehabilitation_page(
     for (c, list) in per_commune.iter().enumerate() {
         for i in list {
             heads.heads.push([communes[c].1, id_texts.get(*i), ""]);
+        }
+        if has_others[c] {
+            heads.heads.push([communes[c].1, OTHERS, ""]);
         }
     }
     let layout = heads.layout(true, Some(page));
@@ -269,11 +322,56 @@ fn rehabilitation_page(
         .shown_details()
         .iter()
         .map(|row| (heads.heads[*row as usize][1], *row))
+        .filter(|(id, _)| *id != OTHERS)
         .collect();
+    // The shown rows of other operations: each commune's sums less those of the operations
+    // its reader opens.
+    let others_of: FxHashMap<&str, u32> = layout
+        .shown_details()
+        .iter()
+        .filter(|row| heads.heads[**row as usize][1] == OTHERS)
+        .map(|row| (heads.heads[*row as usize][0], *row))
+        .collect();
+    let mut entries = Vec::new();
+    if !others_of.is_empty() {
+        let mut opened: FxHashMap<(&str, i32, usize), i64> = FxHashMap::default();
+        let opened_rows;
+        if let Details::Within(scope) = &f.details {
+            let mut g = f.clone();
+            g.scope = Some(scope.clone());
+            opened_rows = self::by_commune(store, &g)?;
+            for r in &opened_rows {
+                if let Some(category) = rehab_category(key(r, 3)) {
+                    *opened
+                        .entry((key(r, 0), year_of(r, 2)?, category))
+                        .or_default() += r.dwellings;
+                }
+            }
+        }
+        for r in by_commune {
+            if let (Some(category), Some(row)) =
+                (rehab_category(key(r, 3)), others_of.get(key(r, 1)))
+            {
+                let year = year_of(r, 2)?;
+                let value = r.dwellings
+                    - opened
+                        .get(&(key(r, 0), year, category))
+                        .copied()
+                        .unwrap_or(0);
+                if value != 0 {
+                    entries.push(Entry {
+                        row: *row,
+                        year,
+                        category,
+                        value,
+                    });
+                }
+            }
+        }
+    }
     let shown_ids: Vec<i64> = row_of.keys().filter_map(|id| id.parse().ok()).collect();
     let mut of_shown = f.clone();
     of_shown.operations = Some(shown_ids.clone());
-    let mut entries = Vec::new();
     for r in &store.aggregate(&of_shown, &[Dim::OperationId, Dim::Year, Dim::Financing])? {
         if let (Some(category), Some(row)) = (rehab_category(key(r, 2)), row_of.get(key(r, 0))) {
             entries.push(Entry {

@@ -554,7 +554,95 @@ fn report_pages_are_served_again_until_a_write(kind: Kind) {
     assert_eq!(tries.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
+/// The rehabilitation report lists operations one by one only to those who may open them: a
+/// landlord sees its own, the others of each commune are summed on one row; an observer sees
+/// commune rows of sums only; subtotals and totals are everyone's, page and whole file alike.
+fn rehabilitation_rows_follow_the_operation_list_scope(kind: Kind) {
+    use logis_app::reports::{ReportName, build, build_page};
+    use logis_domain::LineScope;
+    use logis_store::Details;
+    let db = TestDb::with_landlords(kind);
+    let r = db.import(
+        [
+            "reference;bailleur;commune;libelle;nature;financement;logements;annee",
+            "R-V1;Vilogia;Dunkerque;Rue Vilogia;Réhabilitation;Palulos;30;2026",
+            "R-P1;Partenord Habitat;Dunkerque;Rue Partenord Un;Réhabilitation;PAM;40;2026",
+            "R-P2;Partenord Habitat;Dunkerque;Rue Partenord Deux;Réhabilitation;Palulos;5;2027",
+            "R-P3;Partenord Habitat;Gravelines;Rue Partenord Trois;Réhabilitation;PAM;12;2026",
+        ]
+        .join("\n"),
+    );
+    assert!(r.committed, "{}", r.render_fr());
+    let vilogia = db
+        .store
+        .organisations()
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == "Vilogia")
+        .unwrap()
+        .id;
+    let texts = |details: Details, page: bool| -> Vec<Vec<String>> {
+        let f = LineFilter {
+            details,
+            ..Default::default()
+        };
+        let report = if page {
+            build_page(db.store.as_ref(), ReportName::Rehabilitation, &f, 1, 50)
+                .unwrap()
+                .0
+        } else {
+            build(db.store.as_ref(), ReportName::Rehabilitation, &f).unwrap()
+        };
+        report
+            .grid
+            .rows
+            .iter()
+            .map(|row| row.cells.iter().map(|c| c.plain()).collect())
+            .collect()
+    };
+    let last = |rows: &[Vec<String>]| rows.last().unwrap().last().unwrap().clone();
+    for page in [false, true] {
+        let all = texts(Details::All, page);
+        let flat = all.concat().join("|");
+        assert!(
+            flat.contains("Rue Partenord Un") && flat.contains("Rue Vilogia"),
+            "{flat}"
+        );
+        // Vilogia's reader: its own operation by name, Partenord's summed per commune.
+        let own = texts(Details::Within(LineScope::Landlord(vilogia)), page);
+        let flat = own.concat().join("|");
+        assert!(flat.contains("Rue Vilogia"), "{flat}");
+        assert!(!flat.contains("Partenord"), "{flat}");
+        let others: Vec<&Vec<String>> = own
+            .iter()
+            .filter(|r| r.get(1).is_some_and(|c| c.starts_with("Autres opérations")))
+            .collect();
+        assert_eq!(others.len(), 2, "{own:?}");
+        // Dunkerque's other operations: 40 + 5; Gravelines': 12.
+        assert_eq!(others[0].last().unwrap(), "45", "{own:?}");
+        assert_eq!(others[1].last().unwrap(), "12", "{own:?}");
+        assert_eq!(last(&own), last(&all));
+        assert_eq!(
+            own.len(),
+            all.len() - 1,
+            "one row for two of Dunkerque's: {own:?}"
+        );
+        // An observer: no operation named, the same totals.
+        let none = texts(Details::Hidden, page);
+        let flat = none.concat().join("|");
+        assert!(!flat.contains("Rue "), "{flat}");
+        assert_eq!(last(&none), last(&all));
+        assert_eq!(
+            none.iter()
+                .filter(|r| r.get(1).is_some_and(|c| c.starts_with("Autres opérations")))
+                .count(),
+            2
+        );
+    }
+}
+
 conformance!(
+    rehabilitation_rows_follow_the_operation_list_scope,
     seed_totals_are_reconciled,
     seed_tables_from_detail_lines,
     financing_report,
