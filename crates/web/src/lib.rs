@@ -81,7 +81,7 @@ impl AppState {
 }
 
 /// Largest request body (forms, JSON); imports through the API may send up to
-/// [`api::UPLOAD_LIMIT`].
+/// [`register::api::UPLOAD_LIMIT`].
 const BODY_LIMIT: usize = 2 << 20;
 
 /// The application's routes over `store`. Every route but `/connexion`, `/reinitialiser/…`,
@@ -121,8 +121,90 @@ fn routes(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             std::time::Duration::from_secs(120),
         ))
+        .layer(axum::middleware::from_fn(french_rejections))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Every refusal in French: what the framework answers before a handler runs (an address or a
+/// query it cannot read, a body too large, a method not allowed…) comes as English plain text,
+/// or nothing; it becomes the French error page, or the API's JSON error under `/api/`.
+async fn french_rejections(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let kind = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !(kind.is_empty() || kind.starts_with("text/plain")) {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    tracing::debug!("refus du cadre web ({status}) : {text}");
+    let message = rejection_fr(status, &text);
+    let french = if api {
+        api::ApiFail(status, message).into_response()
+    } else {
+        PageError { status, message }.into_response()
+    };
+    let (french_parts, french_body) = french.into_parts();
+    // (Keep what the refusal says in its headers, such as the methods allowed.)
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in &french_parts.headers {
+        parts.headers.insert(name.clone(), value.clone());
+    }
+    Response::from_parts(parts, french_body)
+}
+
+/// The French words for a refusal of the framework (`text`: what it said, in English).
+fn rejection_fr(status: StatusCode, text: &str) -> String {
+    let t = text.to_ascii_lowercase();
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "le contenu envoyé est trop volumineux (au plus {} Mo pour un formulaire, {} Mo pour un fichier)",
+            BODY_LIMIT >> 20,
+            register::api::UPLOAD_LIMIT >> 20
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "cette adresse n'accepte pas cette méthode HTTP (voir l'en-tête Allow)".into()
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "type de contenu non accepté pour cette adresse (Content-Type)".into()
+        }
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            "contenu illisible : des champs manquent ou ne sont pas du type attendu".into()
+        }
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => {
+            "la requête a pris trop de temps : réessayez, ou réduisez ce qui est demandé".into()
+        }
+        StatusCode::NOT_FOUND => "cette adresse ne correspond à aucune page de logis".into(),
+        _ if t.contains("duplicate field") => {
+            "adresse invalide : un paramètre y est donné deux fois".into()
+        }
+        _ if t.contains("utf-8") || t.contains("utf8") => {
+            "adresse invalide : elle contient des caractères illisibles (UTF-8 attendu)".into()
+        }
+        _ if t.contains("cannot parse") || t.contains("invalid url") => {
+            "adresse invalide : un de ses éléments n'a pas la forme attendue (un numéro, par exemple)".into()
+        }
+        _ if t.contains("boundary") || t.contains("multipart") => {
+            "formulaire d'envoi de fichier mal formé (multipart/form-data sans séparateur « boundary » valide)".into()
+        }
+        _ if t.contains("query string") => {
+            "adresse invalide : un de ses paramètres est illisible".into()
+        }
+        _ if status.is_server_error() => "erreur interne du serveur".into(),
+        _ => "requête invalide".into(),
+    }
 }
 
 /// Serve until Ctrl-C.

@@ -250,6 +250,7 @@ async fn matrix(w: &World) {
 
     register::checks(w).await;
     accounts::checks(w).await;
+    rejections_are_french(w).await;
     // Security headers on every answer.
     let res = w.app.clone().oneshot(anon("/connexion")).await.unwrap();
     let h = res.headers();
@@ -259,6 +260,108 @@ async fn matrix(w: &World) {
     );
     assert_eq!(h.get(header::X_FRAME_OPTIONS).unwrap(), "DENY");
     assert_eq!(h.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+}
+
+/// What the web framework refuses before a handler runs comes back in French: the error page
+/// for pages, the API's JSON error under /api/, the status and headers kept.
+async fn rejections_are_french(w: &World) {
+    let admin = w.users.iter().find(|u| u.login == "admin").unwrap();
+    let big = "x".repeat(3 << 20);
+    let import = format!("/import?csrf={}", admin.csrf);
+    // (method, address, content type, body, status kept, French words said)
+    type Case<'a> = (&'a str, &'a str, Option<&'a str>, String, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "GET",
+            "/operations/abc",
+            None,
+            String::new(),
+            StatusCode::BAD_REQUEST,
+            "un de ses éléments",
+        ),
+        (
+            "GET",
+            "/operations/%FF",
+            None,
+            String::new(),
+            StatusCode::BAD_REQUEST,
+            "illisibles",
+        ),
+        (
+            "GET",
+            "/operations?annee_min=2026&annee_min=2027",
+            None,
+            String::new(),
+            StatusCode::BAD_REQUEST,
+            "donné deux fois",
+        ),
+        (
+            "POST",
+            &import,
+            Some("multipart/form-data"),
+            "fichier".into(),
+            StatusCode::BAD_REQUEST,
+            "boundary",
+        ),
+        (
+            "PUT",
+            "/api/v1/programmes/1/objectifs",
+            Some("application/json"),
+            big,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "trop volumineux",
+        ),
+        (
+            "DELETE",
+            "/api/v1/operations",
+            None,
+            String::new(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "méthode",
+        ),
+    ];
+    for (method, uri, kind, body, status, words) in cases {
+        let mut req = Request::builder().method(method).uri(uri);
+        req = if uri.starts_with("/api/") {
+            req.header(header::AUTHORIZATION, format!("Bearer {}", admin.token))
+        } else {
+            req.header(header::COOKIE, format!("logis_session={}", admin.cookie))
+        };
+        if let Some(k) = kind {
+            req = req.header(header::CONTENT_TYPE, k);
+        }
+        let res = w
+            .app
+            .clone()
+            .oneshot(req.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{method} {uri}");
+        let allow = res.headers().get(header::ALLOW).cloned();
+        let kind = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let text = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&text);
+        assert!(text.contains(words), "{method} {uri} : {text}");
+        if uri.starts_with("/api/") {
+            assert!(
+                kind.starts_with("application/json"),
+                "{method} {uri} : {kind}"
+            );
+            assert!(text.starts_with("{\"erreur\":"), "{text}");
+        } else {
+            assert!(kind.starts_with("text/html"), "{method} {uri} : {kind}");
+            assert!(text.contains("<html lang=\"fr\""), "{text}");
+        }
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            assert!(allow.is_some(), "{method} {uri} : en-tête Allow gardé");
+        }
+    }
 }
 
 /// The database is prepared (and dropped) outside the runtime: the PostgreSQL client blocks.
