@@ -132,6 +132,16 @@ try {
   }
   await visit(page, '/page-inconnue', { status: 404 });
 
+  step('les tableaux de 2005 tels que publiés : anciennes communes à part');
+  await page.goto(BASE + '/rapports/rehabilitation');
+  await page.getByLabel('Communes', { exact: true }).selectOption({ label: "telles qu'écrites (anciennes communes à part)" });
+  await page.getByRole('button', { name: 'Afficher' }).click();
+  await page.waitForURL(/communes=origine/);
+  await axe(page, 'réhabilitations, communes telles qu\'écrites');
+  const asWritten = await page.locator('table.report').textContent();
+  assert.match(asWritten, /Saint-Pol-sur-Mer/);
+  assert.match(asWritten, /Fort-Mardyck/);
+
   step('filtrer les opérations, état dans l\'adresse');
   await page.goto(BASE + '/operations');
   await page.getByLabel('Bailleur').selectOption({ label: 'Vilogia' });

@@ -74,6 +74,10 @@ pub(crate) struct ReportArgs {
     annee_max: Option<i32>,
     #[arg(long)]
     stade: Option<String>,
+    /// Regroupe par commune telle qu'écrite par la source : une ancienne commune (Saint-Pol-sur-Mer,
+    /// Fort-Mardyck…) sur sa propre ligne, comme dans les tableaux publiés
+    #[arg(long)]
+    communes_d_origine: bool,
 }
 
 #[derive(Args)]
@@ -346,6 +350,7 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         annee_min: a.annee_min,
         annee_max: a.annee_max,
         stade: a.stade,
+        communes_d_origine: a.communes_d_origine,
     };
     let filter = resolve_filter(store.as_ref(), &text)?;
     // (A CSV is the long table: its grid is not laid out.)

@@ -325,6 +325,45 @@ fn scenario(db: &str, dir: &Path) {
         "{}",
         text(&missing.stderr)
     );
+
+    // Former communes: the 2005 rehabilitation table imported (its detail rows), then shown
+    // as published with --communes-d-origine (Saint Pol sur mer 152 and Fort-Mardyck 16 on
+    // rows of their own), by today's commune without it.
+    let published = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/plh-2005-2007-rehabilitation-publiee.csv");
+    let out = logis(db, &["import", "operations", published.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let as_written = logis(
+        db,
+        &[
+            "report",
+            "rehabilitation",
+            "--format",
+            "csv",
+            "--communes-d-origine",
+        ],
+    );
+    let csv = text(&as_written.stdout);
+    assert!(as_written.status.success(), "{}", text(&as_written.stderr));
+    assert!(
+        csv.contains("\n59540;Saint-Pol-sur-Mer;2006;PALULOS;152\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\n59248;Fort-Mardyck;2007;PALULOS;16\n"),
+        "{csv}"
+    );
+    let today = text(&logis(db, &["report", "rehabilitation", "--format", "csv"]).stdout);
+    assert!(
+        today.contains("\n59183;Dunkerque;2006;PALULOS;152\n"),
+        "{today}"
+    );
+    assert!(!today.contains("Saint-Pol"), "{today}");
 }
 
 #[test]

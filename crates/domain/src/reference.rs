@@ -98,6 +98,8 @@ pub struct Geography {
     /// name key → current commune indices (from current names and former names)
     by_name: HashMap<String, Vec<usize>>,
     epcis: Vec<Epci>,
+    /// Former communes whose commune of today is known, by their code.
+    former: HashMap<String, FormerCommune>,
 }
 
 impl Geography {
@@ -117,6 +119,7 @@ impl Geography {
             };
             if !g.by_code.contains_key(f.code.as_str()) {
                 g.former_by_code.insert(f.code.as_str().to_string(), i);
+                g.former.insert(f.code.as_str().to_string(), f.clone());
             }
             if !f.name.is_empty() {
                 let v = g.by_name.entry(name_key(&f.name)).or_default();
@@ -227,6 +230,41 @@ impl Geography {
         })
     }
 
+    /// A former commune by its code.
+    pub fn former(&self, code: &str) -> Option<&FormerCommune> {
+        self.former.get(code)
+    }
+
+    /// Resolve a `commune` cell as [`Self::resolve`] does, and say which former commune it
+    /// names when it names one (« Saint Pol sur mer », 59540 → Dunkerque today, written as
+    /// Saint-Pol-sur-Mer), so that the commune as the source wrote it is kept.
+    pub fn resolve_written(
+        &self,
+        text: &str,
+        territory: Option<&Siren>,
+    ) -> Result<(&Commune, Option<&FormerCommune>), ResolveError> {
+        let today = self.resolve(text, territory)?;
+        let t = text.trim();
+        let padded = if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+            format!("0{t}")
+        } else {
+            t.to_ascii_uppercase()
+        };
+        if let Some(f) = self.former.get(&padded) {
+            return Ok((today, Some(f)));
+        }
+        let key = name_key(t);
+        if key == name_key(&today.name) {
+            return Ok((today, None));
+        }
+        let former = self
+            .former
+            .values()
+            .filter(|f| f.current == today.code && !f.name.is_empty())
+            .find(|f| name_key(&f.name) == key);
+        Ok((today, former))
+    }
+
     fn suggest(&self, text: &str, territory: Option<&Siren>) -> Vec<String> {
         // Suggest inside the territory first (short list, relevant), then anywhere.
         let pool: Vec<&str> = match territory {
@@ -300,6 +338,36 @@ mod tests {
                 kind: "CU".into(),
             }],
         )
+    }
+
+    #[test]
+    fn former_communes_are_kept_as_written() {
+        let g = sample();
+        let written = |t: &str| {
+            match g.resolve_written(t, None) {
+                Ok((today, former)) => (
+                    today.code.as_str().to_string(),
+                    former.map(|f| f.code.as_str().to_string()),
+                ),
+                Err(e) => (e.to_string(), None),
+            }
+        };
+        assert_eq!(
+            written("Saint Pol sur mer"),
+            ("59183".into(), Some("59999".into()))
+        );
+        assert_eq!(
+            written("FORT-MARDYCK"),
+            ("59183".into(), Some("59248".into()))
+        );
+        assert_eq!(written("59248"), ("59183".into(), Some("59248".into())));
+        assert_eq!(written("Dunkerque"), ("59183".into(), None));
+        assert_eq!(written("59183"), ("59183".into(), None));
+        assert_eq!(
+            g.former("59248").map(|f| f.name.as_str()),
+            Some("Fort-Mardyck")
+        );
+        assert!(g.resolve_written("Nulle-Part", None).is_err());
     }
 
     #[test]

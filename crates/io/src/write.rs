@@ -70,13 +70,18 @@ pub fn csv_text_read(s: &str) -> &str {
 }
 
 /// The text cells of a line, in [`COLUMNS`] order.
-pub fn line_cells(l: &LineRecord) -> [String; 17] {
+pub fn line_cells(l: &LineRecord) -> [String; 18] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     [
         l.reference.clone(),
         l.landlord.clone(),
         l.commune.to_string(),
         l.commune_name.clone(),
+        // The former commune as written: its name (its code when it is known by its code only).
+        l.written_commune_name
+            .clone()
+            .or_else(|| l.written_commune.as_ref().map(|c| c.as_str().to_string()))
+            .unwrap_or_default(),
         opt(&l.project),
         opt(&l.programme),
         opt(&l.quartier),

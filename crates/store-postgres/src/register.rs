@@ -36,6 +36,8 @@ fn line_from_row(r: &Row) -> Result<LineRecord> {
             .transpose()?,
         stage_date: r.get(18),
         cost_cents: r.get(19),
+        written_commune: r.get::<_, Option<&str>>(20).map(code).transpose()?,
+        written_commune_name: r.get::<_, Option<String>>(21).filter(|n| !n.is_empty()),
     })
 }
 
@@ -301,7 +303,7 @@ impl RegisterStore for PostgresStore {
                 commune_code TEXT NOT NULL, project TEXT, project_key TEXT, programme_id BIGINT,
                 quartier TEXT, quartier_key TEXT, nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL,
                 financing TEXT NOT NULL, year BIGINT NOT NULL, dwellings BIGINT NOT NULL, stage TEXT, stage_date DATE, cost_cents BIGINT,
-                search_key TEXT NOT NULL);
+                search_key TEXT NOT NULL, written_commune_code TEXT);
              TRUNCATE import_staging;",
         )
         .map_err(pg)?;

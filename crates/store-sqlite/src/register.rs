@@ -57,6 +57,15 @@ fn line_from_row(r: &rusqlite::Row<'_>) -> Result<LineRecord> {
             .transpose()?,
         stage_date: parse_date(r.get(18).map_err(g)?)?,
         cost_cents: r.get(19).map_err(g)?,
+        written_commune: r
+            .get::<_, Option<String>>(20)
+            .map_err(g)?
+            .map(|c| CommuneCode::parse(&c).map_err(|e| StoreError::Backend(e.0)))
+            .transpose()?,
+        written_commune_name: r
+            .get::<_, Option<String>>(21)
+            .map_err(g)?
+            .filter(|n| !n.is_empty()),
     })
 }
 
@@ -330,7 +339,8 @@ impl RegisterStore for SqliteStore {
                 row_no INTEGER NOT NULL, landlord_id INTEGER NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
                 project TEXT, project_key TEXT, programme_id INTEGER, quartier TEXT, quartier_key TEXT,
                 nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL, financing TEXT NOT NULL, year INTEGER NOT NULL,
-                dwellings INTEGER NOT NULL, stage TEXT, stage_date TEXT, cost_cents INTEGER, search_key TEXT NOT NULL);
+                dwellings INTEGER NOT NULL, stage TEXT, stage_date TEXT, cost_cents INTEGER, search_key TEXT NOT NULL,
+                written_commune_code TEXT);
              DELETE FROM import_staging;
              BEGIN IMMEDIATE;",
         )

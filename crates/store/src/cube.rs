@@ -852,6 +852,10 @@ impl Cube {
     /// The aggregate of [`crate::query::aggregate_sql`] for this filter and these dimensions, or
     /// `None` when the cube cannot answer (keys too wide): ask SQL then.
     pub fn aggregate(self: &Arc<Self>, f: &LineFilter, dims: &[Dim]) -> Option<Grouped> {
+        // (The cube holds today's communes: the communes as written are the database's.)
+        if f.communes_as_written {
+            return None;
+        }
         // A group's key: its ranks in mixed radix (the first dimension weighs most, so keys sort
         // as the groups do). A dimension that adds nothing to the order is read from another
         // one's rank: a commune's name right after its code (one name per code), a dimension of
@@ -1324,6 +1328,9 @@ impl Cube {
 
     /// [`crate::Store::operation_totals`], or `None` when the cube cannot answer (text search).
     pub fn operation_totals(&self, f: &LineFilter) -> Option<Vec<crate::OperationTotal>> {
+        if f.communes_as_written {
+            return None;
+        }
         // Each operation's sums at its place in the lines' order (an operation's lines follow
         // one another, see `finish`): written in the order lines are read, then read back in id
         // order (an operation's index is its rank by id).

@@ -20,6 +20,7 @@ macro_rules! migrations {
             6 "operation_search" "0006_operation_search.sql",
             7 "register_version" "0007_register_version.sql",
             8 "write_count" "0008_write_count.sql",
+            9 "written_commune" "0009_written_commune.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

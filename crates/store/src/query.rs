@@ -23,7 +23,8 @@ pub struct Dialect {
 
 /// The columns of a [`crate::LineRecord`], in the order the adapters decode them.
 pub const LINE_COLUMNS: &str = "l.id, o.id, org.name, org.siren, o.reference, o.commune_code, c.name, p.name, pg.name, q.name, o.label,
-        l.nature, l.site, l.product, l.financing, l.dwellings, l.year, l.stage, l.stage_date, l.cost_cents";
+        l.nature, l.site, l.product, l.financing, l.dwellings, l.year, l.stage, l.stage_date, l.cost_cents,
+        o.written_commune_code, CASE WHEN o.written_commune_code IS NULL THEN NULL ELSE (SELECT min(fc.name) FROM former_communes fc WHERE fc.code = o.written_commune_code) END";
 
 /// The tables every line query starts from (aliases used by the filter and the dimensions).
 /// `+o.landlord_id` keeps SQLite from starting at the few organisations and walking operations
@@ -212,12 +213,26 @@ impl Dim {
         }
     }
 
+    /// The SQL expression for this filter: with [`crate::LineFilter::communes_as_written`], a
+    /// commune is the former one the source wrote when it wrote one.
+    fn sql_for(self, f: &crate::LineFilter) -> &'static str {
+        match self {
+            Dim::CommuneCode if f.communes_as_written => {
+                "coalesce(o.written_commune_code, o.commune_code)"
+            }
+            Dim::CommuneName if f.communes_as_written => {
+                "coalesce(CASE WHEN o.written_commune_code IS NULL THEN NULL ELSE (SELECT nullif(min(fc.name), '') FROM former_communes fc WHERE fc.code = o.written_commune_code) END, c.name)"
+            }
+            other => other.sql(),
+        }
+    }
+
     /// Sort expression: years and ids numerically, texts bytewise.
-    fn order(self, d: Dialect) -> String {
+    fn order(self, d: Dialect, f: &crate::LineFilter) -> String {
         match self {
             Dim::Year => "l.year".into(),
             Dim::OperationId => "o.id".into(),
-            other => format!("{}{}", other.sql(), d.collate),
+            other => format!("{}{}", other.sql_for(f), d.collate),
         }
     }
 }
@@ -244,7 +259,12 @@ pub fn aggregate_sql(
     params: &mut Vec<SqlParam>,
 ) -> String {
     let sql = lines_aggregate_sql(f, dims, d, params);
-    if !totals_serve(dims) || f.operation_id.is_some() || f.operations.is_some() || f.text.is_some()
+    // (The pre-aggregated sums are by today's commune.)
+    if !totals_serve(dims)
+        || f.communes_as_written
+        || f.operation_id.is_some()
+        || f.operations.is_some()
+        || f.text.is_some()
     {
         return sql;
     }
@@ -266,7 +286,7 @@ pub fn lines_aggregate_sql(
     params: &mut Vec<SqlParam>,
 ) -> String {
     let where_ = where_clause(f, d, params);
-    let select: Vec<&str> = dims.iter().map(|x| x.sql()).collect();
+    let select: Vec<&str> = dims.iter().map(|x| x.sql_for(f)).collect();
     let mut sql = String::from("SELECT ");
     for s in &select {
         sql.push_str(s);
@@ -274,7 +294,7 @@ pub fn lines_aggregate_sql(
     }
     sql.push_str(&format!("{LINE_SUMS} {LINE_FROM} {where_}"));
     if !dims.is_empty() {
-        let group: Vec<String> = dims.iter().map(|x| x.sql().to_string()).collect();
+        let group: Vec<String> = dims.iter().map(|x| x.sql_for(f).to_string()).collect();
         // Group by the order expressions too, so that ORDER BY may use them.
         let mut all = group.clone();
         for x in dims {
@@ -286,7 +306,7 @@ pub fn lines_aggregate_sql(
             }
         }
         sql.push_str(&format!(" GROUP BY {}", all.join(", ")));
-        let order: Vec<String> = dims.iter().map(|x| x.order(d)).collect();
+        let order: Vec<String> = dims.iter().map(|x| x.order(d, f)).collect();
         sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
     }
     sql

@@ -85,6 +85,9 @@ pub struct LineRecord {
     pub reference: String,
     pub commune: CommuneCode,
     pub commune_name: String,
+    /// The former commune the source wrote, and its name, when it wrote one.
+    pub written_commune: Option<CommuneCode>,
+    pub written_commune_name: Option<String>,
     pub project: Option<String>,
     pub programme: Option<String>,
     pub quartier: Option<String>,
@@ -154,6 +157,10 @@ pub struct LineFilter {
     /// Which operations a report shows one by one (its per-operation rows), when it is open to
     /// readers who may not open every operation; the others are summed per commune.
     pub details: Details,
+    /// Reports group by the commune as the source wrote it (a former commune such as
+    /// Saint-Pol-sur-Mer on its own row) instead of today's commune. Filters and reading
+    /// rights stay on today's commune.
+    pub communes_as_written: bool,
     /// Order of the lines read (default: by operation, then line).
     pub sort: LineSort,
     /// Largest first.
@@ -479,7 +486,9 @@ pub trait RegisterStore: Send + Sync {
     /// The operations with a line matching `filter` (id, commune code), in id order: what
     /// [`RegisterStore::operation_totals`] lists, without the sums.
     fn operations_met(&self, filter: &LineFilter) -> Result<Vec<(i64, &'static str)>> {
-        if let Some(cube) = self.register_in_memory()? {
+        if !filter.communes_as_written
+            && let Some(cube) = self.register_in_memory()?
+        {
             return Ok(cube.operations_met(filter));
         }
         Ok(self
@@ -507,18 +516,18 @@ pub mod import_audit {
     /// Operations the merge will change (run before the operations upsert).
     pub const OPERATIONS_UPDATED: &str = "{actor}
 SELECT {p1}, {p2}, {p3}, {p4}, {p5}, 'operation', CAST(o.id AS TEXT), o.id, 'modification',
-  {json}('libelle', o.label, 'commune', o.commune_code, 'projet_id', o.project_id, 'programme_id', o.programme_id, 'quartier_id', o.quartier_id){text},
-  {json}('libelle', coalesce(i.label, o.label), 'commune', i.commune_code, 'projet_id', coalesce(i.project_id, o.project_id),
+  {json}('libelle', o.label, 'commune', o.commune_code, 'commune_ecrite', o.written_commune_code, 'projet_id', o.project_id, 'programme_id', o.programme_id, 'quartier_id', o.quartier_id){text},
+  {json}('libelle', coalesce(i.label, o.label), 'commune', i.commune_code, 'commune_ecrite', i.written_commune_code, 'projet_id', coalesce(i.project_id, o.project_id),
          'programme_id', coalesce(i.programme_id, o.programme_id), 'quartier_id', coalesce(i.quartier_id, o.quartier_id)){text}
 FROM import_ops i JOIN operations o ON o.landlord_id = i.landlord_id AND o.reference = i.reference
-WHERE o.label {distinct} coalesce(i.label, o.label) OR o.commune_code {distinct} i.commune_code
+WHERE o.label {distinct} coalesce(i.label, o.label) OR o.commune_code {distinct} i.commune_code OR o.written_commune_code {distinct} i.written_commune_code
    OR o.project_id {distinct} coalesce(i.project_id, o.project_id) OR o.programme_id {distinct} coalesce(i.programme_id, o.programme_id)
    OR o.quartier_id {distinct} coalesce(i.quartier_id, o.quartier_id)";
 
     /// Operations the merge created (run after the operations upsert).
     pub const OPERATIONS_CREATED: &str = "{actor}
 SELECT {p1}, {p2}, {p3}, {p4}, {p5}, 'operation', CAST(o.id AS TEXT), o.id, 'creation', NULL,
-  {json}('bailleur_id', o.landlord_id, 'reference', o.reference, 'libelle', o.label, 'commune', o.commune_code,
+  {json}('bailleur_id', o.landlord_id, 'reference', o.reference, 'libelle', o.label, 'commune', o.commune_code, 'commune_ecrite', o.written_commune_code,
          'projet_id', o.project_id, 'programme_id', o.programme_id, 'quartier_id', o.quartier_id){text}
 FROM import_ops i JOIN operations o ON o.landlord_id = i.landlord_id AND o.reference = i.reference
 WHERE i.existing = {false}";

@@ -241,9 +241,13 @@ fn value_fr(key: &str, v: &Value, names: &Names) -> String {
         "projet_id" => named(&names.projects),
         "programme_id" => named(&names.programmes),
         "quartier_id" => named(&names.quartiers),
-        "commune" | "commune_ecrite" => match names.geography.commune(&text) {
+        "commune" => match names.geography.commune(&text) {
             Some(c) => format!("{} ({})", c.name, c.code),
             None => text,
+        },
+        "commune_ecrite" => match names.geography.former(&text) {
+            Some(f) if !f.name.is_empty() => format!("{} ({})", f.name, f.code),
+            _ => text,
         },
         "nature" => code(Nature::from_code(&text).map(Nature::label)),
         "site" => code(Site::from_code(&text).map(Site::label)),

@@ -309,6 +309,9 @@ pub fn describe(store: &dyn Store, f: &LineFilter) -> Result<String> {
     if let Some(s) = f.stage {
         parts.push(format!("stade : {}", s.label()));
     }
+    if f.communes_as_written {
+        parts.push("communes telles qu'écrites par la source (anciennes communes à part)".into());
+    }
     Ok(if parts.is_empty() {
         "Tout le registre".into()
     } else {
@@ -328,6 +331,8 @@ pub struct FilterText {
     pub annee_min: Option<i32>,
     pub annee_max: Option<i32>,
     pub stade: Option<String>,
+    /// Group by the communes as written (`--communes-d-origine`).
+    pub communes_d_origine: bool,
 }
 
 /// Resolve typed names into a filter; unknown names get a French error with the closest ones.
@@ -427,5 +432,6 @@ pub fn resolve_filter(store: &dyn Store, t: &FilterText) -> Result<LineFilter> {
     if let Some(s) = &t.stade {
         f.stage = Some(Stage::parse(s).map_err(|e| AppError::Invalid(e.0))?);
     }
+    f.communes_as_written = t.communes_d_origine;
     Ok(f)
 }

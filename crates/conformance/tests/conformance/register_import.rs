@@ -302,7 +302,110 @@ fn a_landlord_editor_imports_only_its_own_operations(kind: Kind) {
     assert_eq!(db.summary().unwrap().lines, 0);
 }
 
+/// A former commune as the source wrote it is kept beside today's commune, through an export
+/// and its re-import; a `commune_d_origine` that is not a former commune of the row's commune
+/// is refused in French, nothing written.
+fn former_communes_are_kept_as_written(kind: Kind) {
+    let db = TestDb::with_landlords(kind);
+    let r = db.import(
+        [
+            "reference;bailleur;commune;nature;logements;annee",
+            "SP-1;Vilogia;Saint Pol sur mer;Réhabilitation;152;2006",
+            "FM-1;Vilogia;59248;Réhabilitation;16;2007",
+            "DK-1;Vilogia;Dunkerque;Réhabilitation;30;2005",
+        ]
+        .join("\n"),
+    );
+    assert!(r.committed, "{}", r.render_fr());
+    let lines = collect_lines(db.store.as_ref(), &LineFilter::default()).unwrap();
+    let written = |reference: &str| {
+        let l = lines.iter().find(|l| l.reference == reference).unwrap();
+        (
+            l.commune.as_str().to_string(),
+            l.written_commune.as_ref().map(|c| c.as_str().to_string()),
+            l.written_commune_name.clone(),
+        )
+    };
+    assert_eq!(
+        written("SP-1"),
+        (
+            "59183".into(),
+            Some("59540".into()),
+            Some("Saint-Pol-sur-Mer".into())
+        )
+    );
+    assert_eq!(
+        written("FM-1"),
+        (
+            "59183".into(),
+            Some("59248".into()),
+            Some("Fort-Mardyck".into())
+        )
+    );
+    assert_eq!(written("DK-1"), ("59183".into(), None, None));
+    // The export writes it; a re-import into another register keeps it.
+    let csv = String::from_utf8(db.export(ExportFormat::Csv)).unwrap();
+    assert!(csv.contains(";commune_d_origine;"), "{csv}");
+    assert!(csv.contains(";59183;Dunkerque;Saint-Pol-sur-Mer;"), "{csv}");
+    let other = TestDb::with_landlords(kind);
+    let again = other.import(csv.clone());
+    assert!(again.committed, "{}", again.render_fr());
+    let back = collect_lines(other.store.as_ref(), &LineFilter::default()).unwrap();
+    let sp = back.iter().find(|l| l.reference == "SP-1").unwrap();
+    assert_eq!(
+        sp.written_commune.as_ref().map(|c| c.as_str()),
+        Some("59540")
+    );
+    // Its re-import into the same register changes nothing.
+    let same = db.import(csv);
+    assert_eq!(same.stats.operations_updated, 0, "{}", same.render_fr());
+    // A former commune of another commune: refused, named by row and column.
+    let bad = db.import(
+        "reference;bailleur;commune;commune_d_origine;nature;logements;annee\nGS-1;Vilogia;Grande-Synthe;Fort-Mardyck;Démolition;10;2026",
+    );
+    assert!(!bad.committed);
+    assert!(
+        bad.render_fr()
+            .contains("ligne 2, colonne « commune_d_origine »")
+            && bad
+                .render_fr()
+                .contains("n'est pas une ancienne commune de la commune 59271"),
+        "{}",
+        bad.render_fr()
+    );
+    assert!(
+        collect_lines(db.store.as_ref(), &LineFilter::default())
+            .unwrap()
+            .iter()
+            .all(|l| l.reference != "GS-1")
+    );
+    // The history names it in French.
+    let op = lines
+        .iter()
+        .find(|l| l.reference == "SP-1")
+        .unwrap()
+        .operation_id;
+    let trail = db
+        .store
+        .audit(&logis_store::AuditFilter {
+            operation_id: Some(op),
+            ..Default::default()
+        })
+        .unwrap();
+    let mut names = logis_app::register::history::Names::load(db.store.as_ref()).unwrap();
+    names.lines.clear();
+    let text = format!(
+        "{:?}",
+        logis_app::register::history::readable(&trail, &names)
+    );
+    assert!(
+        text.contains("Commune telle qu'écrite") && text.contains("Saint-Pol-sur-Mer (59540)"),
+        "{text}"
+    );
+}
+
 conformance!(
+    former_communes_are_kept_as_written,
     import_reads_french_excel_csv,
     reimport_changes_nothing_and_updates_what_changed,
     export_csv_and_xlsx_reimport_to_the_same_register,

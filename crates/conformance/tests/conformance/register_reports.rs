@@ -99,6 +99,76 @@ fn seed_tables_from_detail_lines(kind: Kind) {
     );
     let total: i64 = rehab.iter().map(|r| r[4].parse::<i64>().unwrap()).sum();
     assert_eq!(total, 709, "PALULOS 407 + PAM 302, not the published 755");
+    // Grouped by the communes as the 2005 table writes them: Saint Pol sur mer 152 and
+    // Fort-Mardyck 16 on rows of their own, Dunkerque without them; the same total.
+    let written = LineFilter {
+        communes_as_written: true,
+        ..f.clone()
+    };
+    let as_written = report_rows(&db, ReportName::Rehabilitation, &written);
+    assert!(
+        as_written.contains(&row(&[
+            "59540",
+            "Saint-Pol-sur-Mer",
+            "2006",
+            "PALULOS",
+            "152"
+        ])),
+        "{as_written:?}"
+    );
+    assert!(
+        as_written.contains(&row(&["59248", "Fort-Mardyck", "2007", "PALULOS", "16"])),
+        "{as_written:?}"
+    );
+    assert!(
+        !as_written.iter().any(|r| r[1] == "Dunkerque"
+            && (r[2] == "2006" || r[2] == "2007")
+            && r[3] == "PALULOS"),
+        "{as_written:?}"
+    );
+    let total: i64 = as_written
+        .iter()
+        .map(|r| r[4].parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(total, 709);
+    // The grid too (page and whole file), and the production report: Saint-Pol's 31 + 74.
+    let grid = logis_app::reports::build(db.store.as_ref(), ReportName::Rehabilitation, &written)
+        .unwrap()
+        .grid;
+    let communes: Vec<String> = grid.rows.iter().map(|r| r.cells[0].plain()).collect();
+    assert!(
+        communes.iter().any(|c| c == "Saint-Pol-sur-Mer"),
+        "{communes:?}"
+    );
+    assert!(communes.iter().any(|c| c == "Fort-Mardyck"), "{communes:?}");
+    let (page, _) = logis_app::reports::build_page(
+        db.store.as_ref(),
+        ReportName::Rehabilitation,
+        &written,
+        1,
+        50,
+    )
+    .unwrap();
+    let communes: Vec<String> = page.grid.rows.iter().map(|r| r.cells[0].plain()).collect();
+    assert!(
+        communes.iter().any(|c| c == "Saint-Pol-sur-Mer"),
+        "{communes:?}"
+    );
+    let production = report_rows(&db, ReportName::Production, &written);
+    assert!(
+        production.contains(&row(&[
+            "59540",
+            "Saint-Pol-sur-Mer",
+            "2006",
+            "PLUS-CD",
+            "74"
+        ])),
+        "{production:?}"
+    );
+    assert!(
+        production.contains(&row(&["59183", "Dunkerque", "2005", "PLUS-CD", "11"])),
+        "{production:?}"
+    );
     // ANRU: Courghain 252 demolitions, 266 on site, 60 off site, rehabilitations 104 + 52 = 156.
     let anru = report_rows(&db, ReportName::Renouvellement, &f);
     assert!(

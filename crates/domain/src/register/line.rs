@@ -18,6 +18,7 @@ pub const COLUMNS: &[&str] = &[
     "bailleur",
     "commune",
     "nom_commune",
+    "commune_d_origine",
     "projet",
     "programme",
     "quartier",
@@ -53,6 +54,9 @@ pub struct OperationAttrs {
     pub reference: String,
     pub label: Option<String>,
     pub commune: CommuneCode,
+    /// The former commune the source wrote (« Saint Pol sur mer », merged into Dunkerque since),
+    /// kept beside today's commune so that a table can be shown as published.
+    pub written_commune: Option<CommuneCode>,
     pub project: Option<String>,
     pub programme_id: Option<i64>,
     pub quartier: Option<String>,
@@ -136,6 +140,7 @@ pub struct RawRow<'a> {
     pub reference: Option<&'a str>,
     pub bailleur: Option<&'a str>,
     pub commune: Option<&'a str>,
+    pub commune_d_origine: Option<&'a str>,
     pub projet: Option<&'a str>,
     pub programme: Option<&'a str>,
     pub quartier: Option<&'a str>,
@@ -177,6 +182,7 @@ impl<'a> RawRow<'a> {
             "reference" => &mut self.reference,
             "bailleur" => &mut self.bailleur,
             "commune" => &mut self.commune,
+            "commune_d_origine" => &mut self.commune_d_origine,
             "projet" => &mut self.projet,
             "programme" => &mut self.programme,
             "quartier" => &mut self.quartier,
@@ -240,14 +246,41 @@ impl<'a> RawRow<'a> {
             }
         });
         let commune = required("commune", self.commune, &mut errors).and_then(|c| {
-            match ctx.geography.resolve(c, ctx.territory) {
-                Ok(c) => Some(c.code.clone()),
+            match ctx.geography.resolve_written(c, ctx.territory) {
+                Ok((today, former)) => Some((today.code.clone(), former.map(|f| f.code.clone()))),
                 Err(e) => {
                     errors.push(err("commune", e.to_string()));
                     None
                 }
             }
         });
+        // The commune as first written, given apart (an export of logis re-imported): a former
+        // commune of the row's commune of today.
+        let commune = match (commune, self.commune_d_origine) {
+            (Some((today, written)), Some(w)) => {
+                match ctx.geography.resolve_written(w, ctx.territory) {
+                    Ok((of, Some(former))) if of.code == today => {
+                        Some((today, Some(former.code.clone())))
+                    }
+                    Ok((of, None)) if of.code == today => Some((today, written)),
+                    Ok(_) => {
+                        errors.push(err(
+                            "commune_d_origine",
+                            format!(
+                                "« {} » n'est pas une ancienne commune de la commune {today}",
+                                w.trim()
+                            ),
+                        ));
+                        None
+                    }
+                    Err(e) => {
+                        errors.push(err("commune_d_origine", e.to_string()));
+                        None
+                    }
+                }
+            }
+            (c, _) => c,
+        };
         let programme_id = self.programme.and_then(|p| match ctx.programmes.find(p) {
             Some(id) => Some(id),
             None => {
@@ -352,7 +385,8 @@ impl<'a> RawRow<'a> {
                     landlord_id,
                     reference,
                     label,
-                    commune,
+                    commune: commune.0,
+                    written_commune: commune.1,
                     project,
                     programme_id,
                     quartier,

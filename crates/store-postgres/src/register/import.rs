@@ -99,15 +99,15 @@ impl PgImport {
         )?;
         c.batch_execute(
             "CREATE TEMP TABLE IF NOT EXISTS import_ops (landlord_id BIGINT NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
-                project_id BIGINT, programme_id BIGINT, quartier_id BIGINT, existing BOOLEAN NOT NULL, search_key TEXT NOT NULL,
+                project_id BIGINT, programme_id BIGINT, quartier_id BIGINT, existing BOOLEAN NOT NULL, search_key TEXT NOT NULL, written_commune_code TEXT,
                 PRIMARY KEY (landlord_id, reference));
              TRUNCATE import_ops;
              INSERT INTO import_ops
              SELECT s.landlord_id, s.reference, s.label, s.commune_code, p.id, s.programme_id, q.id,
-                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference), s.search_key
+                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference), s.search_key, s.written_commune_code
              FROM (SELECT landlord_id, reference, max(label COLLATE \"C\") AS label, max(commune_code COLLATE \"C\") AS commune_code,
                           max(project_key COLLATE \"C\") AS project_key, max(programme_id) AS programme_id, max(quartier_key COLLATE \"C\") AS quartier_key,
-                          max(search_key COLLATE \"C\") AS search_key
+                          max(search_key COLLATE \"C\") AS search_key, max(written_commune_code COLLATE \"C\") AS written_commune_code
                    FROM import_staging GROUP BY landlord_id, reference) s
              LEFT JOIN projects p ON p.name_key = s.project_key
              LEFT JOIN quartiers q ON q.commune_code = s.commune_code AND q.name_key = s.quartier_key;
@@ -143,19 +143,21 @@ impl PgImport {
         audit(c, ia::OPERATIONS_UPDATED)?;
         let touched_ops = exec(
             c,
-            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key)
-             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key FROM import_ops ORDER BY landlord_id, reference
+            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code)
+             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code FROM import_ops ORDER BY landlord_id, reference
              ON CONFLICT (landlord_id, reference) DO UPDATE SET
                 label = coalesce(excluded.label, operations.label), commune_code = excluded.commune_code,
                 project_id = coalesce(excluded.project_id, operations.project_id),
                 programme_id = coalesce(excluded.programme_id, operations.programme_id),
                 quartier_id = coalesce(excluded.quartier_id, operations.quartier_id),
-                search_key = CASE WHEN excluded.label IS NULL THEN operations.search_key ELSE excluded.search_key END
+                search_key = CASE WHEN excluded.label IS NULL THEN operations.search_key ELSE excluded.search_key END,
+                written_commune_code = excluded.written_commune_code
              WHERE operations.label IS DISTINCT FROM coalesce(excluded.label, operations.label)
                 OR operations.commune_code IS DISTINCT FROM excluded.commune_code
                 OR operations.project_id IS DISTINCT FROM coalesce(excluded.project_id, operations.project_id)
                 OR operations.programme_id IS DISTINCT FROM coalesce(excluded.programme_id, operations.programme_id)
-                OR operations.quartier_id IS DISTINCT FROM coalesce(excluded.quartier_id, operations.quartier_id)",
+                OR operations.quartier_id IS DISTINCT FROM coalesce(excluded.quartier_id, operations.quartier_id)
+                OR operations.written_commune_code IS DISTINCT FROM excluded.written_commune_code",
         )?;
         stats.operations_updated = touched_ops - stats.operations_created;
         audit(c, ia::OPERATIONS_CREATED)?;
@@ -269,6 +271,7 @@ impl ImportSession for PgImport {
                 date.as_deref(),
                 cost.as_deref(),
                 Some(&search_key),
+                l.op.written_commune.as_ref().map(|c| c.as_str()),
             ],
         );
         self.staged += 1;

@@ -89,14 +89,14 @@ impl SqliteImport {
         )?;
         c.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS import_ops (landlord_id INTEGER NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
-                project_id INTEGER, programme_id INTEGER, quartier_id INTEGER, existing INTEGER NOT NULL, search_key TEXT NOT NULL,
+                project_id INTEGER, programme_id INTEGER, quartier_id INTEGER, existing INTEGER NOT NULL, search_key TEXT NOT NULL, written_commune_code TEXT,
                 PRIMARY KEY (landlord_id, reference));
              DELETE FROM import_ops;
              INSERT INTO import_ops
              SELECT s.landlord_id, s.reference, s.label, s.commune_code, p.id, s.programme_id, q.id,
-                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference), s.search_key
+                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference), s.search_key, s.written_commune_code
              FROM (SELECT landlord_id, reference, max(label) AS label, max(commune_code) AS commune_code, max(project_key) AS project_key,
-                          max(programme_id) AS programme_id, max(quartier_key) AS quartier_key, max(search_key) AS search_key
+                          max(programme_id) AS programme_id, max(quartier_key) AS quartier_key, max(search_key) AS search_key, max(written_commune_code) AS written_commune_code
                    FROM import_staging GROUP BY landlord_id, reference) s
              LEFT JOIN projects p ON p.name_key = s.project_key
              LEFT JOIN quartiers q ON q.commune_code = s.commune_code AND q.name_key = s.quartier_key;",
@@ -134,18 +134,20 @@ impl SqliteImport {
         use logis_store::register::import_audit as ia;
         audit(ia::OPERATIONS_UPDATED)?;
         let touched_ops = exec(
-            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key)
-             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key FROM import_ops WHERE true ORDER BY landlord_id, reference
+            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code)
+             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code FROM import_ops WHERE true ORDER BY landlord_id, reference
              ON CONFLICT (landlord_id, reference) DO UPDATE SET
                 label = coalesce(excluded.label, operations.label), commune_code = excluded.commune_code,
                 project_id = coalesce(excluded.project_id, operations.project_id),
                 programme_id = coalesce(excluded.programme_id, operations.programme_id),
                 quartier_id = coalesce(excluded.quartier_id, operations.quartier_id),
-                search_key = CASE WHEN excluded.label IS NULL THEN operations.search_key ELSE excluded.search_key END
+                search_key = CASE WHEN excluded.label IS NULL THEN operations.search_key ELSE excluded.search_key END,
+                written_commune_code = excluded.written_commune_code
              WHERE operations.label IS NOT coalesce(excluded.label, operations.label) OR operations.commune_code IS NOT excluded.commune_code
                 OR operations.project_id IS NOT coalesce(excluded.project_id, operations.project_id)
                 OR operations.programme_id IS NOT coalesce(excluded.programme_id, operations.programme_id)
-                OR operations.quartier_id IS NOT coalesce(excluded.quartier_id, operations.quartier_id)",
+                OR operations.quartier_id IS NOT coalesce(excluded.quartier_id, operations.quartier_id)
+                OR operations.written_commune_code IS NOT excluded.written_commune_code",
         )?;
         stats.operations_updated = touched_ops - stats.operations_created;
         audit(ia::OPERATIONS_CREATED)?;
@@ -210,7 +212,7 @@ impl ImportSession for SqliteImport {
         let mut st = self
             .conn
             .prepare_cached(
-                "INSERT INTO import_staging VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                "INSERT INTO import_staging VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
             )
             .map_err(be)?;
         st.execute(params![
@@ -234,6 +236,7 @@ impl ImportSession for SqliteImport {
             l.stage_date.map(|d| d.format("%Y-%m-%d").to_string()),
             l.cost.map(|c| c.cents()),
             operation_search_key(&l.op.reference, l.op.label.as_deref()),
+            l.op.written_commune.as_ref().map(|c| c.as_str()),
         ])
         .map_err(be)?;
         self.staged += 1;

@@ -25,6 +25,8 @@ pub(crate) struct ReportQuery {
     commune: Option<String>,
     epci: Option<String>,
     quartier: Option<String>,
+    /// « origine »: group by the communes as the source wrote them.
+    communes: Option<String>,
     format: Option<String>,
     page: Option<String>,
 }
@@ -91,6 +93,15 @@ impl ReportQuery {
             year_from: year(&self.annee_min)?,
             year_to: year(&self.annee_max)?,
             stage,
+            communes_as_written: match self.communes.as_deref().map(str::trim) {
+                None | Some("") | Some("aujourdhui") => false,
+                Some("origine") => true,
+                Some(other) => {
+                    return Err(format!(
+                        "communes : choix inconnu « {other} » (aujourdhui ou origine)"
+                    ));
+                }
+            },
             ..LineFilter::default()
         })
     }
@@ -122,6 +133,9 @@ impl ReportQuery {
         if let Some(v) = f.quartier_id {
             parts.push(format!("quartier={v}"));
         }
+        if f.communes_as_written {
+            parts.push("communes=origine".into());
+        }
         parts.join("&")
     }
 }
@@ -147,6 +161,7 @@ struct ReportPage<'a> {
     commune: String,
     epci: String,
     quartiers: Vec<(i64, String, bool)>,
+    as_written: bool,
     error: String,
     query: String,
     query_amp: String,
@@ -235,6 +250,7 @@ pub(crate) async fn page(
     Ok(render(&ReportPage {
         chrome: a.chrome("rapports"),
         report,
+        as_written: filter.communes_as_written,
         reports: ReportName::ALL
             .iter()
             .map(|r| (r.code(), short_title(*r)))

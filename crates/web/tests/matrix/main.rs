@@ -269,7 +269,14 @@ async fn rejections_are_french(w: &World) {
     let big = "x".repeat(3 << 20);
     let import = format!("/import?csrf={}", admin.csrf);
     // (method, address, content type, body, status kept, French words said)
-    type Case<'a> = (&'a str, &'a str, Option<&'a str>, String, StatusCode, &'a str);
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        String,
+        StatusCode,
+        &'a str,
+    );
     let cases: Vec<Case> = vec![
         (
             "GET",
