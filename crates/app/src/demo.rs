@@ -141,7 +141,8 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     setup::init(store)?;
     let actor = Actor::system("demo");
     let cud = Siren::parse(CUD_SIREN).map_err(|e| AppError::Invalid(e.0))?;
-    setup::set_territory(store, &actor, &cud)?;
+    let territory = logis_domain::Territory::epci(cud.clone());
+    setup::set_territory(store, &actor, &territory)?;
 
     let existing = store.organisations()?;
     let has = |kind: OrgKind, name: &str| {
@@ -266,7 +267,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     let mut report = DemoReport::default();
     let opts = ImportOptions {
         commit: true,
-        territory: Some(cud.clone()),
+        territory: Some(territory.clone()),
         only_landlord: None,
     };
     let pipeline = dunkerque_2030_csv(store)?;

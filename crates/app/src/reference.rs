@@ -1,10 +1,13 @@
 //! Setting a database up: reference geography, the territory of the instance.
 
 use crate::{AppError, Result};
-use logis_domain::Siren;
+use logis_domain::Territory;
 use logis_store::{Actor, Store};
 
-/// Setting: SIREN of the EPCI whose territory ambiguous commune names resolve to.
+/// Setting: the instance's territory (one or more EPCIs or departments, as
+/// [`Territory::to_text`] writes it), where ambiguous commune names resolve and whose communes
+/// the dashboard, the map and the référentiel show. (Its key predates territories of several
+/// parts: a single SIREN reads as before.)
 pub const TERRITORY: &str = "territoire_epci";
 /// Setting: which package version the reference tables were loaded from.
 pub const REFERENCE_VERSION: &str = "version_referentiel";
@@ -39,23 +42,19 @@ pub fn init(store: &dyn Store) -> Result<InitReport> {
 }
 
 /// The instance's territory, if set.
-pub fn territory(store: &dyn Store) -> Result<Option<Siren>> {
+pub fn territory(store: &dyn Store) -> Result<Option<Territory>> {
     Ok(store
         .setting(TERRITORY)?
-        .and_then(|s| Siren::parse(&s).ok()))
+        .and_then(|s| Territory::parse(&s).ok()))
 }
 
-/// Set the territory to a known EPCI.
-pub fn set_territory(store: &dyn Store, actor: &Actor, siren: &Siren) -> Result<()> {
+/// Set the territory: EPCIs and departments known to the reference.
+pub fn set_territory(store: &dyn Store, actor: &Actor, territory: &Territory) -> Result<()> {
     let geo = store.geography()?;
     if geo.is_empty() {
         return Err(AppError::NoReference);
     }
-    if geo.epci(siren.as_str()).is_none() {
-        return Err(AppError::Invalid(format!(
-            "aucun EPCI de SIREN {siren} dans le référentiel"
-        )));
-    }
-    store.set_setting(actor, TERRITORY, siren.as_str())?;
+    territory.check(&geo).map_err(AppError::Invalid)?;
+    store.set_setting(actor, TERRITORY, &territory.to_text())?;
     Ok(())
 }

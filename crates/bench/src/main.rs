@@ -137,8 +137,12 @@ fn prepare(kind: Kind) -> TestDb {
 fn setup(db: &TestDb) {
     logis_app::reference::init(db.store.as_ref()).expect("init");
     let cud = logis_domain::Siren::parse(logis_app::demo::CUD_SIREN).expect("SIREN CUD");
-    logis_app::reference::set_territory(db.store.as_ref(), &logis_conformance::actor(), &cud)
-        .expect("territoire");
+    logis_app::reference::set_territory(
+        db.store.as_ref(),
+        &logis_conformance::actor(),
+        &logis_domain::Territory::epci(cud),
+    )
+    .expect("territoire");
     for dept in ["59", "62"] {
         db.add_programme(
             &logis_conformance::actor(),

@@ -46,7 +46,8 @@ struct Cli {
 enum Command {
     /// Prépare la base : charge le référentiel des communes et EPCI, fixe le territoire
     Init {
-        /// SIREN de l'EPCI du territoire (pour les noms de communes ambigus)
+        /// Territoire : un ou plusieurs EPCI ou départements (245900428 ; 245900428,200041960 ;
+        /// dep:62) : noms de communes ambigus, tableau de bord, carte, référentiel
         #[arg(long)]
         territoire: Option<String>,
         /// Identifiant du premier administrateur (créé s'il n'existe aucun compte)
@@ -66,7 +67,7 @@ enum Command {
     /// avec leur détail (code de sortie 1 si un total ou une ligne est en défaut)
     Check {
         file: PathBuf,
-        /// SIREN de l'EPCI pour résoudre les noms de communes ambigus
+        /// Territoire pour résoudre les noms de communes ambigus (SIREN d'EPCI, plusieurs séparés par des virgules, ou dep:62)
         #[arg(long)]
         territoire: Option<String>,
     },

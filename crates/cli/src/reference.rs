@@ -29,9 +29,14 @@ pub(crate) fn init(
         );
     }
     if let Some(t) = territoire {
-        let siren = parse_siren(&t)?;
-        setup::set_territory(store.as_ref(), &Actor::cli(), &siren)?;
-        println!("Territoire : EPCI {siren}.");
+        let territory = logis_domain::Territory::parse(&t).map_err(Failure)?;
+        setup::set_territory(store.as_ref(), &Actor::cli(), &territory)?;
+        let geo = store.geography()?;
+        println!(
+            "Territoire : {} ({} communes).",
+            territory.describe(&geo),
+            geo.territory_members(&territory).count()
+        );
     }
     if store.users()?.is_empty() {
         let actor = Actor::cli();

@@ -123,7 +123,7 @@ pub(crate) struct ImportArgs {
     /// Vérifie le fichier sans rien écrire
     #[arg(long)]
     pub(crate) verifier: bool,
-    /// SIREN de l'EPCI pour résoudre les noms de communes ambigus (par défaut : le territoire de la base)
+    /// Territoire pour résoudre les noms de communes ambigus : SIREN d'EPCI (plusieurs séparés par des virgules) ou dep:62 (par défaut : le territoire de la base)
     #[arg(long)]
     pub(crate) territoire: Option<String>,
 }
@@ -289,7 +289,12 @@ pub(crate) fn export(
 
 pub(crate) fn import(db: Option<&str>, args: ImportArgs) -> Result<ExitCode, Failure> {
     let store = open(db, DEFAULT_DATABASE)?;
-    let territory = args.territoire.as_deref().map(parse_siren).transpose()?;
+    let territory = args
+        .territoire
+        .as_deref()
+        .map(logis_domain::Territory::parse)
+        .transpose()
+        .map_err(Failure)?;
     let mut source = match logis_io::open_path(&args.file) {
         Ok(s) => s,
         Err(e) => {

@@ -366,6 +366,28 @@ fn scenario(db: &str, dir: &Path) {
     assert!(!today.contains("Saint-Pol"), "{today}");
 }
 
+/// `init --territoire` takes several EPCIs or a department: the mining basin's, the
+/// Pas-de-Calais landlords' whole department; a bad part is refused in French.
+#[test]
+fn a_territory_of_several_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("logis.db").display());
+    let out = logis(&db, &["init", "--territoire", "245900428,dep:62"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("Territoire : CU de Dunkerque, département 62 ("),
+        "{said}"
+    );
+    let out = logis(&db, &["init", "--territoire", "dep:6"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("département illisible « dep:6 »"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn cli_contract_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();

@@ -115,7 +115,12 @@ impl TestDb {
         let db = TestDb::fresh(kind);
         logis_app::reference::init(db.store.as_ref()).expect("init");
         let cud = Siren::parse(logis_app::demo::CUD_SIREN).expect("SIREN CUD");
-        logis_app::reference::set_territory(db.store.as_ref(), &actor(), &cud).expect("territoire");
+        logis_app::reference::set_territory(
+            db.store.as_ref(),
+            &actor(),
+            &logis_domain::Territory::epci(cud),
+        )
+        .expect("territoire");
         db
     }
 

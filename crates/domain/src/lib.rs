@@ -17,7 +17,9 @@ pub mod text;
 
 pub use accounts::{LineScope, Permission, Principal, Role};
 pub use codes::{CommuneCode, Euros, Siren, UnitCount, Year};
-pub use reference::{Commune, Epci, FormerCommune, FormerKind, Geography, ResolveError};
+pub use reference::{
+    Commune, Epci, FormerCommune, FormerKind, Geography, ResolveError, Territory, TerritoryPart,
+};
 pub use register::line::{LineDraft, OperationAttrs};
 pub use register::vocab::{
     FundingKind, Nature, OrgKind, Product, ProjectKind, QuartierKind, RehabFinancing, Site, Stage,

@@ -89,6 +89,130 @@ fn suggest(s: &[String]) -> String {
     }
 }
 
+/// One piece of a territory: an EPCI (by SIREN) or a department (by code: 59, 2A, 971).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TerritoryPart {
+    Epci(Siren),
+    Department(String),
+}
+
+/// The territory of an instance: one or more EPCIs or departments (the mining basin's eight
+/// intercommunalities, the Pas-de-Calais landlords' whole department). Written
+/// `245900428`, `245900428,200041960` or `dep:62` (parts separated by commas).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Territory(Vec<TerritoryPart>);
+
+impl Territory {
+    /// One EPCI.
+    pub fn epci(siren: Siren) -> Self {
+        Territory(vec![TerritoryPart::Epci(siren)])
+    }
+
+    /// Read `245900428,200041960` or `dep:62` (French error naming the bad part).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut parts = Vec::new();
+        for raw in text
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let lower = raw.to_ascii_lowercase();
+            let part = if let Some(dep) = lower
+                .strip_prefix("dep:")
+                .or_else(|| lower.strip_prefix("departement:"))
+            {
+                let dep = dep.trim().to_ascii_uppercase();
+                let ok = matches!(dep.len(), 2 | 3)
+                    && dep
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b == b'A' || b == b'B');
+                if !ok {
+                    return Err(format!(
+                        "département illisible « {raw} » (attendu : dep:62, dep:2A, dep:971)"
+                    ));
+                }
+                TerritoryPart::Department(dep)
+            } else {
+                TerritoryPart::Epci(Siren::parse(raw).map_err(|e| {
+                    format!("territoire : « {raw} » n'est ni un SIREN d'EPCI ni un département (dep:62) — {}", e.0)
+                })?)
+            };
+            if !parts.contains(&part) {
+                parts.push(part);
+            }
+        }
+        if parts.is_empty() {
+            return Err("territoire vide : donnez un ou plusieurs SIREN d'EPCI, ou dep:62".into());
+        }
+        Ok(Territory(parts))
+    }
+
+    pub fn parts(&self) -> &[TerritoryPart] {
+        &self.0
+    }
+
+    /// As [`Self::parse`] reads it back.
+    pub fn to_text(&self) -> String {
+        self.0
+            .iter()
+            .map(|p| match p {
+                TerritoryPart::Epci(s) => s.as_str().to_string(),
+                TerritoryPart::Department(d) => format!("dep:{d}"),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Whether a commune lies in it.
+    pub fn contains(&self, c: &Commune) -> bool {
+        self.0.iter().any(|p| match p {
+            TerritoryPart::Epci(s) => c.epci.as_ref() == Some(s),
+            TerritoryPart::Department(d) => c.department == *d,
+        })
+    }
+
+    /// Its EPCIs given by SIREN (a department's are not listed).
+    pub fn epcis(&self) -> impl Iterator<Item = &Siren> {
+        self.0.iter().filter_map(|p| match p {
+            TerritoryPart::Epci(s) => Some(s),
+            TerritoryPart::Department(_) => None,
+        })
+    }
+
+    /// Every part is known to the reference: else the French reason.
+    pub fn check(&self, geo: &Geography) -> Result<(), String> {
+        for p in &self.0 {
+            match p {
+                TerritoryPart::Epci(s) if geo.epci(s.as_str()).is_none() => {
+                    return Err(format!("aucun EPCI de SIREN {s} dans le référentiel"));
+                }
+                TerritoryPart::Department(d)
+                    if !geo.communes().iter().any(|c| c.department == *d) =>
+                {
+                    return Err(format!("aucun département {d} dans le référentiel"));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Its parts named in French: « CU de Dunkerque », « département 62 ».
+    pub fn describe(&self, geo: &Geography) -> String {
+        self.0
+            .iter()
+            .map(|p| match p {
+                TerritoryPart::Epci(s) => geo
+                    .epci(s.as_str())
+                    .map(|e| e.name.clone())
+                    .unwrap_or_else(|| format!("EPCI {s}")),
+                TerritoryPart::Department(d) => format!("département {d}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// The French geography, indexed for resolution. Built once per import from the reference tables.
 #[derive(Debug, Default)]
 pub struct Geography {
@@ -161,11 +285,20 @@ impl Geography {
             .filter(move |c| c.epci.as_ref() == Some(epci))
     }
 
+    /// The communes of a territory.
+    pub fn territory_members<'a>(&'a self, t: &'a Territory) -> impl Iterator<Item = &'a Commune> {
+        self.communes.iter().filter(move |c| t.contains(c))
+    }
+
     /// Resolve a `commune` cell: an INSEE code (current or former; 4 digits are padded, as Excel
     /// drops the leading zero) or a name (current or former, ignoring case, accents, hyphens and
-    /// spaces). An ambiguous name is decided by the territory (an EPCI) when exactly one
+    /// spaces). An ambiguous name is decided by the territory (its EPCIs and departments) when exactly one
     /// candidate lies in it, else reported with its candidates.
-    pub fn resolve(&self, text: &str, territory: Option<&Siren>) -> Result<&Commune, ResolveError> {
+    pub fn resolve(
+        &self,
+        text: &str,
+        territory: Option<&Territory>,
+    ) -> Result<&Commune, ResolveError> {
         let t = text.trim();
         if !t.is_empty()
             && t.len() <= 5
@@ -206,11 +339,7 @@ impl Geography {
             let inside: Vec<usize> = cands
                 .iter()
                 .copied()
-                .filter(|&i| {
-                    self.communes
-                        .get(i)
-                        .is_some_and(|c| c.epci.as_ref() == Some(terr))
-                })
+                .filter(|&i| self.communes.get(i).is_some_and(|c| terr.contains(c)))
                 .collect();
             if let [only] = inside.as_slice()
                 && let Some(c) = self.communes.get(*only)
@@ -241,7 +370,7 @@ impl Geography {
     pub fn resolve_written(
         &self,
         text: &str,
-        territory: Option<&Siren>,
+        territory: Option<&Territory>,
     ) -> Result<(&Commune, Option<&FormerCommune>), ResolveError> {
         let today = self.resolve(text, territory)?;
         let t = text.trim();
@@ -265,10 +394,13 @@ impl Geography {
         Ok((today, former))
     }
 
-    fn suggest(&self, text: &str, territory: Option<&Siren>) -> Vec<String> {
+    fn suggest(&self, text: &str, territory: Option<&Territory>) -> Vec<String> {
         // Suggest inside the territory first (short list, relevant), then anywhere.
         let pool: Vec<&str> = match territory {
-            Some(terr) => self.members(terr).map(|c| c.name.as_str()).collect(),
+            Some(terr) => self
+                .territory_members(terr)
+                .map(|c| c.name.as_str())
+                .collect(),
             None => Vec::new(),
         };
         let near = closest(text, pool, 3);
@@ -343,14 +475,12 @@ mod tests {
     #[test]
     fn former_communes_are_kept_as_written() {
         let g = sample();
-        let written = |t: &str| {
-            match g.resolve_written(t, None) {
-                Ok((today, former)) => (
-                    today.code.as_str().to_string(),
-                    former.map(|f| f.code.as_str().to_string()),
-                ),
-                Err(e) => (e.to_string(), None),
-            }
+        let written = |t: &str| match g.resolve_written(t, None) {
+            Ok((today, former)) => (
+                today.code.as_str().to_string(),
+                former.map(|f| f.code.as_str().to_string()),
+            ),
+            Err(e) => (e.to_string(), None),
         };
         assert_eq!(
             written("Saint Pol sur mer"),
@@ -413,12 +543,40 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(msg.contains("62001") && msg.contains("15001"), "{msg}");
+        // A territory of departments decides: 62 holds one Saint-Georges.
+        let pas_de_calais = Territory::parse("dep:62").unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(
+            g.resolve("Saint-Georges", Some(&pas_de_calais))
+                .map(|c| c.code.as_str()),
+            Ok("62001")
+        );
+    }
+
+    #[test]
+    fn territories_of_several_epcis_or_departments() {
+        let g = sample();
+        let t = |s: &str| Territory::parse(s);
+        let two = t("245900428, dep:15").unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(two.to_text(), "245900428,dep:15");
+        assert_eq!(Territory::parse(&two.to_text()).ok(), Some(two.clone()));
+        let codes: Vec<&str> = g.territory_members(&two).map(|c| c.code.as_str()).collect();
+        assert_eq!(codes, ["59183", "59271", "59540", "15001"]);
+        assert_eq!(two.describe(&g), "CU de Dunkerque, département 15");
+        assert!(two.check(&g).is_ok());
+        assert_eq!(
+            t("dep:75").and_then(|x| x.check(&g)),
+            Err("aucun département 75 dans le référentiel".into())
+        );
+        assert!(t("dep:6").is_err_and(|e| e.contains("département illisible")));
+        assert!(t("12345").is_err_and(|e| e.contains("ni un SIREN")));
+        assert!(t(" , ").is_err_and(|e| e.contains("territoire vide")));
+        assert_eq!(t("245900428,245900428").map(|x| x.parts().len()), Ok(1));
     }
 
     #[test]
     fn unknown_names_get_suggestions() {
         let g = sample();
-        let cud = siren("245900428");
+        let cud = Territory::epci(siren("245900428"));
         match g.resolve("Dunkerk", Some(&cud)) {
             Err(ResolveError::Unknown { suggestions, .. }) => {
                 assert_eq!(suggestions, vec!["Dunkerque".to_string()])

@@ -22,7 +22,7 @@ pub struct ImportOptions {
     /// Write when the file is clean (false: check only, write nothing).
     pub commit: bool,
     /// Territory for ambiguous commune names; default: the instance's.
-    pub territory: Option<Siren>,
+    pub territory: Option<logis_domain::Territory>,
     /// Only this landlord's operations may be imported (a landlord editor's import); a row of
     /// another landlord is an error on its `bailleur` column.
     pub only_landlord: Option<i64>,

@@ -27,7 +27,8 @@ fn init_loads_the_real_geography(kind: Kind) {
         "fort mardyck",
     ] {
         assert_eq!(
-            geo.resolve(written, Some(&cud)).map(|c| c.code.as_str()),
+            geo.resolve(written, Some(&logis_domain::Territory::epci(cud.clone())))
+                .map(|c| c.code.as_str()),
             Ok("59183"),
             "{written}"
         );
@@ -49,7 +50,70 @@ fn search_communes_ignores_case_accents_and_hyphens(kind: Kind) {
     assert!(db.search_communes("", 10).unwrap().is_empty());
 }
 
+/// A territory wider than one EPCI (the Pas-de-Calais landlords' department beside the CUD):
+/// kept as set, its communes listed, ambiguous names resolved inside it; an unknown part is
+/// refused in French.
+fn a_territory_of_several_epcis_or_departments(kind: Kind) {
+    use logis_domain::Territory;
+    let db = TestDb::with_landlords(kind);
+    let store = db.store.as_ref();
+    let wide = Territory::parse("245900428,dep:62").unwrap();
+    logis_app::reference::set_territory(store, &actor(), &wide).unwrap();
+    assert_eq!(
+        logis_app::reference::territory(store).unwrap(),
+        Some(wide.clone())
+    );
+    let geo = db.geography().unwrap();
+    let communes: Vec<&str> = geo
+        .territory_members(&wide)
+        .map(|c| c.code.as_str())
+        .collect();
+    assert!(
+        communes.contains(&"59183") && communes.contains(&"62193"),
+        "Dunkerque, Calais"
+    );
+    assert!(communes.len() > 800, "{}", communes.len());
+    assert_eq!(wide.describe(&geo), "CU de Dunkerque, département 62");
+    // « Crépy » is a commune of the Aisne and of the Pas-de-Calais: the territory decides.
+    let r = db.import(
+        "reference;bailleur;commune;nature;logements;annee\nPC-1;Vilogia;Crépy;Construction neuve;10;2027\nPC-2;Vilogia;Dunkerque;Démolition;5;2026",
+    );
+    assert!(r.committed, "{}", r.render_fr());
+    let lines = collect_lines(store, &LineFilter::default()).unwrap();
+    let crepy = lines.iter().find(|l| l.reference == "PC-1").unwrap();
+    assert_eq!(crepy.commune.as_str(), "62256");
+    // Narrowed back to one EPCI, the same name is ambiguous again.
+    let cud = Territory::parse("245900428").unwrap();
+    logis_app::reference::set_territory(store, &actor(), &cud).unwrap();
+    let again = db.import_with(
+        "reference;bailleur;commune;nature;logements;annee\nPC-3;Vilogia;Crépy;Construction neuve;10;2027",
+        false,
+    );
+    assert!(
+        again.render_fr().contains("commune ambiguë « Crépy »"),
+        "{}",
+        again.render_fr()
+    );
+    // Unknown parts: refused, the territory unchanged.
+    for (text, said) in [
+        ("245900428,dep:75", ""),
+        ("dep:96", "aucun département 96"),
+        ("245900428,123456782", "aucun EPCI de SIREN 123456782"),
+    ] {
+        let t = Territory::parse(text).unwrap();
+        let e = logis_app::reference::set_territory(store, &actor(), &t);
+        if said.is_empty() {
+            assert!(e.is_ok(), "{text}: {e:?}");
+            logis_app::reference::set_territory(store, &actor(), &cud).unwrap();
+        } else {
+            assert!(e.is_err_and(|e| e.to_string().contains(said)), "{text}");
+        }
+    }
+    assert_eq!(logis_app::reference::territory(store).unwrap(), Some(cud));
+}
+
 conformance!(
+    a_territory_of_several_epcis_or_departments,
     init_loads_the_real_geography,
     search_communes_ignores_case_accents_and_hyphens,
 );

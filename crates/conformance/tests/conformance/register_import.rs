@@ -258,7 +258,7 @@ fn ambiguous_communes_use_the_territory_or_list_candidates(kind: Kind) {
         src.as_mut(),
         &ImportOptions {
             commit: true,
-            territory: Some(epci),
+            territory: Some(logis_domain::Territory::epci(epci)),
             only_landlord: None,
         },
         &mut |_| {},

@@ -129,7 +129,7 @@ impl OrgIndex {
 /// What a row is resolved against.
 pub struct RowContext<'a> {
     pub geography: &'a Geography,
-    pub territory: Option<&'a Siren>,
+    pub territory: Option<&'a crate::reference::Territory>,
     pub landlords: &'a OrgIndex,
     pub programmes: &'a OrgIndex,
 }

@@ -61,7 +61,7 @@ pub(crate) async fn page(
     };
     let mut communes: Vec<(String, String, u64)> = match &territory {
         Some(t) => geo
-            .members(t)
+            .territory_members(t)
             .map(|c| {
                 (
                     c.code.as_str().to_string(),
@@ -78,8 +78,19 @@ pub(crate) async fn page(
         chrome: a.chrome("referentiel"),
         territory: territory
             .as_ref()
-            .and_then(|t| geo.epci(t.as_str()))
-            .map(|e| format!("{} ({}, SIREN {})", e.name, e.kind, e.siren.as_str()))
+            .map(|t| {
+                t.parts()
+                    .iter()
+                    .map(|p| match p {
+                        logis_domain::TerritoryPart::Epci(s) => geo
+                            .epci(s.as_str())
+                            .map(|e| format!("{} ({}, SIREN {})", e.name, e.kind, e.siren.as_str()))
+                            .unwrap_or_else(|| format!("EPCI {s}")),
+                        logis_domain::TerritoryPart::Department(d) => format!("département {d}"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ; ")
+            })
             .unwrap_or_default(),
         communes: communes
             .into_iter()

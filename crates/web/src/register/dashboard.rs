@@ -94,12 +94,8 @@ pub(crate) async fn dashboard(
     let current_year = chrono::Datelike::year(&chrono::Local::now().date_naive());
     let (summary, territory, programmes, selected, totals) = blocking(move || {
         let store = state.store.as_ref();
-        let territory = match store.setting(logis_app::reference::TERRITORY)? {
-            Some(siren) => state
-                .geography()?
-                .epci(&siren)
-                .map(|e| e.name.clone())
-                .unwrap_or_default(),
+        let territory = match logis_app::reference::territory(store).map_err(crate::app_to_store)? {
+            Some(t) => t.describe(state.geography()?.as_ref()),
             None => String::new(),
         };
         let ids = store.programmes_with_targets()?;

@@ -371,7 +371,7 @@ fn map_data(
     // The territory's communes, plus any commune with a value (an operation outside it).
     let mut communes: Vec<String> = match &territory {
         Some(t) => geo
-            .members(t)
+            .territory_members(t)
             .map(|c| c.code.as_str().to_string())
             .collect(),
         None => Vec::new(),
@@ -392,8 +392,7 @@ fn map_data(
     Ok(MapData {
         territory: territory
             .as_ref()
-            .and_then(|t| geo.epci(t.as_str()))
-            .map(|e| e.name.clone())
+            .map(|t| t.describe(&geo))
             .unwrap_or_default(),
         map,
         table: table

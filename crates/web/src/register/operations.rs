@@ -140,7 +140,7 @@ impl LineQuery {
     pub(crate) fn filter(
         &self,
         geo: &logis_domain::Geography,
-        territory: Option<&logis_domain::Siren>,
+        territory: Option<&logis_domain::Territory>,
     ) -> (LineFilter, Vec<FieldMessage>) {
         let mut e = Vec::new();
         let mut f = LineFilter {
