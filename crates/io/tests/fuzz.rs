@@ -23,6 +23,12 @@ fn drain(bytes: Vec<u8>) -> usize {
     n
 }
 
+/// The real geography, built once for the tests that resolve communes.
+static GEOGRAPHY: std::sync::LazyLock<logis_domain::Geography> = std::sync::LazyLock::new(|| {
+    let data = logis_io::reference::embedded().unwrap();
+    logis_domain::Geography::new(data.communes, data.former, data.epcis)
+});
+
 fn valid_csv() -> Vec<u8> {
     "reference;bailleur;commune;nature;logements;annee;libelle;cout\r\nA;Vilogia;Dunkerque;Démolition;12;2026;« Résidence » \"x\";1 200,50\r\n;;;;;;Total;12\r\n"
         .as_bytes()
@@ -106,6 +112,15 @@ proptest! {
         drain(text.into_bytes());
     }
 
+    /// A territory as typed (`245900428,dep:62`) and anything else: read or refused in French,
+    /// never a panic; what it reads is written back the same.
+    #[test]
+    fn territories_of_any_text(text in "((dep:|DEP:|departement:)?[0-9AB]{0,10}[,; ]{0,2}){0,4}|\\PC{0,40}") {
+        if let Ok(t) = logis_domain::Territory::parse(&text) {
+            prop_assert_eq!(logis_domain::Territory::parse(&t.to_text()).ok(), Some(t));
+        }
+    }
+
     /// Total labels as the seeds write them, and anything else, in any column: recognising a
     /// total, summing valid rows and naming the refused ones in a total's scope never panic.
     #[test]
@@ -158,4 +173,22 @@ proptest! {
 fn the_valid_files_do_read() {
     assert!(drain(valid_csv()) >= 2);
     assert!(drain(valid_xlsx()) >= 1);
+}
+
+proptest! {
+    // (Each case resolves against the whole French geography, suggestions included.)
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Any commune cell, with or without a territory of several parts: today's commune and the
+    /// former one as written, or a French refusal; never a panic.
+    #[test]
+    fn communes_as_written_of_any_text(text in "(Saint[ -]Pol[ -]sur[ -]mer|Fort-Mardyck|59248|5954|[a-zA-Zé' -]{0,20}|[0-9AB]{0,6})") {
+        let geo = &*GEOGRAPHY;
+        let wide = logis_domain::Territory::parse("245900428,dep:62").ok();
+        for t in [None, wide.as_ref()] {
+            if let Ok((today, Some(former))) = geo.resolve_written(&text, t) {
+                prop_assert_eq!(&former.current, &today.code);
+            }
+        }
+    }
 }
