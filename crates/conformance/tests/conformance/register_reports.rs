@@ -24,9 +24,9 @@ fn seed_totals_are_reconciled(kind: Kind) {
     assert_eq!(
         wrong("plh-2005-2007-rehabilitation.csv"),
         vec![
-            total("TOTAL 2005-2007", 230, 178),
-            total("Total CUD PAM 2005-2007", 348, 302),
-            total("Total CUD réhabilitations 2005-2007", 755, 709)
+            total("TOTAL 2005- 2007", 230, 178),
+            total("CUD Total PAM", 348, 302),
+            total("CUD Total Réhabilitations", 755, 709)
         ]
     );
     // ANRU: reconstructions = Courghain 266 + 60, Meulenhof 50 + 36, Peintres 255 + 298,
