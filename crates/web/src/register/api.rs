@@ -673,6 +673,9 @@ pub(crate) struct ReportParams {
     annee_min: Option<String>,
     /// Dernière année
     annee_max: Option<String>,
+    /// « origine » : regrouper par commune telle qu'écrite par la source (anciennes communes à
+    /// part) ; « aujourdhui » (par défaut) : par commune d'aujourd'hui
+    communes: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/rapports/{nom}", tag = "rapports",
@@ -695,7 +698,17 @@ async fn report(
         annee_max: q.annee_max,
         ..Default::default()
     };
-    let filter = crate::register::reports::scoped(&a, name, lp.filter()?)?;
+    let mut filter = lp.filter()?;
+    filter.communes_as_written = match opt(&q.communes) {
+        None | Some("aujourdhui") => false,
+        Some("origine") => true,
+        Some(other) => {
+            return Err(bad(format!(
+                "communes : choix inconnu « {other} » (aujourdhui ou origine)"
+            )));
+        }
+    };
+    let filter = crate::register::reports::scoped(&a, name, filter)?;
     let store = s.store.clone();
     let r = run(move || {
         logis_app::reports::build(store.as_ref(), name, &filter).map_err(crate::app_to_store)

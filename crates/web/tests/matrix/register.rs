@@ -331,6 +331,52 @@ pub(crate) async fn checks(w: &World) {
         let header = texts[3].1.lines().next().unwrap_or_default().to_string();
         assert_eq!(header.ends_with(";cout"), sees_cost, "{login}: {header}");
     }
+    // Reports by the communes as written: OP-3 was written « Saint-Pol-sur-Mer » (Dunkerque
+    // today); a bad choice is a French 400.
+    let observer = user("observateur");
+    let (status, body) = call(
+        w,
+        observer,
+        Auth::Token,
+        "GET",
+        "/api/v1/rapports/production?communes=origine",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("\"59540\",\"Saint-Pol-sur-Mer\""), "{body}");
+    let (_, today) = call(
+        w,
+        observer,
+        Auth::Token,
+        "GET",
+        "/api/v1/rapports/production",
+        "",
+    )
+    .await;
+    assert!(!today.contains("Saint-Pol-sur-Mer"), "{today}");
+    let (status, body) = call(
+        w,
+        observer,
+        Auth::Token,
+        "GET",
+        "/api/v1/rapports/production?communes=hier",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("choix inconnu « hier »"), "{body}");
+    let (status, page) = call(
+        w,
+        observer,
+        Auth::Cookie,
+        "GET",
+        "/rapports/production?communes=origine",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Saint-Pol-sur-Mer"), "{page}");
     // The financing report of a landlord covers its own operations only.
     let (_, fin) = call(
         w,
