@@ -224,6 +224,8 @@ pub struct Geography {
     epcis: Vec<Epci>,
     /// Former communes whose commune of today is known, by their code.
     former: HashMap<String, FormerCommune>,
+    /// The codes of the named former communes of each commune of today.
+    former_of: HashMap<String, Vec<String>>,
 }
 
 impl Geography {
@@ -244,6 +246,12 @@ impl Geography {
             if !g.by_code.contains_key(f.code.as_str()) {
                 g.former_by_code.insert(f.code.as_str().to_string(), i);
                 g.former.insert(f.code.as_str().to_string(), f.clone());
+                if !f.name.is_empty() {
+                    g.former_of
+                        .entry(f.current.as_str().to_string())
+                        .or_default()
+                        .push(f.code.as_str().to_string());
+                }
             }
             if !f.name.is_empty() {
                 let v = g.by_name.entry(name_key(&f.name)).or_default();
@@ -382,14 +390,17 @@ impl Geography {
         if let Some(f) = self.former.get(&padded) {
             return Ok((today, Some(f)));
         }
+        // (Most cells are today's code or today's name: nothing more to look for.)
+        let Some(codes) = self.former_of.get(today.code.as_str()) else {
+            return Ok((today, None));
+        };
         let key = name_key(t);
         if key == name_key(&today.name) {
             return Ok((today, None));
         }
-        let former = self
-            .former
-            .values()
-            .filter(|f| f.current == today.code && !f.name.is_empty())
+        let former = codes
+            .iter()
+            .filter_map(|c| self.former.get(c))
             .find(|f| name_key(&f.name) == key);
         Ok((today, former))
     }
