@@ -4,12 +4,13 @@
 //!
 //! A capability is a module here as in every layer: `register` (its vocabulary, lines,
 //! reconciliation, targets), `reference` (the geography), `accounts` (roles, permissions and
-//! what each one sees); `codes`, `numbers` and `text` are the value types and text rules they
-//! share.
+//! what each one sees), `land` (the land bank: parcels, owners, a site's steps); `codes`,
+//! `numbers` and `text` are the value types and text rules they share.
 #![deny(clippy::indexing_slicing)]
 
 pub mod accounts;
 pub mod codes;
+pub mod land;
 pub mod numbers;
 pub mod reference;
 pub mod register;

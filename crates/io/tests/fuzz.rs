@@ -112,6 +112,17 @@ proptest! {
         drain(text.into_bytes());
     }
 
+    /// Parcel references of the land bank as typed, and anything else: read (and written back
+    /// the same) or refused in French, never a panic.
+    #[test]
+    fn parcels_of_any_text(text in "([0-9]{0,4} ?[A-Za-z0-9]{0,3} ?[0-9]{0,6} ?[|]? ?){0,3}|\\PC{0,30}") {
+        if let Ok(parcels) = logis_domain::land::parse_parcels(&text) {
+            for p in parcels {
+                prop_assert_eq!(logis_domain::land::Parcel::parse(&p.text()).ok(), Some(p));
+            }
+        }
+    }
+
     /// A territory as typed (`245900428,dep:62`) and anything else: read or refused in French,
     /// never a panic; what it reads is written back the same.
     #[test]
