@@ -89,6 +89,16 @@ fn suggest(s: &[String]) -> String {
     }
 }
 
+/// A cell as an INSEE code would be written: four digits padded (Excel drops the leading zero),
+/// Corsica's letters upper-cased.
+fn code_key(t: &str) -> String {
+    if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+        format!("0{t}")
+    } else {
+        t.to_ascii_uppercase()
+    }
+}
+
 /// One piece of a territory: an EPCI (by SIREN) or a department (by code: 59, 2A, 971).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TerritoryPart {
@@ -313,11 +323,7 @@ impl Geography {
             && t.bytes().all(|b| b.is_ascii_alphanumeric())
             && t.bytes().filter(u8::is_ascii_digit).count() >= 3
         {
-            let code = if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
-                format!("0{t}")
-            } else {
-                t.to_ascii_uppercase()
-            };
+            let code = code_key(t);
             if let Some(c) = self
                 .by_code
                 .get(&code)
@@ -382,12 +388,7 @@ impl Geography {
     ) -> Result<(&Commune, Option<&FormerCommune>), ResolveError> {
         let today = self.resolve(text, territory)?;
         let t = text.trim();
-        let padded = if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
-            format!("0{t}")
-        } else {
-            t.to_ascii_uppercase()
-        };
-        if let Some(f) = self.former.get(&padded) {
+        if let Some(f) = self.former.get(&code_key(t)) {
             return Ok((today, Some(f)));
         }
         // (Most cells are today's code or today's name: nothing more to look for.)

@@ -21,10 +21,18 @@ pub struct Dialect {
     pub collate: &'static str,
 }
 
+/// The name of the former commune an operation's source wrote (NULL when none, or when it is known
+/// by its code only), read only for the operations that have one.
+macro_rules! written_commune_name {
+    () => {
+        "CASE WHEN o.written_commune_code IS NULL THEN NULL ELSE (SELECT nullif(min(fc.name), '') FROM former_communes fc WHERE fc.code = o.written_commune_code) END"
+    };
+}
+
 /// The columns of a [`crate::LineRecord`], in the order the adapters decode them.
-pub const LINE_COLUMNS: &str = "l.id, o.id, org.name, org.siren, o.reference, o.commune_code, c.name, p.name, pg.name, q.name, o.label,
+pub const LINE_COLUMNS: &str = concat!("l.id, o.id, org.name, org.siren, o.reference, o.commune_code, c.name, p.name, pg.name, q.name, o.label,
         l.nature, l.site, l.product, l.financing, l.dwellings, l.year, l.stage, l.stage_date, l.cost_cents,
-        o.written_commune_code, CASE WHEN o.written_commune_code IS NULL THEN NULL ELSE (SELECT min(fc.name) FROM former_communes fc WHERE fc.code = o.written_commune_code) END";
+        o.written_commune_code, ", written_commune_name!());
 
 /// The tables every line query starts from (aliases used by the filter and the dimensions).
 /// `+o.landlord_id` keeps SQLite from starting at the few organisations and walking operations
@@ -221,7 +229,7 @@ impl Dim {
                 "coalesce(o.written_commune_code, o.commune_code)"
             }
             Dim::CommuneName if f.communes_as_written => {
-                "coalesce(CASE WHEN o.written_commune_code IS NULL THEN NULL ELSE (SELECT nullif(min(fc.name), '') FROM former_communes fc WHERE fc.code = o.written_commune_code) END, c.name)"
+                concat!("coalesce(", written_commune_name!(), ", c.name)")
             }
             other => other.sql(),
         }

@@ -40,6 +40,15 @@ pub fn withhold_costs(entries: Vec<AuditEntry>) -> Vec<AuditEntry> {
         .collect()
 }
 
+/// The history as a reader sees it: whole for those who may read financing, else without costs.
+pub fn for_reader(entries: Vec<AuditEntry>, reads_costs: bool) -> Vec<AuditEntry> {
+    if reads_costs {
+        entries
+    } else {
+        withhold_costs(entries)
+    }
+}
+
 /// What the history names instead of ids.
 #[derive(Debug, Default)]
 pub struct Names {

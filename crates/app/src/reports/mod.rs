@@ -319,6 +319,18 @@ pub fn describe(store: &dyn Store, f: &LineFilter) -> Result<String> {
     })
 }
 
+/// The `communes` choice of a report's address (page and API): `origine` groups by the communes
+/// as the source wrote them, `aujourdhui` (or nothing) by today's; else the French refusal.
+pub fn communes_as_written(choice: Option<&str>) -> std::result::Result<bool, String> {
+    match choice.map(str::trim) {
+        None | Some("") | Some("aujourdhui") => Ok(false),
+        Some("origine") => Ok(true),
+        Some(other) => Err(format!(
+            "communes : choix inconnu « {other} » (aujourdhui ou origine)"
+        )),
+    }
+}
+
 /// Report filters as users type them on the command line.
 #[derive(Debug, Clone, Default)]
 pub struct FilterText {

@@ -60,6 +60,23 @@ pub struct DetailSums {
     refused: Vec<(u64, [String; 7])>,
 }
 
+/// A row's keys in [`TOTAL_COLUMNS`] (empty for a column it leaves empty).
+fn row_keys(raw: &RawRow<'_>) -> [String; 7] {
+    TOTAL_COLUMNS.map(|c| {
+        raw_value(raw, c)
+            .map(|v| total_key(c, v))
+            .unwrap_or_default()
+    })
+}
+
+/// A total's filters as (column index in [`TOTAL_COLUMNS`], key); unknown columns are left out.
+fn filter_keys(filters: &[(String, String)]) -> impl Iterator<Item = (usize, String)> + '_ {
+    filters.iter().filter_map(|(c, v)| {
+        let i = TOTAL_COLUMNS.iter().position(|k| k == c)?;
+        Some((i, total_key(c, v)))
+    })
+}
+
 /// Rows in error kept to tell which totals they make incomplete (beyond, a file has too many
 /// errors for its totals to matter).
 const REFUSED_KEPT: usize = 10_000;
@@ -71,14 +88,11 @@ impl DetailSums {
             return;
         };
         let mut key = [0u32; 7];
-        for ((c, values), k) in TOTAL_COLUMNS
-            .iter()
+        for ((v, values), k) in row_keys(raw)
+            .into_iter()
             .zip(self.values.iter_mut())
             .zip(key.iter_mut())
         {
-            let v = raw_value(raw, c)
-                .map(|v| total_key(c, v))
-                .unwrap_or_default();
             let next = u32::try_from(values.len()).unwrap_or(u32::MAX);
             *k = *values.entry(v).or_insert(next);
         }
@@ -88,24 +102,13 @@ impl DetailSums {
     /// A detail row in error at file row `row`: not summed, but remembered.
     pub fn refuse(&mut self, row: u64, raw: &RawRow<'_>) {
         if self.refused.len() < REFUSED_KEPT {
-            let keys = TOTAL_COLUMNS.map(|c| {
-                raw_value(raw, c)
-                    .map(|v| total_key(c, v))
-                    .unwrap_or_default()
-            });
-            self.refused.push((row, keys));
+            self.refused.push((row, row_keys(raw)));
         }
     }
 
     /// The rows in error within the scope of a total (every (column, value) filter matches).
     pub fn refused_matching(&self, filters: &[(String, String)]) -> Vec<u64> {
-        let wanted: Vec<(usize, String)> = filters
-            .iter()
-            .filter_map(|(c, v)| {
-                let i = TOTAL_COLUMNS.iter().position(|k| k == c)?;
-                Some((i, total_key(c, v)))
-            })
-            .collect();
+        let wanted: Vec<(usize, String)> = filter_keys(filters).collect();
         self.refused
             .iter()
             .filter(|(_, keys)| {
@@ -120,11 +123,8 @@ impl DetailSums {
     /// The sum of the detail rows matching every (column, value) filter.
     pub fn sum_matching(&self, filters: &[(String, String)]) -> i64 {
         let mut wanted = Vec::new();
-        for (c, v) in filters {
-            let Some(i) = TOTAL_COLUMNS.iter().position(|k| k == c) else {
-                continue;
-            };
-            match self.values.get(i).and_then(|m| m.get(&total_key(c, v))) {
+        for (i, v) in filter_keys(filters) {
+            match self.values.get(i).and_then(|m| m.get(&v)) {
                 Some(id) => wanted.push((i, *id)),
                 // No detail row has this value: the total sums nothing.
                 None => return 0,

@@ -350,11 +350,7 @@ async fn history(
             operation_id: Some(head.id),
             ..Default::default()
         })?;
-        Ok(if costs {
-            rows
-        } else {
-            logis_app::register::history::withhold_costs(rows)
-        })
+        Ok(logis_app::register::history::for_reader(rows, costs))
     })
     .await?;
     Ok(Json(
@@ -699,15 +695,8 @@ async fn report(
         ..Default::default()
     };
     let mut filter = lp.filter()?;
-    filter.communes_as_written = match opt(&q.communes) {
-        None | Some("aujourdhui") => false,
-        Some("origine") => true,
-        Some(other) => {
-            return Err(bad(format!(
-                "communes : choix inconnu « {other} » (aujourdhui ou origine)"
-            )));
-        }
-    };
+    filter.communes_as_written =
+        logis_app::reports::communes_as_written(q.communes.as_deref()).map_err(bad)?;
     let filter = crate::register::reports::scoped(&a, name, filter)?;
     let store = s.store.clone();
     let r = run(move || {

@@ -707,14 +707,14 @@ pub(crate) async fn operation(
         }
         events.sort();
         let history = {
-            let mut entries = store.audit(&logis_store::AuditFilter {
-                operation_id: Some(id),
-                limit: Some(500),
-                ..Default::default()
-            })?;
-            if !show_plan {
-                entries = history::withhold_costs(entries);
-            }
+            let entries = history::for_reader(
+                store.audit(&logis_store::AuditFilter {
+                    operation_id: Some(id),
+                    limit: Some(500),
+                    ..Default::default()
+                })?,
+                show_plan,
+            );
             let mut names = history::Names::load(store.as_ref()).map_err(crate::app_to_store)?;
             names.lines = lines
                 .iter()
@@ -827,11 +827,7 @@ pub(crate) async fn history_csv(
             operation_id: Some(id),
             ..Default::default()
         })?;
-        Ok(if costs {
-            rows
-        } else {
-            logis_app::register::history::withhold_costs(rows)
-        })
+        Ok(logis_app::register::history::for_reader(rows, costs))
     })
     .await?;
     let mut out =

@@ -93,15 +93,7 @@ impl ReportQuery {
             year_from: year(&self.annee_min)?,
             year_to: year(&self.annee_max)?,
             stage,
-            communes_as_written: match self.communes.as_deref().map(str::trim) {
-                None | Some("") | Some("aujourdhui") => false,
-                Some("origine") => true,
-                Some(other) => {
-                    return Err(format!(
-                        "communes : choix inconnu « {other} » (aujourdhui ou origine)"
-                    ));
-                }
-            },
+            communes_as_written: logis_app::reports::communes_as_written(self.communes.as_deref())?,
             ..LineFilter::default()
         })
     }
