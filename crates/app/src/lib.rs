@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod cache;
 pub mod demo;
+pub mod land;
 pub mod reference;
 pub mod register;
 pub mod reports;

@@ -1,9 +1,10 @@
 //! The `logis` command. Each subcommand parses its arguments and calls one use case of
 //! `logis-app`; messages are French. Each capability's subcommands are in the file of its name
-//! (`register.rs`, `accounts.rs`, `reference.rs`); this file lists them all (`Command`), opens
+//! (`register.rs`, `accounts.rs`, `reference.rs`, `land.rs`); this file lists them all (`Command`), opens
 //! the store (the binary chooses the adapter) and serves.
 
 mod accounts;
+mod land;
 mod reference;
 mod register;
 
@@ -71,8 +72,11 @@ enum Command {
         #[arg(long)]
         territoire: Option<String>,
     },
-    /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme) à partir des lignes d'opération
+    /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme ; foncier)
     Report(ReportArgs),
+    /// Banque foncière : attribuer, retirer, changer de statut, rattacher une opération, lister
+    #[command(subcommand)]
+    Foncier(land::LandCommand),
     /// Fixe les objectifs d'un programme (remplace les précédents)
     Objectifs(TargetArgs),
     /// Exporte le registre en CSV ou XLSX
@@ -154,6 +158,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Init { territoire, admin } => reference::init(db, territoire, admin)?,
         Command::Org(cmd) => register::org_command(db, cmd)?,
         Command::Import(ImportCommand::Operations(args)) => return import(db, args),
+        Command::Import(ImportCommand::Foncier(args)) => return land::import(db, args),
+        Command::Foncier(cmd) => land::command(db, cmd)?,
         Command::Report(args) => report(db, args)?,
         Command::Objectifs(a) => register::set_targets(db, a)?,
         Command::Check { file, territoire } => {

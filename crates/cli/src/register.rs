@@ -46,7 +46,7 @@ impl KindArg {
 
 #[derive(Args)]
 pub(crate) struct ReportArgs {
-    /// production, rehabilitation, renouvellement, financement, reequilibrage ou programme
+    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme ou foncier
     name: String,
     #[arg(long, value_enum, default_value = "csv")]
     format: ReportFormat,
@@ -115,6 +115,8 @@ pub(crate) enum ReportFormat {
 pub(crate) enum ImportCommand {
     /// Importe des lignes d'opération (format d'échange logis)
     Operations(ImportArgs),
+    /// Importe la banque foncière (foncier, commune, parcelles, proprietaire, statut…)
+    Foncier(crate::land::LandImportArgs),
 }
 
 #[derive(Args)]
@@ -336,8 +338,14 @@ pub(crate) fn import(db: Option<&str>, args: ImportArgs) -> Result<ExitCode, Fai
 
 pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
     use logis_app::reports::{FilterText, ReportName, build, resolve_filter};
+    if crate::land::is_land_report(&a.name) {
+        let store = open(db, DEFAULT_DATABASE)?;
+        let report = crate::land::report(store.as_ref(), &a.name, a.programme.as_deref())?;
+        return write_report(&report, a.format, a.output);
+    }
     let name = ReportName::parse(&a.name).ok_or_else(|| {
-        let names: Vec<&str> = ReportName::ALL.iter().map(|r| r.code()).collect();
+        let mut names: Vec<&str> = ReportName::ALL.iter().map(|r| r.code()).collect();
+        names.extend(crate::land::REPORTS);
         Failure(format!(
             "rapport inconnu « {} » (rapports : {})",
             a.name,
@@ -363,26 +371,35 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         ReportFormat::Csv => logis_app::reports::build_long(store.as_ref(), name, &filter)?,
         ReportFormat::Xlsx | ReportFormat::Html => build(store.as_ref(), name, &filter)?,
     };
-    let bytes = match a.format {
+    write_report(&report, a.format, a.output)
+}
+
+/// Write `report` as `format`, to `output` or the standard output.
+pub(crate) fn write_report(
+    report: &logis_io::report::Report,
+    format: ReportFormat,
+    output: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let bytes = match format {
         ReportFormat::Csv => {
-            logis_io::report::write_csv(&report, Vec::new()).map_err(|e| Failure(e.to_string()))?
+            logis_io::report::write_csv(report, Vec::new()).map_err(|e| Failure(e.to_string()))?
         }
         ReportFormat::Xlsx => {
-            if a.output.is_none() {
+            if output.is_none() {
                 return Err(Failure(
                     "le format xlsx demande un fichier de sortie (-o rapport.xlsx)".into(),
                 ));
             }
-            logis_io::report::write_xlsx(&report).map_err(|e| Failure(e.to_string()))?
+            logis_io::report::write_xlsx(report).map_err(|e| Failure(e.to_string()))?
         }
         ReportFormat::Html => {
             let today = chrono::Local::now().format("%d/%m/%Y").to_string();
-            logis_web::register::reports::render_file(&report, &today)
+            logis_web::register::reports::render_file(report, &today)
                 .map_err(Failure)?
                 .into_bytes()
         }
     };
-    match a.output {
+    match output {
         Some(path) => std::fs::write(&path, bytes)
             .map_err(|e| Failure(format!("impossible d'écrire {} : {e}", path.display())))?,
         None => {

@@ -38,6 +38,14 @@ pub enum Permission {
     ManageUsers,
     /// Financing plans (cost price, sources): private to the landlord and the EPCI.
     ReadFinancing,
+    /// The land bank's sites one by one (those proposed to the partnership; the EPCI's own
+    /// sites, only identified, are seen by the EPCI: [`Principal::sees_every_site`]).
+    ReadLand,
+    /// Identify, propose, allocate, withdraw and abandon sites: the EPCI.
+    ManageLand,
+    /// Express interest for a proposed site, and rattach the landlord's operations to the sites
+    /// it holds: a landlord's editor, for its own organisation only.
+    ExpressInterest,
 }
 
 /// Which operation lines a principal reads one by one.
@@ -142,7 +150,15 @@ impl Principal {
                 self.role,
                 Admin | Agent | StateReader | LandlordEditor | LandlordReader
             ),
+            ReadLand => self.role != Observer,
+            ManageLand => matches!(self.role, Admin | Agent),
+            ExpressInterest => self.role == LandlordEditor && self.organisation_id.is_some(),
         }
+    }
+
+    /// Whether this principal sees the sites the EPCI has only identified (not yet proposed).
+    pub fn sees_every_site(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Agent)
     }
 
     /// Which operations this principal reads one by one; `None`: aggregates only.
@@ -276,6 +292,12 @@ mod tests {
                 [true, false, false, false, false, false, false],
             ),
             (ReadFinancing, [true, true, true, true, false, true, false]),
+            (ReadLand, [true, true, true, true, true, true, false]),
+            (ManageLand, [true, true, false, false, false, false, false]),
+            (
+                ExpressInterest,
+                [false, false, true, false, false, false, false],
+            ),
         ];
         for (perm, expected) in table {
             for (who, exp) in all.iter().zip(expected) {

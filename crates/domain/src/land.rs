@@ -1,10 +1,15 @@
-//! The land bank of a partnership (issue 16, first part): a site's cadastral parcels, its owner,
-//! and the steps of its life. The EPCI identifies land, proposes it to the landlords, allocates it
-//! to one of them without competition; the operations built on it come from the register.
-//! (The store, pages and reports of the capability are to come: see ARCHITECTURE.md.)
+//! The land bank of a partnership: a site's cadastral parcels, its owner, its position, the
+//! steps of its life, and a site as an import row writes it. The EPCI identifies land, proposes
+//! it to the landlords, allocates it to one of them without competition; the operations built
+//! on it come from the register.
 
+use crate::codes::CommuneCode;
+use crate::numbers::{parse_date, parse_decimal, parse_integer};
+use crate::reference::{Geography, Territory};
+use crate::register::line::{FieldError, MAX_TEXT, OrgIndex};
 use crate::register::vocab::vocabulary;
 use crate::text::name_key;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// A cadastral parcel as the land registry writes it: an optional 3-digit prefix (the former
@@ -135,15 +140,7 @@ impl SiteStatus {
     /// the interests, and to « abandonné » from any step before the operation.
     pub fn may_become(self, next: SiteStatus) -> bool {
         use SiteStatus::*;
-        let rank = |s: SiteStatus| match s {
-            Identified => 0,
-            Proposed => 1,
-            Interests => 2,
-            Allocated => 3,
-            Sold => 4,
-            Launched => 5,
-            Abandoned => 6,
-        };
+        let rank = SiteStatus::rank;
         match (self, next) {
             (Abandoned, _) | (Launched, _) => false,
             (_, Abandoned) => true,
@@ -165,6 +162,572 @@ impl SiteStatus {
 /// The comparison key of a site's identifier (as users retype it).
 pub fn site_key(id: &str) -> String {
     name_key(id)
+}
+
+/// A point in WGS84, in millionths of a degree (about 10 cm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Point {
+    pub lon_e6: i64,
+    pub lat_e6: i64,
+}
+
+impl Point {
+    pub fn lon(self) -> f64 {
+        self.lon_e6 as f64 / 1e6
+    }
+    pub fn lat(self) -> f64 {
+        self.lat_e6 as f64 / 1e6
+    }
+
+    /// A point given as `x` and `y`: longitude and latitude in degrees (WGS84), or Lambert-93
+    /// metres (the IGN's projection of metropolitan France), told apart by their size. The point
+    /// must fall in metropolitan France.
+    pub fn from_xy(x: f64, y: f64) -> Result<Point, String> {
+        let (lon, lat) = if (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) {
+            (x, y)
+        } else if (0.0..=1_300_000.0).contains(&x) && (6_000_000.0..=7_200_000.0).contains(&y) {
+            lambert93_to_wgs84(x, y)
+        } else {
+            return Err(format!(
+                "coordonnées illisibles ({x} ; {y}) : attendu une longitude et une latitude en degrés (WGS84, par exemple 2,3768 ; 51,0343) ou des mètres en Lambert-93 (par exemple 652 000 ; 7 104 000)"
+            ));
+        };
+        if !((-5.5..=10.0).contains(&lon) && (41.0..=51.6).contains(&lat)) {
+            return Err(format!(
+                "coordonnées hors de la France métropolitaine (longitude {lon:.5}, latitude {lat:.5})"
+            ));
+        }
+        Ok(Point {
+            lon_e6: (lon * 1e6).round() as i64,
+            lat_e6: (lat * 1e6).round() as i64,
+        })
+    }
+}
+
+/// The constants of Lambert-93 (IGN, « Projection cartographique conique conforme de Lambert »,
+/// algorithms ALG0002 and ALG0004; ellipsoid IAG GRS 1980).
+mod lambert93 {
+    pub const N: f64 = 0.725_607_765_0;
+    pub const C: f64 = 11_754_255.426;
+    pub const XS: f64 = 700_000.0;
+    pub const YS: f64 = 12_655_612.050;
+    pub const E: f64 = 0.081_819_191_06;
+    pub const LAMBDA0: f64 = 3.0 * std::f64::consts::PI / 180.0;
+}
+
+/// Lambert-93 metres to WGS84 degrees (longitude, latitude). The IGN's closed form, the
+/// latitude by fixed-point iteration (converged to 1e-12 radian in a handful of steps); a
+/// single projection, not worth a dependency.
+pub fn lambert93_to_wgs84(x: f64, y: f64) -> (f64, f64) {
+    use lambert93::*;
+    let dx = x - XS;
+    let dy = YS - y;
+    let r = (dx * dx + dy * dy).sqrt();
+    let gamma = dx.atan2(dy);
+    let lon = LAMBDA0 + gamma / N;
+    let l = -(r / C).ln() / N;
+    let mut lat = 2.0 * l.exp().atan() - std::f64::consts::FRAC_PI_2;
+    for _ in 0..50 {
+        let s = E * lat.sin();
+        let next = 2.0 * (((1.0 + s) / (1.0 - s)).powf(E / 2.0) * l.exp()).atan()
+            - std::f64::consts::FRAC_PI_2;
+        let done = (next - lat).abs() < 1e-12;
+        lat = next;
+        if done {
+            break;
+        }
+    }
+    (lon.to_degrees(), lat.to_degrees())
+}
+
+/// WGS84 degrees to Lambert-93 metres (x, y): the IGN's forward formula.
+pub fn wgs84_to_lambert93(lon: f64, lat: f64) -> (f64, f64) {
+    use lambert93::*;
+    let phi = lat.to_radians();
+    let s = E * phi.sin();
+    let l = ((std::f64::consts::FRAC_PI_4 + phi / 2.0).tan()
+        * ((1.0 - s) / (1.0 + s)).powf(E / 2.0))
+    .ln();
+    let r = C * (-N * l).exp();
+    let theta = N * (lon.to_radians() - LAMBDA0);
+    (XS + r * theta.sin(), YS - r * theta.cos())
+}
+
+/// The columns of a land bank import, in the order an export writes them.
+pub const SITE_COLUMNS: &[&str] = &[
+    "foncier",
+    "libelle",
+    "commune",
+    "parcelles",
+    "surface_m2",
+    "proprietaire",
+    "capacite_logements",
+    "part_sociale",
+    "statut",
+    "date_statut",
+    "date_identification",
+    "bailleur",
+    "motif",
+    "zonage",
+    "pollution",
+    "risque_inondation",
+    "contraintes",
+    "documents",
+    "x",
+    "y",
+];
+
+/// The columns a land bank import cannot do without.
+pub const SITE_REQUIRED: &[&str] = &["foncier", "commune", "parcelles", "proprietaire", "statut"];
+
+/// Other names users give the columns (already reduced by `header_key`).
+pub const SITE_ALIASES: &[(&str, &str)] = &[
+    ("site", "foncier"),
+    ("reference", "foncier"),
+    ("identifiant", "foncier"),
+    ("nom", "libelle"),
+    ("parcelle", "parcelles"),
+    ("references_cadastrales", "parcelles"),
+    ("cadastre", "parcelles"),
+    ("surface", "surface_m2"),
+    ("superficie", "surface_m2"),
+    ("superficie_m2", "surface_m2"),
+    ("capacite", "capacite_logements"),
+    ("logements", "capacite_logements"),
+    ("part_sociale_pct", "part_sociale"),
+    ("part_logement_social", "part_sociale"),
+    ("date", "date_statut"),
+    ("identifie_le", "date_identification"),
+    ("date_d_identification", "date_identification"),
+    ("raison", "motif"),
+    ("zone", "zonage"),
+    ("zone_plu", "zonage"),
+    ("plu", "zonage"),
+    ("sol_pollue", "pollution"),
+    ("inondation", "risque_inondation"),
+    ("ppri", "risque_inondation"),
+    ("longitude", "x"),
+    ("latitude", "y"),
+    ("x_lambert93", "x"),
+    ("y_lambert93", "y"),
+];
+
+/// What a site is subject to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Constraints {
+    /// The planning zone (PLU(i)): « UA », « 1AU »…
+    pub zoning: String,
+    pub pollution: Option<bool>,
+    pub flood_risk: Option<bool>,
+    /// Anything else, in the user's words.
+    pub other: String,
+}
+
+impl Constraints {
+    /// In French, for a page or a report (empty when nothing is known).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.zoning.is_empty() {
+            parts.push(format!("zone {}", self.zoning));
+        }
+        match self.pollution {
+            Some(true) => parts.push("sol pollué".to_string()),
+            Some(false) => parts.push("sol non pollué".to_string()),
+            None => {}
+        }
+        match self.flood_risk {
+            Some(true) => parts.push("risque d'inondation".to_string()),
+            Some(false) => parts.push("hors risque d'inondation".to_string()),
+            None => {}
+        }
+        if !self.other.is_empty() {
+            parts.push(self.other.clone());
+        }
+        parts.join(" ; ")
+    }
+}
+
+/// A site as an import row (or the form) gives it, checked and resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteDraft {
+    /// The partnership's identifier of the site (« CUD-F-001 »).
+    pub reference: String,
+    pub label: String,
+    pub commune: CommuneCode,
+    pub parcels: Vec<Parcel>,
+    pub area_m2: Option<u64>,
+    pub owner: LandOwner,
+    /// Estimated capacity, in dwellings.
+    pub capacity: Option<u64>,
+    /// Intended share of social housing, in percent.
+    pub social_percent: Option<u8>,
+    pub status: SiteStatus,
+    /// When the site reached its status (the decision's date); today when not given.
+    pub status_date: Option<NaiveDate>,
+    /// When the EPCI identified it (the status's date when not given).
+    pub identified_on: Option<NaiveDate>,
+    /// The landlord it is allocated to (organisation id): only for an allocated site and after.
+    pub landlord: Option<i64>,
+    /// Why (an allocation's or an abandonment's reason).
+    pub reason: String,
+    pub constraints: Constraints,
+    pub documents: String,
+    pub point: Option<Point>,
+}
+
+/// What a site row is resolved against.
+pub struct SiteContext<'a> {
+    pub geography: &'a Geography,
+    pub territory: Option<&'a Territory>,
+    /// The landlords (organisations of kind « bailleur »).
+    pub landlords: &'a OrgIndex,
+}
+
+/// The cells of one land bank row, by column (absent column or empty cell: `None`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SiteRow<'a> {
+    pub foncier: Option<&'a str>,
+    pub libelle: Option<&'a str>,
+    pub commune: Option<&'a str>,
+    pub parcelles: Option<&'a str>,
+    pub surface_m2: Option<&'a str>,
+    pub proprietaire: Option<&'a str>,
+    pub capacite_logements: Option<&'a str>,
+    pub part_sociale: Option<&'a str>,
+    pub statut: Option<&'a str>,
+    pub date_statut: Option<&'a str>,
+    pub date_identification: Option<&'a str>,
+    pub bailleur: Option<&'a str>,
+    pub motif: Option<&'a str>,
+    pub zonage: Option<&'a str>,
+    pub pollution: Option<&'a str>,
+    pub risque_inondation: Option<&'a str>,
+    pub contraintes: Option<&'a str>,
+    pub documents: Option<&'a str>,
+    pub x: Option<&'a str>,
+    pub y: Option<&'a str>,
+}
+
+fn field(column: &'static str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        column,
+        message: message.into(),
+    }
+}
+
+/// « oui » / « non » (and what users write for them).
+pub fn parse_yes_no(s: &str) -> Option<bool> {
+    match name_key(s).as_str() {
+        "oui" | "o" | "yes" | "y" | "1" | "vrai" | "x" => Some(true),
+        "non" | "n" | "no" | "0" | "faux" => Some(false),
+        _ => None,
+    }
+}
+
+/// A share in percent: « 40 », « 40 % », « 0,4 » (a fraction up to 1).
+pub fn parse_percent(s: &str) -> Option<u8> {
+    let t = s.trim().trim_end_matches('%').trim();
+    let v = parse_decimal(t)?;
+    let pct = if v <= 1.0 && t.contains([',', '.']) {
+        v * 100.0
+    } else {
+        v
+    };
+    (0.0..=100.0).contains(&pct).then(|| pct.round() as u8)
+}
+
+impl<'a> SiteRow<'a> {
+    pub fn set(&mut self, column: &str, value: Option<&'a str>) {
+        let slot = match column {
+            "foncier" => &mut self.foncier,
+            "libelle" => &mut self.libelle,
+            "commune" => &mut self.commune,
+            "parcelles" => &mut self.parcelles,
+            "surface_m2" => &mut self.surface_m2,
+            "proprietaire" => &mut self.proprietaire,
+            "capacite_logements" => &mut self.capacite_logements,
+            "part_sociale" => &mut self.part_sociale,
+            "statut" => &mut self.statut,
+            "date_statut" => &mut self.date_statut,
+            "date_identification" => &mut self.date_identification,
+            "bailleur" => &mut self.bailleur,
+            "motif" => &mut self.motif,
+            "zonage" => &mut self.zonage,
+            "pollution" => &mut self.pollution,
+            "risque_inondation" => &mut self.risque_inondation,
+            "contraintes" => &mut self.contraintes,
+            "documents" => &mut self.documents,
+            "x" => &mut self.x,
+            "y" => &mut self.y,
+            _ => return,
+        };
+        *slot = value.map(str::trim).filter(|v| !v.is_empty());
+    }
+
+    /// Check and resolve the row: the site, or every problem with its column.
+    pub fn parse(&self, ctx: &SiteContext<'_>) -> Result<SiteDraft, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let text = |col: &'static str, v: Option<&str>, errors: &mut Vec<FieldError>| -> String {
+            match v {
+                Some(v) if v.chars().count() > MAX_TEXT => {
+                    errors.push(field(
+                        col,
+                        format!("texte trop long ({MAX_TEXT} caractères au plus)"),
+                    ));
+                    String::new()
+                }
+                Some(v) => v.to_string(),
+                None => String::new(),
+            }
+        };
+        let missing = |col: &'static str, errors: &mut Vec<FieldError>| {
+            errors.push(field(col, "valeur obligatoire manquante"));
+        };
+        let reference = text("foncier", self.foncier, &mut errors);
+        if self.foncier.is_none() {
+            missing("foncier", &mut errors);
+        }
+        let commune = match self.commune {
+            None => {
+                missing("commune", &mut errors);
+                None
+            }
+            Some(c) => match ctx.geography.resolve(c, ctx.territory) {
+                Err(e) => {
+                    errors.push(field("commune", e.to_string()));
+                    None
+                }
+                Ok(found) => match ctx.territory {
+                    Some(t) if !t.contains(found) => {
+                        errors.push(field(
+                            "commune",
+                            format!(
+                                "la commune {} ({}) est hors du territoire ({}) : un foncier de la banque se situe sur le territoire",
+                                found.name,
+                                found.code.as_str(),
+                                t.describe(ctx.geography)
+                            ),
+                        ));
+                        None
+                    }
+                    _ => Some(found.code.clone()),
+                },
+            },
+        };
+        let parcels = match self.parcelles {
+            None => {
+                missing("parcelles", &mut errors);
+                Vec::new()
+            }
+            Some(p) => parse_parcels(p).unwrap_or_else(|e| {
+                errors.push(field("parcelles", e));
+                Vec::new()
+            }),
+        };
+        let count = |col: &'static str, v: Option<&str>, errors: &mut Vec<FieldError>| {
+            let v = v?;
+            match parse_integer(v) {
+                Some(n) if n >= 0 => Some(n as u64),
+                _ => {
+                    errors.push(field(
+                        col,
+                        format!("« {v} » n'est pas un nombre entier positif ou nul"),
+                    ));
+                    None
+                }
+            }
+        };
+        let area_m2 = count("surface_m2", self.surface_m2, &mut errors);
+        let capacity = count("capacite_logements", self.capacite_logements, &mut errors);
+        let owner = match self.proprietaire {
+            None => {
+                missing("proprietaire", &mut errors);
+                None
+            }
+            Some(o) => LandOwner::parse(o)
+                .map_err(|e| errors.push(field("proprietaire", e.0)))
+                .ok(),
+        };
+        let social_percent = self.part_sociale.and_then(|v| {
+            let p = parse_percent(v);
+            if p.is_none() {
+                errors.push(field(
+                    "part_sociale",
+                    format!("« {v} » n'est pas une part entre 0 et 100 % (par exemple 40 ou 40 %)"),
+                ));
+            }
+            p
+        });
+        let status = match self.statut {
+            None => {
+                missing("statut", &mut errors);
+                None
+            }
+            Some(s) => SiteStatus::parse(s)
+                .map_err(|e| errors.push(field("statut", e.0)))
+                .ok(),
+        };
+        let status_date = self.date_statut.and_then(|d| {
+            let v = parse_date(d);
+            if v.is_none() {
+                errors.push(field(
+                    "date_statut",
+                    format!("date illisible « {d} » (attendu : jj/mm/aaaa)"),
+                ));
+            }
+            v
+        });
+        let identified_on = self.date_identification.and_then(|d| {
+            let v = parse_date(d);
+            if v.is_none() {
+                errors.push(field(
+                    "date_identification",
+                    format!("date illisible « {d} » (attendu : jj/mm/aaaa)"),
+                ));
+            }
+            v
+        });
+        if let (Some(i), Some(s)) = (identified_on, status_date)
+            && i > s
+        {
+            errors.push(field(
+                "date_identification",
+                "la date d'identification suit la date du statut",
+            ));
+        }
+        let landlord = self.bailleur.and_then(|b| match ctx.landlords.find(b) {
+            Some(id) => Some(id),
+            None => {
+                let s = ctx.landlords.suggestions(b);
+                let hint = if s.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (bailleurs proches : {})", s.join(", "))
+                };
+                errors.push(field(
+                    "bailleur",
+                    format!("« {b} » n'est pas un bailleur du partenariat{hint} : un foncier n'est attribué qu'à un bailleur"),
+                ));
+                None
+            }
+        });
+        if let Some(st) = status {
+            if st.held() && self.bailleur.is_none() {
+                errors.push(field(
+                    "bailleur",
+                    format!(
+                        "un foncier au statut « {} » est tenu par un bailleur : donnez-le",
+                        st.label()
+                    ),
+                ));
+            }
+            if !st.held() && self.bailleur.is_some() {
+                errors.push(field(
+                    "bailleur",
+                    format!(
+                        "un foncier au statut « {} » n'est attribué à aucun bailleur : laissez la colonne vide (les intérêts des bailleurs s'expriment sur la page du foncier)",
+                        st.label()
+                    ),
+                ));
+            }
+        }
+        let pollution = self.pollution.and_then(|v| {
+            let b = parse_yes_no(v);
+            if b.is_none() {
+                errors.push(field("pollution", format!("« {v} » : attendu oui ou non")));
+            }
+            b
+        });
+        let flood_risk = self.risque_inondation.and_then(|v| {
+            let b = parse_yes_no(v);
+            if b.is_none() {
+                errors.push(field(
+                    "risque_inondation",
+                    format!("« {v} » : attendu oui ou non"),
+                ));
+            }
+            b
+        });
+        let point = match (self.x, self.y) {
+            (None, None) => None,
+            (Some(_), None) => {
+                errors.push(field("y", "coordonnée y manquante (x est donné)"));
+                None
+            }
+            (None, Some(_)) => {
+                errors.push(field("x", "coordonnée x manquante (y est donné)"));
+                None
+            }
+            (Some(x), Some(y)) => match (parse_decimal(x), parse_decimal(y)) {
+                (None, _) => {
+                    errors.push(field("x", format!("« {x} » n'est pas un nombre")));
+                    None
+                }
+                (_, None) => {
+                    errors.push(field("y", format!("« {y} » n'est pas un nombre")));
+                    None
+                }
+                (Some(x), Some(y)) => Point::from_xy(x, y)
+                    .map_err(|e| errors.push(field("x", e)))
+                    .ok(),
+            },
+        };
+        let label = text("libelle", self.libelle, &mut errors);
+        let reason = text("motif", self.motif, &mut errors);
+        let zoning = text("zonage", self.zonage, &mut errors);
+        let other = text("contraintes", self.contraintes, &mut errors);
+        let documents = text("documents", self.documents, &mut errors);
+        match (commune, owner, status) {
+            (Some(commune), Some(owner), Some(status)) if errors.is_empty() => Ok(SiteDraft {
+                reference,
+                label,
+                commune,
+                parcels,
+                area_m2,
+                owner,
+                capacity,
+                social_percent,
+                status,
+                status_date,
+                identified_on,
+                landlord,
+                reason,
+                constraints: Constraints {
+                    zoning,
+                    pollution,
+                    flood_risk,
+                    other,
+                },
+                documents,
+                point,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl SiteStatus {
+    /// Its place along a site's life (« abandonné » last).
+    pub fn rank(self) -> u8 {
+        use SiteStatus::*;
+        match self {
+            Identified => 0,
+            Proposed => 1,
+            Interests => 2,
+            Allocated => 3,
+            Sold => 4,
+            Launched => 5,
+            Abandoned => 6,
+        }
+    }
+
+    /// Whether a landlord holds the site at this step (allocated, sold, built on).
+    pub fn held(self) -> bool {
+        matches!(
+            self,
+            SiteStatus::Allocated | SiteStatus::Sold | SiteStatus::Launched
+        )
+    }
 }
 
 #[cfg(test)]
@@ -226,5 +789,42 @@ mod tests {
         );
         assert_eq!(SiteStatus::parse("Attribué"), Ok(Allocated));
         assert_eq!(LandOwner::parse("EPF"), Ok(LandOwner::LandAgency));
+    }
+
+    #[test]
+    fn lambert_93_and_wgs84_agree() {
+        // The projection's origin: 3° E, 46.5° N.
+        let (lon, lat) = lambert93_to_wgs84(700_000.0, 6_600_000.0);
+        assert!(
+            (lon - 3.0).abs() < 1e-7 && (lat - 46.5).abs() < 1e-7,
+            "{lon} {lat}"
+        );
+        // Dunkerque's town hall, there and back.
+        let (x, y) = wgs84_to_lambert93(2.3768, 51.0343);
+        assert!((640_000.0..660_000.0).contains(&x), "{x}");
+        assert!((7_090_000.0..7_110_000.0).contains(&y), "{y}");
+        let (lon, lat) = lambert93_to_wgs84(x, y);
+        assert!((lon - 2.3768).abs() < 1e-8 && (lat - 51.0343).abs() < 1e-8);
+        let p = Point::from_xy(x, y).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!((p.lon_e6, p.lat_e6), (2_376_800, 51_034_300));
+        assert_eq!(
+            Point::from_xy(2.3768, 51.0343).map(|p| p.lat_e6),
+            Ok(51_034_300)
+        );
+        assert!(Point::from_xy(-61.5, 16.2).is_err_and(|e| e.contains("hors de la France")));
+        assert!(Point::from_xy(2_000_000.0, 5.0).is_err_and(|e| e.contains("illisibles")));
+    }
+
+    #[test]
+    fn shares_and_yes_no() {
+        assert_eq!(parse_percent("40"), Some(40));
+        assert_eq!(parse_percent("40 %"), Some(40));
+        assert_eq!(parse_percent("0,4"), Some(40));
+        assert_eq!(parse_percent("100"), Some(100));
+        assert_eq!(parse_percent("140"), None);
+        assert_eq!(parse_percent("-1"), None);
+        assert_eq!(parse_yes_no("Oui"), Some(true));
+        assert_eq!(parse_yes_no("NON"), Some(false));
+        assert_eq!(parse_yes_no("peut-être"), None);
     }
 }

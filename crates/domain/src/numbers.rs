@@ -92,6 +92,28 @@ pub fn parse_amount_cents(s: &str) -> Option<i64> {
     Some(if neg { -cents } else { cents })
 }
 
+/// A decimal number as French users write it: "651 234,5", "2.3765", "-0,5" (`None` when the
+/// text is not one, or not finite).
+pub fn parse_decimal(s: &str) -> Option<f64> {
+    let t: String = s
+        .trim()
+        .chars()
+        .filter(|c| !is_group_sep(*c))
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    if t.is_empty()
+        || t.matches('.').count() > 1
+        || !t
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| b.is_ascii_digit() || b == b'.' || (i == 0 && (b == b'-' || b == b'+')))
+        || !t.bytes().any(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
 /// A date as "29/03/2024", "29/03/24", "2024-03-29", "2024-03-29T00:00:00" or "29-03-2024".
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let t = s.trim();

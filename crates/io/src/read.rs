@@ -381,10 +381,47 @@ pub struct HeaderProblem {
     pub message: String,
 }
 
+/// The columns a kind of file has: every one, those required, those only informative (read
+/// and ignored), and the other names users give them (as header keys).
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    pub columns: &'static [&'static str],
+    pub required: &'static [&'static str],
+    pub informative: &'static [&'static str],
+    pub aliases: &'static [(&'static str, &'static str)],
+}
+
+/// The operations' exchange format.
+pub const OPERATIONS: Layout = Layout {
+    columns: COLUMNS,
+    required: REQUIRED,
+    informative: INFORMATIVE,
+    aliases: ALIASES,
+};
+
+/// A land bank's file (`logis import foncier`).
+pub const SITES: Layout = Layout {
+    columns: logis_domain::land::SITE_COLUMNS,
+    required: logis_domain::land::SITE_REQUIRED,
+    informative: &[],
+    aliases: logis_domain::land::SITE_ALIASES,
+};
+
 impl HeaderMap {
-    /// Map header cells to columns, ignoring case and accents; missing required columns and
-    /// columns given twice are problems.
+    /// Map header cells to the operations' columns (see [`HeaderMap::of`]).
     pub fn new(header: &[String]) -> Result<Self, Vec<HeaderProblem>> {
+        Self::of(header, &OPERATIONS)
+    }
+
+    /// Map header cells to `layout`'s columns, ignoring case and accents; missing required
+    /// columns and columns given twice are problems.
+    pub fn of(header: &[String], layout: &Layout) -> Result<Self, Vec<HeaderProblem>> {
+        let Layout {
+            columns: all_columns,
+            required,
+            informative,
+            aliases,
+        } = *layout;
         let mut columns: Vec<(&'static str, usize)> = Vec::new();
         let mut ignored = Vec::new();
         let mut problems = Vec::new();
@@ -393,13 +430,13 @@ impl HeaderMap {
             if key.is_empty() {
                 continue;
             }
-            let target = COLUMNS
+            let target = all_columns
                 .iter()
                 .find(|c| **c == key)
                 .copied()
-                .or_else(|| ALIASES.iter().find(|(a, _)| *a == key).map(|(_, c)| *c));
+                .or_else(|| aliases.iter().find(|(a, _)| *a == key).map(|(_, c)| *c));
             match target {
-                Some(c) if INFORMATIVE.contains(&c) => {}
+                Some(c) if informative.contains(&c) => {}
                 Some(c) => {
                     if columns.iter().any(|(k, _)| *k == c) {
                         problems.push(HeaderProblem {
@@ -416,7 +453,7 @@ impl HeaderMap {
                 None => ignored.push(h.trim().to_string()),
             }
         }
-        for r in REQUIRED {
+        for r in required {
             if !columns.iter().any(|(k, _)| k == r) {
                 problems.push(HeaderProblem {
                     column: (*r).to_string(),

@@ -9,8 +9,10 @@
 
 mod accounts;
 mod audit;
+mod land;
 mod reference;
 mod register;
+mod tx;
 
 use audit::record;
 use chrono::NaiveDate;

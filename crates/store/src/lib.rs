@@ -1,27 +1,34 @@
 //! The storage port. A capability is a module here with its records and its own trait
-//! ([`RegisterStore`], [`AccountStore`], [`AuditStore`], [`ReferenceStore`]); [`Store`] gathers
-//! them, and backends (SQLite, PostgreSQL) implement each one in a file of the same name. The
+//! ([`RegisterStore`], [`AccountStore`], [`AuditStore`], [`ReferenceStore`], [`LandStore`]);
+//! [`Store`] gathers them, and backends (SQLite, PostgreSQL) implement each one in a file of the
+//! same name. A capability whose SQL both dialects read alike is written once on [`tx`] (the
+//! land bank: its adapters' files only declare the trait). The
 //! conformance crate runs the same test bodies on both. The traits are synchronous and
 //! object-safe: the web layer holds an `Arc<dyn Store>` and calls it from blocking tasks.
 
 pub mod accounts;
 pub mod audit;
 pub mod cube;
+pub mod land;
 pub mod migrate;
 pub mod problems;
 pub mod query;
 pub mod reference;
 pub mod register;
+pub mod tx;
 
 pub use accounts::{AccountStore, ApiToken, NewUser, User};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditStore, Change, Via};
+pub use land::LandStore;
 pub use logis_domain::FundingKind;
 pub use reference::{GeographyCache, ReferenceData, ReferenceStore};
 pub use register::*;
 
 /// The storage port: every capability's trait. Callers hold one `Arc<dyn Store>` and reach any
 /// capability through it (`&dyn Store` coerces to `&dyn RegisterStore` and the others).
-pub trait Store: RegisterStore + AccountStore + AuditStore + ReferenceStore + Send + Sync {
+pub trait Store:
+    RegisterStore + AccountStore + AuditStore + ReferenceStore + LandStore + Send + Sync
+{
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 }
@@ -184,6 +191,7 @@ mod tests {
         for sql in crate::register::sql::ALL
             .iter()
             .chain(crate::migrate::sql::ALL)
+            .chain(crate::land::sql::ALL)
         {
             assert!(super::parameters_in_order(sql), "{sql}");
         }

@@ -21,6 +21,7 @@ macro_rules! migrations {
             7 "register_version" "0007_register_version.sql",
             8 "write_count" "0008_write_count.sql",
             9 "written_commune" "0009_written_commune.sql",
+            10 "land" "0010_land.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

@@ -1,0 +1,112 @@
+//! The store's transactions ([`logis_store::tx`]) on PostgreSQL: a write is one transaction
+//! (rows a writer must hold are locked with `SELECT … FOR UPDATE`), a read one read-only
+//! repeatable-read transaction.
+
+use super::*;
+use logis_store::tx::{Row as TxRow, Transactions, Tx, Value};
+use postgres::types::Type;
+
+struct PgTx<'a, 'b>(&'a mut postgres::Transaction<'b>);
+
+fn bind(params: &[Value]) -> Vec<Box<dyn ToSql + Sync>> {
+    params
+        .iter()
+        .map(|p| -> Box<dyn ToSql + Sync> {
+            match p {
+                Value::Int(v) => Box::new(*v),
+                Value::Text(v) => Box::new(v.clone()),
+                Value::Bool(v) => Box::new(*v),
+                Value::Date(v) => Box::new(*v),
+                Value::Float(v) => Box::new(*v),
+            }
+        })
+        .collect()
+}
+
+fn pg_error(e: postgres::Error) -> StoreError {
+    if is_code(&e, &SqlState::UNIQUE_VIOLATION) {
+        StoreError::Conflict(format!("contrainte d'unicité : {e}"))
+    } else {
+        pg(e)
+    }
+}
+
+fn value(r: &Row, i: usize) -> Result<Value> {
+    let ty = r.columns().get(i).map(|c| c.type_().clone());
+    let read = |e: postgres::Error| pg(e);
+    Ok(match ty {
+        Some(Type::INT8) => Value::Int(r.try_get(i).map_err(read)?),
+        Some(Type::INT4) => {
+            Value::Int(r.try_get::<_, Option<i32>>(i).map_err(read)?.map(i64::from))
+        }
+        Some(Type::INT2) => {
+            Value::Int(r.try_get::<_, Option<i16>>(i).map_err(read)?.map(i64::from))
+        }
+        Some(Type::TEXT) | Some(Type::VARCHAR) | Some(Type::NAME) | Some(Type::BPCHAR) => {
+            Value::Text(r.try_get(i).map_err(read)?)
+        }
+        Some(Type::BOOL) => Value::Bool(r.try_get(i).map_err(read)?),
+        Some(Type::DATE) => Value::Date(r.try_get(i).map_err(read)?),
+        Some(Type::FLOAT8) => Value::Float(r.try_get(i).map_err(read)?),
+        other => {
+            return Err(StoreError::Backend(format!(
+                "colonne {} : type {other:?} non pris en charge (convertissez-le dans la requête)",
+                i + 1
+            )));
+        }
+    })
+}
+
+impl Tx for PgTx<'_, '_> {
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<TxRow>> {
+        let owned = bind(params);
+        let rows = self.0.query(sql, &refs(&owned)).map_err(pg_error)?;
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| value(r, i))
+                    .collect::<Result<Vec<_>>>()
+                    .map(TxRow)
+            })
+            .collect()
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let owned = bind(params);
+        self.0.execute(sql, &refs(&owned)).map_err(pg_error)
+    }
+
+    fn lock_row(&mut self, table: &'static str, id: i64) -> Result<()> {
+        self.0
+            .execute(
+                &format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"),
+                &[&id],
+            )
+            .map(|_| ())
+            .map_err(pg)
+    }
+
+    fn record(&mut self, actor: &Actor, change: &Change<'_>) -> Result<()> {
+        record(self.0, actor, change)
+    }
+}
+
+impl Transactions for PostgresStore {
+    fn write(&self, body: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        body(&mut PgTx(&mut tx))?;
+        tx.commit().map_err(pg_error)
+    }
+
+    fn read(&self, body: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut c = self.conn()?;
+        let mut tx = c
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(pg)?;
+        body(&mut PgTx(&mut tx))
+    }
+}

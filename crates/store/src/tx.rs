@@ -1,0 +1,166 @@
+//! One transaction, whatever the backend: run SQL written once (`$N` parameters in order of
+//! first appearance) with typed values, read rows back as values, record the audit trail. A
+//! capability whose SQL both dialects read alike writes its whole storage once, on top of
+//! [`Transactions`], as default methods of its port trait (see `land.rs`): its adapters only
+//! declare `impl LandStore for SqliteStore {}`. An adapter writes SQL of its own only where the
+//! dialects differ or speed asks for it (the register's imports).
+
+use crate::audit::{Actor, Change};
+use crate::{Result, StoreError};
+use chrono::NaiveDate;
+
+/// A value bound to a statement or read from a row. Parameters say their type even when
+/// empty (PostgreSQL checks each parameter's type against the statement's).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bool(Option<bool>),
+    Date(Option<NaiveDate>),
+    /// Read only (a `REAL` or `DOUBLE PRECISION` result).
+    Float(Option<f64>),
+}
+
+impl Value {
+    pub fn int(v: i64) -> Value {
+        Value::Int(Some(v))
+    }
+    pub fn text(v: impl Into<String>) -> Value {
+        Value::Text(Some(v.into()))
+    }
+    pub fn date(v: NaiveDate) -> Value {
+        Value::Date(Some(v))
+    }
+    /// A count or size as stored (signed).
+    pub fn count(v: Option<u64>) -> Value {
+        Value::Int(v.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(
+            self,
+            Value::Int(None)
+                | Value::Text(None)
+                | Value::Bool(None)
+                | Value::Date(None)
+                | Value::Float(None)
+        )
+    }
+}
+
+/// One row read back: typed accessors by column index, a backend error when the stored value
+/// is not what the SQL promised.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Row(pub Vec<Value>);
+
+fn unreadable(i: usize, want: &str, v: Option<&Value>) -> StoreError {
+    StoreError::Backend(format!("colonne {i} : {want} attendu, lu {v:?}", i = i + 1))
+}
+
+impl Row {
+    pub fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        match self.0.get(i) {
+            Some(Value::Int(v)) => Ok(*v),
+            Some(Value::Bool(b)) => Ok(b.map(i64::from)),
+            Some(v) if v.is_null() => Ok(None),
+            other => Err(unreadable(i, "un entier", other)),
+        }
+    }
+    pub fn int(&self, i: usize) -> Result<i64> {
+        self.opt_int(i)?
+            .ok_or_else(|| unreadable(i, "un entier", self.0.get(i)))
+    }
+    pub fn opt_count(&self, i: usize) -> Result<Option<u64>> {
+        Ok(self.opt_int(i)?.map(|v| v.max(0) as u64))
+    }
+    pub fn count(&self, i: usize) -> Result<u64> {
+        Ok(self.opt_count(i)?.unwrap_or(0))
+    }
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        match self.0.get(i) {
+            Some(Value::Text(v)) => Ok(v.clone()),
+            Some(v) if v.is_null() => Ok(None),
+            other => Err(unreadable(i, "un texte", other)),
+        }
+    }
+    pub fn text(&self, i: usize) -> Result<String> {
+        Ok(self.opt_text(i)?.unwrap_or_default())
+    }
+    pub fn opt_bool(&self, i: usize) -> Result<Option<bool>> {
+        match self.0.get(i) {
+            Some(Value::Bool(v)) => Ok(*v),
+            Some(Value::Int(v)) => Ok(v.map(|n| n != 0)),
+            Some(v) if v.is_null() => Ok(None),
+            other => Err(unreadable(i, "un booléen", other)),
+        }
+    }
+    /// A date: SQLite keeps `YYYY-MM-DD` texts, PostgreSQL dates.
+    pub fn opt_date(&self, i: usize) -> Result<Option<NaiveDate>> {
+        match self.0.get(i) {
+            Some(Value::Date(v)) => Ok(*v),
+            Some(Value::Text(Some(t))) => NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| StoreError::Backend(format!("date stockée illisible « {t} »"))),
+            Some(v) if v.is_null() => Ok(None),
+            other => Err(unreadable(i, "une date", other)),
+        }
+    }
+    pub fn date(&self, i: usize) -> Result<NaiveDate> {
+        self.opt_date(i)?
+            .ok_or_else(|| unreadable(i, "une date", self.0.get(i)))
+    }
+}
+
+/// What a capability's storage needs of a transaction.
+pub trait Tx {
+    /// Run a statement that returns rows.
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
+    /// Run a statement; the number of rows it changed. A unique constraint refused is
+    /// [`StoreError::Conflict`].
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64>;
+    /// Insert and return the new row's `id` (the statement ends with `RETURNING id`).
+    fn insert(&mut self, sql: &str, params: &[Value]) -> Result<i64> {
+        self.query(sql, params)?
+            .first()
+            .map(|r| r.int(0))
+            .unwrap_or_else(|| Err(StoreError::Backend("insertion sans identifiant".into())))
+    }
+    /// Hold the row `id` of `table` until the transaction ends, so that two writers of it go one
+    /// after the other (PostgreSQL: `SELECT … FOR UPDATE`; SQLite's write transactions already
+    /// go one at a time).
+    fn lock_row(&mut self, table: &'static str, id: i64) -> Result<()>;
+    /// Record one change in the audit trail, in this transaction.
+    fn record(&mut self, actor: &Actor, change: &Change<'_>) -> Result<()>;
+}
+
+/// Transactions over the store: `write` commits when `body` succeeds and rolls back
+/// otherwise; `read` sees one consistent state.
+pub trait Transactions: Send + Sync {
+    fn write(&self, body: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    fn read(&self, body: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+}
+
+/// `body`'s answer from a write transaction.
+pub fn write<T>(
+    store: &(impl Transactions + ?Sized),
+    mut body: impl FnMut(&mut dyn Tx) -> Result<T>,
+) -> Result<T> {
+    let mut out = None;
+    store.write(&mut |tx| {
+        out = Some(body(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| StoreError::Backend("transaction sans réponse".into()))
+}
+
+/// `body`'s answer from a read transaction.
+pub fn read<T>(
+    store: &(impl Transactions + ?Sized),
+    mut body: impl FnMut(&mut dyn Tx) -> Result<T>,
+) -> Result<T> {
+    let mut out = None;
+    store.read(&mut |tx| {
+        out = Some(body(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| StoreError::Backend("transaction sans réponse".into()))
+}
