@@ -18,6 +18,7 @@ macro_rules! conformance {
 mod accounts;
 mod audit;
 mod demo;
+mod land;
 mod reference;
 mod register;
 mod register_import;
