@@ -32,6 +32,12 @@ pub const SEED_FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The CUD's land bank of the demo: sites in several communes at every step.
+pub const LAND_FILE: (&str, &str) = (
+    "banque-fonciere-cud.csv",
+    include_str!("../../../data/demo/banque-fonciere-cud.csv"),
+);
+
 const LANDLORDS: &[&str] = &[
     "Flandre Opale Habitat",
     "Partenord Habitat",
@@ -271,6 +277,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
         only_landlord: None,
     };
     let pipeline = dunkerque_2030_csv(store)?;
+    let pipeline_lines = pipeline.clone();
     let files = SEED_FILES
         .iter()
         .map(|(n, c)| (n.to_string(), c.to_string()))
@@ -290,8 +297,84 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
         report.imports.push((name, r));
     }
     financing_plans(store, &actor)?;
+    land_bank(store, &actor, &pipeline_lines)?;
     demo_accounts(store, &actor)?;
     Ok(report)
+}
+
+/// The land bank: the CUD's sites, landlords' interests for two of them, and operations of the
+/// Dunkerque 2030 pipeline built on three allocated sites (works started, so the report's
+/// delays show). Loading twice changes nothing.
+fn land_bank(store: &dyn Store, actor: &Actor, pipeline: &str) -> Result<()> {
+    let src = logis_io::open_bytes(LAND_FILE.1.as_bytes().to_vec())?;
+    let r = crate::land::import_sites(store, actor, src, true)?;
+    if r.has_errors() {
+        let problems: Vec<String> = r
+            .problems
+            .iter()
+            .map(|p| format!("ligne {} ({}) : {}", p.row, p.column, p.message))
+            .collect();
+        return Err(AppError::Invalid(format!(
+            "données de démonstration {} refusées :\n{}",
+            LAND_FILE.0,
+            problems.join("\n")
+        )));
+    }
+    let landlord = |name: &str| crate::land::landlord_named(store, name);
+    for (site, name, dwellings, products, note) in [
+        (
+            "CUD-F-007",
+            "Flandre Opale Habitat",
+            "90",
+            "PLUS, PLAI",
+            "avec résidence seniors",
+        ),
+        ("CUD-F-007", "Vilogia", "110", "PLUS, PSLA", ""),
+        (
+            "CUD-F-008",
+            "Partenord Habitat",
+            "45",
+            "PLUS, PLAI, BRS",
+            "petit collectif",
+        ),
+    ] {
+        let id = crate::land::site_named(store, site)?;
+        let who = landlord(name)?;
+        if !store
+            .site_interests(id)?
+            .iter()
+            .any(|i| i.landlord_id == who)
+        {
+            crate::land::express_interest(store, actor, id, who, dwellings, products, note)?;
+        }
+    }
+    // An operation of the holder in the site's commune whose works have started.
+    for (site, name, commune) in [
+        ("CUD-F-001", "Flandre Opale Habitat", "59183"),
+        ("CUD-F-002", "Partenord Habitat", "59183"),
+        ("CUD-F-003", "Vilogia", "59271"),
+    ] {
+        let id = crate::land::site_named(store, site)?;
+        if store.site(id)?.is_some_and(|s| s.operations > 0) {
+            continue;
+        }
+        let started = |same_commune: bool| {
+            pipeline.lines().find_map(|l| {
+                let cells: Vec<&str> = l.split(';').collect();
+                let started = matches!(cells.get(9), Some(&"Travaux démarrés") | Some(&"Livré"));
+                (cells.get(1) == Some(&name)
+                    && (!same_commune || cells.get(2) == Some(&commune))
+                    && started)
+                    .then(|| cells.first().map(|r| r.to_string()))
+                    .flatten()
+            })
+        };
+        let found = started(true).or_else(|| started(false));
+        if let Some(reference) = found {
+            crate::land::link_operation(store, actor, id, &reference)?;
+        }
+    }
+    Ok(())
 }
 
 /// Financing plans for the Dunkerque 2030 operations already financed: own funds, subsidies of

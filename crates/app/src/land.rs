@@ -360,12 +360,23 @@ fn programme_target(
             natures: t.scope.natures(),
             ..Default::default()
         };
-        let programmed: u64 = store
-            .aggregate(&filter, &[])?
+        // What is built or being built: works started, delivered or closed.
+        let started: u64 = store
+            .aggregate(&filter, &[logis_store::query::Dim::Stage])?
             .iter()
+            .filter(|r| {
+                matches!(
+                    logis_domain::Stage::from_code(r.key(0)),
+                    Some(
+                        logis_domain::Stage::WorksStarted
+                            | logis_domain::Stage::Delivered
+                            | logis_domain::Stage::Closed
+                    )
+                )
+            })
             .map(|r| r.dwellings.max(0) as u64)
             .sum();
-        return Ok(Some((p.name.clone(), total, programmed)));
+        return Ok(Some((p.name.clone(), total, started)));
     }
     Ok(None)
 }
@@ -468,16 +479,16 @@ fn build_report(
         .map(|s| s.capacity.unwrap_or(0) as i64)
         .sum();
     match programme_target(store, programme)? {
-        Some((name, target, programmed)) => {
-            let left = target.saturating_sub(programmed);
+        Some((name, target, started)) => {
+            let left = target.saturating_sub(started);
             let cover = logis_domain::numbers::percent_fr(held.max(0) as u64, left)
                 .map(|p| format!(" : le foncier attribué en couvre {p}"))
                 .unwrap_or_default();
             notes.push(format!(
-                "Foncier attribué ou cédé, pas encore construit : {} logements. Objectif « {name} » : {} logements, dont {} déjà au registre ; reste {}{cover}.",
+                "Foncier attribué ou cédé, pas encore construit : {} logements. Objectif « {name} » : {} logements, dont {} en travaux ou livrés au registre ; reste à lancer {}{cover}.",
                 group_thousands(held),
                 group_thousands(target as i64),
-                group_thousands(programmed as i64),
+                group_thousands(started as i64),
                 group_thousands(left as i64),
             ));
         }

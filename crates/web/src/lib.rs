@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 pub mod accounts;
 pub mod api;
+pub mod land;
 pub mod reference;
 pub mod register;
 
@@ -33,6 +34,8 @@ pub(crate) struct Chrome {
     pub operations: bool,
     /// May create, change and import operations.
     pub write: bool,
+    /// Sees the land bank's sites.
+    pub land: bool,
 }
 
 impl Chrome {
@@ -107,6 +110,7 @@ fn routes(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(register::routes())
         .merge(reference::routes())
+        .merge(land::routes())
         .merge(api::routes())
         .route("/sante", get(health))
         .route("/static/{name}", get(asset))

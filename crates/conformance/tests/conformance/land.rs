@@ -41,7 +41,11 @@ fn a_land_file_imports_once_and_again_changes_nothing(kind: Kind) {
     let again = import(&db, SITES);
     assert!(again.committed);
     assert_eq!(
-        (again.stats.created, again.stats.updated, again.stats.unchanged),
+        (
+            again.stats.created,
+            again.stats.updated,
+            again.stats.unchanged
+        ),
         (0, 0, 3)
     );
     let sites = db.sites().unwrap();
@@ -54,12 +58,18 @@ fn a_land_file_imports_once_and_again_changes_nothing(kind: Kind) {
     assert_eq!(mole.identified_on, day(2024, 1, 10));
     assert_eq!(mole.first_allocated_on, Some(day(2025, 3, 15)));
     let h = mole.holder.as_ref().unwrap();
-    assert_eq!((h.landlord.as_str(), h.since), ("Vilogia", day(2025, 3, 15)));
+    assert_eq!(
+        (h.landlord.as_str(), h.since),
+        ("Vilogia", day(2025, 3, 15))
+    );
     assert_eq!(mole.point.map(|p| p.lat_e6), Some(51_034_300));
     // Lambert-93 metres become degrees.
     let gs = sites.iter().find(|s| s.reference == "CUD-F-002").unwrap();
     let p = gs.point.unwrap();
-    assert!((2.2..2.4).contains(&p.lon()) && (50.9..51.1).contains(&p.lat()), "{p:?}");
+    assert!(
+        (2.2..2.4).contains(&p.lon()) && (50.9..51.1).contains(&p.lat()),
+        "{p:?}"
+    );
     let steps: Vec<SiteStatus> = db
         .site_events(mole.id)
         .unwrap()
@@ -74,7 +84,11 @@ fn a_land_file_imports_once_and_again_changes_nothing(kind: Kind) {
             ..Default::default()
         })
         .unwrap();
-    assert!(trail.iter().any(|e| e.action == "creation" && e.entity_id == "CUD-F-001"));
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "creation" && e.entity_id == "CUD-F-001")
+    );
 }
 
 fn a_bad_land_file_writes_nothing_and_names_each_row(kind: Kind) {
@@ -117,7 +131,11 @@ CUD-F-020;Dunkerque;AB 123;EPCI;identifié
 CUD-F-021;Dunkerque;AB 500;EPCI;identifié
 CUD-F-021;Dunkerque;AB 501;EPCI;identifié";
     let r = import(&db, clash);
-    assert!(r.problems.iter().any(|p| p.row == 4 && p.message.contains("déjà donné ligne 3")));
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.row == 4 && p.message.contains("déjà donné ligne 3"))
+    );
     let clash = "foncier;commune;parcelles;proprietaire;statut
 CUD-F-021;Dunkerque;AB 500;EPCI;identifié
 CUD-F-020;Dunkerque;AB 123;EPCI;identifié";
@@ -135,8 +153,18 @@ CUD-F-020;Dunkerque;AB 123;EPCI;identifié";
     let back = "foncier;commune;parcelles;proprietaire;statut;bailleur
 CUD-F-001;Dunkerque;000 AB 0123|AB 124;EPCI;proposé;";
     let r = import(&db, back);
-    assert!(r.problems.iter().any(|p| p.column == "motif"), "{:?}", r.problems);
-    assert!(db.site(id(&db, "CUD-F-001")).unwrap().unwrap().holder.is_some());
+    assert!(
+        r.problems.iter().any(|p| p.column == "motif"),
+        "{:?}",
+        r.problems
+    );
+    assert!(
+        db.site(id(&db, "CUD-F-001"))
+            .unwrap()
+            .unwrap()
+            .holder
+            .is_some()
+    );
 }
 
 fn a_site_is_held_by_one_landlord_at_a_time(kind: Kind) {
@@ -144,9 +172,16 @@ fn a_site_is_held_by_one_landlord_at_a_time(kind: Kind) {
     import(&db, SITES);
     let s = db.store.as_ref();
     let mole = id(&db, "CUD-F-001");
-    let e = decide(s, &actor(), mole, &Decision::Allocate("Partenord Habitat".into()), "", "offre")
-        .unwrap_err()
-        .to_string();
+    let e = decide(
+        s,
+        &actor(),
+        mole,
+        &Decision::Allocate("Partenord Habitat".into()),
+        "",
+        "offre",
+    )
+    .unwrap_err()
+    .to_string();
     assert_eq!(
         e,
         "le foncier « CUD-F-001 » est déjà attribué à Vilogia depuis le 15/03/2025 : retirez d'abord cette attribution (avec son motif)"
@@ -163,13 +198,27 @@ fn a_site_is_held_by_one_landlord_at_a_time(kind: Kind) {
         },
     )
     .unwrap();
-    let e = decide(s, &actor(), gs, &Decision::Allocate("Ville de Grande-Synthe".into()), "", "x")
-        .unwrap_err()
-        .to_string();
+    let e = decide(
+        s,
+        &actor(),
+        gs,
+        &Decision::Allocate("Ville de Grande-Synthe".into()),
+        "",
+        "x",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("n'est pas un bailleur"), "{e}");
-    let e = decide(s, &actor(), gs, &Decision::Allocate("Vilogia".into()), "", " ")
-        .unwrap_err()
-        .to_string();
+    let e = decide(
+        s,
+        &actor(),
+        gs,
+        &Decision::Allocate("Vilogia".into()),
+        "",
+        " ",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("motif"), "{e}");
     // The database itself refuses a second allocation in force, whoever writes.
     let direct = logis_store::tx::write(s, |tx| {
@@ -185,14 +234,34 @@ fn a_site_is_held_by_one_landlord_at_a_time(kind: Kind) {
     });
     assert!(matches!(direct, Err(StoreError::Conflict(_))), "{direct:?}");
     // Withdrawn with its reason, the site may go to another landlord.
-    decide(s, &actor(), mole, &Decision::Withdraw, "01/06/2025", "abandon du projet de Vilogia").unwrap();
+    decide(
+        s,
+        &actor(),
+        mole,
+        &Decision::Withdraw,
+        "01/06/2025",
+        "abandon du projet de Vilogia",
+    )
+    .unwrap();
     let after = db.site(mole).unwrap().unwrap();
     assert_eq!(after.status, SiteStatus::Proposed);
     assert!(after.holder.is_none());
-    decide(s, &actor(), mole, &Decision::Allocate("Partenord Habitat".into()), "02/06/2025", "seconde offre").unwrap();
+    decide(
+        s,
+        &actor(),
+        mole,
+        &Decision::Allocate("Partenord Habitat".into()),
+        "02/06/2025",
+        "seconde offre",
+    )
+    .unwrap();
     let after = db.site(mole).unwrap().unwrap();
     assert_eq!(after.holder.unwrap().landlord, "Partenord Habitat");
-    assert_eq!(after.first_allocated_on, Some(day(2025, 3, 15)), "the first allocation counts");
+    assert_eq!(
+        after.first_allocated_on,
+        Some(day(2025, 3, 15)),
+        "the first allocation counts"
+    );
     let steps: Vec<(SiteStatus, String)> = db
         .site_events(mole)
         .unwrap()
@@ -203,7 +272,10 @@ fn a_site_is_held_by_one_landlord_at_a_time(kind: Kind) {
         steps.last(),
         Some(&(SiteStatus::Allocated, "seconde offre".to_string()))
     );
-    assert!(steps.contains(&(SiteStatus::Proposed, "abandon du projet de Vilogia".to_string())));
+    assert!(steps.contains(&(
+        SiteStatus::Proposed,
+        "abandon du projet de Vilogia".to_string()
+    )));
 }
 
 fn two_simultaneous_allocations_one_wins(kind: Kind) {
@@ -221,13 +293,24 @@ fn two_simultaneous_allocations_one_wins(kind: Kind) {
             let name = name.to_string();
             std::thread::spawn(move || {
                 barrier.wait();
-                decide(store.as_ref(), &actor(), gs, &Decision::Allocate(name), "", "décision")
-                    .map_err(|e| e.to_string())
+                decide(
+                    store.as_ref(),
+                    &actor(),
+                    gs,
+                    &Decision::Allocate(name),
+                    "",
+                    "décision",
+                )
+                .map_err(|e| e.to_string())
             })
         })
         .collect();
     let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
     let lost = results.iter().find_map(|r| r.clone().err()).unwrap();
     let holder = db.site(gs).unwrap().unwrap().holder.unwrap();
     assert!(
@@ -254,7 +337,8 @@ fn interests_operations_and_the_report(kind: Kind) {
     let gs = id(&db, "CUD-F-002");
     let (vilogia, partenord) = (landlord(&db, "Vilogia"), landlord(&db, "Partenord Habitat"));
     logis_app::land::express_interest(s, &actor(), gs, partenord, "55", "PLUS, PLAI", "").unwrap();
-    logis_app::land::express_interest(s, &actor(), gs, vilogia, "60", "PLUS", "avec accession").unwrap();
+    logis_app::land::express_interest(s, &actor(), gs, vilogia, "60", "PLUS", "avec accession")
+        .unwrap();
     let e = logis_app::land::express_interest(s, &actor(), gs, vilogia, "beaucoup", "", "")
         .unwrap_err()
         .to_string();
@@ -301,13 +385,31 @@ fn interests_operations_and_the_report(kind: Kind) {
     assert_eq!(
         rows,
         [
-            row(&["59183", "Dunkerque", "operation_lancee", "1", "120", "48", "12500"]),
-            row(&["59271", "Grande-Synthe", "interets", "1", "60", "60", "8000"]),
+            row(&[
+                "59183",
+                "Dunkerque",
+                "operation_lancee",
+                "1",
+                "120",
+                "48",
+                "12500"
+            ]),
+            row(&[
+                "59271",
+                "Grande-Synthe",
+                "interets",
+                "1",
+                "60",
+                "60",
+                "8000"
+            ]),
             row(&["59273", "Gravelines", "identifie", "1", "30", "15", "3000"]),
         ]
     );
     assert!(
-        r.notes.iter().any(|n| n.contains("Délai médian de l'identification à l'attribution : 430 jours")),
+        r.notes
+            .iter()
+            .any(|n| n.contains("Délai médian de l'identification à l'attribution : 430 jours")),
         "{:?}",
         r.notes
     );
@@ -318,10 +420,7 @@ fn interests_operations_and_the_report(kind: Kind) {
     };
     let r = logis_app::land::report(s, &reader, None).unwrap();
     assert_eq!(r.long_rows.len(), 2, "the identified site is the EPCI's");
-    assert_eq!(
-        logis_app::land::visible_sites(s, &reader).unwrap().len(),
-        2
-    );
+    assert_eq!(logis_app::land::visible_sites(s, &reader).unwrap().len(), 2);
     let observer = logis_domain::Principal {
         role: logis_domain::Role::Observer,
         organisation_id: None,

@@ -57,6 +57,7 @@ impl Authed {
             admin: self.principal.may(Permission::ManageUsers),
             operations: self.principal.may(Permission::ReadOperations),
             write: self.principal.may(Permission::WriteOperations),
+            land: self.principal.may(Permission::ReadLand),
         }
     }
 }

@@ -137,6 +137,56 @@ struct Outlines {
     /// (today's code, name, SVG path), by code.
     communes: Vec<(String, Arc<str>, Arc<str>)>,
     missing: Vec<String>,
+    /// The projection (west edge and north edge in 1e-5 degree, the longitude's factor, the
+    /// scale), and the middle of each commune's outline in its units.
+    projection: Option<(i32, i32, f64, f64)>,
+    middles: HashMap<String, (f64, f64)>,
+}
+
+impl Outlines {
+    /// A point (degrees) in the map's units.
+    fn project(&self, lon: f64, lat: f64) -> Option<(f64, f64)> {
+        let (min_x, max_y, kx, scale) = self.projection?;
+        Some((
+            (lon * 100_000.0 - f64::from(min_x)) * kx * scale,
+            (f64::from(max_y) - lat * 100_000.0) * scale,
+        ))
+    }
+}
+
+/// A map of points over the communes' outlines: each point is placed where its coordinates say,
+/// else in the middle of its commune.
+#[derive(Debug, Clone)]
+pub struct PointMap {
+    pub view_box: String,
+    /// (code, name, SVG path)
+    pub communes: Vec<(String, Arc<str>, Arc<str>)>,
+    /// (x, y, placed by its own coordinates) for each point asked, in order; `None`: neither its
+    /// coordinates nor its commune are on the map.
+    pub points: Vec<Option<(f64, f64, bool)>>,
+}
+
+/// The map of `communes` with `points`: (today's commune code, optional longitude and latitude).
+pub fn point_map(
+    geo: &Arc<Geography>,
+    communes: &[String],
+    points: &[(String, Option<(f64, f64)>)],
+) -> PointMap {
+    let shapes = outlines(geo, communes);
+    let points = points
+        .iter()
+        .map(
+            |(commune, at)| match at.and_then(|(lon, lat)| shapes.project(lon, lat)) {
+                Some((x, y)) => Some((x, y, true)),
+                None => shapes.middles.get(commune).map(|(x, y)| (*x, *y, false)),
+            },
+        )
+        .collect();
+    PointMap {
+        view_box: shapes.view_box.clone(),
+        communes: shapes.communes.clone(),
+        points,
+    }
 }
 
 /// The outlines last made, by geography and list of communes (a few lists: the territory's, the
@@ -196,6 +246,8 @@ fn make_outlines(geo: &Geography, communes: &[String]) -> Outlines {
             view_box: "0 0 100 100".into(),
             communes: Vec::new(),
             missing,
+            projection: None,
+            middles: HashMap::new(),
         };
     }
     let mid_lat = f64::from(min_y + max_y) / 2.0 / 100_000.0;
@@ -210,6 +262,20 @@ fn make_outlines(geo: &Geography, communes: &[String]) -> Outlines {
             f64::from(max_y - p[1]) * scale,
         )
     };
+    let middles = shapes
+        .iter()
+        .map(|(code, rings)| {
+            let (mut lo_x, mut lo_y, mut hi_x, mut hi_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+            for p in rings.iter().flat_map(|r| r.iter()) {
+                let (x, y) = project(p);
+                lo_x = lo_x.min(x);
+                hi_x = hi_x.max(x);
+                lo_y = lo_y.min(y);
+                hi_y = hi_y.max(y);
+            }
+            (code.to_string(), ((lo_x + hi_x) / 2.0, (lo_y + hi_y) / 2.0))
+        })
+        .collect();
     let communes = shapes
         .iter()
         .map(|(code, rings)| {
@@ -232,6 +298,8 @@ fn make_outlines(geo: &Geography, communes: &[String]) -> Outlines {
         view_box: format!("-5 -5 {:.0} {:.0}", w * scale + 10.0, h * scale + 10.0),
         communes,
         missing,
+        projection: Some((min_x, max_y, kx, scale)),
+        middles,
     }
 }
 

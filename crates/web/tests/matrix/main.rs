@@ -15,6 +15,7 @@ use logis_store::{NewOrganisation, NewProgramme};
 use tower::ServiceExt;
 
 mod accounts;
+mod land;
 mod reference;
 mod register;
 
@@ -54,6 +55,8 @@ struct World {
     vilogia_op: i64,
     partenord_op: i64,
     programme: i64,
+    /// The land bank's sites: proposed, only identified, allocated to Vilogia.
+    sites: [i64; 3],
 }
 
 fn world(kind: Kind) -> World {
@@ -120,7 +123,9 @@ fn world(kind: Kind) -> World {
             }
         })
         .collect();
+    let sites = land::sites(s);
     World {
+        sites,
         partenord,
         vilogia_op: s.operation_id(vilogia, "OP-1").unwrap().unwrap(),
         partenord_op: s.operation_id(partenord, "OP-2").unwrap().unwrap(),
@@ -180,13 +185,15 @@ async fn call(
 }
 
 /// 'A' allowed (2xx or a redirect), 'F' forbidden (403), 'N' hidden (404), 'U' refused
-/// input (422), for each role in [`ROLES`] order.
+/// input (422), 'R' let in but its request refused (400 or 409: a decision already taken by
+/// the role before it), for each role in [`ROLES`] order.
 fn check(expected: &str, status: StatusCode, who: &str, what: &str) {
     let ok = match expected {
         "A" => status.is_success() || status.is_redirection(),
         "F" => status == StatusCode::FORBIDDEN,
         "N" => status == StatusCode::NOT_FOUND,
         "U" => status == StatusCode::UNPROCESSABLE_ENTITY,
+        "R" => status == StatusCode::BAD_REQUEST || status == StatusCode::CONFLICT,
         other => panic!("attendu inconnu {other}"),
     };
     assert!(ok, "{who} {what} : {status}, attendu {expected}");
@@ -197,6 +204,7 @@ async fn matrix(w: &World) {
         register::routes(w),
         accounts::routes(w),
         reference::routes(w),
+        land::routes(w),
     ]
     .concat();
     for (auth, method, uri, body, expected) in &routes {
@@ -250,6 +258,7 @@ async fn matrix(w: &World) {
 
     register::checks(w).await;
     accounts::checks(w).await;
+    land::checks(w).await;
     rejections_are_french(w).await;
     // Security headers on every answer.
     let res = w.app.clone().oneshot(anon("/connexion")).await.unwrap();
