@@ -363,6 +363,9 @@ const ALIASES: &[(&str, &str)] = &[
     ("cout_total", "cout"),
     ("cout_eur", "cout"),
     ("date", "date_stade"),
+    ("surface_habitable", "surface"),
+    ("surface_m2", "surface"),
+    ("shab", "surface"),
 ];
 
 /// Where each exchange-format column sits in a file's header.

@@ -70,7 +70,7 @@ pub fn csv_text_read(s: &str) -> &str {
 }
 
 /// The text cells of a line, in [`COLUMNS`] order.
-pub fn line_cells(l: &LineRecord) -> [String; 18] {
+pub fn line_cells(l: &LineRecord) -> [String; 19] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     [
         l.reference.clone(),
@@ -96,6 +96,7 @@ pub fn line_cells(l: &LineRecord) -> [String; 18] {
         l.year.to_string(),
         l.stage.map(|s| s.label().to_string()).unwrap_or_default(),
         l.stage_date.map(format_date_fr).unwrap_or_default(),
+        l.surface_m2.map(|m| m.to_string()).unwrap_or_default(),
         l.cost_cents
             .and_then(|c| Euros::from_cents(c).ok())
             .map(Euros::to_plain_fr)
@@ -209,6 +210,11 @@ impl<W: Write> LineWriter<W> {
                                     d.day() as u8,
                                 )?;
                                 ws.write_datetime_with_format(r, col, &dt, date)?;
+                            }
+                        }
+                        "surface" => {
+                            if let Some(m) = l.surface_m2 {
+                                ws.write_number(r, col, f64::from(m))?;
                             }
                         }
                         "cout" => {

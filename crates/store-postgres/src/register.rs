@@ -38,6 +38,11 @@ fn line_from_row(r: &Row) -> Result<LineRecord> {
         cost_cents: r.get(19),
         written_commune: r.get::<_, Option<&str>>(20).map(code).transpose()?,
         written_commune_name: r.get::<_, Option<String>>(21).filter(|n| !n.is_empty()),
+        surface_m2: r
+            .get::<_, Option<i64>>(22)
+            .map(u32::try_from)
+            .transpose()
+            .map_err(be)?,
     })
 }
 
@@ -303,7 +308,7 @@ impl RegisterStore for PostgresStore {
                 commune_code TEXT NOT NULL, project TEXT, project_key TEXT, programme_id BIGINT,
                 quartier TEXT, quartier_key TEXT, nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL,
                 financing TEXT NOT NULL, year BIGINT NOT NULL, dwellings BIGINT NOT NULL, stage TEXT, stage_date DATE, cost_cents BIGINT,
-                search_key TEXT NOT NULL, written_commune_code TEXT);
+                search_key TEXT NOT NULL, written_commune_code TEXT, surface_m2 BIGINT);
              TRUNCATE import_staging;",
         )
         .map_err(pg)?;

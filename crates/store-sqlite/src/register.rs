@@ -66,6 +66,7 @@ fn line_from_row(r: &rusqlite::Row<'_>) -> Result<LineRecord> {
             .get::<_, Option<String>>(21)
             .map_err(g)?
             .filter(|n| !n.is_empty()),
+        surface_m2: r.get(22).map_err(g)?,
     })
 }
 
@@ -340,7 +341,7 @@ impl RegisterStore for SqliteStore {
                 project TEXT, project_key TEXT, programme_id INTEGER, quartier TEXT, quartier_key TEXT,
                 nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL, financing TEXT NOT NULL, year INTEGER NOT NULL,
                 dwellings INTEGER NOT NULL, stage TEXT, stage_date TEXT, cost_cents INTEGER, search_key TEXT NOT NULL,
-                written_commune_code TEXT);
+                written_commune_code TEXT, surface_m2 INTEGER);
              DELETE FROM import_staging;
              BEGIN IMMEDIATE;",
         )

@@ -22,6 +22,7 @@ macro_rules! migrations {
             8 "write_count" "0008_write_count.sql",
             9 "written_commune" "0009_written_commune.sql",
             10 "land" "0010_land.sql",
+            11 "tenders" "0011_tenders.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

@@ -32,7 +32,7 @@ macro_rules! written_commune_name {
 /// The columns of a [`crate::LineRecord`], in the order the adapters decode them.
 pub const LINE_COLUMNS: &str = concat!("l.id, o.id, org.name, org.siren, o.reference, o.commune_code, c.name, p.name, pg.name, q.name, o.label,
         l.nature, l.site, l.product, l.financing, l.dwellings, l.year, l.stage, l.stage_date, l.cost_cents,
-        o.written_commune_code, ", written_commune_name!());
+        o.written_commune_code, ", written_commune_name!(), ", l.surface_m2");
 
 /// The tables every line query starts from (aliases used by the filter and the dimensions).
 /// `+o.landlord_id` keeps SQLite from starting at the few organisations and walking operations

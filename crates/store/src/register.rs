@@ -101,6 +101,8 @@ pub struct LineRecord {
     pub stage: Option<Stage>,
     pub stage_date: Option<NaiveDate>,
     pub cost_cents: Option<i64>,
+    /// Habitable surface, in m².
+    pub surface_m2: Option<u32>,
 }
 
 /// Which operations a report that all roles see lists one by one: the operation list's scope of
@@ -535,20 +537,21 @@ WHERE i.existing = {false}";
     /// Lines the merge will change (run before the lines upsert).
     pub const LINES_UPDATED: &str = "{actor}
 SELECT {p1}, {p2}, {p3}, {p4}, {p5}, 'ligne', CAST(l.id AS TEXT), o.id, 'modification',
-  {json}('logements', l.dwellings, 'stade', l.stage, 'date_stade', l.stage_date, 'cout_centimes', l.cost_cents){text},
+  {json}('logements', l.dwellings, 'stade', l.stage, 'date_stade', l.stage_date, 'cout_centimes', l.cost_cents, 'surface_m2', l.surface_m2){text},
   {json}('logements', s.dwellings, 'stade', coalesce(s.stage, l.stage), 'date_stade', coalesce(s.stage_date, l.stage_date),
-         'cout_centimes', coalesce(s.cost_cents, l.cost_cents)){text}
+         'cout_centimes', coalesce(s.cost_cents, l.cost_cents), 'surface_m2', coalesce(s.surface_m2, l.surface_m2)){text}
 FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
 JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
    AND l.financing = s.financing AND l.year = s.year
 WHERE l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(s.stage, l.stage)
-   OR l.stage_date {distinct} coalesce(s.stage_date, l.stage_date) OR l.cost_cents {distinct} coalesce(s.cost_cents, l.cost_cents)";
+   OR l.stage_date {distinct} coalesce(s.stage_date, l.stage_date) OR l.cost_cents {distinct} coalesce(s.cost_cents, l.cost_cents)
+   OR l.surface_m2 {distinct} coalesce(s.surface_m2, l.surface_m2)";
 
     /// Lines the merge created (run after the lines upsert): ids above the largest before it.
     pub const LINES_CREATED: &str = "{actor}
 SELECT {p1}, {p2}, {p3}, {p4}, {p5}, 'ligne', CAST(l.id AS TEXT), l.operation_id, 'creation', NULL,
   {json}('nature', l.nature, 'site', l.site, 'produit', l.product, 'financement', l.financing, 'annee', l.year,
-         'logements', l.dwellings, 'stade', l.stage, 'date_stade', l.stage_date, 'cout_centimes', l.cost_cents){text}
+         'logements', l.dwellings, 'stade', l.stage, 'date_stade', l.stage_date, 'cout_centimes', l.cost_cents, 'surface_m2', l.surface_m2){text}
 FROM operation_lines l WHERE l.id > {p6}";
 
     /// Fill a template for a dialect.

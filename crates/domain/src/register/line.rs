@@ -31,6 +31,7 @@ pub const COLUMNS: &[&str] = &[
     "annee",
     "stade",
     "date_stade",
+    "surface",
     "cout",
 ];
 pub const REQUIRED: &[&str] = &[
@@ -74,6 +75,8 @@ pub struct LineDraft {
     pub year: Year,
     pub stage: Option<Stage>,
     pub stage_date: Option<NaiveDate>,
+    /// Habitable surface, in m².
+    pub surface_m2: Option<u32>,
     pub cost: Option<Euros>,
 }
 
@@ -153,6 +156,7 @@ pub struct RawRow<'a> {
     pub annee: Option<&'a str>,
     pub stade: Option<&'a str>,
     pub date_stade: Option<&'a str>,
+    pub surface: Option<&'a str>,
     pub cout: Option<&'a str>,
 }
 
@@ -195,6 +199,7 @@ impl<'a> RawRow<'a> {
             "annee" => &mut self.annee,
             "stade" => &mut self.stade,
             "date_stade" => &mut self.date_stade,
+            "surface" => &mut self.surface,
             "cout" => &mut self.cout,
             _ => return,
         };
@@ -355,6 +360,18 @@ impl<'a> RawRow<'a> {
             }
             d
         });
+        let surface_m2 = self.surface.and_then(|v| {
+            match crate::numbers::parse_decimal(v.trim_end_matches("m²").trim_end_matches("m2")) {
+                Some(m) if m > 0.0 && m < 10_000_000.0 => Some(m.round() as u32),
+                _ => {
+                    errors.push(err(
+                        "surface",
+                        format!("surface illisible « {v} » (mètres carrés habitables, par exemple 1 250)"),
+                    ));
+                    None
+                }
+            }
+        });
         let cost = self.cout.and_then(|v| match parse_amount_cents(v) {
             Some(c) => Euros::from_cents(c)
                 .map_err(|e| errors.push(err("cout", e.0)))
@@ -399,6 +416,7 @@ impl<'a> RawRow<'a> {
                 year,
                 stage,
                 stage_date,
+                surface_m2,
                 cost,
             }),
             _ => Err(errors),

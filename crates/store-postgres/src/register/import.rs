@@ -166,17 +166,19 @@ impl PgImport {
         let existing_lines = one(c, sql::STAGED_LINES_ALREADY_HELD)?;
         let touched_lines = exec(
             c,
-            "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents)
-             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents
+            "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2)
+             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2
              FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference ORDER BY s.row_no
              ON CONFLICT (operation_id, nature, site, product, financing, year) DO UPDATE SET
                 dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
                 stage_date = coalesce(excluded.stage_date, operation_lines.stage_date),
-                cost_cents = coalesce(excluded.cost_cents, operation_lines.cost_cents)
+                cost_cents = coalesce(excluded.cost_cents, operation_lines.cost_cents),
+                surface_m2 = coalesce(excluded.surface_m2, operation_lines.surface_m2)
              WHERE operation_lines.dwellings <> excluded.dwellings
                 OR operation_lines.stage IS DISTINCT FROM coalesce(excluded.stage, operation_lines.stage)
                 OR operation_lines.stage_date IS DISTINCT FROM coalesce(excluded.stage_date, operation_lines.stage_date)
-                OR operation_lines.cost_cents IS DISTINCT FROM coalesce(excluded.cost_cents, operation_lines.cost_cents)",
+                OR operation_lines.cost_cents IS DISTINCT FROM coalesce(excluded.cost_cents, operation_lines.cost_cents)
+                OR operation_lines.surface_m2 IS DISTINCT FROM coalesce(excluded.surface_m2, operation_lines.surface_m2)",
         )?;
         audit(c, ia::LINES_CREATED)?;
         stats.lines_created = staged - existing_lines;
@@ -247,6 +249,7 @@ impl ImportSession for PgImport {
         let dwellings = l.dwellings.get().to_string();
         let date = l.stage_date.map(|d| d.format("%Y-%m-%d").to_string());
         let cost = l.cost.map(|c| c.cents().to_string());
+        let surface = l.surface_m2.map(|m| m.to_string());
         let search_key = operation_search_key(&l.op.reference, l.op.label.as_deref());
         copy_row(
             &mut self.buf,
@@ -272,6 +275,7 @@ impl ImportSession for PgImport {
                 cost.as_deref(),
                 Some(&search_key),
                 l.op.written_commune.as_ref().map(|c| c.as_str()),
+                surface.as_deref(),
             ],
         );
         self.staged += 1;

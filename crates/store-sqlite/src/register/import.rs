@@ -155,17 +155,19 @@ impl SqliteImport {
 
         let existing_lines = one(sql::STAGED_LINES_ALREADY_HELD)?;
         let touched_lines = exec(
-            "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents)
-             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents
+            "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2)
+             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2
              FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference WHERE true ORDER BY s.row_no
              ON CONFLICT (operation_id, nature, site, product, financing, year) DO UPDATE SET
                 dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
                 stage_date = coalesce(excluded.stage_date, operation_lines.stage_date),
-                cost_cents = coalesce(excluded.cost_cents, operation_lines.cost_cents)
+                cost_cents = coalesce(excluded.cost_cents, operation_lines.cost_cents),
+                surface_m2 = coalesce(excluded.surface_m2, operation_lines.surface_m2)
              WHERE operation_lines.dwellings <> excluded.dwellings
                 OR operation_lines.stage IS NOT coalesce(excluded.stage, operation_lines.stage)
                 OR operation_lines.stage_date IS NOT coalesce(excluded.stage_date, operation_lines.stage_date)
-                OR operation_lines.cost_cents IS NOT coalesce(excluded.cost_cents, operation_lines.cost_cents)",
+                OR operation_lines.cost_cents IS NOT coalesce(excluded.cost_cents, operation_lines.cost_cents)
+                OR operation_lines.surface_m2 IS NOT coalesce(excluded.surface_m2, operation_lines.surface_m2)",
         )?;
         audit(ia::LINES_CREATED)?;
         stats.lines_created = self.staged - existing_lines;
@@ -212,7 +214,7 @@ impl ImportSession for SqliteImport {
         let mut st = self
             .conn
             .prepare_cached(
-                "INSERT INTO import_staging VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                "INSERT INTO import_staging VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
             )
             .map_err(be)?;
         st.execute(params![
@@ -237,6 +239,7 @@ impl ImportSession for SqliteImport {
             l.cost.map(|c| c.cents()),
             operation_search_key(&l.op.reference, l.op.label.as_deref()),
             l.op.written_commune.as_ref().map(|c| c.as_str()),
+            l.surface_m2,
         ])
         .map_err(be)?;
         self.staged += 1;
