@@ -298,8 +298,113 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     }
     financing_plans(store, &actor)?;
     land_bank(store, &actor, &pipeline_lines)?;
+    grouped_tenders(store, &actor, &pipeline_lines)?;
     demo_accounts(store, &actor)?;
     Ok(report)
+}
+
+/// A SIRET that passes the checks (a SIREN with its key, then an establishment number with the
+/// key of the 14 digits), for the demo's made-up companies.
+fn demo_siret(seed: u64) -> String {
+    fn key(digits: &str) -> u32 {
+        // The digit that makes the Luhn sum of `digits` + it a multiple of 10.
+        (0..10)
+            .find(|d| {
+                let s = format!("{digits}{d}");
+                let sum: u32 = s
+                    .bytes()
+                    .rev()
+                    .enumerate()
+                    .map(|(i, b)| {
+                        let v = u32::from(b - b'0');
+                        if i % 2 == 1 {
+                            let w = v * 2;
+                            if w > 9 { w - 9 } else { w }
+                        } else {
+                            v
+                        }
+                    })
+                    .sum();
+                sum % 10 == 0
+            })
+            .unwrap_or(0)
+    }
+    let siren8 = format!("{:08}", 81_000_000 + seed * 7_919);
+    let siren = format!("{siren8}{}", key(&siren8));
+    let nic4 = format!("{siren}0001");
+    format!("{nic4}{}", key(&nic4))
+}
+
+/// Two grouped tenders of the three landlords on Dunkerque 2030 operations: new building
+/// (two lots, coordinated by Flandre Opale Habitat) in 2025 and heating (Vilogia) in 2026.
+fn grouped_tenders(store: &dyn Store, actor: &Actor, pipeline: &str) -> Result<()> {
+    // (reference, landlord, year) → (dwellings, cost in euros), from the pipeline.
+    let mut ops: std::collections::BTreeMap<(String, String, String), (u64, u64)> =
+        Default::default();
+    for l in pipeline.lines().skip(1) {
+        let c: Vec<&str> = l.split(';').collect();
+        let (Some(r), Some(b), Some(y), Some(n), Some(cost)) =
+            (c.first(), c.get(1), c.get(8), c.get(7), c.get(12))
+        else {
+            continue;
+        };
+        let e = ops
+            .entry((r.to_string(), b.to_string(), y.to_string()))
+            .or_default();
+        e.0 += n.parse::<u64>().unwrap_or(0);
+        e.1 += cost.parse::<u64>().unwrap_or(0);
+    }
+    // The cheapest operations per dwelling of each landlord and year: those a grouped tender bought.
+    let pick = |landlord: &str, year: &str, n: usize| -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64, u64)> = ops
+            .iter()
+            .filter(|((_, b, y), (d, _))| b == landlord && y == year && *d > 0)
+            .map(|((r, _, _), (d, c))| (r.clone(), *c, *c / *d))
+            .collect();
+        v.sort_by_key(|x| x.2);
+        v.into_iter().take(n).map(|(r, c, _)| (r, c)).collect()
+    };
+    let mut csv = String::from(
+        "appel;coordinateur;membres;nature_travaux;date_publication;date_demarrage;lot;bailleur;operation;estimation;montant_attribue;attributaire_siret;date_attribution\n",
+    );
+    let members = "Flandre Opale Habitat|Partenord Habitat|Vilogia";
+    for (i, landlord) in LANDLORDS.iter().enumerate() {
+        for (reference, cost) in pick(landlord, "2025", 2) {
+            for (lot, share, rebate, company) in [
+                ("Lot 1 - Gros œuvre", 32, 91, 1),
+                ("Lot 2 - Menuiseries extérieures", 7, 88, 2),
+            ] {
+                let estimate = cost * share / 100;
+                let awarded = estimate * (rebate + i as u64) / 100;
+                csv.push_str(&format!(
+                    "AOG-2025-NEUF-01;Flandre Opale Habitat;{members};Construction neuve;15/01/2025;01/09/2025;{lot};{landlord};{reference};{estimate};{awarded};{};15/04/2025\n",
+                    demo_siret(company)
+                ));
+            }
+        }
+        for (reference, cost) in pick(landlord, "2026", 1) {
+            let estimate = cost * 5 / 100;
+            let awarded = estimate * (93 + i as u64) / 100;
+            csv.push_str(&format!(
+                "AOG-2026-CHAUF-01;Vilogia;{members};Chauffage;10/02/2026;;Lot unique - Pompes à chaleur;{landlord};{reference};{estimate};{awarded};{};30/05/2026\n",
+                demo_siret(3)
+            ));
+        }
+    }
+    let src = logis_io::open_bytes(csv.into_bytes())?;
+    let r = crate::land::tenders::import_tenders(store, actor, src, true)?;
+    if r.has_errors() {
+        let problems: Vec<String> = r
+            .problems
+            .iter()
+            .map(|p| format!("ligne {} ({}) : {}", p.row, p.column, p.message))
+            .collect();
+        return Err(AppError::Invalid(format!(
+            "appels d'offres de démonstration refusés :\n{}",
+            problems.join("\n")
+        )));
+    }
+    Ok(())
 }
 
 /// The land bank: the CUD's sites, landlords' interests for two of them, and operations of the
@@ -527,7 +632,7 @@ pub fn dunkerque_2030_csv(store: &dyn Store) -> Result<String> {
     ];
     let mut rng = Rng(2030);
     let mut out = String::from(
-        "reference;bailleur;commune;programme;libelle;nature;produit;logements;annee;stade;date_stade;cout\n",
+        "reference;bailleur;commune;programme;libelle;nature;produit;logements;annee;stade;date_stade;surface;cout\n",
     );
     for &(y, volume) in PIPELINE {
         let mut done = 0;
@@ -560,8 +665,11 @@ pub fn dunkerque_2030_csv(store: &dyn Store) -> Result<String> {
             for (product, count) in mix.into_iter().filter(|(_, c)| *c > 0) {
                 let (stage, date) = stage_for(y, &mut rng);
                 let cost_per_dwelling = rng.range(150_000, 210_000);
+                // (A habitable surface of 58 to 72 m² a dwelling, drawn without the generator so
+                // that the rest of the demo stays as it was.)
+                let surface = count * (58 + (n * 7 + count) % 15);
                 out.push_str(&format!(
-                    "{reference};{landlord};{code};Dunkerque 2030;{label};{nature};{product};{count};{y};{stage};{date};{}\n",
+                    "{reference};{landlord};{code};Dunkerque 2030;{label};{nature};{product};{count};{y};{stage};{date};{surface};{}\n",
                     cost_per_dwelling * count
                 ));
             }

@@ -2,6 +2,8 @@
 //! wrong), the EPCI's decisions (propose, allocate, withdraw, abandon), landlords' interests,
 //! the operations built on a site, what each role sees, and the land report.
 
+pub mod tenders;
+
 use crate::{AppError, Result};
 use chrono::NaiveDate;
 use logis_domain::land::{SiteContext, SiteRow, SiteStatus};
@@ -37,7 +39,7 @@ fn invalid(s: impl Into<String>) -> AppError {
 }
 
 /// The partnership's landlords, by name and SIREN.
-fn landlords(store: &dyn Store) -> Result<(Vec<logis_store::Organisation>, OrgIndex)> {
+pub(crate) fn landlords(store: &dyn Store) -> Result<(Vec<logis_store::Organisation>, OrgIndex)> {
     let orgs: Vec<_> = store
         .organisations()?
         .into_iter()

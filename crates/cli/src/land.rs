@@ -6,7 +6,7 @@ use logis_app::land::Decision;
 use logis_domain::land::SiteStatus;
 
 /// The reports of this capability.
-pub(crate) const REPORTS: [&str; 1] = ["foncier"];
+pub(crate) const REPORTS: [&str; 2] = ["foncier", "couts"];
 
 pub(crate) fn is_land_report(name: &str) -> bool {
     REPORTS.contains(&logis_domain::text::name_key(name).as_str())
@@ -78,9 +78,15 @@ fn cli_principal() -> logis_domain::Principal {
 
 pub(crate) fn report(
     store: &dyn Store,
-    _name: &str,
+    name: &str,
     programme: Option<&str>,
 ) -> Result<logis_io::report::Report, Failure> {
+    if logis_domain::text::name_key(name) == "couts" {
+        return Ok(logis_app::land::tenders::cost_report(
+            store,
+            &cli_principal(),
+        )?);
+    }
     let programme = match programme {
         None => None,
         Some(p) => Some(
@@ -132,6 +138,50 @@ pub(crate) fn import(db: Option<&str>, args: LandImportArgs) -> Result<ExitCode,
         let s = &report.stats;
         println!(
             "Banque foncière importée : {} foncier(s) créé(s), {} modifié(s), {} inchangé(s).",
+            s.created, s.updated, s.unchanged
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn import_tenders(db: Option<&str>, args: LandImportArgs) -> Result<ExitCode, Failure> {
+    let store = open(db, DEFAULT_DATABASE)?;
+    let source = match logis_io::open_path(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Import refusé : {e}. Rien n'a été enregistré.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let report = logis_app::land::tenders::import_tenders(
+        store.as_ref(),
+        &Actor::cli(),
+        source,
+        !args.verifier,
+    )?;
+    if report.has_errors() {
+        eprintln!(
+            "Import refusé : {} problème(s). Rien n'a été enregistré.",
+            report.problems.len()
+        );
+        for p in &report.problems {
+            if p.column.is_empty() {
+                eprintln!("  ligne {} : {}", p.row, p.message);
+            } else {
+                eprintln!(
+                    "  ligne {}, colonne « {} » : {}",
+                    p.row, p.column, p.message
+                );
+            }
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    if args.verifier {
+        println!("Fichier valide : rien n'a été enregistré (--verifier).");
+    } else {
+        let s = &report.stats;
+        println!(
+            "Appels d'offres importés : {} créé(s), {} remplacé(s), {} inchangé(s).",
             s.created, s.updated, s.unchanged
         );
     }

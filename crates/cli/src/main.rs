@@ -72,7 +72,7 @@ enum Command {
         #[arg(long)]
         territoire: Option<String>,
     },
-    /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme ; foncier)
+    /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme ; foncier, couts)
     Report(ReportArgs),
     /// Banque foncière : attribuer, retirer, changer de statut, rattacher une opération, lister
     #[command(subcommand)]
@@ -159,6 +159,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Org(cmd) => register::org_command(db, cmd)?,
         Command::Import(ImportCommand::Operations(args)) => return import(db, args),
         Command::Import(ImportCommand::Foncier(args)) => return land::import(db, args),
+        Command::Import(ImportCommand::AppelsOffres(args)) => {
+            return land::import_tenders(db, args);
+        }
         Command::Foncier(cmd) => land::command(db, cmd)?,
         Command::Report(args) => report(db, args)?,
         Command::Objectifs(a) => register::set_targets(db, a)?,

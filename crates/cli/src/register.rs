@@ -46,7 +46,7 @@ impl KindArg {
 
 #[derive(Args)]
 pub(crate) struct ReportArgs {
-    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme ou foncier
+    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier ou couts
     name: String,
     #[arg(long, value_enum, default_value = "csv")]
     format: ReportFormat,
@@ -117,6 +117,9 @@ pub(crate) enum ImportCommand {
     Operations(ImportArgs),
     /// Importe la banque foncière (foncier, commune, parcelles, proprietaire, statut…)
     Foncier(crate::land::LandImportArgs),
+    /// Importe des appels d'offres groupés (une ligne par opération d'un lot)
+    #[command(name = "appels-offres")]
+    AppelsOffres(crate::land::LandImportArgs),
 }
 
 #[derive(Args)]

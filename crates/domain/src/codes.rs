@@ -94,6 +94,55 @@ impl Siren {
     }
 }
 
+/// A SIRET (an establishment of a company): 14 digits, a valid SIREN and a valid Luhn key over
+/// the 14 (La Poste's establishments, SIREN 356 000 000, have digits adding up to a multiple of 5).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Siret(String);
+
+impl Siret {
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        let digits: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}')
+            .collect();
+        if digits.len() != 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(format!(
+                "SIRET invalide « {} » : 14 chiffres attendus",
+                s.trim()
+            )));
+        }
+        let la_poste = digits.starts_with("356000000");
+        let ok = if la_poste {
+            digits.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
+        } else {
+            digits.get(..9).is_some_and(luhn) && luhn(&digits)
+        };
+        if !ok {
+            return Err(invalid(format!(
+                "SIRET invalide « {} » : clé de contrôle incorrecte",
+                s.trim()
+            )));
+        }
+        Ok(Self(digits))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Siret {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        Siret::parse(&s)
+    }
+}
+impl From<Siret> for String {
+    fn from(s: Siret) -> String {
+        s.0
+    }
+}
+
 fn luhn(digits: &str) -> bool {
     let sum: u32 = digits
         .bytes()

@@ -3,6 +3,8 @@
 //! it to the landlords, allocates it to one of them without competition; the operations built
 //! on it come from the register.
 
+pub mod tenders;
+
 use crate::codes::CommuneCode;
 use crate::numbers::{parse_date, parse_decimal, parse_integer};
 use crate::reference::{Geography, Territory};

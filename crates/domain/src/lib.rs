@@ -17,7 +17,7 @@ pub mod register;
 pub mod text;
 
 pub use accounts::{LineScope, Permission, Principal, Role};
-pub use codes::{CommuneCode, Euros, Siren, UnitCount, Year};
+pub use codes::{CommuneCode, Euros, Siren, Siret, UnitCount, Year};
 pub use reference::{
     Commune, Epci, FormerCommune, FormerKind, Geography, ResolveError, Territory, TerritoryPart,
 };

@@ -410,6 +410,14 @@ pub const SITES: Layout = Layout {
     aliases: logis_domain::land::SITE_ALIASES,
 };
 
+/// A grouped tenders' file (`logis import appels-offres`).
+pub const TENDERS: Layout = Layout {
+    columns: logis_domain::land::tenders::TENDER_COLUMNS,
+    required: logis_domain::land::tenders::TENDER_REQUIRED,
+    informative: &[],
+    aliases: logis_domain::land::tenders::TENDER_ALIASES,
+};
+
 impl HeaderMap {
     /// Map header cells to the operations' columns (see [`HeaderMap::of`]).
     pub fn new(header: &[String]) -> Result<Self, Vec<HeaderProblem>> {

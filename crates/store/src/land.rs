@@ -5,6 +5,8 @@
 //! time: the code refuses a second allocation with the holder's name, and the database's partial
 //! unique index (`land_allocations_in_force`) refuses it whoever writes.
 
+pub mod tenders;
+
 use crate::audit::{Actor, Change};
 use crate::register::RowProblem;
 use crate::tx::{self, Row, Transactions, Tx, Value};
@@ -252,6 +254,31 @@ pub trait LandStore: Transactions {
             Err(StoreError::Invalid(m)) if m == ROLLED_BACK => Ok(outcome),
             Err(e) => Err(e),
         }
+    }
+
+    /// Create, replace (when different) or leave the tenders of an import, in one transaction.
+    fn import_tenders(
+        &self,
+        actor: &Actor,
+        tenders: &[logis_domain::land::tenders::TenderDraft],
+    ) -> Result<tenders::TenderImportStats> {
+        tx::write(self, |tx| tenders::put_tenders(tx, actor, tenders))
+    }
+
+    /// Every grouped tender, by reference.
+    fn tenders(&self) -> Result<Vec<tenders::TenderRecord>> {
+        tx::read(self, |tx| tenders::read_tenders(tx, None))
+    }
+
+    fn tender(&self, id: i64) -> Result<Option<tenders::TenderRecord>> {
+        tx::read(self, |tx| {
+            Ok(tenders::read_tenders(tx, Some(id))?.into_iter().next())
+        })
+    }
+
+    /// The register's lines summed for the cost report (one landlord's when given).
+    fn cost_lines(&self, landlord: Option<i64>) -> Result<Vec<tenders::CostLine>> {
+        tx::read(self, |tx| tenders::read_cost_lines(tx, landlord))
     }
 
     /// Move a site to a step that no landlord's allocation changes: proposed, interests,

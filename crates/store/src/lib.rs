@@ -192,6 +192,7 @@ mod tests {
             .iter()
             .chain(crate::migrate::sql::ALL)
             .chain(crate::land::sql::ALL)
+            .chain(crate::land::tenders::sql::ALL)
         {
             assert!(super::parameters_in_order(sql), "{sql}");
         }

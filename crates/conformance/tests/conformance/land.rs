@@ -435,4 +435,197 @@ conformance!(
     a_site_is_held_by_one_landlord_at_a_time,
     two_simultaneous_allocations_one_wins,
     interests_operations_and_the_report,
+    grouped_tenders_and_the_cost_report,
 );
+
+const LINES: &str = "reference;bailleur;commune;libelle;nature;produit;logements;annee;stade;date_stade;surface;cout
+V-1;Vilogia;Dunkerque;Les Salines;Construction neuve;PLUS;20;2025;Financé;;1 300;3 400 000
+V-2;Vilogia;Dunkerque;Le Phare;Construction neuve;PLUS;10;2025;Financé;;650;1 900 000
+P-1;Partenord Habitat;Grande-Synthe;Courghain;Construction neuve;PLUS;30;2025;Financé;;;5 100 000
+P-2;Partenord Habitat;Grande-Synthe;Europe;Construction neuve;PLUS;12;2025;Financé;;800;";
+
+const TENDERS: &str = "appel;coordinateur;membres;nature_travaux;lot;bailleur;operation;estimation;montant_attribue;attributaire_siret;date_attribution
+AOG-1;Vilogia;Vilogia|Partenord Habitat;construction neuve;Lot 1 - Gros œuvre;Vilogia;V-1;1 000 000;900 000;73282932000074;15/04/2025
+AOG-1;Vilogia;;construction neuve;Lot 1 - Gros œuvre;Partenord Habitat;P-1;1 500 000;1 400 000;73282932000074;15/04/2025
+AOG-1;Vilogia;;construction neuve;Lot 2 - Menuiseries;Vilogia;V-1;200 000;190 000;73282932000074;";
+
+fn grouped_tenders_and_the_cost_report(kind: Kind) {
+    let db = TestDb::with_landlords(kind);
+    assert!(db.import(LINES).committed);
+    let s = db.store.as_ref();
+    let tenders = |csv: &str| {
+        let src = logis_io::open_bytes(csv.as_bytes().to_vec()).unwrap();
+        logis_app::land::tenders::import_tenders(s, &actor(), src, true).unwrap()
+    };
+    // Bad rows: nothing written, each named.
+    let bad = "appel;coordinateur;membres;nature_travaux;lot;bailleur;operation;estimation;montant_attribue;attributaire_siret
+AOG-9;Ville de Dunkerque;;construction neuve;Lot 1;Vilogia;V-1;10;5;73282932000074
+AOG-9;Vilogia;Vilogia;construction neuve;Lot 1;Flandre Opale Habitat;V-1;10;5;73282932000074
+AOG-9;Vilogia;Vilogia;construction neuve;Lot 1;Vilogia;V-9;10;5;73282932000074
+AOG-9;Vilogia;Vilogia;construction neuve;Lot 2;Vilogia;;10;5;73282932000074
+AOG-9;Vilogia;Vilogia;construction neuve;Lot 3;Vilogia;V-2;10;-5;73282932000074
+AOG-9;Vilogia;Vilogia;construction neuve;Lot 4;Vilogia;V-2;10;5;73282932000075
+AOG-9;Vilogia;Vilogia;construction neuve;Lot 5;Partenord Habitat;P-2;10;5;73282932000074";
+    let r = tenders(bad);
+    assert!(!r.committed);
+    let at = |row: u64, column: &str| {
+        r.problems
+            .iter()
+            .find(|p| p.row == row && p.column == column)
+            .map(|p| p.message.clone())
+            .unwrap_or_else(|| panic!("ligne {row} colonne {column} : {:?}", r.problems))
+    };
+    assert!(at(2, "coordinateur").contains("n'est pas un bailleur"));
+    assert!(at(3, "operation").contains("Flandre Opale Habitat n'a pas d'opération « V-1 »"));
+    assert!(at(4, "operation").contains("n'a pas d'opération « V-9 »"));
+    assert!(at(5, "operation").contains("un lot sans opération"));
+    assert!(at(6, "montant_attribue").contains("montant négatif"));
+    assert!(at(7, "attributaire_siret").contains("clé de contrôle"));
+    assert!(at(8, "bailleur").contains("Partenord Habitat n'est pas membre de l'appel « AOG-9 »"));
+    assert!(db.tenders().unwrap().is_empty(), "nothing written");
+    // A good file, then again: nothing changes.
+    let r = tenders(TENDERS);
+    assert!(r.committed, "{:?}", r.problems);
+    assert_eq!((r.stats.created, r.stats.updated), (1, 0));
+    let again = tenders(TENDERS);
+    assert_eq!(
+        (
+            again.stats.created,
+            again.stats.updated,
+            again.stats.unchanged
+        ),
+        (0, 0, 1)
+    );
+    let t = db.tenders().unwrap().pop().unwrap();
+    assert_eq!(t.coordinator, "Vilogia");
+    assert_eq!(t.members.len(), 2);
+    assert_eq!(t.lots.len(), 2);
+    assert_eq!(t.saving(None), (270_000_000, 249_000_000, 21_000_000));
+    assert_eq!(
+        t.saving(Some(landlord(&db, "Partenord Habitat"))).2,
+        10_000_000
+    );
+    // Changed amounts replace the tender.
+    let r = tenders(&TENDERS.replace("1 400 000", "1 350 000"));
+    assert_eq!(r.stats.updated, 1);
+    // The surface came in with the lines and goes out with them.
+    let csv = String::from_utf8(db.export(ExportFormat::Csv)).unwrap();
+    assert!(csv.lines().next().unwrap().contains(";surface;cout"));
+    assert!(csv.contains(";1300;3400000"), "{csv}");
+    // The cost report: pooled V-1 and P-1 against V-2 and P-2.
+    let admin = logis_domain::Principal {
+        user_id: 1,
+        login: "admin".into(),
+        role: logis_domain::Role::Admin,
+        organisation_id: None,
+        commune: None,
+    };
+    let report = logis_app::land::tenders::cost_report(s, &admin).unwrap();
+    let rows: Vec<Vec<String>> = report
+        .long_rows
+        .iter()
+        .map(|row| row.iter().map(|c| c.plain()).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            row(&[
+                "Partenord Habitat",
+                "new_build",
+                "plus",
+                "2025",
+                "non",
+                "1",
+                "12",
+                "800",
+                "",
+                "",
+                ""
+            ]),
+            row(&[
+                "Partenord Habitat",
+                "new_build",
+                "plus",
+                "2025",
+                "oui",
+                "1",
+                "30",
+                "",
+                "5100000",
+                "170000",
+                ""
+            ]),
+            row(&[
+                "Vilogia",
+                "new_build",
+                "plus",
+                "2025",
+                "non",
+                "1",
+                "10",
+                "650",
+                "1900000",
+                "190000",
+                "2923"
+            ]),
+            row(&[
+                "Vilogia",
+                "new_build",
+                "plus",
+                "2025",
+                "oui",
+                "1",
+                "20",
+                "1300",
+                "3400000",
+                "170000",
+                "2615"
+            ]),
+        ]
+    );
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("1 opération(s) sans prix de revient et 1 sans surface")),
+        "{:?}",
+        report.notes
+    );
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("Appel « AOG-1 »")),
+        "{:?}",
+        report.notes
+    );
+    // (pooled 170 000 € a dwelling against 190 000 €: −10,5 %)
+    let grid_row: Vec<String> = report.grid.rows[0]
+        .cells
+        .iter()
+        .map(|c| c.plain())
+        .collect();
+    assert_eq!(grid_row.last().map(String::as_str), Some("-10,5 %"));
+    // A landlord sees its own operations and the tenders it is a member of; a commune none.
+    let vilogia = logis_domain::Principal {
+        role: logis_domain::Role::LandlordReader,
+        organisation_id: Some(landlord(&db, "Vilogia")),
+        ..admin.clone()
+    };
+    let mine = logis_app::land::tenders::cost_report(s, &vilogia).unwrap();
+    assert!(mine.long_rows.iter().all(|r| r[0].plain() == "Vilogia"));
+    let foh = logis_domain::Principal {
+        organisation_id: Some(landlord(&db, "Flandre Opale Habitat")),
+        ..vilogia.clone()
+    };
+    assert!(
+        logis_app::land::tenders::visible_tenders(s, &foh)
+            .unwrap()
+            .is_empty()
+    );
+    let commune = logis_domain::Principal {
+        role: logis_domain::Role::CommuneReader,
+        ..admin
+    };
+    assert!(logis_app::land::tenders::cost_report(s, &commune).is_err());
+}
