@@ -334,6 +334,26 @@ try {
   assert.match(await page.getByRole('alert').textContent(), /Import refusé : 2 erreur/);
   await axe(page, 'import foncier : erreurs');
 
+  step('les appels d\'offres groupés et le coût de production');
+  await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: "Appels d'offres" }).click();
+  await page.waitForURL(BASE + '/appels-offres');
+  await axe(page, "appels d'offres");
+  await fitsWindow(page, "appels d'offres");
+  assert.equal(await page.getByRole('heading', { level: 2 }).count(), 2, 'les deux appels groupés de la démonstration');
+  await page.getByRole('link', { name: 'Rapport des coûts de production' }).click();
+  await page.waitForURL(BASE + '/appels-offres/couts');
+  await axe(page, 'coûts de production');
+  await fitsWindow(page, 'coûts de production');
+  assert.match(await page.locator('main').textContent(), /Appel « AOG-2025-NEUF-01 »/);
+  assert.ok(await page.locator('table.report tbody tr').count() > 0, 'des opérations groupées comparées');
+  await visit(page, '/appels-offres/import');
+  const badTender = 'appel;coordinateur;nature_travaux;lot;bailleur;operation;montant_attribue\r\nAOG-X;Vilogia;chauffage;Lot 1;Vilogia;;-5';
+  await page.getByLabel(/Fichier CSV ou Excel/).setInputFiles({ name: 'appels.csv', mimeType: 'text/csv', buffer: Buffer.from(badTender, 'utf8') });
+  await page.getByRole('button', { name: 'Importer' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.match(await page.locator('main').textContent(), /un lot sans opération/);
+  await axe(page, "import d'appels : erreurs");
+
   step('un bailleur exprime son intérêt pour un foncier proposé');
   await page.getByRole('button', { name: 'Se déconnecter' }).click();
   await page.waitForURL(/\/connexion/);

@@ -36,6 +36,8 @@ pub(crate) struct Chrome {
     pub write: bool,
     /// Sees the land bank's sites.
     pub land: bool,
+    /// Sees cost prices (the grouped tenders, the cost report).
+    pub financing: bool,
 }
 
 impl Chrome {

@@ -47,8 +47,20 @@ fn problem(row: u64, column: &str, message: impl Into<String>) -> RowProblem {
 pub fn import_tenders(
     store: &dyn Store,
     actor: &Actor,
+    source: Box<dyn RowSource>,
+    commit: bool,
+) -> Result<TenderImportReport> {
+    import_tenders_of(store, actor, source, commit, None)
+}
+
+/// [`import_tenders`], where every tender must be coordinated by `coordinator` when given (a
+/// landlord's import).
+pub fn import_tenders_of(
+    store: &dyn Store,
+    actor: &Actor,
     mut source: Box<dyn RowSource>,
     commit: bool,
+    coordinator: Option<i64>,
 ) -> Result<TenderImportReport> {
     let (orgs, index) = super::landlords(store)?;
     let name_of = |id: i64| {
@@ -81,6 +93,16 @@ pub fn import_tenders(
             raw.set(column, value);
         }
         match raw.parse(&index) {
+            Ok(d) if coordinator.is_some_and(|c| c != d.coordinator) => {
+                report.problems.push(problem(
+                    row.row,
+                    "coordinateur",
+                    format!(
+                        "vous n'importez que les appels que {} coordonne",
+                        coordinator.map(name_of).unwrap_or_default()
+                    ),
+                ));
+            }
             Err(errors) => report.problems.extend(
                 errors
                     .into_iter()

@@ -58,6 +58,7 @@ impl Authed {
             operations: self.principal.may(Permission::ReadOperations),
             write: self.principal.may(Permission::WriteOperations),
             land: self.principal.may(Permission::ReadLand),
+            financing: self.principal.may(Permission::ReadFinancing),
         }
     }
 }

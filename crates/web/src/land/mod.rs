@@ -1,8 +1,10 @@
 //! The land bank's pages: the list and the map of sites, a site's page (its timeline, parcels,
 //! interests, operations, and the forms of the EPCI's decisions and of the landlords'
-//! interests), the import of a land file, the land report and its downloads (`pages.rs`).
+//! interests), the import of a land file, the land report and its downloads (`pages.rs`); the
+//! grouped tenders, their import and the cost report (`tenders.rs`).
 
 pub mod pages;
+pub mod tenders;
 
 use crate::AppState;
 use axum::Router;
@@ -23,4 +25,15 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/foncier/{id}/decision", post(pages::decision))
         .route("/foncier/{id}/interet", post(pages::interest))
         .route("/foncier/{id}/operations", post(pages::link))
+        .route("/appels-offres", get(tenders::list))
+        .route(
+            "/appels-offres/import",
+            get(tenders::import_form)
+                .post(tenders::import_upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::register::import::UPLOAD_LIMIT,
+                )),
+        )
+        .route("/appels-offres/couts", get(tenders::costs))
+        .route("/appels-offres/couts/export", get(tenders::costs_export))
 }

@@ -678,48 +678,18 @@ pub(crate) async fn import_form(Extension(a): Extension<Authed>) -> Result<Respo
 pub(crate) async fn import_upload(
     State(s): State<AppState>,
     Extension(a): Extension<Authed>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, PageError> {
     a.require(Permission::ManageLand)?;
     let mut p = import_page(&a);
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut check_only = false;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => match field.name() {
-                Some("fichier") => {
-                    let name: String = field
-                        .file_name()
-                        .unwrap_or("fichier")
-                        .chars()
-                        .take(200)
-                        .collect();
-                    match field.bytes().await {
-                        Ok(b) => file = Some((name, b.to_vec())),
-                        Err(e) => {
-                            p.error = format!("envoi interrompu ou trop volumineux : {e}");
-                            break;
-                        }
-                    }
-                }
-                Some("verifier") => check_only = true,
-                _ => {}
-            },
-            Ok(None) => break,
-            Err(e) => {
-                p.error = format!("envoi interrompu ou trop volumineux : {e}");
-                break;
-            }
+    let ((name, bytes), check_only) = match read_upload(multipart).await {
+        Ok(x) => x,
+        Err(e) => {
+            p.error = e;
+            let mut res = render(&p);
+            *res.status_mut() = StatusCode::BAD_REQUEST;
+            return Ok(res);
         }
-    }
-    let file = file.filter(|(_, b)| !b.is_empty());
-    let Some((name, bytes)) = file.filter(|_| p.error.is_empty()) else {
-        if p.error.is_empty() {
-            p.error = "Choisissez un fichier CSV ou XLSX à importer.".into();
-        }
-        let mut res = render(&p);
-        *res.status_mut() = StatusCode::BAD_REQUEST;
-        return Ok(res);
     };
     let state = s.clone();
     let actor = a.actor();
@@ -751,6 +721,41 @@ pub(crate) async fn import_upload(
         *res.status_mut() = StatusCode::BAD_REQUEST;
     }
     Ok(res)
+}
+
+/// The file of an upload form (field `fichier`) and whether only a check is asked (`verifier`);
+/// `Err`: the French reason.
+pub(crate) async fn read_upload(
+    mut multipart: Multipart,
+) -> Result<((String, Vec<u8>), bool), String> {
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut check_only = false;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => match field.name() {
+                Some("fichier") => {
+                    let name: String = field
+                        .file_name()
+                        .unwrap_or("fichier")
+                        .chars()
+                        .take(200)
+                        .collect();
+                    match field.bytes().await {
+                        Ok(b) => file = Some((name, b.to_vec())),
+                        Err(e) => return Err(format!("envoi interrompu ou trop volumineux : {e}")),
+                    }
+                }
+                Some("verifier") => check_only = true,
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(e) => return Err(format!("envoi interrompu ou trop volumineux : {e}")),
+        }
+    }
+    match file.filter(|(_, b)| !b.is_empty()) {
+        Some(f) => Ok((f, check_only)),
+        None => Err("Choisissez un fichier CSV ou XLSX à importer.".into()),
+    }
 }
 
 #[derive(Template)]
@@ -786,26 +791,24 @@ pub(crate) struct ExportQuery {
     format: Option<String>,
 }
 
-pub(crate) async fn report_export(
-    State(s): State<AppState>,
-    Extension(a): Extension<Authed>,
-    Query(q): Query<ExportQuery>,
-) -> Result<Response, PageError> {
-    let xlsx = match q.format.as_deref().unwrap_or("csv") {
-        "csv" => false,
-        "xlsx" => true,
-        other => {
-            return Err(PageError {
-                status: StatusCode::BAD_REQUEST,
-                message: format!("format inconnu « {other} » (csv ou xlsx)"),
-            });
-        }
-    };
-    let report = build_report(&s, &a).await?;
+/// Whether a download asks for XLSX (`?format=xlsx`) rather than CSV.
+pub(crate) fn xlsx_asked(q: &ExportQuery) -> Result<bool, PageError> {
+    match q.format.as_deref().unwrap_or("csv") {
+        "csv" => Ok(false),
+        "xlsx" => Ok(true),
+        other => Err(PageError {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("format inconnu « {other} » (csv ou xlsx)"),
+        }),
+    }
+}
+
+/// `report` as a download named `name`: its long table in CSV, or the workbook.
+pub(crate) fn download(report: &Report, xlsx: bool, name: &str) -> Result<Response, PageError> {
     let bytes = if xlsx {
-        logis_io::report::write_xlsx(&report)
+        logis_io::report::write_xlsx(report)
     } else {
-        logis_io::report::write_csv(&report, Vec::new())
+        logis_io::report::write_csv(report, Vec::new())
     }
     .map_err(|e| PageError::from(logis_store::StoreError::Backend(e.to_string())))?;
     let (ct, ext) = if xlsx {
@@ -818,10 +821,20 @@ pub(crate) async fn report_export(
             (header::CONTENT_TYPE, ct.to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"logis-foncier.{ext}\""),
+                format!("attachment; filename=\"{name}.{ext}\""),
             ),
         ],
         bytes,
     )
         .into_response())
+}
+
+pub(crate) async fn report_export(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, PageError> {
+    let xlsx = xlsx_asked(&q)?;
+    let report = build_report(&s, &a).await?;
+    download(&report, xlsx, "logis-foncier")
 }

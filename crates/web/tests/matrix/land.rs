@@ -14,6 +14,12 @@ pub(crate) fn sites(s: &dyn logis_store::Store) -> [i64; 3] {
     let src = logis_io::open_bytes(SITES.as_bytes().to_vec()).unwrap();
     let r = logis_app::land::import_sites(s, &actor(), src, true).unwrap();
     assert!(r.committed, "{:?}", r.problems);
+    let tenders = "appel;coordinateur;membres;nature_travaux;lot;bailleur;operation;estimation;montant_attribue;attributaire_siret
+AOG-M;Vilogia;Vilogia|Partenord Habitat;construction;Lot 1;Vilogia;OP-1;1 000 000;900 000;73282932000074
+AOG-M;Vilogia;;construction;Lot 1;Partenord Habitat;OP-2;2 000 000;1 700 000;73282932000074";
+    let src = logis_io::open_bytes(tenders.as_bytes().to_vec()).unwrap();
+    let r = logis_app::land::tenders::import_tenders(s, &actor(), src, true).unwrap();
+    assert!(r.committed, "{:?}", r.problems);
     ["CUD-F-001", "CUD-F-002", "CUD-F-003"].map(|x| s.site_id(x).unwrap().unwrap())
 }
 
@@ -118,6 +124,41 @@ pub(crate) fn routes(w: &World) -> Vec<Route> {
             "operation=OP-1".into(),
             "AAAFFFF",
         ),
+        (
+            Auth::Cookie,
+            "GET",
+            "/appels-offres".into(),
+            String::new(),
+            "AAAAFAF",
+        ),
+        (
+            Auth::Cookie,
+            "GET",
+            "/appels-offres/couts".into(),
+            String::new(),
+            "AAAAFAF",
+        ),
+        (
+            Auth::Cookie,
+            "GET",
+            "/appels-offres/couts/export?format=csv".into(),
+            String::new(),
+            "AAAAFAF",
+        ),
+        (
+            Auth::Cookie,
+            "GET",
+            "/appels-offres/couts/export?format=xlsx".into(),
+            String::new(),
+            "AAAAFAF",
+        ),
+        (
+            Auth::Cookie,
+            "GET",
+            "/appels-offres/import".into(),
+            String::new(),
+            "AAAFFFF",
+        ),
     ]
 }
 
@@ -204,4 +245,45 @@ pub(crate) async fn checks(w: &World) {
         "{csv}"
     );
     let _ = identified;
+    // Tenders: a member sees its tender and the savings of each member; a landlord's cost
+    // report has its own operations only.
+    let (_, page) = get("lecteur", "/appels-offres".into()).await;
+    assert!(
+        page.contains("Économie de AOG-M")
+            && page.contains("<th scope=\"row\">Partenord Habitat</th>"),
+        "{page}"
+    );
+    let (_, csv) = get("editeur", "/appels-offres/couts/export?format=csv".into()).await;
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r.starts_with("Vilogia;")),
+        "{csv}"
+    );
+    let (_, csv) = get("admin", "/appels-offres/couts/export?format=csv".into()).await;
+    assert!(
+        csv.contains("Partenord Habitat;") && csv.contains(";oui;"),
+        "{csv}"
+    );
+    let (status, _) = get("admin", "/appels-offres/couts/export?format=pdf".into()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A landlord's editor imports only the tenders it coordinates.
+    let body = "appel;coordinateur;nature_travaux;lot;bailleur;operation\r\nAOG-X;Partenord Habitat;chauffage;Lot 1;Partenord Habitat;OP-2\r\n";
+    let multipart = format!(
+        "--b\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n{body}\r\n--b--\r\n"
+    );
+    let editor = user("editeur");
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/appels-offres/import?csrf={}", editor.csrf))
+        .header(header::COOKIE, format!("logis_session={}", editor.cookie))
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=b")
+        .body(Body::from(multipart))
+        .unwrap();
+    let res = w.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let text = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&text);
+    assert!(text.contains("que Vilogia coordonne"), "{text}");
 }
