@@ -325,7 +325,7 @@ fn demo_siret(seed: u64) -> String {
                         }
                     })
                     .sum();
-                sum % 10 == 0
+                sum.is_multiple_of(10)
             })
             .unwrap_or(0)
     }

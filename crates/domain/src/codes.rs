@@ -114,7 +114,11 @@ impl Siret {
         }
         let la_poste = digits.starts_with("356000000");
         let ok = if la_poste {
-            digits.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
+            digits
+                .bytes()
+                .map(|b| u32::from(b - b'0'))
+                .sum::<u32>()
+                .is_multiple_of(5)
         } else {
             digits.get(..9).is_some_and(luhn) && luhn(&digits)
         };

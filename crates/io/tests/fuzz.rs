@@ -203,3 +203,44 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Any land bank row: a site or French refusals naming their columns; never a panic.
+    #[test]
+    fn land_rows_of_any_cells(cells in prop::collection::vec("(.{0,12}|[0-9 ,.-]{0,10}|Dunkerque|AB 12|attribué|EPCI|Vilogia)", logis_domain::land::SITE_COLUMNS.len())) {
+        let geo = &*GEOGRAPHY;
+        let territory = logis_domain::Territory::parse("245900428").ok();
+        let landlords = logis_domain::register::line::OrgIndex::new([(1, "Vilogia", None)]);
+        let mut raw = logis_domain::land::SiteRow::default();
+        for (c, v) in logis_domain::land::SITE_COLUMNS.iter().zip(&cells) {
+            raw.set(c, Some(v));
+        }
+        let ctx = logis_domain::land::SiteContext { geography: geo, territory: territory.as_ref(), landlords: &landlords };
+        if let Err(errors) = raw.parse(&ctx) {
+            prop_assert!(!errors.is_empty());
+            for e in errors {
+                prop_assert!(logis_domain::land::SITE_COLUMNS.contains(&e.column), "{}", e.column);
+            }
+        }
+    }
+
+    /// Any grouped tender row, any SIRET, any coordinates: a value or a French refusal.
+    #[test]
+    fn tender_rows_of_any_cells(cells in prop::collection::vec("(.{0,12}|[0-9 ,.-]{0,14}|Vilogia|chauffage|Lot 1)", logis_domain::land::tenders::TENDER_COLUMNS.len()), x in any::<f64>(), y in any::<f64>()) {
+        let landlords = logis_domain::register::line::OrgIndex::new([(1, "Vilogia", None)]);
+        let mut raw = logis_domain::land::tenders::TenderRow::default();
+        for (c, v) in logis_domain::land::tenders::TENDER_COLUMNS.iter().zip(&cells) {
+            raw.set(c, Some(v));
+        }
+        if let Err(errors) = raw.parse(&landlords) {
+            prop_assert!(!errors.is_empty());
+        }
+        for v in &cells {
+            let _ = logis_domain::Siret::parse(v);
+        }
+        let _ = logis_domain::land::Point::from_xy(x, y);
+        let _ = logis_domain::land::lambert93_to_wgs84(x, y);
+    }
+}

@@ -317,3 +317,53 @@ pub struct TenderDraft {
 pub fn tender_key(text: &str) -> String {
     name_key(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sirets_are_checked() {
+        assert!(Siret::parse("732 829 320 00074").is_ok());
+        assert!(Siret::parse("73282932000075").is_err_and(|e| e.0.contains("clé de contrôle")));
+        assert!(Siret::parse("7328293200007").is_err_and(|e| e.0.contains("14 chiffres")));
+        // La Poste's establishments: digits adding up to a multiple of 5.
+        assert!(Siret::parse("35600000000010").is_ok());
+    }
+
+    #[test]
+    fn a_tender_row_says_each_problem() {
+        let landlords = OrgIndex::new([(1, "Vilogia", None), (2, "Partenord Habitat", None)]);
+        let mut raw = TenderRow::default();
+        for (c, v) in [
+            ("appel", "AOG-1"),
+            ("coordinateur", "Vilogia"),
+            ("nature_travaux", "menuiseries extérieures"),
+            ("lot", "Lot 1"),
+            ("bailleur", "Partenord"),
+            ("estimation", "-3"),
+            ("montant_attribue", "beaucoup"),
+        ] {
+            raw.set(c, Some(v));
+        }
+        let errors = raw.parse(&landlords).err().unwrap_or_default();
+        let columns: Vec<&str> = errors.iter().map(|e| e.column).collect();
+        assert_eq!(
+            columns,
+            ["operation", "bailleur", "estimation", "montant_attribue"],
+            "{errors:?}"
+        );
+        raw.set("bailleur", Some("Partenord Habitat"));
+        raw.set("operation", Some("P-1"));
+        raw.set("estimation", Some("1 000 000"));
+        raw.set("montant_attribue", Some("900 000,50 €"));
+        let d = raw
+            .parse(&landlords)
+            .unwrap_or_else(|e| unreachable!("{e:?}"));
+        assert_eq!(
+            (d.coordinator, d.landlord, d.works),
+            (1, 2, WorksKind::Joinery)
+        );
+        assert_eq!(d.awarded.map(Euros::cents), Some(90_000_050));
+    }
+}
