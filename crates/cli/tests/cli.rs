@@ -364,6 +364,102 @@ fn scenario(db: &str, dir: &Path) {
         "{today}"
     );
     assert!(!today.contains("Saint-Pol"), "{today}");
+    land(db, dir);
+}
+
+/// The land bank and grouped tenders by the command line: import, decisions, reports.
+fn land(db: &str, dir: &Path) {
+    let sites = dir.join("fonciers.csv");
+    std::fs::write(
+        &sites,
+        "foncier;commune;parcelles;proprietaire;capacite_logements;statut;date_statut;bailleur;motif\n\
+         CUD-F-1;Dunkerque;AB 12|AB 13;EPCI;80;attribué;01/03/2025;Vilogia;offre retenue\n\
+         CUD-F-2;Loon-Plage;ZB 4;commune;40;proposé;;;\n",
+    )
+    .unwrap();
+    let out = logis(db, &["import", "foncier", sites.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("2 foncier(s) créé(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let again = logis(db, &["import", "foncier", sites.to_str().unwrap()]);
+    assert!(
+        text(&again.stdout).contains("2 inchangé(s)"),
+        "{}",
+        text(&again.stdout)
+    );
+    let bad = dir.join("fonciers-faux.csv");
+    std::fs::write(&bad, "foncier;commune;parcelles;proprietaire;statut\nCUD-F-3;Dunkerque;rue du Port;EPCI;proposé\n").unwrap();
+    let out = logis(db, &["import", "foncier", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("ligne 2, colonne « parcelles »"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = logis(
+        db,
+        &[
+            "foncier",
+            "attribuer",
+            "CUD-F-1",
+            "--bailleur",
+            "Vilogia",
+            "--motif",
+            "x",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("est déjà attribué à Vilogia depuis le 01/03/2025"),
+        "{}",
+        text(&out.stderr)
+    );
+    for args in [
+        &["foncier", "retirer", "CUD-F-1", "--motif", "projet repris"][..],
+        &[
+            "foncier",
+            "attribuer",
+            "CUD-F-1",
+            "--bailleur",
+            "Vilogia",
+            "--motif",
+            "projet repris",
+            "--date",
+            "02/04/2025",
+        ],
+        &["foncier", "rattacher", "CUD-F-1", "--operation", "V-1"],
+    ] {
+        let out = logis(db, args);
+        assert!(out.status.success(), "{args:?} {}", text(&out.stderr));
+    }
+    let report = text(&logis(db, &["report", "foncier"]).stdout);
+    assert!(
+        report.contains("\n59183;Dunkerque;operation_lancee;1;80;"),
+        "{report}"
+    );
+    let tenders = dir.join("appels.csv");
+    std::fs::write(
+        &tenders,
+        "appel;coordinateur;nature_travaux;lot;bailleur;operation;estimation;montant_attribue;attributaire_siret\n\
+         AOG-1;Vilogia;construction neuve;Lot 1;Vilogia;V-1;1 000 000;920 000;73282932000074\n",
+    )
+    .unwrap();
+    let out = logis(db, &["import", "appels-offres", tenders.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("1 créé(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let costs = text(&logis(db, &["report", "couts"]).stdout);
+    assert!(costs.starts_with("\u{feff}bailleur;nature;produit;annee;groupe;operations;logements;surface_m2;prix_de_revient;cout_par_logement;cout_par_m2"), "{costs}");
+    assert!(
+        costs.contains("Vilogia;new_build;plus;2026;oui;1;30;;4500000;150000;"),
+        "{costs}"
+    );
 }
 
 /// `init --territoire` takes several EPCIs or a department: the mining basin's, the
