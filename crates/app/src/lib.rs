@@ -3,7 +3,7 @@
 //!
 //! A capability is a module: `register` (import, export, the operation form, targets) with its
 //! `reports`, `accounts` (passwords, sessions, tokens, throttling), `reference` (the reference
-//! data and the territory); `demo` loads every capability's demo data, `cache` keeps answers
+//! data and the territory), `land` (the land bank, grouped tenders, their reports); `demo` loads every capability's demo data, `cache` keeps answers
 //! while nothing they read has changed.
 
 pub mod accounts;

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+mod land;
+
 const LANDLORDS: [&str; 3] = ["Flandre Opale Habitat", "Partenord Habitat", "Vilogia"];
 
 /// Peak resident memory of this process, in MiB.
@@ -341,6 +343,17 @@ fn main() {
         phase(kind, Path::new(&args[3]));
         return;
     }
+    // `logis-bench foncier N`: the land bank and grouped tenders (see land.rs).
+    if args.get(1).map(String::as_str) == Some("phase-foncier") {
+        let kind = if args[2] == "sqlite" {
+            Kind::Sqlite
+        } else {
+            Kind::Postgres
+        };
+        land::phase(kind, Path::new(&args[3]));
+        return;
+    }
+    let land_only = args.get(1).map(String::as_str) == Some("foncier");
     // `logis-bench preparer FILE DB.sqlite|URL`: import FILE into a new SQLite file (or the empty
     // database at URL) kept afterwards;
     // `logis-bench rapports URL`: time the reports on that database (to profile them alone).
@@ -365,7 +378,7 @@ fn main() {
     // `logis-bench generer N`: only write the file (for scripts/bench-pages.sh).
     let only_generate = args.get(1).map(String::as_str) == Some("generer");
     let lines: u64 = args
-        .get(if only_generate { 2 } else { 1 })
+        .get(if only_generate || land_only { 2 } else { 1 })
         .and_then(|s| s.replace('_', "").parse().ok())
         .unwrap_or(1_000_000);
     let dir = PathBuf::from("bench-data");
@@ -378,6 +391,10 @@ fn main() {
     }
     if only_generate {
         println!("{}", file.display());
+        return;
+    }
+    if land_only {
+        land::run(&file);
         return;
     }
     let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) as f64 / 1_048_576.0;

@@ -2,7 +2,8 @@
 //!
 //! Same behaviour as the SQLite adapter, checked by the conformance suite, and the same files:
 //! each capability's part of the port in the file of its name (`register.rs`, `accounts.rs`,
-//! `audit.rs`, `reference.rs`); this file holds the connection pool, the migrations and the
+//! `audit.rs`, `reference.rs`, `land.rs`; `tx.rs` runs the storage written once on
+//! `logis_store::tx`); this file holds the connection pool, the migrations and the
 //! helpers they share. Imports (`register/import.rs`) stream rows into a temporary table with
 //! `COPY` inside one transaction, check the whole file in SQL, then merge with upserts. Text
 //! ordering uses the "C" collation so both backends sort alike.

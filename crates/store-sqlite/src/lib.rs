@@ -2,7 +2,7 @@
 //!
 //! One file, WAL journal, a small pool of connections. Each capability's part of the port is
 //! implemented in the file of its name (`register.rs`, `accounts.rs`, `audit.rs`,
-//! `reference.rs`), as in the PostgreSQL adapter; this file holds the connection pool, the
+//! `reference.rs`, `land.rs`; `tx.rs` runs the storage written once on `logis_store::tx`), as in the PostgreSQL adapter; this file holds the connection pool, the
 //! migrations and the helpers they share. Imports (`register/import.rs`) stage lines in a
 //! temporary table inside one `BEGIN IMMEDIATE` transaction, check the whole file in SQL, then
 //! merge with upserts.
