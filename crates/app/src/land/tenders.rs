@@ -546,3 +546,68 @@ fn build_cost_report(
         },
     }
 }
+
+/// One operation of one lot, as typed on the tenders page: added to its tender (created when it
+/// is new) through the same checks as an import of the whole tender. The problems' rows are those
+/// of the tender's lines, the one typed last.
+pub fn add_to_tender(
+    store: &dyn Store,
+    actor: &Actor,
+    cells: &[(&'static str, String)],
+    coordinator: Option<i64>,
+) -> Result<TenderImportReport> {
+    use logis_domain::land::tenders::TENDER_COLUMNS;
+    let get = |c: &str| {
+        cells
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let reference = get("appel");
+    let money = |c: Option<i64>| {
+        c.and_then(|c| logis_domain::Euros::from_cents(c).ok())
+            .map(logis_domain::Euros::to_plain_fr)
+            .unwrap_or_default()
+    };
+    let date = |d: Option<chrono::NaiveDate>| {
+        d.map(logis_domain::numbers::format_date_fr)
+            .unwrap_or_default()
+    };
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    if let Some(t) = store
+        .tenders()?
+        .into_iter()
+        .find(|t| tender_key(&t.reference) == tender_key(&reference))
+    {
+        let members: Vec<&str> = t.members.iter().map(|m| m.1.as_str()).collect();
+        for lot in &t.lots {
+            for o in &lot.operations {
+                rows.push(
+                    [
+                        t.reference.clone(),
+                        t.coordinator.clone(),
+                        members.join("|"),
+                        t.works.label().to_string(),
+                        date(t.published_on),
+                        date(t.works_start_on),
+                        lot.name.clone(),
+                        o.landlord.clone(),
+                        o.reference.clone(),
+                        money(o.estimate_cents),
+                        money(o.awarded_cents),
+                        lot.company_siret.clone().unwrap_or_default(),
+                        date(lot.awarded_on),
+                    ]
+                    .to_vec(),
+                );
+            }
+        }
+    }
+    rows.push(TENDER_COLUMNS.iter().map(|c| get(c)).collect());
+    let source = logis_io::read::MemorySource::new(
+        TENDER_COLUMNS.iter().map(|c| c.to_string()).collect(),
+        rows,
+    );
+    import_tenders_of(store, actor, Box::new(source), true, coordinator)
+}

@@ -25,7 +25,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/foncier/{id}/decision", post(pages::decision))
         .route("/foncier/{id}/interet", post(pages::interest))
         .route("/foncier/{id}/operations", post(pages::link))
-        .route("/appels-offres", get(tenders::list))
+        .route("/appels-offres", get(tenders::list).post(tenders::add))
         .route(
             "/appels-offres/import",
             get(tenders::import_form)

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use logis_app::land::tenders::TenderImportReport;
 use logis_domain::numbers::{format_date_fr, format_euros_cents};
 use logis_domain::{Permission, Role};
@@ -37,6 +37,45 @@ struct TendersPage {
     chrome: Chrome,
     may_import: bool,
     tenders: Vec<TenderView>,
+    saved: bool,
+    /// The form's refusals, in French (nothing written).
+    errors: Vec<String>,
+    landlords: Vec<(i64, String)>,
+    works: Vec<(&'static str, &'static str)>,
+    form: TenderForm,
+}
+
+/// One operation of one lot, as the tenders page's form sends it.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub(crate) struct TenderForm {
+    #[serde(default)]
+    appel: String,
+    #[serde(default)]
+    coordinateur: String,
+    #[serde(default)]
+    membres: String,
+    #[serde(default)]
+    nature_travaux: String,
+    #[serde(default)]
+    lot: String,
+    #[serde(default)]
+    bailleur: String,
+    #[serde(default)]
+    operation: String,
+    #[serde(default)]
+    estimation: String,
+    #[serde(default)]
+    montant_attribue: String,
+    #[serde(default)]
+    attributaire_siret: String,
+    #[serde(default)]
+    date_attribution: String,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    enregistre: String,
 }
 
 fn may_import(a: &Authed) -> bool {
@@ -46,15 +85,43 @@ fn may_import(a: &Authed) -> bool {
 pub(crate) async fn list(
     State(s): State<AppState>,
     Extension(a): Extension<Authed>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    list_page(
+        &s,
+        &a,
+        q.enregistre == "1",
+        Vec::new(),
+        TenderForm::default(),
+    )
+    .await
+}
+
+async fn list_page(
+    s: &AppState,
+    a: &Authed,
+    saved: bool,
+    errors: Vec<String>,
+    form: TenderForm,
 ) -> Result<Response, PageError> {
     a.require(Permission::ReadFinancing)?;
     let state = s.clone();
     let principal = a.principal.clone();
-    let tenders = blocking(move || {
-        logis_app::land::tenders::visible_tenders(state.store.as_ref(), &principal)
-            .map_err(crate::app_to_store)
+    let (tenders, orgs) = blocking(move || {
+        let st = state.store.as_ref();
+        Ok((
+            logis_app::land::tenders::visible_tenders(st, &principal)
+                .map_err(crate::app_to_store)?,
+            st.organisations()?,
+        ))
     })
     .await?;
+    let mut landlords: Vec<(i64, String)> = orgs
+        .into_iter()
+        .filter(|o| o.kind == logis_domain::OrgKind::Landlord)
+        .map(|o| (o.id, o.name))
+        .collect();
+    landlords.sort_by(|x, y| x.1.cmp(&y.1));
     let views = tenders
         .iter()
         .map(|t| {
@@ -117,11 +184,83 @@ pub(crate) async fn list(
             }
         })
         .collect();
-    Ok(render(&TendersPage {
+    let failed = !errors.is_empty();
+    let mut res = render(&TendersPage {
         chrome: a.chrome("appels"),
-        may_import: may_import(&a),
+        may_import: may_import(a),
         tenders: views,
-    }))
+        saved,
+        errors,
+        landlords,
+        works: logis_domain::land::tenders::WorksKind::ALL
+            .iter()
+            .map(|w| (w.code(), w.label()))
+            .collect(),
+        form,
+    });
+    if failed {
+        *res.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(res)
+}
+
+/// Add one operation of one lot to a tender (created when new), from the page's form.
+pub(crate) async fn add(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+    axum::Form(f): axum::Form<TenderForm>,
+) -> Result<Response, PageError> {
+    if !may_import(&a) {
+        return Err(crate::accounts::auth::forbidden());
+    }
+    let coordinator = match a.principal.role {
+        Role::LandlordEditor => a.principal.organisation_id,
+        _ => None,
+    };
+    let state = s.clone();
+    let actor = a.actor();
+    let form = f.clone();
+    let report = blocking(move || {
+        let st = state.store.as_ref();
+        let orgs = st.organisations()?;
+        let name = |id: &str| {
+            orgs.iter()
+                .find(|o| o.id.to_string() == id.trim())
+                .map(|o| o.name.clone())
+                .unwrap_or_else(|| id.to_string())
+        };
+        let cells = vec![
+            ("appel", f.appel.clone()),
+            ("coordinateur", name(&f.coordinateur)),
+            ("membres", f.membres.clone()),
+            ("nature_travaux", f.nature_travaux.clone()),
+            ("lot", f.lot.clone()),
+            ("bailleur", name(&f.bailleur)),
+            ("operation", f.operation.clone()),
+            ("estimation", f.estimation.clone()),
+            ("montant_attribue", f.montant_attribue.clone()),
+            ("attributaire_siret", f.attributaire_siret.clone()),
+            ("date_attribution", f.date_attribution.clone()),
+        ];
+        logis_app::land::tenders::add_to_tender(st, &actor, &cells, coordinator)
+            .map_err(crate::app_to_store)
+    })
+    .await?;
+    if report.has_errors() {
+        let errors = report
+            .problems
+            .iter()
+            .map(|p| {
+                if p.column.is_empty() {
+                    p.message.clone()
+                } else {
+                    format!("{} : {}", p.column, p.message)
+                }
+            })
+            .collect();
+        return list_page(&s, &a, false, errors, form).await;
+    }
+    Ok(axum::response::Redirect::to("/appels-offres?enregistre=1").into_response())
 }
 
 #[derive(Template)]

@@ -25,6 +25,7 @@ AOG-M;Vilogia;;construction;Lot 1;Partenord Habitat;OP-2;2 000 000;1 700 000;732
 
 pub(crate) fn routes(w: &World) -> Vec<Route> {
     let [proposed, identified, held] = w.sites;
+    let vilogia = w.vilogia;
     vec![
         (
             Auth::Cookie,

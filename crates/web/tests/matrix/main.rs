@@ -57,6 +57,7 @@ struct World {
     programme: i64,
     /// The land bank's sites: proposed, only identified, allocated to Vilogia.
     sites: [i64; 3],
+    vilogia: i64,
 }
 
 fn world(kind: Kind) -> World {
@@ -126,6 +127,7 @@ fn world(kind: Kind) -> World {
     let sites = land::sites(s);
     World {
         sites,
+        vilogia,
         partenord,
         vilogia_op: s.operation_id(vilogia, "OP-1").unwrap().unwrap(),
         partenord_op: s.operation_id(partenord, "OP-2").unwrap().unwrap(),
