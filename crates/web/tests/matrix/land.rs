@@ -160,6 +160,16 @@ pub(crate) fn routes(w: &World) -> Vec<Route> {
             String::new(),
             "AAAFFFF",
         ),
+        // (The row added by the first role is already in the lot for the next ones.)
+        (
+            Auth::Cookie,
+            "POST",
+            "/appels-offres".into(),
+            format!(
+                "appel=AOG-M&coordinateur={vilogia}&nature_travaux=construction&lot=Lot+2&bailleur={vilogia}&operation=OP-1&estimation=10000&montant_attribue=9000&attributaire_siret=73282932000074"
+            ),
+            "ARRFFFF",
+        ),
     ]
 }
 
