@@ -66,6 +66,7 @@ CREATE TABLE land_allocations (
     withdrawn_on DATE,
     withdrawal_reason TEXT NOT NULL DEFAULT ''
 );
+CREATE INDEX land_allocations_site ON land_allocations (site_id);
 -- At most one allocation in force per site, whoever writes.
 CREATE UNIQUE INDEX land_allocations_in_force ON land_allocations (site_id) WHERE withdrawn_on IS NULL;
 

@@ -6,7 +6,23 @@ use super::*;
 use logis_store::tx::{Row as TxRow, Transactions, Tx, Value};
 use postgres::types::Type;
 
-struct PgTx<'a, 'b>(&'a mut postgres::Transaction<'b>);
+/// A transaction and the statements it prepared (each text is prepared once per transaction:
+/// an import runs the same few statements for every row).
+struct PgTx<'a, 'b>(
+    &'a mut postgres::Transaction<'b>,
+    std::collections::HashMap<String, postgres::Statement>,
+);
+
+impl PgTx<'_, '_> {
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement> {
+        if let Some(st) = self.1.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.0.prepare(sql).map_err(pg_error)?;
+        self.1.insert(sql.to_string(), st.clone());
+        Ok(st)
+    }
+}
 
 fn bind(params: &[Value]) -> Vec<Box<dyn ToSql + Sync>> {
     params
@@ -60,7 +76,8 @@ fn value(r: &Row, i: usize) -> Result<Value> {
 impl Tx for PgTx<'_, '_> {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<TxRow>> {
         let owned = bind(params);
-        let rows = self.0.query(sql, &refs(&owned)).map_err(pg_error)?;
+        let st = self.statement(sql)?;
+        let rows = self.0.query(&st, &refs(&owned)).map_err(pg_error)?;
         rows.iter()
             .map(|r| {
                 (0..r.len())
@@ -73,7 +90,8 @@ impl Tx for PgTx<'_, '_> {
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         let owned = bind(params);
-        self.0.execute(sql, &refs(&owned)).map_err(pg_error)
+        let st = self.statement(sql)?;
+        self.0.execute(&st, &refs(&owned)).map_err(pg_error)
     }
 
     fn lock_row(&mut self, table: &'static str, id: i64) -> Result<()> {
@@ -86,8 +104,30 @@ impl Tx for PgTx<'_, '_> {
             .map_err(pg)
     }
 
-    fn record(&mut self, actor: &Actor, change: &Change<'_>) -> Result<()> {
-        record(self.0, actor, change)
+    fn record(&mut self, actor: &Actor, ch: &Change<'_>) -> Result<()> {
+        // (As `audit::record`, with the transaction's prepared statements.)
+        let count = self.statement(logis_store::cube::sql::COUNT_WRITE)?;
+        self.0.execute(&count, &[]).map_err(pg)?;
+        let insert = self.statement(logis_store::audit::sql::INSERT_AUDIT_LOG)?;
+        self.0
+            .execute(
+                &insert,
+                &[
+                    &now(),
+                    &actor.user_id,
+                    &actor.name,
+                    &actor.organisation_id,
+                    &actor.via.code(),
+                    &ch.entity,
+                    &ch.entity_id,
+                    &ch.operation_id,
+                    &ch.action,
+                    &ch.before_text(),
+                    &ch.after_text(),
+                ],
+            )
+            .map(|_| ())
+            .map_err(pg)
     }
 }
 
@@ -95,7 +135,7 @@ impl Transactions for PostgresStore {
     fn write(&self, body: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg)?;
-        body(&mut PgTx(&mut tx))?;
+        body(&mut PgTx(&mut tx, Default::default()))?;
         tx.commit().map_err(pg_error)
     }
 
@@ -107,6 +147,6 @@ impl Transactions for PostgresStore {
             .read_only(true)
             .start()
             .map_err(pg)?;
-        body(&mut PgTx(&mut tx))
+        body(&mut PgTx(&mut tx, Default::default()))
     }
 }
