@@ -101,6 +101,24 @@ pub(crate) fn report(
     Ok(logis_app::land::report(store, &cli_principal(), programme)?)
 }
 
+/// Say why an import wrote nothing: every problem with its row and column.
+fn refused(problems: &[logis_store::RowProblem]) {
+    eprintln!(
+        "Import refusé : {} problème(s). Rien n'a été enregistré.",
+        problems.len()
+    );
+    for p in problems {
+        if p.column.is_empty() {
+            eprintln!("  ligne {} : {}", p.row, p.message);
+        } else {
+            eprintln!(
+                "  ligne {}, colonne « {} » : {}",
+                p.row, p.column, p.message
+            );
+        }
+    }
+}
+
 pub(crate) fn import(db: Option<&str>, args: LandImportArgs) -> Result<ExitCode, Failure> {
     let store = open(db, DEFAULT_DATABASE)?;
     let source = match logis_io::open_path(&args.file) {
@@ -113,20 +131,7 @@ pub(crate) fn import(db: Option<&str>, args: LandImportArgs) -> Result<ExitCode,
     let report =
         logis_app::land::import_sites(store.as_ref(), &Actor::cli(), source, !args.verifier)?;
     if report.has_errors() {
-        eprintln!(
-            "Import refusé : {} problème(s). Rien n'a été enregistré.",
-            report.problems.len()
-        );
-        for p in &report.problems {
-            if p.column.is_empty() {
-                eprintln!("  ligne {} : {}", p.row, p.message);
-            } else {
-                eprintln!(
-                    "  ligne {}, colonne « {} » : {}",
-                    p.row, p.column, p.message
-                );
-            }
-        }
+        refused(&report.problems);
         return Ok(ExitCode::FAILURE);
     }
     if !report.ignored_columns.is_empty() {
@@ -160,20 +165,7 @@ pub(crate) fn import_tenders(db: Option<&str>, args: LandImportArgs) -> Result<E
         !args.verifier,
     )?;
     if report.has_errors() {
-        eprintln!(
-            "Import refusé : {} problème(s). Rien n'a été enregistré.",
-            report.problems.len()
-        );
-        for p in &report.problems {
-            if p.column.is_empty() {
-                eprintln!("  ligne {} : {}", p.row, p.message);
-            } else {
-                eprintln!(
-                    "  ligne {}, colonne « {} » : {}",
-                    p.row, p.column, p.message
-                );
-            }
-        }
+        refused(&report.problems);
         return Ok(ExitCode::FAILURE);
     }
     if args.verifier {
