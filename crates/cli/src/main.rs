@@ -58,7 +58,7 @@ enum Command {
     /// Comptes utilisateurs : création, liste, désactivation, lien de réinitialisation
     #[command(subcommand)]
     User(UserCommand),
-    /// Organisations (bailleurs, EPCI, communes, État, financeurs, CCAS)
+    /// Organisations (bailleurs, EPCI, communes, État, financeurs, CCAS, conciergeries)
     #[command(subcommand)]
     Org(OrgCommand),
     /// Importe un fichier CSV ou XLSX

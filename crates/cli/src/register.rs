@@ -29,6 +29,7 @@ pub(crate) enum KindArg {
     Etat,
     Financeur,
     Ccas,
+    Conciergerie,
 }
 
 impl KindArg {
@@ -40,6 +41,7 @@ impl KindArg {
             KindArg::Etat => OrgKind::State,
             KindArg::Financeur => OrgKind::Funder,
             KindArg::Ccas => OrgKind::Ccas,
+            KindArg::Conciergerie => OrgKind::Conciergerie,
         }
     }
 }

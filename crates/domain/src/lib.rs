@@ -4,7 +4,8 @@
 //!
 //! A capability is a module here as in every layer: `register` (its vocabulary, lines,
 //! reconciliation, targets), `reference` (the geography), `accounts` (roles, permissions and
-//! what each one sees), `land` (the land bank: parcels, owners, a site's steps); `codes`,
+//! what each one sees), `land` (the land bank and grouped tenders), `proximity` (GUSP themes,
+//! assignments, months, photos; started); `codes`,
 //! `numbers` and `text` are the value types and text rules they share.
 #![deny(clippy::indexing_slicing)]
 
@@ -12,6 +13,7 @@ pub mod accounts;
 pub mod codes;
 pub mod land;
 pub mod numbers;
+pub mod proximity;
 pub mod reference;
 pub mod register;
 pub mod text;

@@ -244,3 +244,40 @@ proptest! {
         let _ = logis_domain::land::lambert93_to_wgs84(x, y);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Any proximity or mobility row, any photo bytes, any month: a value or French refusals
+    /// naming their columns; never a panic.
+    #[test]
+    fn proximity_rows_of_any_cells(
+        cells in prop::collection::vec("(.{0,12}|[0-9 ,./-]{0,14}|Dunkerque|encombrants|Vilogia|2026-03|oui)", 12),
+        bytes in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        use logis_domain::proximity::{self, Cells, mobility};
+        let geo = &*GEOGRAPHY;
+        let orgs = logis_domain::register::line::OrgIndex::new([(1, "Vilogia", None)]);
+        let columns: Vec<&str> = proximity::COMPETENCE_COLUMNS
+            .iter()
+            .chain(proximity::REPORT_COLUMNS)
+            .chain(mobility::OFFER_COLUMNS)
+            .chain(mobility::DEMAND_COLUMNS)
+            .chain(mobility::OCCUPANCY_COLUMNS)
+            .copied()
+            .collect();
+        let mut row = Cells::default();
+        for (c, v) in columns.iter().zip(cells.iter().cycle()) {
+            row.set(c, Some(v));
+        }
+        let _ = proximity::parse_competence(&row, geo, None, &orgs);
+        let _ = proximity::parse_report(&row, &orgs);
+        let _ = mobility::parse_offer(&row, geo, None, &orgs);
+        let _ = mobility::parse_demand(&row, geo, None);
+        let _ = mobility::parse_occupancy(&row);
+        let _ = proximity::photo_kind(&bytes);
+        for v in &cells {
+            let _ = proximity::Month::parse(v);
+        }
+    }
+}

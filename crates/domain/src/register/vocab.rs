@@ -142,6 +142,7 @@ vocabulary! {
         State => "etat", "État", ["ddtm", "prefecture"];
         Funder => "financeur", "Financeur", [];
         Ccas => "ccas", "CCAS", [];
+        Conciergerie => "conciergerie", "Conciergerie", ["conciergerie de quartier", "conciergerie d immeuble"];
     }
 }
 
