@@ -550,3 +550,152 @@ mod row_tests {
         assert_eq!((d.theme, d.organisation), (Theme::Waste, 1));
     }
 }
+
+/// What a committee reads of one assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignmentFact {
+    pub partner: i64,
+    pub theme: Theme,
+    pub opened_on: chrono::NaiveDate,
+    pub due_on: chrono::NaiveDate,
+    pub status: AssignmentStatus,
+    /// When it was closed or refused.
+    pub ended_on: Option<chrono::NaiveDate>,
+    /// Where (the report's address, as written: the key of « places reported three times »).
+    pub place: String,
+}
+
+impl AssignmentFact {
+    /// Still open after its deadline, seen on `today`.
+    pub fn overdue(&self, today: chrono::NaiveDate) -> bool {
+        self.status.open() && today > self.due_on
+    }
+}
+
+/// One line of a committee's table: a partner and a theme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitteeRow {
+    pub partner: i64,
+    pub theme: Theme,
+    pub opened: u64,
+    pub closed: u64,
+    pub overdue: u64,
+    /// Median days from opening to closing, over the closed ones.
+    pub median_days: Option<i64>,
+}
+
+/// The committee's table over `facts` (one site and period, or the agglomeration), seen on
+/// `today`, by partner then theme.
+pub fn committee(facts: &[AssignmentFact], today: chrono::NaiveDate) -> Vec<CommitteeRow> {
+    use std::collections::BTreeMap;
+    let mut by: BTreeMap<(i64, Theme), (CommitteeRow, Vec<i64>)> = BTreeMap::new();
+    for f in facts {
+        let (r, days) = by.entry((f.partner, f.theme)).or_insert_with(|| {
+            (
+                CommitteeRow {
+                    partner: f.partner,
+                    theme: f.theme,
+                    opened: 0,
+                    closed: 0,
+                    overdue: 0,
+                    median_days: None,
+                },
+                Vec::new(),
+            )
+        });
+        r.opened += 1;
+        if f.status == AssignmentStatus::Closed {
+            r.closed += 1;
+            if let Some(end) = f.ended_on {
+                days.push((end - f.opened_on).num_days().max(0));
+            }
+        }
+        if f.overdue(today) {
+            r.overdue += 1;
+        }
+    }
+    by.into_values()
+        .map(|(mut r, mut days)| {
+            days.sort_unstable();
+            let n = days.len();
+            r.median_days = match n {
+                0 => None,
+                _ if n % 2 == 1 => days.get(n / 2).copied(),
+                _ => Some(
+                    (days.get(n / 2 - 1).copied().unwrap_or(0)
+                        + days.get(n / 2).copied().unwrap_or(0))
+                        / 2,
+                ),
+            };
+            r
+        })
+        .collect()
+}
+
+/// Places reported `at_least` times or more (their key ignores case, accents and spaces), most
+/// reported first.
+pub fn repeated_places(facts: &[AssignmentFact], at_least: u64) -> Vec<(String, u64)> {
+    let mut by: std::collections::HashMap<String, (String, u64)> = Default::default();
+    for f in facts.iter().filter(|f| !f.place.trim().is_empty()) {
+        let e = by
+            .entry(name_key(&f.place))
+            .or_insert_with(|| (f.place.trim().to_string(), 0));
+        e.1 += 1;
+    }
+    let mut out: Vec<(String, u64)> = by.into_values().filter(|(_, n)| *n >= at_least).collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
+#[cfg(test)]
+mod committee_tests {
+    use super::*;
+
+    fn d(m: u32, day: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap_or_default()
+    }
+
+    #[test]
+    fn opened_closed_overdue_and_median() {
+        let fact = |status, opened, ended, place: &str| AssignmentFact {
+            partner: 7,
+            theme: Theme::Waste,
+            opened_on: opened,
+            due_on: opened + chrono::Days::new(7),
+            status,
+            ended_on: ended,
+            place: place.into(),
+        };
+        let facts = [
+            fact(
+                AssignmentStatus::Closed,
+                d(3, 1),
+                Some(d(3, 3)),
+                "12 rue du Port",
+            ),
+            fact(
+                AssignmentStatus::Closed,
+                d(3, 1),
+                Some(d(3, 11)),
+                "12 Rue du port",
+            ),
+            fact(
+                AssignmentStatus::InProgress,
+                d(3, 1),
+                None,
+                "12 rue du Port ",
+            ),
+            fact(AssignmentStatus::New, d(3, 20), None, "place Jean Bart"),
+        ];
+        let rows = committee(&facts, d(3, 22));
+        assert_eq!(rows.len(), 1);
+        let r = rows
+            .first()
+            .map(|r| (r.opened, r.closed, r.overdue, r.median_days));
+        assert_eq!(r, Some((4, 2, 1, Some(6))));
+        assert_eq!(
+            repeated_places(&facts, 3),
+            [("12 rue du Port".to_string(), 3)]
+        );
+    }
+}

@@ -384,3 +384,159 @@ mod tests {
         );
     }
 }
+
+/// One row of the coverage report: a commune and a month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageRow {
+    pub commune: crate::codes::CommuneCode,
+    pub month: Month,
+    /// Beds of the offers open that month in the commune.
+    pub beds_offered: u64,
+    /// Workers expected by employers whose site is in the commune.
+    pub workers_expected: u64,
+    pub beds_occupied: u64,
+    /// Workers expected − beds offered, when positive.
+    pub demand_not_covered: u64,
+}
+
+impl CoverageRow {
+    /// Beds occupied over beds offered, in tenths of a percent (`None` when nothing is offered).
+    pub fn occupancy_permille(&self) -> Option<u64> {
+        (self.beds_offered > 0)
+            .then(|| (self.beds_occupied * 1000 + self.beds_offered / 2) / self.beds_offered)
+    }
+}
+
+/// The coverage of the demand by the offer, per commune and month, over the months any offer
+/// is open or any worker is expected (an open-ended offer counts until the last month asked
+/// or placed), by commune code then month.
+pub fn coverage(
+    offers: &[OfferDraft],
+    demand: &[DemandDraft],
+    occupancy: &[OccupancyDraft],
+) -> Vec<CoverageRow> {
+    use std::collections::BTreeMap;
+    let last = demand
+        .iter()
+        .map(|d| d.month)
+        .chain(occupancy.iter().map(|o| o.month))
+        .chain(offers.iter().filter_map(|o| o.until))
+        .chain(offers.iter().map(|o| o.from))
+        .max();
+    let mut rows: BTreeMap<(String, Month), CoverageRow> = BTreeMap::new();
+    fn row<'r>(
+        rows: &'r mut BTreeMap<(String, Month), CoverageRow>,
+        commune: &crate::codes::CommuneCode,
+        month: Month,
+    ) -> &'r mut CoverageRow {
+        rows.entry((commune.as_str().to_string(), month))
+            .or_insert_with(|| CoverageRow {
+                commune: commune.clone(),
+                month,
+                beds_offered: 0,
+                workers_expected: 0,
+                beds_occupied: 0,
+                demand_not_covered: 0,
+            })
+    }
+    if let Some(last) = last {
+        for o in offers {
+            let mut m = o.from;
+            // (At most 50 years of months: an offer's end is in 2100 at the latest.)
+            for _ in 0..600 {
+                if m > last || o.until.is_some_and(|u| m > u) {
+                    break;
+                }
+                row(&mut rows, &o.commune, m).beds_offered += u64::from(o.beds);
+                m = m.next();
+            }
+        }
+    }
+    for d in demand {
+        row(&mut rows, &d.commune, d.month).workers_expected += u64::from(d.workers);
+    }
+    for p in occupancy {
+        if let Some(o) = offers.iter().find(|o| o.reference == p.offer) {
+            row(&mut rows, &o.commune, p.month).beds_occupied += u64::from(p.occupants);
+        }
+    }
+    let mut out: Vec<CoverageRow> = rows.into_values().collect();
+    for r in &mut out {
+        r.demand_not_covered = r.workers_expected.saturating_sub(r.beds_offered);
+    }
+    out
+}
+
+#[cfg(test)]
+mod coverage_tests {
+    use super::*;
+
+    fn m(y: i32, mo: u32) -> Month {
+        Month::new(y, mo).unwrap_or_else(|| unreachable!())
+    }
+    fn code(c: &str) -> crate::codes::CommuneCode {
+        crate::codes::CommuneCode::parse(c).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    #[test]
+    fn beds_workers_and_what_is_not_covered() {
+        let offer = |r: &str, c: &str, beds, from, until| OfferDraft {
+            reference: r.into(),
+            landlord: 1,
+            commune: code(c),
+            dwellings: 1,
+            beds,
+            monthly_price: None,
+            furnished: None,
+            services: String::new(),
+            from,
+            until,
+            later_use: String::new(),
+        };
+        let offers = [
+            offer("A", "59183", 20, m(2026, 1), Some(m(2026, 2))),
+            offer("B", "59183", 10, m(2026, 2), None),
+        ];
+        let demand = [DemandDraft {
+            employer: Siret::parse("73282932000074").unwrap_or_else(|e| unreachable!("{e}")),
+            employer_name: "Chantier".into(),
+            commune: code("59183"),
+            month: m(2026, 3),
+            workers: 25,
+            stay_months: Some(6),
+            monthly_budget: None,
+            profile: String::new(),
+        }];
+        let occupancy = [OccupancyDraft {
+            offer: "A".into(),
+            month: m(2026, 2),
+            employer: demand[0].employer.clone(),
+            occupants: 15,
+        }];
+        let rows = coverage(&offers, &demand, &occupancy);
+        let got: Vec<(String, u64, u64, u64, u64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.month.text(),
+                    r.beds_offered,
+                    r.workers_expected,
+                    r.beds_occupied,
+                    r.demand_not_covered,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("2026-01".to_string(), 20, 0, 0, 0),
+                ("2026-02".to_string(), 30, 0, 15, 0),
+                ("2026-03".to_string(), 10, 25, 0, 15),
+            ]
+        );
+        assert_eq!(
+            rows.get(1).and_then(CoverageRow::occupancy_permille),
+            Some(500)
+        );
+    }
+}
