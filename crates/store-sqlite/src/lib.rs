@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod land;
+mod proximity;
 mod reference;
 mod register;
 mod tx;

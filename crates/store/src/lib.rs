@@ -12,6 +12,7 @@ pub mod cube;
 pub mod land;
 pub mod migrate;
 pub mod problems;
+pub mod proximity;
 pub mod query;
 pub mod reference;
 pub mod register;
@@ -21,13 +22,21 @@ pub use accounts::{AccountStore, ApiToken, NewUser, User};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditStore, Change, Via};
 pub use land::LandStore;
 pub use logis_domain::FundingKind;
+pub use proximity::ProximityStore;
 pub use reference::{GeographyCache, ReferenceData, ReferenceStore};
 pub use register::*;
 
 /// The storage port: every capability's trait. Callers hold one `Arc<dyn Store>` and reach any
 /// capability through it (`&dyn Store` coerces to `&dyn RegisterStore` and the others).
 pub trait Store:
-    RegisterStore + AccountStore + AuditStore + ReferenceStore + LandStore + Send + Sync
+    RegisterStore
+    + AccountStore
+    + AuditStore
+    + ReferenceStore
+    + LandStore
+    + ProximityStore
+    + Send
+    + Sync
 {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
@@ -193,6 +202,7 @@ mod tests {
             .chain(crate::migrate::sql::ALL)
             .chain(crate::land::sql::ALL)
             .chain(crate::land::tenders::sql::ALL)
+            .chain(crate::proximity::sql::ALL)
         {
             assert!(super::parameters_in_order(sql), "{sql}");
         }

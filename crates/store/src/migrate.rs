@@ -23,6 +23,7 @@ macro_rules! migrations {
             9 "written_commune" "0009_written_commune.sql",
             10 "land" "0010_land.sql",
             11 "tenders" "0011_tenders.sql",
+            12 "proximity" "0012_proximity.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

@@ -11,6 +11,7 @@ fn canonical(t: &str) -> &'static str {
         "date" => "date",
         "timestamp" | "timestamp with time zone" | "timestamptz" => "timestamp",
         "boolean" => "boolean",
+        "blob" | "bytea" => "bytes",
         other => panic!(
             "type {other} sans équivalent déclaré : ajoutez-le ici et dans les deux migrations"
         ),

@@ -1,0 +1,141 @@
+//! Proximity management (issue 17, first part): a site's competence table, reports routed on
+//! arrival to the partner it names for their theme, each partner's queue.
+
+use super::*;
+use logis_domain::proximity::{
+    AssignmentStatus, Cells, CompetenceDraft, ReportDraft, Theme, parse_competence, parse_report,
+};
+use logis_domain::register::line::OrgIndex;
+
+fn org(db: &TestDb, kind: OrgKind, name: &str) -> i64 {
+    db.add_organisation(
+        &actor(),
+        &NewOrganisation {
+            kind,
+            name: name.into(),
+            siren: None,
+            commune: None,
+        },
+    )
+    .unwrap()
+    .id
+}
+
+fn index(db: &TestDb) -> OrgIndex {
+    let orgs = db.organisations().unwrap();
+    OrgIndex::new(orgs.iter().map(|o| (o.id, o.name.as_str(), None)))
+}
+
+fn cells<'a>(pairs: &[(&'a str, &'a str)]) -> Cells<'a> {
+    let mut c = Cells::default();
+    for (k, v) in pairs {
+        c.set(k, Some(v));
+    }
+    c
+}
+
+fn reports_are_routed_by_the_sites_competence_table(kind: Kind) {
+    let db = TestDb::with_landlords(kind);
+    let cud = org(&db, OrgKind::Epci, "CUD");
+    let gs = org(&db, OrgKind::Commune, "Ville de Grande-Synthe");
+    let concierge = org(&db, OrgKind::Conciergerie, "Conciergerie de l'Europe");
+    let geo = db.geography().unwrap();
+    let orgs = index(&db);
+    let table: Vec<(u64, CompetenceDraft)> = [
+        ("dechets", "CUD", ""),
+        ("espaces verts", "Ville de Grande-Synthe", ""),
+        ("parties communes", "Partenord Habitat", "5"),
+        ("ascenseurs", "Conciergerie de l'Europe", ""),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (theme, partner, deadline))| {
+        let c = cells(&[
+            ("site", "Quartier de l'Europe"),
+            ("commune", "Grande-Synthe"),
+            ("quartier", "Europe"),
+            ("theme", theme),
+            ("partenaire", partner),
+            ("delai_jours", deadline),
+        ]);
+        (
+            i as u64 + 2,
+            parse_competence(&c, &geo, None, &orgs).unwrap(),
+        )
+    })
+    .collect();
+    let r = db.put_competences(&actor(), &table).unwrap();
+    assert!(r.committed && r.created == 4, "{r:?}");
+    assert_eq!(db.put_competences(&actor(), &table).unwrap().unchanged, 4);
+    let sites = db.proximity_sites().unwrap();
+    let site = &sites[0];
+    assert_eq!(site.name, "Quartier de l'Europe");
+    let lifts = site
+        .competences
+        .iter()
+        .find(|c| c.theme == Theme::Lifts)
+        .unwrap();
+    assert_eq!((lifts.partner_id, lifts.deadline_days), (concierge, 2));
+    let report = |reference: &str, theme: &str, date: &str| -> (u64, ReportDraft) {
+        let c = cells(&[
+            ("signalement", reference),
+            ("site", "quartier de l'europe"),
+            ("theme", theme),
+            ("date", date),
+            ("description", "Encombrants devant le hall B"),
+            ("organisation", "Conciergerie de l'Europe"),
+            ("adresse", "12 rue de Bruxelles"),
+        ]);
+        (2, parse_report(&c, &orgs).unwrap())
+    };
+    // A theme not in the table: named, with the table's themes; nothing written.
+    let r = db
+        .put_reports(
+            &actor(),
+            &[
+                report("S-1", "encombrants", "02/03/2026"),
+                report("S-2", "éclairage", "02/03/2026"),
+            ],
+        )
+        .unwrap();
+    assert!(!r.committed);
+    assert_eq!(r.problems.len(), 1);
+    assert_eq!(r.problems[0].column, "theme");
+    assert!(
+        r.problems[0].message.starts_with("le thème « Éclairage » n'est pas dans la table de compétences du site « quartier de l'europe » (thèmes : "),
+        "{}",
+        r.problems[0].message
+    );
+    assert!(db.queue(cud).unwrap().is_empty(), "nothing written");
+    let r = db
+        .put_reports(
+            &actor(),
+            &[
+                report("S-1", "encombrants", "02/03/2026"),
+                report("S-3", "espaces verts", "03/03/2026"),
+            ],
+        )
+        .unwrap();
+    assert!(r.committed && r.created == 2, "{r:?}");
+    let queue = db.queue(cud).unwrap();
+    assert_eq!(queue.len(), 1);
+    let a = &queue[0];
+    assert_eq!(
+        (a.reference.as_str(), a.theme, a.status),
+        ("S-1", Theme::Waste, AssignmentStatus::New)
+    );
+    assert_eq!(
+        a.due_on,
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(),
+        "7 days for waste"
+    );
+    assert_eq!(db.queue(gs).unwrap().len(), 1);
+    // Imported again: nothing changes, nothing routed twice.
+    let again = db
+        .put_reports(&actor(), &[report("S-1", "encombrants", "02/03/2026")])
+        .unwrap();
+    assert_eq!(again.unchanged, 1);
+    assert_eq!(db.queue(cud).unwrap().len(), 1);
+}
+
+conformance!(reports_are_routed_by_the_sites_competence_table);
