@@ -165,6 +165,140 @@ pub trait ProximityStore: Transactions {
         import_all(self, rows, &move |tx, d| put_report(tx, &actor, d))
     }
 
+    /// Move `partner`'s assignment `id` to `status` on `date` (its reason for a refusal or a
+    /// closure). Another partner's assignment is unknown to it. A refusal ends it: the report,
+    /// without an open assignment, waits to be given to another partner ([`Self::assign`]).
+    fn set_assignment(
+        &self,
+        actor: &Actor,
+        id: i64,
+        partner: i64,
+        status: AssignmentStatus,
+        reason: &str,
+        date: NaiveDate,
+    ) -> Result<()> {
+        tx::write(self, |tx| {
+            tx.lock_row("proximity_assignments", id)?;
+            let rows = tx.query(sql::ASSIGNMENT, &[Value::int(id), Value::int(partner)])?;
+            let Some(r) = rows.first() else {
+                return Err(StoreError::NotFound("signalement introuvable".into()));
+            };
+            let (before, reference) = (status_of(&r.text(0)?)?, r.text(1)?);
+            if !before.may_become(status) {
+                return Err(StoreError::Invalid(format!(
+                    "ce signalement est « {} » : il ne peut pas passer à « {} »",
+                    before.label(),
+                    status.label()
+                )));
+            }
+            if status.needs_reason() && reason.trim().is_empty() {
+                return Err(StoreError::Invalid(format!(
+                    "donnez le motif (« {} » en demande un : il est gardé et montré à qui a signalé)",
+                    status.label()
+                )));
+            }
+            let ended = (!status.open()).then_some(date);
+            tx.execute(
+                sql::SET_ASSIGNMENT,
+                &[
+                    Value::text(status.code()),
+                    Value::Date(ended),
+                    Value::text(reason.trim()),
+                    Value::int(id),
+                ],
+            )?;
+            tx.execute(
+                sql::ASSIGNMENT_EVENT,
+                &[
+                    Value::int(id),
+                    Value::text(status.code()),
+                    Value::text(reason.trim()),
+                    Value::int(crate::audit::now()),
+                    Value::text(actor.name.clone()),
+                ],
+            )?;
+            tx.record(
+                actor,
+                &Change {
+                    entity: "signalement",
+                    entity_id: reference,
+                    operation_id: None,
+                    action: "statut",
+                    before: Some(serde_json::Value::String(before.code().into())),
+                    after: Some(serde_json::json!({ "partenaire": partner, "statut": status.code(), "motif": reason.trim() })),
+                },
+            )
+        })
+    }
+
+    /// Give report `report` to `partner` too (another partner's share, or the new holder of a
+    /// report refused as out of its competence), due after the theme's deadline on its site.
+    fn assign(&self, actor: &Actor, report: i64, partner: i64, date: NaiveDate) -> Result<()> {
+        tx::write(self, |tx| {
+            let rows = tx.query(sql::REPORT_ROUTE, &[Value::int(report)])?;
+            let Some(r) = rows.first() else {
+                return Err(StoreError::NotFound("signalement introuvable".into()));
+            };
+            let (reference, deadline) = (r.text(0)?, r.opt_int(1)?);
+            let theme = theme_of(&r.text(2)?)?;
+            let deadline = deadline.unwrap_or_else(|| i64::from(theme.default_deadline_days()));
+            if !tx
+                .query(sql::ASSIGNED_TO, &[Value::int(report), Value::int(partner)])?
+                .is_empty()
+            {
+                return Err(StoreError::Conflict(
+                    "ce partenaire a déjà reçu ce signalement".into(),
+                ));
+            }
+            let due = date
+                .checked_add_days(chrono::Days::new(u64::try_from(deadline).unwrap_or(0)))
+                .unwrap_or(date);
+            let id = tx.insert(
+                sql::INSERT_ASSIGNMENT,
+                &[
+                    Value::int(report),
+                    Value::int(partner),
+                    Value::text(AssignmentStatus::New.code()),
+                    Value::date(date),
+                    Value::date(due),
+                ],
+            )?;
+            tx.execute(
+                sql::ASSIGNMENT_EVENT,
+                &[
+                    Value::int(id),
+                    Value::text(AssignmentStatus::New.code()),
+                    Value::text("attribué"),
+                    Value::int(crate::audit::now()),
+                    Value::text(actor.name.clone()),
+                ],
+            )?;
+            tx.record(
+                actor,
+                &Change {
+                    entity: "signalement",
+                    entity_id: reference,
+                    operation_id: None,
+                    action: "attribution",
+                    before: None,
+                    after: Some(
+                        serde_json::json!({ "partenaire": partner, "echeance": due.to_string() }),
+                    ),
+                },
+            )
+        })
+    }
+
+    /// The reports without an open assignment (every partner refused or closed), to give again.
+    fn unassigned_reports(&self) -> Result<Vec<(i64, String, String)>> {
+        tx::read(self, |tx| {
+            tx.query(sql::UNASSIGNED, &[])?
+                .iter()
+                .map(|r| Ok((r.int(0)?, r.text(1)?, r.text(2)?)))
+                .collect()
+        })
+    }
+
     /// The assignments given to `partner`, the open ones first, the oldest deadline first.
     fn queue(&self, partner: i64) -> Result<Vec<QueuedAssignment>> {
         tx::read(self, |tx| {
@@ -424,7 +558,25 @@ pub mod sql {
         WHERE a.partner_id = $1
         ORDER BY CASE WHEN a.status IN ('nouveau', 'pris_en_compte', 'en_cours') THEN 0 ELSE 1 END, a.due_on, a.id";
 
+    pub const ASSIGNMENT: &str = "SELECT a.status, r.reference FROM proximity_assignments a JOIN proximity_reports r ON r.id = a.report_id
+        WHERE a.id = $1 AND a.partner_id = $2";
+    pub const SET_ASSIGNMENT: &str =
+        "UPDATE proximity_assignments SET status = $1, ended_on = $2, reason = $3 WHERE id = $4";
+    pub const REPORT_ROUTE: &str = "SELECT r.reference, k.deadline_days, r.theme FROM proximity_reports r
+        LEFT JOIN proximity_competences k ON k.site_id = r.site_id AND k.theme = r.theme WHERE r.id = $1";
+    pub const ASSIGNED_TO: &str =
+        "SELECT 1 FROM proximity_assignments WHERE report_id = $1 AND partner_id = $2";
+    pub const UNASSIGNED: &str = "SELECT r.id, r.reference, s.name FROM proximity_reports r JOIN proximity_sites s ON s.id = r.site_id
+        WHERE NOT EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours'))
+          AND NOT EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.status = 'clos')
+        ORDER BY r.reported_on, r.id";
+
     pub const ALL: &[&str] = &[
+        ASSIGNMENT,
+        SET_ASSIGNMENT,
+        REPORT_ROUTE,
+        ASSIGNED_TO,
+        UNASSIGNED,
         SITES,
         COMPETENCES,
         SITE_BY_KEY,

@@ -136,6 +136,69 @@ fn reports_are_routed_by_the_sites_competence_table(kind: Kind) {
         .unwrap();
     assert_eq!(again.unchanged, 1);
     assert_eq!(db.queue(cud).unwrap().len(), 1);
+    // Only the partner acts on its assignment; steps forward, a reason to close or refuse.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 4).unwrap();
+    let s = db.store.as_ref();
+    let e = s.set_assignment(&actor(), a.id, gs, AssignmentStatus::InProgress, "", day);
+    assert!(matches!(e, Err(StoreError::NotFound(_))), "{e:?}");
+    s.set_assignment(&actor(), a.id, cud, AssignmentStatus::InProgress, "", day)
+        .unwrap();
+    let e = s
+        .set_assignment(&actor(), a.id, cud, AssignmentStatus::Closed, " ", day)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("donnez le motif"), "{e}");
+    s.set_assignment(
+        &actor(),
+        a.id,
+        cud,
+        AssignmentStatus::Closed,
+        "enlevés le 4/03",
+        day,
+    )
+    .unwrap();
+    let e = s
+        .set_assignment(&actor(), a.id, cud, AssignmentStatus::InProgress, "", day)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("« Clos »"), "{e}");
+    // Refused as out of its competence: the report waits to be given to another partner.
+    let green = db.queue(gs).unwrap().remove(0);
+    s.set_assignment(
+        &actor(),
+        green.id,
+        gs,
+        AssignmentStatus::Refused,
+        "hors de notre compétence : terrain du bailleur",
+        day,
+    )
+    .unwrap();
+    let waiting = db.unassigned_reports().unwrap();
+    assert_eq!(
+        waiting.iter().map(|w| w.1.as_str()).collect::<Vec<_>>(),
+        ["S-3"]
+    );
+    let partenord = db
+        .organisations()
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == "Partenord Habitat")
+        .unwrap()
+        .id;
+    s.assign(&actor(), green.report_id, partenord, day).unwrap();
+    assert!(db.unassigned_reports().unwrap().is_empty());
+    let theirs = db.queue(partenord).unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(
+        theirs[0].due_on,
+        day + chrono::Days::new(15),
+        "green spaces: 15 days"
+    );
+    let e = s
+        .assign(&actor(), green.report_id, partenord, day)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("déjà reçu"), "{e}");
 }
 
 conformance!(reports_are_routed_by_the_sites_competence_table);
