@@ -6,7 +6,7 @@ use logis_app::land::Decision;
 use logis_domain::land::SiteStatus;
 
 /// The reports of this capability.
-pub(crate) const REPORTS: [&str; 2] = ["foncier", "couts"];
+pub(crate) const REPORTS: [&str; 3] = ["foncier", "couts", "gusp"];
 
 pub(crate) fn is_land_report(name: &str) -> bool {
     REPORTS.contains(&logis_domain::text::name_key(name).as_str())
@@ -18,6 +18,15 @@ pub(crate) struct LandImportArgs {
     /// Vérifie le fichier sans rien écrire
     #[arg(long)]
     verifier: bool,
+}
+
+impl LandImportArgs {
+    pub(crate) fn file(&self) -> &std::path::Path {
+        &self.file
+    }
+    pub(crate) fn check_only(&self) -> bool {
+        self.verifier
+    }
 }
 
 #[derive(Subcommand)]
@@ -81,6 +90,9 @@ pub(crate) fn report(
     name: &str,
     programme: Option<&str>,
 ) -> Result<logis_io::report::Report, Failure> {
+    if logis_domain::text::name_key(name) == "gusp" {
+        return crate::proximity::report(store, None, None);
+    }
     if logis_domain::text::name_key(name) == "couts" {
         return Ok(logis_app::land::tenders::cost_report(
             store,
@@ -102,7 +114,7 @@ pub(crate) fn report(
 }
 
 /// Say why an import wrote nothing: every problem with its row and column.
-fn refused(problems: &[logis_store::RowProblem]) {
+pub(crate) fn refused(problems: &[logis_store::RowProblem]) {
     eprintln!(
         "Import refusé : {} problème(s). Rien n'a été enregistré.",
         problems.len()

@@ -1,10 +1,11 @@
 //! The `logis` command. Each subcommand parses its arguments and calls one use case of
 //! `logis-app`; messages are French. Each capability's subcommands are in the file of its name
-//! (`register.rs`, `accounts.rs`, `reference.rs`, `land.rs`); this file lists them all (`Command`), opens
+//! (`register.rs`, `accounts.rs`, `reference.rs`, `land.rs`, `proximity.rs`); this file lists them all (`Command`), opens
 //! the store (the binary chooses the adapter) and serves.
 
 mod accounts;
 mod land;
+mod proximity;
 mod reference;
 mod register;
 
@@ -72,7 +73,7 @@ enum Command {
         #[arg(long)]
         territoire: Option<String>,
     },
-    /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme ; foncier, couts)
+    /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme ; foncier, couts, gusp)
     Report(ReportArgs),
     /// Banque foncière : attribuer, retirer, changer de statut, rattacher une opération, lister
     #[command(subcommand)]
@@ -161,6 +162,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Import(ImportCommand::Foncier(args)) => return land::import(db, args),
         Command::Import(ImportCommand::AppelsOffres(args)) => {
             return land::import_tenders(db, args);
+        }
+        Command::Import(ImportCommand::GuspCompetences(args)) => {
+            return proximity::import(db, args, false);
+        }
+        Command::Import(ImportCommand::Signalements(args)) => {
+            return proximity::import(db, args, true);
         }
         Command::Foncier(cmd) => land::command(db, cmd)?,
         Command::Report(args) => report(db, args)?,

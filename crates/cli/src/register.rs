@@ -48,7 +48,7 @@ impl KindArg {
 
 #[derive(Args)]
 pub(crate) struct ReportArgs {
-    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier ou couts
+    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts ou gusp
     name: String,
     #[arg(long, value_enum, default_value = "csv")]
     format: ReportFormat,
@@ -122,6 +122,11 @@ pub(crate) enum ImportCommand {
     /// Importe des appels d'offres groupés (une ligne par opération d'un lot)
     #[command(name = "appels-offres")]
     AppelsOffres(crate::land::LandImportArgs),
+    /// Importe les tables de compétences des sites de proximité (site, commune, quartier, theme, partenaire)
+    #[command(name = "gusp-competences")]
+    GuspCompetences(crate::land::LandImportArgs),
+    /// Importe des signalements de dysfonctionnements, attribués selon la table de compétences
+    Signalements(crate::land::LandImportArgs),
 }
 
 #[derive(Args)]

@@ -418,6 +418,30 @@ pub const TENDERS: Layout = Layout {
     aliases: logis_domain::land::tenders::TENDER_ALIASES,
 };
 
+/// A site competence table's file (`logis import gusp-competences`).
+pub const COMPETENCES: Layout = Layout {
+    columns: logis_domain::proximity::COMPETENCE_COLUMNS,
+    required: logis_domain::proximity::COMPETENCE_REQUIRED,
+    informative: &[],
+    aliases: &[
+        ("partenaire_responsable", "partenaire"),
+        ("responsable", "partenaire"),
+        ("delai", "delai_jours"),
+    ],
+};
+
+/// A reports' file (`logis import signalements`).
+pub const REPORTS: Layout = Layout {
+    columns: logis_domain::proximity::REPORT_COLUMNS,
+    required: logis_domain::proximity::REPORT_REQUIRED,
+    informative: &[],
+    aliases: &[
+        ("reference", "signalement"),
+        ("lieu", "adresse"),
+        ("signale_par", "organisation"),
+    ],
+};
+
 impl HeaderMap {
     /// Map header cells to the operations' columns (see [`HeaderMap::of`]).
     pub fn new(header: &[String]) -> Result<Self, Vec<HeaderProblem>> {

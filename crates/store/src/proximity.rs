@@ -299,6 +299,35 @@ pub trait ProximityStore: Transactions {
         })
     }
 
+    /// Every assignment as the committees read them, with its site's and partner's names
+    /// (reports dated from `from` to `to`, both included).
+    fn assignment_facts(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(String, String, logis_domain::proximity::AssignmentFact)>> {
+        tx::read(self, |tx| {
+            tx.query(sql::FACTS, &[Value::date(from), Value::date(to)])?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.text(0)?,
+                        r.text(1)?,
+                        logis_domain::proximity::AssignmentFact {
+                            partner: r.int(2)?,
+                            theme: theme_of(&r.text(3)?)?,
+                            opened_on: r.date(4)?,
+                            due_on: r.date(5)?,
+                            status: status_of(&r.text(6)?)?,
+                            ended_on: r.opt_date(7)?,
+                            place: r.text(8)?,
+                        },
+                    ))
+                })
+                .collect()
+        })
+    }
+
     /// The assignments given to `partner`, the open ones first, the oldest deadline first.
     fn queue(&self, partner: i64) -> Result<Vec<QueuedAssignment>> {
         tx::read(self, |tx| {
@@ -571,7 +600,14 @@ pub mod sql {
           AND NOT EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.status = 'clos')
         ORDER BY r.reported_on, r.id";
 
+    pub const FACTS: &str = "SELECT s.name, o.name, a.partner_id, r.theme, a.opened_on, a.due_on, a.status, a.ended_on, r.address
+        FROM proximity_assignments a JOIN proximity_reports r ON r.id = a.report_id
+        JOIN proximity_sites s ON s.id = r.site_id JOIN organisations o ON o.id = a.partner_id
+        WHERE r.reported_on >= $1 AND r.reported_on <= $2
+        ORDER BY s.name_key, o.name, r.theme";
+
     pub const ALL: &[&str] = &[
+        FACTS,
         ASSIGNMENT,
         SET_ASSIGNMENT,
         REPORT_ROUTE,

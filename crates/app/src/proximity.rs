@@ -1,0 +1,254 @@
+//! Proximity management's use cases (issue 17, first part): import a site competence table and
+//! reports of dysfunctions (every row checked; nothing written when one is wrong; reports routed
+//! on arrival), and the committees' report.
+
+use crate::{AppError, Result};
+use logis_domain::proximity::{Cells, committee, parse_competence, parse_report, repeated_places};
+use logis_domain::register::line::OrgIndex;
+use logis_io::RowSource;
+use logis_io::read::{HeaderMap, Layout};
+use logis_io::report::{Cell, Grid, GridRow, Report, RowKind};
+use logis_store::proximity::ProximityImportOutcome;
+use logis_store::{Actor, RowProblem, Store};
+
+/// Every organisation of the partnership, by name and SIREN.
+fn organisations(store: &dyn Store) -> Result<OrgIndex> {
+    let orgs = store.organisations()?;
+    Ok(OrgIndex::new(orgs.iter().map(|o| {
+        (o.id, o.name.as_str(), o.siren.as_ref().map(|s| s.as_str()))
+    })))
+}
+
+/// The checked rows of a file (with their row numbers), or every problem.
+type Drafts<T> = std::result::Result<Vec<(u64, T)>, Vec<RowProblem>>;
+
+/// Read every row of `source` with `layout` and `parse`; the drafts, or every problem.
+fn rows<T>(
+    mut source: Box<dyn RowSource>,
+    layout: &Layout,
+    parse: &dyn Fn(
+        &Cells<'_>,
+    ) -> std::result::Result<T, Vec<logis_domain::register::line::FieldError>>,
+) -> Result<Drafts<T>> {
+    let header = match HeaderMap::of(source.header(), layout) {
+        Ok(h) => h,
+        Err(problems) => {
+            return Ok(Err(problems
+                .into_iter()
+                .map(|p| RowProblem {
+                    row: 1,
+                    column: p.column,
+                    message: p.message,
+                })
+                .collect()));
+        }
+    };
+    let mut drafts = Vec::new();
+    let mut problems = Vec::new();
+    while let Some(row) = source.next_row() {
+        let row = row?;
+        if row.is_blank() {
+            continue;
+        }
+        let mut cells = Cells::default();
+        for (column, value) in header.cells(&row) {
+            cells.set(column, value);
+        }
+        match parse(&cells) {
+            Ok(d) => drafts.push((row.row, d)),
+            Err(errors) => problems.extend(errors.into_iter().map(|e| RowProblem {
+                row: row.row,
+                column: e.column.to_string(),
+                message: e.message,
+            })),
+        }
+    }
+    if drafts.is_empty() && problems.is_empty() {
+        problems.push(RowProblem {
+            row: 2,
+            column: String::new(),
+            message: "le fichier ne contient aucune ligne".into(),
+        });
+    }
+    Ok(if problems.is_empty() {
+        Ok(drafts)
+    } else {
+        Err(problems)
+    })
+}
+
+fn refused(problems: Vec<RowProblem>) -> ProximityImportOutcome {
+    ProximityImportOutcome {
+        problems,
+        ..Default::default()
+    }
+}
+
+/// Import site competence tables (`site, commune, quartier, theme, partenaire, delai_jours`).
+pub fn import_competences(
+    store: &dyn Store,
+    actor: &Actor,
+    source: Box<dyn RowSource>,
+    commit: bool,
+) -> Result<ProximityImportOutcome> {
+    let geo = store.geography()?;
+    if geo.is_empty() {
+        return Err(AppError::NoReference);
+    }
+    let territory = crate::reference::territory(store)?;
+    let orgs = organisations(store)?;
+    let parse = |c: &Cells<'_>| parse_competence(c, &geo, territory.as_ref(), &orgs);
+    match rows(source, &logis_io::read::COMPETENCES, &parse)? {
+        Err(problems) => Ok(refused(problems)),
+        Ok(_) if !commit => Ok(ProximityImportOutcome::default()),
+        Ok(drafts) => Ok(store.put_competences(actor, &drafts)?),
+    }
+}
+
+/// Import reports of dysfunctions (`signalement, site, theme, date, description, organisation,
+/// adresse`), each routed on arrival; `only` the reports of this organisation when given (a
+/// partner's agent imports its own).
+pub fn import_reports(
+    store: &dyn Store,
+    actor: &Actor,
+    source: Box<dyn RowSource>,
+    commit: bool,
+    only: Option<i64>,
+) -> Result<ProximityImportOutcome> {
+    let orgs = organisations(store)?;
+    let parse = |c: &Cells<'_>| {
+        let d = parse_report(c, &orgs)?;
+        if only.is_some_and(|o| o != d.organisation) {
+            return Err(vec![logis_domain::register::line::FieldError {
+                column: "organisation",
+                message: "vous n'importez que les signalements de votre organisation".into(),
+            }]);
+        }
+        Ok(d)
+    };
+    match rows(source, &logis_io::read::REPORTS, &parse)? {
+        Err(problems) => Ok(refused(problems)),
+        Ok(_) if !commit => Ok(ProximityImportOutcome::default()),
+        Ok(drafts) => Ok(store.put_reports(actor, &drafts)?),
+    }
+}
+
+/// The committees' report over the reports dated in `[from, to]`, seen on `today`: by site,
+/// theme and partner, opened, closed, overdue, median days to close (stable CSV columns `site,
+/// theme, partenaire, ouverts, clos, en_retard, delai_median_jours`); the places reported three
+/// times or more in the notes.
+pub fn gusp_report(
+    store: &dyn Store,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> Result<Report> {
+    if to < from {
+        return Err(AppError::Invalid(format!(
+            "période vide : du {} au {}",
+            logis_domain::numbers::format_date_fr(from),
+            logis_domain::numbers::format_date_fr(to)
+        )));
+    }
+    let facts = store.assignment_facts(from, to)?;
+    let mut by_site: std::collections::BTreeMap<
+        (String, String),
+        Vec<logis_domain::proximity::AssignmentFact>,
+    > = Default::default();
+    let mut names = std::collections::HashMap::new();
+    for (site, partner, f) in &facts {
+        names.insert(f.partner, partner.clone());
+        by_site
+            .entry((logis_domain::text::name_key(site), site.clone()))
+            .or_default()
+            .push(f.clone());
+    }
+    let mut long_rows = Vec::new();
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    for ((_, site), facts) in &by_site {
+        for r in committee(facts, today) {
+            let partner = names.get(&r.partner).cloned().unwrap_or_default();
+            let median = r.median_days.map(Cell::Int).unwrap_or(Cell::Empty);
+            long_rows.push(vec![
+                Cell::text(site.clone()),
+                Cell::text(r.theme.code()),
+                Cell::text(partner.clone()),
+                Cell::Int(r.opened as i64),
+                Cell::Int(r.closed as i64),
+                Cell::Int(r.overdue as i64),
+                median.clone(),
+            ]);
+            rows.push(GridRow {
+                kind: RowKind::Detail,
+                cells: vec![
+                    Cell::text(site.clone()),
+                    Cell::text(r.theme.label()),
+                    Cell::text(partner),
+                    Cell::Int(r.opened as i64),
+                    Cell::Int(r.closed as i64),
+                    Cell::Int(r.overdue as i64),
+                    median,
+                ],
+            });
+        }
+        for (place, n) in repeated_places(facts, 3) {
+            notes.push(format!("{site} : « {place} » signalé {n} fois."));
+        }
+    }
+    let all: Vec<_> = facts.iter().map(|(_, _, f)| f.clone()).collect();
+    let opened = all.len() as i64;
+    let closed = all
+        .iter()
+        .filter(|f| f.status == logis_domain::proximity::AssignmentStatus::Closed)
+        .count() as i64;
+    let overdue = all.iter().filter(|f| f.overdue(today)).count() as i64;
+    rows.push(GridRow {
+        kind: RowKind::Total,
+        cells: vec![
+            Cell::text("Agglomération"),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Int(opened),
+            Cell::Int(closed),
+            Cell::Int(overdue),
+            Cell::Empty,
+        ],
+    });
+    Ok(Report {
+        name: "gusp",
+        title: "Gestion urbaine de proximité : signalements par site, thème et partenaire".into(),
+        scope: format!(
+            "signalements du {} au {}",
+            logis_domain::numbers::format_date_fr(from),
+            logis_domain::numbers::format_date_fr(to)
+        ),
+        notes,
+        long_columns: vec![
+            "site",
+            "theme",
+            "partenaire",
+            "ouverts",
+            "clos",
+            "en_retard",
+            "delai_median_jours",
+        ],
+        long_rows,
+        grid: Grid {
+            groups: Vec::new(),
+            header: [
+                "Site",
+                "Thème",
+                "Partenaire",
+                "Ouverts",
+                "Clos",
+                "En retard",
+                "Délai médian (jours)",
+            ]
+            .map(String::from)
+            .to_vec(),
+            row_header_columns: 3,
+            rows,
+        },
+    })
+}

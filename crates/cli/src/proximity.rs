@@ -1,0 +1,65 @@
+//! Proximity management's subcommands: `import gusp-competences`, `import signalements`, the
+//! `gusp` report.
+
+use super::*;
+
+pub(crate) fn import(
+    db: Option<&str>,
+    args: crate::land::LandImportArgs,
+    reports: bool,
+) -> Result<ExitCode, Failure> {
+    let store = open(db, DEFAULT_DATABASE)?;
+    let source = match logis_io::open_path(args.file()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Import refusé : {e}. Rien n'a été enregistré.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let commit = !args.check_only();
+    let out = if reports {
+        logis_app::proximity::import_reports(store.as_ref(), &Actor::cli(), source, commit, None)?
+    } else {
+        logis_app::proximity::import_competences(store.as_ref(), &Actor::cli(), source, commit)?
+    };
+    if !out.problems.is_empty() {
+        crate::land::refused(&out.problems);
+        return Ok(ExitCode::FAILURE);
+    }
+    if !commit {
+        println!("Fichier valide : rien n'a été enregistré (--verifier).");
+    } else {
+        println!(
+            "{} : {} créé(s), {} modifié(s), {} inchangé(s).",
+            if reports {
+                "Signalements importés (et attribués)"
+            } else {
+                "Tables de compétences importées"
+            },
+            out.created,
+            out.updated,
+            out.unchanged
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn report(
+    store: &dyn Store,
+    du: Option<&str>,
+    au: Option<&str>,
+) -> Result<logis_io::report::Report, Failure> {
+    let today = chrono::Local::now().date_naive();
+    let day = |text: Option<&str>,
+               default: chrono::NaiveDate|
+     -> Result<chrono::NaiveDate, Failure> {
+        match text {
+            None => Ok(default),
+            Some(t) => logis_domain::numbers::parse_date(t)
+                .ok_or_else(|| Failure(format!("date illisible « {t} » (attendu : jj/mm/aaaa)"))),
+        }
+    };
+    let from = day(du, today - chrono::Days::new(365))?;
+    let to = day(au, today)?;
+    Ok(logis_app::proximity::gusp_report(store, from, to, today)?)
+}
