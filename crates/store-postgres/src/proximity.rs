@@ -4,3 +4,4 @@
 use super::*;
 
 impl logis_store::ProximityStore for PostgresStore {}
+impl logis_store::MobilityStore for PostgresStore {}

@@ -4,3 +4,4 @@
 use super::*;
 
 impl logis_store::ProximityStore for SqliteStore {}
+impl logis_store::MobilityStore for SqliteStore {}

@@ -23,6 +23,7 @@ pub use audit::{Actor, AuditEntry, AuditFilter, AuditStore, Change, Via};
 pub use land::LandStore;
 pub use logis_domain::FundingKind;
 pub use proximity::ProximityStore;
+pub use proximity::mobility::MobilityStore;
 pub use reference::{GeographyCache, ReferenceData, ReferenceStore};
 pub use register::*;
 
@@ -35,6 +36,7 @@ pub trait Store:
     + ReferenceStore
     + LandStore
     + ProximityStore
+    + MobilityStore
     + Send
     + Sync
 {
@@ -203,6 +205,7 @@ mod tests {
             .chain(crate::land::sql::ALL)
             .chain(crate::land::tenders::sql::ALL)
             .chain(crate::proximity::sql::ALL)
+            .chain(crate::proximity::mobility::sql::ALL)
         {
             assert!(super::parameters_in_order(sql), "{sql}");
         }

@@ -3,6 +3,8 @@
 //! routed on arrival to the partner the site's table names for their theme, each partner's
 //! queue. (Photos, the steps of an assignment, committees and the mobility offer are to come.)
 
+pub mod mobility;
+
 use crate::audit::{Actor, Change};
 use crate::register::RowProblem;
 use crate::tx::{self, Transactions, Tx, Value};
@@ -69,7 +71,7 @@ fn status_of(code: &str) -> Result<AssignmentStatus> {
 
 /// Run `rows` through `put` in one transaction: every row's problem is kept, and any problem
 /// rolls the whole import back.
-fn import_all<T>(
+pub(crate) fn import_all<T>(
     store: &(impl Transactions + ?Sized),
     rows: &[(u64, T)],
     put: &dyn Fn(&mut dyn Tx, &T) -> Result<RowResult>,
@@ -105,14 +107,14 @@ fn import_all<T>(
     }
 }
 
-enum Put {
+pub(crate) enum Put {
     Created,
     Updated,
     Unchanged,
 }
 
 /// What one row did, or its problem (column, French message).
-type RowResult = std::result::Result<Put, (&'static str, String)>;
+pub(crate) type RowResult = std::result::Result<Put, (&'static str, String)>;
 
 /// Proximity management's storage, written once for both backends.
 pub trait ProximityStore: Transactions {

@@ -201,4 +201,88 @@ fn reports_are_routed_by_the_sites_competence_table(kind: Kind) {
     assert!(e.contains("déjà reçu"), "{e}");
 }
 
-conformance!(reports_are_routed_by_the_sites_competence_table);
+fn the_mobility_offer_its_demand_and_placements(kind: Kind) {
+    use logis_domain::proximity::mobility::{coverage, parse_demand, parse_occupancy, parse_offer};
+    let db = TestDb::with_landlords(kind);
+    let geo = db.geography().unwrap();
+    let landlords = index(&db);
+    let offer = |reference: &str, beds: &str, until: &str| {
+        let c = cells(&[
+            ("offre", reference),
+            ("bailleur", "Vilogia"),
+            ("commune", "Dunkerque"),
+            ("logements", "10"),
+            ("lits", beds),
+            ("prix_mensuel", "450"),
+            ("meuble", "oui"),
+            ("debut", "2026-03"),
+            ("fin", until),
+            ("usage_futur", "logement familial"),
+        ]);
+        (2, parse_offer(&c, &geo, None, &landlords).unwrap())
+    };
+    let r = db
+        .put_offers(&actor(), &[offer("MOB-1", "14", "2026-12")])
+        .unwrap();
+    assert!(r.committed && r.created == 1, "{r:?}");
+    assert_eq!(
+        db.put_offers(&actor(), &[offer("MOB-1", "14", "2026-12")])
+            .unwrap()
+            .unchanged,
+        1
+    );
+    let demand = cells(&[
+        ("employeur_siret", "73282932000074"),
+        ("employeur", "Chantiers de France"),
+        ("commune", "Dunkerque"),
+        ("mois", "2026-04"),
+        ("salaries", "20"),
+        ("duree_mois", "6"),
+    ]);
+    let r = db
+        .put_demand(&actor(), &[(2, parse_demand(&demand, &geo, None).unwrap())])
+        .unwrap();
+    assert!(r.committed, "{r:?}");
+    let occupancy = |month: &str, n: &str| {
+        let c = cells(&[
+            ("offre", "MOB-1"),
+            ("mois", month),
+            ("employeur_siret", "73282932000074"),
+            ("occupants", n),
+        ]);
+        (2, parse_occupancy(&c).unwrap())
+    };
+    // Above the beds, outside the offer's months: refused, nothing written.
+    let r = db
+        .put_occupancy(&actor(), &[occupancy("2026-04", "15")])
+        .unwrap();
+    assert!(!r.committed && r.problems[0].column == "occupants", "{r:?}");
+    let r = db
+        .put_occupancy(&actor(), &[occupancy("2027-01", "2")])
+        .unwrap();
+    assert!(
+        r.problems[0].message.contains("pas ouverte en 2027-01"),
+        "{r:?}"
+    );
+    let r = db
+        .put_occupancy(&actor(), &[occupancy("2026-04", "12")])
+        .unwrap();
+    assert!(r.committed, "{r:?}");
+    let (offers, demand, placed) = db.mobility().unwrap();
+    let rows = coverage(&offers, &demand, &placed);
+    let april = rows.iter().find(|r| r.month.text() == "2026-04").unwrap();
+    assert_eq!(
+        (
+            april.beds_offered,
+            april.workers_expected,
+            april.beds_occupied,
+            april.demand_not_covered
+        ),
+        (14, 20, 12, 6)
+    );
+}
+
+conformance!(
+    reports_are_routed_by_the_sites_competence_table,
+    the_mobility_offer_its_demand_and_placements,
+);
