@@ -252,3 +252,131 @@ pub fn gusp_report(
         },
     })
 }
+
+/// Which mobility file an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MobilityFile {
+    /// `offre, bailleur, commune, logements, lits, prix_mensuel, meuble, services, debut, fin, usage_futur`
+    Offer,
+    /// `employeur_siret, employeur, commune, mois, salaries, duree_mois, budget_mensuel, profil`
+    Demand,
+    /// `offre, mois, employeur_siret, occupants`
+    Occupancy,
+}
+
+/// Import a mobility file (every row checked; nothing written when one is wrong).
+pub fn import_mobility(
+    store: &dyn Store,
+    actor: &Actor,
+    source: Box<dyn RowSource>,
+    file: MobilityFile,
+    commit: bool,
+) -> Result<ProximityImportOutcome> {
+    use logis_domain::proximity::mobility::{parse_demand, parse_occupancy, parse_offer};
+    let geo = store.geography()?;
+    if geo.is_empty() {
+        return Err(AppError::NoReference);
+    }
+    let territory = crate::reference::territory(store)?;
+    match file {
+        MobilityFile::Offer => {
+            let (_, landlords) = crate::land::landlords(store)?;
+            let parse = |c: &Cells<'_>| parse_offer(c, &geo, territory.as_ref(), &landlords);
+            match rows(source, &logis_io::read::MOBILITY_OFFERS, &parse)? {
+                Err(problems) => Ok(refused(problems)),
+                Ok(_) if !commit => Ok(ProximityImportOutcome::default()),
+                Ok(drafts) => Ok(store.put_offers(actor, &drafts)?),
+            }
+        }
+        MobilityFile::Demand => {
+            let parse = |c: &Cells<'_>| parse_demand(c, &geo, territory.as_ref());
+            match rows(source, &logis_io::read::MOBILITY_DEMAND, &parse)? {
+                Err(problems) => Ok(refused(problems)),
+                Ok(_) if !commit => Ok(ProximityImportOutcome::default()),
+                Ok(drafts) => Ok(store.put_demand(actor, &drafts)?),
+            }
+        }
+        MobilityFile::Occupancy => {
+            let parse = |c: &Cells<'_>| parse_occupancy(c);
+            match rows(source, &logis_io::read::MOBILITY_OCCUPANCY, &parse)? {
+                Err(problems) => Ok(refused(problems)),
+                Ok(_) if !commit => Ok(ProximityImportOutcome::default()),
+                Ok(drafts) => Ok(store.put_occupancy(actor, &drafts)?),
+            }
+        }
+    }
+}
+
+/// The coverage of the demand by the offer per commune and month (stable CSV columns
+/// `commune_insee, commune, mois, lits_offerts, salaries_attendus, lits_occupes, taux_occupation,
+/// demande_non_couverte`).
+pub fn mobility_report(store: &dyn Store) -> Result<Report> {
+    let geo = store.geography()?;
+    let (offers, demand, placed) = store.mobility()?;
+    let rows = logis_domain::proximity::mobility::coverage(&offers, &demand, &placed);
+    let rate = |r: &logis_domain::proximity::mobility::CoverageRow| {
+        r.occupancy_permille()
+            .map(|p| Cell::text(format!("{},{} %", p / 10, p % 10)))
+            .unwrap_or(Cell::Empty)
+    };
+    let name = |code: &str| {
+        geo.commune(code)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let long_rows = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::text(r.commune.as_str()),
+                Cell::text(name(r.commune.as_str())),
+                Cell::text(r.month.text()),
+                Cell::Int(r.beds_offered as i64),
+                Cell::Int(r.workers_expected as i64),
+                Cell::Int(r.beds_occupied as i64),
+                rate(r),
+                Cell::Int(r.demand_not_covered as i64),
+            ]
+        })
+        .collect();
+    let grid_rows = rows
+        .iter()
+        .map(|r| GridRow {
+            kind: RowKind::Detail,
+            cells: vec![
+                Cell::text(name(r.commune.as_str())),
+                Cell::text(r.month.text()),
+                Cell::Int(r.beds_offered as i64),
+                Cell::Int(r.workers_expected as i64),
+                Cell::Int(r.beds_occupied as i64),
+                rate(r),
+                Cell::Int(r.demand_not_covered as i64),
+            ],
+        })
+        .collect();
+    Ok(Report {
+        name: "mobilite",
+        title: "Salariés en mobilité : offre, demande et occupation par commune et mois".into(),
+        scope: "toutes les offres et tous les besoins déclarés".into(),
+        notes: vec!["Lits offerts : ceux des offres ouvertes ce mois-là ; demande non couverte : salariés attendus moins lits offerts, quand c'est positif.".into()],
+        long_columns: vec![
+            "commune_insee",
+            "commune",
+            "mois",
+            "lits_offerts",
+            "salaries_attendus",
+            "lits_occupes",
+            "taux_occupation",
+            "demande_non_couverte",
+        ],
+        long_rows,
+        grid: Grid {
+            groups: Vec::new(),
+            header: ["Commune", "Mois", "Lits offerts", "Salariés attendus", "Lits occupés", "Taux d'occupation", "Demande non couverte"]
+                .map(String::from)
+                .to_vec(),
+            row_header_columns: 2,
+            rows: grid_rows,
+        },
+    })
+}

@@ -6,7 +6,7 @@ use logis_app::land::Decision;
 use logis_domain::land::SiteStatus;
 
 /// The reports of this capability.
-pub(crate) const REPORTS: [&str; 3] = ["foncier", "couts", "gusp"];
+pub(crate) const REPORTS: [&str; 4] = ["foncier", "couts", "gusp", "mobilite"];
 
 pub(crate) fn is_land_report(name: &str) -> bool {
     REPORTS.contains(&logis_domain::text::name_key(name).as_str())
@@ -90,6 +90,9 @@ pub(crate) fn report(
     name: &str,
     programme: Option<&str>,
 ) -> Result<logis_io::report::Report, Failure> {
+    if logis_domain::text::name_key(name) == "mobilite" {
+        return Ok(logis_app::proximity::mobility_report(store)?);
+    }
     if logis_domain::text::name_key(name) == "gusp" {
         return crate::proximity::report(store, None, None);
     }

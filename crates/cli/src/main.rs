@@ -73,7 +73,7 @@ enum Command {
         #[arg(long)]
         territoire: Option<String>,
     },
-    /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme ; foncier, couts, gusp)
+    /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme ; foncier, couts, gusp, mobilite)
     Report(ReportArgs),
     /// Banque foncière : attribuer, retirer, changer de statut, rattacher une opération, lister
     #[command(subcommand)]
@@ -168,6 +168,23 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Import(ImportCommand::Signalements(args)) => {
             return proximity::import(db, args, true);
+        }
+        Command::Import(ImportCommand::MobiliteOffre(args)) => {
+            return proximity::import_mobility(db, args, logis_app::proximity::MobilityFile::Offer);
+        }
+        Command::Import(ImportCommand::MobiliteBesoins(args)) => {
+            return proximity::import_mobility(
+                db,
+                args,
+                logis_app::proximity::MobilityFile::Demand,
+            );
+        }
+        Command::Import(ImportCommand::MobiliteOccupation(args)) => {
+            return proximity::import_mobility(
+                db,
+                args,
+                logis_app::proximity::MobilityFile::Occupancy,
+            );
         }
         Command::Foncier(cmd) => land::command(db, cmd)?,
         Command::Report(args) => report(db, args)?,

@@ -44,6 +44,37 @@ pub(crate) fn import(
     Ok(ExitCode::SUCCESS)
 }
 
+pub(crate) fn import_mobility(
+    db: Option<&str>,
+    args: crate::land::LandImportArgs,
+    file: logis_app::proximity::MobilityFile,
+) -> Result<ExitCode, Failure> {
+    let store = open(db, DEFAULT_DATABASE)?;
+    let source = match logis_io::open_path(args.file()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Import refusé : {e}. Rien n'a été enregistré.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let commit = !args.check_only();
+    let out =
+        logis_app::proximity::import_mobility(store.as_ref(), &Actor::cli(), source, file, commit)?;
+    if !out.problems.is_empty() {
+        crate::land::refused(&out.problems);
+        return Ok(ExitCode::FAILURE);
+    }
+    if !commit {
+        println!("Fichier valide : rien n'a été enregistré (--verifier).");
+    } else {
+        println!(
+            "Import enregistré : {} créé(s), {} modifié(s), {} inchangé(s).",
+            out.created, out.updated, out.unchanged
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(crate) fn report(
     store: &dyn Store,
     du: Option<&str>,

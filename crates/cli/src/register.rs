@@ -48,7 +48,7 @@ impl KindArg {
 
 #[derive(Args)]
 pub(crate) struct ReportArgs {
-    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts ou gusp
+    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp ou mobilite
     name: String,
     #[arg(long, value_enum, default_value = "csv")]
     format: ReportFormat,
@@ -127,6 +127,15 @@ pub(crate) enum ImportCommand {
     GuspCompetences(crate::land::LandImportArgs),
     /// Importe des signalements de dysfonctionnements, attribués selon la table de compétences
     Signalements(crate::land::LandImportArgs),
+    /// Importe l'offre pour les salariés en mobilité (offre, bailleur, commune, logements, lits, debut…)
+    #[command(name = "mobilite-offre")]
+    MobiliteOffre(crate::land::LandImportArgs),
+    /// Importe les besoins des employeurs (employeur_siret, employeur, commune, mois, salaries…)
+    #[command(name = "mobilite-besoins")]
+    MobiliteBesoins(crate::land::LandImportArgs),
+    /// Importe l'occupation de l'offre (offre, mois, employeur_siret, occupants)
+    #[command(name = "mobilite-occupation")]
+    MobiliteOccupation(crate::land::LandImportArgs),
 }
 
 #[derive(Args)]

@@ -442,6 +442,34 @@ pub const REPORTS: Layout = Layout {
     ],
 };
 
+/// The mobility offer's files (`logis import mobilite-offre|mobilite-besoins|mobilite-occupation`).
+pub const MOBILITY_OFFERS: Layout = Layout {
+    columns: logis_domain::proximity::mobility::OFFER_COLUMNS,
+    required: logis_domain::proximity::mobility::OFFER_REQUIRED,
+    informative: &[],
+    aliases: &[
+        ("lits_disponibles", "lits"),
+        ("prix", "prix_mensuel"),
+        ("loyer_mensuel", "prix_mensuel"),
+    ],
+};
+pub const MOBILITY_DEMAND: Layout = Layout {
+    columns: logis_domain::proximity::mobility::DEMAND_COLUMNS,
+    required: logis_domain::proximity::mobility::DEMAND_REQUIRED,
+    informative: &[],
+    aliases: &[
+        ("siret", "employeur_siret"),
+        ("nombre_salaries", "salaries"),
+        ("budget", "budget_mensuel"),
+    ],
+};
+pub const MOBILITY_OCCUPANCY: Layout = Layout {
+    columns: logis_domain::proximity::mobility::OCCUPANCY_COLUMNS,
+    required: logis_domain::proximity::mobility::OCCUPANCY_REQUIRED,
+    informative: &[],
+    aliases: &[("siret", "employeur_siret")],
+};
+
 impl HeaderMap {
     /// Map header cells to the operations' columns (see [`HeaderMap::of`]).
     pub fn new(header: &[String]) -> Result<Self, Vec<HeaderProblem>> {
