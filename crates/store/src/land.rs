@@ -9,7 +9,7 @@ pub mod tenders;
 
 use crate::audit::{Actor, Change};
 use crate::register::RowProblem;
-use crate::tx::{self, Row, Transactions, Tx, Value};
+use crate::tx::{self, Put, Row, RowResult, Transactions, Tx, Value};
 use crate::{Result, StoreError};
 use chrono::NaiveDate;
 use logis_domain::land::{Constraints, LandOwner, Parcel, Point, SiteDraft, SiteStatus, site_key};
@@ -225,35 +225,16 @@ pub trait LandStore: Transactions {
             return Ok(outcome);
         }
         let today = today();
-        let result = self.write(&mut |tx| {
-            outcome.stats = LandImportStats::default();
-            outcome.problems.clear();
-            for (row, d) in rows {
-                match put_site(tx, actor, d, today)? {
-                    Ok(Put::Created) => outcome.stats.created += 1,
-                    Ok(Put::Updated) => outcome.stats.updated += 1,
-                    Ok(Put::Unchanged) => outcome.stats.unchanged += 1,
-                    Err((column, message)) => outcome.problems.push(RowProblem {
-                        row: *row,
-                        column: column.into(),
-                        message,
-                    }),
-                }
-            }
-            if outcome.problems.is_empty() {
-                Ok(())
-            } else {
-                Err(StoreError::Invalid(ROLLED_BACK.into()))
-            }
-        });
-        match result {
-            Ok(()) => {
-                outcome.committed = true;
-                Ok(outcome)
-            }
-            Err(StoreError::Invalid(m)) if m == ROLLED_BACK => Ok(outcome),
-            Err(e) => Err(e),
-        }
+        let actor = actor.clone();
+        let done = tx::import_rows(self, rows, &move |tx, d| put_site(tx, &actor, d, today))?;
+        outcome.problems = done.problems;
+        outcome.stats = LandImportStats {
+            created: done.created,
+            updated: done.updated,
+            unchanged: done.unchanged,
+        };
+        outcome.committed = done.committed;
+        Ok(outcome)
     }
 
     /// Create, replace (when different) or leave the tenders of an import, in one transaction.
@@ -525,9 +506,6 @@ pub trait LandStore: Transactions {
     }
 }
 
-/// The marker of an import rolled back for its problems.
-const ROLLED_BACK: &str = "import annulé";
-
 fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
@@ -655,12 +633,6 @@ fn step(
     )
 }
 
-enum Put {
-    Created,
-    Updated,
-    Unchanged,
-}
-
 /// The values of a site's columns as `SITE_VALUES` binds them (after its id or reference).
 fn site_values(d: &SiteDraft) -> Vec<Value> {
     vec![
@@ -699,15 +671,8 @@ fn draft_json(d: &SiteDraft) -> serde_json::Value {
     })
 }
 
-type RowResult<T> = std::result::Result<T, (&'static str, String)>;
-
 /// Create or update one imported site; a problem of the row is `Ok(Err((column, message)))`.
-fn put_site(
-    tx: &mut dyn Tx,
-    actor: &Actor,
-    d: &SiteDraft,
-    today: NaiveDate,
-) -> Result<RowResult<Put>> {
+fn put_site(tx: &mut dyn Tx, actor: &Actor, d: &SiteDraft, today: NaiveDate) -> Result<RowResult> {
     let key = site_key(&d.reference);
     let date = d.status_date.unwrap_or(today);
     let found = tx.query(sql::SITE_BY_KEY, &[Value::text(key.clone())])?;

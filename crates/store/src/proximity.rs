@@ -6,23 +6,15 @@
 pub mod mobility;
 
 use crate::audit::{Actor, Change};
-use crate::register::RowProblem;
-use crate::tx::{self, Transactions, Tx, Value};
+use crate::tx::{self, Put, RowResult, Transactions, Tx, Value};
 use crate::{Result, StoreError};
 use chrono::NaiveDate;
 use logis_domain::proximity::{AssignmentStatus, CompetenceDraft, ReportDraft, Theme};
 use logis_domain::text::name_key;
 use serde::Serialize;
 
-/// What an import of competences or reports did: committed, or every problem and nothing written.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ProximityImportOutcome {
-    pub problems: Vec<RowProblem>,
-    pub created: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub committed: bool,
-}
+/// What an import of competences, reports or mobility files did.
+pub type ProximityImportOutcome = tx::Imported;
 
 /// A line of a site's competence table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,9 +50,6 @@ pub struct QueuedAssignment {
     pub description: String,
 }
 
-/// The marker of an import rolled back for its problems.
-const ROLLED_BACK: &str = "import annulé";
-
 fn theme_of(code: &str) -> Result<Theme> {
     crate::decode(Theme::from_code(code), "le thème", code)
 }
@@ -68,53 +57,6 @@ fn theme_of(code: &str) -> Result<Theme> {
 fn status_of(code: &str) -> Result<AssignmentStatus> {
     crate::decode(AssignmentStatus::from_code(code), "le statut", code)
 }
-
-/// Run `rows` through `put` in one transaction: every row's problem is kept, and any problem
-/// rolls the whole import back.
-pub(crate) fn import_all<T>(
-    store: &(impl Transactions + ?Sized),
-    rows: &[(u64, T)],
-    put: &dyn Fn(&mut dyn Tx, &T) -> Result<RowResult>,
-) -> Result<ProximityImportOutcome> {
-    let mut out = ProximityImportOutcome::default();
-    let result = store.write(&mut |tx| {
-        out = ProximityImportOutcome::default();
-        for (row, d) in rows {
-            match put(tx, d)? {
-                Ok(Put::Created) => out.created += 1,
-                Ok(Put::Updated) => out.updated += 1,
-                Ok(Put::Unchanged) => out.unchanged += 1,
-                Err((column, message)) => out.problems.push(RowProblem {
-                    row: *row,
-                    column: column.into(),
-                    message,
-                }),
-            }
-        }
-        if out.problems.is_empty() {
-            Ok(())
-        } else {
-            Err(StoreError::Invalid(ROLLED_BACK.into()))
-        }
-    });
-    match result {
-        Ok(()) => {
-            out.committed = true;
-            Ok(out)
-        }
-        Err(StoreError::Invalid(m)) if m == ROLLED_BACK => Ok(out),
-        Err(e) => Err(e),
-    }
-}
-
-pub(crate) enum Put {
-    Created,
-    Updated,
-    Unchanged,
-}
-
-/// What one row did, or its problem (column, French message).
-pub(crate) type RowResult = std::result::Result<Put, (&'static str, String)>;
 
 /// Proximity management's storage, written once for both backends.
 pub trait ProximityStore: Transactions {
@@ -125,7 +67,7 @@ pub trait ProximityStore: Transactions {
         rows: &[(u64, CompetenceDraft)],
     ) -> Result<ProximityImportOutcome> {
         let actor = actor.clone();
-        import_all(self, rows, &move |tx, d| put_competence(tx, &actor, d))
+        tx::import_rows(self, rows, &move |tx, d| put_competence(tx, &actor, d))
     }
 
     /// Every site with its competence table, by name.
@@ -164,7 +106,7 @@ pub trait ProximityStore: Transactions {
         rows: &[(u64, ReportDraft)],
     ) -> Result<ProximityImportOutcome> {
         let actor = actor.clone();
-        import_all(self, rows, &move |tx, d| put_report(tx, &actor, d))
+        tx::import_rows(self, rows, &move |tx, d| put_report(tx, &actor, d))
     }
 
     /// Move `partner`'s assignment `id` to `status` on `date` (its reason for a refusal or a
@@ -252,29 +194,7 @@ pub trait ProximityStore: Transactions {
                     "ce partenaire a déjà reçu ce signalement".into(),
                 ));
             }
-            let due = date
-                .checked_add_days(chrono::Days::new(u64::try_from(deadline).unwrap_or(0)))
-                .unwrap_or(date);
-            let id = tx.insert(
-                sql::INSERT_ASSIGNMENT,
-                &[
-                    Value::int(report),
-                    Value::int(partner),
-                    Value::text(AssignmentStatus::New.code()),
-                    Value::date(date),
-                    Value::date(due),
-                ],
-            )?;
-            tx.execute(
-                sql::ASSIGNMENT_EVENT,
-                &[
-                    Value::int(id),
-                    Value::text(AssignmentStatus::New.code()),
-                    Value::text("attribué"),
-                    Value::int(crate::audit::now()),
-                    Value::text(actor.name.clone()),
-                ],
-            )?;
+            let due = open_assignment(tx, actor, report, partner, date, deadline, "attribué")?;
             tx.record(
                 actor,
                 &Change {
@@ -352,6 +272,43 @@ pub trait ProximityStore: Transactions {
                 .collect()
         })
     }
+}
+
+/// Give `report` to `partner` from `date`, due `deadline` days later, with the step's reason;
+/// the due date.
+fn open_assignment(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    report: i64,
+    partner: i64,
+    date: NaiveDate,
+    deadline: i64,
+    reason: &str,
+) -> Result<NaiveDate> {
+    let due = date
+        .checked_add_days(chrono::Days::new(u64::try_from(deadline).unwrap_or(0)))
+        .unwrap_or(date);
+    let id = tx.insert(
+        sql::INSERT_ASSIGNMENT,
+        &[
+            Value::int(report),
+            Value::int(partner),
+            Value::text(AssignmentStatus::New.code()),
+            Value::date(date),
+            Value::date(due),
+        ],
+    )?;
+    tx.execute(
+        sql::ASSIGNMENT_EVENT,
+        &[
+            Value::int(id),
+            Value::text(AssignmentStatus::New.code()),
+            Value::text(reason),
+            Value::int(crate::audit::now()),
+            Value::text(actor.name.clone()),
+        ],
+    )?;
+    Ok(due)
 }
 
 fn put_competence(tx: &mut dyn Tx, actor: &Actor, d: &CompetenceDraft) -> Result<RowResult> {
@@ -518,29 +475,14 @@ fn put_report(tx: &mut dyn Tx, actor: &Actor, d: &ReportDraft) -> Result<RowResu
             Value::int(crate::audit::now()),
         ],
     )?;
-    let due = d
-        .date
-        .checked_add_days(chrono::Days::new(u64::try_from(deadline).unwrap_or(0)))
-        .unwrap_or(d.date);
-    let assignment = tx.insert(
-        sql::INSERT_ASSIGNMENT,
-        &[
-            Value::int(report),
-            Value::int(partner),
-            Value::text(AssignmentStatus::New.code()),
-            Value::date(d.date),
-            Value::date(due),
-        ],
-    )?;
-    tx.execute(
-        sql::ASSIGNMENT_EVENT,
-        &[
-            Value::int(assignment),
-            Value::text(AssignmentStatus::New.code()),
-            Value::text("attribué selon la table de compétences du site"),
-            Value::int(crate::audit::now()),
-            Value::text(actor.name.clone()),
-        ],
+    let due = open_assignment(
+        tx,
+        actor,
+        report,
+        partner,
+        d.date,
+        deadline,
+        "attribué selon la table de compétences du site",
     )?;
     tx.record(
         actor,

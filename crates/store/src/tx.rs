@@ -164,3 +164,64 @@ pub fn read<T>(
     })?;
     out.ok_or_else(|| StoreError::Backend("transaction sans réponse".into()))
 }
+
+/// What one row of an import did, or its problem (column, French message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+pub type RowResult = std::result::Result<Put, (&'static str, String)>;
+
+/// What an import did: committed, or every row's problem and nothing written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Imported {
+    pub problems: Vec<crate::register::RowProblem>,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub committed: bool,
+}
+
+/// The marker of an import rolled back for its rows' problems.
+const ROLLED_BACK: &str = "import annulé";
+
+/// Run `rows` (the file's row number and a draft) through `put` in one write transaction:
+/// every row's problem is kept, and any problem rolls the whole import back.
+pub fn import_rows<T>(
+    store: &(impl Transactions + ?Sized),
+    rows: &[(u64, T)],
+    put: &dyn Fn(&mut dyn Tx, &T) -> Result<RowResult>,
+) -> Result<Imported> {
+    let mut out = Imported::default();
+    let result = store.write(&mut |tx| {
+        out = Imported::default();
+        for (row, d) in rows {
+            match put(tx, d)? {
+                Ok(Put::Created) => out.created += 1,
+                Ok(Put::Updated) => out.updated += 1,
+                Ok(Put::Unchanged) => out.unchanged += 1,
+                Err((column, message)) => out.problems.push(crate::register::RowProblem {
+                    row: *row,
+                    column: column.into(),
+                    message,
+                }),
+            }
+        }
+        if out.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(ROLLED_BACK.into()))
+        }
+    });
+    match result {
+        Ok(()) => {
+            out.committed = true;
+            Ok(out)
+        }
+        Err(StoreError::Invalid(m)) if m == ROLLED_BACK => Ok(out),
+        Err(e) => Err(e),
+    }
+}

@@ -2,10 +2,10 @@
 //! offers by reference, demand by employer × commune × month, placements by offer × month ×
 //! employer (an offer's beds and months checked against the month's total).
 
-use super::{ProximityImportOutcome, Put, RowResult, import_all};
+use super::ProximityImportOutcome;
 use crate::Result;
 use crate::audit::{Actor, Change};
-use crate::tx::{Row, Transactions, Tx, Value};
+use crate::tx::{Put, Row, RowResult, Transactions, Tx, Value, import_rows};
 use logis_domain::proximity::Month;
 use logis_domain::proximity::mobility::{DemandDraft, OccupancyDraft, OfferDraft, check_occupancy};
 use logis_domain::text::name_key;
@@ -211,7 +211,7 @@ pub trait MobilityStore: Transactions {
         rows: &[(u64, OfferDraft)],
     ) -> Result<ProximityImportOutcome> {
         let actor = actor.clone();
-        import_all(self, rows, &move |tx, d| put_offer(tx, &actor, d))
+        import_rows(self, rows, &move |tx, d| put_offer(tx, &actor, d))
     }
 
     fn put_demand(
@@ -220,7 +220,7 @@ pub trait MobilityStore: Transactions {
         rows: &[(u64, DemandDraft)],
     ) -> Result<ProximityImportOutcome> {
         let actor = actor.clone();
-        import_all(self, rows, &move |tx, d| put_demand(tx, &actor, d))
+        import_rows(self, rows, &move |tx, d| put_demand(tx, &actor, d))
     }
 
     fn put_occupancy(
@@ -229,7 +229,7 @@ pub trait MobilityStore: Transactions {
         rows: &[(u64, OccupancyDraft)],
     ) -> Result<ProximityImportOutcome> {
         let actor = actor.clone();
-        import_all(self, rows, &move |tx, d| put_occupancy(tx, &actor, d))
+        import_rows(self, rows, &move |tx, d| put_occupancy(tx, &actor, d))
     }
 
     /// Every offer, demand and placement (the coverage report's inputs).
