@@ -2,6 +2,8 @@
 //! reports of dysfunctions (every row checked; nothing written when one is wrong; reports routed
 //! on arrival), and the committees' report.
 
+pub mod forms;
+
 use crate::{AppError, Result};
 use logis_domain::proximity::{Cells, committee, parse_competence, parse_report, repeated_places};
 use logis_domain::register::line::OrgIndex;
@@ -143,6 +145,19 @@ pub fn gusp_report(
     to: chrono::NaiveDate,
     today: chrono::NaiveDate,
 ) -> Result<Report> {
+    gusp_report_for(store, None, from, to, today)
+}
+
+/// [`gusp_report`] for one site (`site`: its id) or, without one, the agglomeration; the notes
+/// add the committees held in the period and the seed's indicator for the year of `to`.
+pub fn gusp_report_for(
+    store: &dyn Store,
+    site: Option<i64>,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> Result<Report> {
+    use logis_store::ProximityRecords;
     if to < from {
         return Err(AppError::Invalid(format!(
             "période vide : du {} au {}",
@@ -150,7 +165,21 @@ pub fn gusp_report(
             logis_domain::numbers::format_date_fr(to)
         )));
     }
-    let facts = store.assignment_facts(from, to)?;
+    let sites = store.proximity_sites()?;
+    let site_name = match site {
+        None => None,
+        Some(id) => Some(
+            sites
+                .iter()
+                .find(|s| s.id == id)
+                .map(|s| s.name.clone())
+                .ok_or_else(|| AppError::Invalid("site inconnu".into()))?,
+        ),
+    };
+    let mut facts = store.assignment_facts(from, to)?;
+    if let Some(name) = &site_name {
+        facts.retain(|(s, _, _)| s == name);
+    }
     let mut by_site: std::collections::BTreeMap<
         (String, String),
         Vec<logis_domain::proximity::AssignmentFact>,
@@ -196,6 +225,37 @@ pub fn gusp_report(
             notes.push(format!("{site} : « {place} » signalé {n} fois."));
         }
     }
+    let held: Vec<_> = store
+        .committees(from, to)?
+        .into_iter()
+        .filter(|c| site.is_none_or(|id| id == c.site_id))
+        .collect();
+    notes.push(if held.is_empty() {
+        "Aucun comité de suivi enregistré sur la période.".to_string()
+    } else {
+        format!(
+            "Comités de suivi tenus sur la période : {}.",
+            held.iter()
+                .map(|c| format!(
+                    "{} le {}",
+                    c.site,
+                    logis_domain::numbers::format_date_fr(c.held_on)
+                ))
+                .collect::<Vec<_>>()
+                .join(" ; ")
+        )
+    });
+    let year = chrono::Datelike::year(&to);
+    let (real, all_sites) = forms::sites_where_real(store, year)?;
+    notes.push(format!(
+        "Indicateur du PLH (fiche 12) — quartiers où la démarche s'est concrétisée en {year} (un comité tenu dans l'année et des signalements traités) : {} sur {all_sites}{}.",
+        real.len(),
+        if real.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", real.join(", "))
+        }
+    ));
     let all: Vec<_> = facts.iter().map(|(_, _, f)| f.clone()).collect();
     let opened = all.len() as i64;
     let closed = all
@@ -219,7 +279,10 @@ pub fn gusp_report(
         name: "gusp",
         title: "Gestion urbaine de proximité : signalements par site, thème et partenaire".into(),
         scope: format!(
-            "signalements du {} au {}",
+            "{}signalements du {} au {}",
+            site_name
+                .map(|n| format!("site « {n} », "))
+                .unwrap_or_default(),
             logis_domain::numbers::format_date_fr(from),
             logis_domain::numbers::format_date_fr(to)
         ),
@@ -272,6 +335,40 @@ pub fn import_mobility(
     file: MobilityFile,
     commit: bool,
 ) -> Result<ProximityImportOutcome> {
+    import_mobility_for(store, actor, source, file, commit, None)
+}
+
+/// [`import_mobility`] by a landlord (`only`: its organisation): its own offers and their
+/// occupancy only; the employers' demand is the EPCI's to declare.
+pub fn import_mobility_for(
+    store: &dyn Store,
+    actor: &Actor,
+    source: Box<dyn RowSource>,
+    file: MobilityFile,
+    commit: bool,
+    only: Option<i64>,
+) -> Result<ProximityImportOutcome> {
+    if only.is_some() && file == MobilityFile::Demand {
+        return Err(AppError::Invalid(
+            "les besoins des employeurs sont déclarés par l'EPCI".into(),
+        ));
+    }
+    let own_offers: Vec<String> = match only {
+        Some(landlord) => store
+            .mobility()?
+            .0
+            .into_iter()
+            .filter(|o| o.landlord == landlord)
+            .map(|o| logis_domain::text::name_key(&o.reference))
+            .collect(),
+        None => Vec::new(),
+    };
+    let not_yours = |column: &'static str, what: &str| {
+        vec![logis_domain::register::line::FieldError {
+            column,
+            message: format!("vous ne déclarez que {what} de votre organisation"),
+        }]
+    };
     use logis_domain::proximity::mobility::{parse_demand, parse_occupancy, parse_offer};
     let geo = store.geography()?;
     if geo.is_empty() {
@@ -281,7 +378,13 @@ pub fn import_mobility(
     match file {
         MobilityFile::Offer => {
             let (_, landlords) = crate::land::landlords(store)?;
-            let parse = |c: &Cells<'_>| parse_offer(c, &geo, territory.as_ref(), &landlords);
+            let parse = |c: &Cells<'_>| {
+                let d = parse_offer(c, &geo, territory.as_ref(), &landlords)?;
+                match only {
+                    Some(o) if o != d.landlord => Err(not_yours("bailleur", "les offres")),
+                    _ => Ok(d),
+                }
+            };
             match rows(source, &logis_io::read::MOBILITY_OFFERS, &parse)? {
                 Err(problems) => Ok(refused(problems)),
                 Ok(_) if !commit => Ok(ProximityImportOutcome::default()),
@@ -297,7 +400,15 @@ pub fn import_mobility(
             }
         }
         MobilityFile::Occupancy => {
-            let parse = |c: &Cells<'_>| parse_occupancy(c);
+            let parse = |c: &Cells<'_>| {
+                let d = parse_occupancy(c)?;
+                if only.is_some()
+                    && !own_offers.contains(&logis_domain::text::name_key(&d.offer))
+                {
+                    return Err(not_yours("offre", "l'occupation des offres"));
+                }
+                Ok(d)
+            };
             match rows(source, &logis_io::read::MOBILITY_OCCUPANCY, &parse)? {
                 Err(problems) => Ok(refused(problems)),
                 Ok(_) if !commit => Ok(ProximityImportOutcome::default()),
@@ -379,4 +490,24 @@ pub fn mobility_report(store: &dyn Store) -> Result<Report> {
             rows: grid_rows,
         },
     })
+}
+
+/// Per employer: (SIRET, name, workers expected over every month, worker-months placed).
+pub fn mobility_employers(store: &dyn Store) -> Result<Vec<(String, String, u64, u64)>> {
+    let (_, demand, placed) = store.mobility()?;
+    let mut by: std::collections::BTreeMap<String, (String, u64, u64)> = Default::default();
+    for d in &demand {
+        let e = by.entry(d.employer.as_str().to_string()).or_default();
+        e.0 = d.employer_name.clone();
+        e.1 += u64::from(d.workers);
+    }
+    for p in &placed {
+        by.entry(p.employer.as_str().to_string()).or_default().2 += u64::from(p.occupants);
+    }
+    let mut out: Vec<_> = by
+        .into_iter()
+        .map(|(siret, (name, workers, placed))| (siret, name, workers, placed))
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(out)
 }

@@ -17,6 +17,7 @@ crate::register::vocab::vocabulary! {
         CommuneReader => "commune_lecteur", "Commune (lecture)", ["commune", "lecteur commune"];
         StateReader => "etat_lecteur", "État ou financeur (lecture)", ["etat", "financeur", "lecteur etat"];
         Observer => "observateur", "Observateur (rapports agrégés)", ["observatoire", "analyste"];
+        ConciergerieAgent => "agent_conciergerie", "Agent de conciergerie", ["conciergerie", "agent conciergerie"];
     }
 }
 
@@ -46,6 +47,18 @@ pub enum Permission {
     /// Express interest for a proposed site, and rattach the landlord's operations to the sites
     /// it holds: a landlord's editor, for its own organisation only.
     ExpressInterest,
+    /// Proximity management's sites, competence tables and committees' report (the reports one
+    /// by one are narrowed by [`Principal::sees_every_report`]).
+    ReadProximity,
+    /// Report a dysfunction for one's organisation, and act on the assignments given to it:
+    /// the agents of the partners (EPCI, landlords' editors, communes, conciergeries).
+    ActOnProximity,
+    /// Competence tables, conciergeries' sites and cost shares, giving any report to a partner,
+    /// committees: the EPCI.
+    ManageProximity,
+    /// Declare the offer for workers on mobility and its occupancy: the EPCI (every landlord's,
+    /// and the employers' demand) and a landlord's editor (its own offers).
+    DeclareMobility,
 }
 
 /// Which operation lines a principal reads one by one.
@@ -82,6 +95,7 @@ impl Role {
             Role::CommuneReader => &[OrgKind::Commune],
             Role::StateReader => &[OrgKind::State, OrgKind::Funder],
             Role::Observer => &[],
+            Role::ConciergerieAgent => &[OrgKind::Conciergerie],
         }
     }
 
@@ -89,7 +103,10 @@ impl Role {
     pub fn needs_organisation(self) -> bool {
         matches!(
             self,
-            Role::LandlordEditor | Role::LandlordReader | Role::CommuneReader
+            Role::LandlordEditor
+                | Role::LandlordReader
+                | Role::CommuneReader
+                | Role::ConciergerieAgent
         )
     }
 
@@ -150,14 +167,32 @@ impl Principal {
                 self.role,
                 Admin | Agent | StateReader | LandlordEditor | LandlordReader
             ),
-            ReadLand => self.role != Observer,
+            ReadLand => !matches!(self.role, Observer | ConciergerieAgent),
             ManageLand => matches!(self.role, Admin | Agent),
             ExpressInterest => self.role == LandlordEditor && self.organisation_id.is_some(),
+            ReadProximity => self.role != Observer,
+            ActOnProximity => {
+                matches!(
+                    self.role,
+                    Admin | Agent | LandlordEditor | CommuneReader | ConciergerieAgent
+                ) && self.organisation_id.is_some()
+            }
+            ManageProximity => matches!(self.role, Admin | Agent),
+            DeclareMobility => {
+                matches!(self.role, Admin | Agent)
+                    || (self.role == LandlordEditor && self.organisation_id.is_some())
+            }
         }
     }
 
     /// Whether this principal sees the sites the EPCI has only identified (not yet proposed).
     pub fn sees_every_site(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Agent)
+    }
+
+    /// Whether this principal reads every report of dysfunction one by one (the EPCI); the
+    /// others read those their organisation made or was given.
+    pub fn sees_every_report(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Agent)
     }
 
@@ -169,7 +204,7 @@ impl Principal {
                 self.organisation_id.map(LineScope::Landlord)
             }
             Role::CommuneReader => self.commune.clone().map(LineScope::Commune),
-            Role::Observer => None,
+            Role::Observer | Role::ConciergerieAgent => None,
         }
     }
 

@@ -34,6 +34,7 @@ fn bind(params: &[Value]) -> Vec<Box<dyn ToSql + Sync>> {
                 Value::Bool(v) => Box::new(*v),
                 Value::Date(v) => Box::new(*v),
                 Value::Float(v) => Box::new(*v),
+                Value::Bytes(v) => Box::new(v.clone()),
             }
         })
         .collect()
@@ -64,6 +65,7 @@ fn value(r: &Row, i: usize) -> Result<Value> {
         Some(Type::BOOL) => Value::Bool(r.try_get(i).map_err(read)?),
         Some(Type::DATE) => Value::Date(r.try_get(i).map_err(read)?),
         Some(Type::FLOAT8) => Value::Float(r.try_get(i).map_err(read)?),
+        Some(Type::BYTEA) => Value::Bytes(r.try_get(i).map_err(read)?),
         other => {
             return Err(StoreError::Backend(format!(
                 "colonne {} : type {other:?} non pris en charge (convertissez-le dans la requête)",

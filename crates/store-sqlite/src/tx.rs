@@ -16,6 +16,7 @@ fn bind(params: &[Value]) -> Vec<Lite> {
             Value::Bool(Some(b)) => Lite::Integer(i64::from(*b)),
             Value::Date(Some(d)) => Lite::Text(d.format("%Y-%m-%d").to_string()),
             Value::Float(Some(f)) => Lite::Real(*f),
+            Value::Bytes(Some(b)) => Lite::Blob(b.clone()),
             _ => Lite::Null,
         })
         .collect()
@@ -45,12 +46,7 @@ impl Tx for LiteTx<'_> {
                     ValueRef::Integer(v) => Value::Int(Some(v)),
                     ValueRef::Real(v) => Value::Float(Some(v)),
                     ValueRef::Text(t) => Value::Text(Some(String::from_utf8_lossy(t).into_owned())),
-                    ValueRef::Blob(_) => {
-                        return Err(StoreError::Backend(format!(
-                            "colonne {} : donnée binaire inattendue",
-                            i + 1
-                        )));
-                    }
+                    ValueRef::Blob(b) => Value::Bytes(Some(b.to_vec())),
                 });
             }
             out.push(TxRow(row));

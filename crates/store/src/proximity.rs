@@ -1,7 +1,8 @@
 //! Shared proximity management as the store keeps it (issue 17, first part), written once on
 //! [`crate::tx`] for both backends: sites and their competence tables, reports of dysfunctions
 //! routed on arrival to the partner the site's table names for their theme, each partner's
-//! queue. (Photos, the steps of an assignment, committees and the mobility offer are to come.)
+//! queue, an assignment's steps, reports given again, photos, committees, conciergeries' sites
+//! and cost shares; the offer for workers on mobility is in [`mobility`].
 
 pub mod mobility;
 
@@ -48,6 +49,102 @@ pub struct QueuedAssignment {
     pub due_on: NaiveDate,
     pub status: AssignmentStatus,
     pub description: String,
+}
+
+/// One step of an assignment (its first: given; then each status a partner set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRecord {
+    pub status: AssignmentStatus,
+    pub reason: String,
+    /// Unix time.
+    pub at: i64,
+    pub by: String,
+}
+
+/// One partner's assignment of a report, with its steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssignmentRecord {
+    pub id: i64,
+    pub partner_id: i64,
+    pub partner: String,
+    pub status: AssignmentStatus,
+    pub opened_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub ended_on: Option<NaiveDate>,
+    pub reason: String,
+    pub steps: Vec<StepRecord>,
+}
+
+/// A report of a dysfunction as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportRecord {
+    pub id: i64,
+    pub reference: String,
+    pub organisation_id: i64,
+    pub reporter: String,
+    pub site_id: i64,
+    pub site: String,
+    pub theme: Theme,
+    pub reported_on: NaiveDate,
+    pub description: String,
+    pub address: String,
+    /// WGS84 longitude and latitude in millionths of a degree.
+    pub point: Option<(i64, i64)>,
+    /// The positions (1 to 3) of its photos.
+    pub photos: Vec<i64>,
+    pub assignments: Vec<AssignmentRecord>,
+}
+
+/// Which reports a list shows (every field optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportFilter {
+    pub site: Option<i64>,
+    pub theme: Option<Theme>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// `ouverts`, `en_retard` (seen on `today`) or `clos` (no assignment open); empty: all.
+    pub state: String,
+    pub today: Option<NaiveDate>,
+    /// Only the reports this organisation made or was given (`None`: every report).
+    pub seen_by: Option<i64>,
+    /// At most this many, the latest first.
+    pub limit: u64,
+}
+
+/// A report as a row of a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportRow {
+    pub id: i64,
+    pub reference: String,
+    pub reporter: String,
+    pub site: String,
+    pub theme: Theme,
+    pub reported_on: NaiveDate,
+    pub address: String,
+    /// Assignments still open, and the earliest deadline among them.
+    pub open: u64,
+    pub due_on: Option<NaiveDate>,
+    pub closed: u64,
+}
+
+/// A committee held for a site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitteeRecord {
+    pub site_id: i64,
+    pub site: String,
+    pub held_on: NaiveDate,
+    pub note: String,
+}
+
+/// A conciergerie's sites and the shares of its cost paid by each partner, per year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct ConciergerieRecord {
+    pub id: i64,
+    pub name: String,
+    /// (site id, site name)
+    pub sites: Vec<(i64, String)>,
+    /// (year, partner id, partner name, amount in cents)
+    pub shares: Vec<(i32, i64, String, i64)>,
 }
 
 fn theme_of(code: &str) -> Result<Theme> {
@@ -178,6 +275,18 @@ pub trait ProximityStore: Transactions {
     /// Give report `report` to `partner` too (another partner's share, or the new holder of a
     /// report refused as out of its competence), due after the theme's deadline on its site.
     fn assign(&self, actor: &Actor, report: i64, partner: i64, date: NaiveDate) -> Result<()> {
+        self.assign_until(actor, report, partner, date, None)
+    }
+
+    /// [`Self::assign`], due on `due` when given (else after the theme's deadline).
+    fn assign_until(
+        &self,
+        actor: &Actor,
+        report: i64,
+        partner: i64,
+        date: NaiveDate,
+        due: Option<NaiveDate>,
+    ) -> Result<()> {
         tx::write(self, |tx| {
             let rows = tx.query(sql::REPORT_ROUTE, &[Value::int(report)])?;
             let Some(r) = rows.first() else {
@@ -185,7 +294,10 @@ pub trait ProximityStore: Transactions {
             };
             let (reference, deadline) = (r.text(0)?, r.opt_int(1)?);
             let theme = theme_of(&r.text(2)?)?;
-            let deadline = deadline.unwrap_or_else(|| i64::from(theme.default_deadline_days()));
+            let deadline = match due {
+                Some(d) => (d - date).num_days().max(0),
+                None => deadline.unwrap_or_else(|| i64::from(theme.default_deadline_days())),
+            };
             if !tx
                 .query(sql::ASSIGNED_TO, &[Value::int(report), Value::int(partner)])?
                 .is_empty()
@@ -252,8 +364,16 @@ pub trait ProximityStore: Transactions {
 
     /// The assignments given to `partner`, the open ones first, the oldest deadline first.
     fn queue(&self, partner: i64) -> Result<Vec<QueuedAssignment>> {
+        self.queue_since(
+            partner,
+            NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default(),
+        )
+    }
+
+    /// The assignments of `partner` still open, and those it ended on `since` or later.
+    fn queue_since(&self, partner: i64, since: NaiveDate) -> Result<Vec<QueuedAssignment>> {
         tx::read(self, |tx| {
-            tx.query(sql::QUEUE, &[Value::int(partner)])?
+            tx.query(sql::QUEUE, &[Value::int(partner), Value::date(since)])?
                 .iter()
                 .map(|r| {
                     Ok(QueuedAssignment {
@@ -273,6 +393,326 @@ pub trait ProximityStore: Transactions {
         })
     }
 }
+
+/// More of proximity management's storage: one report entered on a form (with its photos),
+/// a report's page, lists, the header's count, committees, conciergeries.
+pub trait ProximityRecords: ProximityStore {
+    /// Record one report (a form's), routed on arrival as an imported one, with its point and
+    /// photos (already checked by their content); its id, or the field refused and why.
+    fn report_one(
+        &self,
+        actor: &Actor,
+        draft: &ReportDraft,
+        point: Option<(i64, i64)>,
+        photos: &[(&'static str, Vec<u8>)],
+    ) -> Result<std::result::Result<i64, (&'static str, String)>> {
+        tx::write(self, |tx| {
+            let mut d = draft.clone();
+            if d.reference.trim().is_empty() {
+                let n = tx
+                    .query(sql::NEXT_REFERENCE, &[Value::int(d.organisation)])?
+                    .first()
+                    .map(|r| r.count(0))
+                    .transpose()?
+                    .unwrap_or(0);
+                d.reference = format!("SIG-{}-{:05}", d.date.format("%Y"), n + 1);
+            }
+            match put_report(tx, actor, &d)? {
+                Err(problem) => return Ok(Err(problem)),
+                Ok(Put::Created) => {}
+                Ok(_) => {
+                    return Ok(Err((
+                        "signalement",
+                        format!("un signalement « {} » existe déjà", d.reference),
+                    )));
+                }
+            }
+            let id = tx
+                .query(
+                    sql::REPORT_BY_REFERENCE,
+                    &[Value::int(d.organisation), Value::text(d.reference.clone())],
+                )?
+                .first()
+                .map(|r| r.int(0))
+                .transpose()?
+                .ok_or_else(|| StoreError::Backend("signalement non relu".into()))?;
+            if let Some((lon, lat)) = point {
+                tx.execute(
+                    sql::SET_POINT,
+                    &[Value::int(lon), Value::int(lat), Value::int(id)],
+                )?;
+            }
+            for (i, (kind, bytes)) in photos.iter().enumerate() {
+                tx.execute(
+                    sql::INSERT_PHOTO,
+                    &[
+                        Value::int(id),
+                        Value::int(i as i64 + 1),
+                        Value::text(*kind),
+                        Value::Bytes(Some(bytes.clone())),
+                    ],
+                )?;
+            }
+            Ok(Ok(id))
+        })
+    }
+
+    /// A report with its assignments and their steps.
+    fn report(&self, id: i64) -> Result<Option<ReportRecord>> {
+        tx::read(self, |tx| {
+            let rows = tx.query(sql::REPORT, &[Value::int(id)])?;
+            let Some(r) = rows.first() else {
+                return Ok(None);
+            };
+            let point = match (r.opt_int(9)?, r.opt_int(10)?) {
+                (Some(x), Some(y)) => Some((x, y)),
+                _ => None,
+            };
+            let mut report = ReportRecord {
+                id,
+                reference: r.text(0)?,
+                organisation_id: r.int(1)?,
+                reporter: r.text(2)?,
+                site_id: r.int(3)?,
+                site: r.text(4)?,
+                theme: theme_of(&r.text(5)?)?,
+                reported_on: r.date(6)?,
+                description: r.text(7)?,
+                address: r.text(8)?,
+                point,
+                photos: Vec::new(),
+                assignments: Vec::new(),
+            };
+            for p in tx.query(sql::PHOTOS, &[Value::int(id)])? {
+                report.photos.push(p.int(0)?);
+            }
+            for a in tx.query(sql::ASSIGNMENTS, &[Value::int(id)])? {
+                report.assignments.push(AssignmentRecord {
+                    id: a.int(0)?,
+                    partner_id: a.int(1)?,
+                    partner: a.text(2)?,
+                    status: status_of(&a.text(3)?)?,
+                    opened_on: a.date(4)?,
+                    due_on: a.date(5)?,
+                    ended_on: a.opt_date(6)?,
+                    reason: a.text(7)?,
+                    steps: Vec::new(),
+                });
+            }
+            for e in tx.query(sql::STEPS, &[Value::int(id)])? {
+                let assignment = e.int(0)?;
+                if let Some(a) = report.assignments.iter_mut().find(|a| a.id == assignment) {
+                    a.steps.push(StepRecord {
+                        status: status_of(&e.text(1)?)?,
+                        reason: e.text(2)?,
+                        at: e.int(3)?,
+                        by: e.text(4)?,
+                    });
+                }
+            }
+            Ok(Some(report))
+        })
+    }
+
+    /// Photo `position` of report `id`: its content type and bytes.
+    fn photo(&self, id: i64, position: i64) -> Result<Option<(String, Vec<u8>)>> {
+        tx::read(self, |tx| {
+            match tx
+                .query(sql::PHOTO, &[Value::int(id), Value::int(position)])?
+                .first()
+            {
+                Some(r) => Ok(Some((r.text(0)?, r.bytes(1)?))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// The reports `filter` asks for, the latest first.
+    fn reports(&self, filter: &ReportFilter) -> Result<Vec<ReportRow>> {
+        let params = [
+            Value::Int(filter.site),
+            Value::Text(filter.theme.map(|t| t.code().to_string())),
+            Value::Date(filter.from),
+            Value::Date(filter.to),
+            Value::text(filter.state.clone()),
+            Value::Date(filter.today),
+            Value::Int(filter.seen_by),
+            Value::count(Some(filter.limit.max(1))),
+        ];
+        tx::read(self, |tx| {
+            tx.query(sql::REPORTS, &params)?
+                .iter()
+                .map(|r| {
+                    Ok(ReportRow {
+                        id: r.int(0)?,
+                        reference: r.text(1)?,
+                        reporter: r.text(2)?,
+                        site: r.text(3)?,
+                        theme: theme_of(&r.text(4)?)?,
+                        reported_on: r.date(5)?,
+                        address: r.text(6)?,
+                        open: r.count(7)?,
+                        due_on: r.opt_date(8)?,
+                        closed: r.count(9)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// How many assignments `partner` has still to handle (the header's « à traiter »).
+    fn open_count(&self, partner: i64) -> Result<u64> {
+        tx::read(self, |tx| {
+            tx.query(sql::OPEN_COUNT, &[Value::int(partner)])?
+                .first()
+                .map(|r| r.count(0))
+                .unwrap_or(Ok(0))
+        })
+    }
+
+    /// Record that a committee was held for `site` on `date`.
+    fn add_committee(&self, actor: &Actor, site: i64, date: NaiveDate, note: &str) -> Result<()> {
+        tx::write(self, |tx| {
+            let Some(name) = tx
+                .query(sql::SITE_NAME, &[Value::int(site)])?
+                .first()
+                .map(|r| r.text(0))
+                .transpose()?
+            else {
+                return Err(StoreError::NotFound("site introuvable".into()));
+            };
+            tx.execute(
+                sql::INSERT_COMMITTEE,
+                &[Value::int(site), Value::date(date), Value::text(note.trim())],
+            )
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => StoreError::Conflict(format!(
+                    "un comité du site « {name} » est déjà enregistré à cette date"
+                )),
+                e => e,
+            })?;
+            tx.record(
+                actor,
+                &Change {
+                    entity: "comite_gusp",
+                    entity_id: format!("{name}/{date}"),
+                    operation_id: None,
+                    action: "creation",
+                    before: None,
+                    after: Some(serde_json::json!({ "date": date.to_string(), "note": note.trim() })),
+                },
+            )
+        })
+    }
+
+    /// The committees held from `from` to `to`, by site then date.
+    fn committees(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<CommitteeRecord>> {
+        tx::read(self, |tx| {
+            tx.query(sql::COMMITTEES, &[Value::date(from), Value::date(to)])?
+                .iter()
+                .map(|r| {
+                    Ok(CommitteeRecord {
+                        site_id: r.int(0)?,
+                        site: r.text(1)?,
+                        held_on: r.date(2)?,
+                        note: r.text(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Say that `conciergerie` covers `site`.
+    fn cover_site(&self, actor: &Actor, conciergerie: i64, site: i64) -> Result<()> {
+        tx::write(self, |tx| {
+            let n = tx.execute(
+                sql::COVER_SITE,
+                &[Value::int(conciergerie), Value::int(site)],
+            )?;
+            if n > 0 {
+                tx.record(
+                    actor,
+                    &Change {
+                        entity: "conciergerie",
+                        entity_id: conciergerie.to_string(),
+                        operation_id: None,
+                        action: "site",
+                        before: None,
+                        after: Some(serde_json::json!({ "site": site })),
+                    },
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Set the share of `conciergerie`'s cost that `partner` pays in `year` (cents).
+    fn set_cost_share(
+        &self,
+        actor: &Actor,
+        conciergerie: i64,
+        year: i32,
+        partner: i64,
+        cents: i64,
+    ) -> Result<()> {
+        tx::write(self, |tx| {
+            tx.execute(
+                sql::SET_SHARE,
+                &[
+                    Value::int(conciergerie),
+                    Value::int(i64::from(year)),
+                    Value::int(partner),
+                    Value::int(cents),
+                ],
+            )?;
+            tx.record(
+                actor,
+                &Change {
+                    entity: "conciergerie",
+                    entity_id: conciergerie.to_string(),
+                    operation_id: None,
+                    action: "participation",
+                    before: None,
+                    after: Some(serde_json::json!({ "annee": year, "partenaire": partner, "montant_centimes": cents })),
+                },
+            )
+        })
+    }
+
+    /// Every conciergerie (organisation of that kind) with its sites and cost shares.
+    fn conciergeries(&self) -> Result<Vec<ConciergerieRecord>> {
+        tx::read(self, |tx| {
+            let mut out: Vec<ConciergerieRecord> = Vec::new();
+            for r in tx.query(sql::CONCIERGERIES, &[])? {
+                out.push(ConciergerieRecord {
+                    id: r.int(0)?,
+                    name: r.text(1)?,
+                    ..Default::default()
+                });
+            }
+            for r in tx.query(sql::COVERED, &[])? {
+                let id = r.int(0)?;
+                if let Some(c) = out.iter_mut().find(|c| c.id == id) {
+                    c.sites.push((r.int(1)?, r.text(2)?));
+                }
+            }
+            for r in tx.query(sql::SHARES, &[])? {
+                let id = r.int(0)?;
+                if let Some(c) = out.iter_mut().find(|c| c.id == id) {
+                    c.shares.push((
+                        i32::try_from(r.int(1)?).unwrap_or(0),
+                        r.int(2)?,
+                        r.text(3)?,
+                        r.int(4)?,
+                    ));
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+impl<T: ProximityStore + ?Sized> ProximityRecords for T {}
 
 /// Give `report` to `partner` from `date`, due `deadline` days later, with the step's reason;
 /// the due date.
@@ -528,7 +968,7 @@ pub mod sql {
     pub const QUEUE: &str = "SELECT a.id, r.id, r.reference, o.name, s.name, r.theme, r.reported_on, a.due_on, a.status, r.description
         FROM proximity_assignments a JOIN proximity_reports r ON r.id = a.report_id
         JOIN organisations o ON o.id = r.organisation_id JOIN proximity_sites s ON s.id = r.site_id
-        WHERE a.partner_id = $1
+        WHERE a.partner_id = $1 AND (a.status IN ('nouveau', 'pris_en_compte', 'en_cours') OR a.ended_on >= $2)
         ORDER BY CASE WHEN a.status IN ('nouveau', 'pris_en_compte', 'en_cours') THEN 0 ELSE 1 END, a.due_on, a.id";
 
     pub const ASSIGNMENT: &str = "SELECT a.status, r.reference FROM proximity_assignments a JOIN proximity_reports r ON r.id = a.report_id
@@ -550,7 +990,73 @@ pub mod sql {
         WHERE r.reported_on >= $1 AND r.reported_on <= $2
         ORDER BY s.name_key, o.name, r.theme";
 
+    pub const NEXT_REFERENCE: &str =
+        "SELECT COUNT(*) FROM proximity_reports WHERE organisation_id = $1";
+    pub const SET_POINT: &str =
+        "UPDATE proximity_reports SET lon_e6 = $1, lat_e6 = $2 WHERE id = $3";
+    pub const INSERT_PHOTO: &str = "INSERT INTO proximity_photos (report_id, position, content_type, bytes) VALUES ($1, $2, $3, $4)";
+    pub const REPORT: &str = "SELECT r.reference, r.organisation_id, o.name, r.site_id, s.name, r.theme, r.reported_on, r.description, r.address, r.lon_e6, r.lat_e6
+        FROM proximity_reports r JOIN organisations o ON o.id = r.organisation_id JOIN proximity_sites s ON s.id = r.site_id
+        WHERE r.id = $1";
+    pub const PHOTOS: &str =
+        "SELECT position FROM proximity_photos WHERE report_id = $1 ORDER BY position";
+    pub const PHOTO: &str =
+        "SELECT content_type, bytes FROM proximity_photos WHERE report_id = $1 AND position = $2";
+    pub const ASSIGNMENTS: &str = "SELECT a.id, a.partner_id, o.name, a.status, a.opened_on, a.due_on, a.ended_on, a.reason
+        FROM proximity_assignments a JOIN organisations o ON o.id = a.partner_id WHERE a.report_id = $1 ORDER BY a.id";
+    pub const STEPS: &str = "SELECT e.assignment_id, e.status, e.reason, e.at, e.user_name
+        FROM proximity_assignment_events e JOIN proximity_assignments a ON a.id = e.assignment_id
+        WHERE a.report_id = $1 ORDER BY e.id";
+    pub const REPORTS: &str = "SELECT r.id, r.reference, o.name, s.name, r.theme, r.reported_on, r.address,
+          (SELECT COUNT(*) FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours')),
+          (SELECT MIN(a.due_on) FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours')),
+          (SELECT COUNT(*) FROM proximity_assignments a WHERE a.report_id = r.id AND a.status = 'clos')
+        FROM proximity_reports r JOIN organisations o ON o.id = r.organisation_id JOIN proximity_sites s ON s.id = r.site_id
+        WHERE ($1 IS NULL OR r.site_id = $1)
+          AND ($2 IS NULL OR r.theme = $2)
+          AND ($3 IS NULL OR r.reported_on >= $3)
+          AND ($4 IS NULL OR r.reported_on <= $4)
+          AND ($5 = ''
+            OR ($5 = 'ouverts' AND EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours')))
+            OR ($5 = 'en_retard' AND EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours') AND a.due_on < $6))
+            OR ($5 = 'clos' AND NOT EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours'))))
+          AND ($7 IS NULL OR r.organisation_id = $7
+            OR EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.partner_id = $7))
+        ORDER BY r.reported_on DESC, r.id DESC LIMIT $8";
+    pub const OPEN_COUNT: &str = "SELECT COUNT(*) FROM proximity_assignments WHERE partner_id = $1 AND status IN ('nouveau', 'pris_en_compte', 'en_cours')";
+    pub const SITE_NAME: &str = "SELECT name FROM proximity_sites WHERE id = $1";
+    pub const INSERT_COMMITTEE: &str =
+        "INSERT INTO proximity_committees (site_id, held_on, note) VALUES ($1, $2, $3)";
+    pub const COMMITTEES: &str = "SELECT c.site_id, s.name, c.held_on, c.note FROM proximity_committees c
+        JOIN proximity_sites s ON s.id = c.site_id WHERE c.held_on >= $1 AND c.held_on <= $2 ORDER BY s.name_key, c.held_on";
+    pub const COVER_SITE: &str = "INSERT INTO conciergerie_sites (conciergerie_id, site_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+    pub const SET_SHARE: &str = "INSERT INTO conciergerie_costs (conciergerie_id, year, partner_id, amount_cents) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (conciergerie_id, year, partner_id) DO UPDATE SET amount_cents = excluded.amount_cents";
+    pub const CONCIERGERIES: &str =
+        "SELECT id, name FROM organisations WHERE kind = 'conciergerie' ORDER BY name";
+    pub const COVERED: &str = "SELECT c.conciergerie_id, s.id, s.name FROM conciergerie_sites c JOIN proximity_sites s ON s.id = c.site_id ORDER BY s.name_key";
+    pub const SHARES: &str = "SELECT c.conciergerie_id, c.year, c.partner_id, o.name, c.amount_cents FROM conciergerie_costs c
+        JOIN organisations o ON o.id = c.partner_id ORDER BY c.year, o.name";
+
     pub const ALL: &[&str] = &[
+        NEXT_REFERENCE,
+        SET_POINT,
+        INSERT_PHOTO,
+        REPORT,
+        PHOTOS,
+        PHOTO,
+        ASSIGNMENTS,
+        STEPS,
+        REPORTS,
+        OPEN_COUNT,
+        SITE_NAME,
+        INSERT_COMMITTEE,
+        COMMITTEES,
+        COVER_SITE,
+        SET_SHARE,
+        CONCIERGERIES,
+        COVERED,
+        SHARES,
         FACTS,
         ASSIGNMENT,
         SET_ASSIGNMENT,

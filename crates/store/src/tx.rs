@@ -19,6 +19,8 @@ pub enum Value {
     Date(Option<NaiveDate>),
     /// Read only (a `REAL` or `DOUBLE PRECISION` result).
     Float(Option<f64>),
+    /// Bytes (`BLOB`, `BYTEA`): a report's photos.
+    Bytes(Option<Vec<u8>>),
 }
 
 impl Value {
@@ -43,6 +45,7 @@ impl Value {
                 | Value::Bool(None)
                 | Value::Date(None)
                 | Value::Float(None)
+                | Value::Bytes(None)
         )
     }
 }
@@ -107,6 +110,12 @@ impl Row {
     pub fn date(&self, i: usize) -> Result<NaiveDate> {
         self.opt_date(i)?
             .ok_or_else(|| unreadable(i, "une date", self.0.get(i)))
+    }
+    pub fn bytes(&self, i: usize) -> Result<Vec<u8>> {
+        match self.0.get(i) {
+            Some(Value::Bytes(Some(b))) => Ok(b.clone()),
+            other => Err(unreadable(i, "des octets", other)),
+        }
     }
 }
 

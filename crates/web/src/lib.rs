@@ -17,6 +17,7 @@ use std::sync::Arc;
 pub mod accounts;
 pub mod api;
 pub mod land;
+pub mod proximity;
 pub mod reference;
 pub mod register;
 
@@ -38,6 +39,10 @@ pub(crate) struct Chrome {
     pub land: bool,
     /// Sees cost prices (the grouped tenders, the cost report).
     pub financing: bool,
+    /// Sees proximity management's sites (nav « Proximité »).
+    pub proximity: bool,
+    /// Acts on reports of dysfunctions: the count of its organisation's assignments to handle.
+    pub to_handle: Option<u64>,
 }
 
 impl Chrome {
@@ -113,6 +118,7 @@ fn routes(state: AppState) -> Router {
         .merge(register::routes())
         .merge(reference::routes())
         .merge(land::routes())
+        .merge(proximity::routes())
         .merge(api::routes())
         .route("/sante", get(health))
         .route("/static/{name}", get(asset))

@@ -29,6 +29,8 @@ pub(crate) struct Authed {
     /// The session's CSRF token (empty for API tokens, which need none).
     pub csrf: String,
     pub via: Via,
+    /// The assignments of reports its organisation has to handle (pages of a partner's agent).
+    pub to_handle: Option<u64>,
 }
 
 impl Authed {
@@ -59,6 +61,8 @@ impl Authed {
             write: self.principal.may(Permission::WriteOperations),
             land: self.principal.may(Permission::ReadLand),
             financing: self.principal.may(Permission::ReadFinancing),
+            proximity: self.principal.may(Permission::ReadProximity),
+            to_handle: self.to_handle,
         }
     }
 }
@@ -152,11 +156,26 @@ pub(crate) async fn authenticate(State(s): State<AppState>, req: Request, next: 
         }
         Err(e) => return e.into_response(),
     };
+    let principal = auth::principal(&user);
+    // A partner's agent sees in the header how many reports its organisation has to handle.
+    let to_handle = match principal.organisation_id {
+        Some(org) if !api && principal.may(Permission::ActOnProximity) => {
+            let store = s.store.clone();
+            blocking(move || {
+                use logis_store::ProximityRecords;
+                store.open_count(org)
+            })
+            .await
+            .ok()
+        }
+        _ => None,
+    };
     let authed = Authed {
-        principal: auth::principal(&user),
+        principal,
         user,
         csrf,
         via: if api { Via::Api } else { Via::Web },
+        to_handle,
     };
     let mut req = req;
     if !api && !matches!(*req.method(), Method::GET | Method::HEAD) {

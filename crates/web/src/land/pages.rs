@@ -791,6 +791,12 @@ pub(crate) struct ExportQuery {
     format: Option<String>,
 }
 
+impl ExportQuery {
+    pub(crate) fn of(format: Option<String>) -> Self {
+        ExportQuery { format }
+    }
+}
+
 /// Whether a download asks for XLSX (`?format=xlsx`) rather than CSV.
 pub(crate) fn xlsx_asked(q: &ExportQuery) -> Result<bool, PageError> {
     match q.format.as_deref().unwrap_or("csv") {
