@@ -4,6 +4,8 @@
 //! deterministic Dunkerque 2030 production pipeline 2024-2034 for the three landlords.
 //! Loading it twice changes nothing.
 
+mod proximity;
+
 use crate::reference as setup;
 use crate::register::import::{ImportOptions, ImportReport, import_operations};
 use crate::{AppError, Result};
@@ -64,6 +66,8 @@ const OTHER_ORGS: &[(OrgKind, &str, Option<&str>)] = &[
     (OrgKind::Funder, "ANRU", None),
     (OrgKind::Funder, "Action Logement", None),
     (OrgKind::Ccas, "CCAS de Dunkerque", None),
+    (OrgKind::Conciergerie, proximity::NEIGHBOURHOOD, None),
+    (OrgKind::Conciergerie, proximity::BUILDING, None),
 ];
 
 /// The password of every demo account (a demo runs on localhost only).
@@ -87,6 +91,11 @@ pub const DEMO_ACCOUNTS: &[(&str, Role, Option<&str>)] = &[
     ("dunkerque", Role::CommuneReader, Some("Ville de Dunkerque")),
     ("ddtm", Role::StateReader, Some("DDTM du Nord")),
     ("observatoire", Role::Observer, None),
+    (
+        "conciergerie",
+        Role::ConciergerieAgent,
+        Some(proximity::NEIGHBOURHOOD),
+    ),
 ];
 
 /// Create the demo accounts that do not exist yet, with [`DEMO_PASSWORD`].
@@ -299,6 +308,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     financing_plans(store, &actor)?;
     land_bank(store, &actor, &pipeline_lines)?;
     grouped_tenders(store, &actor, &pipeline_lines)?;
+    proximity::load(store, &actor, chrono::Local::now().date_naive())?;
     demo_accounts(store, &actor)?;
     Ok(report)
 }

@@ -656,6 +656,21 @@ pub trait ProximityRecords: ProximityStore {
         cents: i64,
     ) -> Result<()> {
         tx::write(self, |tx| {
+            let before = tx
+                .query(
+                    sql::SHARE,
+                    &[
+                        Value::int(conciergerie),
+                        Value::int(i64::from(year)),
+                        Value::int(partner),
+                    ],
+                )?
+                .first()
+                .map(|r| r.int(0))
+                .transpose()?;
+            if before == Some(cents) {
+                return Ok(());
+            }
             tx.execute(
                 sql::SET_SHARE,
                 &[
@@ -672,7 +687,7 @@ pub trait ProximityRecords: ProximityStore {
                     entity_id: conciergerie.to_string(),
                     operation_id: None,
                     action: "participation",
-                    before: None,
+                    before: before.map(|c| serde_json::json!({ "montant_centimes": c })),
                     after: Some(serde_json::json!({ "annee": year, "partenaire": partner, "montant_centimes": cents })),
                 },
             )
@@ -1032,6 +1047,7 @@ pub mod sql {
     pub const COVER_SITE: &str = "INSERT INTO conciergerie_sites (conciergerie_id, site_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
     pub const SET_SHARE: &str = "INSERT INTO conciergerie_costs (conciergerie_id, year, partner_id, amount_cents) VALUES ($1, $2, $3, $4)
         ON CONFLICT (conciergerie_id, year, partner_id) DO UPDATE SET amount_cents = excluded.amount_cents";
+    pub const SHARE: &str = "SELECT amount_cents FROM conciergerie_costs WHERE conciergerie_id = $1 AND year = $2 AND partner_id = $3";
     pub const CONCIERGERIES: &str =
         "SELECT id, name FROM organisations WHERE kind = 'conciergerie' ORDER BY name";
     pub const COVERED: &str = "SELECT c.conciergerie_id, s.id, s.name FROM conciergerie_sites c JOIN proximity_sites s ON s.id = c.site_id ORDER BY s.name_key";
@@ -1054,6 +1070,7 @@ pub mod sql {
         COMMITTEES,
         COVER_SITE,
         SET_SHARE,
+        SHARE,
         CONCIERGERIES,
         COVERED,
         SHARES,
