@@ -402,9 +402,7 @@ pub fn import_mobility_for(
         MobilityFile::Occupancy => {
             let parse = |c: &Cells<'_>| {
                 let d = parse_occupancy(c)?;
-                if only.is_some()
-                    && !own_offers.contains(&logis_domain::text::name_key(&d.offer))
-                {
+                if only.is_some() && !own_offers.contains(&logis_domain::text::name_key(&d.offer)) {
                     return Err(not_yours("offre", "l'occupation des offres"));
                 }
                 Ok(d)

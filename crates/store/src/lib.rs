@@ -22,8 +22,8 @@ pub use accounts::{AccountStore, ApiToken, NewUser, User};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditStore, Change, Via};
 pub use land::LandStore;
 pub use logis_domain::FundingKind;
-pub use proximity::{ProximityRecords, ProximityStore};
 pub use proximity::mobility::MobilityStore;
+pub use proximity::{ProximityRecords, ProximityStore};
 pub use reference::{GeographyCache, ReferenceData, ReferenceStore};
 pub use register::*;
 

@@ -583,7 +583,11 @@ pub trait ProximityRecords: ProximityStore {
             };
             tx.execute(
                 sql::INSERT_COMMITTEE,
-                &[Value::int(site), Value::date(date), Value::text(note.trim())],
+                &[
+                    Value::int(site),
+                    Value::date(date),
+                    Value::text(note.trim()),
+                ],
             )
             .map_err(|e| match e {
                 StoreError::Conflict(_) => StoreError::Conflict(format!(
@@ -599,7 +603,9 @@ pub trait ProximityRecords: ProximityStore {
                     operation_id: None,
                     action: "creation",
                     before: None,
-                    after: Some(serde_json::json!({ "date": date.to_string(), "note": note.trim() })),
+                    after: Some(
+                        serde_json::json!({ "date": date.to_string(), "note": note.trim() }),
+                    ),
                 },
             )
         })
@@ -1022,21 +1028,24 @@ pub mod sql {
     pub const STEPS: &str = "SELECT e.assignment_id, e.status, e.reason, e.at, e.user_name
         FROM proximity_assignment_events e JOIN proximity_assignments a ON a.id = e.assignment_id
         WHERE a.report_id = $1 ORDER BY e.id";
+    /// (A parameter that may be NULL is first compared, then tested: PostgreSQL takes its type
+    /// from its first use.)
     pub const REPORTS: &str = "SELECT r.id, r.reference, o.name, s.name, r.theme, r.reported_on, r.address,
           (SELECT COUNT(*) FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours')),
           (SELECT MIN(a.due_on) FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours')),
           (SELECT COUNT(*) FROM proximity_assignments a WHERE a.report_id = r.id AND a.status = 'clos')
         FROM proximity_reports r JOIN organisations o ON o.id = r.organisation_id JOIN proximity_sites s ON s.id = r.site_id
-        WHERE ($1 IS NULL OR r.site_id = $1)
-          AND ($2 IS NULL OR r.theme = $2)
-          AND ($3 IS NULL OR r.reported_on >= $3)
-          AND ($4 IS NULL OR r.reported_on <= $4)
+        WHERE (r.site_id = $1 OR $1 IS NULL)
+          AND (r.theme = $2 OR $2 IS NULL)
+          AND (r.reported_on >= $3 OR $3 IS NULL)
+          AND (r.reported_on <= $4 OR $4 IS NULL)
           AND ($5 = ''
             OR ($5 = 'ouverts' AND EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours')))
             OR ($5 = 'en_retard' AND EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours') AND a.due_on < $6))
             OR ($5 = 'clos' AND NOT EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours'))))
-          AND ($7 IS NULL OR r.organisation_id = $7
-            OR EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.partner_id = $7))
+          AND (r.organisation_id = $7
+            OR EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.partner_id = $7)
+            OR $7 IS NULL)
         ORDER BY r.reported_on DESC, r.id DESC LIMIT $8";
     pub const OPEN_COUNT: &str = "SELECT COUNT(*) FROM proximity_assignments WHERE partner_id = $1 AND status IN ('nouveau', 'pris_en_compte', 'en_cours')";
     pub const SITE_NAME: &str = "SELECT name FROM proximity_sites WHERE id = $1";

@@ -38,7 +38,11 @@ const SITES: &[(&str, &str, &str, &str, &str, &[&str])] = &[
         "Ville de Dunkerque",
         "Jeu de Mail",
         "Flandre Opale Habitat",
-        &["Place du Jeu de Mail", "4 allée des Tilleuls", "Aire de jeux Mail Nord"],
+        &[
+            "Place du Jeu de Mail",
+            "4 allée des Tilleuls",
+            "Aire de jeux Mail Nord",
+        ],
     ),
     (
         "Basse Ville",
@@ -62,7 +66,11 @@ const SITES: &[(&str, &str, &str, &str, &str, &[&str])] = &[
         "Ville de Grande-Synthe",
         "Courghain",
         "Partenord Habitat",
-        &["Avenue de l'Ouest, local poubelles", "Rue Jean Jaurès, n° 40", "City-stade du Courghain"],
+        &[
+            "Avenue de l'Ouest, local poubelles",
+            "Rue Jean Jaurès, n° 40",
+            "City-stade du Courghain",
+        ],
     ),
     (
         "Europe",
@@ -153,7 +161,9 @@ pub(super) fn load(store: &dyn Store, actor: &Actor, today: NaiveDate) -> Result
         orgs.iter()
             .find(|o| o.name == name)
             .map(|o| o.id)
-            .ok_or_else(|| AppError::Invalid(format!("organisation de démonstration absente : {name}")))
+            .ok_or_else(|| {
+                AppError::Invalid(format!("organisation de démonstration absente : {name}"))
+            })
     };
     let site_id = |name: &str| {
         sites
@@ -214,7 +224,8 @@ fn reports(
         (Theme::Ownership, 1),
     ];
     for n in 0..240u64 {
-        let (site, _, city, _, landlord, places) = SITES[(rng.next_u64() % SITES.len() as u64) as usize];
+        let (site, _, city, _, landlord, places) =
+            SITES[(rng.next_u64() % SITES.len() as u64) as usize];
         let theme = *rng.pick_weighted(&weights);
         let date = start + chrono::Days::new(rng.range(0, 364));
         let covered = match site {
@@ -256,8 +267,17 @@ fn reports(
                 store.set_assignment(actor, q.id, partner.0, status, reason, on)
             };
             if roll <= 4 && age > 2 && partner.0 != cud {
-                step(AssignmentStatus::Refused, "hors de notre compétence : relève de la CUD", 1)?;
-                store.assign(actor, q.report_id, cud, q.reported_on + chrono::Days::new(1))?;
+                step(
+                    AssignmentStatus::Refused,
+                    "hors de notre compétence : relève de la CUD",
+                    1,
+                )?;
+                store.assign(
+                    actor,
+                    q.report_id,
+                    cud,
+                    q.reported_on + chrono::Days::new(1),
+                )?;
                 continue;
             }
             if age <= 1 || roll <= 8 {
@@ -282,10 +302,26 @@ fn reports(
         }
     }
     for (site, days_ago, note) in [
-        ("Banc Vert", 300, "Bilan du premier semestre ; propreté des halls à suivre."),
-        ("Banc Vert", 120, "Encombrants rue de la Mer : tournée supplémentaire de la CUD."),
-        ("Courghain", 200, "Éclairage du cheminement : remplacement programmé par la ville."),
-        ("Jeu de Mail", 60, "Aire de jeux rénovée ; charte de la conciergerie présentée."),
+        (
+            "Banc Vert",
+            300,
+            "Bilan du premier semestre ; propreté des halls à suivre.",
+        ),
+        (
+            "Banc Vert",
+            120,
+            "Encombrants rue de la Mer : tournée supplémentaire de la CUD.",
+        ),
+        (
+            "Courghain",
+            200,
+            "Éclairage du cheminement : remplacement programmé par la ville.",
+        ),
+        (
+            "Jeu de Mail",
+            60,
+            "Aire de jeux rénovée ; charte de la conciergerie présentée.",
+        ),
     ] {
         let held = today - chrono::Days::new(days_ago);
         store.add_committee(actor, site_id(site)?, held, note)?;
@@ -299,26 +335,129 @@ fn mobility(store: &dyn Store, actor: &Actor) -> Result<()> {
     use crate::proximity::{MobilityFile, import_mobility};
     // (offer, landlord, commune, dwellings, beds, price, services, from, until, later use)
     let offers: [(&str, &str, &str, u32, u32, u32, &str, &str, &str, &str); 6] = [
-        ("MOB-FOH-01", "Flandre Opale Habitat", "Dunkerque", 20, 30, 520, "internet, ménage", "2026-01", "", "logements familiaux après 2030"),
-        ("MOB-FOH-02", "Flandre Opale Habitat", "Gravelines", 12, 24, 480, "internet", "2026-06", "2027-12", "résidence seniors"),
-        ("MOB-PAR-01", "Partenord Habitat", "Grande-Synthe", 30, 45, 450, "internet, navette", "2026-03", "", ""),
-        ("MOB-PAR-02", "Partenord Habitat", "Loon-Plage", 10, 20, 430, "", "2026-09", "2027-12", "logements étudiants"),
-        ("MOB-VIL-01", "Vilogia", "Bourbourg", 25, 40, 500, "internet, ménage, navette", "2026-04", "", "résidence jeunes actifs"),
-        ("MOB-VIL-02", "Vilogia", "Dunkerque", 8, 16, 550, "colocation meublée", "2027-01", "", ""),
+        (
+            "MOB-FOH-01",
+            "Flandre Opale Habitat",
+            "Dunkerque",
+            20,
+            30,
+            520,
+            "internet, ménage",
+            "2026-01",
+            "",
+            "logements familiaux après 2030",
+        ),
+        (
+            "MOB-FOH-02",
+            "Flandre Opale Habitat",
+            "Gravelines",
+            12,
+            24,
+            480,
+            "internet",
+            "2026-06",
+            "2027-12",
+            "résidence seniors",
+        ),
+        (
+            "MOB-PAR-01",
+            "Partenord Habitat",
+            "Grande-Synthe",
+            30,
+            45,
+            450,
+            "internet, navette",
+            "2026-03",
+            "",
+            "",
+        ),
+        (
+            "MOB-PAR-02",
+            "Partenord Habitat",
+            "Loon-Plage",
+            10,
+            20,
+            430,
+            "",
+            "2026-09",
+            "2027-12",
+            "logements étudiants",
+        ),
+        (
+            "MOB-VIL-01",
+            "Vilogia",
+            "Bourbourg",
+            25,
+            40,
+            500,
+            "internet, ménage, navette",
+            "2026-04",
+            "",
+            "résidence jeunes actifs",
+        ),
+        (
+            "MOB-VIL-02",
+            "Vilogia",
+            "Dunkerque",
+            8,
+            16,
+            550,
+            "colocation meublée",
+            "2027-01",
+            "",
+            "",
+        ),
     ];
     let mut csv = String::from(
         "offre;bailleur;commune;logements;lits;prix_mensuel;meuble;services;debut;fin;usage_futur\n",
     );
     for (o, b, c, d, l, p, s, from, until, later) in offers {
-        csv.push_str(&format!("{o};{b};{c};{d};{l};{p};oui;{s};{from};{until};{later}\n"));
+        csv.push_str(&format!(
+            "{o};{b};{c};{d};{l};{p};oui;{s};{from};{until};{later}\n"
+        ));
     }
     // (employer, commune, workers per month from 2026-01 to 2027-06, stay, budget, profile)
     let employers: [(&str, &str, u32, u32, u32, &str); 5] = [
-        ("Gigafactory des Dunes (démo)", "Bourbourg", 35, 6, 550, "techniciens et opérateurs"),
-        ("Aciérie du Littoral (démo)", "Dunkerque", 25, 3, 500, "intérimaires, maintenance"),
-        ("Centrale du Littoral — arrêts de tranche (démo)", "Gravelines", 30, 2, 600, "techniciens en déplacement"),
-        ("Terminal portuaire Ouest (démo)", "Loon-Plage", 12, 4, 450, "dockers, jeunes actifs"),
-        ("Intérim Côte d'Opale (démo)", "Grande-Synthe", 20, 1, 420, "intérimaires"),
+        (
+            "Gigafactory des Dunes (démo)",
+            "Bourbourg",
+            35,
+            6,
+            550,
+            "techniciens et opérateurs",
+        ),
+        (
+            "Aciérie du Littoral (démo)",
+            "Dunkerque",
+            25,
+            3,
+            500,
+            "intérimaires, maintenance",
+        ),
+        (
+            "Centrale du Littoral — arrêts de tranche (démo)",
+            "Gravelines",
+            30,
+            2,
+            600,
+            "techniciens en déplacement",
+        ),
+        (
+            "Terminal portuaire Ouest (démo)",
+            "Loon-Plage",
+            12,
+            4,
+            450,
+            "dockers, jeunes actifs",
+        ),
+        (
+            "Intérim Côte d'Opale (démo)",
+            "Grande-Synthe",
+            20,
+            1,
+            420,
+            "intérimaires",
+        ),
     ];
     let mut demand = String::from(
         "employeur_siret;employeur;commune;mois;salaries;duree_mois;budget_mensuel;profil\n",
@@ -343,7 +482,10 @@ fn mobility(store: &dyn Store, actor: &Actor) -> Result<()> {
         }
     }
     for (o, _, commune, _, beds, _, _, from, until, _) in offers {
-        for m in months.iter().filter(|m| m.as_str() >= from && (until.is_empty() || m.as_str() <= until)) {
+        for m in months
+            .iter()
+            .filter(|m| m.as_str() >= from && (until.is_empty() || m.as_str() <= until))
+        {
             // Most beds go to the employers of the offer's commune, the rest to the agency.
             let local = employers.iter().position(|e| e.1 == commune).unwrap_or(4);
             let taken = beds * rng.range(55, 95) as u32 / 100;

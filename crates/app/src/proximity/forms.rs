@@ -208,7 +208,9 @@ pub fn step(
         .organisation_id
         .filter(|_| principal.may(Permission::ActOnProximity))
     else {
-        return Err(AppError::Invalid("votre rôle ne permet pas cette action".into()));
+        return Err(AppError::Invalid(
+            "votre rôle ne permet pas cette action".into(),
+        ));
     };
     let status = AssignmentStatus::parse(status).map_err(|e| AppError::Invalid(e.0))?;
     let (motif, detail) = (motif.trim(), detail.trim());
@@ -266,7 +268,8 @@ pub fn share(
                 .into(),
         ));
     }
-    let Some(partner) = partner.filter(|p| partners(store).is_ok_and(|ps| ps.iter().any(|(id, _)| id == p)))
+    let Some(partner) =
+        partner.filter(|p| partners(store).is_ok_and(|ps| ps.iter().any(|(id, _)| id == p)))
     else {
         return Err(AppError::Invalid(
             "choisissez le partenaire à qui confier ce signalement".into(),
@@ -359,7 +362,9 @@ fn check_conciergerie(store: &dyn Store, id: i64) -> Result<()> {
     if store.conciergeries()?.iter().any(|c| c.id == id) {
         Ok(())
     } else {
-        Err(AppError::Invalid("choisissez une conciergerie de la liste".into()))
+        Err(AppError::Invalid(
+            "choisissez une conciergerie de la liste".into(),
+        ))
     }
 }
 
@@ -376,9 +381,12 @@ pub fn set_cost_share(
     let year = logis_domain::numbers::parse_integer(year)
         .ok_or_else(|| AppError::Invalid(format!("année illisible « {} »", year.trim())))
         .and_then(|y| logis_domain::Year::new(y).map_err(|e| AppError::Invalid(e.0)))?;
-    let Some(partner) = partner.filter(|p| partners(store).is_ok_and(|ps| ps.iter().any(|(id, _)| id == p)))
+    let Some(partner) =
+        partner.filter(|p| partners(store).is_ok_and(|ps| ps.iter().any(|(id, _)| id == p)))
     else {
-        return Err(AppError::Invalid("choisissez le partenaire qui participe".into()));
+        return Err(AppError::Invalid(
+            "choisissez le partenaire qui participe".into(),
+        ));
     };
     let cents = logis_domain::numbers::parse_amount_cents(amount)
         .filter(|c| *c >= 0)

@@ -282,7 +282,269 @@ fn the_mobility_offer_its_demand_and_placements(kind: Kind) {
     );
 }
 
+/// A small JPEG and PNG, by their content.
+const JPEG: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 0xFF, 0xD9,
+];
+fn png() -> Vec<u8> {
+    let mut p = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    p.extend([0u8; 17]);
+    p
+}
+
+fn a_report_from_its_form_to_its_closure(kind: Kind) {
+    use logis_app::proximity::forms::{self, ReportForm};
+    use logis_domain::{Principal, Role};
+    use logis_store::ProximityRecords;
+    use logis_store::proximity::ReportFilter;
+    let db = TestDb::with_landlords(kind);
+    let s = db.store.as_ref();
+    let cud = org(&db, OrgKind::Epci, "CUD");
+    let gs = org(&db, OrgKind::Commune, "Ville de Grande-Synthe");
+    let concierge = org(&db, OrgKind::Conciergerie, "Conciergerie de l'Europe");
+    let partenord = db
+        .organisations()
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == "Partenord Habitat")
+        .unwrap()
+        .id;
+    let table = "site;commune;theme;partenaire\nEurope;Grande-Synthe;dechets;CUD\nEurope;Grande-Synthe;espaces verts;Ville de Grande-Synthe\nEurope;Grande-Synthe;parties communes;Partenord Habitat";
+    let src = logis_io::open_bytes(table.as_bytes().to_vec()).unwrap();
+    let r = logis_app::proximity::import_competences(s, &actor(), src, true).unwrap();
+    assert!(r.committed, "{r:?}");
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 10).unwrap();
+    let principal = |role, org: Option<i64>| Principal {
+        user_id: 1,
+        login: "x".into(),
+        role,
+        organisation_id: org,
+        commune: None,
+    };
+    let agent = principal(Role::ConciergerieAgent, Some(concierge));
+    let form = |theme: &str, date: &str, lon: &str| ReportForm {
+        site: "Europe".into(),
+        theme: theme.into(),
+        date: date.into(),
+        description: "Haie qui déborde sur le trottoir".into(),
+        address: "Place de l'Europe".into(),
+        lon: lon.into(),
+        lat: if lon.is_empty() {
+            String::new()
+        } else {
+            "51,01".into()
+        },
+    };
+    // Every bad field named, nothing written.
+    let bad = forms::new_report(
+        s,
+        &actor(),
+        concierge,
+        &form("éclairage", "11/06/2026", "200"),
+        &[
+            b"%PDF-1.7".to_vec(),
+            JPEG.to_vec(),
+            JPEG.to_vec(),
+            JPEG.to_vec(),
+        ],
+        today,
+    )
+    .unwrap()
+    .unwrap_err();
+    let fields: Vec<&str> = bad.iter().map(|(f, _)| *f).collect();
+    assert_eq!(fields, ["date", "lon", "photos", "photos"], "{bad:?}");
+    let bad = forms::new_report(
+        s,
+        &actor(),
+        concierge,
+        &form("éclairage", "", ""),
+        &[],
+        today,
+    )
+    .unwrap()
+    .unwrap_err();
+    assert_eq!(bad[0].0, "theme");
+    assert!(bad[0].1.contains("(thèmes : "), "{bad:?}");
+    assert!(
+        s.reports(&ReportFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap()
+        .is_empty()
+    );
+    // Made on the form with two photos: routed to the commune, its photos kept as sent.
+    let id = forms::new_report(
+        s,
+        &actor(),
+        concierge,
+        &form("espaces verts", "", "2,28"),
+        &[JPEG.to_vec(), png()],
+        today,
+    )
+    .unwrap()
+    .unwrap();
+    let r = s.report(id).unwrap().unwrap();
+    assert_eq!(r.reference, "SIG-2026-00001");
+    assert_eq!(r.point, Some((2_280_000, 51_010_000)));
+    assert_eq!(r.photos, [1, 2]);
+    assert_eq!(
+        s.photo(id, 1).unwrap().unwrap(),
+        ("image/jpeg".to_string(), JPEG.to_vec())
+    );
+    assert_eq!(s.photo(id, 2).unwrap().unwrap().0, "image/png");
+    assert_eq!(r.assignments.len(), 1);
+    let a = r.assignments[0].clone();
+    assert_eq!(
+        (a.partner_id, a.due_on),
+        (gs, today + chrono::Days::new(15))
+    );
+    assert_eq!(s.open_count(gs).unwrap(), 1);
+    // Who reads it: the reporter, the partner given it, the EPCI; not another landlord.
+    let commune = principal(Role::CommuneReader, Some(gs));
+    let landlord = principal(Role::LandlordEditor, Some(partenord));
+    let epci = principal(Role::Agent, Some(cud));
+    for (p, sees) in [
+        (&agent, true),
+        (&commune, true),
+        (&epci, true),
+        (&landlord, false),
+    ] {
+        assert_eq!(
+            forms::visible_report(s, p, id).unwrap().is_some(),
+            sees,
+            "{:?}",
+            p.role
+        );
+    }
+    let seen = |org: i64, state: &str| {
+        s.reports(&ReportFilter {
+            seen_by: Some(org),
+            state: state.into(),
+            today: Some(today),
+            limit: 50,
+            ..Default::default()
+        })
+        .unwrap()
+        .len()
+    };
+    assert_eq!(
+        (
+            seen(concierge, ""),
+            seen(gs, "ouverts"),
+            seen(partenord, "")
+        ),
+        (1, 1, 0)
+    );
+    // The commune refuses it as out of its competence and names the landlord: given to it.
+    let e = forms::step(
+        s,
+        &actor(),
+        &commune,
+        id,
+        a.id,
+        "refuse",
+        "",
+        "",
+        None,
+        today,
+    )
+    .unwrap_err();
+    assert!(e.to_string().starts_with("donnez le motif"), "{e}");
+    forms::step(
+        s,
+        &actor(),
+        &commune,
+        id,
+        a.id,
+        "refuse",
+        forms::REFUSALS[0],
+        "haie du bailleur",
+        Some(partenord),
+        today,
+    )
+    .unwrap();
+    assert_eq!(s.open_count(gs).unwrap(), 0);
+    let r = s.report(id).unwrap().unwrap();
+    assert_eq!(r.assignments.len(), 2);
+    assert_eq!(
+        r.assignments[0].reason,
+        "hors de notre compétence : haie du bailleur"
+    );
+    assert_eq!(r.assignments[0].steps.len(), 2);
+    assert!(forms::visible_report(s, &landlord, id).unwrap().is_some());
+    // Shared with the CUD: a deadline in the past refused, nothing written.
+    let e = forms::share(s, &actor(), &landlord, id, Some(cud), "01/06/2026", today).unwrap_err();
+    assert!(e.to_string().contains("est passée"), "{e}");
+    assert_eq!(s.report(id).unwrap().unwrap().assignments.len(), 2);
+    forms::share(s, &actor(), &landlord, id, Some(cud), "20/06/2026", today).unwrap();
+    let r = s.report(id).unwrap().unwrap();
+    assert_eq!(
+        r.assignments[2].due_on,
+        chrono::NaiveDate::from_ymd_opt(2026, 6, 20).unwrap()
+    );
+    // Another landlord cannot share a report it never received.
+    let outsider = principal(Role::LandlordEditor, Some(concierge + 1000));
+    assert!(forms::share(s, &actor(), &outsider, id, Some(gs), "", today).is_err());
+    // The landlord closes its part; the list says what is left.
+    let mine = r.assignments[1].id;
+    forms::step(
+        s,
+        &actor(),
+        &landlord,
+        id,
+        mine,
+        "clos",
+        "traité",
+        "haie taillée",
+        None,
+        today,
+    )
+    .unwrap();
+    let rows = s
+        .reports(&ReportFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!((rows[0].open, rows[0].closed), (1, 1));
+    // Committees and the seed's indicator: a committee held and a report closed this year.
+    let e = forms::add_committee(s, &actor(), r.site_id, "11/06/2026", "", today).unwrap_err();
+    assert!(e.to_string().contains("à venir"), "{e}");
+    forms::add_committee(s, &actor(), r.site_id, "", "premier comité", today).unwrap();
+    let e = forms::add_committee(s, &actor(), r.site_id, "10/06/2026", "", today).unwrap_err();
+    assert!(e.to_string().contains("déjà enregistré"), "{e}");
+    let (real, all) = forms::sites_where_real(s, 2026).unwrap();
+    assert_eq!((real, all), (vec!["Europe".to_string()], 1));
+    let report = logis_app::proximity::gusp_report_for(
+        s,
+        Some(r.site_id),
+        today - chrono::Days::new(30),
+        today,
+        today,
+    )
+    .unwrap();
+    assert!(
+        report.notes.iter().any(|n| n.contains("1 sur 1 (Europe)")),
+        "{:?}",
+        report.notes
+    );
+    // Conciergeries: sites covered, yearly shares (again: unchanged).
+    forms::cover_site(s, &actor(), concierge, r.site_id).unwrap();
+    forms::set_cost_share(s, &actor(), concierge, "2026", Some(cud), "12 000").unwrap();
+    forms::set_cost_share(s, &actor(), concierge, "2026", Some(cud), "12 000").unwrap();
+    assert!(forms::set_cost_share(s, &actor(), concierge, "2026", Some(cud), "-5").is_err());
+    assert!(
+        forms::cover_site(s, &actor(), cud, r.site_id).is_err(),
+        "not a conciergerie"
+    );
+    let c = s.conciergeries().unwrap();
+    assert_eq!(c[0].sites, [(r.site_id, "Europe".to_string())]);
+    assert_eq!(c[0].shares, [(2026, cud, "CUD".to_string(), 1_200_000)]);
+}
+
 conformance!(
     reports_are_routed_by_the_sites_competence_table,
     the_mobility_offer_its_demand_and_placements,
+    a_report_from_its_form_to_its_closure,
 );

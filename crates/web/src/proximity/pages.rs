@@ -107,7 +107,10 @@ fn filter_of(q: &ListQuery, a: &Authed, site: Option<i64>) -> (ReportFilter, Vec
     if site.is_none() && !q.site.trim().is_empty() {
         match q.site.trim().parse::<i64>() {
             Ok(id) => f.site = Some(id),
-            Err(_) => errors.push(format!("Site : « {} » n'est pas un site de la liste", q.site)),
+            Err(_) => errors.push(format!(
+                "Site : « {} » n'est pas un site de la liste",
+                q.site
+            )),
         }
     }
     if !q.theme.trim().is_empty() {
@@ -985,9 +988,8 @@ pub(crate) async fn committees_export(
     Extension(a): Extension<Authed>,
     Query(q): Query<CommitteeQuery>,
 ) -> Result<Response, PageError> {
-    let xlsx = crate::land::pages::xlsx_asked(&crate::land::pages::ExportQuery::of(
-        q.format.clone(),
-    ))?;
+    let xlsx =
+        crate::land::pages::xlsx_asked(&crate::land::pages::ExportQuery::of(q.format.clone()))?;
     let (_, report) = committees_of(&s, &a, &q).await?;
     match report {
         Ok(r) => crate::land::pages::download(&r, xlsx, "logis-gusp"),
@@ -1058,7 +1060,11 @@ pub(crate) async fn import_upload(
         }
     };
     let mut p = import_page(&a);
-    p.kind = if reports { "signalements" } else { "competences" };
+    p.kind = if reports {
+        "signalements"
+    } else {
+        "competences"
+    };
     let ((name, bytes), check_only) = match crate::land::pages::read_upload(multipart).await {
         Ok(x) => x,
         Err(e) => {
@@ -1131,7 +1137,11 @@ struct ConciergeriesPage {
     error: String,
 }
 
-async fn conciergeries_page(s: &AppState, a: &Authed, error: String) -> Result<Response, PageError> {
+async fn conciergeries_page(
+    s: &AppState,
+    a: &Authed,
+    error: String,
+) -> Result<Response, PageError> {
     a.require(Permission::ReadProximity)?;
     let state = s.clone();
     let (list, sites, partners) = blocking(move || {
