@@ -16,6 +16,7 @@ use tower::ServiceExt;
 
 mod accounts;
 mod land;
+mod proximity;
 mod reference;
 mod register;
 
@@ -30,7 +31,7 @@ OP-2;Partenord Habitat;59271;Courghain;Construction neuve;PLUS;60;2026;Financé;
 OP-3;Flandre Opale Habitat;Saint-Pol-sur-Mer;Faidherbe;Construction neuve;PLS;45;2027;;";
 
 /// The roles of the matrix, in the order of the expectation strings.
-const ROLES: [&str; 7] = [
+const ROLES: [&str; 8] = [
     "admin",
     "agent",
     "editeur",
@@ -38,6 +39,7 @@ const ROLES: [&str; 7] = [
     "commune",
     "etat",
     "observateur",
+    "conciergerie",
 ];
 
 struct User {
@@ -58,6 +60,7 @@ struct World {
     /// The land bank's sites: proposed, only identified, allocated to Vilogia.
     sites: [i64; 3],
     vilogia: i64,
+    proximity: proximity::Proximity,
 }
 
 fn world(kind: Kind) -> World {
@@ -82,6 +85,7 @@ fn world(kind: Kind) -> World {
     let cud = org(OrgKind::Epci, "CUD", None);
     let gs = org(OrgKind::Commune, "Ville de Grande-Synthe", Some("59271"));
     let ddtm = org(OrgKind::State, "DDTM du Nord", None);
+    let concierge = org(OrgKind::Conciergerie, "Conciergerie de l'Europe", None);
     let orgs = s.organisations().unwrap();
     let id_of = |n: &str| orgs.iter().find(|o| o.name == n).unwrap().id;
     let (vilogia, partenord) = (id_of("Vilogia"), id_of("Partenord Habitat"));
@@ -98,7 +102,7 @@ fn world(kind: Kind) -> World {
         )
         .unwrap()
         .id;
-    let specs: [(&str, Role, Option<i64>); 7] = [
+    let specs: [(&str, Role, Option<i64>); 8] = [
         ("admin", Role::Admin, Some(cud)),
         ("agent", Role::Agent, Some(cud)),
         ("editeur", Role::LandlordEditor, Some(vilogia)),
@@ -106,6 +110,7 @@ fn world(kind: Kind) -> World {
         ("commune", Role::CommuneReader, Some(gs)),
         ("etat", Role::StateReader, Some(ddtm)),
         ("observateur", Role::Observer, None),
+        ("conciergerie", Role::ConciergerieAgent, Some(concierge)),
     ];
     let users = specs
         .iter()
@@ -125,7 +130,9 @@ fn world(kind: Kind) -> World {
         })
         .collect();
     let sites = land::sites(s);
+    let proximity = proximity::world(s, cud, gs, concierge);
     World {
+        proximity,
         sites,
         vilogia,
         partenord,
@@ -207,6 +214,7 @@ async fn matrix(w: &World) {
         accounts::routes(w),
         reference::routes(w),
         land::routes(w),
+        proximity::routes(w),
     ]
     .concat();
     for (auth, method, uri, body, expected) in &routes {
@@ -261,6 +269,7 @@ async fn matrix(w: &World) {
     register::checks(w).await;
     accounts::checks(w).await;
     land::checks(w).await;
+    proximity::checks(w).await;
     rejections_are_french(w).await;
     // Security headers on every answer.
     let res = w.app.clone().oneshot(anon("/connexion")).await.unwrap();
