@@ -15,6 +15,7 @@ use std::process::Command;
 use std::time::Instant;
 
 mod land;
+mod proximity;
 
 const LANDLORDS: [&str; 3] = ["Flandre Opale Habitat", "Partenord Habitat", "Vilogia"];
 
@@ -351,6 +352,24 @@ fn main() {
             Kind::Postgres
         };
         land::phase(kind, Path::new(&args[3]));
+        return;
+    }
+    // `logis-bench proximite [N] [--postgres]`: proximity management (see proximity.rs).
+    if args.get(1).map(String::as_str) == Some("phase-proximite") {
+        let kind = if args[2] == "sqlite" {
+            Kind::Sqlite
+        } else {
+            Kind::Postgres
+        };
+        proximity::phase(kind, args[3].parse().unwrap());
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("proximite") {
+        let n = args
+            .get(2)
+            .and_then(|s| s.replace('_', "").parse().ok())
+            .unwrap_or(100_000);
+        proximity::run(n, args.iter().any(|a| a == "--postgres"));
         return;
     }
     let land_only = args.get(1).map(String::as_str) == Some("foncier");
