@@ -176,28 +176,30 @@ pub fn gusp_report_for(
                 .ok_or_else(|| AppError::Invalid("site inconnu".into()))?,
         ),
     };
-    let mut facts = store.assignment_facts(from, to)?;
-    if let Some(name) = &site_name {
-        facts.retain(|(s, _, _)| s == name);
+    let orgs = store.organisations()?;
+    let names: std::collections::HashMap<i64, &str> =
+        orgs.iter().map(|o| (o.id, o.name.as_str())).collect();
+    // Each site's facts, the sites by name (as every list of sites).
+    let mut by_id: std::collections::HashMap<i64, Vec<logis_domain::proximity::AssignmentFact>> =
+        Default::default();
+    for (s, f) in store.site_facts(from, to, site)? {
+        by_id.entry(s).or_default().push(f);
     }
-    let mut by_site: std::collections::BTreeMap<
-        (String, String),
-        Vec<logis_domain::proximity::AssignmentFact>,
-    > = Default::default();
-    let mut names = std::collections::HashMap::new();
-    for (site, partner, f) in &facts {
-        names.insert(f.partner, partner.clone());
-        by_site
-            .entry((logis_domain::text::name_key(site), site.clone()))
-            .or_default()
-            .push(f.clone());
-    }
+    let by_site: Vec<(&str, i64, Vec<logis_domain::proximity::AssignmentFact>)> = sites
+        .iter()
+        .filter_map(|s| by_id.remove(&s.id).map(|f| (s.name.as_str(), s.id, f)))
+        .collect();
     let mut long_rows = Vec::new();
     let mut rows = Vec::new();
     let mut notes = Vec::new();
-    for ((_, site), facts) in &by_site {
+    for (site, _, facts) in &by_site {
+        let site = site.to_string();
         for r in committee(facts, today) {
-            let partner = names.get(&r.partner).cloned().unwrap_or_default();
+            let partner = names
+                .get(&r.partner)
+                .copied()
+                .unwrap_or_default()
+                .to_string();
             let median = r.median_days.map(Cell::Int).unwrap_or(Cell::Empty);
             long_rows.push(vec![
                 Cell::text(site.clone()),
@@ -245,10 +247,26 @@ pub fn gusp_report_for(
                 .join(" ; ")
         )
     });
-    let year = chrono::Datelike::year(&to);
-    let (real, all_sites) = forms::sites_where_real(store, year)?;
+    // The seed's indicator over the period: the sites with a committee held and reports handled.
+    let mut real: Vec<&str> = Vec::new();
+    for s in &sites {
+        if site.is_some_and(|id| id != s.id) {
+            continue;
+        }
+        let held_here = held.iter().any(|c| c.site_id == s.id);
+        let handled = by_site.iter().any(|(_, id, facts)| {
+            *id == s.id
+                && facts
+                    .iter()
+                    .any(|f| f.status == logis_domain::proximity::AssignmentStatus::Closed)
+        });
+        if held_here && handled {
+            real.push(&s.name);
+        }
+    }
+    let all_sites = if site.is_some() { 1 } else { sites.len() };
     notes.push(format!(
-        "Indicateur du PLH (fiche 12) — quartiers où la démarche s'est concrétisée en {year} (un comité tenu dans l'année et des signalements traités) : {} sur {all_sites}{}.",
+        "Indicateur du PLH (fiche 12) — quartiers où la démarche s'est concrétisée sur la période (un comité de suivi tenu et des signalements traités) : {} sur {all_sites}{}.",
         real.len(),
         if real.is_empty() {
             String::new()
@@ -256,7 +274,8 @@ pub fn gusp_report_for(
             format!(" ({})", real.join(", "))
         }
     ));
-    let all: Vec<_> = facts.iter().map(|(_, _, f)| f.clone()).collect();
+    let all: Vec<&logis_domain::proximity::AssignmentFact> =
+        by_site.iter().flat_map(|(_, _, f)| f).collect();
     let opened = all.len() as i64;
     let closed = all
         .iter()

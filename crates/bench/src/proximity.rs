@@ -131,7 +131,7 @@ pub(crate) fn phase(kind: Kind, reports: u64) {
             if age < 60 && !rng.next_u64().is_multiple_of(3) {
                 continue;
             }
-            let status = if rng.next_u64() % 20 == 0 {
+            let status = if rng.next_u64().is_multiple_of(20) {
                 AssignmentStatus::Refused
             } else {
                 AssignmentStatus::Closed
@@ -251,6 +251,12 @@ pub(crate) fn phase(kind: Kind, reports: u64) {
                 .unwrap()
                 .long_rows
                 .len()
+        }),
+    ));
+    out.push((
+        "faits des comités, agglomération, 12 mois (lecture seule)".into(),
+        timed(runs / 4, || {
+            s.site_facts(year_ago, today, None).unwrap().len()
         }),
     ));
     for (what, (p50, p99, rows)) in out {

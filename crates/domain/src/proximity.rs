@@ -563,6 +563,8 @@ pub struct AssignmentFact {
     pub ended_on: Option<chrono::NaiveDate>,
     /// Where (the report's address, as written: the key of « places reported three times »).
     pub place: String,
+    /// The place's search key ([`name_key`] of `place`) when the store has it; else computed.
+    pub place_key: String,
 }
 
 impl AssignmentFact {
@@ -637,8 +639,13 @@ pub fn committee(facts: &[AssignmentFact], today: chrono::NaiveDate) -> Vec<Comm
 pub fn repeated_places(facts: &[AssignmentFact], at_least: u64) -> Vec<(String, u64)> {
     let mut by: std::collections::HashMap<String, (String, u64)> = Default::default();
     for f in facts.iter().filter(|f| !f.place.trim().is_empty()) {
+        let key = if f.place_key.is_empty() {
+            name_key(&f.place)
+        } else {
+            f.place_key.clone()
+        };
         let e = by
-            .entry(name_key(&f.place))
+            .entry(key)
             .or_insert_with(|| (f.place.trim().to_string(), 0));
         e.1 += 1;
     }
@@ -665,6 +672,7 @@ mod committee_tests {
             status,
             ended_on: ended,
             place: place.into(),
+            place_key: String::new(),
         };
         let facts = [
             fact(

@@ -211,6 +211,31 @@ mod tests {
         }
         assert!(super::parameters_in_order("SELECT $1, $2, $1, $3"));
         assert!(!super::parameters_in_order("SELECT $2, $1"));
+        // The reports' list, written for the filters given: every combination.
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+        for bits in 0..128u32 {
+            let on = |b: u32| bits & (1 << b) != 0;
+            let f = crate::proximity::ReportFilter {
+                site: on(0).then_some(3),
+                theme: on(1).then_some(logis_domain::proximity::Theme::Waste),
+                from: on(2).then_some(day),
+                to: on(3).then_some(day),
+                state: if on(4) {
+                    "en_retard"
+                } else if on(5) {
+                    "clos"
+                } else {
+                    ""
+                }
+                .into(),
+                today: Some(day),
+                seen_by: on(6).then_some(9),
+                limit: 10,
+            };
+            let (sql, params) = crate::proximity::sql::reports(&f);
+            assert!(super::parameters_in_order(&sql), "{sql}");
+            assert!(sql.matches('$').count() >= params.len());
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ macro_rules! migrations {
             10 "land" "0010_land.sql",
             11 "tenders" "0011_tenders.sql",
             12 "proximity" "0012_proximity.sql",
+            13 "proximity_dates" "0013_proximity_dates.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

@@ -333,28 +333,58 @@ pub trait ProximityStore: Transactions {
         })
     }
 
-    /// Every assignment as the committees read them, with its site's and partner's names
-    /// (reports dated from `from` to `to`, both included).
-    fn assignment_facts(
+    /// Every assignment as the committees read them, with its site's id (reports dated from
+    /// `from` to `to`, both included; of one site, or every site), in no order.
+    fn site_facts(
         &self,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<(String, String, logis_domain::proximity::AssignmentFact)>> {
+        site: Option<i64>,
+    ) -> Result<Vec<(i64, logis_domain::proximity::AssignmentFact)>> {
+        let mut params = vec![Value::date(from), Value::date(to)];
+        let text = match site {
+            Some(id) => {
+                params.push(Value::int(id));
+                format!("{} AND r.site_id = $3", sql::FACTS)
+            }
+            None => sql::FACTS.to_string(),
+        };
         tx::read(self, |tx| {
-            tx.query(sql::FACTS, &[Value::date(from), Value::date(to)])?
-                .iter()
-                .map(|r| {
+            let mut themes: Vec<(String, Theme)> = Vec::new();
+            let mut statuses: Vec<(String, AssignmentStatus)> = Vec::new();
+            tx.query(&text, &params)?
+                .into_iter()
+                .map(|mut r| {
+                    // (Few distinct codes: each decoded once.)
+                    let code = r.str(2)?;
+                    let theme = match themes.iter().find(|(c, _)| c == code) {
+                        Some((_, t)) => *t,
+                        None => {
+                            let t = theme_of(code)?;
+                            themes.push((code.to_string(), t));
+                            t
+                        }
+                    };
+                    let code = r.str(5)?;
+                    let status = match statuses.iter().find(|(c, _)| c == code) {
+                        Some((_, st)) => *st,
+                        None => {
+                            let st = status_of(code)?;
+                            statuses.push((code.to_string(), st));
+                            st
+                        }
+                    };
                     Ok((
-                        r.text(0)?,
-                        r.text(1)?,
+                        r.int(0)?,
                         logis_domain::proximity::AssignmentFact {
-                            partner: r.int(2)?,
-                            theme: theme_of(&r.text(3)?)?,
-                            opened_on: r.date(4)?,
-                            due_on: r.date(5)?,
-                            status: status_of(&r.text(6)?)?,
-                            ended_on: r.opt_date(7)?,
-                            place: r.text(8)?,
+                            partner: r.int(1)?,
+                            theme,
+                            opened_on: r.date(3)?,
+                            due_on: r.date(4)?,
+                            status,
+                            ended_on: r.opt_date(6)?,
+                            place: r.take_text(7)?,
+                            place_key: r.take_text(8)?,
                         },
                     ))
                 })
@@ -529,18 +559,9 @@ pub trait ProximityRecords: ProximityStore {
 
     /// The reports `filter` asks for, the latest first.
     fn reports(&self, filter: &ReportFilter) -> Result<Vec<ReportRow>> {
-        let params = [
-            Value::Int(filter.site),
-            Value::Text(filter.theme.map(|t| t.code().to_string())),
-            Value::Date(filter.from),
-            Value::Date(filter.to),
-            Value::text(filter.state.clone()),
-            Value::Date(filter.today),
-            Value::Int(filter.seen_by),
-            Value::count(Some(filter.limit.max(1))),
-        ];
+        let (text, params) = sql::reports(filter);
         tx::read(self, |tx| {
-            tx.query(sql::REPORTS, &params)?
+            tx.query(&text, &params)?
                 .iter()
                 .map(|r| {
                     Ok(ReportRow {
@@ -625,6 +646,24 @@ pub trait ProximityRecords: ProximityStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    /// The names of the sites with a committee held from `from` to `to` and an assignment closed
+    /// in that period (the seed's indicator), and the number of sites.
+    fn sites_where_real(&self, from: NaiveDate, to: NaiveDate) -> Result<(Vec<String>, u64)> {
+        tx::read(self, |tx| {
+            let names = tx
+                .query(sql::REAL, &[Value::date(from), Value::date(to)])?
+                .iter()
+                .map(|r| r.text(0))
+                .collect::<Result<Vec<_>>>()?;
+            let all = tx
+                .query(sql::SITE_COUNT, &[])?
+                .first()
+                .map(|r| r.count(0))
+                .unwrap_or(Ok(0))?;
+            Ok((names, all))
         })
     }
 
@@ -987,9 +1026,10 @@ pub mod sql {
         VALUES ($1, $2, $3, $4, $5) RETURNING id";
     pub const ASSIGNMENT_EVENT: &str = "INSERT INTO proximity_assignment_events (assignment_id, status, reason, at, user_name) VALUES ($1, $2, $3, $4, $5)";
     pub const QUEUE: &str = "SELECT a.id, r.id, r.reference, o.name, s.name, r.theme, r.reported_on, a.due_on, a.status, r.description
-        FROM proximity_assignments a JOIN proximity_reports r ON r.id = a.report_id
+        FROM (SELECT id FROM proximity_assignments WHERE partner_id = $1 AND status IN ('nouveau', 'pris_en_compte', 'en_cours')
+              UNION ALL SELECT id FROM proximity_assignments WHERE partner_id = $1 AND ended_on >= $2) pick
+        JOIN proximity_assignments a ON a.id = pick.id JOIN proximity_reports r ON r.id = a.report_id
         JOIN organisations o ON o.id = r.organisation_id JOIN proximity_sites s ON s.id = r.site_id
-        WHERE a.partner_id = $1 AND (a.status IN ('nouveau', 'pris_en_compte', 'en_cours') OR a.ended_on >= $2)
         ORDER BY CASE WHEN a.status IN ('nouveau', 'pris_en_compte', 'en_cours') THEN 0 ELSE 1 END, a.due_on, a.id";
 
     pub const ASSIGNMENT: &str = "SELECT a.status, r.reference FROM proximity_assignments a JOIN proximity_reports r ON r.id = a.report_id
@@ -1005,11 +1045,10 @@ pub mod sql {
           AND NOT EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.status = 'clos')
         ORDER BY r.reported_on, r.id";
 
-    pub const FACTS: &str = "SELECT s.name, o.name, a.partner_id, r.theme, a.opened_on, a.due_on, a.status, a.ended_on, r.address
-        FROM proximity_assignments a JOIN proximity_reports r ON r.id = a.report_id
-        JOIN proximity_sites s ON s.id = r.site_id JOIN organisations o ON o.id = a.partner_id
-        WHERE r.reported_on >= $1 AND r.reported_on <= $2
-        ORDER BY s.name_key, o.name, r.theme";
+    /// (Written for one site by adding `AND r.site_id = $3`.)
+    pub const FACTS: &str = "SELECT r.site_id, a.partner_id, r.theme, a.opened_on, a.due_on, a.status, a.ended_on, r.address, r.place_key
+        FROM proximity_reports r JOIN proximity_assignments a ON a.report_id = r.id
+        WHERE r.reported_on >= $1 AND r.reported_on <= $2";
 
     pub const NEXT_REFERENCE: &str =
         "SELECT COUNT(*) FROM proximity_reports WHERE organisation_id = $1";
@@ -1028,25 +1067,72 @@ pub mod sql {
     pub const STEPS: &str = "SELECT e.assignment_id, e.status, e.reason, e.at, e.user_name
         FROM proximity_assignment_events e JOIN proximity_assignments a ON a.id = e.assignment_id
         WHERE a.report_id = $1 ORDER BY e.id";
-    /// (A parameter that may be NULL is first compared, then tested: PostgreSQL takes its type
-    /// from its first use.)
-    pub const REPORTS: &str = "SELECT r.id, r.reference, o.name, s.name, r.theme, r.reported_on, r.address,
-          (SELECT COUNT(*) FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours')),
-          (SELECT MIN(a.due_on) FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours')),
-          (SELECT COUNT(*) FROM proximity_assignments a WHERE a.report_id = r.id AND a.status = 'clos')
-        FROM proximity_reports r JOIN organisations o ON o.id = r.organisation_id JOIN proximity_sites s ON s.id = r.site_id
-        WHERE (r.site_id = $1 OR $1 IS NULL)
-          AND (r.theme = $2 OR $2 IS NULL)
-          AND (r.reported_on >= $3 OR $3 IS NULL)
-          AND (r.reported_on <= $4 OR $4 IS NULL)
-          AND ($5 = ''
-            OR ($5 = 'ouverts' AND EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours')))
-            OR ($5 = 'en_retard' AND EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours') AND a.due_on < $6))
-            OR ($5 = 'clos' AND NOT EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.status IN ('nouveau', 'pris_en_compte', 'en_cours'))))
-          AND (r.organisation_id = $7
-            OR EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.partner_id = $7)
-            OR $7 IS NULL)
-        ORDER BY r.reported_on DESC, r.id DESC LIMIT $8";
+    /// The list of reports `f` asks for: only the filters given are written, so that each
+    /// planner picks the index that serves them (a site's reports by date, or all by date).
+    pub fn reports(f: &super::ReportFilter) -> (String, Vec<super::Value>) {
+        use super::Value;
+        let open = "a.status IN ('nouveau', 'pris_en_compte', 'en_cours')";
+        let mut params: Vec<Value> = Vec::new();
+        let mut cond: Vec<String> = Vec::new();
+        let mut param = |v: Value| {
+            params.push(v);
+            format!("${}", params.len())
+        };
+        if let Some(site) = f.site {
+            cond.push(format!("r.site_id = {}", param(Value::int(site))));
+        }
+        if let Some(theme) = f.theme {
+            cond.push(format!("r.theme = {}", param(Value::text(theme.code()))));
+        }
+        if let Some(from) = f.from {
+            cond.push(format!("r.reported_on >= {}", param(Value::date(from))));
+        }
+        if let Some(to) = f.to {
+            cond.push(format!("r.reported_on <= {}", param(Value::date(to))));
+        }
+        match f.state.as_str() {
+            "ouverts" => cond.push(format!(
+                "EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND {open})"
+            )),
+            "en_retard" => {
+                let today = f.today.unwrap_or_default();
+                cond.push(format!(
+                    "EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND {open} AND a.due_on < {})",
+                    param(Value::date(today))
+                ));
+            }
+            "clos" => cond.push(format!(
+                "NOT EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND {open})"
+            )),
+            _ => {}
+        }
+        if let Some(org) = f.seen_by {
+            let p = param(Value::int(org));
+            cond.push(format!(
+                "(r.organisation_id = {p} OR EXISTS (SELECT 1 FROM proximity_assignments a WHERE a.report_id = r.id AND a.partner_id = {p}))"
+            ));
+        }
+        let limit = param(Value::count(Some(f.limit.max(1))));
+        let filter = if cond.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", cond.join(" AND "))
+        };
+        let text = format!(
+            "SELECT r.id, r.reference, o.name, s.name, r.theme, r.reported_on, r.address,
+              SUM(CASE WHEN {open} THEN 1 ELSE 0 END),
+              MIN(CASE WHEN {open} THEN a.due_on END),
+              SUM(CASE WHEN a.status = 'clos' THEN 1 ELSE 0 END)
+            FROM (SELECT r.id, r.reported_on FROM proximity_reports r {filter}
+              ORDER BY r.reported_on DESC, r.id DESC LIMIT {limit}) pick
+            JOIN proximity_reports r ON r.id = pick.id
+            JOIN organisations o ON o.id = r.organisation_id JOIN proximity_sites s ON s.id = r.site_id
+            LEFT JOIN proximity_assignments a ON a.report_id = r.id
+            GROUP BY r.id, r.reference, o.name, s.name, r.theme, r.reported_on, r.address
+            ORDER BY r.reported_on DESC, r.id DESC"
+        );
+        (text, params)
+    }
     pub const OPEN_COUNT: &str = "SELECT COUNT(*) FROM proximity_assignments WHERE partner_id = $1 AND status IN ('nouveau', 'pris_en_compte', 'en_cours')";
     pub const SITE_NAME: &str = "SELECT name FROM proximity_sites WHERE id = $1";
     pub const INSERT_COMMITTEE: &str =
@@ -1057,6 +1143,12 @@ pub mod sql {
     pub const SET_SHARE: &str = "INSERT INTO conciergerie_costs (conciergerie_id, year, partner_id, amount_cents) VALUES ($1, $2, $3, $4)
         ON CONFLICT (conciergerie_id, year, partner_id) DO UPDATE SET amount_cents = excluded.amount_cents";
     pub const SHARE: &str = "SELECT amount_cents FROM conciergerie_costs WHERE conciergerie_id = $1 AND year = $2 AND partner_id = $3";
+    pub const REAL: &str = "SELECT s.name FROM proximity_sites s
+        WHERE EXISTS (SELECT 1 FROM proximity_committees c WHERE c.site_id = s.id AND c.held_on >= $1 AND c.held_on <= $2)
+          AND EXISTS (SELECT 1 FROM proximity_reports r JOIN proximity_assignments a ON a.report_id = r.id
+            WHERE r.site_id = s.id AND a.status = 'clos' AND a.ended_on >= $1 AND a.ended_on <= $2)
+        ORDER BY s.name_key";
+    pub const SITE_COUNT: &str = "SELECT COUNT(*) FROM proximity_sites";
     pub const CONCIERGERIES: &str =
         "SELECT id, name FROM organisations WHERE kind = 'conciergerie' ORDER BY name";
     pub const COVERED: &str = "SELECT c.conciergerie_id, s.id, s.name FROM conciergerie_sites c JOIN proximity_sites s ON s.id = c.site_id ORDER BY s.name_key";
@@ -1072,7 +1164,6 @@ pub mod sql {
         PHOTO,
         ASSIGNMENTS,
         STEPS,
-        REPORTS,
         OPEN_COUNT,
         SITE_NAME,
         INSERT_COMMITTEE,
@@ -1080,6 +1171,8 @@ pub mod sql {
         COVER_SITE,
         SET_SHARE,
         SHARE,
+        REAL,
+        SITE_COUNT,
         CONCIERGERIES,
         COVERED,
         SHARES,

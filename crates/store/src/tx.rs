@@ -88,6 +88,22 @@ impl Row {
     pub fn text(&self, i: usize) -> Result<String> {
         Ok(self.opt_text(i)?.unwrap_or_default())
     }
+    /// A text without copying it (NULL: empty).
+    pub fn str(&self, i: usize) -> Result<&str> {
+        match self.0.get(i) {
+            Some(Value::Text(Some(v))) => Ok(v),
+            Some(v) if v.is_null() => Ok(""),
+            other => Err(unreadable(i, "un texte", other)),
+        }
+    }
+    /// A text taken out of the row (NULL: empty), for rows read once.
+    pub fn take_text(&mut self, i: usize) -> Result<String> {
+        match self.0.get_mut(i) {
+            Some(Value::Text(v)) => Ok(v.take().unwrap_or_default()),
+            Some(v) if v.is_null() => Ok(String::new()),
+            other => Err(unreadable(i, "un texte", other.map(|v| &*v))),
+        }
+    }
     pub fn opt_bool(&self, i: usize) -> Result<Option<bool>> {
         match self.0.get(i) {
             Some(Value::Bool(v)) => Ok(*v),
@@ -100,9 +116,9 @@ impl Row {
     pub fn opt_date(&self, i: usize) -> Result<Option<NaiveDate>> {
         match self.0.get(i) {
             Some(Value::Date(v)) => Ok(*v),
-            Some(Value::Text(Some(t))) => NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            Some(Value::Text(Some(t))) => iso_date(t)
                 .map(Some)
-                .map_err(|_| StoreError::Backend(format!("date stockée illisible « {t} »"))),
+                .ok_or_else(|| StoreError::Backend(format!("date stockée illisible « {t} »"))),
             Some(v) if v.is_null() => Ok(None),
             other => Err(unreadable(i, "une date", other)),
         }
@@ -117,6 +133,21 @@ impl Row {
             other => Err(unreadable(i, "des octets", other)),
         }
     }
+}
+
+/// A date as SQLite keeps it (`YYYY-MM-DD`), read without the general parser (lists and
+/// committees read tens of thousands of them).
+fn iso_date(t: &str) -> Option<NaiveDate> {
+    let b = t.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return NaiveDate::parse_from_str(t, "%Y-%m-%d").ok();
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)
 }
 
 /// What a capability's storage needs of a transaction.

@@ -19,7 +19,15 @@ pub(super) const BUILDING: &str = "Conciergerie d'immeuble de l'Île Jeanty";
 const CUD: &str = "Communauté urbaine de Dunkerque";
 
 /// (site, commune code, commune's organisation, quartier, landlord of its buildings, places)
-const SITES: &[(&str, &str, &str, &str, &str, &[&str])] = &[
+type DemoSite = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+const SITES: &[DemoSite] = &[
     (
         "Banc Vert",
         "59183",
@@ -334,7 +342,19 @@ fn reports(
 fn mobility(store: &dyn Store, actor: &Actor) -> Result<()> {
     use crate::proximity::{MobilityFile, import_mobility};
     // (offer, landlord, commune, dwellings, beds, price, services, from, until, later use)
-    let offers: [(&str, &str, &str, u32, u32, u32, &str, &str, &str, &str); 6] = [
+    type Offer<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        u32,
+        u32,
+        u32,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+    );
+    let offers: [Offer; 6] = [
         (
             "MOB-FOH-01",
             "Flandre Opale Habitat",

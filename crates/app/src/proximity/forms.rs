@@ -324,7 +324,7 @@ pub fn add_committee(
 }
 
 /// The seed's indicator for `year`: the sites where the approach is real (a committee held in
-/// the year and at least one report closed in it), and the sites in all.
+/// the year and at least one assignment closed in it), and the sites in all.
 pub fn sites_where_real(store: &dyn Store, year: i32) -> Result<(Vec<String>, usize)> {
     let (Some(from), Some(to)) = (
         NaiveDate::from_ymd_opt(year, 1, 1),
@@ -332,21 +332,8 @@ pub fn sites_where_real(store: &dyn Store, year: i32) -> Result<(Vec<String>, us
     ) else {
         return Err(AppError::Invalid(format!("année invalide {year}")));
     };
-    let sites = store.proximity_sites()?;
-    let committees = store.committees(from, to)?;
-    let facts = store.assignment_facts(from, to)?;
-    let mut real: Vec<String> = sites
-        .iter()
-        .filter(|s| committees.iter().any(|c| c.site_id == s.id))
-        .filter(|s| {
-            facts.iter().any(|(site, _, f)| {
-                site == &s.name && f.status == AssignmentStatus::Closed && f.ended_on.is_some()
-            })
-        })
-        .map(|s| s.name.clone())
-        .collect();
-    real.sort();
-    Ok((real, sites.len()))
+    let (real, all) = store.sites_where_real(from, to)?;
+    Ok((real, all as usize))
 }
 
 /// Say that `conciergerie` covers `site` (both must exist, the first a conciergerie).
