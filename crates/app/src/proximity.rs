@@ -5,7 +5,7 @@
 pub mod forms;
 
 use crate::{AppError, Result};
-use logis_domain::proximity::{Cells, committee, parse_competence, parse_report, repeated_places};
+use logis_domain::proximity::{Cells, committee, parse_competence, parse_report};
 use logis_domain::register::line::OrgIndex;
 use logis_io::RowSource;
 use logis_io::read::{HeaderMap, Layout};
@@ -193,7 +193,7 @@ pub fn gusp_report_for(
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     for (site, _, facts) in &by_site {
-        let site = site.to_string();
+        let site = (*site).to_string();
         for r in committee(facts, today) {
             let partner = names
                 .get(&r.partner)
@@ -223,9 +223,22 @@ pub fn gusp_report_for(
                 ],
             });
         }
-        for (place, n) in repeated_places(facts, 3) {
-            notes.push(format!("{site} : « {place} » signalé {n} fois."));
-        }
+    }
+    // The places reported three times or more: the twenty most reported, and how many in all.
+    let (places, all_places) = store.repeated_places(from, to, site, 3, 20)?;
+    for (id, place, n) in &places {
+        let name = sites
+            .iter()
+            .find(|s| s.id == *id)
+            .map(|s| s.name.as_str())
+            .unwrap_or_default();
+        notes.push(format!("{name} : « {place} » signalé {n} fois."));
+    }
+    if all_places > places.len() as u64 {
+        notes.push(format!(
+            "… et {} autres lieux signalés trois fois ou plus sur la période.",
+            all_places - places.len() as u64
+        ));
     }
     let held: Vec<_> = store
         .committees(from, to)?

@@ -259,6 +259,12 @@ pub(crate) fn phase(kind: Kind, reports: u64) {
             s.site_facts(year_ago, today, None).unwrap().len()
         }),
     ));
+    out.push((
+        "lieux signalés 3 fois ou plus, agglomération, 12 mois".into(),
+        timed(runs / 4, || {
+            s.repeated_places(year_ago, today, None, 3, 20).unwrap().1 as usize
+        }),
+    ));
     for (what, (p50, p99, rows)) in out {
         println!("rep {what}|{rows}|{p50:.2}|{p99:.2}");
     }

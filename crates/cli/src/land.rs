@@ -94,7 +94,7 @@ pub(crate) fn report(
         return Ok(logis_app::proximity::mobility_report(store)?);
     }
     if logis_domain::text::name_key(name) == "gusp" {
-        return crate::proximity::report(store, None, None);
+        return crate::proximity::report(store, None, None, None);
     }
     if logis_domain::text::name_key(name) == "couts" {
         return Ok(logis_app::land::tenders::cost_report(

@@ -77,6 +77,7 @@ pub(crate) fn import_mobility(
 
 pub(crate) fn report(
     store: &dyn Store,
+    site: Option<&str>,
     du: Option<&str>,
     au: Option<&str>,
 ) -> Result<logis_io::report::Report, Failure> {
@@ -92,5 +93,30 @@ pub(crate) fn report(
     };
     let from = day(du, today - chrono::Days::new(365))?;
     let to = day(au, today)?;
-    Ok(logis_app::proximity::gusp_report(store, from, to, today)?)
+    let site = match site {
+        None => None,
+        Some(name) => {
+            let key = logis_domain::text::name_key(name);
+            let sites = store.proximity_sites()?;
+            match sites
+                .iter()
+                .find(|s| logis_domain::text::name_key(&s.name) == key)
+            {
+                Some(s) => Some(s.id),
+                None => {
+                    return Err(Failure(format!(
+                        "site inconnu « {name} » (sites : {})",
+                        sites
+                            .iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+        }
+    };
+    Ok(logis_app::proximity::gusp_report_for(
+        store, site, from, to, today,
+    )?)
 }

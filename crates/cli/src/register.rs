@@ -80,6 +80,15 @@ pub(crate) struct ReportArgs {
     /// Fort-Mardyck…) sur sa propre ligne, comme dans les tableaux publiés
     #[arg(long)]
     communes_d_origine: bool,
+    /// Rapport gusp : un site (son nom) plutôt que l'agglomération
+    #[arg(long)]
+    site: Option<String>,
+    /// Rapport gusp : début de la période (jj/mm/aaaa ; par défaut il y a un an)
+    #[arg(long)]
+    du: Option<String>,
+    /// Rapport gusp : fin de la période (jj/mm/aaaa ; par défaut aujourd'hui)
+    #[arg(long)]
+    au: Option<String>,
 }
 
 #[derive(Args)]
@@ -359,7 +368,16 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
     use logis_app::reports::{FilterText, ReportName, build, resolve_filter};
     if crate::land::is_land_report(&a.name) {
         let store = open(db, DEFAULT_DATABASE)?;
-        let report = crate::land::report(store.as_ref(), &a.name, a.programme.as_deref())?;
+        let report = if logis_domain::text::name_key(&a.name) == "gusp" {
+            crate::proximity::report(
+                store.as_ref(),
+                a.site.as_deref(),
+                a.du.as_deref(),
+                a.au.as_deref(),
+            )?
+        } else {
+            crate::land::report(store.as_ref(), &a.name, a.programme.as_deref())?
+        };
         return write_report(&report, a.format, a.output);
     }
     let name = ReportName::parse(&a.name).ok_or_else(|| {

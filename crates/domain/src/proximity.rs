@@ -561,10 +561,6 @@ pub struct AssignmentFact {
     pub status: AssignmentStatus,
     /// When it was closed or refused.
     pub ended_on: Option<chrono::NaiveDate>,
-    /// Where (the report's address, as written: the key of « places reported three times »).
-    pub place: String,
-    /// The place's search key ([`name_key`] of `place`) when the store has it; else computed.
-    pub place_key: String,
 }
 
 impl AssignmentFact {
@@ -634,26 +630,6 @@ pub fn committee(facts: &[AssignmentFact], today: chrono::NaiveDate) -> Vec<Comm
         .collect()
 }
 
-/// Places reported `at_least` times or more (their key ignores case, accents and spaces), most
-/// reported first.
-pub fn repeated_places(facts: &[AssignmentFact], at_least: u64) -> Vec<(String, u64)> {
-    let mut by: std::collections::HashMap<String, (String, u64)> = Default::default();
-    for f in facts.iter().filter(|f| !f.place.trim().is_empty()) {
-        let key = if f.place_key.is_empty() {
-            name_key(&f.place)
-        } else {
-            f.place_key.clone()
-        };
-        let e = by
-            .entry(key)
-            .or_insert_with(|| (f.place.trim().to_string(), 0));
-        e.1 += 1;
-    }
-    let mut out: Vec<(String, u64)> = by.into_values().filter(|(_, n)| *n >= at_least).collect();
-    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    out
-}
-
 #[cfg(test)]
 mod committee_tests {
     use super::*;
@@ -664,15 +640,13 @@ mod committee_tests {
 
     #[test]
     fn opened_closed_overdue_and_median() {
-        let fact = |status, opened, ended, place: &str| AssignmentFact {
+        let fact = |status, opened, ended, _place: &str| AssignmentFact {
             partner: 7,
             theme: Theme::Waste,
             opened_on: opened,
             due_on: opened + chrono::Days::new(7),
             status,
             ended_on: ended,
-            place: place.into(),
-            place_key: String::new(),
         };
         let facts = [
             fact(
@@ -701,9 +675,5 @@ mod committee_tests {
             .first()
             .map(|r| (r.opened, r.closed, r.overdue, r.median_days));
         assert_eq!(r, Some((4, 2, 1, Some(6))));
-        assert_eq!(
-            repeated_places(&facts, 3),
-            [("12 rue du Port".to_string(), 3)]
-        );
     }
 }

@@ -354,7 +354,7 @@ pub trait ProximityStore: Transactions {
             let mut statuses: Vec<(String, AssignmentStatus)> = Vec::new();
             tx.query(&text, &params)?
                 .into_iter()
-                .map(|mut r| {
+                .map(|r| {
                     // (Few distinct codes: each decoded once.)
                     let code = r.str(2)?;
                     let theme = match themes.iter().find(|(c, _)| c == code) {
@@ -383,13 +383,56 @@ pub trait ProximityStore: Transactions {
                             due_on: r.date(4)?,
                             status,
                             ended_on: r.opt_date(6)?,
-                            place: r.take_text(7)?,
-                            place_key: r.take_text(8)?,
                         },
                     ))
                 })
                 .collect()
         })
+    }
+
+    /// The places reported `at_least` times or more from `from` to `to` (their key ignores case,
+    /// accents and spaces), of one site or every site: (site id, the place as last written,
+    /// reports), the `most` most reported first; and how many such places there are in all.
+    fn repeated_places(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        site: Option<i64>,
+        at_least: u64,
+        most: u64,
+    ) -> Result<(Vec<(i64, String, u64)>, u64)> {
+        let mut params = vec![Value::date(from), Value::date(to)];
+        let mut filter = String::new();
+        if let Some(id) = site {
+            params.push(Value::int(id));
+            filter = " AND site_id = $3".into();
+        }
+        params.push(Value::count(Some(at_least)));
+        let having = params.len();
+        params.push(Value::count(Some(most)));
+        let text = format!(
+            "SELECT g.site_id, r.address, g.n, g.places FROM (SELECT site_id, place_key, COUNT(*) AS n, MAX(id) AS last,
+                COUNT(*) OVER () AS places
+              FROM proximity_reports WHERE reported_on >= $1 AND reported_on <= $2{filter} AND place_key <> ''
+              GROUP BY site_id, place_key HAVING COUNT(*) >= ${having}
+              ORDER BY n DESC, last DESC LIMIT ${}) g
+            JOIN proximity_reports r ON r.id = g.last",
+            having + 1
+        );
+        let (mut out, all) = tx::read(self, |tx| {
+            let mut all = 0;
+            let rows = tx
+                .query(&text, &params)?
+                .into_iter()
+                .map(|mut r| {
+                    all = r.count(3)?;
+                    Ok((r.int(0)?, r.take_text(1)?, r.count(2)?))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok((rows, all))
+        })?;
+        out.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+        Ok((out, all))
     }
 
     /// The assignments given to `partner`, the open ones first, the oldest deadline first.
@@ -1046,7 +1089,8 @@ pub mod sql {
         ORDER BY r.reported_on, r.id";
 
     /// (Written for one site by adding `AND r.site_id = $3`.)
-    pub const FACTS: &str = "SELECT r.site_id, a.partner_id, r.theme, a.opened_on, a.due_on, a.status, a.ended_on, r.address, r.place_key
+    pub const FACTS: &str =
+        "SELECT r.site_id, a.partner_id, r.theme, a.opened_on, a.due_on, a.status, a.ended_on
         FROM proximity_reports r JOIN proximity_assignments a ON a.report_id = r.id
         WHERE r.reported_on >= $1 AND r.reported_on <= $2";
 

@@ -529,6 +529,32 @@ fn a_report_from_its_form_to_its_closure(kind: Kind) {
         "{:?}",
         report.notes
     );
+    // A place reported three times (its key ignores case, accents and spaces) is in the notes.
+    for place in ["place de l'Europe ", "PLACE DE L'EUROPE"] {
+        let f = ReportForm {
+            address: place.into(),
+            ..form("déchets", "", "")
+        };
+        forms::new_report(s, &actor(), concierge, &f, &[], today)
+            .unwrap()
+            .unwrap();
+    }
+    let report = logis_app::proximity::gusp_report_for(
+        s,
+        None,
+        today - chrono::Days::new(30),
+        today,
+        today,
+    )
+    .unwrap();
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n == "Europe : « PLACE DE L'EUROPE » signalé 3 fois."),
+        "{:?}",
+        report.notes
+    );
     // Conciergeries: sites covered, yearly shares (again: unchanged).
     forms::cover_site(s, &actor(), concierge, r.site_id).unwrap();
     forms::set_cost_share(s, &actor(), concierge, "2026", Some(cud), "12 000").unwrap();
