@@ -127,6 +127,9 @@ pub struct ReportRow {
     pub closed: u64,
 }
 
+/// A place reported again: (site id, the place as last written, reports).
+pub type RepeatedPlace = (i64, String, u64);
+
 /// A committee held for a site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommitteeRecord {
@@ -400,7 +403,7 @@ pub trait ProximityStore: Transactions {
         site: Option<i64>,
         at_least: u64,
         most: u64,
-    ) -> Result<(Vec<(i64, String, u64)>, u64)> {
+    ) -> Result<(Vec<RepeatedPlace>, u64)> {
         let mut params = vec![Value::date(from), Value::date(to)];
         let mut filter = String::new();
         if let Some(id) = site {
