@@ -478,6 +478,21 @@ try {
   }
   await page.goto(BASE + '/proximite/rapport');
   assert.match(await page.locator('main').textContent(), /quartiers où la démarche s'est concrétisée/);
+  await page.goto(BASE + '/proximite');
+  const newSite = page.getByRole('group', { name: 'Nouveau site' });
+  await newSite.getByLabel('Nom du site').fill('Rosendaël');
+  await newSite.getByLabel(/^Commune/).fill('Dunkerque');
+  await newSite.getByRole('button', { name: 'Créer le site' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.match(await page.getByRole('alert').textContent(), /choisissez le bailleur/);
+  await axe(page, 'nouveau site refusé');
+  await page.getByRole('group', { name: 'Nouveau site' }).getByLabel('Nom du site').fill('Rosendaël');
+  await page.getByRole('group', { name: 'Nouveau site' }).getByLabel(/^Commune/).fill('Dunkerque');
+  await page.getByRole('group', { name: 'Nouveau site' }).getByLabel('Bailleur des bâtiments').selectOption({ label: 'Vilogia' });
+  await page.getByRole('group', { name: 'Nouveau site' }).getByRole('button', { name: 'Créer le site' }).click();
+  await page.waitForURL(/\/proximite\/sites\/\d+$/);
+  assert.match(await page.getByRole('table', { name: /Qui répond de chaque thème/ }).textContent(), /Espaces verts\s*Ville de Dunkerque/);
+  await axe(page, 'nouveau site');
   await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Mobilité' }).click();
   await page.waitForURL(BASE + '/mobilite');
   await axe(page, 'salariés en mobilité');

@@ -31,7 +31,9 @@ pub struct Competence {
 pub struct ProximitySite {
     pub id: i64,
     pub name: String,
+    /// The commune's name, and its INSEE code.
     pub commune: String,
+    pub commune_code: String,
     pub quartier: String,
     pub competences: Vec<Competence>,
 }
@@ -180,6 +182,7 @@ pub trait ProximityStore: Transactions {
                     name: r.text(1)?,
                     commune: r.text(2)?,
                     quartier: r.text(3)?,
+                    commune_code: r.text(4)?,
                     competences: Vec::new(),
                 });
             }
@@ -1050,7 +1053,8 @@ fn put_report(tx: &mut dyn Tx, actor: &Actor, d: &ReportDraft) -> Result<RowResu
 
 /// This capability's SQL, written once (`$N` parameters in order of first appearance).
 pub mod sql {
-    pub const SITES: &str = "SELECT s.id, s.name, c.name, s.quartier FROM proximity_sites s
+    pub const SITES: &str =
+        "SELECT s.id, s.name, c.name, s.quartier, s.commune_code FROM proximity_sites s
         JOIN communes c ON c.code = s.commune_code ORDER BY s.name_key";
     pub const COMPETENCES: &str = "SELECT k.site_id, k.theme, k.partner_id, o.name, k.deadline_days
         FROM proximity_competences k JOIN organisations o ON o.id = k.partner_id ORDER BY k.site_id, k.theme";

@@ -385,3 +385,130 @@ pub fn set_cost_share(
         })?;
     Ok(store.set_cost_share(actor, conciergerie, year.get() as i32, partner, cents)?)
 }
+
+/// A new site's competence table as seed 003 splits it: the EPCI for waste, roads and ownership,
+/// the site's commune for green spaces, lighting, facilities and safety, `landlord` for its
+/// buildings and lifts — each with its theme's default deadline. Recorded through the same
+/// import as a file (same checks and messages); the rows, or the French refusal.
+pub fn create_site(
+    store: &dyn Store,
+    actor: &Actor,
+    site: &str,
+    commune: &str,
+    quartier: &str,
+    landlord: Option<i64>,
+) -> Result<logis_store::proximity::ProximityImportOutcome> {
+    use logis_domain::proximity::Theme;
+    let (site, commune) = (site.trim(), commune.trim());
+    if site.is_empty() || commune.is_empty() {
+        return Err(AppError::Invalid(
+            "donnez le nom du site et sa commune".into(),
+        ));
+    }
+    if store
+        .proximity_sites()?
+        .iter()
+        .any(|s| logis_domain::text::name_key(&s.name) == logis_domain::text::name_key(site))
+    {
+        return Err(AppError::Invalid(format!(
+            "le site « {site} » existe déjà : changez sa table sur sa page"
+        )));
+    }
+    let geo = store.geography()?;
+    let territory = crate::reference::territory(store)?;
+    let code = geo
+        .resolve(commune, territory.as_ref())
+        .map_err(|e| AppError::Invalid(format!("commune : {e}")))?
+        .code
+        .clone();
+    let orgs = store.organisations()?;
+    let epci = orgs
+        .iter()
+        .find(|o| o.kind == OrgKind::Epci)
+        .ok_or_else(|| {
+            AppError::Invalid("aucune organisation de type EPCI : créez-la d'abord".into())
+        })?;
+    let city = orgs
+        .iter()
+        .find(|o| o.kind == OrgKind::Commune && o.commune.as_ref() == Some(&code))
+        .ok_or_else(|| {
+            AppError::Invalid(format!(
+                "aucune organisation pour la commune {} : créez-la (logis org add --kind commune --commune {}) ou importez une table de compétences qui nomme un autre partenaire",
+                code.as_str(),
+                code.as_str()
+            ))
+        })?;
+    let landlord = landlord
+        .and_then(|id| {
+            orgs.iter()
+                .find(|o| o.id == id && o.kind == OrgKind::Landlord)
+        })
+        .ok_or_else(|| AppError::Invalid("choisissez le bailleur des bâtiments du site".into()))?;
+    let header: Vec<String> = ["site", "commune", "quartier", "theme", "partenaire"]
+        .map(String::from)
+        .to_vec();
+    let rows = Theme::ALL
+        .iter()
+        .map(|t| {
+            let holder = match t.default_holder() {
+                OrgKind::Epci => &epci.name,
+                OrgKind::Commune => &city.name,
+                _ => &landlord.name,
+            };
+            vec![
+                site.to_string(),
+                code.as_str().to_string(),
+                quartier.trim().to_string(),
+                t.code().to_string(),
+                holder.clone(),
+            ]
+        })
+        .collect();
+    let src = Box::new(logis_io::read::MemorySource::new(header, rows));
+    crate::proximity::import_competences(store, actor, src, true)
+}
+
+/// Change who answers for `theme` on site `site` (and its deadline in days; empty: the theme's
+/// default), through the same import as a file.
+pub fn set_competence(
+    store: &dyn Store,
+    actor: &Actor,
+    site: i64,
+    theme: &str,
+    partner: Option<i64>,
+    deadline: &str,
+) -> Result<logis_store::proximity::ProximityImportOutcome> {
+    let Some(s) = store.proximity_sites()?.into_iter().find(|s| s.id == site) else {
+        return Err(logis_store::StoreError::NotFound("site introuvable".into()).into());
+    };
+    let Some(partner) = partner.and_then(|p| {
+        partners(store)
+            .ok()
+            .and_then(|ps| ps.into_iter().find(|(id, _)| *id == p))
+    }) else {
+        return Err(AppError::Invalid(
+            "choisissez le partenaire responsable".into(),
+        ));
+    };
+    let code = s.commune_code.clone();
+    let header: Vec<String> = [
+        "site",
+        "commune",
+        "quartier",
+        "theme",
+        "partenaire",
+        "delai_jours",
+    ]
+    .map(String::from)
+    .to_vec();
+    let row = vec![
+        s.name.clone(),
+        code,
+        s.quartier.clone(),
+        theme.to_string(),
+        partner.1,
+        deadline.trim().to_string(),
+    ];
+    let src = Box::new(logis_io::read::MemorySource::new(header, vec![row]));
+    crate::proximity::import_competences(store, actor, src, true)
+}

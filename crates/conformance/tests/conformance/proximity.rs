@@ -539,14 +539,9 @@ fn a_report_from_its_form_to_its_closure(kind: Kind) {
             .unwrap()
             .unwrap();
     }
-    let report = logis_app::proximity::gusp_report_for(
-        s,
-        None,
-        today - chrono::Days::new(30),
-        today,
-        today,
-    )
-    .unwrap();
+    let report =
+        logis_app::proximity::gusp_report_for(s, None, today - chrono::Days::new(30), today, today)
+            .unwrap();
     assert!(
         report
             .notes

@@ -17,7 +17,11 @@ use axum::routing::{get, post};
 pub(crate) fn routes() -> Router<AppState> {
     let upload = || DefaultBodyLimit::max(crate::register::import::UPLOAD_LIMIT);
     Router::new()
-        .route("/proximite", get(pages::sites))
+        .route("/proximite", get(pages::sites).post(pages::create_site))
+        .route(
+            "/proximite/sites/{id}/competence",
+            post(pages::set_competence),
+        )
         .route("/proximite/sites/{id}", get(pages::site))
         .route("/proximite/sites/{id}/comite", post(pages::committee))
         .route("/proximite/signalements", get(pages::reports))

@@ -154,6 +154,9 @@ struct SitesPage {
     chrome: Chrome,
     manage: bool,
     act: bool,
+    /// (id, name) of the landlords, for a new site's buildings.
+    landlords: Vec<(i64, String)>,
+    error: String,
     /// (id, name, commune, quartier, themes held)
     rows: Vec<(i64, String, String, String, String)>,
 }
@@ -162,13 +165,26 @@ pub(crate) async fn sites(
     State(s): State<AppState>,
     Extension(a): Extension<Authed>,
 ) -> Result<Response, PageError> {
+    sites_page(&s, &a, String::new()).await
+}
+
+async fn sites_page(s: &AppState, a: &Authed, error: String) -> Result<Response, PageError> {
     a.require(Permission::ReadProximity)?;
     let state = s.clone();
-    let sites = blocking(move || state.store.proximity_sites()).await?;
-    Ok(render(&SitesPage {
+    let (sites, orgs) =
+        blocking(move || Ok((state.store.proximity_sites()?, state.store.organisations()?)))
+            .await?;
+    let failed = !error.is_empty();
+    let mut res = render(&SitesPage {
         chrome: a.chrome("proximite"),
         manage: a.principal.may(Permission::ManageProximity),
         act: a.principal.may(Permission::ActOnProximity),
+        landlords: orgs
+            .iter()
+            .filter(|o| o.kind == logis_domain::OrgKind::Landlord)
+            .map(|o| (o.id, o.name.clone()))
+            .collect(),
+        error,
         rows: sites
             .iter()
             .map(|x| {
@@ -181,7 +197,122 @@ pub(crate) async fn sites(
                 )
             })
             .collect(),
-    }))
+    });
+    if failed {
+        *res.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(res)
+}
+
+/// An import's refusal in one French sentence (a form's one row: its problems).
+fn refusal(out: &logis_store::proximity::ProximityImportOutcome) -> Option<String> {
+    (!out.problems.is_empty()).then(|| {
+        out.problems
+            .iter()
+            .map(|p| format!("{} : {}", p.column, p.message))
+            .collect::<Vec<_>>()
+            .join(" ; ")
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct NewSiteForm {
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    quartier: String,
+    #[serde(default)]
+    bailleur: String,
+}
+
+/// A new site with seed 003's split as its competence table (the EPCI's).
+pub(crate) async fn create_site(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+    axum::Form(f): axum::Form<NewSiteForm>,
+) -> Result<Response, PageError> {
+    a.require(Permission::ManageProximity)?;
+    let state = s.clone();
+    let actor = a.actor();
+    let done = blocking(move || {
+        let st = state.store.as_ref();
+        Ok(forms::create_site(
+            st,
+            &actor,
+            &f.site,
+            &f.commune,
+            &f.quartier,
+            f.bailleur.trim().parse().ok(),
+        )
+        .map_err(crate::app_to_store)
+        .and_then(|out| match refusal(&out) {
+            Some(e) => Err(StoreError::Invalid(e)),
+            None => Ok(st
+                .proximity_sites()?
+                .into_iter()
+                .find(|x| {
+                    logis_domain::text::name_key(&x.name) == logis_domain::text::name_key(&f.site)
+                })
+                .map(|x| x.id)),
+        }))
+    })
+    .await?;
+    match done {
+        Ok(Some(id)) => Ok(Redirect::to(&format!("/proximite/sites/{id}")).into_response()),
+        Ok(None) => Ok(Redirect::to("/proximite").into_response()),
+        Err(e) if e.is_internal() => Err(e.into()),
+        Err(e) => sites_page(&s, &a, e.to_string()).await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CompetenceForm {
+    #[serde(default)]
+    theme: String,
+    #[serde(default)]
+    partenaire: String,
+    #[serde(default)]
+    delai: String,
+}
+
+/// Who answers for a theme on a site (the EPCI's).
+pub(crate) async fn set_competence(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<CompetenceForm>,
+) -> Result<Response, PageError> {
+    a.require(Permission::ManageProximity)?;
+    let state = s.clone();
+    let actor = a.actor();
+    let done = blocking(move || {
+        Ok(forms::set_competence(
+            state.store.as_ref(),
+            &actor,
+            id,
+            &f.theme,
+            f.partenaire.trim().parse().ok(),
+            &f.delai,
+        )
+        .map_err(crate::app_to_store)
+        .and_then(|out| match refusal(&out) {
+            Some(e) => Err(StoreError::Invalid(e)),
+            None => Ok(()),
+        }))
+    })
+    .await?;
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/proximite/sites/{id}")).into_response()),
+        Err(StoreError::NotFound(_)) => Err(unknown_site()),
+        Err(e) if e.is_internal() => Err(e.into()),
+        Err(e) => {
+            let mut res = site_page(&s, &a, id, ListQuery::default(), e.to_string()).await?;
+            *res.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(res)
+        }
+    }
 }
 
 #[derive(Template)]
@@ -206,6 +337,7 @@ struct SitePage {
     manage: bool,
     act: bool,
     error: String,
+    partners: Vec<(i64, String)>,
 }
 
 async fn site_page(
@@ -229,10 +361,11 @@ async fn site_page(
             .into_iter()
             .filter(|c| c.site_id == id)
             .collect();
-        Ok(Some((site, st.reports(&filter)?, committees)))
+        let partners = forms::partners(st).map_err(crate::app_to_store)?;
+        Ok(Some((site, st.reports(&filter)?, committees, partners)))
     })
     .await?;
-    let Some((site, reports, committees)) = found else {
+    let Some((site, reports, committees, partners)) = found else {
         return Err(unknown_site());
     };
     let t = today();
@@ -266,6 +399,7 @@ async fn site_page(
         manage: a.principal.may(Permission::ManageProximity),
         act: a.principal.may(Permission::ActOnProximity),
         error,
+        partners,
     }))
 }
 

@@ -131,6 +131,21 @@ pub(crate) fn routes(w: &World) -> Vec<Route> {
             "fichier=besoins&employeur_siret=73282932000074&employeur=Chantiers&commune=Dunkerque&mois=2026-04&salaries=5".into(),
             "AAFFFFFF",
         ),
+        // A new site with seed 003's split (the second time: it exists); a theme given to
+        // another partner.
+        post(
+            "/proximite".into(),
+            format!(
+                "site=Nouveau+quartier&commune=Grande-Synthe&bailleur={}",
+                w.vilogia
+            ),
+            "ARFFFFFF",
+        ),
+        post(
+            format!("/proximite/sites/{}/competence", p.site),
+            format!("theme=ascenseurs&partenaire={}&delai=1", p.concierge),
+            "AAFFFFFF",
+        ),
         post(
             "/proximite/conciergeries/participations".into(),
             format!(
@@ -232,6 +247,14 @@ pub(crate) async fn checks(w: &World) {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("est passée"), "{page}");
+    // The new site's table follows seed 003's split; the lifts of Europe are the conciergerie's.
+    let (_, page) = get("admin", "/proximite".into()).await;
+    assert!(page.contains("Nouveau quartier"), "{page}");
+    let (_, page) = get("agent", format!("/proximite/sites/{}", p.site)).await;
+    assert!(
+        page.contains("<th scope=\"row\">Ascenseurs</th><td>Conciergerie de l&#39;Europe</td><td class=\"num\">1</td>"),
+        "{page}"
+    );
     // The reports of the committees: stable columns, for the observer too.
     let (_, csv) = get("observateur", "/proximite/rapport/export?format=csv".into()).await;
     assert!(
