@@ -343,6 +343,15 @@ fn render<T: Template>(t: &T) -> Response {
     }
 }
 
+/// A page that shows a refusal (`refused`: answered 400, the page says why), else 200.
+pub(crate) fn render_refused<T: Template>(t: &T, refused: bool) -> Response {
+    let mut res = render(t);
+    if refused {
+        *res.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    res
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let heading = if self.status == StatusCode::NOT_FOUND {

@@ -110,24 +110,23 @@ async fn coverage_page(
         .map(|o| (o.id, o.name.clone()))
         .collect();
     let failed = !problems.is_empty();
-    let mut res = render(&CoveragePage {
-        chrome: a.chrome("mobilite"),
-        chart: chart(&report),
-        report,
-        employers: employers
-            .into_iter()
-            .map(|(siret, name, w, placed)| (siret, name, crate::n(w), crate::n(placed)))
-            .collect(),
-        declare: p.may(Permission::DeclareMobility),
-        epci,
-        landlords,
-        problems,
-        saved,
-    });
-    if failed {
-        *res.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(res)
+    Ok(crate::render_refused(
+        &CoveragePage {
+            chrome: a.chrome("mobilite"),
+            chart: chart(&report),
+            report,
+            employers: employers
+                .into_iter()
+                .map(|(siret, name, w, placed)| (siret, name, crate::n(w), crate::n(placed)))
+                .collect(),
+            declare: p.may(Permission::DeclareMobility),
+            epci,
+            landlords,
+            problems,
+            saved,
+        },
+        failed,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -238,52 +237,28 @@ pub(crate) async fn import_upload(
     let only = may_declare(&a, file)?;
     let mut p = import_page(&a);
     p.what = what;
-    let ((name, bytes), check_only) = match crate::land::pages::read_upload(multipart).await {
-        Ok(x) => x,
-        Err(e) => {
-            p.error = e;
-            let mut res = render(&p);
-            *res.status_mut() = StatusCode::BAD_REQUEST;
-            return Ok(res);
-        }
-    };
-    let state = s.clone();
+    let s = s.clone();
     let actor = a.actor();
-    let outcome = blocking(move || {
-        let src = match logis_io::open_bytes(bytes) {
-            Ok(src) => src,
-            Err(e) => return Ok(Err(format!("fichier illisible : {e}"))),
-        };
-        logis_app::proximity::import_mobility_for(
-            state.store.as_ref(),
-            &actor,
-            src,
-            file,
-            !check_only,
-            only,
-        )
-        .map(Ok)
-        .map_err(crate::app_to_store)
+    crate::proximity::pages::upload(p, multipart, move |src, commit| {
+        logis_app::proximity::import_mobility_for(s.store.as_ref(), &actor, src, file, commit, only)
     })
-    .await?;
-    p.file_name = name;
-    p.checked_only = check_only;
-    let failed = match outcome {
-        Ok(r) => {
-            let failed = !r.problems.is_empty();
-            p.outcome = r;
-            failed
+    .await
+}
+
+impl crate::proximity::pages::UploadPage for ImportPage {
+    fn took(
+        &mut self,
+        file_name: String,
+        checked_only: bool,
+        outcome: Result<ProximityImportOutcome, String>,
+    ) {
+        self.file_name = file_name;
+        self.checked_only = checked_only;
+        match outcome {
+            Ok(o) => self.outcome = o,
+            Err(e) => self.error = e,
         }
-        Err(e) => {
-            p.error = e;
-            true
-        }
-    };
-    let mut res = render(&p);
-    if failed {
-        *res.status_mut() = StatusCode::BAD_REQUEST;
     }
-    Ok(res)
 }
 
 /// One line typed on a form of the coverage page (`fichier`: offre, besoins or occupation; the

@@ -175,33 +175,32 @@ async fn sites_page(s: &AppState, a: &Authed, error: String) -> Result<Response,
         blocking(move || Ok((state.store.proximity_sites()?, state.store.organisations()?)))
             .await?;
     let failed = !error.is_empty();
-    let mut res = render(&SitesPage {
-        chrome: a.chrome("proximite"),
-        manage: a.principal.may(Permission::ManageProximity),
-        act: a.principal.may(Permission::ActOnProximity),
-        landlords: orgs
-            .iter()
-            .filter(|o| o.kind == logis_domain::OrgKind::Landlord)
-            .map(|o| (o.id, o.name.clone()))
-            .collect(),
-        error,
-        rows: sites
-            .iter()
-            .map(|x| {
-                (
-                    x.id,
-                    x.name.clone(),
-                    x.commune.clone(),
-                    x.quartier.clone(),
-                    x.competences.len().to_string(),
-                )
-            })
-            .collect(),
-    });
-    if failed {
-        *res.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(res)
+    Ok(crate::render_refused(
+        &SitesPage {
+            chrome: a.chrome("proximite"),
+            manage: a.principal.may(Permission::ManageProximity),
+            act: a.principal.may(Permission::ActOnProximity),
+            landlords: orgs
+                .iter()
+                .filter(|o| o.kind == logis_domain::OrgKind::Landlord)
+                .map(|o| (o.id, o.name.clone()))
+                .collect(),
+            error,
+            rows: sites
+                .iter()
+                .map(|x| {
+                    (
+                        x.id,
+                        x.name.clone(),
+                        x.commune.clone(),
+                        x.quartier.clone(),
+                        x.competences.len().to_string(),
+                    )
+                })
+                .collect(),
+        },
+        failed,
+    ))
 }
 
 /// An import's refusal in one French sentence (a form's one row: its problems).
@@ -481,21 +480,20 @@ pub(crate) async fn reports(
     })
     .await?;
     let t = today();
-    let mut res = render(&ReportsPage {
-        chrome: a.chrome("proximite"),
-        every: a.principal.sees_every_report(),
-        act: a.principal.may(Permission::ActOnProximity),
-        q,
-        sites: sites.iter().map(|x| (x.id, x.name.clone())).collect(),
-        themes: themes(),
-        states: STATES,
-        reports: reports.iter().map(|r| line_of(r, t)).collect(),
-        errors: errors.clone(),
-    });
-    if !errors.is_empty() {
-        *res.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(res)
+    Ok(crate::render_refused(
+        &ReportsPage {
+            chrome: a.chrome("proximite"),
+            every: a.principal.sees_every_report(),
+            act: a.principal.may(Permission::ActOnProximity),
+            q,
+            sites: sites.iter().map(|x| (x.id, x.name.clone())).collect(),
+            themes: themes(),
+            states: STATES,
+            reports: reports.iter().map(|r| line_of(r, t)).collect(),
+            errors: errors.clone(),
+        },
+        !errors.is_empty(),
+    ))
 }
 
 #[derive(Template)]
@@ -554,17 +552,16 @@ async fn new_page(
     let state = s.clone();
     let sites = blocking(move || state.store.proximity_sites()).await?;
     let failed = !errors.is_empty();
-    let mut res = render(&NewPage {
-        chrome: a.chrome("proximite"),
-        sites: sites.into_iter().map(|x| x.name).collect(),
-        themes: themes(),
-        f,
-        errors,
-    });
-    if failed {
-        *res.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(res)
+    Ok(crate::render_refused(
+        &NewPage {
+            chrome: a.chrome("proximite"),
+            sites: sites.into_iter().map(|x| x.name).collect(),
+            themes: themes(),
+            f,
+            errors,
+        },
+        failed,
+    ))
 }
 
 pub(crate) async fn new_form(
@@ -756,27 +753,26 @@ async fn report_page(
         .collect();
     let given = mine.is_some_and(|o| r.assignments.iter().any(|x| x.partner_id == o));
     let may_share = p.may(Permission::ManageProximity) || given;
-    let mut res = render(&ReportPage {
-        chrome: a.chrome("proximite"),
-        theme: r.theme.label(),
-        date: format_date_fr(r.reported_on),
-        point: r
-            .point
-            .map(|(x, y)| format!("{:.5} ; {:.5} (WGS84)", x as f64 / 1e6, y as f64 / 1e6))
-            .unwrap_or_default(),
-        r,
-        assignments,
-        refusals: forms::REFUSALS,
-        closures: forms::CLOSURES,
-        partners,
-        may_share,
-        notice,
-        error: error.clone(),
-    });
-    if !error.is_empty() {
-        *res.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(res)
+    Ok(crate::render_refused(
+        &ReportPage {
+            chrome: a.chrome("proximite"),
+            theme: r.theme.label(),
+            date: format_date_fr(r.reported_on),
+            point: r
+                .point
+                .map(|(x, y)| format!("{:.5} ; {:.5} (WGS84)", x as f64 / 1e6, y as f64 / 1e6))
+                .unwrap_or_default(),
+            r,
+            assignments,
+            refusals: forms::REFUSALS,
+            closures: forms::CLOSURES,
+            partners,
+            may_share,
+            notice,
+            error: error.clone(),
+        },
+        !error.is_empty(),
+    ))
 }
 
 pub(crate) async fn report(
@@ -1103,18 +1099,17 @@ pub(crate) async fn committees_report(
         Err(e) => (None, e),
     };
     let failed = !error.is_empty();
-    let mut res = render(&CommitteesPage {
-        chrome: a.chrome("proximite"),
-        q,
-        sites,
-        report,
-        error,
-        query,
-    });
-    if failed {
-        *res.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(res)
+    Ok(crate::render_refused(
+        &CommitteesPage {
+            chrome: a.chrome("proximite"),
+            q,
+            sites,
+            report,
+            error,
+            query,
+        },
+        failed,
+    ))
 }
 
 pub(crate) async fn committees_export(
@@ -1139,7 +1134,8 @@ pub(crate) async fn committees_export(
 struct ImportPage {
     chrome: Chrome,
     manage: bool,
-    kind: &'static str,
+    /// What the upload was (« signalements », « tables de compétences »).
+    what: &'static str,
     file_name: String,
     error: String,
     checked_only: bool,
@@ -1152,7 +1148,7 @@ fn import_page(a: &Authed) -> ImportPage {
     ImportPage {
         chrome: a.chrome("proximite"),
         manage: a.principal.may(Permission::ManageProximity),
-        kind: "",
+        what: "",
         file_name: String::new(),
         error: String::new(),
         checked_only: false,
@@ -1194,21 +1190,12 @@ pub(crate) async fn import_upload(
         }
     };
     let mut p = import_page(&a);
-    p.kind = if reports {
+    p.what = if reports {
         "signalements"
     } else {
-        "competences"
+        "tables de compétences"
     };
-    let ((name, bytes), check_only) = match crate::land::pages::read_upload(multipart).await {
-        Ok(x) => x,
-        Err(e) => {
-            p.error = e;
-            let mut res = render(&p);
-            *res.status_mut() = StatusCode::BAD_REQUEST;
-            return Ok(res);
-        }
-    };
-    let state = s.clone();
+    let s = s.clone();
     let actor = a.actor();
     // The EPCI imports every partner's reports; a partner's agent its organisation's only.
     let only = if a.principal.sees_every_report() {
@@ -1216,38 +1203,76 @@ pub(crate) async fn import_upload(
     } else {
         a.principal.organisation_id
     };
+    upload(p, multipart, move |src, commit| {
+        let st = s.store.as_ref();
+        if reports {
+            logis_app::proximity::import_reports(st, &actor, src, commit, only)
+        } else {
+            logis_app::proximity::import_competences(st, &actor, src, commit)
+        }
+    })
+    .await
+}
+
+/// A page that shows what an upload did: the file's name, a check only or not, its outcome or
+/// why it could not be read.
+pub(crate) trait UploadPage: Template {
+    fn took(
+        &mut self,
+        file_name: String,
+        checked_only: bool,
+        outcome: Result<logis_store::proximity::ProximityImportOutcome, String>,
+    );
+}
+
+/// Read the upload's file (field `fichier`, `verifier` for a check only), run `import` on it on a
+/// blocking thread (`commit`: not a check), and show the outcome on `page` (400 when refused).
+pub(crate) async fn upload<P: UploadPage>(
+    mut page: P,
+    multipart: Multipart,
+    import: impl FnOnce(
+        Box<dyn logis_io::RowSource>,
+        bool,
+    ) -> logis_app::Result<logis_store::proximity::ProximityImportOutcome>
+    + Send
+    + 'static,
+) -> Result<Response, PageError> {
+    let ((name, bytes), check_only) = match crate::land::pages::read_upload(multipart).await {
+        Ok(x) => x,
+        Err(e) => {
+            page.took(String::new(), false, Err(e));
+            return Ok(crate::render_refused(&page, true));
+        }
+    };
     let outcome = blocking(move || {
         let src = match logis_io::open_bytes(bytes) {
             Ok(src) => src,
             Err(e) => return Ok(Err(format!("fichier illisible : {e}"))),
         };
-        let st = state.store.as_ref();
-        let out = if reports {
-            logis_app::proximity::import_reports(st, &actor, src, !check_only, only)
-        } else {
-            logis_app::proximity::import_competences(st, &actor, src, !check_only)
-        };
-        out.map(Ok).map_err(crate::app_to_store)
+        import(src, !check_only)
+            .map(Ok)
+            .map_err(crate::app_to_store)
     })
     .await?;
-    p.file_name = name;
-    p.checked_only = check_only;
-    let failed = match outcome {
-        Ok(r) => {
-            let failed = !r.problems.is_empty();
-            p.outcome = r;
-            failed
+    let refused = outcome.as_ref().map_or(true, |o| !o.problems.is_empty());
+    page.took(name, check_only, outcome);
+    Ok(crate::render_refused(&page, refused))
+}
+
+impl UploadPage for ImportPage {
+    fn took(
+        &mut self,
+        file_name: String,
+        checked_only: bool,
+        outcome: Result<logis_store::proximity::ProximityImportOutcome, String>,
+    ) {
+        self.file_name = file_name;
+        self.checked_only = checked_only;
+        match outcome {
+            Ok(o) => self.outcome = o,
+            Err(e) => self.error = e,
         }
-        Err(e) => {
-            p.error = e;
-            true
-        }
-    };
-    let mut res = render(&p);
-    if failed {
-        *res.status_mut() = StatusCode::BAD_REQUEST;
     }
-    Ok(res)
 }
 
 /// A conciergerie as its page shows it.
@@ -1289,36 +1314,35 @@ async fn conciergeries_page(
     .await?;
     let euros = logis_domain::numbers::format_euros_cents;
     let failed = !error.is_empty();
-    let mut res = render(&ConciergeriesPage {
-        chrome: a.chrome("proximite"),
-        manage: a.principal.may(Permission::ManageProximity),
-        rows: list
-            .iter()
-            .map(|c| ConciergerieView {
-                name: c.name.clone(),
-                sites: c
-                    .sites
-                    .iter()
-                    .map(|(_, n)| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                shares: c
-                    .shares
-                    .iter()
-                    .map(|(y, _, p, cents)| (*y, p.clone(), euros(*cents)))
-                    .collect(),
-                total: euros(c.shares.iter().map(|s| s.3).sum()),
-            })
-            .collect(),
-        conciergeries: list.iter().map(|c| (c.id, c.name.clone())).collect(),
-        sites: sites.into_iter().map(|x| (x.id, x.name)).collect(),
-        partners,
-        error,
-    });
-    if failed {
-        *res.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(res)
+    Ok(crate::render_refused(
+        &ConciergeriesPage {
+            chrome: a.chrome("proximite"),
+            manage: a.principal.may(Permission::ManageProximity),
+            rows: list
+                .iter()
+                .map(|c| ConciergerieView {
+                    name: c.name.clone(),
+                    sites: c
+                        .sites
+                        .iter()
+                        .map(|(_, n)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    shares: c
+                        .shares
+                        .iter()
+                        .map(|(y, _, p, cents)| (*y, p.clone(), euros(*cents)))
+                        .collect(),
+                    total: euros(c.shares.iter().map(|s| s.3).sum()),
+                })
+                .collect(),
+            conciergeries: list.iter().map(|c| (c.id, c.name.clone())).collect(),
+            sites: sites.into_iter().map(|x| (x.id, x.name)).collect(),
+            partners,
+            error,
+        },
+        failed,
+    ))
 }
 
 pub(crate) async fn conciergeries(
