@@ -10,12 +10,15 @@
 #![deny(clippy::indexing_slicing)]
 
 pub mod accounts;
+pub mod cells;
 pub mod codes;
 pub mod land;
 pub mod numbers;
 pub mod proximity;
 pub mod reference;
 pub mod register;
+pub mod relocation;
+pub mod secrecy;
 pub mod text;
 
 pub use accounts::{LineScope, Permission, Principal, Role};

@@ -321,63 +321,8 @@ pub struct ReportDraft {
     pub address: String,
 }
 
-/// The cells of one row, by column (absent column or empty cell: `None`).
-#[derive(Debug, Default, Clone)]
-pub struct Cells<'a>(Vec<(&'a str, &'a str)>);
-
-impl<'a> Cells<'a> {
-    pub fn set(&mut self, column: &'a str, value: Option<&'a str>) {
-        if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
-            self.0.push((column, v));
-        }
-    }
-    pub fn get(&self, column: &str) -> Option<&'a str> {
-        self.0.iter().find(|(c, _)| *c == column).map(|(_, v)| *v)
-    }
-}
-
-pub(crate) fn field(
-    column: &'static str,
-    message: impl Into<String>,
-) -> crate::register::line::FieldError {
-    crate::register::line::FieldError {
-        column,
-        message: message.into(),
-    }
-}
-
-pub(crate) type Errors = Vec<crate::register::line::FieldError>;
-
-pub(crate) fn required<'a>(
-    cells: &Cells<'a>,
-    column: &'static str,
-    errors: &mut Errors,
-) -> Option<&'a str> {
-    let v = cells.get(column);
-    if v.is_none() {
-        errors.push(field(column, "valeur obligatoire manquante"));
-    }
-    v
-}
-
-pub(crate) fn text(
-    cells: &Cells<'_>,
-    column: &'static str,
-    max: usize,
-    errors: &mut Errors,
-) -> String {
-    match cells.get(column) {
-        Some(v) if v.chars().count() > max => {
-            errors.push(field(
-                column,
-                format!("texte trop long ({max} caractères au plus)"),
-            ));
-            String::new()
-        }
-        Some(v) => v.to_string(),
-        None => String::new(),
-    }
-}
+pub use crate::cells::Cells;
+pub(crate) use crate::cells::{Errors, field, required, text};
 
 fn organisation(
     cells: &Cells<'_>,

@@ -281,3 +281,37 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Any household or vacancy row: a value or French refusals naming their columns, never a
+    /// panic; a household read back fits any vacancy read back or not, never a panic either.
+    #[test]
+    fn relocation_rows_of_any_cells(
+        cells in prop::collection::vec("(.{0,12}|[0-9 ,./-]{0,14}|Dunkerque|59183\\|Grande-Synthe|Vilogia|CCAS|oui|non|à reloger)", 16),
+    ) {
+        use logis_domain::relocation::{self, CostRules, HOUSEHOLD_COLUMNS, VACANCY_COLUMNS};
+        use logis_domain::proximity::Cells;
+        let geo = &*GEOGRAPHY;
+        let landlords = logis_domain::register::line::OrgIndex::new([(1, "Vilogia", None)]);
+        let ccas = logis_domain::register::line::OrgIndex::new([(2, "CCAS", None)]);
+        let mut h = Cells::default();
+        for (c, v) in HOUSEHOLD_COLUMNS.iter().zip(cells.iter()) {
+            h.set(c, Some(v));
+        }
+        let mut v = Cells::default();
+        for (c, x) in VACANCY_COLUMNS.iter().zip(cells.iter().rev()) {
+            v.set(c, Some(x));
+        }
+        let household = relocation::parse_household(&h, geo, None, &landlords, &ccas);
+        let vacancy = relocation::parse_vacancy(&v, geo, None, &landlords, Some(1));
+        for e in household.as_ref().err().into_iter().flatten().chain(vacancy.as_ref().err().into_iter().flatten()) {
+            prop_assert!(!e.message.is_empty());
+            prop_assert!(HOUSEHOLD_COLUMNS.contains(&e.column) || VACANCY_COLUMNS.contains(&e.column), "{}", e.column);
+        }
+        if let (Ok(h), Ok(v)) = (household, vacancy) {
+            let _ = relocation::fit(&h, &v, &CostRules::default());
+        }
+    }
+}

@@ -2,8 +2,8 @@
 //! employers' demand by month, placements by dwelling and month — as file rows give them.
 
 use super::{Cells, Errors, Month, field, required, text};
+use crate::cells::{commune, count, money};
 use crate::codes::{Euros, Siret};
-use crate::numbers::{parse_amount_cents, parse_integer};
 use crate::register::line::{MAX_TEXT, OrgIndex};
 
 pub const OFFER_COLUMNS: &[&str] = &[
@@ -86,27 +86,6 @@ pub struct OccupancyDraft {
     pub occupants: u32,
 }
 
-fn count(cells: &Cells<'_>, column: &'static str, min: i64, errors: &mut Errors) -> Option<u32> {
-    let v = cells.get(column)?;
-    match parse_integer(v) {
-        Some(n) if n >= min && n <= i64::from(u32::MAX) => Some(n as u32),
-        _ => {
-            errors.push(field(
-                column,
-                format!(
-                    "« {v} » n'est pas un nombre entier{}",
-                    if min > 0 {
-                        " positif"
-                    } else {
-                        " positif ou nul"
-                    }
-                ),
-            ));
-            None
-        }
-    }
-}
-
 fn month(cells: &Cells<'_>, column: &'static str, errors: &mut Errors) -> Option<Month> {
     let v = cells.get(column)?;
     Month::parse(v)
@@ -114,40 +93,10 @@ fn month(cells: &Cells<'_>, column: &'static str, errors: &mut Errors) -> Option
         .ok()
 }
 
-fn money(cells: &Cells<'_>, column: &'static str, errors: &mut Errors) -> Option<Euros> {
-    let v = cells.get(column)?;
-    match parse_amount_cents(v) {
-        Some(c) if c >= 0 => Euros::from_cents(c)
-            .map_err(|e| errors.push(field(column, e.0)))
-            .ok(),
-        _ => {
-            errors.push(field(
-                column,
-                format!("montant illisible ou négatif « {v} »"),
-            ));
-            None
-        }
-    }
-}
-
 fn siret(cells: &Cells<'_>, column: &'static str, errors: &mut Errors) -> Option<Siret> {
     let v = required(cells, column, errors)?;
     Siret::parse(v)
         .map_err(|e| errors.push(field(column, e.0)))
-        .ok()
-}
-
-fn commune(
-    cells: &Cells<'_>,
-    geography: &crate::reference::Geography,
-    territory: Option<&crate::reference::Territory>,
-    errors: &mut Errors,
-) -> Option<crate::codes::CommuneCode> {
-    let c = required(cells, "commune", errors)?;
-    geography
-        .resolve(c, territory)
-        .map(|c| c.code.clone())
-        .map_err(|e| errors.push(field("commune", e.to_string())))
         .ok()
 }
 
