@@ -16,6 +16,7 @@ use std::time::Instant;
 
 mod land;
 mod proximity;
+mod relocation;
 
 const LANDLORDS: [&str; 3] = ["Flandre Opale Habitat", "Partenord Habitat", "Vilogia"];
 
@@ -362,6 +363,16 @@ fn main() {
             Kind::Postgres
         };
         proximity::phase(kind, args[3].parse().unwrap());
+        return;
+    }
+    // `logis-bench relogement [MENAGES] [LOGEMENTS]`: the matching beside SciPy (relocation.rs).
+    if args.get(1).map(String::as_str) == Some("relogement") {
+        let n = |i: usize, d: usize| {
+            args.get(i)
+                .and_then(|s| s.replace('_', "").parse().ok())
+                .unwrap_or(d)
+        };
+        relocation::run(n(2, 2_000), n(3, 10_000));
         return;
     }
     if args.get(1).map(String::as_str) == Some("proximite") {

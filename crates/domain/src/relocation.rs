@@ -4,6 +4,8 @@
 //! the matching engine optimises, with their reasons in French. Households are pseudonymised:
 //! a landlord's identifier, never a name.
 
+pub mod matching;
+
 use crate::cells::{Cells, Errors, commune, count, field, money, required, text};
 use crate::codes::CommuneCode;
 use crate::register::line::{MAX_TEXT, OrgIndex};
@@ -350,14 +352,13 @@ pub enum Wish {
     Outside,
 }
 
-/// A feasible pair: its cost and why, in French.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A feasible pair: its cost, where it stands among the wishes, and the out-of-pocket change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fit {
     pub cost: i64,
     pub wish: Wish,
     /// Out-of-pocket after − before, in cents.
     pub increase: i64,
-    pub reasons: String,
 }
 
 /// Whether `v` fits `h` under `rules`, and at which cost; `None` when infeasible.
@@ -401,9 +402,19 @@ pub fn fit(h: &HouseholdDraft, v: &VacancyDraft, rules: &CostRules) -> Option<Fi
         cost += rules.not_new;
     }
     cost += i64::from(v.rooms - least) * rules.per_extra_room;
-    let signed = (increase + if increase >= 0 { 50 } else { -50 }) / 100;
-    let reasons = [
-        match wish {
+    Some(Fit {
+        cost,
+        wish,
+        increase,
+    })
+}
+
+/// Why `v` was proposed to `h`, in French: « commune souhaitée n° 1, T3 pour 3 personnes, reste
+/// à charge +12 €, hors QPV, logement neuf ou récent ».
+pub fn reasons(h: &HouseholdDraft, v: &VacancyDraft, f: &Fit) -> String {
+    let signed = (f.increase + if f.increase >= 0 { 50 } else { -50 }) / 100;
+    [
+        match f.wish {
             Wish::Rank(_) if h.wished.is_empty() => "commune actuelle".to_string(),
             Wish::Rank(n) => format!("commune souhaitée n° {n}"),
             Wish::Outside => "hors des communes souhaitées (accord pour une autre commune)".into(),
@@ -426,13 +437,58 @@ pub fn fit(h: &HouseholdDraft, v: &VacancyDraft, rules: &CostRules) -> Option<Fi
         }
         .to_string(),
     ]
-    .join(", ");
-    Some(Fit {
-        cost,
-        wish,
-        increase,
-        reasons,
-    })
+    .join(", ")
+}
+
+/// Every feasible pair of `households` × `vacancies` and its cost, for the matching engine: a
+/// household looks only at the vacancies of its wished communes (its own without wishes) — at
+/// every commune's when it consents to another — with a number of rooms it may take.
+pub fn feasible_pairs(
+    households: &[HouseholdDraft],
+    vacancies: &[VacancyDraft],
+    rules: &CostRules,
+) -> matching::Pairs {
+    use std::collections::HashMap;
+    // Vacancies by commune and rooms, and by rooms alone.
+    let mut by_place: HashMap<(&str, u32), Vec<usize>> = HashMap::new();
+    let mut by_rooms: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, v) in vacancies.iter().enumerate() {
+        by_place
+            .entry((v.commune.as_str(), v.rooms))
+            .or_default()
+            .push(i);
+        by_rooms.entry(v.rooms).or_default().push(i);
+    }
+    let mut p = matching::Pairs::new(vacancies.len());
+    let mut row: Vec<(usize, i64)> = Vec::new();
+    for h in households {
+        row.clear();
+        let least = h.persons.saturating_sub(1).max(1);
+        let most = h.persons.saturating_add(1).min(least + 2);
+        for rooms in least..=most {
+            let mut take = |list: Option<&Vec<usize>>| {
+                for &j in list.into_iter().flatten() {
+                    if let Some(f) = vacancies.get(j).and_then(|v| fit(h, v, rules)) {
+                        row.push((j, f.cost));
+                    }
+                }
+            };
+            if h.other_commune {
+                take(by_rooms.get(&rooms));
+            } else if h.wished.is_empty() {
+                take(by_place.get(&(h.commune.as_str(), rooms)));
+            } else {
+                for (i, c) in h.wished.iter().enumerate() {
+                    // (A commune written twice in the wishes is looked at once.)
+                    if !h.wished.iter().take(i).any(|w| w == c) {
+                        take(by_place.get(&(c.as_str(), rooms)));
+                    }
+                }
+            }
+        }
+        p.push_row(row.iter().copied());
+    }
+    p
 }
 
 /// A household's key for « unique per landlord »: its landlord and its identifier's search key.
@@ -441,6 +497,7 @@ pub fn key(landlord: i64, reference: &str) -> (i64, String) {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -489,16 +546,55 @@ mod tests {
     fn the_issues_example_and_its_reasons() {
         let h = household();
         assert_eq!(h.out_of_pocket(), 28_000);
-        let f = fit(&h, &vacancy("59183", 3, 41_200), &CostRules::default())
-            .unwrap_or_else(|| unreachable!());
+        let v = vacancy("59183", 3, 41_200);
+        let f = fit(&h, &v, &CostRules::default()).unwrap_or_else(|| unreachable!());
         assert_eq!(
-            f.reasons,
+            reasons(&h, &v, &f),
             "commune souhaitée n° 1, T3 pour 3 personnes, reste à charge +12 €, hors QPV, logement neuf ou récent"
         );
         // 12 € → 12 points; first wish 0; T3 for 3 persons: one room above max(1, 2).
         assert_eq!(f.cost, 12 + 10);
         let second = fit(&h, &vacancy("59271", 2, 40_000), &CostRules::default());
         assert_eq!(second.map(|f| (f.cost, f.wish)), Some((20, Wish::Rank(2))));
+    }
+
+    #[test]
+    fn the_pairs_indexed_are_every_feasible_pair() {
+        let communes = ["59183", "59271", "59094"];
+        let mut hs = Vec::new();
+        let mut vs = Vec::new();
+        for i in 0..40u32 {
+            let mut h = household();
+            h.persons = 1 + i % 6;
+            h.wished = match i % 4 {
+                0 => Vec::new(),
+                1 => vec![code(communes[(i % 3) as usize])],
+                _ => vec![code("59271"), code(communes[(i % 3) as usize])],
+            };
+            h.commune = code(communes[((i / 3) % 3) as usize]);
+            h.other_commune = i % 5 == 0;
+            h.reduced_mobility = i % 7 == 0;
+            hs.push(h);
+            let mut v = vacancy(
+                communes[((i / 2) % 3) as usize],
+                1 + i % 6,
+                30_000 + i64::from(i) * 500,
+            );
+            v.adapted = i % 3 == 0;
+            vs.push(v);
+        }
+        let rules = CostRules::default();
+        let p = feasible_pairs(&hs, &vs, &rules);
+        let mut pairs = 0;
+        for (r, h) in hs.iter().enumerate() {
+            for (c, v) in vs.iter().enumerate() {
+                let expected = fit(h, v, &rules).map(|f| f.cost);
+                assert_eq!(p.cost(r, c), expected, "{r} {c}");
+                pairs += usize::from(expected.is_some());
+            }
+        }
+        assert_eq!(p.pairs(), pairs);
+        assert!(pairs > 40, "{pairs}");
     }
 
     #[test]
