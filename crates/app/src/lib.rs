@@ -13,6 +13,7 @@ pub mod land;
 pub mod proximity;
 pub mod reference;
 pub mod register;
+pub mod relocation;
 pub mod reports;
 
 use logis_io::ReadError;

@@ -22,10 +22,10 @@ fn organisations(store: &dyn Store) -> Result<OrgIndex> {
 }
 
 /// The checked rows of a file (with their row numbers), or every problem.
-type Drafts<T> = std::result::Result<Vec<(u64, T)>, Vec<RowProblem>>;
+pub(crate) type Drafts<T> = std::result::Result<Vec<(u64, T)>, Vec<RowProblem>>;
 
 /// Read every row of `source` with `layout` and `parse`; the drafts, or every problem.
-fn rows<T>(
+pub(crate) fn rows<T>(
     mut source: Box<dyn RowSource>,
     layout: &Layout,
     parse: &dyn Fn(
@@ -79,7 +79,7 @@ fn rows<T>(
     })
 }
 
-fn refused(problems: Vec<RowProblem>) -> ProximityImportOutcome {
+pub(crate) fn refused(problems: Vec<RowProblem>) -> ProximityImportOutcome {
     ProximityImportOutcome {
         problems,
         ..Default::default()

@@ -470,6 +470,29 @@ pub const MOBILITY_OCCUPANCY: Layout = Layout {
     aliases: &[("siret", "employeur_siret")],
 };
 
+/// Relocation's files (`logis relogement import menages|logements`).
+pub const HOUSEHOLDS: Layout = Layout {
+    columns: logis_domain::relocation::HOUSEHOLD_COLUMNS,
+    required: logis_domain::relocation::HOUSEHOLD_REQUIRED,
+    informative: &[],
+    aliases: &[
+        ("identifiant", "menage"),
+        ("nb_personnes", "personnes"),
+        ("apl", "aide_logement"),
+        ("souhaits", "communes_souhaitees"),
+    ],
+};
+pub const VACANCIES: Layout = Layout {
+    columns: logis_domain::relocation::VACANCY_COLUMNS,
+    required: logis_domain::relocation::VACANCY_REQUIRED,
+    informative: &[],
+    aliases: &[
+        ("nb_pieces", "pieces"),
+        ("typologie", "pieces"),
+        ("neuf", "neuf_ou_recent"),
+    ],
+};
+
 impl HeaderMap {
     /// Map header cells to the operations' columns (see [`HeaderMap::of`]).
     pub fn new(header: &[String]) -> Result<Self, Vec<HeaderProblem>> {

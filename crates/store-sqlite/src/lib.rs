@@ -13,6 +13,7 @@ mod land;
 mod proximity;
 mod reference;
 mod register;
+mod relocation;
 mod tx;
 
 use audit::record;

@@ -16,6 +16,7 @@ pub mod proximity;
 pub mod query;
 pub mod reference;
 pub mod register;
+pub mod relocation;
 pub mod tx;
 
 pub use accounts::{AccountStore, ApiToken, NewUser, User};
@@ -26,6 +27,7 @@ pub use proximity::mobility::MobilityStore;
 pub use proximity::{ProximityRecords, ProximityStore};
 pub use reference::{GeographyCache, ReferenceData, ReferenceStore};
 pub use register::*;
+pub use relocation::RelocationStore;
 
 /// The storage port: every capability's trait. Callers hold one `Arc<dyn Store>` and reach any
 /// capability through it (`&dyn Store` coerces to `&dyn RegisterStore` and the others).
@@ -37,6 +39,7 @@ pub trait Store:
     + LandStore
     + ProximityStore
     + MobilityStore
+    + RelocationStore
     + Send
     + Sync
 {
@@ -206,6 +209,7 @@ mod tests {
             .chain(crate::land::tenders::sql::ALL)
             .chain(crate::proximity::sql::ALL)
             .chain(crate::proximity::mobility::sql::ALL)
+            .chain(crate::relocation::sql::ALL)
         {
             assert!(super::parameters_in_order(sql), "{sql}");
         }

@@ -25,6 +25,7 @@ macro_rules! migrations {
             11 "tenders" "0011_tenders.sql",
             12 "proximity" "0012_proximity.sql",
             13 "proximity_dates" "0013_proximity_dates.sql",
+            14 "relocation" "0014_relocation.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

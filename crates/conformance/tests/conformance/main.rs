@@ -24,6 +24,7 @@ mod reference;
 mod register;
 mod register_import;
 mod register_reports;
+mod relocation;
 mod schema_parity;
 
 use logis_app::register::import::{ImportOptions, import_operations};

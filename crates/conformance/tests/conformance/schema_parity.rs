@@ -69,7 +69,7 @@ fn sqlite_and_postgres_keys_indexes_and_triggers_match() {
     assert!(count(|o| matches!(o, SchemaObject::PrimaryKey { .. })) > 20);
     assert!(count(|o| matches!(o, SchemaObject::Unique { .. })) > 8);
     assert!(count(|o| matches!(o, SchemaObject::Index { .. })) >= 15);
-    assert_eq!(count(|o| matches!(o, SchemaObject::Trigger { .. })), 2);
+    assert_eq!(count(|o| matches!(o, SchemaObject::Trigger { .. })), 4);
     let only_a: Vec<_> = a.iter().filter(|x| !b.contains(x)).collect();
     let only_b: Vec<_> = b.iter().filter(|x| !a.contains(x)).collect();
     assert!(

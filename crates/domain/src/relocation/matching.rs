@@ -52,6 +52,11 @@ impl Pairs {
         self.col.len()
     }
 
+    /// How many feasible pairs household `r` has.
+    pub fn degree(&self, r: usize) -> usize {
+        self.row(r).count()
+    }
+
     fn row(&self, r: usize) -> impl Iterator<Item = (usize, i64)> + '_ {
         let (a, b) = (
             self.start.get(r).copied().unwrap_or(0),

@@ -1,0 +1,151 @@
+//! Relocation of households (issue 18, first part): households and vacancies imported (every bad
+//! row named, nothing written; again: unchanged), the matching's proposals and reasons, the
+//! journal of reads that nobody can alter.
+
+use super::*;
+use logis_domain::relocation::CostRules;
+
+fn import(
+    db: &TestDb,
+    households: bool,
+    text: &str,
+    only: Option<i64>,
+) -> logis_store::relocation::RelocationImportOutcome {
+    let src = logis_io::open_bytes(text.as_bytes().to_vec()).unwrap();
+    if households {
+        logis_app::relocation::import_households(db.store.as_ref(), &actor(), src, true, only)
+            .unwrap()
+    } else {
+        logis_app::relocation::import_vacancies(db.store.as_ref(), &actor(), src, true, only)
+            .unwrap()
+    }
+}
+
+fn households_vacancies_and_the_matching(kind: Kind) {
+    let db = TestDb::with_landlords(kind);
+    let s = db.store.as_ref();
+    s.add_organisation(
+        &actor(),
+        &NewOrganisation {
+            kind: OrgKind::Ccas,
+            name: "CCAS de Dunkerque".into(),
+            siren: None,
+            commune: None,
+        },
+    )
+    .unwrap();
+    let vilogia = db
+        .organisations()
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == "Vilogia")
+        .unwrap()
+        .id;
+    // Every bad row named with its column; nothing written.
+    let bad = "menage;bailleur;projet;commune;personnes;ressources;loyer;charges;aide_logement;pmr;communes_souhaitees;autre_commune;statut;ccas_origine
+M-1;Vilogia;Banc Vert;Dunkerque;3;-10;400;80;200;non;Dunkerque|Grande-Synthe;non;;CCAS de Dunkerque
+M-2;Bailleur inconnu;Banc Vert;Dunkerque;0;1000;400;80;200;peut-être;Ville-Imaginaire;non;perdu;CCAS de Lille";
+    let r = import(&db, true, bad, None);
+    assert!(!r.committed);
+    let cols: Vec<(u64, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.row, p.column.as_str()))
+        .collect();
+    for expected in [
+        (2, "ressources"),
+        (3, "bailleur"),
+        (3, "personnes"),
+        (3, "pmr"),
+        (3, "communes_souhaitees"),
+        (3, "statut"),
+        (3, "ccas_origine"),
+    ] {
+        assert!(cols.contains(&expected), "{expected:?} in {:?}", r.problems);
+    }
+    assert!(db.households().unwrap().is_empty());
+    // The same household twice in one file.
+    let twice = "menage;bailleur;projet;commune;personnes;ressources;loyer
+M-1;Vilogia;Banc Vert;Dunkerque;3;1000;400
+m-1;Vilogia;Banc Vert;Dunkerque;2;1000;400";
+    let r = import(&db, true, twice, None);
+    assert_eq!(r.problems.len(), 1);
+    assert!(
+        r.problems[0].message.contains("déjà à la ligne 2"),
+        "{:?}",
+        r.problems
+    );
+    // Good files: imported, then again unchanged, then one field changed.
+    let households = "menage;bailleur;projet;commune;personnes;ressources;loyer;charges;aide_logement;pmr;communes_souhaitees;autre_commune;statut;ccas_origine
+M-1;Vilogia;Banc Vert;Dunkerque;3;1500;400;80;200;non;Dunkerque|Grande-Synthe;non;;CCAS de Dunkerque
+M-2;Vilogia;Banc Vert;Dunkerque;1;900;300;50;150;oui;;non;diagnostic fait;
+M-3;Partenord Habitat;Courghain;Grande-Synthe;5;2000;500;90;250;non;Grande-Synthe;oui;relogé définitivement;";
+    let r = import(&db, true, households, None);
+    assert!(r.committed && r.created == 3, "{:?}", r.problems);
+    assert_eq!(import(&db, true, households, None).unchanged, 3);
+    let changed = households.replace(
+        "M-2;Vilogia;Banc Vert;Dunkerque;1;900",
+        "M-2;Vilogia;Banc Vert;Dunkerque;2;900",
+    );
+    assert_eq!(import(&db, true, &changed, None).updated, 1);
+    let (_, m1) = db
+        .households()
+        .unwrap()
+        .into_iter()
+        .find(|(_, h)| h.reference == "M-1")
+        .unwrap();
+    assert_eq!(
+        (
+            m1.out_of_pocket(),
+            m1.wished.len(),
+            m1.ccas_origin.is_some()
+        ),
+        (28_000, 2, true)
+    );
+    // Vacancies: a landlord's editor declares only its own; rooms 0 refused.
+    let vacancies =
+        "logement;bailleur;commune;qpv;pieces;surface;loyer;charges;neuf_ou_recent;pmr;financement
+L-1;Vilogia;Dunkerque;non;3;68;412;80;oui;non;PLAI
+L-2;Partenord Habitat;Grande-Synthe;oui;2;50;350;60;non;oui;PLUS
+L-3;Vilogia;Bourbourg;non;0;40;300;50;non;non;PLUS";
+    let r = import(&db, false, vacancies, Some(vilogia));
+    let cols: Vec<(u64, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.row, p.column.as_str()))
+        .collect();
+    assert_eq!(cols, [(3, "bailleur"), (4, "pieces")], "{:?}", r.problems);
+    let good: String = vacancies.lines().take(3).collect::<Vec<_>>().join("\n");
+    let r = import(&db, false, &good, None);
+    assert!(r.committed && r.created == 2, "{:?}", r.problems);
+    // The matching: M-1 (3 persons, Dunkerque then Grande-Synthe) gets L-1 (T3, +12 €); M-2 needs
+    // an adapted dwelling: L-2 is adapted but in Grande-Synthe, not wished; M-3 is relocated.
+    let m = logis_app::relocation::matching(s, None, &CostRules::default()).unwrap();
+    assert_eq!((m.households, m.proposals.len(), m.without_any), (2, 1, 1));
+    let p = &m.proposals[0];
+    assert_eq!(
+        (p.household.reference.as_str(), p.vacancy.reference.as_str()),
+        ("M-1", "L-1")
+    );
+    assert_eq!(
+        p.reasons,
+        "commune souhaitée n° 1, T3 pour 3 personnes, reste à charge +12 €, hors QPV, logement neuf ou récent"
+    );
+    assert!(
+        logis_app::relocation::matching(s, Some("Courghain"), &CostRules::default())
+            .unwrap()
+            .proposals
+            .is_empty()
+    );
+    // Every read journaled; the journal cannot be altered, even in SQL.
+    s.record_read(&actor(), p.household_id).unwrap();
+    assert_eq!(s.reads(p.household_id).unwrap().len(), 1);
+    let altered = logis_store::tx::write(s, |tx| {
+        tx.execute("DELETE FROM relocation_reads", &[])?;
+        Ok(())
+    });
+    assert!(altered.is_err());
+    assert_eq!(s.reads(p.household_id).unwrap().len(), 1);
+}
+
+conformance!(households_vacancies_and_the_matching);

@@ -1,0 +1,342 @@
+//! Relocation of households as the store keeps it (issue 18, first part), written once on
+//! [`crate::tx`] for both backends: households (unique per landlord and identifier) and the pool
+//! of vacancies, imported again to update them; the journal of every read of a household's
+//! record, which the schema refuses to alter. Households are personal data: the audit trail
+//! records which household and which fields changed, never their values.
+
+use crate::audit::{Actor, Change};
+use crate::tx::{self, Put, Row, RowResult, Transactions, Tx, Value};
+use crate::{Result, StoreError};
+use logis_domain::CommuneCode;
+use logis_domain::relocation::{HouseholdDraft, HouseholdStatus, VacancyDraft};
+use logis_domain::text::name_key;
+
+/// What an import of households or vacancies did.
+pub type RelocationImportOutcome = tx::Imported;
+
+fn code(text: &str) -> Result<CommuneCode> {
+    CommuneCode::parse(text).map_err(|e| StoreError::Backend(e.0))
+}
+
+fn household_of(r: &Row) -> Result<HouseholdDraft> {
+    let wished = r.text(11)?;
+    Ok(HouseholdDraft {
+        reference: r.text(0)?,
+        landlord: r.int(1)?,
+        project: r.text(2)?,
+        operation: r.opt_text(3)?.filter(|o| !o.is_empty()),
+        commune: code(&r.text(4)?)?,
+        persons: u32::try_from(r.int(5)?).unwrap_or(0),
+        resources: r.int(6)?,
+        rent: r.int(7)?,
+        charges: r.int(8)?,
+        benefit: r.int(9)?,
+        reduced_mobility: r.opt_bool(10)?.unwrap_or(false),
+        wished: wished
+            .split('|')
+            .filter(|c| !c.is_empty())
+            .map(code)
+            .collect::<Result<_>>()?,
+        other_commune: r.opt_bool(12)?.unwrap_or(false),
+        status: crate::decode(
+            HouseholdStatus::from_code(&r.text(13)?),
+            "le statut",
+            &r.text(13)?,
+        )?,
+        ccas_origin: r.opt_int(14)?,
+        ccas_destination: r.opt_int(15)?,
+    })
+}
+
+fn household_values(d: &HouseholdDraft) -> Vec<Value> {
+    vec![
+        Value::text(d.project.clone()),
+        Value::text(d.operation.clone().unwrap_or_default()),
+        Value::text(d.commune.as_str()),
+        Value::int(i64::from(d.persons)),
+        Value::int(d.resources),
+        Value::int(d.rent),
+        Value::int(d.charges),
+        Value::int(d.benefit),
+        Value::Bool(Some(d.reduced_mobility)),
+        Value::text(
+            d.wished
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join("|"),
+        ),
+        Value::Bool(Some(d.other_commune)),
+        Value::text(d.status.code()),
+        Value::Int(d.ccas_origin),
+        Value::Int(d.ccas_destination),
+    ]
+}
+
+/// The fields that differ between two records of a household (their names, not their values).
+fn changed_fields(a: &HouseholdDraft, b: &HouseholdDraft) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut cmp = |name, same: bool| {
+        if !same {
+            out.push(name);
+        }
+    };
+    cmp("projet", a.project == b.project);
+    cmp("operation", a.operation == b.operation);
+    cmp("commune", a.commune == b.commune);
+    cmp("personnes", a.persons == b.persons);
+    cmp("ressources", a.resources == b.resources);
+    cmp("loyer", a.rent == b.rent);
+    cmp("charges", a.charges == b.charges);
+    cmp("aide_logement", a.benefit == b.benefit);
+    cmp("pmr", a.reduced_mobility == b.reduced_mobility);
+    cmp("communes_souhaitees", a.wished == b.wished);
+    cmp("autre_commune", a.other_commune == b.other_commune);
+    cmp("statut", a.status == b.status);
+    cmp("ccas_origine", a.ccas_origin == b.ccas_origin);
+    cmp("ccas_accueil", a.ccas_destination == b.ccas_destination);
+    out
+}
+
+fn put_household(tx: &mut dyn Tx, actor: &Actor, d: &HouseholdDraft) -> Result<RowResult> {
+    let key = name_key(&d.reference);
+    let found = tx.query(
+        sql::HOUSEHOLD_BY_KEY,
+        &[Value::int(d.landlord), Value::text(key.clone())],
+    )?;
+    let (action, fields) = match found.first() {
+        Some(r) => {
+            let id = r.int(0)?;
+            let before = household_of(&Row(r.0.get(1..).unwrap_or_default().to_vec()))?;
+            let fields = changed_fields(&before, d);
+            if fields.is_empty() {
+                return Ok(Ok(Put::Unchanged));
+            }
+            let mut values = household_values(d);
+            values.push(Value::int(id));
+            tx.execute(sql::UPDATE_HOUSEHOLD, &values)?;
+            ("modification", fields)
+        }
+        None => {
+            let mut values = vec![
+                Value::int(d.landlord),
+                Value::text(d.reference.clone()),
+                Value::text(key),
+            ];
+            values.extend(household_values(d));
+            tx.execute(sql::INSERT_HOUSEHOLD, &values)?;
+            ("creation", Vec::new())
+        }
+    };
+    tx.record(
+        actor,
+        &Change {
+            entity: "menage",
+            entity_id: format!("{}/{}", d.landlord, d.reference),
+            operation_id: None,
+            action,
+            before: None,
+            // (Personal data: which fields changed, never their values.)
+            after: Some(serde_json::json!({ "champs": fields })),
+        },
+    )?;
+    Ok(Ok(if action == "creation" {
+        Put::Created
+    } else {
+        Put::Updated
+    }))
+}
+
+fn vacancy_of(r: &Row) -> Result<VacancyDraft> {
+    Ok(VacancyDraft {
+        reference: r.text(0)?,
+        landlord: r.int(1)?,
+        commune: code(&r.text(2)?)?,
+        qpv: r.opt_bool(3)?.unwrap_or(false),
+        rooms: u32::try_from(r.int(4)?).unwrap_or(0),
+        surface_m2: r.opt_int(5)?.and_then(|s| u32::try_from(s).ok()),
+        rent: r.int(6)?,
+        charges: r.int(7)?,
+        new_or_recent: r.opt_bool(8)?.unwrap_or(false),
+        adapted: r.opt_bool(9)?.unwrap_or(false),
+        financing: r.text(10)?,
+    })
+}
+
+fn vacancy_values(d: &VacancyDraft) -> Vec<Value> {
+    vec![
+        Value::text(d.commune.as_str()),
+        Value::Bool(Some(d.qpv)),
+        Value::int(i64::from(d.rooms)),
+        Value::Int(d.surface_m2.map(i64::from)),
+        Value::int(d.rent),
+        Value::int(d.charges),
+        Value::Bool(Some(d.new_or_recent)),
+        Value::Bool(Some(d.adapted)),
+        Value::text(d.financing.clone()),
+    ]
+}
+
+fn put_vacancy(tx: &mut dyn Tx, actor: &Actor, d: &VacancyDraft) -> Result<RowResult> {
+    let key = name_key(&d.reference);
+    let found = tx.query(
+        sql::VACANCY_BY_KEY,
+        &[Value::int(d.landlord), Value::text(key.clone())],
+    )?;
+    let action = match found.first() {
+        Some(r) => {
+            let id = r.int(0)?;
+            let before = vacancy_of(&Row(r.0.get(1..).unwrap_or_default().to_vec()))?;
+            if before == *d {
+                return Ok(Ok(Put::Unchanged));
+            }
+            let mut values = vacancy_values(d);
+            values.push(Value::int(id));
+            tx.execute(sql::UPDATE_VACANCY, &values)?;
+            "modification"
+        }
+        None => {
+            let mut values = vec![
+                Value::int(d.landlord),
+                Value::text(d.reference.clone()),
+                Value::text(key),
+            ];
+            values.extend(vacancy_values(d));
+            tx.execute(sql::INSERT_VACANCY, &values)?;
+            "creation"
+        }
+    };
+    tx.record(
+        actor,
+        &Change {
+            entity: "logement_vacant",
+            entity_id: format!("{}/{}", d.landlord, d.reference),
+            operation_id: None,
+            action,
+            before: None,
+            after: Some(serde_json::json!({
+                "commune": d.commune.as_str(), "pieces": d.rooms, "loyer_centimes": d.rent,
+                "qpv": d.qpv, "neuf_ou_recent": d.new_or_recent, "pmr": d.adapted,
+            })),
+        },
+    )?;
+    Ok(Ok(if action == "creation" {
+        Put::Created
+    } else {
+        Put::Updated
+    }))
+}
+
+/// Relocation's storage, written once for both backends.
+pub trait RelocationStore: Transactions {
+    /// Create or update households (by landlord and identifier), in one transaction.
+    fn put_households(
+        &self,
+        actor: &Actor,
+        rows: &[(u64, HouseholdDraft)],
+    ) -> Result<RelocationImportOutcome> {
+        let actor = actor.clone();
+        tx::import_rows(self, rows, &move |tx, d| put_household(tx, &actor, d))
+    }
+
+    /// Create or update vacancies (by landlord and identifier), in one transaction.
+    fn put_vacancies(
+        &self,
+        actor: &Actor,
+        rows: &[(u64, VacancyDraft)],
+    ) -> Result<RelocationImportOutcome> {
+        let actor = actor.clone();
+        tx::import_rows(self, rows, &move |tx, d| put_vacancy(tx, &actor, d))
+    }
+
+    /// Every household with its id, by landlord then identifier.
+    fn households(&self) -> Result<Vec<(i64, HouseholdDraft)>> {
+        tx::read(self, |tx| {
+            tx.query(sql::HOUSEHOLDS, &[])?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.int(0)?,
+                        household_of(&Row(r.0.get(1..).unwrap_or_default().to_vec()))?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    /// Every vacancy of the pool with its id and status (libre, proposé, attribué).
+    fn vacancies(&self) -> Result<Vec<(i64, VacancyDraft, String)>> {
+        tx::read(self, |tx| {
+            tx.query(sql::VACANCIES, &[])?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.int(0)?,
+                        vacancy_of(&Row(r.0.get(1..12).unwrap_or_default().to_vec()))?,
+                        r.text(12)?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    /// Journal a read of household `id`'s record by `actor` (page, API, export).
+    fn record_read(&self, actor: &Actor, id: i64) -> Result<()> {
+        tx::write(self, |tx| {
+            tx.execute(
+                sql::INSERT_READ,
+                &[
+                    Value::int(crate::audit::now()),
+                    Value::Int(actor.user_id),
+                    Value::text(actor.name.clone()),
+                    Value::int(id),
+                    Value::text(actor.via.code()),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The reads of household `id`'s record: (Unix time, who, by what), the latest first.
+    fn reads(&self, id: i64) -> Result<Vec<(i64, String, String)>> {
+        tx::read(self, |tx| {
+            tx.query(sql::READS, &[Value::int(id)])?
+                .iter()
+                .map(|r| Ok((r.int(0)?, r.text(1)?, r.text(2)?)))
+                .collect()
+        })
+    }
+}
+
+/// This capability's SQL, written once (`$N` parameters in order of first appearance).
+pub mod sql {
+    pub const HOUSEHOLD_BY_KEY: &str = "SELECT id, reference, landlord_id, project, operation, commune_code, persons, resources_cents, rent_cents, charges_cents, benefit_cents, reduced_mobility, wished, other_commune, status, ccas_origin_id, ccas_destination_id
+        FROM relocation_households WHERE landlord_id = $1 AND reference_key = $2";
+    pub const INSERT_HOUSEHOLD: &str = "INSERT INTO relocation_households (landlord_id, reference, reference_key, project, operation, commune_code, persons, resources_cents, rent_cents, charges_cents, benefit_cents, reduced_mobility, wished, other_commune, status, ccas_origin_id, ccas_destination_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+    pub const UPDATE_HOUSEHOLD: &str = "UPDATE relocation_households SET project = $1, operation = $2, commune_code = $3, persons = $4, resources_cents = $5, rent_cents = $6, charges_cents = $7, benefit_cents = $8, reduced_mobility = $9, wished = $10, other_commune = $11, status = $12, ccas_origin_id = $13, ccas_destination_id = $14 WHERE id = $15";
+    pub const HOUSEHOLDS: &str = "SELECT id, reference, landlord_id, project, operation, commune_code, persons, resources_cents, rent_cents, charges_cents, benefit_cents, reduced_mobility, wished, other_commune, status, ccas_origin_id, ccas_destination_id
+        FROM relocation_households ORDER BY landlord_id, reference_key";
+    pub const VACANCY_BY_KEY: &str = "SELECT id, reference, landlord_id, commune_code, qpv, rooms, surface_m2, rent_cents, charges_cents, new_or_recent, adapted, financing
+        FROM relocation_vacancies WHERE landlord_id = $1 AND reference_key = $2";
+    pub const INSERT_VACANCY: &str = "INSERT INTO relocation_vacancies (landlord_id, reference, reference_key, commune_code, qpv, rooms, surface_m2, rent_cents, charges_cents, new_or_recent, adapted, financing)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    pub const UPDATE_VACANCY: &str = "UPDATE relocation_vacancies SET commune_code = $1, qpv = $2, rooms = $3, surface_m2 = $4, rent_cents = $5, charges_cents = $6, new_or_recent = $7, adapted = $8, financing = $9 WHERE id = $10";
+    pub const VACANCIES: &str = "SELECT id, reference, landlord_id, commune_code, qpv, rooms, surface_m2, rent_cents, charges_cents, new_or_recent, adapted, financing, status
+        FROM relocation_vacancies ORDER BY landlord_id, reference_key";
+    pub const INSERT_READ: &str = "INSERT INTO relocation_reads (at, user_id, user_name, household_id, via) VALUES ($1, $2, $3, $4, $5)";
+    pub const READS: &str = "SELECT at, user_name, via FROM relocation_reads WHERE household_id = $1 ORDER BY at DESC, id DESC";
+
+    pub const ALL: &[&str] = &[
+        HOUSEHOLD_BY_KEY,
+        INSERT_HOUSEHOLD,
+        UPDATE_HOUSEHOLD,
+        HOUSEHOLDS,
+        VACANCY_BY_KEY,
+        INSERT_VACANCY,
+        UPDATE_VACANCY,
+        VACANCIES,
+        INSERT_READ,
+        READS,
+    ];
+}
