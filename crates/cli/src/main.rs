@@ -8,6 +8,7 @@ mod land;
 mod proximity;
 mod reference;
 mod register;
+mod relocation;
 
 use accounts::{UserCommand, user_command};
 use reference::ListFormat;
@@ -78,6 +79,9 @@ enum Command {
     /// Banque foncière : attribuer, retirer, changer de statut, rattacher une opération, lister
     #[command(subcommand)]
     Foncier(land::LandCommand),
+    /// Relogement des ménages : import des ménages et des logements vacants, appariement
+    #[command(subcommand)]
+    Relogement(relocation::RelocationCommand),
     /// Fixe les objectifs d'un programme (remplace les précédents)
     Objectifs(TargetArgs),
     /// Exporte le registre en CSV ou XLSX
@@ -187,6 +191,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             );
         }
         Command::Foncier(cmd) => land::command(db, cmd)?,
+        Command::Relogement(cmd) => return relocation::command(db, cmd),
         Command::Report(args) => report(db, args)?,
         Command::Objectifs(a) => register::set_targets(db, a)?,
         Command::Check { file, territoire } => {

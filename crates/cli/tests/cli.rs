@@ -365,6 +365,7 @@ fn scenario(db: &str, dir: &Path) {
     );
     assert!(!today.contains("Saint-Pol"), "{today}");
     land(db, dir);
+    relocation(db, dir);
 }
 
 /// The land bank and grouped tenders by the command line: import, decisions, reports.
@@ -459,6 +460,93 @@ fn land(db: &str, dir: &Path) {
     assert!(
         costs.contains("Vilogia;new_build;plus;2026;oui;1;30;;4500000;150000;"),
         "{costs}"
+    );
+}
+
+/// Relocation: households and vacancies imported (a bad row named, nothing written), the
+/// matching's proposals with their reasons, the feasible pairs' costs.
+fn relocation(db: &str, dir: &Path) {
+    let households = dir.join("menages.csv");
+    std::fs::write(
+        &households,
+        "menage;bailleur;projet;commune;personnes;ressources;loyer;charges;aide_logement;communes_souhaitees
+         M-1;Vilogia;Banc Vert;Dunkerque;3;1500;400;80;200;Dunkerque
+",
+    )
+    .unwrap();
+    let bad = dir.join("menages-faux.csv");
+    std::fs::write(
+        &bad,
+        "menage;bailleur;projet;commune;personnes;ressources;loyer
+M-9;Vilogia;Banc Vert;Dunkerque;0;1500;400
+",
+    )
+    .unwrap();
+    let out = logis(
+        db,
+        &["relogement", "import", "menages", bad.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("ligne 2, colonne « personnes »"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = logis(
+        db,
+        &[
+            "relogement",
+            "import",
+            "menages",
+            households.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Ménages : 1 créé(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let vacancies = dir.join("logements.csv");
+    std::fs::write(
+        &vacancies,
+        "logement;bailleur;commune;qpv;pieces;loyer;charges;neuf_ou_recent
+L-1;Partenord Habitat;Dunkerque;non;3;412;80;oui
+",
+    )
+    .unwrap();
+    let out = logis(
+        db,
+        &[
+            "relogement",
+            "import",
+            "logements",
+            vacancies.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = logis(db, &["relogement", "apparier"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let proposals = text(&out.stdout);
+    assert!(
+        proposals.starts_with(
+            "bailleur_menage;menage;bailleur_logement;logement;cout;raisons
+"
+        ),
+        "{proposals}"
+    );
+    assert!(proposals.contains("Vilogia;M-1;Partenord Habitat;L-1;22;commune souhaitée n° 1, T3 pour 3 personnes, reste à charge +12 €"), "{proposals}");
+    assert!(
+        text(&out.stderr).contains("Rien n'a été enregistré"),
+        "{}",
+        text(&out.stderr)
+    );
+    let costs = text(&logis(db, &["relogement", "couts"]).stdout);
+    assert_eq!(
+        costs,
+        "bailleur_menage;menage;bailleur_logement;logement;cout
+Vilogia;M-1;Partenord Habitat;L-1;22
+"
     );
 }
 

@@ -1,0 +1,205 @@
+//! Relocation's subcommands (issue 18, first part): `relogement import menages|logements`,
+//! `relogement apparier` (writes the proposals of the matching engine; records nothing yet),
+//! `relogement couts` (every feasible pair and its cost). The CLI acts as the EPCI's relocation
+//! officer on a database it holds.
+
+use super::*;
+use clap::Subcommand;
+use logis_domain::relocation::{CostRules, feasible_pairs};
+
+#[derive(Subcommand)]
+pub(crate) enum RelocationCommand {
+    /// Importe des ménages à reloger ou des logements vacants
+    #[command(subcommand)]
+    Import(RelocationImport),
+    /// Propose la meilleure affectation des ménages à reloger aux logements libres (d'abord le
+    /// plus de ménages, puis le moindre coût) ; n'enregistre rien
+    Apparier {
+        /// Seulement les ménages de ce projet
+        #[arg(long)]
+        projet: Option<String>,
+        /// Fichier CSV des propositions (par défaut : la sortie standard)
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+    /// Écrit chaque paire faisable (ménage, logement) et son coût
+    Couts {
+        #[arg(long)]
+        projet: Option<String>,
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum RelocationImport {
+    /// menage, bailleur, projet, operation, commune, personnes, ressources, loyer, charges, aide_logement, pmr, communes_souhaitees, autre_commune, statut, ccas_origine, ccas_accueil
+    Menages(crate::land::LandImportArgs),
+    /// logement, bailleur, commune, qpv, pieces, surface, loyer, charges, neuf_ou_recent, pmr, financement
+    Logements(crate::land::LandImportArgs),
+}
+
+pub(crate) fn command(db: Option<&str>, cmd: RelocationCommand) -> Result<ExitCode, Failure> {
+    let store = open(db, DEFAULT_DATABASE)?;
+    match cmd {
+        RelocationCommand::Import(what) => {
+            let (args, households) = match what {
+                RelocationImport::Menages(a) => (a, true),
+                RelocationImport::Logements(a) => (a, false),
+            };
+            let source = match logis_io::open_path(args.file()) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("Import refusé : {e}. Rien n'a été enregistré.");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let commit = !args.check_only();
+            let out = if households {
+                logis_app::relocation::import_households(
+                    store.as_ref(),
+                    &Actor::cli(),
+                    source,
+                    commit,
+                    None,
+                )?
+            } else {
+                logis_app::relocation::import_vacancies(
+                    store.as_ref(),
+                    &Actor::cli(),
+                    source,
+                    commit,
+                    None,
+                )?
+            };
+            if !out.problems.is_empty() {
+                crate::land::refused(&out.problems);
+                return Ok(ExitCode::FAILURE);
+            }
+            if commit {
+                println!(
+                    "{} : {} créé(s), {} modifié(s), {} inchangé(s).",
+                    if households { "Ménages" } else { "Logements" },
+                    out.created,
+                    out.updated,
+                    out.unchanged
+                );
+            } else {
+                println!("Fichier valide : rien n'a été enregistré (--verifier).");
+            }
+        }
+        RelocationCommand::Apparier { projet, output } => {
+            let m = logis_app::relocation::matching(
+                store.as_ref(),
+                projet.as_deref(),
+                &CostRules::default(),
+            )?;
+            let landlords = store.organisations()?;
+            let name = |id: i64| {
+                landlords
+                    .iter()
+                    .find(|o| o.id == id)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default()
+            };
+            let mut w = csv_writer(output.as_deref())?;
+            w.write_record([
+                "bailleur_menage",
+                "menage",
+                "bailleur_logement",
+                "logement",
+                "cout",
+                "raisons",
+            ])
+            .map_err(csv_error)?;
+            for p in &m.proposals {
+                w.write_record([
+                    name(p.household.landlord),
+                    p.household.reference.clone(),
+                    name(p.vacancy.landlord),
+                    p.vacancy.reference.clone(),
+                    p.cost.to_string(),
+                    p.reasons.clone(),
+                ])
+                .map_err(csv_error)?;
+            }
+            w.flush()?;
+            eprintln!(
+                "{} ménage(s) à reloger, {} proposition(s), coût total {} ; {} sans aucun logement possible. Rien n'a été enregistré.",
+                m.households,
+                m.proposals.len(),
+                m.total,
+                m.without_any
+            );
+        }
+        RelocationCommand::Couts { projet, output } => {
+            let wanted = projet.as_deref().map(logis_domain::text::name_key);
+            let hs: Vec<_> = store
+                .households()?
+                .into_iter()
+                .map(|(_, h)| h)
+                .filter(|h| h.status.to_relocate())
+                .filter(|h| {
+                    wanted
+                        .as_ref()
+                        .is_none_or(|p| logis_domain::text::name_key(&h.project) == *p)
+                })
+                .collect();
+            let vs: Vec<_> = store
+                .vacancies()?
+                .into_iter()
+                .filter(|(_, _, s)| s == "libre")
+                .map(|(_, v, _)| v)
+                .collect();
+            let rules = CostRules::default();
+            let pairs = feasible_pairs(&hs, &vs, &rules);
+            let orgs = store.organisations()?;
+            let name = |id: i64| {
+                orgs.iter()
+                    .find(|o| o.id == id)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default()
+            };
+            let mut w = csv_writer(output.as_deref())?;
+            w.write_record([
+                "bailleur_menage",
+                "menage",
+                "bailleur_logement",
+                "logement",
+                "cout",
+            ])
+            .map_err(csv_error)?;
+            for (r, h) in hs.iter().enumerate() {
+                for (c, v) in vs.iter().enumerate() {
+                    if let Some(k) = pairs.cost(r, c) {
+                        w.write_record([
+                            name(h.landlord),
+                            h.reference.clone(),
+                            name(v.landlord),
+                            v.reference.clone(),
+                            k.to_string(),
+                        ])
+                        .map_err(csv_error)?;
+                    }
+                }
+            }
+            w.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn csv_error(e: csv::Error) -> Failure {
+    Failure(format!("erreur d'écriture : {e}"))
+}
+
+/// A `;`-separated CSV writer to `path`, or the standard output.
+fn csv_writer(
+    path: Option<&std::path::Path>,
+) -> Result<csv::Writer<Box<dyn std::io::Write>>, Failure> {
+    let out: Box<dyn std::io::Write> = match path {
+        Some(p) => Box::new(std::fs::File::create(p)?),
+        None => Box::new(std::io::stdout()),
+    };
+    Ok(csv::WriterBuilder::new().delimiter(b';').from_writer(out))
+}
