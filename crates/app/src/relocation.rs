@@ -48,6 +48,29 @@ fn twice<T>(
     problems
 }
 
+/// The end of an import: the drafts (or the rows' problems), the same (landlord, identifier)
+/// twice refused, then `put` when committing.
+fn finish<T>(
+    drafts: crate::proximity::Drafts<T>,
+    of: impl Fn(&T) -> (i64, String),
+    (column, what): (&str, &str),
+    commit: bool,
+    put: impl FnOnce(&[(u64, T)]) -> logis_store::Result<RelocationImportOutcome>,
+) -> Result<RelocationImportOutcome> {
+    let drafts = match drafts {
+        Err(problems) => return Ok(refused(problems)),
+        Ok(d) => d,
+    };
+    let dup = twice(&drafts, of, column, what);
+    if !dup.is_empty() {
+        return Ok(refused(dup));
+    }
+    if !commit {
+        return Ok(RelocationImportOutcome::default());
+    }
+    Ok(put(&drafts)?)
+}
+
 /// Import households (`menage, bailleur, projet, …`); `only`: the landlord a landlord's editor
 /// is (its households only).
 pub fn import_households(
@@ -74,24 +97,13 @@ pub fn import_households(
         }
         Ok(d)
     };
-    match rows(source, &logis_io::read::HOUSEHOLDS, &parse)? {
-        Err(problems) => Ok(refused(problems)),
-        Ok(drafts) => {
-            let dup = twice(
-                &drafts,
-                |d: &HouseholdDraft| key(d.landlord, &d.reference),
-                "menage",
-                "ménage",
-            );
-            if !dup.is_empty() {
-                return Ok(refused(dup));
-            }
-            if !commit {
-                return Ok(RelocationImportOutcome::default());
-            }
-            Ok(store.put_households(actor, &drafts)?)
-        }
-    }
+    finish(
+        rows(source, &logis_io::read::HOUSEHOLDS, &parse)?,
+        |d: &HouseholdDraft| key(d.landlord, &d.reference),
+        ("menage", "ménage"),
+        commit,
+        |drafts| store.put_households(actor, drafts),
+    )
 }
 
 /// Import vacancies (`logement, bailleur, commune, …`); `only` as for households.
@@ -109,24 +121,13 @@ pub fn import_vacancies(
     let territory = crate::reference::territory(store)?;
     let landlords = index(store, OrgKind::Landlord)?;
     let parse = |c: &Cells<'_>| parse_vacancy(c, &geo, territory.as_ref(), &landlords, only);
-    match rows(source, &logis_io::read::VACANCIES, &parse)? {
-        Err(problems) => Ok(refused(problems)),
-        Ok(drafts) => {
-            let dup = twice(
-                &drafts,
-                |d: &VacancyDraft| key(d.landlord, &d.reference),
-                "logement",
-                "logement",
-            );
-            if !dup.is_empty() {
-                return Ok(refused(dup));
-            }
-            if !commit {
-                return Ok(RelocationImportOutcome::default());
-            }
-            Ok(store.put_vacancies(actor, &drafts)?)
-        }
-    }
+    finish(
+        rows(source, &logis_io::read::VACANCIES, &parse)?,
+        |d: &VacancyDraft| key(d.landlord, &d.reference),
+        ("logement", "logement"),
+        commit,
+        |drafts| store.put_vacancies(actor, drafts),
+    )
 }
 
 /// One proposal of the matching engine.
@@ -152,9 +153,13 @@ pub struct Matching {
 
 /// Match the households still to relocate (of `project` when given) against the free
 /// vacancies under `rules`. Writes nothing.
-pub fn matching(store: &dyn Store, project: Option<&str>, rules: &CostRules) -> Result<Matching> {
+/// The households still to relocate (of `project` when given) and the free vacancies, with
+/// their ids: what the matching and the feasible pairs' costs read.
+pub type Inputs = (Vec<(i64, HouseholdDraft)>, Vec<(i64, VacancyDraft)>);
+
+pub fn inputs(store: &dyn Store, project: Option<&str>) -> Result<Inputs> {
     let wanted = project.map(logis_domain::text::name_key);
-    let households: Vec<(i64, HouseholdDraft)> = store
+    let households = store
         .households()?
         .into_iter()
         .filter(|(_, h)| h.status.to_relocate())
@@ -164,12 +169,17 @@ pub fn matching(store: &dyn Store, project: Option<&str>, rules: &CostRules) -> 
                 .is_none_or(|p| logis_domain::text::name_key(&h.project) == *p)
         })
         .collect();
-    let vacancies: Vec<(i64, VacancyDraft)> = store
+    let vacancies = store
         .vacancies()?
         .into_iter()
         .filter(|(_, _, status)| status == "libre")
         .map(|(id, v, _)| (id, v))
         .collect();
+    Ok((households, vacancies))
+}
+
+pub fn matching(store: &dyn Store, project: Option<&str>, rules: &CostRules) -> Result<Matching> {
+    let (households, vacancies) = inputs(store, project)?;
     let hs: Vec<HouseholdDraft> = households.iter().map(|(_, h)| h.clone()).collect();
     let vs: Vec<VacancyDraft> = vacancies.iter().map(|(_, v)| v.clone()).collect();
     let pairs = feasible_pairs(&hs, &vs, rules);

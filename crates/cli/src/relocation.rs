@@ -94,14 +94,7 @@ pub(crate) fn command(db: Option<&str>, cmd: RelocationCommand) -> Result<ExitCo
                 projet.as_deref(),
                 &CostRules::default(),
             )?;
-            let landlords = store.organisations()?;
-            let name = |id: i64| {
-                landlords
-                    .iter()
-                    .find(|o| o.id == id)
-                    .map(|o| o.name.clone())
-                    .unwrap_or_default()
-            };
+            let name = names(store.as_ref())?;
             let mut w = csv_writer(output.as_deref())?;
             w.write_record([
                 "bailleur_menage",
@@ -133,33 +126,11 @@ pub(crate) fn command(db: Option<&str>, cmd: RelocationCommand) -> Result<ExitCo
             );
         }
         RelocationCommand::Couts { projet, output } => {
-            let wanted = projet.as_deref().map(logis_domain::text::name_key);
-            let hs: Vec<_> = store
-                .households()?
-                .into_iter()
-                .map(|(_, h)| h)
-                .filter(|h| h.status.to_relocate())
-                .filter(|h| {
-                    wanted
-                        .as_ref()
-                        .is_none_or(|p| logis_domain::text::name_key(&h.project) == *p)
-                })
-                .collect();
-            let vs: Vec<_> = store
-                .vacancies()?
-                .into_iter()
-                .filter(|(_, _, s)| s == "libre")
-                .map(|(_, v, _)| v)
-                .collect();
-            let rules = CostRules::default();
-            let pairs = feasible_pairs(&hs, &vs, &rules);
-            let orgs = store.organisations()?;
-            let name = |id: i64| {
-                orgs.iter()
-                    .find(|o| o.id == id)
-                    .map(|o| o.name.clone())
-                    .unwrap_or_default()
-            };
+            let (hs, vs) = logis_app::relocation::inputs(store.as_ref(), projet.as_deref())?;
+            let hs: Vec<_> = hs.into_iter().map(|(_, h)| h).collect();
+            let vs: Vec<_> = vs.into_iter().map(|(_, v)| v).collect();
+            let pairs = feasible_pairs(&hs, &vs, &CostRules::default());
+            let name = names(store.as_ref())?;
             let mut w = csv_writer(output.as_deref())?;
             w.write_record([
                 "bailleur_menage",
@@ -187,6 +158,17 @@ pub(crate) fn command(db: Option<&str>, cmd: RelocationCommand) -> Result<ExitCo
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An organisation's name by its id.
+fn names(store: &dyn Store) -> Result<impl Fn(i64) -> String, Failure> {
+    let orgs = store.organisations()?;
+    Ok(move |id: i64| {
+        orgs.iter()
+            .find(|o| o.id == id)
+            .map(|o| o.name.clone())
+            .unwrap_or_default()
+    })
 }
 
 fn csv_error(e: csv::Error) -> Failure {
