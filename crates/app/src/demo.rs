@@ -96,6 +96,12 @@ pub const DEMO_ACCOUNTS: &[(&str, Role, Option<&str>)] = &[
         Role::ConciergerieAgent,
         Some(proximity::NEIGHBOURHOOD),
     ),
+    (
+        "relogement",
+        Role::RelocationOfficer,
+        Some("Communauté urbaine de Dunkerque"),
+    ),
+    ("ccas", Role::CcasAgent, Some("CCAS de Dunkerque")),
 ];
 
 /// Create the demo accounts that do not exist yet, with [`DEMO_PASSWORD`].

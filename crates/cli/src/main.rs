@@ -234,7 +234,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             );
             if !sans_serveur {
                 eprintln!(
-                    "Ouvrez http://{addr}/ dans un navigateur et connectez-vous avec « admin » (ou agent, foh, partenord, vilogia, dunkerque, ddtm, observatoire), mot de passe « {} » (Ctrl-C pour arrêter).",
+                    "Ouvrez http://{addr}/ dans un navigateur et connectez-vous avec « admin » (ou agent, foh, partenord, vilogia, dunkerque, ddtm, observatoire, conciergerie, relogement, ccas), mot de passe « {} » (Ctrl-C pour arrêter).",
                     logis_app::demo::DEMO_PASSWORD
                 );
                 serve(store, addr)?;

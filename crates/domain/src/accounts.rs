@@ -18,6 +18,8 @@ crate::register::vocab::vocabulary! {
         StateReader => "etat_lecteur", "État ou financeur (lecture)", ["etat", "financeur", "lecteur etat"];
         Observer => "observateur", "Observateur (rapports agrégés)", ["observatoire", "analyste"];
         ConciergerieAgent => "agent_conciergerie", "Agent de conciergerie", ["conciergerie", "agent conciergerie"];
+        RelocationOfficer => "charge_relogement", "Chargé(e) de relogement (EPCI)", ["charge de relogement", "chargee de relogement", "relogement"];
+        CcasAgent => "agent_ccas", "Agent de CCAS (accompagnement social)", ["ccas", "agent ccas"];
     }
 }
 
@@ -59,6 +61,14 @@ pub enum Permission {
     /// Declare the offer for workers on mobility and its occupancy: the EPCI (every landlord's,
     /// and the employers' demand) and a landlord's editor (its own offers).
     DeclareMobility,
+    /// Households to relocate one by one (personal data), narrowed by
+    /// [`Principal::sees_household`]: the EPCI's relocation officer, the CCAS users, the
+    /// landlords' users. Everyone else, the EPCI's administrator included, reads aggregates.
+    ReadHouseholds,
+    /// Run the matching and record proposals and relocations: the relocation officer.
+    ManageRelocation,
+    /// Declare households and vacancies: the relocation officer, a landlord's editor (its own).
+    DeclareRelocation,
 }
 
 /// Which operation lines a principal reads one by one.
@@ -96,6 +106,8 @@ impl Role {
             Role::StateReader => &[OrgKind::State, OrgKind::Funder],
             Role::Observer => &[],
             Role::ConciergerieAgent => &[OrgKind::Conciergerie],
+            Role::RelocationOfficer => &[OrgKind::Epci],
+            Role::CcasAgent => &[OrgKind::Ccas],
         }
     }
 
@@ -107,6 +119,8 @@ impl Role {
                 | Role::LandlordReader
                 | Role::CommuneReader
                 | Role::ConciergerieAgent
+                | Role::RelocationOfficer
+                | Role::CcasAgent
         )
     }
 
@@ -167,10 +181,13 @@ impl Principal {
                 self.role,
                 Admin | Agent | StateReader | LandlordEditor | LandlordReader
             ),
-            ReadLand => !matches!(self.role, Observer | ConciergerieAgent),
+            ReadLand => !matches!(
+                self.role,
+                Observer | ConciergerieAgent | RelocationOfficer | CcasAgent
+            ),
             ManageLand => matches!(self.role, Admin | Agent),
             ExpressInterest => self.role == LandlordEditor && self.organisation_id.is_some(),
-            ReadProximity => self.role != Observer,
+            ReadProximity => !matches!(self.role, Observer | RelocationOfficer | CcasAgent),
             ActOnProximity => {
                 matches!(
                     self.role,
@@ -181,6 +198,17 @@ impl Principal {
             DeclareMobility => {
                 matches!(self.role, Admin | Agent)
                     || (self.role == LandlordEditor && self.organisation_id.is_some())
+            }
+            ReadHouseholds => {
+                matches!(
+                    self.role,
+                    RelocationOfficer | CcasAgent | LandlordEditor | LandlordReader
+                ) && self.organisation_id.is_some()
+            }
+            ManageRelocation => self.role == RelocationOfficer && self.organisation_id.is_some(),
+            DeclareRelocation => {
+                matches!(self.role, RelocationOfficer | LandlordEditor)
+                    && self.organisation_id.is_some()
             }
         }
     }
@@ -196,6 +224,23 @@ impl Principal {
         matches!(self.role, Role::Admin | Role::Agent)
     }
 
+    /// Whether this principal reads the record of a household of `landlord`, followed by the CCAS
+    /// `ccas` (origin and destination): the relocation officer every one, a CCAS user those its
+    /// CCAS follows, a landlord's users their landlord's; nobody else (aggregates only).
+    pub fn sees_household(&self, landlord: i64, ccas: [Option<i64>; 2]) -> bool {
+        if !self.may(Permission::ReadHouseholds) {
+            return false;
+        }
+        match self.role {
+            Role::RelocationOfficer => true,
+            Role::CcasAgent => ccas
+                .iter()
+                .any(|c| c.is_some() && *c == self.organisation_id),
+            Role::LandlordEditor | Role::LandlordReader => self.organisation_id == Some(landlord),
+            _ => false,
+        }
+    }
+
     /// Which operations this principal reads one by one; `None`: aggregates only.
     pub fn line_scope(&self) -> Option<LineScope> {
         match self.role {
@@ -204,7 +249,10 @@ impl Principal {
                 self.organisation_id.map(LineScope::Landlord)
             }
             Role::CommuneReader => self.commune.clone().map(LineScope::Commune),
-            Role::Observer | Role::ConciergerieAgent => None,
+            Role::Observer
+            | Role::ConciergerieAgent
+            | Role::RelocationOfficer
+            | Role::CcasAgent => None,
         }
     }
 
@@ -353,6 +401,54 @@ mod tests {
             assert!(!reader.sees_operation(8, &dk));
             assert!(!observer.sees_operation(7, &dk));
         }
+    }
+
+    #[test]
+    fn a_household_is_read_by_the_officer_its_ccas_and_its_landlord_only() {
+        let officer = p(Role::RelocationOfficer, Some(1), None);
+        let ccas = p(Role::CcasAgent, Some(20), None);
+        let landlord = p(Role::LandlordReader, Some(7), None);
+        let admin = p(Role::Admin, Some(1), None);
+        let agent = p(Role::Agent, Some(1), None);
+        let state = p(Role::StateReader, Some(3), None);
+        for (who, sees) in [
+            (&officer, true),
+            (&ccas, true),
+            (&landlord, true),
+            (&admin, false),
+            (&agent, false),
+            (&state, false),
+        ] {
+            assert_eq!(
+                who.sees_household(7, [None, Some(20)]),
+                sees,
+                "{:?}",
+                who.role
+            );
+        }
+        assert!(!ccas.sees_household(7, [Some(21), None]), "another CCAS's");
+        assert!(
+            !landlord.sees_household(8, [None, None]),
+            "another landlord's"
+        );
+        assert!(
+            officer.may(Permission::ManageRelocation) && !admin.may(Permission::ManageRelocation)
+        );
+        assert!(p(Role::LandlordEditor, Some(7), None).may(Permission::DeclareRelocation));
+        assert!(!landlord.may(Permission::DeclareRelocation));
+        // Aggregates only for everything else.
+        assert_eq!(officer.line_scope(), None);
+        assert!(!ccas.may(Permission::ReadLand) && !ccas.may(Permission::ReadProximity));
+        assert!(
+            Role::CcasAgent
+                .check_organisation(Some(OrgKind::Ccas), false)
+                .is_ok()
+        );
+        assert!(
+            Role::RelocationOfficer
+                .check_organisation(Some(OrgKind::Landlord), false)
+                .is_err()
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ OP-2;Partenord Habitat;59271;Courghain;Construction neuve;PLUS;60;2026;Financé;
 OP-3;Flandre Opale Habitat;Saint-Pol-sur-Mer;Faidherbe;Construction neuve;PLS;45;2027;;";
 
 /// The roles of the matrix, in the order of the expectation strings.
-const ROLES: [&str; 8] = [
+const ROLES: [&str; 10] = [
     "admin",
     "agent",
     "editeur",
@@ -40,6 +40,8 @@ const ROLES: [&str; 8] = [
     "etat",
     "observateur",
     "conciergerie",
+    "relogement",
+    "ccas",
 ];
 
 struct User {
@@ -86,6 +88,7 @@ fn world(kind: Kind) -> World {
     let gs = org(OrgKind::Commune, "Ville de Grande-Synthe", Some("59271"));
     let ddtm = org(OrgKind::State, "DDTM du Nord", None);
     let concierge = org(OrgKind::Conciergerie, "Conciergerie de l'Europe", None);
+    let ccas = org(OrgKind::Ccas, "CCAS de Grande-Synthe", None);
     let orgs = s.organisations().unwrap();
     let id_of = |n: &str| orgs.iter().find(|o| o.name == n).unwrap().id;
     let (vilogia, partenord) = (id_of("Vilogia"), id_of("Partenord Habitat"));
@@ -102,7 +105,7 @@ fn world(kind: Kind) -> World {
         )
         .unwrap()
         .id;
-    let specs: [(&str, Role, Option<i64>); 8] = [
+    let specs: [(&str, Role, Option<i64>); 10] = [
         ("admin", Role::Admin, Some(cud)),
         ("agent", Role::Agent, Some(cud)),
         ("editeur", Role::LandlordEditor, Some(vilogia)),
@@ -111,6 +114,8 @@ fn world(kind: Kind) -> World {
         ("etat", Role::StateReader, Some(ddtm)),
         ("observateur", Role::Observer, None),
         ("conciergerie", Role::ConciergerieAgent, Some(concierge)),
+        ("relogement", Role::RelocationOfficer, Some(cud)),
+        ("ccas", Role::CcasAgent, Some(ccas)),
     ];
     let users = specs
         .iter()

@@ -83,53 +83,53 @@ pub(crate) fn routes(w: &World) -> Vec<Route> {
         (Auth::Cookie, "POST", uri, body, expected)
     };
     vec![
-        get("/proximite".into(), "AAAAAAFA"),
-        get(format!("/proximite/sites/{}", p.site), "AAAAAAFA"),
-        get("/proximite/sites/999999".into(), "NNNNNNFN"),
-        get("/proximite/signalements".into(), "AAAAAAFA"),
-        get(format!("/proximite/signalements/{}", p.r1), "AANNANFA"),
-        get(format!("/proximite/signalements/{}", p.r2), "AAANNNFN"),
-        get(format!("/proximite/signalements/{}/photos/1", p.r1), "AANNANFA"),
-        get(format!("/proximite/signalements/{}/photos/2", p.r1), "NNNNNNFN"),
-        get("/proximite/signalements/nouveau".into(), "AAAFAFFA"),
-        get("/proximite/a-traiter".into(), "AAAFAFFA"),
-        get("/proximite/rapport".into(), "AAAAAAAA"),
-        get(format!("/proximite/rapport?site={}", p.site), "AAAAAAAA"),
-        get("/proximite/rapport/export?format=csv".into(), "AAAAAAAA"),
-        get("/proximite/rapport/export?format=xlsx".into(), "AAAAAAAA"),
-        get("/proximite/import".into(), "AAAFAFFA"),
-        get("/proximite/conciergeries".into(), "AAAAAAFA"),
-        get("/mobilite".into(), "AAAAAAAA"),
-        get("/mobilite/export?format=csv".into(), "AAAAAAAA"),
-        get("/mobilite/import".into(), "AAAFFFFF"),
+        get("/proximite".into(), "AAAAAAFAFF"),
+        get(format!("/proximite/sites/{}", p.site), "AAAAAAFAFF"),
+        get("/proximite/sites/999999".into(), "NNNNNNFNFF"),
+        get("/proximite/signalements".into(), "AAAAAAFAFF"),
+        get(format!("/proximite/signalements/{}", p.r1), "AANNANFAFF"),
+        get(format!("/proximite/signalements/{}", p.r2), "AAANNNFNFF"),
+        get(format!("/proximite/signalements/{}/photos/1", p.r1), "AANNANFAFF"),
+        get(format!("/proximite/signalements/{}/photos/2", p.r1), "NNNNNNFNFF"),
+        get("/proximite/signalements/nouveau".into(), "AAAFAFFAFF"),
+        get("/proximite/a-traiter".into(), "AAAFAFFAFF"),
+        get("/proximite/rapport".into(), "AAAAAAAAAA"),
+        get(format!("/proximite/rapport?site={}", p.site), "AAAAAAAAAA"),
+        get("/proximite/rapport/export?format=csv".into(), "AAAAAAAAAA"),
+        get("/proximite/rapport/export?format=xlsx".into(), "AAAAAAAAAA"),
+        get("/proximite/import".into(), "AAAFAFFAFF"),
+        get("/proximite/conciergeries".into(), "AAAAAAFAFF"),
+        get("/mobilite".into(), "AAAAAAAAAA"),
+        get("/mobilite/export?format=csv".into(), "AAAAAAAAAA"),
+        get("/mobilite/import".into(), "AAAFFFFFFF"),
         // The admin records today's committee; the agent's second one the same day is refused.
         post(
             format!("/proximite/sites/{}/comite", p.site),
             "compte_rendu=premier+comit%C3%A9".into(),
-            "ARFFFFFF",
+            "ARFFFFFFFF",
         ),
         // Only Vilogia, given the report, moves its assignment; it is unknown to the others.
         post(
             format!("/proximite/signalements/{}/etape", p.r2),
             format!("affectation={}&statut=pris_en_compte", p.a2),
-            "NNAFNFFN",
+            "NNAFNFFNFF",
         ),
         // The EPCI gives the conciergerie's report to the CUD too (the second time: refused);
         // the commune, given it, may share it too (the CUD has it already); the reporter may not.
         post(
             format!("/proximite/signalements/{}/partage", p.r1),
             format!("partenaire={}", p.cud),
-            "ARNFRFFR",
+            "ARNFRFFRFF",
         ),
         post(
             "/mobilite/saisie".into(),
             "fichier=offre&offre=MOB-M&bailleur=Vilogia&commune=Dunkerque&logements=4&lits=6&debut=2026-03".into(),
-            "AAAFFFFF",
+            "AAAFFFFFFF",
         ),
         post(
             "/mobilite/saisie".into(),
             "fichier=besoins&employeur_siret=73282932000074&employeur=Chantiers&commune=Dunkerque&mois=2026-04&salaries=5".into(),
-            "AAFFFFFF",
+            "AAFFFFFFFF",
         ),
         // A new site with seed 003's split (the second time: it exists); a theme given to
         // another partner.
@@ -139,12 +139,12 @@ pub(crate) fn routes(w: &World) -> Vec<Route> {
                 "site=Nouveau+quartier&commune=Grande-Synthe&bailleur={}",
                 w.vilogia
             ),
-            "ARFFFFFF",
+            "ARFFFFFFFF",
         ),
         post(
             format!("/proximite/sites/{}/competence", p.site),
             format!("theme=ascenseurs&partenaire={}&delai=1", p.concierge),
-            "AAFFFFFF",
+            "AAFFFFFFFF",
         ),
         post(
             "/proximite/conciergeries/participations".into(),
@@ -152,7 +152,7 @@ pub(crate) fn routes(w: &World) -> Vec<Route> {
                 "conciergerie={}&annee=2026&partenaire={}&montant=1000",
                 p.concierge, p.cud
             ),
-            "AAFFFFFF",
+            "AAFFFFFFFF",
         ),
     ]
 }

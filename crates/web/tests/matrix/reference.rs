@@ -11,21 +11,21 @@ pub(crate) fn routes(_w: &World) -> Vec<Route> {
             "GET",
             "/referentiel".into(),
             String::new(),
-            "AAAAAAAA",
+            "AAAAAAAAAA",
         ),
         (
             Auth::Cookie,
             "GET",
             "/communes?q=dunk".into(),
             String::new(),
-            "AAAAAAAA",
+            "AAAAAAAAAA",
         ),
         (
             Auth::Token,
             "GET",
             "/api/v1/communes?q=dunk".into(),
             String::new(),
-            "AAAAAAAA",
+            "AAAAAAAAAA",
         ),
     ]
 }
