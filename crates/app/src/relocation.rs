@@ -10,8 +10,8 @@ use logis_domain::OrgKind;
 use logis_domain::proximity::Cells;
 use logis_domain::register::line::OrgIndex;
 use logis_domain::relocation::{
-    CostRules, HouseholdDraft, VacancyDraft, feasible_pairs, key, matching, parse_household,
-    parse_vacancy, reasons,
+    CostRules, HouseholdDraft, HouseholdStatus, VacancyDraft, feasible_pairs, key, matching,
+    parse_household, parse_vacancy, reasons,
 };
 use logis_io::RowSource;
 use logis_store::relocation::RelocationImportOutcome;
@@ -162,7 +162,8 @@ pub fn inputs(store: &dyn Store, project: Option<&str>) -> Result<Inputs> {
     let households = store
         .households()?
         .into_iter()
-        .filter(|(_, h)| h.status.to_relocate())
+        // (A household waiting for its answer to a proposal is not matched again.)
+        .filter(|(_, h)| h.status.to_relocate() && h.status != HouseholdStatus::Proposal)
         .filter(|(_, h)| {
             wanted
                 .as_ref()

@@ -26,6 +26,36 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Why a household refused a proposal (the ANRU's follow-up asks for it).
+    RefusalReason, "motif de refus" {
+        Location => "localisation", "Localisation (commune, quartier)", ["localisation", "quartier", "commune"];
+        Cost => "cout", "Loyer ou reste à charge trop élevé", ["loyer", "reste a charge", "trop cher"];
+        Size => "typologie", "Taille ou typologie du logement", ["taille", "typologie", "surface"];
+        Condition => "etat", "État ou confort du logement", ["etat", "confort"];
+        Floor => "etage", "Étage ou accessibilité", ["etage", "accessibilite", "ascenseur"];
+        Other => "autre", "Autre motif", ["autre"];
+    }
+}
+
+/// A household's answer to a proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Answer {
+    Accepted,
+    Refused(RefusalReason),
+    NoAnswer,
+}
+
+impl Answer {
+    pub fn code(self) -> &'static str {
+        match self {
+            Answer::Accepted => "acceptee",
+            Answer::Refused(_) => "refusee",
+            Answer::NoAnswer => "sans_reponse",
+        }
+    }
+}
+
 impl HouseholdStatus {
     /// Whether the household still waits for a dwelling (the matching engine's households).
     pub fn to_relocate(self) -> bool {

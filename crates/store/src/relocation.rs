@@ -227,6 +227,20 @@ fn put_vacancy(tx: &mut dyn Tx, actor: &Actor, d: &VacancyDraft) -> Result<RowRe
     }))
 }
 
+/// A proposal made to a household.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalRecord {
+    pub id: i64,
+    /// The vacancy's identifier.
+    pub vacancy: String,
+    pub rank: u32,
+    pub proposed_on: chrono::NaiveDate,
+    /// acceptee, refusee or sans_reponse.
+    pub answer: String,
+    /// The refusal's reason code (empty otherwise).
+    pub refusal_reason: String,
+}
+
 /// Relocation's storage, written once for both backends.
 pub trait RelocationStore: Transactions {
     /// Create or update households (by landlord and identifier), in one transaction.
@@ -280,6 +294,168 @@ pub trait RelocationStore: Transactions {
         })
     }
 
+    /// Propose vacancy `vacancy` to household `household` on `date`: the next rank (three at
+    /// most, as ANRU practice has it); the vacancy leaves the pool; the household's status becomes
+    /// « proposition en cours ». The proposal's id.
+    fn propose(
+        &self,
+        actor: &Actor,
+        household: i64,
+        vacancy: i64,
+        date: chrono::NaiveDate,
+    ) -> Result<i64> {
+        tx::write(self, |tx| {
+            tx.lock_row("relocation_households", household)?;
+            let h = tx.query(sql::HOUSEHOLD_STATUS, &[Value::int(household)])?;
+            let Some(h) = h.first() else {
+                return Err(StoreError::NotFound("ménage introuvable".into()));
+            };
+            let (reference, status) = (h.text(0)?, h.text(1)?);
+            let still = HouseholdStatus::from_code(&status).is_some_and(|s| s.to_relocate());
+            if !still {
+                return Err(StoreError::Invalid(format!(
+                    "le ménage « {reference} » n'est plus à reloger"
+                )));
+            }
+            tx.lock_row("relocation_vacancies", vacancy)?;
+            let v = tx.query(sql::VACANCY_STATUS, &[Value::int(vacancy)])?;
+            let Some(v) = v.first() else {
+                return Err(StoreError::NotFound("logement introuvable".into()));
+            };
+            let (vref, vstatus) = (v.text(0)?, v.text(1)?);
+            if vstatus != "libre" {
+                return Err(StoreError::Conflict(format!(
+                    "le logement « {vref} » n'est plus libre ({vstatus})"
+                )));
+            }
+            let made = tx
+                .query(sql::PROPOSALS_MADE, &[Value::int(household)])?
+                .first()
+                .map(|r| r.count(0))
+                .transpose()?
+                .unwrap_or(0);
+            if made >= 3 {
+                return Err(StoreError::Invalid(format!(
+                    "le ménage « {reference} » a déjà reçu trois propositions"
+                )));
+            }
+            let id = tx.insert(
+                sql::INSERT_PROPOSAL,
+                &[
+                    Value::int(household),
+                    Value::int(vacancy),
+                    Value::count(Some(made + 1)),
+                    Value::date(date),
+                ],
+            )?;
+            tx.execute(
+                sql::SET_VACANCY_STATUS,
+                &[Value::text("propose"), Value::int(vacancy)],
+            )?;
+            tx.execute(
+                sql::SET_HOUSEHOLD_STATUS,
+                &[
+                    Value::text(HouseholdStatus::Proposal.code()),
+                    Value::int(household),
+                ],
+            )?;
+            tx.record(
+                actor,
+                &Change {
+                    entity: "menage",
+                    entity_id: reference,
+                    operation_id: None,
+                    action: "proposition",
+                    before: None,
+                    after: Some(serde_json::json!({ "logement": vref, "rang": made + 1 })),
+                },
+            )?;
+            Ok(id)
+        })
+    }
+
+    /// Record the household's answer to proposal `proposal` on `date`: a refusal (with its
+    /// reason) gives the vacancy back to the pool.
+    fn answer(
+        &self,
+        actor: &Actor,
+        proposal: i64,
+        answer: logis_domain::relocation::Answer,
+        date: chrono::NaiveDate,
+    ) -> Result<()> {
+        use logis_domain::relocation::Answer;
+        tx::write(self, |tx| {
+            tx.lock_row("relocation_proposals", proposal)?;
+            let rows = tx.query(sql::PROPOSAL, &[Value::int(proposal)])?;
+            let Some(r) = rows.first() else {
+                return Err(StoreError::NotFound("proposition introuvable".into()));
+            };
+            let (vacancy, current, reference) = (r.int(0)?, r.text(1)?, r.text(2)?);
+            if current != Answer::NoAnswer.code() {
+                return Err(StoreError::Invalid(
+                    "cette proposition a déjà sa réponse".into(),
+                ));
+            }
+            let reason = match answer {
+                Answer::Refused(why) => why.code(),
+                _ => "",
+            };
+            tx.execute(
+                sql::ANSWER,
+                &[
+                    Value::text(answer.code()),
+                    Value::text(reason),
+                    Value::date(date),
+                    Value::int(proposal),
+                ],
+            )?;
+            if let Answer::Refused(_) = answer {
+                // The vacancy goes back to the pool, the household back to be matched.
+                tx.execute(
+                    sql::SET_VACANCY_STATUS,
+                    &[Value::text("libre"), Value::int(vacancy)],
+                )?;
+                tx.execute(
+                    sql::SET_HOUSEHOLD_STATUS_OF_PROPOSAL,
+                    &[
+                        Value::text(HouseholdStatus::Diagnosed.code()),
+                        Value::int(proposal),
+                    ],
+                )?;
+            }
+            tx.record(
+                actor,
+                &Change {
+                    entity: "menage",
+                    entity_id: reference,
+                    operation_id: None,
+                    action: "reponse",
+                    before: None,
+                    after: Some(serde_json::json!({ "reponse": answer.code(), "motif": reason })),
+                },
+            )
+        })
+    }
+
+    /// Household `household`'s proposals, by rank.
+    fn proposals(&self, household: i64) -> Result<Vec<ProposalRecord>> {
+        tx::read(self, |tx| {
+            tx.query(sql::PROPOSALS, &[Value::int(household)])?
+                .iter()
+                .map(|r| {
+                    Ok(ProposalRecord {
+                        id: r.int(0)?,
+                        vacancy: r.text(1)?,
+                        rank: u32::try_from(r.int(2)?).unwrap_or(0),
+                        proposed_on: r.date(3)?,
+                        answer: r.text(4)?,
+                        refusal_reason: r.text(5)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
     /// Journal a read of household `id`'s record by `actor` (page, API, export).
     fn record_read(&self, actor: &Actor, id: i64) -> Result<()> {
         tx::write(self, |tx| {
@@ -327,7 +503,38 @@ pub mod sql {
     pub const INSERT_READ: &str = "INSERT INTO relocation_reads (at, user_id, user_name, household_id, via) VALUES ($1, $2, $3, $4, $5)";
     pub const READS: &str = "SELECT at, user_name, via FROM relocation_reads WHERE household_id = $1 ORDER BY at DESC, id DESC";
 
+    pub const HOUSEHOLD_STATUS: &str =
+        "SELECT reference, status FROM relocation_households WHERE id = $1";
+    pub const VACANCY_STATUS: &str =
+        "SELECT reference, status FROM relocation_vacancies WHERE id = $1";
+    pub const PROPOSALS_MADE: &str =
+        "SELECT COUNT(*) FROM relocation_proposals WHERE household_id = $1";
+    pub const INSERT_PROPOSAL: &str = "INSERT INTO relocation_proposals (household_id, vacancy_id, rank, proposed_on) VALUES ($1, $2, $3, $4) RETURNING id";
+    pub const SET_VACANCY_STATUS: &str =
+        "UPDATE relocation_vacancies SET status = $1 WHERE id = $2";
+    pub const SET_HOUSEHOLD_STATUS: &str =
+        "UPDATE relocation_households SET status = $1 WHERE id = $2";
+    pub const PROPOSAL: &str =
+        "SELECT p.vacancy_id, p.answer, h.reference FROM relocation_proposals p
+        JOIN relocation_households h ON h.id = p.household_id WHERE p.id = $1";
+    pub const SET_HOUSEHOLD_STATUS_OF_PROPOSAL: &str =
+        "UPDATE relocation_households SET status = $1
+        WHERE id = (SELECT household_id FROM relocation_proposals WHERE id = $2)";
+    pub const ANSWER: &str = "UPDATE relocation_proposals SET answer = $1, refusal_reason = $2, answered_on = $3 WHERE id = $4";
+    pub const PROPOSALS: &str = "SELECT p.id, v.reference, p.rank, p.proposed_on, p.answer, p.refusal_reason
+        FROM relocation_proposals p JOIN relocation_vacancies v ON v.id = p.vacancy_id WHERE p.household_id = $1 ORDER BY p.rank";
+
     pub const ALL: &[&str] = &[
+        HOUSEHOLD_STATUS,
+        VACANCY_STATUS,
+        PROPOSALS_MADE,
+        INSERT_PROPOSAL,
+        SET_VACANCY_STATUS,
+        SET_HOUSEHOLD_STATUS,
+        SET_HOUSEHOLD_STATUS_OF_PROPOSAL,
+        PROPOSAL,
+        ANSWER,
+        PROPOSALS,
         HOUSEHOLD_BY_KEY,
         INSERT_HOUSEHOLD,
         UPDATE_HOUSEHOLD,

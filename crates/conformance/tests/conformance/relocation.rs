@@ -137,6 +137,46 @@ L-3;Vilogia;Bourbourg;non;0;40;300;50;non;non;PLUS";
             .proposals
             .is_empty()
     );
+    // Proposals: the vacancy leaves the pool, comes back when refused; three at most.
+    use logis_domain::relocation::{Answer, RefusalReason};
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+    let first = s
+        .propose(&actor(), p.household_id, p.vacancy_id, day)
+        .unwrap();
+    let m2 = logis_app::relocation::matching(s, None, &CostRules::default()).unwrap();
+    assert!(m2.proposals.is_empty(), "L-1 is proposed, no longer free");
+    let e = s
+        .propose(&actor(), p.household_id, p.vacancy_id, day)
+        .unwrap_err();
+    assert!(e.to_string().contains("n'est plus libre"), "{e}");
+    s.answer(&actor(), first, Answer::Refused(RefusalReason::Floor), day)
+        .unwrap();
+    assert!(
+        s.answer(&actor(), first, Answer::Accepted, day).is_err(),
+        "answered once"
+    );
+    for _ in 0..2 {
+        let again = s
+            .propose(&actor(), p.household_id, p.vacancy_id, day)
+            .unwrap();
+        s.answer(&actor(), again, Answer::Refused(RefusalReason::Cost), day)
+            .unwrap();
+    }
+    let e = s
+        .propose(&actor(), p.household_id, p.vacancy_id, day)
+        .unwrap_err();
+    assert!(e.to_string().contains("trois propositions"), "{e}");
+    let made = s.proposals(p.household_id).unwrap();
+    assert_eq!(
+        made.iter()
+            .map(|x| (x.rank, x.answer.as_str(), x.refusal_reason.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (1, "refusee", "etage"),
+            (2, "refusee", "cout"),
+            (3, "refusee", "cout")
+        ]
+    );
     // Every read journaled; the journal cannot be altered, even in SQL.
     s.record_read(&actor(), p.household_id).unwrap();
     assert_eq!(s.reads(p.household_id).unwrap().len(), 1);
