@@ -1,5 +1,6 @@
 //! Relocation's subcommands (issue 18, first part): `relogement import menages|logements`,
-//! `relogement apparier` (writes the proposals of the matching engine; records nothing yet),
+//! `relogement apparier` (writes the proposals of the matching engine; `--enregistrer` records
+//! them),
 //! `relogement couts` (every feasible pair and its cost). The CLI acts as the EPCI's relocation
 //! officer on a database it holds.
 
@@ -13,7 +14,7 @@ pub(crate) enum RelocationCommand {
     #[command(subcommand)]
     Import(RelocationImport),
     /// Propose la meilleure affectation des ménages à reloger aux logements libres (d'abord le
-    /// plus de ménages, puis le moindre coût) ; n'enregistre rien
+    /// plus de ménages, puis le moindre coût) ; n'enregistre rien sans --enregistrer
     Apparier {
         /// Seulement les ménages de ce projet
         #[arg(long)]
@@ -21,6 +22,10 @@ pub(crate) enum RelocationCommand {
         /// Fichier CSV des propositions (par défaut : la sortie standard)
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
+        /// Enregistre les propositions (datées d'aujourd'hui) : chaque logement proposé quitte le
+        /// vivier jusqu'à la réponse du ménage
+        #[arg(long)]
+        enregistrer: bool,
     },
     /// Écrit chaque paire faisable (ménage, logement) et son coût
     Couts {
@@ -88,7 +93,11 @@ pub(crate) fn command(db: Option<&str>, cmd: RelocationCommand) -> Result<ExitCo
                 println!("Fichier valide : rien n'a été enregistré (--verifier).");
             }
         }
-        RelocationCommand::Apparier { projet, output } => {
+        RelocationCommand::Apparier {
+            projet,
+            output,
+            enregistrer,
+        } => {
             let m = logis_app::relocation::matching(
                 store.as_ref(),
                 projet.as_deref(),
@@ -117,12 +126,23 @@ pub(crate) fn command(db: Option<&str>, cmd: RelocationCommand) -> Result<ExitCo
                 .map_err(csv_error)?;
             }
             w.flush()?;
+            if enregistrer {
+                let today = chrono::Local::now().date_naive();
+                for p in &m.proposals {
+                    store.propose(&Actor::cli(), p.household_id, p.vacancy_id, today)?;
+                }
+            }
             eprintln!(
-                "{} ménage(s) à reloger, {} proposition(s), coût total {} ; {} sans aucun logement possible. Rien n'a été enregistré.",
+                "{} ménage(s) à reloger, {} proposition(s), coût total {} ; {} sans aucun logement possible. {}",
                 m.households,
                 m.proposals.len(),
                 m.total,
-                m.without_any
+                m.without_any,
+                if enregistrer {
+                    "Propositions enregistrées."
+                } else {
+                    "Rien n'a été enregistré (--enregistrer pour enregistrer les propositions)."
+                }
             );
         }
         RelocationCommand::Couts { projet, output } => {

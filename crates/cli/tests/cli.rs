@@ -548,6 +548,18 @@ L-1;Partenord Habitat;Dunkerque;non;3;412;80;oui
 Vilogia;M-1;Partenord Habitat;L-1;22
 "
     );
+    // Recorded: the household waits for its answer, the dwelling leaves the pool.
+    let out = logis(db, &["relogement", "apparier", "--enregistrer"]);
+    assert!(
+        text(&out.stderr).contains("Propositions enregistrées"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = logis(db, &["relogement", "apparier"]);
+    assert_eq!(
+        text(&out.stdout),
+        "bailleur_menage;menage;bailleur_logement;logement;cout;raisons\n"
+    );
 }
 
 /// `init --territoire` takes several EPCIs or a department: the mining basin's, the

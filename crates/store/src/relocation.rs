@@ -437,6 +437,98 @@ pub trait RelocationStore: Transactions {
         })
     }
 
+    /// Record household `household`'s relocation on `date` in `vacancy` (a vacancy of the pool,
+    /// or `None` for a dwelling outside it), definitive or temporary, with its rent, charges and
+    /// housing benefit after (cents a month): the household's status follows, the vacancy is
+    /// « attribué », an unanswered proposal of that vacancy is accepted.
+    #[allow(clippy::too_many_arguments)]
+    fn relocate(
+        &self,
+        actor: &Actor,
+        household: i64,
+        vacancy: Option<i64>,
+        date: chrono::NaiveDate,
+        definitive: bool,
+        after: [i64; 3],
+    ) -> Result<()> {
+        tx::write(self, |tx| {
+            tx.lock_row("relocation_households", household)?;
+            let h = tx.query(sql::HOUSEHOLD_STATUS, &[Value::int(household)])?;
+            let Some(h) = h.first() else {
+                return Err(StoreError::NotFound("ménage introuvable".into()));
+            };
+            let (reference, status) = (h.text(0)?, h.text(1)?);
+            if !HouseholdStatus::from_code(&status).is_some_and(|s| s.to_relocate()) {
+                return Err(StoreError::Invalid(format!(
+                    "le ménage « {reference} » n'est plus à reloger"
+                )));
+            }
+            if after.iter().any(|a| *a < 0) {
+                return Err(StoreError::Invalid(
+                    "loyer, charges et aide au logement sont positifs ou nuls".into(),
+                ));
+            }
+            if let Some(v) = vacancy {
+                tx.lock_row("relocation_vacancies", v)?;
+                let rows = tx.query(sql::VACANCY_STATUS, &[Value::int(v)])?;
+                let Some(r) = rows.first() else {
+                    return Err(StoreError::NotFound("logement introuvable".into()));
+                };
+                let (vref, vstatus) = (r.text(0)?, r.text(1)?);
+                let ours = !tx
+                    .query(sql::OPEN_PROPOSAL, &[Value::int(household), Value::int(v)])?
+                    .is_empty();
+                if vstatus == "attribue" || (vstatus == "propose" && !ours) {
+                    return Err(StoreError::Conflict(format!(
+                        "le logement « {vref} » est déjà attribué ou proposé à un autre ménage"
+                    )));
+                }
+                tx.execute(
+                    sql::SET_VACANCY_STATUS,
+                    &[Value::text("attribue"), Value::int(v)],
+                )?;
+                tx.execute(
+                    sql::ACCEPT_OPEN_PROPOSAL,
+                    &[Value::date(date), Value::int(household), Value::int(v)],
+                )?;
+            }
+            tx.execute(
+                sql::INSERT_RELOCATION,
+                &[
+                    Value::int(household),
+                    Value::Int(vacancy),
+                    Value::date(date),
+                    Value::Bool(Some(definitive)),
+                    Value::int(after[0]),
+                    Value::int(after[1]),
+                    Value::int(after[2]),
+                ],
+            )?;
+            let status = if definitive {
+                HouseholdStatus::Definitive
+            } else {
+                HouseholdStatus::Temporary
+            };
+            tx.execute(
+                sql::SET_HOUSEHOLD_STATUS,
+                &[Value::text(status.code()), Value::int(household)],
+            )?;
+            tx.record(
+                actor,
+                &Change {
+                    entity: "menage",
+                    entity_id: reference,
+                    operation_id: None,
+                    action: "relogement",
+                    before: None,
+                    after: Some(
+                        serde_json::json!({ "statut": status.code(), "date": date.to_string() }),
+                    ),
+                },
+            )
+        })
+    }
+
     /// Household `household`'s proposals, by rank.
     fn proposals(&self, household: i64) -> Result<Vec<ProposalRecord>> {
         tx::read(self, |tx| {
@@ -520,11 +612,20 @@ pub mod sql {
     pub const SET_HOUSEHOLD_STATUS_OF_PROPOSAL: &str =
         "UPDATE relocation_households SET status = $1
         WHERE id = (SELECT household_id FROM relocation_proposals WHERE id = $2)";
+    pub const OPEN_PROPOSAL: &str = "SELECT id FROM relocation_proposals WHERE household_id = $1 AND vacancy_id = $2 AND answer = 'sans_reponse'";
+    pub const ACCEPT_OPEN_PROPOSAL: &str =
+        "UPDATE relocation_proposals SET answer = 'acceptee', answered_on = $1
+        WHERE household_id = $2 AND vacancy_id = $3 AND answer = 'sans_reponse'";
+    pub const INSERT_RELOCATION: &str = "INSERT INTO relocations (household_id, vacancy_id, relocated_on, definitive, rent_cents, charges_cents, benefit_cents)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)";
     pub const ANSWER: &str = "UPDATE relocation_proposals SET answer = $1, refusal_reason = $2, answered_on = $3 WHERE id = $4";
     pub const PROPOSALS: &str = "SELECT p.id, v.reference, p.rank, p.proposed_on, p.answer, p.refusal_reason
         FROM relocation_proposals p JOIN relocation_vacancies v ON v.id = p.vacancy_id WHERE p.household_id = $1 ORDER BY p.rank";
 
     pub const ALL: &[&str] = &[
+        OPEN_PROPOSAL,
+        ACCEPT_OPEN_PROPOSAL,
+        INSERT_RELOCATION,
         HOUSEHOLD_STATUS,
         VACANCY_STATUS,
         PROPOSALS_MADE,

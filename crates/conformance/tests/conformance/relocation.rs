@@ -177,6 +177,62 @@ L-3;Vilogia;Bourbourg;non;0;40;300;50;non;non;PLUS";
             (3, "refusee", "cout")
         ]
     );
+    // M-2's relocation elsewhere (outside the pool), temporary; L-2 proposed to M-2 then accepted
+    // by recording the relocation there: the vacancy is taken, the household relocated.
+    let m2 = db
+        .households()
+        .unwrap()
+        .into_iter()
+        .find(|(_, h)| h.reference == "M-2")
+        .unwrap()
+        .0;
+    let l2 = db
+        .vacancies()
+        .unwrap()
+        .into_iter()
+        .find(|(_, v, _)| v.reference == "L-2")
+        .unwrap()
+        .0;
+    let offer = s.propose(&actor(), m2, l2, day).unwrap();
+    assert!(
+        s.relocate(
+            &actor(),
+            p.household_id,
+            Some(l2),
+            day,
+            true,
+            [40_000, 8_000, 20_000]
+        )
+        .is_err(),
+        "proposed to another"
+    );
+    s.relocate(&actor(), m2, Some(l2), day, false, [35_000, 6_000, 15_000])
+        .unwrap();
+    assert_eq!(s.proposals(m2).unwrap()[0].answer, "acceptee");
+    let _ = offer;
+    let (_, after) = db
+        .households()
+        .unwrap()
+        .into_iter()
+        .find(|(id, _)| *id == m2)
+        .unwrap();
+    assert_eq!(
+        after.status,
+        logis_domain::relocation::HouseholdStatus::Temporary
+    );
+    assert_eq!(
+        db.vacancies()
+            .unwrap()
+            .into_iter()
+            .find(|(id, _, _)| *id == l2)
+            .unwrap()
+            .2,
+        "attribue"
+    );
+    let e = s
+        .relocate(&actor(), m2, None, day, true, [1, 1, 1])
+        .unwrap_err();
+    assert!(e.to_string().contains("n'est plus à reloger"), "{e}");
     // Every read journaled; the journal cannot be altered, even in SQL.
     s.record_read(&actor(), p.household_id).unwrap();
     assert_eq!(s.reads(p.household_id).unwrap().len(), 1);
