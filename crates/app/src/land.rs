@@ -61,11 +61,7 @@ pub fn import_sites(
     mut source: Box<dyn RowSource>,
     commit: bool,
 ) -> Result<LandImportReport> {
-    let geo = store.geography()?;
-    if geo.is_empty() {
-        return Err(AppError::NoReference);
-    }
-    let territory = crate::reference::territory(store)?;
+    let (geo, territory) = crate::reference::geography(store)?;
     let (_, index) = landlords(store)?;
     let mut report = LandImportReport::default();
     let header = match HeaderMap::of(source.header(), &logis_io::read::SITES) {

@@ -93,11 +93,7 @@ pub fn import_competences(
     source: Box<dyn RowSource>,
     commit: bool,
 ) -> Result<ProximityImportOutcome> {
-    let geo = store.geography()?;
-    if geo.is_empty() {
-        return Err(AppError::NoReference);
-    }
-    let territory = crate::reference::territory(store)?;
+    let (geo, territory) = crate::reference::geography(store)?;
     let orgs = organisations(store)?;
     let parse = |c: &Cells<'_>| parse_competence(c, &geo, territory.as_ref(), &orgs);
     match rows(source, &logis_io::read::COMPETENCES, &parse)? {
@@ -402,11 +398,7 @@ pub fn import_mobility_for(
         }]
     };
     use logis_domain::proximity::mobility::{parse_demand, parse_occupancy, parse_offer};
-    let geo = store.geography()?;
-    if geo.is_empty() {
-        return Err(AppError::NoReference);
-    }
-    let territory = crate::reference::territory(store)?;
+    let (geo, territory) = crate::reference::geography(store)?;
     match file {
         MobilityFile::Offer => {
             let (_, landlords) = crate::land::landlords(store)?;

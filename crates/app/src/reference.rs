@@ -48,6 +48,18 @@ pub fn territory(store: &dyn Store) -> Result<Option<Territory>> {
         .and_then(|s| Territory::parse(&s).ok()))
 }
 
+/// The reference geography (loaded, else the French refusal to run `logis init` first) and the
+/// instance's territory: what every import resolves its communes against.
+pub fn geography(
+    store: &dyn Store,
+) -> Result<(std::sync::Arc<logis_domain::Geography>, Option<Territory>)> {
+    let geo = store.geography()?;
+    if geo.is_empty() {
+        return Err(AppError::NoReference);
+    }
+    Ok((geo, territory(store)?))
+}
+
 /// Set the territory: EPCIs and departments known to the reference.
 pub fn set_territory(store: &dyn Store, actor: &Actor, territory: &Territory) -> Result<()> {
     let geo = store.geography()?;

@@ -4,8 +4,8 @@
 //! households still to relocate against the free vacancies, the optimal assignment with each
 //! proposal's reasons in French. (Pages, roles, proposals and indicators are to come.)
 
+use crate::Result;
 use crate::proximity::{refused, rows};
-use crate::{AppError, Result};
 use logis_domain::OrgKind;
 use logis_domain::proximity::Cells;
 use logis_domain::register::line::OrgIndex;
@@ -80,12 +80,8 @@ pub fn import_households(
     commit: bool,
     only: Option<i64>,
 ) -> Result<RelocationImportOutcome> {
-    let geo = store.geography()?;
-    if geo.is_empty() {
-        return Err(AppError::NoReference);
-    }
-    let territory = crate::reference::territory(store)?;
-    let landlords = index(store, OrgKind::Landlord)?;
+    let (geo, territory) = crate::reference::geography(store)?;
+    let (_, landlords) = crate::land::landlords(store)?;
     let ccas = index(store, OrgKind::Ccas)?;
     let parse = |c: &Cells<'_>| {
         let d = parse_household(c, &geo, territory.as_ref(), &landlords, &ccas)?;
@@ -114,12 +110,8 @@ pub fn import_vacancies(
     commit: bool,
     only: Option<i64>,
 ) -> Result<RelocationImportOutcome> {
-    let geo = store.geography()?;
-    if geo.is_empty() {
-        return Err(AppError::NoReference);
-    }
-    let territory = crate::reference::territory(store)?;
-    let landlords = index(store, OrgKind::Landlord)?;
+    let (geo, territory) = crate::reference::geography(store)?;
+    let (_, landlords) = crate::land::landlords(store)?;
     let parse = |c: &Cells<'_>| parse_vacancy(c, &geo, territory.as_ref(), &landlords, only);
     finish(
         rows(source, &logis_io::read::VACANCIES, &parse)?,

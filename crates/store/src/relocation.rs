@@ -227,6 +227,23 @@ fn put_vacancy(tx: &mut dyn Tx, actor: &Actor, d: &VacancyDraft) -> Result<RowRe
     }))
 }
 
+/// Hold household `household` for this transaction and give its identifier, if it is still to
+/// relocate; else the French refusal.
+fn still_to_relocate(tx: &mut dyn Tx, household: i64) -> Result<String> {
+    tx.lock_row("relocation_households", household)?;
+    let rows = tx.query(sql::HOUSEHOLD_STATUS, &[Value::int(household)])?;
+    let Some(h) = rows.first() else {
+        return Err(StoreError::NotFound("ménage introuvable".into()));
+    };
+    let (reference, status) = (h.text(0)?, h.text(1)?);
+    if !HouseholdStatus::from_code(&status).is_some_and(|s| s.to_relocate()) {
+        return Err(StoreError::Invalid(format!(
+            "le ménage « {reference} » n'est plus à reloger"
+        )));
+    }
+    Ok(reference)
+}
+
 /// A proposal made to a household.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProposalRecord {
@@ -305,18 +322,7 @@ pub trait RelocationStore: Transactions {
         date: chrono::NaiveDate,
     ) -> Result<i64> {
         tx::write(self, |tx| {
-            tx.lock_row("relocation_households", household)?;
-            let h = tx.query(sql::HOUSEHOLD_STATUS, &[Value::int(household)])?;
-            let Some(h) = h.first() else {
-                return Err(StoreError::NotFound("ménage introuvable".into()));
-            };
-            let (reference, status) = (h.text(0)?, h.text(1)?);
-            let still = HouseholdStatus::from_code(&status).is_some_and(|s| s.to_relocate());
-            if !still {
-                return Err(StoreError::Invalid(format!(
-                    "le ménage « {reference} » n'est plus à reloger"
-                )));
-            }
+            let reference = still_to_relocate(tx, household)?;
             tx.lock_row("relocation_vacancies", vacancy)?;
             let v = tx.query(sql::VACANCY_STATUS, &[Value::int(vacancy)])?;
             let Some(v) = v.first() else {
@@ -452,17 +458,7 @@ pub trait RelocationStore: Transactions {
         after: [i64; 3],
     ) -> Result<()> {
         tx::write(self, |tx| {
-            tx.lock_row("relocation_households", household)?;
-            let h = tx.query(sql::HOUSEHOLD_STATUS, &[Value::int(household)])?;
-            let Some(h) = h.first() else {
-                return Err(StoreError::NotFound("ménage introuvable".into()));
-            };
-            let (reference, status) = (h.text(0)?, h.text(1)?);
-            if !HouseholdStatus::from_code(&status).is_some_and(|s| s.to_relocate()) {
-                return Err(StoreError::Invalid(format!(
-                    "le ménage « {reference} » n'est plus à reloger"
-                )));
-            }
+            let reference = still_to_relocate(tx, household)?;
             if after.iter().any(|a| *a < 0) {
                 return Err(StoreError::Invalid(
                     "loyer, charges et aide au logement sont positifs ou nuls".into(),

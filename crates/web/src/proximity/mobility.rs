@@ -14,7 +14,6 @@ use logis_app::proximity::MobilityFile;
 use logis_domain::Permission;
 use logis_domain::proximity::mobility::{DEMAND_COLUMNS, OCCUPANCY_COLUMNS, OFFER_COLUMNS};
 use logis_io::report::Report;
-use logis_store::proximity::ProximityImportOutcome;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -185,11 +184,8 @@ fn may_declare(a: &Authed, file: MobilityFile) -> Result<Option<i64>, PageError>
 struct ImportPage {
     chrome: Chrome,
     epci: bool,
-    file_name: String,
     what: &'static str,
-    error: String,
-    checked_only: bool,
-    outcome: ProximityImportOutcome,
+    up: crate::proximity::pages::Uploaded,
     offer_columns: &'static [&'static str],
     demand_columns: &'static [&'static str],
     occupancy_columns: &'static [&'static str],
@@ -199,11 +195,8 @@ fn import_page(a: &Authed) -> ImportPage {
     ImportPage {
         chrome: a.chrome("mobilite"),
         epci: a.principal.may(Permission::ManageProximity),
-        file_name: String::new(),
         what: "",
-        error: String::new(),
-        checked_only: false,
-        outcome: Default::default(),
+        up: Default::default(),
         offer_columns: OFFER_COLUMNS,
         demand_columns: DEMAND_COLUMNS,
         occupancy_columns: OCCUPANCY_COLUMNS,
@@ -246,18 +239,8 @@ pub(crate) async fn import_upload(
 }
 
 impl crate::proximity::pages::UploadPage for ImportPage {
-    fn took(
-        &mut self,
-        file_name: String,
-        checked_only: bool,
-        outcome: Result<ProximityImportOutcome, String>,
-    ) {
-        self.file_name = file_name;
-        self.checked_only = checked_only;
-        match outcome {
-            Ok(o) => self.outcome = o,
-            Err(e) => self.error = e,
-        }
+    fn uploaded(&mut self) -> &mut crate::proximity::pages::Uploaded {
+        &mut self.up
     }
 }
 

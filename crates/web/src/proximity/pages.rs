@@ -302,16 +302,7 @@ pub(crate) async fn set_competence(
         }))
     })
     .await?;
-    match done {
-        Ok(()) => Ok(Redirect::to(&format!("/proximite/sites/{id}")).into_response()),
-        Err(StoreError::NotFound(_)) => Err(unknown_site()),
-        Err(e) if e.is_internal() => Err(e.into()),
-        Err(e) => {
-            let mut res = site_page(&s, &a, id, ListQuery::default(), e.to_string()).await?;
-            *res.status_mut() = StatusCode::BAD_REQUEST;
-            Ok(res)
-        }
-    }
+    after_site(&s, &a, id, done).await
 }
 
 #[derive(Template)]
@@ -411,6 +402,25 @@ pub(crate) async fn site(
     site_page(&s, &a, id, q, String::new()).await
 }
 
+/// After a form on a site: back to its page, or the page again with the French refusal (400).
+async fn after_site(
+    s: &AppState,
+    a: &Authed,
+    id: i64,
+    done: Result<(), StoreError>,
+) -> Result<Response, PageError> {
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/proximite/sites/{id}")).into_response()),
+        Err(StoreError::NotFound(_)) => Err(unknown_site()),
+        Err(e) if e.is_internal() => Err(e.into()),
+        Err(e) => {
+            let mut res = site_page(s, a, id, ListQuery::default(), e.to_string()).await?;
+            *res.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(res)
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct CommitteeForm {
     #[serde(default)]
@@ -440,16 +450,7 @@ pub(crate) async fn committee(
         .map_err(crate::app_to_store))
     })
     .await?;
-    match done {
-        Ok(()) => Ok(Redirect::to(&format!("/proximite/sites/{id}")).into_response()),
-        Err(StoreError::NotFound(_)) => Err(unknown_site()),
-        Err(e) if e.is_internal() => Err(e.into()),
-        Err(e) => {
-            let mut res = site_page(&s, &a, id, ListQuery::default(), e.to_string()).await?;
-            *res.status_mut() = StatusCode::BAD_REQUEST;
-            Ok(res)
-        }
-    }
+    after_site(&s, &a, id, done).await
 }
 
 #[derive(Template)]
@@ -1136,10 +1137,7 @@ struct ImportPage {
     manage: bool,
     /// What the upload was (« signalements », « tables de compétences »).
     what: &'static str,
-    file_name: String,
-    error: String,
-    checked_only: bool,
-    outcome: logis_store::proximity::ProximityImportOutcome,
+    up: Uploaded,
     competence_columns: &'static [&'static str],
     report_columns: &'static [&'static str],
 }
@@ -1149,10 +1147,7 @@ fn import_page(a: &Authed) -> ImportPage {
         chrome: a.chrome("proximite"),
         manage: a.principal.may(Permission::ManageProximity),
         what: "",
-        file_name: String::new(),
-        error: String::new(),
-        checked_only: false,
-        outcome: Default::default(),
+        up: Uploaded::default(),
         competence_columns: logis_domain::proximity::COMPETENCE_COLUMNS,
         report_columns: logis_domain::proximity::REPORT_COLUMNS,
     }
@@ -1214,15 +1209,19 @@ pub(crate) async fn import_upload(
     .await
 }
 
-/// A page that shows what an upload did: the file's name, a check only or not, its outcome or
-/// why it could not be read.
+/// What an upload did, as a page shows it (`proximity/outcome.html`): the file's name, a check
+/// only or not, its outcome, or why it could not be read.
+#[derive(Debug, Default)]
+pub(crate) struct Uploaded {
+    pub file_name: String,
+    pub error: String,
+    pub checked_only: bool,
+    pub outcome: logis_store::proximity::ProximityImportOutcome,
+}
+
+/// A page that shows an upload's [`Uploaded`].
 pub(crate) trait UploadPage: Template {
-    fn took(
-        &mut self,
-        file_name: String,
-        checked_only: bool,
-        outcome: Result<logis_store::proximity::ProximityImportOutcome, String>,
-    );
+    fn uploaded(&mut self) -> &mut Uploaded;
 }
 
 /// Read the upload's file (field `fichier`, `verifier` for a check only), run `import` on it on a
@@ -1240,7 +1239,7 @@ pub(crate) async fn upload<P: UploadPage>(
     let ((name, bytes), check_only) = match crate::land::pages::read_upload(multipart).await {
         Ok(x) => x,
         Err(e) => {
-            page.took(String::new(), false, Err(e));
+            page.uploaded().error = e;
             return Ok(crate::render_refused(&page, true));
         }
     };
@@ -1254,24 +1253,26 @@ pub(crate) async fn upload<P: UploadPage>(
             .map_err(crate::app_to_store)
     })
     .await?;
-    let refused = outcome.as_ref().map_or(true, |o| !o.problems.is_empty());
-    page.took(name, check_only, outcome);
+    let up = page.uploaded();
+    up.file_name = name;
+    up.checked_only = check_only;
+    let refused = match outcome {
+        Ok(o) => {
+            let refused = !o.problems.is_empty();
+            up.outcome = o;
+            refused
+        }
+        Err(e) => {
+            up.error = e;
+            true
+        }
+    };
     Ok(crate::render_refused(&page, refused))
 }
 
 impl UploadPage for ImportPage {
-    fn took(
-        &mut self,
-        file_name: String,
-        checked_only: bool,
-        outcome: Result<logis_store::proximity::ProximityImportOutcome, String>,
-    ) {
-        self.file_name = file_name;
-        self.checked_only = checked_only;
-        match outcome {
-            Ok(o) => self.outcome = o,
-            Err(e) => self.error = e,
-        }
+    fn uploaded(&mut self) -> &mut Uploaded {
+        &mut self.up
     }
 }
 
