@@ -5,6 +5,7 @@
 //! Loading it twice changes nothing.
 
 mod proximity;
+mod relocation;
 
 use crate::reference as setup;
 use crate::register::import::{ImportOptions, ImportReport, import_operations};
@@ -66,6 +67,7 @@ const OTHER_ORGS: &[(OrgKind, &str, Option<&str>)] = &[
     (OrgKind::Funder, "ANRU", None),
     (OrgKind::Funder, "Action Logement", None),
     (OrgKind::Ccas, "CCAS de Dunkerque", None),
+    (OrgKind::Ccas, "CCAS de Grande-Synthe", None),
     (OrgKind::Conciergerie, proximity::NEIGHBOURHOOD, None),
     (OrgKind::Conciergerie, proximity::BUILDING, None),
 ];
@@ -315,6 +317,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     land_bank(store, &actor, &pipeline_lines)?;
     grouped_tenders(store, &actor, &pipeline_lines)?;
     proximity::load(store, &actor, chrono::Local::now().date_naive())?;
+    relocation::load(store, &actor, chrono::Local::now().date_naive())?;
     demo_accounts(store, &actor)?;
     Ok(report)
 }

@@ -205,3 +205,287 @@ pub fn matching(store: &dyn Store, project: Option<&str>, rules: &CostRules) -> 
     }
     Ok(out)
 }
+
+/// The relocation's indicators per renewal project and in total (`logis report relogement`, the
+/// page, its CSV and XLSX): every count as it is when `detail` (the relocation officer), else
+/// through `logis_domain::secrecy` (small counts hidden, secondary suppression).
+pub fn indicators_report(store: &dyn Store, detail: bool) -> Result<logis_io::report::Report> {
+    use logis_domain::relocation::indicators::{Value, compute, shown};
+    use logis_domain::secrecy::Shown;
+    use logis_io::report::{Cell, Grid, GridRow, Report, RowKind};
+    let ind = compute(&store.indicator_facts()?);
+    let rows = shown(&ind, detail);
+    let mut columns: Vec<String> = ind.projects.iter().map(|(p, _)| p.clone()).collect();
+    columns.push("Total".into());
+    let decimal = |v: u64, per: u64, digits: usize| {
+        let (whole, part) = (v / per, v % per);
+        if digits == 0 {
+            logis_domain::numbers::group_thousands(i64::try_from(whole).unwrap_or(i64::MAX))
+        } else {
+            format!(
+                "{},{:0digits$}",
+                logis_domain::numbers::group_thousands(i64::try_from(whole).unwrap_or(i64::MAX)),
+                part
+            )
+        }
+    };
+    // (As shown in the grid, as written in the long table.)
+    let grid_cell = |v: &Value| match v {
+        Value::Count(Shown::Count(n)) => (
+            Cell::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
+            Cell::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
+        ),
+        Value::Count(Shown::Hidden) => (
+            Cell::text(logis_domain::secrecy::HIDDEN),
+            Cell::text(logis_domain::secrecy::HIDDEN),
+        ),
+        // (A share or a median that rests on, or would reveal, fewer than five households.)
+        Value::Share(Some(Shown::Hidden)) | Value::Money(Some(Shown::Hidden)) => {
+            (Cell::text("secret"), Cell::text("secret"))
+        }
+        Value::Share(Some(Shown::Count(pm))) => (
+            Cell::text(format!("{} %", decimal(*pm, 10, 1))),
+            Cell::text(decimal(*pm, 10, 1)),
+        ),
+        Value::Money(Some(Shown::Count(c))) => (
+            Cell::text(format!("{} €", decimal(*c, 100, 2))),
+            Cell::text(decimal(*c, 100, 2)),
+        ),
+        Value::Share(None) | Value::Money(None) => (Cell::Empty, Cell::Empty),
+    };
+    let unit_of = |v: &Value| match v {
+        Value::Count(_) => "nombre",
+        Value::Share(_) => "%",
+        Value::Money(_) => "euros par mois",
+    };
+    let mut long_rows = Vec::new();
+    let mut grid_rows = Vec::new();
+    for r in &rows {
+        let mut cells = vec![Cell::text(r.label.clone())];
+        for (column, v) in columns.iter().zip(&r.values) {
+            let (shown, plain) = grid_cell(v);
+            cells.push(shown);
+            long_rows.push(vec![
+                Cell::text(column.clone()),
+                Cell::text(r.code.clone()),
+                Cell::text(r.label.clone()),
+                Cell::text(unit_of(v)),
+                plain,
+            ]);
+        }
+        grid_rows.push(GridRow {
+            kind: RowKind::Detail,
+            cells,
+        });
+    }
+    let mut header = vec!["Indicateur".to_string()];
+    header.extend(columns);
+    let mut notes = vec![
+        "Parts : parmi les ménages relogés dans un logement de la réserve commune (commune, QPV et âge du logement connus) ; reste à charge = loyer + charges − aide au logement, avant et après le relogement.".to_string(),
+    ];
+    if !detail {
+        notes.push(format!(
+            "Données personnelles : tout effectif inférieur à {} est affiché « {} », de même qu'un second effectif de sa ligne ou de sa colonne lorsqu'il permettrait de le retrouver par différence ; une part ou une médiane qui porte sur, ou révélerait, moins de {} ménages est affichée « secret ».",
+            logis_domain::secrecy::THRESHOLD,
+            logis_domain::secrecy::HIDDEN,
+            logis_domain::secrecy::THRESHOLD
+        ));
+    }
+    Ok(Report {
+        name: "relogement",
+        title: "Relogement des ménages : indicateurs par projet de renouvellement".into(),
+        scope: if detail {
+            "tous les ménages, effectifs exacts (chargé(e) de relogement)".into()
+        } else {
+            "tous les ménages, agrégats avec secret statistique".into()
+        },
+        notes,
+        long_columns: vec!["projet", "indicateur", "libelle", "unite", "valeur"],
+        long_rows,
+        grid: Grid {
+            groups: Vec::new(),
+            header,
+            row_header_columns: 1,
+            rows: grid_rows,
+        },
+    })
+}
+
+/// The filters of the households' list (each optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HouseholdFilter {
+    pub project: Option<String>,
+    pub landlord: Option<i64>,
+    pub status: Option<HouseholdStatus>,
+    pub commune: Option<logis_domain::CommuneCode>,
+}
+
+fn sees(p: &logis_domain::Principal, h: &HouseholdDraft) -> bool {
+    p.sees_household(h.landlord, [h.ccas_origin, h.ccas_destination])
+}
+
+/// The households `p` reads one by one (its landlord's, its CCAS's, every one for the
+/// relocation officer) that pass `f`, by landlord then identifier.
+pub fn visible_households(
+    store: &dyn Store,
+    p: &logis_domain::Principal,
+    f: &HouseholdFilter,
+) -> Result<Vec<(i64, HouseholdDraft)>> {
+    let project = f.project.as_deref().map(logis_domain::text::name_key);
+    Ok(store
+        .households()?
+        .into_iter()
+        .filter(|(_, h)| sees(p, h))
+        .filter(|(_, h)| {
+            project
+                .as_ref()
+                .is_none_or(|k| logis_domain::text::name_key(&h.project) == *k)
+        })
+        .filter(|(_, h)| f.landlord.is_none_or(|l| h.landlord == l))
+        .filter(|(_, h)| f.status.is_none_or(|s| h.status == s))
+        .filter(|(_, h)| f.commune.as_ref().is_none_or(|c| h.commune == *c))
+        .collect())
+}
+
+/// Household `id` if `p` reads it one by one; `None` otherwise, as for an unknown one.
+pub fn visible_household(
+    store: &dyn Store,
+    p: &logis_domain::Principal,
+    id: i64,
+) -> Result<Option<HouseholdDraft>> {
+    Ok(store.household(id)?.filter(|h| sees(p, h)))
+}
+
+/// The renewal projects that have households, by name.
+pub fn projects(store: &dyn Store) -> Result<Vec<String>> {
+    let mut out: Vec<String> = store
+        .households()?
+        .into_iter()
+        .map(|(_, h)| h.project)
+        .collect();
+    out.sort_by_key(|p| logis_domain::text::name_key(p));
+    out.dedup_by_key(|p| logis_domain::text::name_key(p));
+    Ok(out)
+}
+
+fn form_date(text: &str) -> Result<chrono::NaiveDate> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(crate::AppError::Invalid("la date est obligatoire".into()));
+    }
+    logis_domain::numbers::parse_date(t)
+        .ok_or_else(|| crate::AppError::Invalid(format!("« {t} » n'est pas une date (jj/mm/aaaa)")))
+}
+
+fn form_amount(text: &str, what: &str) -> Result<i64> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(crate::AppError::Invalid(format!(
+            "{what} : montant obligatoire"
+        )));
+    }
+    match logis_domain::numbers::parse_amount_cents(t) {
+        Some(c) if c >= 0 => Ok(c),
+        Some(_) => Err(crate::AppError::Invalid(format!(
+            "{what} : « {t} » est négatif"
+        ))),
+        None => Err(crate::AppError::Invalid(format!(
+            "{what} : « {t} » n'est pas un montant en euros"
+        ))),
+    }
+}
+
+/// A proposal typed on the household's page: the vacancy (its id) and the date.
+pub fn propose_form(
+    store: &dyn Store,
+    actor: &Actor,
+    household: i64,
+    vacancy: &str,
+    date: &str,
+) -> Result<i64> {
+    let Ok(vacancy) = vacancy.trim().parse::<i64>() else {
+        return Err(crate::AppError::Invalid(
+            "choisissez un logement de la réserve".into(),
+        ));
+    };
+    let date = form_date(date)?;
+    Ok(store.propose(actor, household, vacancy, date)?)
+}
+
+/// An answer typed on the household's page: acceptee, refusee (with a reason) or sans_reponse.
+pub fn answer_form(
+    store: &dyn Store,
+    actor: &Actor,
+    proposal: i64,
+    answer: &str,
+    reason: &str,
+    date: &str,
+) -> Result<()> {
+    use logis_domain::relocation::{Answer, RefusalReason};
+    let answer = match answer.trim() {
+        "acceptee" => Answer::Accepted,
+        "refusee" => match RefusalReason::from_code(reason.trim()) {
+            Some(r) => Answer::Refused(r),
+            None => {
+                return Err(crate::AppError::Invalid(
+                    "un refus demande son motif, choisi dans la liste".into(),
+                ));
+            }
+        },
+        _ => {
+            return Err(crate::AppError::Invalid(
+                "réponse attendue : acceptée ou refusée".into(),
+            ));
+        }
+    };
+    let date = form_date(date)?;
+    Ok(store.answer(actor, proposal, answer, date)?)
+}
+
+/// A relocation typed on the household's page: the dwelling (a vacancy's id, or empty for a
+/// dwelling outside the pool), the date, definitive or not, rent, charges and housing benefit
+/// after (euros a month).
+#[allow(clippy::too_many_arguments)]
+pub fn relocate_form(
+    store: &dyn Store,
+    actor: &Actor,
+    household: i64,
+    vacancy: &str,
+    date: &str,
+    definitive: bool,
+    after: [&str; 3],
+) -> Result<()> {
+    let vacancy = match vacancy.trim() {
+        "" => None,
+        v => Some(v.parse::<i64>().map_err(|_| {
+            crate::AppError::Invalid("choisissez un logement de la réserve, ou aucun".into())
+        })?),
+    };
+    let date = form_date(date)?;
+    let amounts = [
+        form_amount(after[0], "loyer après")?,
+        form_amount(after[1], "charges après")?,
+        form_amount(after[2], "aide au logement après")?,
+    ];
+    Ok(store.relocate(actor, household, vacancy, date, definitive, amounts)?)
+}
+
+/// Keep some of the matching's proposals (`pairs`: household id, vacancy id) on `date`: each
+/// recorded as a proposal; the French refusals of those that could not be (the others kept).
+pub fn keep_proposals(
+    store: &dyn Store,
+    actor: &Actor,
+    pairs: &[(i64, i64)],
+    date: chrono::NaiveDate,
+) -> Result<(usize, Vec<String>)> {
+    let mut kept = 0;
+    let mut refused = Vec::new();
+    for (h, v) in pairs {
+        match store.propose(actor, *h, *v, date) {
+            Ok(_) => kept += 1,
+            Err(e) if e.is_internal() => return Err(e.into()),
+            Err(e) => refused.push(e.to_string()),
+        }
+    }
+    Ok((kept, refused))
+}

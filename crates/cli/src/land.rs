@@ -6,7 +6,7 @@ use logis_app::land::Decision;
 use logis_domain::land::SiteStatus;
 
 /// The reports of this capability.
-pub(crate) const REPORTS: [&str; 4] = ["foncier", "couts", "gusp", "mobilite"];
+pub(crate) const REPORTS: [&str; 5] = ["foncier", "couts", "gusp", "mobilite", "relogement"];
 
 pub(crate) fn is_land_report(name: &str) -> bool {
     REPORTS.contains(&logis_domain::text::name_key(name).as_str())
@@ -92,6 +92,10 @@ pub(crate) fn report(
 ) -> Result<logis_io::report::Report, Failure> {
     if logis_domain::text::name_key(name) == "mobilite" {
         return Ok(logis_app::proximity::mobility_report(store)?);
+    }
+    if logis_domain::text::name_key(name) == "relogement" {
+        // (A file that circulates: aggregates with the statistical secret.)
+        return Ok(logis_app::relocation::indicators_report(store, false)?);
     }
     if logis_domain::text::name_key(name) == "gusp" {
         return crate::proximity::report(store, None, None, None);

@@ -224,6 +224,13 @@ impl Principal {
         matches!(self.role, Role::Admin | Role::Agent)
     }
 
+    /// Whether this principal reads every household one by one (the relocation officer): it
+    /// gets the relocation's indicators with their exact counts; everyone else through
+    /// [`crate::secrecy`].
+    pub fn sees_every_household(&self) -> bool {
+        self.role == Role::RelocationOfficer && self.may(Permission::ReadHouseholds)
+    }
+
     /// Whether this principal reads the record of a household of `landlord`, followed by the CCAS
     /// `ccas` (origin and destination): the relocation officer every one, a CCAS user those its
     /// CCAS follows, a landlord's users their landlord's; nobody else (aggregates only).

@@ -4,6 +4,7 @@
 //! the matching engine optimises, with their reasons in French. Households are pseudonymised:
 //! a landlord's identifier, never a name.
 
+pub mod indicators;
 pub mod matching;
 
 use crate::cells::{Cells, Errors, commune, count, field, money, required, text};

@@ -61,6 +61,26 @@ pub fn csv_text(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A table of texts as a CSV for French Excel (`;`, UTF-8 with BOM), each cell through
+/// [`csv_text`].
+pub fn csv_table<R, C>(header: &[&str], rows: R) -> Result<Vec<u8>, WriteError>
+where
+    R: IntoIterator<Item = C>,
+    C: IntoIterator<Item = String>,
+{
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
+    w.write_record(header)?;
+    for row in rows {
+        for cell in row {
+            w.write_field(csv_text(&cell).as_bytes())?;
+        }
+        w.write_record(None::<&[u8]>)?;
+    }
+    w.into_inner().map_err(|e| WriteError::Io(e.into_error()))
+}
+
 /// What [`csv_text`] wrote, read back: the leading `'` before a formula character taken off.
 pub fn csv_text_read(s: &str) -> &str {
     match s.strip_prefix('\'') {

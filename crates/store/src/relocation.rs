@@ -258,6 +258,30 @@ pub struct ProposalRecord {
     pub refusal_reason: String,
 }
 
+/// A household's relocation as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelocationRecord {
+    /// The vacancy's identifier, when the dwelling came from the pool.
+    pub vacancy: Option<String>,
+    pub on: chrono::NaiveDate,
+    pub definitive: bool,
+    /// Rent, charges and housing benefit after, cents a month.
+    pub after: [i64; 3],
+}
+
+/// One line of the journal of reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadRecord {
+    /// Unix time.
+    pub at: i64,
+    pub who: String,
+    pub household_id: i64,
+    pub household: String,
+    pub landlord_id: i64,
+    /// page, api, export, cli.
+    pub via: String,
+}
+
 /// Relocation's storage, written once for both backends.
 pub trait RelocationStore: Transactions {
     /// Create or update households (by landlord and identifier), in one transaction.
@@ -544,19 +568,132 @@ pub trait RelocationStore: Transactions {
         })
     }
 
-    /// Journal a read of household `id`'s record by `actor` (page, API, export).
+    /// Household `id`, if any.
+    fn household(&self, id: i64) -> Result<Option<HouseholdDraft>> {
+        tx::read(self, |tx| {
+            tx.query(sql::HOUSEHOLD, &[Value::int(id)])?
+                .first()
+                .map(household_of)
+                .transpose()
+        })
+    }
+
+    /// Household `id`'s relocation, if any.
+    fn relocation(&self, id: i64) -> Result<Option<RelocationRecord>> {
+        tx::read(self, |tx| {
+            tx.query(sql::RELOCATION, &[Value::int(id)])?
+                .first()
+                .map(|r| {
+                    Ok(RelocationRecord {
+                        vacancy: r.opt_text(0)?,
+                        on: r.date(1)?,
+                        definitive: r.opt_bool(2)?.unwrap_or(false),
+                        after: [r.int(3)?, r.int(4)?, r.int(5)?],
+                    })
+                })
+                .transpose()
+        })
+    }
+
+    /// What the indicators read of every household: its record, its proposals and refusals, its
+    /// relocation and, when the dwelling came from the pool, the dwelling's commune, QPV and age.
+    fn indicator_facts(&self) -> Result<Vec<logis_domain::relocation::indicators::Fact>> {
+        use logis_domain::relocation::RefusalReason;
+        use logis_domain::relocation::indicators::{Fact, Move};
+        tx::read(self, |tx| {
+            let mut refusals: std::collections::HashMap<i64, (u32, Vec<RefusalReason>)> =
+                Default::default();
+            for r in tx.query(sql::PROPOSAL_FACTS, &[])? {
+                let e = refusals.entry(r.int(0)?).or_default();
+                e.0 += 1;
+                if r.text(1)? == "refusee" {
+                    e.1.push(RefusalReason::from_code(&r.text(2)?).unwrap_or(RefusalReason::Other));
+                }
+            }
+            tx.query(sql::INDICATOR_FACTS, &[])?
+                .iter()
+                .map(|r| {
+                    let id = r.int(0)?;
+                    let h = household_of(&Row(r.0.get(1..17).unwrap_or_default().to_vec()))?;
+                    let moved = match r.opt_bool(17)? {
+                        None => None,
+                        Some(definitive) => {
+                            let after = r.int(18)? + r.int(19)? - r.int(20)?;
+                            let dwelling = match r.opt_text(21)? {
+                                Some(c) => Some((
+                                    code(&c)?,
+                                    r.opt_bool(22)?.unwrap_or(false),
+                                    r.opt_bool(23)?.unwrap_or(false),
+                                )),
+                                None => None,
+                            };
+                            Some(Move {
+                                definitive,
+                                after,
+                                dwelling,
+                            })
+                        }
+                    };
+                    let (proposals, refused) = refusals.remove(&id).unwrap_or_default();
+                    Ok(Fact {
+                        project: h.project.clone(),
+                        status: h.status,
+                        before: h.out_of_pocket(),
+                        commune: h.commune,
+                        ccas: [h.ccas_origin, h.ccas_destination],
+                        proposals,
+                        refusals: refused,
+                        moved,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// The journal of reads, the latest first (`limit` lines at most).
+    fn all_reads(&self, limit: u32) -> Result<Vec<ReadRecord>> {
+        tx::read(self, |tx| {
+            tx.query(sql::ALL_READS, &[Value::int(i64::from(limit))])?
+                .iter()
+                .map(|r| {
+                    Ok(ReadRecord {
+                        at: r.int(0)?,
+                        who: r.text(1)?,
+                        household_id: r.int(2)?,
+                        household: r.opt_text(3)?.unwrap_or_default(),
+                        landlord_id: r.opt_int(4)?.unwrap_or(0),
+                        via: r.text(5)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Journal a read of household `id`'s record by `actor` (by its channel: web, api, cli).
     fn record_read(&self, actor: &Actor, id: i64) -> Result<()> {
+        self.record_reads(actor, &[id], actor.via.code())
+    }
+
+    /// Journal the reads of households `ids` by `actor` through `via` (page, liste, export,
+    /// api, cli), in one transaction.
+    fn record_reads(&self, actor: &Actor, ids: &[i64], via: &str) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let at = crate::audit::now();
         tx::write(self, |tx| {
-            tx.execute(
-                sql::INSERT_READ,
-                &[
-                    Value::int(crate::audit::now()),
-                    Value::Int(actor.user_id),
-                    Value::text(actor.name.clone()),
-                    Value::int(id),
-                    Value::text(actor.via.code()),
-                ],
-            )?;
+            for id in ids {
+                tx.execute(
+                    sql::INSERT_READ,
+                    &[
+                        Value::int(at),
+                        Value::Int(actor.user_id),
+                        Value::text(actor.name.clone()),
+                        Value::int(*id),
+                        Value::text(via),
+                    ],
+                )?;
+            }
             Ok(())
         })
     }
@@ -608,7 +745,7 @@ pub mod sql {
     pub const SET_HOUSEHOLD_STATUS_OF_PROPOSAL: &str =
         "UPDATE relocation_households SET status = $1
         WHERE id = (SELECT household_id FROM relocation_proposals WHERE id = $2)";
-    pub const OPEN_PROPOSAL: &str = "SELECT id FROM relocation_proposals WHERE household_id = $1 AND vacancy_id = $2 AND answer = 'sans_reponse'";
+    pub const OPEN_PROPOSAL: &str = "SELECT id FROM relocation_proposals WHERE household_id = $1 AND vacancy_id = $2 AND answer IN ('sans_reponse', 'acceptee')";
     pub const ACCEPT_OPEN_PROPOSAL: &str =
         "UPDATE relocation_proposals SET answer = 'acceptee', answered_on = $1
         WHERE household_id = $2 AND vacancy_id = $3 AND answer = 'sans_reponse'";
@@ -618,7 +755,27 @@ pub mod sql {
     pub const PROPOSALS: &str = "SELECT p.id, v.reference, p.rank, p.proposed_on, p.answer, p.refusal_reason
         FROM relocation_proposals p JOIN relocation_vacancies v ON v.id = p.vacancy_id WHERE p.household_id = $1 ORDER BY p.rank";
 
+    pub const HOUSEHOLD: &str = "SELECT reference, landlord_id, project, operation, commune_code, persons, resources_cents, rent_cents, charges_cents, benefit_cents, reduced_mobility, wished, other_commune, status, ccas_origin_id, ccas_destination_id
+        FROM relocation_households WHERE id = $1";
+    pub const RELOCATION: &str = "SELECT v.reference, r.relocated_on, r.definitive, r.rent_cents, r.charges_cents, r.benefit_cents
+        FROM relocations r LEFT JOIN relocation_vacancies v ON v.id = r.vacancy_id WHERE r.household_id = $1";
+    pub const PROPOSAL_FACTS: &str =
+        "SELECT household_id, answer, refusal_reason FROM relocation_proposals";
+    pub const INDICATOR_FACTS: &str = "SELECT h.id, h.reference, h.landlord_id, h.project, h.operation, h.commune_code, h.persons, h.resources_cents, h.rent_cents, h.charges_cents, h.benefit_cents, h.reduced_mobility, h.wished, h.other_commune, h.status, h.ccas_origin_id, h.ccas_destination_id,
+        r.definitive, r.rent_cents, r.charges_cents, r.benefit_cents, v.commune_code, v.qpv, v.new_or_recent
+        FROM relocation_households h LEFT JOIN relocations r ON r.household_id = h.id
+        LEFT JOIN relocation_vacancies v ON v.id = r.vacancy_id";
+    pub const ALL_READS: &str =
+        "SELECT j.at, j.user_name, j.household_id, h.reference, h.landlord_id, j.via
+        FROM relocation_reads j LEFT JOIN relocation_households h ON h.id = j.household_id
+        ORDER BY j.at DESC, j.id DESC LIMIT $1";
+
     pub const ALL: &[&str] = &[
+        HOUSEHOLD,
+        RELOCATION,
+        PROPOSAL_FACTS,
+        INDICATOR_FACTS,
+        ALL_READS,
         OPEN_PROPOSAL,
         ACCEPT_OPEN_PROPOSAL,
         INSERT_RELOCATION,

@@ -20,6 +20,7 @@ pub mod land;
 pub mod proximity;
 pub mod reference;
 pub mod register;
+pub mod relocation;
 
 use accounts::auth;
 
@@ -41,6 +42,12 @@ pub(crate) struct Chrome {
     pub financing: bool,
     /// Sees proximity management's sites (nav « Proximité »).
     pub proximity: bool,
+    /// Reads households one by one (some of them).
+    pub households: bool,
+    /// Runs the matching, records proposals and relocations (the relocation officer).
+    pub relocation_officer: bool,
+    /// Declares households and vacancies.
+    pub declare_relocation: bool,
     /// Acts on reports of dysfunctions: the count of its organisation's assignments to handle.
     pub to_handle: Option<u64>,
 }
@@ -119,6 +126,7 @@ fn routes(state: AppState) -> Router {
         .merge(reference::routes())
         .merge(land::routes())
         .merge(proximity::routes())
+        .merge(relocation::routes())
         .merge(api::routes())
         .route("/sante", get(health))
         .route("/static/{name}", get(asset))

@@ -62,6 +62,9 @@ impl Authed {
             land: self.principal.may(Permission::ReadLand),
             financing: self.principal.may(Permission::ReadFinancing),
             proximity: self.principal.may(Permission::ReadProximity),
+            households: self.principal.may(Permission::ReadHouseholds),
+            relocation_officer: self.principal.may(Permission::ManageRelocation),
+            declare_relocation: self.principal.may(Permission::DeclareRelocation),
             to_handle: self.to_handle,
         }
     }

@@ -19,6 +19,7 @@ mod land;
 mod proximity;
 mod reference;
 mod register;
+mod relocation;
 
 /// One route of the matrix: (authentication, method, address, body, expectations per role).
 type Route = (Auth, &'static str, String, String, &'static str);
@@ -63,6 +64,20 @@ struct World {
     sites: [i64; 3],
     vilogia: i64,
     proximity: proximity::Proximity,
+    relocation: relocation::Relocation,
+}
+
+impl World {
+    /// Read the store directly (on a blocking thread: the PostgreSQL client blocks).
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn logis_store::Store) -> T + Send + 'static,
+    ) -> T {
+        let store = self._db.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .unwrap()
+    }
 }
 
 fn world(kind: Kind) -> World {
@@ -136,8 +151,10 @@ fn world(kind: Kind) -> World {
         .collect();
     let sites = land::sites(s);
     let proximity = proximity::world(s, cud, gs, concierge);
+    let relocation = relocation::world(s);
     World {
         proximity,
+        relocation,
         sites,
         vilogia,
         partenord,
@@ -220,6 +237,7 @@ async fn matrix(w: &World) {
         reference::routes(w),
         land::routes(w),
         proximity::routes(w),
+        relocation::routes(w),
     ]
     .concat();
     for (auth, method, uri, body, expected) in &routes {
@@ -275,6 +293,7 @@ async fn matrix(w: &World) {
     accounts::checks(w).await;
     land::checks(w).await;
     proximity::checks(w).await;
+    relocation::checks(w).await;
     rejections_are_french(w).await;
     // Security headers on every answer.
     let res = w.app.clone().oneshot(anon("/connexion")).await.unwrap();
