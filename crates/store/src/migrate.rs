@@ -26,6 +26,7 @@ macro_rules! migrations {
             12 "proximity" "0012_proximity.sql",
             13 "proximity_dates" "0013_proximity_dates.sql",
             14 "relocation" "0014_relocation.sql",
+            15 "relocation_temporary" "0015_relocation_temporary.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

@@ -227,19 +227,26 @@ fn put_vacancy(tx: &mut dyn Tx, actor: &Actor, d: &VacancyDraft) -> Result<RowRe
     }))
 }
 
-/// Hold household `household` for this transaction and give its identifier, if it is still to
-/// relocate; else the French refusal.
-fn still_to_relocate(tx: &mut dyn Tx, household: i64) -> Result<String> {
+/// Hold household `household` for this transaction: its identifier and status.
+fn hold(tx: &mut dyn Tx, household: i64) -> Result<(String, Option<HouseholdStatus>)> {
     tx.lock_row("relocation_households", household)?;
     let rows = tx.query(sql::HOUSEHOLD_STATUS, &[Value::int(household)])?;
     let Some(h) = rows.first() else {
         return Err(StoreError::NotFound("ménage introuvable".into()));
     };
-    let (reference, status) = (h.text(0)?, h.text(1)?);
-    if !HouseholdStatus::from_code(&status).is_some_and(|s| s.to_relocate()) {
-        return Err(StoreError::Invalid(format!(
-            "le ménage « {reference} » n'est plus à reloger"
-        )));
+    Ok((h.text(0)?, HouseholdStatus::from_code(&h.text(1)?)))
+}
+
+fn no_longer(reference: &str) -> StoreError {
+    StoreError::Invalid(format!("le ménage « {reference} » n'est plus à reloger"))
+}
+
+/// Hold household `household` for this transaction and give its identifier, if it is still to
+/// relocate; else the French refusal.
+fn still_to_relocate(tx: &mut dyn Tx, household: i64) -> Result<String> {
+    let (reference, status) = hold(tx, household)?;
+    if !status.is_some_and(|s| s.to_relocate()) {
+        return Err(no_longer(&reference));
     }
     Ok(reference)
 }
@@ -482,11 +489,20 @@ pub trait RelocationStore: Transactions {
         after: [i64; 3],
     ) -> Result<()> {
         tx::write(self, |tx| {
-            let reference = still_to_relocate(tx, household)?;
+            // (A household relocated temporarily is relocated again, definitively.)
+            let (reference, status) = hold(tx, household)?;
+            let after_temporary = status == Some(HouseholdStatus::Temporary);
+            if !(status.is_some_and(|s| s.to_relocate()) || (after_temporary && definitive)) {
+                return Err(no_longer(&reference));
+            }
             if after.iter().any(|a| *a < 0) {
                 return Err(StoreError::Invalid(
                     "loyer, charges et aide au logement sont positifs ou nuls".into(),
                 ));
+            }
+            if after_temporary {
+                // The temporary dwelling, when it came from the pool, goes back to it.
+                tx.execute(sql::FREE_TEMPORARY, &[Value::int(household)])?;
             }
             if let Some(v) = vacancy {
                 tx.lock_row("relocation_vacancies", v)?;
@@ -578,11 +594,11 @@ pub trait RelocationStore: Transactions {
         })
     }
 
-    /// Household `id`'s relocation, if any.
-    fn relocation(&self, id: i64) -> Result<Option<RelocationRecord>> {
+    /// Household `id`'s relocations (a temporary one, then the definitive one), by date.
+    fn relocations(&self, id: i64) -> Result<Vec<RelocationRecord>> {
         tx::read(self, |tx| {
-            tx.query(sql::RELOCATION, &[Value::int(id)])?
-                .first()
+            tx.query(sql::RELOCATIONS, &[Value::int(id)])?
+                .iter()
                 .map(|r| {
                     Ok(RelocationRecord {
                         vacancy: r.opt_text(0)?,
@@ -591,7 +607,7 @@ pub trait RelocationStore: Transactions {
                         after: [r.int(3)?, r.int(4)?, r.int(5)?],
                     })
                 })
-                .transpose()
+                .collect()
         })
     }
 
@@ -610,30 +626,33 @@ pub trait RelocationStore: Transactions {
                     e.1.push(RefusalReason::from_code(&r.text(2)?).unwrap_or(RefusalReason::Other));
                 }
             }
+            // Each household's relocation: the definitive one when there is one.
+            let mut moves: std::collections::HashMap<i64, Move> = Default::default();
+            for r in tx.query(sql::RELOCATION_FACTS, &[])? {
+                let definitive = r.opt_bool(1)?.unwrap_or(false);
+                let dwelling = match r.opt_text(5)? {
+                    Some(c) => Some((
+                        code(&c)?,
+                        r.opt_bool(6)?.unwrap_or(false),
+                        r.opt_bool(7)?.unwrap_or(false),
+                    )),
+                    None => None,
+                };
+                let m = Move {
+                    definitive,
+                    after: r.int(2)? + r.int(3)? - r.int(4)?,
+                    dwelling,
+                };
+                let id = r.int(0)?;
+                if moves.get(&id).is_none_or(|old| !old.definitive) {
+                    moves.insert(id, m);
+                }
+            }
             tx.query(sql::INDICATOR_FACTS, &[])?
                 .iter()
                 .map(|r| {
                     let id = r.int(0)?;
                     let h = household_of(&Row(r.0.get(1..17).unwrap_or_default().to_vec()))?;
-                    let moved = match r.opt_bool(17)? {
-                        None => None,
-                        Some(definitive) => {
-                            let after = r.int(18)? + r.int(19)? - r.int(20)?;
-                            let dwelling = match r.opt_text(21)? {
-                                Some(c) => Some((
-                                    code(&c)?,
-                                    r.opt_bool(22)?.unwrap_or(false),
-                                    r.opt_bool(23)?.unwrap_or(false),
-                                )),
-                                None => None,
-                            };
-                            Some(Move {
-                                definitive,
-                                after,
-                                dwelling,
-                            })
-                        }
-                    };
                     let (proposals, refused) = refusals.remove(&id).unwrap_or_default();
                     Ok(Fact {
                         project: h.project.clone(),
@@ -643,7 +662,7 @@ pub trait RelocationStore: Transactions {
                         ccas: [h.ccas_origin, h.ccas_destination],
                         proposals,
                         refusals: refused,
-                        moved,
+                        moved: moves.remove(&id),
                     })
                 })
                 .collect()
@@ -757,14 +776,16 @@ pub mod sql {
 
     pub const HOUSEHOLD: &str = "SELECT reference, landlord_id, project, operation, commune_code, persons, resources_cents, rent_cents, charges_cents, benefit_cents, reduced_mobility, wished, other_commune, status, ccas_origin_id, ccas_destination_id
         FROM relocation_households WHERE id = $1";
-    pub const RELOCATION: &str = "SELECT v.reference, r.relocated_on, r.definitive, r.rent_cents, r.charges_cents, r.benefit_cents
-        FROM relocations r LEFT JOIN relocation_vacancies v ON v.id = r.vacancy_id WHERE r.household_id = $1";
+    pub const RELOCATIONS: &str = "SELECT v.reference, r.relocated_on, r.definitive, r.rent_cents, r.charges_cents, r.benefit_cents
+        FROM relocations r LEFT JOIN relocation_vacancies v ON v.id = r.vacancy_id WHERE r.household_id = $1 ORDER BY r.relocated_on, r.id";
+    pub const RELOCATION_FACTS: &str = "SELECT r.household_id, r.definitive, r.rent_cents, r.charges_cents, r.benefit_cents, v.commune_code, v.qpv, v.new_or_recent
+        FROM relocations r LEFT JOIN relocation_vacancies v ON v.id = r.vacancy_id";
+    pub const FREE_TEMPORARY: &str = "UPDATE relocation_vacancies SET status = 'libre'
+        WHERE id IN (SELECT vacancy_id FROM relocations WHERE household_id = $1 AND NOT definitive)";
     pub const PROPOSAL_FACTS: &str =
         "SELECT household_id, answer, refusal_reason FROM relocation_proposals";
-    pub const INDICATOR_FACTS: &str = "SELECT h.id, h.reference, h.landlord_id, h.project, h.operation, h.commune_code, h.persons, h.resources_cents, h.rent_cents, h.charges_cents, h.benefit_cents, h.reduced_mobility, h.wished, h.other_commune, h.status, h.ccas_origin_id, h.ccas_destination_id,
-        r.definitive, r.rent_cents, r.charges_cents, r.benefit_cents, v.commune_code, v.qpv, v.new_or_recent
-        FROM relocation_households h LEFT JOIN relocations r ON r.household_id = h.id
-        LEFT JOIN relocation_vacancies v ON v.id = r.vacancy_id";
+    pub const INDICATOR_FACTS: &str = "SELECT h.id, h.reference, h.landlord_id, h.project, h.operation, h.commune_code, h.persons, h.resources_cents, h.rent_cents, h.charges_cents, h.benefit_cents, h.reduced_mobility, h.wished, h.other_commune, h.status, h.ccas_origin_id, h.ccas_destination_id
+        FROM relocation_households h";
     pub const ALL_READS: &str =
         "SELECT j.at, j.user_name, j.household_id, h.reference, h.landlord_id, j.via
         FROM relocation_reads j LEFT JOIN relocation_households h ON h.id = j.household_id
@@ -772,7 +793,9 @@ pub mod sql {
 
     pub const ALL: &[&str] = &[
         HOUSEHOLD,
-        RELOCATION,
+        RELOCATIONS,
+        RELOCATION_FACTS,
+        FREE_TEMPORARY,
         PROPOSAL_FACTS,
         INDICATOR_FACTS,
         ALL_READS,

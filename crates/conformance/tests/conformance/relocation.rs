@@ -229,19 +229,72 @@ L-3;Vilogia;Bourbourg;non;0;40;300;50;non;non;PLUS";
             .2,
         "attribue"
     );
+    // Relocated temporarily, then definitively (outside the pool): the temporary dwelling goes
+    // back to the pool; a second definitive relocation, or another temporary one, is refused.
     let e = s
-        .relocate(&actor(), m2, None, day, true, [1, 1, 1])
+        .relocate(&actor(), m2, None, day, false, [1, 1, 1])
         .unwrap_err();
     assert!(e.to_string().contains("n'est plus à reloger"), "{e}");
+    let later = day + chrono::Duration::days(90);
+    s.relocate(&actor(), m2, None, later, true, [36_000, 6_000, 15_000])
+        .unwrap();
+    let e = s
+        .relocate(&actor(), m2, None, later, true, [1, 1, 1])
+        .unwrap_err();
+    assert!(e.to_string().contains("n'est plus à reloger"), "{e}");
+    let moves = s.relocations(m2).unwrap();
+    assert_eq!(
+        moves
+            .iter()
+            .map(|m| (m.definitive, m.vacancy.as_deref(), m.on))
+            .collect::<Vec<_>>(),
+        [(false, Some("L-2"), day), (true, None, later)]
+    );
+    assert_eq!(
+        db.vacancies()
+            .unwrap()
+            .into_iter()
+            .find(|(id, _, _)| *id == l2)
+            .unwrap()
+            .2,
+        "libre"
+    );
+    assert_eq!(
+        s.household(m2).unwrap().unwrap().status,
+        logis_domain::relocation::HouseholdStatus::Definitive
+    );
+    assert!(s.household(999_999).unwrap().is_none());
+    // The indicators read the definitive relocation (outside the pool: no dwelling facts), the
+    // proposals and their refusals.
+    let facts = s.indicator_facts().unwrap();
+    assert_eq!(facts.len(), 3);
+    let f2 = facts
+        .iter()
+        .find(|f| f.moved.is_some())
+        .expect("M-2 relocated");
+    let moved = f2.moved.as_ref().unwrap();
+    assert!(moved.definitive && moved.dwelling.is_none());
+    assert_eq!(moved.after, 27_000);
+    let f1 = facts.iter().find(|f| f.proposals == 3).expect("M-1");
+    assert_eq!(f1.refusals.len(), 3);
+    let ind = logis_domain::relocation::indicators::compute(&facts);
+    assert_eq!((ind.total.households, ind.total.proposals), (3, 4));
     // Every read journaled; the journal cannot be altered, even in SQL.
     s.record_read(&actor(), p.household_id).unwrap();
     assert_eq!(s.reads(p.household_id).unwrap().len(), 1);
+    s.record_reads(&actor(), &[p.household_id, m2], "export")
+        .unwrap();
+    let journal = s.all_reads(10).unwrap();
+    assert_eq!(journal.len(), 3);
+    assert_eq!(journal[0].via, "export");
+    assert!(journal.iter().any(|r| r.household == "M-1"));
+    assert_eq!(s.all_reads(1).unwrap().len(), 1);
     let altered = logis_store::tx::write(s, |tx| {
         tx.execute("DELETE FROM relocation_reads", &[])?;
         Ok(())
     });
     assert!(altered.is_err());
-    assert_eq!(s.reads(p.household_id).unwrap().len(), 1);
+    assert_eq!(s.reads(p.household_id).unwrap().len(), 2);
 }
 
 conformance!(households_vacancies_and_the_matching);

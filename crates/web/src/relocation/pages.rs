@@ -447,6 +447,8 @@ struct HouseholdPage {
     relocate_choices: Vec<Choice>,
     manage: bool,
     to_relocate: bool,
+    /// Relocated temporarily: the definitive relocation is still to record.
+    temporary: bool,
     reasons: Vec<(&'static str, &'static str)>,
     error: String,
     saved: bool,
@@ -490,7 +492,7 @@ async fn household_page(
         st.record_reads(&actor, &[id], "page")?;
         let names = Names::read(st)?;
         let proposals = st.proposals(id)?;
-        let relocation = st.relocation(id)?;
+        let relocations = st.relocations(id)?;
         let mut steps = Vec::new();
         for p in &proposals {
             steps.push(Step {
@@ -506,7 +508,7 @@ async fn household_page(
                 });
             }
         }
-        if let Some(r) = &relocation {
+        for r in &relocations {
             let after = r.after[0] + r.after[1] - r.after[2];
             steps.push(Step {
                 date: format_date_fr(r.on),
@@ -526,7 +528,8 @@ async fn household_page(
                 ),
             });
         }
-        let (choices, relocate_choices) = if manage && h.status.to_relocate() {
+        let temporary = h.status == HouseholdStatus::Temporary;
+        let (choices, relocate_choices) = if manage && (h.status.to_relocate() || temporary) {
             let rules = logis_domain::relocation::CostRules::default();
             let mut free: Vec<(i64, i64, String)> = Vec::new();
             let mut proposed: Vec<Choice> = Vec::new();
@@ -586,6 +589,7 @@ async fn household_page(
             relocate_choices,
             manage,
             to_relocate: h.status.to_relocate(),
+            temporary,
             reasons: logis_domain::relocation::indicators::REASONS
                 .iter()
                 .map(|r| (r.code(), r.label()))

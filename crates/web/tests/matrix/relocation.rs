@@ -155,7 +155,7 @@ pub(crate) async fn checks(w: &World) {
         page.contains("loyer après : « -430 » est négatif"),
         "{page}"
     );
-    assert!(w.read(move |s| s.relocation(h1).unwrap()).await.is_none());
+    assert!(w.read(move |s| s.relocations(h1).unwrap()).await.is_empty());
     let (status, _) = post(
         "relogement",
         format!("/relogement/menages/{}/relogement", r.h1),
