@@ -122,6 +122,30 @@ pub fn import_vacancies(
     )
 }
 
+/// Import a follow-up file (`menage, bailleur, evenement, date, logement, …`: proposals, answers,
+/// relocations, in the file's order); `only` as for households (its households only). Any row
+/// refused (a household or dwelling unknown, a fourth proposal, a dwelling no longer free, an
+/// answer without open proposal…): nothing written.
+pub fn import_follow_ups(
+    store: &dyn Store,
+    actor: &Actor,
+    source: Box<dyn RowSource>,
+    commit: bool,
+    only: Option<i64>,
+) -> Result<RelocationImportOutcome> {
+    let (_, landlords) = crate::land::landlords(store)?;
+    let parse = |c: &Cells<'_>| logis_domain::relocation::parse_follow_up(c, &landlords, only);
+    let drafts = match rows(source, &logis_io::read::FOLLOW_UPS, &parse)? {
+        Err(problems) => return Ok(refused(problems)),
+        Ok(d) => d,
+    };
+    if !commit {
+        // (A check reads the rows; the events themselves are checked when recorded.)
+        return Ok(RelocationImportOutcome::default());
+    }
+    Ok(store.put_follow_ups(actor, &drafts)?)
+}
+
 /// One proposal of the matching engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proposal {

@@ -1,4 +1,4 @@
-//! Relocation's subcommands (issue 18, first part): `relogement import menages|logements`,
+//! Relocation's subcommands (issue 18): `relogement import menages|logements|suivi`,
 //! `relogement apparier` (writes the proposals of the matching engine; `--enregistrer` records
 //! them),
 //! `relogement couts` (every feasible pair and its cost). The CLI acts as the EPCI's relocation
@@ -42,15 +42,18 @@ pub(crate) enum RelocationImport {
     Menages(crate::land::LandImportArgs),
     /// logement, bailleur, commune, qpv, pieces, surface, loyer, charges, neuf_ou_recent, pmr, financement
     Logements(crate::land::LandImportArgs),
+    /// menage, bailleur, evenement (proposition, reponse, relogement), date, logement, bailleur_logement, reponse, motif, nature, loyer, charges, aide_logement
+    Suivi(crate::land::LandImportArgs),
 }
 
 pub(crate) fn command(db: Option<&str>, cmd: RelocationCommand) -> Result<ExitCode, Failure> {
     let store = open(db, DEFAULT_DATABASE)?;
     match cmd {
         RelocationCommand::Import(what) => {
-            let (args, households) = match what {
-                RelocationImport::Menages(a) => (a, true),
-                RelocationImport::Logements(a) => (a, false),
+            let (args, file) = match what {
+                RelocationImport::Menages(a) => (a, "Ménages"),
+                RelocationImport::Logements(a) => (a, "Logements"),
+                RelocationImport::Suivi(a) => (a, "Suivi"),
             };
             let source = match logis_io::open_path(args.file()) {
                 Ok(s) => s,
@@ -60,23 +63,12 @@ pub(crate) fn command(db: Option<&str>, cmd: RelocationCommand) -> Result<ExitCo
                 }
             };
             let commit = !args.check_only();
-            let out = if households {
-                logis_app::relocation::import_households(
-                    store.as_ref(),
-                    &Actor::cli(),
-                    source,
-                    commit,
-                    None,
-                )?
-            } else {
-                logis_app::relocation::import_vacancies(
-                    store.as_ref(),
-                    &Actor::cli(),
-                    source,
-                    commit,
-                    None,
-                )?
+            let import = match file {
+                "Ménages" => logis_app::relocation::import_households,
+                "Logements" => logis_app::relocation::import_vacancies,
+                _ => logis_app::relocation::import_follow_ups,
             };
+            let out = import(store.as_ref(), &Actor::cli(), source, commit, None)?;
             if !out.problems.is_empty() {
                 crate::land::refused(&out.problems);
                 return Ok(ExitCode::FAILURE);
@@ -84,10 +76,7 @@ pub(crate) fn command(db: Option<&str>, cmd: RelocationCommand) -> Result<ExitCo
             if commit {
                 println!(
                     "{} : {} créé(s), {} modifié(s), {} inchangé(s).",
-                    if households { "Ménages" } else { "Logements" },
-                    out.created,
-                    out.updated,
-                    out.unchanged
+                    file, out.created, out.updated, out.unchanged
                 );
             } else {
                 println!("Fichier valide : rien n'a été enregistré (--verifier).");

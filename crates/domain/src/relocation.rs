@@ -341,6 +341,211 @@ pub fn parse_vacancy(
     }
 }
 
+/// The columns of the follow-up file (`logis relogement import suivi`): one event per row — a
+/// proposal, a household's answer, a relocation.
+pub const FOLLOW_UP_COLUMNS: &[&str] = &[
+    "menage",
+    "bailleur",
+    "evenement",
+    "date",
+    "logement",
+    "bailleur_logement",
+    "reponse",
+    "motif",
+    "nature",
+    "loyer",
+    "charges",
+    "aide_logement",
+];
+pub const FOLLOW_UP_REQUIRED: &[&str] = &["menage", "bailleur", "evenement", "date"];
+
+/// What happened to a household, as a row of the follow-up file says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowUpEvent {
+    /// A dwelling of the pool proposed.
+    Proposal,
+    /// The answer to the proposal of that dwelling (the household's open one when none given).
+    Answer(Answer),
+    /// A relocation (into that dwelling of the pool, or outside it), with rent, charges and
+    /// housing benefit after (cents a month).
+    Relocation { definitive: bool, after: [i64; 3] },
+}
+
+/// One row of the follow-up file, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUpDraft {
+    /// The household: its landlord and identifier.
+    pub landlord: i64,
+    pub household: String,
+    pub date: chrono::NaiveDate,
+    /// A dwelling of the pool: its landlord and identifier.
+    pub vacancy: Option<(i64, String)>,
+    pub event: FollowUpEvent,
+}
+
+/// A follow-up row, checked: the household's landlord (`only`: the landlord an editor is), the
+/// event (proposition, reponse, relogement) and what it needs — a dwelling for a proposal, an
+/// answer with its reason for a refusal, definitive or temporary and the amounts after for a
+/// relocation.
+pub fn parse_follow_up(
+    cells: &Cells<'_>,
+    landlords: &OrgIndex,
+    only: Option<i64>,
+) -> Result<FollowUpDraft, Errors> {
+    let mut errors = Vec::new();
+    let household = required(cells, "menage", &mut errors).map(str::to_string);
+    let landlord = landlord(cells, landlords, &mut errors);
+    if let (Some(l), Some(o)) = (landlord, only)
+        && l != o
+    {
+        errors.push(field(
+            "bailleur",
+            "vous ne suivez que les ménages de votre organisation",
+        ));
+    }
+    let date = match required(cells, "date", &mut errors) {
+        Some(d) => match crate::numbers::parse_date(d) {
+            Some(d) => Some(d),
+            None => {
+                errors.push(field(
+                    "date",
+                    format!("« {d} » n'est pas une date (jj/mm/aaaa)"),
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let vacancy = match cells.get("logement") {
+        None => None,
+        Some(v) => {
+            let owner = match cells.get("bailleur_logement") {
+                // (The household's landlord, when the dwelling's is not given.)
+                None => landlord,
+                Some(b) => {
+                    let found = landlords.find(b);
+                    if found.is_none() {
+                        errors.push(field(
+                            "bailleur_logement",
+                            format!("« {b} » n'est pas un bailleur du partenariat"),
+                        ));
+                    }
+                    found
+                }
+            };
+            owner.map(|o| (o, v.to_string()))
+        }
+    };
+    let event = match required(cells, "evenement", &mut errors)
+        .map(name_key)
+        .as_deref()
+    {
+        None => None,
+        Some("proposition") => {
+            if vacancy.is_none() && cells.get("logement").is_none() {
+                errors.push(field(
+                    "logement",
+                    "une proposition porte sur un logement de la réserve",
+                ));
+            }
+            Some(FollowUpEvent::Proposal)
+        }
+        Some("reponse") => {
+            let reason = cells.get("motif");
+            match cells.get("reponse").map(name_key).as_deref() {
+                Some("acceptee" | "accepte" | "oui") => {
+                    Some(FollowUpEvent::Answer(Answer::Accepted))
+                }
+                Some("refusee" | "refuse" | "non") => match reason.map(RefusalReason::parse) {
+                    Some(Ok(r)) => Some(FollowUpEvent::Answer(Answer::Refused(r))),
+                    Some(Err(e)) => {
+                        errors.push(field("motif", e.0));
+                        None
+                    }
+                    None => {
+                        errors.push(field(
+                            "motif",
+                            format!(
+                                "un refus demande son motif ({})",
+                                RefusalReason::ALL
+                                    .iter()
+                                    .map(|r| r.label())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ));
+                        None
+                    }
+                },
+                Some(other) => {
+                    errors.push(field(
+                        "reponse",
+                        format!("« {other} » : attendu acceptée ou refusée"),
+                    ));
+                    None
+                }
+                None => {
+                    errors.push(field(
+                        "reponse",
+                        "valeur obligatoire pour une réponse (acceptée ou refusée)",
+                    ));
+                    None
+                }
+            }
+        }
+        Some("relogement") => {
+            let definitive = match cells.get("nature").map(name_key).as_deref() {
+                Some("definitif" | "definitive") => Some(true),
+                Some("temporaire") => Some(false),
+                Some(other) => {
+                    errors.push(field(
+                        "nature",
+                        format!("« {other} » : attendu définitif ou temporaire"),
+                    ));
+                    None
+                }
+                None => {
+                    errors.push(field(
+                        "nature",
+                        "valeur obligatoire pour un relogement (définitif ou temporaire)",
+                    ));
+                    None
+                }
+            };
+            for c in ["loyer", "charges", "aide_logement"] {
+                if cells.get(c).is_none() {
+                    errors.push(field(c, "valeur obligatoire pour un relogement"));
+                }
+            }
+            let after = [
+                amount(cells, "loyer", &mut errors),
+                amount(cells, "charges", &mut errors),
+                amount(cells, "aide_logement", &mut errors),
+            ];
+            definitive.map(|definitive| FollowUpEvent::Relocation { definitive, after })
+        }
+        Some(other) => {
+            errors.push(field(
+                "evenement",
+                format!("« {other} » : attendu proposition, reponse ou relogement"),
+            ));
+            None
+        }
+    };
+    match (household, landlord, date, event) {
+        (Some(household), Some(landlord), Some(date), Some(event)) if errors.is_empty() => {
+            Ok(FollowUpDraft {
+                landlord,
+                household,
+                date,
+                vacancy,
+                event,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
 /// The rules of the matching: what makes a pair feasible and what it costs, in whole points.
 /// The defaults are the (and the README's); each may be changed for a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -493,6 +493,18 @@ pub const VACANCIES: Layout = Layout {
     ],
 };
 
+pub const FOLLOW_UPS: Layout = Layout {
+    columns: logis_domain::relocation::FOLLOW_UP_COLUMNS,
+    required: logis_domain::relocation::FOLLOW_UP_REQUIRED,
+    informative: &[],
+    aliases: &[
+        ("identifiant", "menage"),
+        ("evenement_type", "evenement"),
+        ("apl", "aide_logement"),
+        ("motif_refus", "motif"),
+    ],
+};
+
 impl HeaderMap {
     /// Map header cells to the operations' columns (see [`HeaderMap::of`]).
     pub fn new(header: &[String]) -> Result<Self, Vec<HeaderProblem>> {

@@ -289,7 +289,7 @@ proptest! {
     /// panic; a household read back fits any vacancy read back or not, never a panic either.
     #[test]
     fn relocation_rows_of_any_cells(
-        cells in prop::collection::vec("(.{0,12}|[0-9 ,./-]{0,14}|Dunkerque|59183\\|Grande-Synthe|Vilogia|CCAS|oui|non|à reloger)", 16),
+        cells in prop::collection::vec("(.{0,12}|[0-9 ,./-]{0,14}|Dunkerque|59183\\|Grande-Synthe|Vilogia|CCAS|oui|non|à reloger|proposition|reponse|relogement|refusée|définitif|01/02/2026)", 16),
     ) {
         use logis_domain::relocation::{self, CostRules, HOUSEHOLD_COLUMNS, VACANCY_COLUMNS};
         use logis_domain::proximity::Cells;
@@ -309,6 +309,16 @@ proptest! {
         for e in household.as_ref().err().into_iter().flatten().chain(vacancy.as_ref().err().into_iter().flatten()) {
             prop_assert!(!e.message.is_empty());
             prop_assert!(HOUSEHOLD_COLUMNS.contains(&e.column) || VACANCY_COLUMNS.contains(&e.column), "{}", e.column);
+        }
+        let mut f = Cells::default();
+        for (c, x) in relocation::FOLLOW_UP_COLUMNS.iter().zip(cells.iter().skip(2)) {
+            f.set(c, Some(x));
+        }
+        if let Err(errors) = relocation::parse_follow_up(&f, &landlords, Some(1)) {
+            for e in errors {
+                prop_assert!(!e.message.is_empty());
+                prop_assert!(relocation::FOLLOW_UP_COLUMNS.contains(&e.column), "{}", e.column);
+            }
         }
         if let (Ok(h), Ok(v)) = (household, vacancy) {
             let _ = relocation::fit(&h, &v, &CostRules::default());

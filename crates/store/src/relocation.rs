@@ -251,6 +251,297 @@ fn still_to_relocate(tx: &mut dyn Tx, household: i64) -> Result<String> {
     Ok(reference)
 }
 
+fn propose_in(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    household: i64,
+    vacancy: i64,
+    date: chrono::NaiveDate,
+) -> Result<i64> {
+    let reference = still_to_relocate(tx, household)?;
+    tx.lock_row("relocation_vacancies", vacancy)?;
+    let v = tx.query(sql::VACANCY_STATUS, &[Value::int(vacancy)])?;
+    let Some(v) = v.first() else {
+        return Err(StoreError::NotFound("logement introuvable".into()));
+    };
+    let (vref, vstatus) = (v.text(0)?, v.text(1)?);
+    if vstatus != "libre" {
+        return Err(StoreError::Conflict(format!(
+            "le logement « {vref} » n'est plus libre ({vstatus})"
+        )));
+    }
+    let made = tx
+        .query(sql::PROPOSALS_MADE, &[Value::int(household)])?
+        .first()
+        .map(|r| r.count(0))
+        .transpose()?
+        .unwrap_or(0);
+    if made >= 3 {
+        return Err(StoreError::Invalid(format!(
+            "le ménage « {reference} » a déjà reçu trois propositions"
+        )));
+    }
+    let id = tx.insert(
+        sql::INSERT_PROPOSAL,
+        &[
+            Value::int(household),
+            Value::int(vacancy),
+            Value::count(Some(made + 1)),
+            Value::date(date),
+        ],
+    )?;
+    tx.execute(
+        sql::SET_VACANCY_STATUS,
+        &[Value::text("propose"), Value::int(vacancy)],
+    )?;
+    tx.execute(
+        sql::SET_HOUSEHOLD_STATUS,
+        &[
+            Value::text(HouseholdStatus::Proposal.code()),
+            Value::int(household),
+        ],
+    )?;
+    tx.record(
+        actor,
+        &Change {
+            entity: "menage",
+            entity_id: reference,
+            operation_id: None,
+            action: "proposition",
+            before: None,
+            after: Some(serde_json::json!({ "logement": vref, "rang": made + 1 })),
+        },
+    )?;
+    Ok(id)
+}
+
+fn answer_in(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    proposal: i64,
+    answer: logis_domain::relocation::Answer,
+    date: chrono::NaiveDate,
+) -> Result<()> {
+    use logis_domain::relocation::Answer;
+    tx.lock_row("relocation_proposals", proposal)?;
+    let rows = tx.query(sql::PROPOSAL, &[Value::int(proposal)])?;
+    let Some(r) = rows.first() else {
+        return Err(StoreError::NotFound("proposition introuvable".into()));
+    };
+    let (vacancy, current, reference) = (r.int(0)?, r.text(1)?, r.text(2)?);
+    if current != Answer::NoAnswer.code() {
+        return Err(StoreError::Invalid(
+            "cette proposition a déjà sa réponse".into(),
+        ));
+    }
+    let reason = match answer {
+        Answer::Refused(why) => why.code(),
+        _ => "",
+    };
+    tx.execute(
+        sql::ANSWER,
+        &[
+            Value::text(answer.code()),
+            Value::text(reason),
+            Value::date(date),
+            Value::int(proposal),
+        ],
+    )?;
+    if let Answer::Refused(_) = answer {
+        // The vacancy goes back to the pool, the household back to be matched.
+        tx.execute(
+            sql::SET_VACANCY_STATUS,
+            &[Value::text("libre"), Value::int(vacancy)],
+        )?;
+        tx.execute(
+            sql::SET_HOUSEHOLD_STATUS_OF_PROPOSAL,
+            &[
+                Value::text(HouseholdStatus::Diagnosed.code()),
+                Value::int(proposal),
+            ],
+        )?;
+    }
+    tx.record(
+        actor,
+        &Change {
+            entity: "menage",
+            entity_id: reference,
+            operation_id: None,
+            action: "reponse",
+            before: None,
+            after: Some(serde_json::json!({ "reponse": answer.code(), "motif": reason })),
+        },
+    )
+}
+
+fn relocate_in(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    household: i64,
+    vacancy: Option<i64>,
+    date: chrono::NaiveDate,
+    definitive: bool,
+    after: [i64; 3],
+) -> Result<()> {
+    // (A household relocated temporarily is relocated again, definitively.)
+    let (reference, status) = hold(tx, household)?;
+    let after_temporary = status == Some(HouseholdStatus::Temporary);
+    if !(status.is_some_and(|s| s.to_relocate()) || (after_temporary && definitive)) {
+        return Err(no_longer(&reference));
+    }
+    if after.iter().any(|a| *a < 0) {
+        return Err(StoreError::Invalid(
+            "loyer, charges et aide au logement sont positifs ou nuls".into(),
+        ));
+    }
+    if after_temporary {
+        // The temporary dwelling, when it came from the pool, goes back to it.
+        tx.execute(sql::FREE_TEMPORARY, &[Value::int(household)])?;
+    }
+    if let Some(v) = vacancy {
+        tx.lock_row("relocation_vacancies", v)?;
+        let rows = tx.query(sql::VACANCY_STATUS, &[Value::int(v)])?;
+        let Some(r) = rows.first() else {
+            return Err(StoreError::NotFound("logement introuvable".into()));
+        };
+        let (vref, vstatus) = (r.text(0)?, r.text(1)?);
+        let ours = !tx
+            .query(sql::OPEN_PROPOSAL, &[Value::int(household), Value::int(v)])?
+            .is_empty();
+        if vstatus == "attribue" || (vstatus == "propose" && !ours) {
+            return Err(StoreError::Conflict(format!(
+                "le logement « {vref} » est déjà attribué ou proposé à un autre ménage"
+            )));
+        }
+        tx.execute(
+            sql::SET_VACANCY_STATUS,
+            &[Value::text("attribue"), Value::int(v)],
+        )?;
+        tx.execute(
+            sql::ACCEPT_OPEN_PROPOSAL,
+            &[Value::date(date), Value::int(household), Value::int(v)],
+        )?;
+    }
+    tx.execute(
+        sql::INSERT_RELOCATION,
+        &[
+            Value::int(household),
+            Value::Int(vacancy),
+            Value::date(date),
+            Value::Bool(Some(definitive)),
+            Value::int(after[0]),
+            Value::int(after[1]),
+            Value::int(after[2]),
+        ],
+    )?;
+    let status = if definitive {
+        HouseholdStatus::Definitive
+    } else {
+        HouseholdStatus::Temporary
+    };
+    tx.execute(
+        sql::SET_HOUSEHOLD_STATUS,
+        &[Value::text(status.code()), Value::int(household)],
+    )?;
+    tx.record(
+        actor,
+        &Change {
+            entity: "menage",
+            entity_id: reference,
+            operation_id: None,
+            action: "relogement",
+            before: None,
+            after: Some(serde_json::json!({ "statut": status.code(), "date": date.to_string() })),
+        },
+    )
+}
+
+/// A refusal of the store as a row's problem in `column`; a backend failure stays one.
+fn on_row(e: StoreError, column: &'static str) -> Result<RowResult> {
+    match e {
+        StoreError::Invalid(m) | StoreError::Conflict(m) | StoreError::NotFound(m) => {
+            Ok(Err((column, m)))
+        }
+        other => Err(other),
+    }
+}
+
+/// One row of the follow-up file: the household and the dwelling found by their landlords'
+/// identifiers, then the proposal, the answer or the relocation, as the pages record them.
+fn put_follow_up(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    d: &logis_domain::relocation::FollowUpDraft,
+) -> Result<RowResult> {
+    use logis_domain::relocation::FollowUpEvent;
+    let found = tx.query(
+        sql::HOUSEHOLD_BY_KEY,
+        &[Value::int(d.landlord), Value::text(name_key(&d.household))],
+    )?;
+    let Some(household) = found.first().map(|r| r.int(0)).transpose()? else {
+        return Ok(Err((
+            "menage",
+            format!("ménage « {} » inconnu chez ce bailleur", d.household),
+        )));
+    };
+    let vacancy = match &d.vacancy {
+        None => None,
+        Some((landlord, reference)) => {
+            let found = tx.query(
+                sql::VACANCY_BY_KEY,
+                &[Value::int(*landlord), Value::text(name_key(reference))],
+            )?;
+            match found.first().map(|r| r.int(0)).transpose()? {
+                Some(id) => Some(id),
+                None => {
+                    return Ok(Err((
+                        "logement",
+                        format!("logement « {reference} » absent de la réserve de ce bailleur"),
+                    )));
+                }
+            }
+        }
+    };
+    let done = match &d.event {
+        FollowUpEvent::Proposal => {
+            let Some(v) = vacancy else {
+                return Ok(Err((
+                    "logement",
+                    "une proposition porte sur un logement de la réserve".into(),
+                )));
+            };
+            propose_in(tx, actor, household, v, d.date).map(|_| ())
+        }
+        FollowUpEvent::Answer(a) => {
+            let open = tx.query(
+                sql::OPEN_PROPOSAL_OF,
+                &[Value::int(household), Value::Int(vacancy)],
+            )?;
+            let Some(proposal) = open.first().map(|r| r.int(0)).transpose()? else {
+                return Ok(Err((
+                    "reponse",
+                    "aucune proposition sans réponse pour ce ménage (et ce logement)".into(),
+                )));
+            };
+            answer_in(tx, actor, proposal, *a, d.date)
+        }
+        FollowUpEvent::Relocation { definitive, after } => {
+            relocate_in(tx, actor, household, vacancy, d.date, *definitive, *after)
+        }
+    };
+    match done {
+        Ok(()) => Ok(Ok(Put::Created)),
+        Err(e) => on_row(
+            e,
+            match d.event {
+                FollowUpEvent::Answer(_) => "reponse",
+                _ if d.vacancy.is_some() => "logement",
+                _ => "menage",
+            },
+        ),
+    }
+}
+
 /// A proposal made to a household.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProposalRecord {
@@ -311,6 +602,17 @@ pub trait RelocationStore: Transactions {
         tx::import_rows(self, rows, &move |tx, d| put_vacancy(tx, &actor, d))
     }
 
+    /// Record a follow-up file's events (proposals, answers, relocations), in one transaction:
+    /// any row refused, nothing written.
+    fn put_follow_ups(
+        &self,
+        actor: &Actor,
+        rows: &[(u64, logis_domain::relocation::FollowUpDraft)],
+    ) -> Result<RelocationImportOutcome> {
+        let actor = actor.clone();
+        tx::import_rows(self, rows, &move |tx, d| put_follow_up(tx, &actor, d))
+    }
+
     /// Every household with its id, by landlord then identifier.
     fn households(&self) -> Result<Vec<(i64, HouseholdDraft)>> {
         tx::read(self, |tx| {
@@ -352,63 +654,7 @@ pub trait RelocationStore: Transactions {
         vacancy: i64,
         date: chrono::NaiveDate,
     ) -> Result<i64> {
-        tx::write(self, |tx| {
-            let reference = still_to_relocate(tx, household)?;
-            tx.lock_row("relocation_vacancies", vacancy)?;
-            let v = tx.query(sql::VACANCY_STATUS, &[Value::int(vacancy)])?;
-            let Some(v) = v.first() else {
-                return Err(StoreError::NotFound("logement introuvable".into()));
-            };
-            let (vref, vstatus) = (v.text(0)?, v.text(1)?);
-            if vstatus != "libre" {
-                return Err(StoreError::Conflict(format!(
-                    "le logement « {vref} » n'est plus libre ({vstatus})"
-                )));
-            }
-            let made = tx
-                .query(sql::PROPOSALS_MADE, &[Value::int(household)])?
-                .first()
-                .map(|r| r.count(0))
-                .transpose()?
-                .unwrap_or(0);
-            if made >= 3 {
-                return Err(StoreError::Invalid(format!(
-                    "le ménage « {reference} » a déjà reçu trois propositions"
-                )));
-            }
-            let id = tx.insert(
-                sql::INSERT_PROPOSAL,
-                &[
-                    Value::int(household),
-                    Value::int(vacancy),
-                    Value::count(Some(made + 1)),
-                    Value::date(date),
-                ],
-            )?;
-            tx.execute(
-                sql::SET_VACANCY_STATUS,
-                &[Value::text("propose"), Value::int(vacancy)],
-            )?;
-            tx.execute(
-                sql::SET_HOUSEHOLD_STATUS,
-                &[
-                    Value::text(HouseholdStatus::Proposal.code()),
-                    Value::int(household),
-                ],
-            )?;
-            tx.record(
-                actor,
-                &Change {
-                    entity: "menage",
-                    entity_id: reference,
-                    operation_id: None,
-                    action: "proposition",
-                    before: None,
-                    after: Some(serde_json::json!({ "logement": vref, "rang": made + 1 })),
-                },
-            )?;
-            Ok(id)
-        })
+        tx::write(self, |tx| propose_in(tx, actor, household, vacancy, date))
     }
 
     /// Record the household's answer to proposal `proposal` on `date`: a refusal (with its
@@ -420,58 +666,7 @@ pub trait RelocationStore: Transactions {
         answer: logis_domain::relocation::Answer,
         date: chrono::NaiveDate,
     ) -> Result<()> {
-        use logis_domain::relocation::Answer;
-        tx::write(self, |tx| {
-            tx.lock_row("relocation_proposals", proposal)?;
-            let rows = tx.query(sql::PROPOSAL, &[Value::int(proposal)])?;
-            let Some(r) = rows.first() else {
-                return Err(StoreError::NotFound("proposition introuvable".into()));
-            };
-            let (vacancy, current, reference) = (r.int(0)?, r.text(1)?, r.text(2)?);
-            if current != Answer::NoAnswer.code() {
-                return Err(StoreError::Invalid(
-                    "cette proposition a déjà sa réponse".into(),
-                ));
-            }
-            let reason = match answer {
-                Answer::Refused(why) => why.code(),
-                _ => "",
-            };
-            tx.execute(
-                sql::ANSWER,
-                &[
-                    Value::text(answer.code()),
-                    Value::text(reason),
-                    Value::date(date),
-                    Value::int(proposal),
-                ],
-            )?;
-            if let Answer::Refused(_) = answer {
-                // The vacancy goes back to the pool, the household back to be matched.
-                tx.execute(
-                    sql::SET_VACANCY_STATUS,
-                    &[Value::text("libre"), Value::int(vacancy)],
-                )?;
-                tx.execute(
-                    sql::SET_HOUSEHOLD_STATUS_OF_PROPOSAL,
-                    &[
-                        Value::text(HouseholdStatus::Diagnosed.code()),
-                        Value::int(proposal),
-                    ],
-                )?;
-            }
-            tx.record(
-                actor,
-                &Change {
-                    entity: "menage",
-                    entity_id: reference,
-                    operation_id: None,
-                    action: "reponse",
-                    before: None,
-                    after: Some(serde_json::json!({ "reponse": answer.code(), "motif": reason })),
-                },
-            )
-        })
+        tx::write(self, |tx| answer_in(tx, actor, proposal, answer, date))
     }
 
     /// Record household `household`'s relocation on `date` in `vacancy` (a vacancy of the pool,
@@ -489,79 +684,7 @@ pub trait RelocationStore: Transactions {
         after: [i64; 3],
     ) -> Result<()> {
         tx::write(self, |tx| {
-            // (A household relocated temporarily is relocated again, definitively.)
-            let (reference, status) = hold(tx, household)?;
-            let after_temporary = status == Some(HouseholdStatus::Temporary);
-            if !(status.is_some_and(|s| s.to_relocate()) || (after_temporary && definitive)) {
-                return Err(no_longer(&reference));
-            }
-            if after.iter().any(|a| *a < 0) {
-                return Err(StoreError::Invalid(
-                    "loyer, charges et aide au logement sont positifs ou nuls".into(),
-                ));
-            }
-            if after_temporary {
-                // The temporary dwelling, when it came from the pool, goes back to it.
-                tx.execute(sql::FREE_TEMPORARY, &[Value::int(household)])?;
-            }
-            if let Some(v) = vacancy {
-                tx.lock_row("relocation_vacancies", v)?;
-                let rows = tx.query(sql::VACANCY_STATUS, &[Value::int(v)])?;
-                let Some(r) = rows.first() else {
-                    return Err(StoreError::NotFound("logement introuvable".into()));
-                };
-                let (vref, vstatus) = (r.text(0)?, r.text(1)?);
-                let ours = !tx
-                    .query(sql::OPEN_PROPOSAL, &[Value::int(household), Value::int(v)])?
-                    .is_empty();
-                if vstatus == "attribue" || (vstatus == "propose" && !ours) {
-                    return Err(StoreError::Conflict(format!(
-                        "le logement « {vref} » est déjà attribué ou proposé à un autre ménage"
-                    )));
-                }
-                tx.execute(
-                    sql::SET_VACANCY_STATUS,
-                    &[Value::text("attribue"), Value::int(v)],
-                )?;
-                tx.execute(
-                    sql::ACCEPT_OPEN_PROPOSAL,
-                    &[Value::date(date), Value::int(household), Value::int(v)],
-                )?;
-            }
-            tx.execute(
-                sql::INSERT_RELOCATION,
-                &[
-                    Value::int(household),
-                    Value::Int(vacancy),
-                    Value::date(date),
-                    Value::Bool(Some(definitive)),
-                    Value::int(after[0]),
-                    Value::int(after[1]),
-                    Value::int(after[2]),
-                ],
-            )?;
-            let status = if definitive {
-                HouseholdStatus::Definitive
-            } else {
-                HouseholdStatus::Temporary
-            };
-            tx.execute(
-                sql::SET_HOUSEHOLD_STATUS,
-                &[Value::text(status.code()), Value::int(household)],
-            )?;
-            tx.record(
-                actor,
-                &Change {
-                    entity: "menage",
-                    entity_id: reference,
-                    operation_id: None,
-                    action: "relogement",
-                    before: None,
-                    after: Some(
-                        serde_json::json!({ "statut": status.code(), "date": date.to_string() }),
-                    ),
-                },
-            )
+            relocate_in(tx, actor, household, vacancy, date, definitive, after)
         })
     }
 
@@ -791,7 +914,12 @@ pub mod sql {
         FROM relocation_reads j LEFT JOIN relocation_households h ON h.id = j.household_id
         ORDER BY j.at DESC, j.id DESC LIMIT $1";
 
+    /// The household's unanswered proposal (of that vacancy when given), the latest first.
+    pub const OPEN_PROPOSAL_OF: &str = "SELECT id FROM relocation_proposals
+        WHERE household_id = $1 AND answer = 'sans_reponse' AND (vacancy_id = $2 OR $2 IS NULL) ORDER BY rank DESC";
+
     pub const ALL: &[&str] = &[
+        OPEN_PROPOSAL_OF,
         HOUSEHOLD,
         RELOCATIONS,
         RELOCATION_FACTS,

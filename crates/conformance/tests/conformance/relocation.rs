@@ -297,4 +297,112 @@ L-3;Vilogia;Bourbourg;non;0;40;300;50;non;non;PLUS";
     assert_eq!(s.reads(p.household_id).unwrap().len(), 2);
 }
 
-conformance!(households_vacancies_and_the_matching);
+/// `import suivi`: proposals, answers and relocations in the file's order; a bad row — unreadable
+/// or refused when recorded — refuses the whole file, nothing written.
+fn follow_up_file(kind: Kind) {
+    let db = TestDb::with_landlords(kind);
+    let s = db.store.as_ref();
+    let households = "menage;bailleur;projet;commune;personnes;ressources;loyer;charges;aide_logement;autre_commune
+S-1;Vilogia;Banc Vert;Dunkerque;2;1200;400;80;150;oui
+S-2;Vilogia;Banc Vert;Dunkerque;3;1500;450;90;180;oui";
+    assert!(import(&db, true, households, None).committed);
+    let vacancies = "logement;bailleur;commune;pieces;loyer;charges
+V-1;Vilogia;Dunkerque;2;410;70
+V-2;Partenord Habitat;Grande-Synthe;2;420;80";
+    assert!(import(&db, false, vacancies, None).committed);
+    let follow = |text: &str, only: Option<i64>| {
+        let src = logis_io::open_bytes(text.as_bytes().to_vec()).unwrap();
+        logis_app::relocation::import_follow_ups(s, &actor(), src, true, only).unwrap()
+    };
+    let head = "menage;bailleur;evenement;date;logement;bailleur_logement;reponse;motif;nature;loyer;charges;aide_logement";
+    // Unreadable rows: each named with its column.
+    let bad = format!(
+        "{head}\nS-1;Vilogia;visite;01/03/2026;;;;;;;;\nS-1;Vilogia;reponse;01/03/2026;;;refusée;;;;;\nS-1;Vilogia;relogement;32/03/2026;;;;;pour toujours;-1;;"
+    );
+    let r = follow(&bad, None);
+    let cols: Vec<(u64, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.row, p.column.as_str()))
+        .collect();
+    for expected in [
+        (2, "evenement"),
+        (3, "motif"),
+        (4, "date"),
+        (4, "nature"),
+        (4, "loyer"),
+        (4, "charges"),
+    ] {
+        assert!(cols.contains(&expected), "{expected:?} in {:?}", r.problems);
+    }
+    // A good file: refused, proposed again, accepted, relocated.
+    let good = format!(
+        "{head}
+S-1;Vilogia;proposition;01/03/2026;V-1;;;;;;;
+S-1;Vilogia;reponse;10/03/2026;V-1;;refusée;Loyer ou reste à charge trop élevé;;;;
+S-1;Vilogia;proposition;15/03/2026;V-2;Partenord Habitat;;;;;;
+S-1;Vilogia;reponse;20/03/2026;;;acceptée;;;;;
+S-1;Vilogia;relogement;01/04/2026;V-2;Partenord Habitat;;;définitif;420;80;160"
+    );
+    let r = follow(&good, None);
+    assert!(r.committed && r.created == 5, "{:?}", r.problems);
+    let s1 = db
+        .households()
+        .unwrap()
+        .into_iter()
+        .find(|(_, h)| h.reference == "S-1")
+        .unwrap();
+    assert_eq!(
+        s1.1.status,
+        logis_domain::relocation::HouseholdStatus::Definitive
+    );
+    let made = s.proposals(s1.0).unwrap();
+    assert_eq!(
+        made.iter()
+            .map(|p| (p.answer.as_str(), p.refusal_reason.as_str()))
+            .collect::<Vec<_>>(),
+        [("refusee", "cout"), ("acceptee", "")]
+    );
+    assert_eq!(
+        s.relocations(s1.0).unwrap()[0].after,
+        [42_000, 8_000, 16_000]
+    );
+    // A row refused when recorded (V-2 is taken) after a good one: nothing written at all.
+    let late = format!(
+        "{head}
+S-2;Vilogia;proposition;01/05/2026;V-1;;;;;;;
+S-2;Vilogia;proposition;02/05/2026;V-2;Partenord Habitat;;;;;;
+S-9;Vilogia;proposition;02/05/2026;V-1;;;;;;;"
+    );
+    let r = follow(&late, None);
+    assert!(!r.committed);
+    let cols: Vec<(u64, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.row, p.column.as_str()))
+        .collect();
+    assert_eq!(cols, [(3, "logement"), (4, "menage")], "{:?}", r.problems);
+    let s2 = db
+        .households()
+        .unwrap()
+        .into_iter()
+        .find(|(_, h)| h.reference == "S-2")
+        .unwrap()
+        .0;
+    assert!(s.proposals(s2).unwrap().is_empty(), "nothing written");
+    // A landlord's editor follows only its own households.
+    let partenord = db
+        .organisations()
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == "Partenord Habitat")
+        .unwrap()
+        .id;
+    let r = follow(
+        &format!("{head}\nS-2;Vilogia;proposition;01/05/2026;V-1;;;;;;;"),
+        Some(partenord),
+    );
+    assert_eq!(r.problems[0].column, "bailleur");
+}
+
+conformance!(households_vacancies_and_the_matching, follow_up_file);

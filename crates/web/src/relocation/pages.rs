@@ -947,6 +947,7 @@ struct ImportPage {
     up: crate::proximity::pages::Uploaded,
     household_columns: &'static [&'static str],
     vacancy_columns: &'static [&'static str],
+    follow_up_columns: &'static [&'static str],
 }
 
 impl crate::proximity::pages::UploadPage for ImportPage {
@@ -962,6 +963,7 @@ fn import_page(a: &Authed) -> ImportPage {
         up: Default::default(),
         household_columns: logis_domain::relocation::HOUSEHOLD_COLUMNS,
         vacancy_columns: logis_domain::relocation::VACANCY_COLUMNS,
+        follow_up_columns: logis_domain::relocation::FOLLOW_UP_COLUMNS,
     }
 }
 
@@ -983,31 +985,30 @@ pub(crate) async fn import_upload(
     multipart: Multipart,
 ) -> Result<Response, PageError> {
     let only = only(&a)?;
-    let households = match q.fichier.as_str() {
-        "menages" => true,
-        "logements" => false,
+    type Import = fn(
+        &dyn logis_store::Store,
+        &logis_store::Actor,
+        Box<dyn logis_io::RowSource>,
+        bool,
+        Option<i64>,
+    ) -> logis_app::Result<logis_store::relocation::RelocationImportOutcome>;
+    let (what, import): (&'static str, Import) = match q.fichier.as_str() {
+        "menages" => ("ménages", logis_app::relocation::import_households),
+        "logements" => ("logements vacants", logis_app::relocation::import_vacancies),
+        "suivi" => ("suivi", logis_app::relocation::import_follow_ups),
         _ => {
             return Err(PageError {
                 status: StatusCode::BAD_REQUEST,
-                message: "fichier inconnu (menages ou logements)".into(),
+                message: "fichier inconnu (menages, logements ou suivi)".into(),
             });
         }
     };
     let mut p = import_page(&a);
-    p.what = if households {
-        "ménages"
-    } else {
-        "logements vacants"
-    };
+    p.what = what;
     let s = s.clone();
     let actor = a.actor();
     crate::proximity::pages::upload(p, multipart, move |src, commit| {
-        let st = s.store.as_ref();
-        if households {
-            logis_app::relocation::import_households(st, &actor, src, commit, only)
-        } else {
-            logis_app::relocation::import_vacancies(st, &actor, src, commit, only)
-        }
+        import(s.store.as_ref(), &actor, src, commit, only)
     })
     .await
 }
