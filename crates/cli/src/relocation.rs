@@ -1,4 +1,5 @@
 //! Relocation's subcommands (issue 18): `relogement import menages|logements|suivi`,
+//! `relogement purger --avant DATE` (anonymise the households whose relocation closed before),
 //! `relogement apparier` (writes the proposals of the matching engine; `--enregistrer` records
 //! them),
 //! `relogement couts` (every feasible pair and its cost). The CLI acts as the EPCI's relocation
@@ -26,6 +27,14 @@ pub(crate) enum RelocationCommand {
         /// vivier jusqu'à la réponse du ménage
         #[arg(long)]
         enregistrer: bool,
+    },
+    /// Anonymise les ménages dont le relogement s'est clos avant cette date (relogés
+    /// définitivement, partis sans solution ou sortis) : identifiant, composition, ressources,
+    /// besoins et souhaits effacés ; les indicateurs restent les mêmes
+    Purger {
+        /// jj/mm/aaaa ou aaaa-mm-jj
+        #[arg(long)]
+        avant: String,
     },
     /// Écrit chaque paire faisable (ménage, logement) et son coût
     Couts {
@@ -81,6 +90,18 @@ pub(crate) fn command(db: Option<&str>, cmd: RelocationCommand) -> Result<ExitCo
             } else {
                 println!("Fichier valide : rien n'a été enregistré (--verifier).");
             }
+        }
+        RelocationCommand::Purger { avant } => {
+            let Some(before) = logis_domain::numbers::parse_date(&avant) else {
+                return Err(Failure(format!(
+                    "--avant : « {avant} » n'est pas une date (jj/mm/aaaa)"
+                )));
+            };
+            let n = store.purge_households(&Actor::cli(), before)?;
+            println!(
+                "{n} ménage(s) anonymisé(s) (relogement clos avant le {}).",
+                logis_domain::numbers::format_date_fr(before)
+            );
         }
         RelocationCommand::Apparier {
             projet,

@@ -560,6 +560,69 @@ Vilogia;M-1;Partenord Habitat;L-1;22
         text(&out.stdout),
         "bailleur_menage;menage;bailleur_logement;logement;cout;raisons\n"
     );
+    // The follow-up: the answer and the relocation; a bad row names its column.
+    let follow = dir.join("suivi.csv");
+    std::fs::write(
+        &follow,
+        "menage;bailleur;evenement;date;logement;bailleur_logement;reponse;motif;nature;loyer;charges;aide_logement
+M-1;Vilogia;reponse;10/03/2026;L-1;Partenord Habitat;acceptée;;;;;
+M-1;Vilogia;relogement;01/04/2026;L-1;Partenord Habitat;;;définitif;412;80;200
+",
+    )
+    .unwrap();
+    let bad = dir.join("suivi-faux.csv");
+    std::fs::write(
+        &bad,
+        "menage;bailleur;evenement;date
+M-1;Vilogia;visite;10/03/2026
+",
+    )
+    .unwrap();
+    let out = logis(
+        db,
+        &["relogement", "import", "suivi", bad.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("ligne 2, colonne « evenement »"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = logis(
+        db,
+        &["relogement", "import", "suivi", follow.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Suivi : 2 créé(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The indicators (aggregates with the statistical secret), then the purge.
+    let out = logis(db, &["report", "relogement"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("projet;indicateur;libelle;unite;valeur"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Total;menages;Ménages à reloger (tous statuts);nombre;< 5"),
+        "{report}"
+    );
+    let out = logis(db, &["relogement", "purger", "--avant", "hier"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("n'est pas une date"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = logis(db, &["relogement", "purger", "--avant", "02/04/2026"]);
+    assert!(
+        text(&out.stdout).contains("1 ménage(s) anonymisé(s)"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 /// `init --territoire` takes several EPCIs or a department: the mining basin's, the

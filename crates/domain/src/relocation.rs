@@ -58,6 +58,15 @@ impl Answer {
 }
 
 impl HouseholdStatus {
+    /// Whether the household's relocation is closed: relocated definitively, left without
+    /// solution, or gone (what `purger --avant` anonymises once old enough).
+    pub fn closed(self) -> bool {
+        matches!(
+            self,
+            HouseholdStatus::Definitive | HouseholdStatus::NoSolution | HouseholdStatus::OtherExit
+        )
+    }
+
     /// Whether the household still waits for a dwelling (the matching engine's households).
     pub fn to_relocate(self) -> bool {
         matches!(

@@ -156,6 +156,11 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// Today, in the server's local time.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
 impl<'a> Change<'a> {
     /// A record created with these values.
     pub fn created(

@@ -128,6 +128,15 @@ fn put_household(tx: &mut dyn Tx, actor: &Actor, d: &HouseholdDraft) -> Result<R
             ("creation", Vec::new())
         }
     };
+    // (A closed relocation keeps the day it was first seen closed: what `purger --avant` reads.)
+    let by_key = [Value::int(d.landlord), Value::text(name_key(&d.reference))];
+    if d.status.closed() {
+        let mut values = vec![Value::date(crate::audit::today())];
+        values.extend(by_key);
+        tx.execute(sql::CLOSE_BY_KEY, &values)?;
+    } else {
+        tx.execute(sql::REOPEN_BY_KEY, &by_key)?;
+    }
     tx.record(
         actor,
         &Change {
@@ -443,6 +452,9 @@ fn relocate_in(
         sql::SET_HOUSEHOLD_STATUS,
         &[Value::text(status.code()), Value::int(household)],
     )?;
+    if definitive {
+        tx.execute(sql::CLOSE, &[Value::date(date), Value::int(household)])?;
+    }
     tx.record(
         actor,
         &Change {
@@ -811,6 +823,34 @@ pub trait RelocationStore: Transactions {
         })
     }
 
+    /// Anonymise the households whose relocation closed before `before` (relocated definitively,
+    /// left without solution, or gone): their identifier, operation, composition, resources,
+    /// needs and wishes erased; what the indicators count kept (project, status, communes,
+    /// rent, charges and housing benefit, CCAS, proposals, relocations). Audited. How many.
+    fn purge_households(&self, actor: &Actor, before: chrono::NaiveDate) -> Result<u64> {
+        tx::write(self, |tx| {
+            let n = tx
+                .query(sql::TO_PURGE, &[Value::date(before)])?
+                .first()
+                .map(|r| r.count(0))
+                .transpose()?
+                .unwrap_or(0);
+            tx.execute(sql::PURGE, &[Value::date(before)])?;
+            tx.record(
+                actor,
+                &Change {
+                    entity: "menage",
+                    entity_id: "anonymisation".into(),
+                    operation_id: None,
+                    action: "anonymisation",
+                    before: None,
+                    after: Some(serde_json::json!({ "avant": before.to_string(), "menages": n })),
+                },
+            )?;
+            Ok(n)
+        })
+    }
+
     /// Journal a read of household `id`'s record by `actor` (by its channel: web, api, cli).
     fn record_read(&self, actor: &Actor, id: i64) -> Result<()> {
         self.record_reads(actor, &[id], actor.via.code())
@@ -918,7 +958,20 @@ pub mod sql {
     pub const OPEN_PROPOSAL_OF: &str = "SELECT id FROM relocation_proposals
         WHERE household_id = $1 AND answer = 'sans_reponse' AND (vacancy_id = $2 OR $2 IS NULL) ORDER BY rank DESC";
 
+    pub const CLOSE_BY_KEY: &str = "UPDATE relocation_households SET closed_on = COALESCE(closed_on, $1) WHERE landlord_id = $2 AND reference_key = $3";
+    pub const REOPEN_BY_KEY: &str = "UPDATE relocation_households SET closed_on = NULL WHERE landlord_id = $1 AND reference_key = $2";
+    pub const CLOSE: &str = "UPDATE relocation_households SET closed_on = $1 WHERE id = $2";
+    pub const TO_PURGE: &str =
+        "SELECT COUNT(*) FROM relocation_households WHERE closed_on < $1 AND NOT anonymised";
+    pub const PURGE: &str = "UPDATE relocation_households SET reference = 'anonyme-' || id, reference_key = 'anonyme-' || id, operation = '', persons = 1, resources_cents = 0, reduced_mobility = FALSE, wished = '', other_commune = FALSE, anonymised = TRUE
+        WHERE closed_on < $1 AND NOT anonymised";
+
     pub const ALL: &[&str] = &[
+        CLOSE_BY_KEY,
+        REOPEN_BY_KEY,
+        CLOSE,
+        TO_PURGE,
+        PURGE,
         OPEN_PROPOSAL_OF,
         HOUSEHOLD,
         RELOCATIONS,
