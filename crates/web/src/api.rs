@@ -107,6 +107,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::accounts::api::Doc::openapi());
     doc.merge(crate::register::api::Doc::openapi());
     doc.merge(crate::reference::api::Doc::openapi());
+    doc.merge(crate::relocation::api::Doc::openapi());
     doc
 }
 

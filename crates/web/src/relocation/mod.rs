@@ -4,6 +4,7 @@
 //! timeline, read only by those `Principal::sees_household` names — 404 otherwise — each read
 //! journaled), the pool of vacancies, the imports, the matching and the journal of reads.
 
+pub mod api;
 pub mod matching;
 pub mod pages;
 
@@ -38,4 +39,5 @@ pub(crate) fn routes() -> Router<AppState> {
             get(matching::page).post(matching::keep),
         )
         .route("/relogement/journal", get(pages::journal))
+        .merge(api::routes())
 }

@@ -64,6 +64,27 @@ pub(crate) fn routes(w: &World) -> Vec<Route> {
         get("/relogement/appariement?lancer=1".into(), "FFFFFFFFAF"),
         get("/relogement/appariement?lancer=1&qpv=moins".into(), "FFFFFFFFRF"),
         get("/relogement/journal".into(), "FFFFFFFFAF"),
+        (
+            Auth::Token,
+            "GET",
+            format!("/api/v1/relogement/menages/{}", r.h1),
+            String::new(),
+            "FFANFFFFAA",
+        ),
+        (
+            Auth::Token,
+            "GET",
+            "/api/v1/relogement/menages/abc".into(),
+            String::new(),
+            "FFNNFFFFNN",
+        ),
+        (
+            Auth::Token,
+            "GET",
+            "/api/v1/relogement/indicateurs".into(),
+            String::new(),
+            "AAAAAAAAAA",
+        ),
         // Vilogia's editor declares its own dwelling; the officer any landlord's.
         post(
             "/relogement/logements".into(),
@@ -202,6 +223,30 @@ pub(crate) async fn checks(w: &World) {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("votre organisation"), "{page}");
+    // The API: the record with its proposals; every read journaled as « api ».
+    let (_, json) = call(
+        w,
+        user("ccas"),
+        Auth::Token,
+        "GET",
+        &format!("/api/v1/relogement/menages/{}", r.h1),
+        "",
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["menage"], "VIL-001");
+    assert_eq!(v["reste_a_charge_centimes"], 36_000);
+    assert_eq!(v["relogements"][0]["definitif"], true);
+    let (_, json) = call(
+        w,
+        user("observateur"),
+        Auth::Token,
+        "GET",
+        "/api/v1/relogement/indicateurs",
+        "",
+    )
+    .await;
+    assert!(json.contains("\"valeur\":\"< 5\""), "{json}");
     // Every read is in the journal, which the officer reads.
     let (_, page) = get("relogement", "/relogement/journal".into()).await;
     assert!(
