@@ -146,6 +146,73 @@ pub fn import_follow_ups(
     Ok(store.put_follow_ups(actor, &drafts)?)
 }
 
+/// The rules of the cost as a form (and `--regle NOM=VALEUR`) names them: (name, label).
+pub const RULES: [(&str, &str); 8] = [
+    (
+        "hausse_max",
+        "Hausse du reste à charge acceptée au plus (€ par mois)",
+    ),
+    ("par_euro", "Points par euro de hausse du reste à charge"),
+    ("voeu_1", "Points pour la première commune souhaitée"),
+    ("autre_voeu", "Points pour une autre commune souhaitée"),
+    ("hors_voeux", "Points hors des communes souhaitées"),
+    ("qpv", "Points pour un logement en QPV"),
+    ("ancien", "Points pour un logement ni neuf ni récent"),
+    ("piece_en_plus", "Points par pièce au-delà du besoin"),
+];
+
+/// The rules' values in [`RULES`]' order (the largest increase in euros).
+pub fn rule_values(r: &CostRules) -> [i64; 8] {
+    [
+        r.max_increase / 100,
+        r.per_euro,
+        r.first_wish,
+        r.other_wish,
+        r.outside_wishes,
+        r.in_qpv,
+        r.not_new,
+        r.per_extra_room,
+    ]
+}
+
+/// The rules of this run from the form's fields (a field left empty keeps its default), or the
+/// French refusal of a value that is not a whole number between 0 and 10 000.
+pub fn rules_of(fields: &[(String, String)]) -> Result<CostRules> {
+    let mut v = rule_values(&CostRules::default());
+    for (i, (name, label)) in RULES.iter().enumerate() {
+        let Some((_, text)) = fields.iter().find(|(k, _)| k == name) else {
+            continue;
+        };
+        let t = text.trim();
+        if t.is_empty() {
+            continue;
+        }
+        match t.parse::<i64>() {
+            Ok(n) if (0..=10_000).contains(&n) => {
+                if let Some(slot) = v.get_mut(i) {
+                    *slot = n;
+                }
+            }
+            _ => {
+                return Err(crate::AppError::Invalid(format!(
+                    "{label} : « {t} » n'est pas un nombre entier entre 0 et 10 000"
+                )));
+            }
+        }
+    }
+    let [max, per_euro, first, other, outside, qpv, old, room] = v;
+    Ok(CostRules {
+        max_increase: max * 100,
+        per_euro,
+        first_wish: first,
+        other_wish: other,
+        outside_wishes: outside,
+        in_qpv: qpv,
+        not_new: old,
+        per_extra_room: room,
+    })
+}
+
 /// One proposal of the matching engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proposal {

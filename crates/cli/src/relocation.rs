@@ -27,6 +27,10 @@ pub(crate) enum RelocationCommand {
         /// vivier jusqu'à la réponse du ménage
         #[arg(long)]
         enregistrer: bool,
+        /// Une règle de coût de ce calcul (répétable) : hausse_max (€), par_euro, voeu_1,
+        /// autre_voeu, hors_voeux, qpv, ancien, piece_en_plus ; par exemple --regle qpv=80
+        #[arg(long = "regle", value_name = "NOM=VALEUR")]
+        regles: Vec<String>,
     },
     /// Anonymise les ménages dont le relogement s'est clos avant cette date (relogés
     /// définitivement, partis sans solution ou sortis) : identifiant, composition, ressources,
@@ -42,6 +46,9 @@ pub(crate) enum RelocationCommand {
         projet: Option<String>,
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
+        /// Une règle de coût (répétable), comme pour apparier
+        #[arg(long = "regle", value_name = "NOM=VALEUR")]
+        regles: Vec<String>,
     },
 }
 
@@ -107,11 +114,12 @@ pub(crate) fn command(db: Option<&str>, cmd: RelocationCommand) -> Result<ExitCo
             projet,
             output,
             enregistrer,
+            regles,
         } => {
             let m = logis_app::relocation::matching(
                 store.as_ref(),
                 projet.as_deref(),
-                &CostRules::default(),
+                &rules(&regles)?,
             )?;
             let name = names(store.as_ref())?;
             let mut w = csv_writer(output.as_deref())?;
@@ -155,11 +163,15 @@ pub(crate) fn command(db: Option<&str>, cmd: RelocationCommand) -> Result<ExitCo
                 }
             );
         }
-        RelocationCommand::Couts { projet, output } => {
+        RelocationCommand::Couts {
+            projet,
+            output,
+            regles,
+        } => {
             let (hs, vs) = logis_app::relocation::inputs(store.as_ref(), projet.as_deref())?;
             let hs: Vec<_> = hs.into_iter().map(|(_, h)| h).collect();
             let vs: Vec<_> = vs.into_iter().map(|(_, v)| v).collect();
-            let pairs = feasible_pairs(&hs, &vs, &CostRules::default());
+            let pairs = feasible_pairs(&hs, &vs, &rules(&regles)?);
             let name = names(store.as_ref())?;
             let mut w = csv_writer(output.as_deref())?;
             w.write_record([
@@ -188,6 +200,36 @@ pub(crate) fn command(db: Option<&str>, cmd: RelocationCommand) -> Result<ExitCo
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The cost rules of this run: the defaults, changed by each `--regle NOM=VALEUR`.
+fn rules(given: &[String]) -> Result<CostRules, Failure> {
+    let mut pairs = Vec::new();
+    for g in given {
+        let Some((name, value)) = g.split_once('=') else {
+            return Err(Failure(format!(
+                "--regle « {g} » : attendu NOM=VALEUR (règles : {})",
+                logis_app::relocation::RULES
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        };
+        let name = name.trim();
+        if !logis_app::relocation::RULES.iter().any(|(n, _)| *n == name) {
+            return Err(Failure(format!(
+                "--regle : règle inconnue « {name} » (règles : {})",
+                logis_app::relocation::RULES
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        pairs.push((name.to_string(), value.to_string()));
+    }
+    Ok(logis_app::relocation::rules_of(&pairs)?)
 }
 
 /// An organisation's name by its id.

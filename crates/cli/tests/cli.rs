@@ -548,6 +548,26 @@ L-1;Partenord Habitat;Dunkerque;non;3;412;80;oui
 Vilogia;M-1;Partenord Habitat;L-1;22
 "
     );
+    // The cost rules of a run.
+    let costs = text(&logis(db, &["relogement", "couts", "--regle", "voeu_1=5"]).stdout);
+    assert!(
+        costs.ends_with("Vilogia;M-1;Partenord Habitat;L-1;27\n"),
+        "{costs}"
+    );
+    let out = logis(db, &["relogement", "couts", "--regle", "perdu=1"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("règle inconnue « perdu »"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = logis(db, &["relogement", "apparier", "--regle", "qpv=-3"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("n'est pas un nombre entier"),
+        "{}",
+        text(&out.stderr)
+    );
     // Recorded: the household waits for its answer, the dwelling leaves the pool.
     let out = logis(db, &["relogement", "apparier", "--enregistrer"]);
     assert!(

@@ -13,72 +13,6 @@ use axum::response::Response;
 use logis_domain::Permission;
 use logis_domain::relocation::CostRules;
 
-/// A rule of the cost as the form names it: (field, label, the rule's value in `CostRules`).
-const RULES: [(&str, &str); 8] = [
-    (
-        "hausse_max",
-        "Hausse du reste à charge acceptée au plus (€ par mois)",
-    ),
-    ("par_euro", "Points par euro de hausse du reste à charge"),
-    ("voeu_1", "Points pour la première commune souhaitée"),
-    ("autre_voeu", "Points pour une autre commune souhaitée"),
-    ("hors_voeux", "Points hors des communes souhaitées"),
-    ("qpv", "Points pour un logement en QPV"),
-    ("ancien", "Points pour un logement ni neuf ni récent"),
-    ("piece_en_plus", "Points par pièce au-delà du besoin"),
-];
-
-fn values(r: &CostRules) -> [i64; 8] {
-    [
-        r.max_increase / 100,
-        r.per_euro,
-        r.first_wish,
-        r.other_wish,
-        r.outside_wishes,
-        r.in_qpv,
-        r.not_new,
-        r.per_extra_room,
-    ]
-}
-
-/// The rules of this run from the form's fields (a field left empty keeps its default), or the
-/// French refusal of a value that is not a whole number between 0 and 10 000.
-fn rules_of(fields: &[(String, String)]) -> Result<CostRules, String> {
-    let mut v = values(&CostRules::default());
-    for (i, (name, label)) in RULES.iter().enumerate() {
-        let Some((_, text)) = fields.iter().find(|(k, _)| k == name) else {
-            continue;
-        };
-        let t = text.trim();
-        if t.is_empty() {
-            continue;
-        }
-        match t.parse::<i64>() {
-            Ok(n) if (0..=10_000).contains(&n) => {
-                if let Some(slot) = v.get_mut(i) {
-                    *slot = n;
-                }
-            }
-            _ => {
-                return Err(format!(
-                    "{label} : « {t} » n'est pas un nombre entier entre 0 et 10 000"
-                ));
-            }
-        }
-    }
-    let [max, per_euro, first, other, outside, qpv, old, room] = v;
-    Ok(CostRules {
-        max_increase: max * 100,
-        per_euro,
-        first_wish: first,
-        other_wish: other,
-        outside_wishes: outside,
-        in_qpv: qpv,
-        not_new: old,
-        per_extra_room: room,
-    })
-}
-
 /// One proposal as the page shows it.
 struct Line {
     key: String,
@@ -127,9 +61,9 @@ async fn matching_page(
     };
     let project = field("projet");
     let ran = field("lancer") == "1";
-    let (rules, mut error) = match rules_of(&fields) {
+    let (rules, mut error) = match logis_app::relocation::rules_of(&fields) {
         Ok(r) => (r, String::new()),
-        Err(e) => (CostRules::default(), e),
+        Err(e) => (CostRules::default(), e.to_string()),
     };
     let state = s.clone();
     let run = ran && error.is_empty();
@@ -185,9 +119,9 @@ async fn matching_page(
         chrome: a.chrome("relogement"),
         projects,
         project,
-        rules: RULES
+        rules: logis_app::relocation::RULES
             .iter()
-            .zip(values(&rules))
+            .zip(logis_app::relocation::rule_values(&rules))
             .map(|((f, l), v)| (*f, *l, v))
             .collect(),
         ran: run,
