@@ -267,6 +267,29 @@ fn statuses() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+/// The households `principal` reads that pass the list's filters (or the French refusal of a
+/// filter), each journaled as read `via` (liste, export), with the names to show them.
+type Found = Result<(Names, Vec<(i64, HouseholdDraft)>), PageError>;
+
+fn read_households(
+    st: &dyn logis_store::Store,
+    principal: &logis_domain::Principal,
+    actor: &logis_store::Actor,
+    q: &HouseholdsQuery,
+    via: &str,
+) -> Result<Found, StoreError> {
+    let names = Names::read(st)?;
+    let filter = match q.filter(&names) {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(e)),
+    };
+    let found = logis_app::relocation::visible_households(st, principal, &filter)
+        .map_err(crate::app_to_store)?;
+    let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+    st.record_reads(actor, &ids, via)?;
+    Ok(Ok((names, found)))
+}
+
 pub(crate) async fn households(
     State(s): State<AppState>,
     Extension(a): Extension<Authed>,
@@ -279,16 +302,11 @@ pub(crate) async fn households(
     let q2 = q.clone();
     let (lines, projects, landlords) = blocking(move || {
         let st = state.store.as_ref();
-        let names = Names::read(st)?;
-        let filter = match q2.filter(&names) {
-            Ok(f) => f,
+        // (Each household listed is a read of its record.)
+        let (names, found) = match read_households(st, &principal, &actor, &q2, "liste")? {
+            Ok(x) => x,
             Err(e) => return Ok(Err(e)),
         };
-        let found = logis_app::relocation::visible_households(st, &principal, &filter)
-            .map_err(crate::app_to_store)?;
-        // (Each household listed is a read of its record.)
-        let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
-        st.record_reads(&actor, &ids, "liste")?;
         let landlords = st
             .organisations()?
             .into_iter()
@@ -346,15 +364,10 @@ pub(crate) async fn households_export(
     let actor = a.actor();
     let bytes = blocking(move || {
         let st = state.store.as_ref();
-        let names = Names::read(st)?;
-        let filter = match q.filter(&names) {
-            Ok(f) => f,
+        let (names, found) = match read_households(st, &principal, &actor, &q, "export")? {
+            Ok(x) => x,
             Err(e) => return Ok(Err(e)),
         };
-        let found = logis_app::relocation::visible_households(st, &principal, &filter)
-            .map_err(crate::app_to_store)?;
-        let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
-        st.record_reads(&actor, &ids, "export")?;
         let money = |c: i64| format!("{},{:02}", c / 100, c % 100);
         let yes = |b: bool| if b { "oui" } else { "non" }.to_string();
         let ccas = |c: Option<i64>| c.map(|c| names.org(c)).unwrap_or_default();
