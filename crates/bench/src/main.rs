@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+mod import;
 mod land;
 mod proximity;
 mod relocation;
@@ -330,6 +331,19 @@ fn reports(db: &TestDb) {
     }
 }
 
+/// The bench's file of `lines` operation lines, generated once under bench-data/.
+fn generated(lines: u64) -> PathBuf {
+    let dir = PathBuf::from("bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("operations-v3-{lines}.csv"));
+    if !file.exists() {
+        let t = Instant::now();
+        generate(&file, lines);
+        eprintln!("fichier généré en {:.1} s", t.elapsed().as_secs_f64());
+    }
+    file
+}
+
 fn report(what: &str, n: u64, secs: f64) {
     println!("{what} {n} {secs:.3}");
 }
@@ -343,6 +357,25 @@ fn main() {
             Kind::Postgres
         };
         phase(kind, Path::new(&args[3]));
+        return;
+    }
+    // `logis-bench import [N] [--postgres]`: the import beside DuckDB (see import.rs).
+    if args.get(1).map(String::as_str) == Some("phase-import") {
+        let kind = if args[2] == "sqlite" {
+            Kind::Sqlite
+        } else {
+            Kind::Postgres
+        };
+        import::phase(kind, Path::new(&args[3]));
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("import") {
+        let n = args
+            .get(2)
+            .filter(|a| !a.starts_with("--"))
+            .and_then(|s| s.replace('_', "").parse().ok())
+            .unwrap_or(1_000_000);
+        import::run(n, args.iter().any(|a| a == "--postgres"));
         return;
     }
     // `logis-bench foncier N`: the land bank and grouped tenders (see land.rs).
@@ -411,14 +444,7 @@ fn main() {
         .get(if only_generate || land_only { 2 } else { 1 })
         .and_then(|s| s.replace('_', "").parse().ok())
         .unwrap_or(1_000_000);
-    let dir = PathBuf::from("bench-data");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!("operations-v3-{lines}.csv"));
-    if !file.exists() {
-        let t = Instant::now();
-        generate(&file, lines);
-        eprintln!("fichier généré en {:.1} s", t.elapsed().as_secs_f64());
-    }
+    let file = generated(lines);
     if only_generate {
         println!("{}", file.display());
         return;
