@@ -245,7 +245,7 @@ pub struct ImportOutcome {
 /// grow with the file); `finish` checks what needs the whole file (the same line twice, one
 /// operation with contradictory values) and either merges and commits, or rolls back.
 /// Dropping a session without finishing rolls it back.
-pub trait ImportSession {
+pub trait ImportSession: Send {
     fn stage(&mut self, row: u64, line: &LineDraft) -> Result<()>;
     /// Merge and commit when `commit` is true and no problem is found; otherwise roll back.
     fn finish(self: Box<Self>, commit: bool) -> Result<ImportOutcome>;

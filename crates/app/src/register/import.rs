@@ -5,7 +5,7 @@
 use crate::reference as setup;
 use crate::{AppError, Result};
 use logis_domain::numbers::parse_integer;
-use logis_domain::register::line::{OrgIndex, RawRow, RowContext};
+use logis_domain::register::line::{LineDraft, OrgIndex, RawRow, RowContext};
 use logis_domain::register::reconcile::{DetailSums, TOTAL_COLUMNS};
 use logis_domain::{OrgKind, Siren};
 use logis_io::read::HeaderMap;
@@ -13,6 +13,10 @@ use logis_io::{ReadError, RowSource};
 use logis_store::Actor;
 use logis_store::{ImportStats, RowProblem, Store};
 use serde::Serialize;
+
+/// Rows staged together, and how many such batches may wait for the stager.
+const STAGED_BATCH: usize = 1024;
+const STAGED_BATCHES: usize = 8;
 
 /// At most this many problems are listed; the others are counted.
 pub const MAX_LISTED_PROBLEMS: usize = 1000;
@@ -259,69 +263,108 @@ pub fn import_operations(
         listed: Vec::new(),
         not_listed: 0,
     };
-    let mut session = store.begin_import(actor)?;
+    let session = store.begin_import(actor)?;
     let mut details = DetailSums::default();
     let mut read = 0u64;
-    while let Some(next) = source.next_row() {
-        let row = match next {
-            Ok(r) => r,
-            Err(ReadError::BadRow { row, message }) => {
-                problems.push(row, "", message);
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        read += 1;
-        if read.is_multiple_of(10_000) {
-            progress(read);
-        }
-        if row.is_blank() {
-            report.blank_rows += 1;
-            continue;
-        }
-        let mut raw = RawRow::default();
-        for (column, value) in header.cells(&row) {
-            raw.set(column, value);
-        }
-        if raw.is_declared_total() {
-            match declared_total(&header, &row, &raw) {
-                Ok(t) => report.declared_totals.push(t),
-                Err(msg) => problems.push(row.row, "logements", msg),
-            }
-            continue;
-        }
-        // Only valid rows count in a computed total; a row in error makes the totals whose
-        // scope holds it incomplete.
-        match raw.parse(&ctx) {
-            Ok(line)
-                if opts
-                    .only_landlord
-                    .is_some_and(|id| id != line.op.landlord_id) =>
-            {
-                details.refuse(row.row, &raw);
-                let own = orgs
-                    .iter()
-                    .find(|o| Some(o.id) == opts.only_landlord)
-                    .map(|o| o.name.as_str())
-                    .unwrap_or("votre organisation");
-                problems.push(
-                    row.row,
-                    "bailleur",
-                    format!("vous ne pouvez importer que les opérations de « {own} »"),
-                );
-            }
-            Ok(line) => {
-                details.add(&raw);
-                session.stage(row.row, &line)?
-            }
-            Err(errs) => {
-                details.refuse(row.row, &raw);
-                for e in errs {
-                    problems.push(row.row, e.column, e.message);
+    // Reading and checking the rows here, staging them on a second thread (two cores: the
+    // staging's inserts no longer wait for the parser, nor the parser for them); batches through
+    // a bounded channel, so that memory stays flat whatever the file's size.
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(u64, LineDraft)>>(STAGED_BATCHES);
+    let (session, staged) = std::thread::scope(|scope| {
+        let stager = scope.spawn(move || {
+            let mut session = session;
+            for batch in receive {
+                for (row, line) in &batch {
+                    if let Err(e) = session.stage(*row, line) {
+                        return (session, Err(e));
+                    }
                 }
             }
-        }
-    }
+            (session, Ok(()))
+        });
+        let mut batch = Vec::with_capacity(STAGED_BATCH);
+        let parsed: Result<()> = (|| {
+            while let Some(next) = source.next_row() {
+                let row = match next {
+                    Ok(r) => r,
+                    Err(ReadError::BadRow { row, message }) => {
+                        problems.push(row, "", message);
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                read += 1;
+                if read.is_multiple_of(10_000) {
+                    progress(read);
+                }
+                if row.is_blank() {
+                    report.blank_rows += 1;
+                    continue;
+                }
+                let mut raw = RawRow::default();
+                for (column, value) in header.cells(&row) {
+                    raw.set(column, value);
+                }
+                if raw.is_declared_total() {
+                    match declared_total(&header, &row, &raw) {
+                        Ok(t) => report.declared_totals.push(t),
+                        Err(msg) => problems.push(row.row, "logements", msg),
+                    }
+                    continue;
+                }
+                // Only valid rows count in a computed total; a row in error makes the totals
+                // whose scope holds it incomplete.
+                match raw.parse(&ctx) {
+                    Ok(line)
+                        if opts
+                            .only_landlord
+                            .is_some_and(|id| id != line.op.landlord_id) =>
+                    {
+                        details.refuse(row.row, &raw);
+                        let own = orgs
+                            .iter()
+                            .find(|o| Some(o.id) == opts.only_landlord)
+                            .map(|o| o.name.as_str())
+                            .unwrap_or("votre organisation");
+                        problems.push(
+                            row.row,
+                            "bailleur",
+                            format!("vous ne pouvez importer que les opérations de « {own} »"),
+                        );
+                    }
+                    Ok(line) => {
+                        details.add(&raw);
+                        batch.push((row.row, line));
+                        if batch.len() == STAGED_BATCH {
+                            let full =
+                                std::mem::replace(&mut batch, Vec::with_capacity(STAGED_BATCH));
+                            if send.send(full).is_err() {
+                                // (The stager stopped on an error: it says which.)
+                                return Ok(());
+                            }
+                        }
+                    }
+                    Err(errs) => {
+                        details.refuse(row.row, &raw);
+                        for e in errs {
+                            problems.push(row.row, e.column, e.message);
+                        }
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = send.send(std::mem::take(&mut batch));
+            }
+            Ok(())
+        })();
+        drop(send);
+        let (session, staged) = match stager.join() {
+            Ok(done) => done,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (session, parsed.and(staged.map_err(AppError::from)))
+    });
+    staged?;
     progress(read);
     report.total_discrepancies = reconcile(&report.declared_totals, &details);
     let outcome = session.finish(opts.commit && problems.listed.is_empty())?;
