@@ -3,6 +3,35 @@ use logis_store::audit::sql;
 
 /// Record one change in the audit trail, on the transaction making it (and count the write:
 /// see [`logis_store::RegisterStore::data_stamp`]).
+/// [`record`], giving the new row's id.
+pub(crate) fn record_returning(
+    c: &mut impl postgres::GenericClient,
+    actor: &Actor,
+    ch: &Change<'_>,
+) -> Result<i64> {
+    c.execute(logis_store::cube::sql::COUNT_WRITE, &[])
+        .map_err(pg)?;
+    let row = c
+        .query_one(
+            &format!("{} RETURNING id", sql::INSERT_AUDIT_LOG),
+            &[
+                &now(),
+                &actor.user_id,
+                &actor.name,
+                &actor.organisation_id,
+                &actor.via.code(),
+                &ch.entity,
+                &ch.entity_id,
+                &ch.operation_id,
+                &ch.action,
+                &ch.before_text(),
+                &ch.after_text(),
+            ],
+        )
+        .map_err(pg)?;
+    Ok(row.get(0))
+}
+
 pub(crate) fn record(
     c: &mut impl postgres::GenericClient,
     actor: &Actor,
@@ -34,7 +63,7 @@ impl AuditStore for PostgresStore {
     fn audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
         let (sql, params) = logis_store::audit::audit_query(f, DIALECT);
         let owned = pg_params(params);
-        Ok(self
+        let recorded = self
             .conn()?
             .query(sql.as_str(), &refs(&owned))
             .map_err(pg)?
@@ -53,6 +82,11 @@ impl AuditStore for PostgresStore {
                 before: r.get(10),
                 after: r.get(11),
             })
-            .collect())
+            .collect();
+        let created =
+            logis_store::tx::read(self, |tx| logis_store::audit::import_creations(tx, f))?;
+        Ok(logis_store::audit::with_import_creations(
+            recorded, created, f,
+        ))
     }
 }

@@ -49,6 +49,13 @@ impl AuditStore for SqliteStore {
                 })
             })
             .map_err(be)?;
-        rows.map(|r| r.map_err(be)).collect()
+        let recorded = rows.map(|r| r.map_err(be)).collect::<Result<Vec<_>>>()?;
+        drop(st);
+        drop(c);
+        let created =
+            logis_store::tx::read(self, |tx| logis_store::audit::import_creations(tx, f))?;
+        Ok(logis_store::audit::with_import_creations(
+            recorded, created, f,
+        ))
     }
 }

@@ -27,6 +27,7 @@ macro_rules! migrations {
             13 "proximity_dates" "0013_proximity_dates.sql",
             14 "relocation" "0014_relocation.sql",
             15 "relocation_temporary" "0015_relocation_temporary.sql",
+            16 "import_audit" "0016_import_audit.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

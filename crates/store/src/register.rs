@@ -510,8 +510,9 @@ pub trait RegisterStore: Send + Sync {
 /// The audit SQL of an import's merge, shared by both dialects: `{json}` is the JSON object
 /// function (`json_object` / `json_build_object`), `{distinct}` the null-safe inequality
 /// (`IS NOT` / `IS DISTINCT FROM`), `{text}` the cast of a JSON value to text. Parameters 1–5
-/// are the actor (at, user id, name, organisation id, via); 6 is the largest line id before
-/// the merge.
+/// are the actor (at, user id, name, organisation id, via). What an import creates is not here:
+/// it carries the id of the import's record (`import_id`, see
+/// [`crate::audit::import_creations`]).
 pub mod import_audit {
     pub const ACTOR: &str = "INSERT INTO audit_log (at, user_id, user_name, organisation_id, via, entity, entity_id, operation_id, action, before, after)";
 
@@ -526,14 +527,6 @@ WHERE o.label {distinct} coalesce(i.label, o.label) OR o.commune_code {distinct}
    OR o.project_id {distinct} coalesce(i.project_id, o.project_id) OR o.programme_id {distinct} coalesce(i.programme_id, o.programme_id)
    OR o.quartier_id {distinct} coalesce(i.quartier_id, o.quartier_id)";
 
-    /// Operations the merge created (run after the operations upsert).
-    pub const OPERATIONS_CREATED: &str = "{actor}
-SELECT {p1}, {p2}, {p3}, {p4}, {p5}, 'operation', CAST(o.id AS TEXT), o.id, 'creation', NULL,
-  {json}('bailleur_id', o.landlord_id, 'reference', o.reference, 'libelle', o.label, 'commune', o.commune_code, 'commune_ecrite', o.written_commune_code,
-         'projet_id', o.project_id, 'programme_id', o.programme_id, 'quartier_id', o.quartier_id){text}
-FROM import_ops i JOIN operations o ON o.landlord_id = i.landlord_id AND o.reference = i.reference
-WHERE i.existing = {false}";
-
     /// Lines the merge will change (run before the lines upsert).
     pub const LINES_UPDATED: &str = "{actor}
 SELECT {p1}, {p2}, {p3}, {p4}, {p5}, 'ligne', CAST(l.id AS TEXT), o.id, 'modification',
@@ -547,13 +540,6 @@ WHERE l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(s.stage, l.stage
    OR l.stage_date {distinct} coalesce(s.stage_date, l.stage_date) OR l.cost_cents {distinct} coalesce(s.cost_cents, l.cost_cents)
    OR l.surface_m2 {distinct} coalesce(s.surface_m2, l.surface_m2)";
 
-    /// Lines the merge created (run after the lines upsert): ids above the largest before it.
-    pub const LINES_CREATED: &str = "{actor}
-SELECT {p1}, {p2}, {p3}, {p4}, {p5}, 'ligne', CAST(l.id AS TEXT), l.operation_id, 'creation', NULL,
-  {json}('nature', l.nature, 'site', l.site, 'produit', l.product, 'financement', l.financing, 'annee', l.year,
-         'logements', l.dwellings, 'stade', l.stage, 'date_stade', l.stage_date, 'cout_centimes', l.cost_cents, 'surface_m2', l.surface_m2){text}
-FROM operation_lines l WHERE l.id > {p6}";
-
     /// Fill a template for a dialect.
     pub fn sql(
         template: &str,
@@ -564,7 +550,7 @@ FROM operation_lines l WHERE l.id > {p6}";
         false_: &str,
     ) -> String {
         let mut s = template.replace("{actor}", ACTOR);
-        for i in 1..=6 {
+        for i in 1..=5 {
             s = s.replace(&format!("{{p{i}}}"), &placeholder(i));
         }
         s.replace("{json}", json)

@@ -118,33 +118,21 @@ impl PgImport {
         stats.operations_created = one(c, "SELECT count(*) FROM import_ops WHERE NOT existing")?;
         let a = self.actor.clone();
         let at = now();
-        let max_line: i64 = c.query_one(sql::LARGEST_LINE_ID, &[]).map_err(pg)?.get(0);
+        // The import's record: what it creates carries its id (`import_id`) instead of an audit
+        // row each (logis_store::audit::import_creations puts them back in the trail).
+        let import_id = crate::audit::record_returning(c, &a, &Change::import_started())?;
         let audit = |c: &mut Client, template: &str| -> Result<u64> {
             let sql = audit_sql(template);
             let via = a.via.code();
-            if template.contains("{p6}") {
-                c.execute(
-                    &sql,
-                    &[
-                        &at,
-                        &a.user_id,
-                        &a.name,
-                        &a.organisation_id,
-                        &via,
-                        &max_line,
-                    ],
-                )
-            } else {
-                c.execute(&sql, &[&at, &a.user_id, &a.name, &a.organisation_id, &via])
-            }
-            .map_err(pg)
+            c.execute(&sql, &[&at, &a.user_id, &a.name, &a.organisation_id, &via])
+                .map_err(pg)
         };
         use logis_store::register::import_audit as ia;
         audit(c, ia::OPERATIONS_UPDATED)?;
         let touched_ops = exec(
             c,
-            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code)
-             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code FROM import_ops ORDER BY landlord_id, reference
+            &format!("INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code, import_id)
+             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code, {import_id} FROM import_ops ORDER BY landlord_id, reference
              ON CONFLICT (landlord_id, reference) DO UPDATE SET
                 label = coalesce(excluded.label, operations.label), commune_code = excluded.commune_code,
                 project_id = coalesce(excluded.project_id, operations.project_id),
@@ -157,17 +145,16 @@ impl PgImport {
                 OR operations.project_id IS DISTINCT FROM coalesce(excluded.project_id, operations.project_id)
                 OR operations.programme_id IS DISTINCT FROM coalesce(excluded.programme_id, operations.programme_id)
                 OR operations.quartier_id IS DISTINCT FROM coalesce(excluded.quartier_id, operations.quartier_id)
-                OR operations.written_commune_code IS DISTINCT FROM excluded.written_commune_code",
+                OR operations.written_commune_code IS DISTINCT FROM excluded.written_commune_code"),
         )?;
         stats.operations_updated = touched_ops - stats.operations_created;
-        audit(c, ia::OPERATIONS_CREATED)?;
         audit(c, ia::LINES_UPDATED)?;
 
         let existing_lines = one(c, sql::STAGED_LINES_ALREADY_HELD)?;
         let touched_lines = exec(
             c,
-            "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2)
-             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2
+            &format!("INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, import_id)
+             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2, {import_id}::BIGINT
              FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference ORDER BY s.row_no
              ON CONFLICT (operation_id, nature, site, product, financing, year) DO UPDATE SET
                 dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
@@ -178,9 +165,8 @@ impl PgImport {
                 OR operation_lines.stage IS DISTINCT FROM coalesce(excluded.stage, operation_lines.stage)
                 OR operation_lines.stage_date IS DISTINCT FROM coalesce(excluded.stage_date, operation_lines.stage_date)
                 OR operation_lines.cost_cents IS DISTINCT FROM coalesce(excluded.cost_cents, operation_lines.cost_cents)
-                OR operation_lines.surface_m2 IS DISTINCT FROM coalesce(excluded.surface_m2, operation_lines.surface_m2)",
+                OR operation_lines.surface_m2 IS DISTINCT FROM coalesce(excluded.surface_m2, operation_lines.surface_m2)"),
         )?;
-        audit(c, ia::LINES_CREATED)?;
         stats.lines_created = staged - existing_lines;
         // Fresh statistics before the next join: a large first import would otherwise be planned
         // as if the tables were still empty. Only for an import of a tenth of the lines held or
@@ -217,7 +203,7 @@ impl PgImport {
             &a,
             &Change::event(
                 "import",
-                at,
+                import_id,
                 "import",
                 serde_json::to_value(&stats).unwrap_or_default(),
             ),

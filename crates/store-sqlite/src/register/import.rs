@@ -106,36 +106,24 @@ impl SqliteImport {
         stats.operations_created = one("SELECT count(*) FROM import_ops WHERE existing = 0")?;
         let a = &self.actor;
         let at = now();
-        let max_line: i64 = c
-            .query_row(sql::LARGEST_LINE_ID, [], |r| r.get(0))
-            .map_err(be)?;
+        // The import's record: what it creates carries its id (`import_id`) instead of an audit
+        // row each (logis_store::audit::import_creations puts them back in the trail).
+        record(c, a, &Change::import_started())?;
+        let import_id = c.last_insert_rowid();
         let audit = |template: &str| -> Result<u64> {
             let sql = audit_sql(template);
-            let n = if template.contains("{p6}") {
-                c.execute(
-                    &sql,
-                    params![
-                        at,
-                        a.user_id,
-                        a.name,
-                        a.organisation_id,
-                        a.via.code(),
-                        max_line
-                    ],
-                )
-            } else {
-                c.execute(
-                    &sql,
-                    params![at, a.user_id, a.name, a.organisation_id, a.via.code()],
-                )
-            };
-            n.map(|n| n as u64).map_err(be)
+            c.execute(
+                &sql,
+                params![at, a.user_id, a.name, a.organisation_id, a.via.code()],
+            )
+            .map(|n| n as u64)
+            .map_err(be)
         };
         use logis_store::register::import_audit as ia;
         audit(ia::OPERATIONS_UPDATED)?;
-        let touched_ops = exec(
-            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code)
-             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code FROM import_ops WHERE true ORDER BY landlord_id, reference
+        let touched_ops = exec(&format!(
+            "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code, import_id)
+             SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code, {import_id} FROM import_ops WHERE true ORDER BY landlord_id, reference
              ON CONFLICT (landlord_id, reference) DO UPDATE SET
                 label = coalesce(excluded.label, operations.label), commune_code = excluded.commune_code,
                 project_id = coalesce(excluded.project_id, operations.project_id),
@@ -147,16 +135,15 @@ impl SqliteImport {
                 OR operations.project_id IS NOT coalesce(excluded.project_id, operations.project_id)
                 OR operations.programme_id IS NOT coalesce(excluded.programme_id, operations.programme_id)
                 OR operations.quartier_id IS NOT coalesce(excluded.quartier_id, operations.quartier_id)
-                OR operations.written_commune_code IS NOT excluded.written_commune_code",
-        )?;
+                OR operations.written_commune_code IS NOT excluded.written_commune_code"
+        ))?;
         stats.operations_updated = touched_ops - stats.operations_created;
-        audit(ia::OPERATIONS_CREATED)?;
         audit(ia::LINES_UPDATED)?;
 
         let existing_lines = one(sql::STAGED_LINES_ALREADY_HELD)?;
-        let touched_lines = exec(
-            "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2)
-             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2
+        let touched_lines = exec(&format!(
+            "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, import_id)
+             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2, {import_id}
              FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference WHERE true ORDER BY s.row_no
              ON CONFLICT (operation_id, nature, site, product, financing, year) DO UPDATE SET
                 dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
@@ -167,9 +154,8 @@ impl SqliteImport {
                 OR operation_lines.stage IS NOT coalesce(excluded.stage, operation_lines.stage)
                 OR operation_lines.stage_date IS NOT coalesce(excluded.stage_date, operation_lines.stage_date)
                 OR operation_lines.cost_cents IS NOT coalesce(excluded.cost_cents, operation_lines.cost_cents)
-                OR operation_lines.surface_m2 IS NOT coalesce(excluded.surface_m2, operation_lines.surface_m2)",
-        )?;
-        audit(ia::LINES_CREATED)?;
+                OR operation_lines.surface_m2 IS NOT coalesce(excluded.surface_m2, operation_lines.surface_m2)"
+        ))?;
         stats.lines_created = self.staged - existing_lines;
         stats.lines_updated = touched_lines - stats.lines_created;
         stats.lines_unchanged = existing_lines - stats.lines_updated;
@@ -188,7 +174,7 @@ impl SqliteImport {
             a,
             &Change::event(
                 "import",
-                at,
+                import_id,
                 "import",
                 serde_json::to_value(&stats).unwrap_or_default(),
             ),
