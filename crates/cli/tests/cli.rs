@@ -876,3 +876,124 @@ fn serve_answers_on_localhost() {
         std::panic::resume_unwind(e);
     }
 }
+
+/// The register's state as the test compares it: operations, lines, dwellings, the
+/// pre-aggregated sums' lines and dwellings, audit rows.
+fn state(url: &str) -> [u64; 6] {
+    let store = logis_conformance::connect(url).unwrap();
+    let s = store.summary().unwrap();
+    let (total_lines, total_dwellings, audit) = logis_store::tx::read(&*store, |tx| {
+        let r = tx.query(
+            "SELECT CAST(coalesce(sum(lines), 0) AS BIGINT), CAST(coalesce(sum(dwellings), 0) AS BIGINT), (SELECT count(*) FROM audit_log) FROM line_totals",
+            &[],
+        )?;
+        let r = &r[0];
+        Ok((r.int(0)? as u64, r.int(1)? as u64, r.int(2)? as u64))
+    })
+    .unwrap();
+    [
+        s.operations,
+        s.lines,
+        s.dwellings,
+        total_lines,
+        total_dwellings,
+        audit,
+    ]
+}
+
+/// `kill -9` at several moments of a large import leaves the register as it was — or, when the
+/// import had committed, as the whole file makes it: never half of it; the sums agree with the
+/// lines; the next import goes through.
+fn killed_imports(db: &str, dir: &Path) {
+    let out = logis(db, &["init", "--territoire", "245900428"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = logis(
+        db,
+        &["org", "add", "--kind", "bailleur", "--name", "Vilogia"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let good = dir.join("bon.csv");
+    std::fs::write(&good, GOOD).unwrap();
+    let out = logis(db, &["import", "operations", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let before = state(db);
+    // 60,000 new lines over 20,000 operations.
+    let big = dir.join("gros.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    writeln!(
+        f,
+        "reference;bailleur;commune;nature;produit;logements;annee"
+    )
+    .unwrap();
+    for i in 0..20_000 {
+        for (product, n) in [("PLUS", 12), ("PLAI", 4), ("PLS", 2)] {
+            writeln!(
+                f,
+                "K-{i};Vilogia;Dunkerque;Construction neuve;{product};{n};2027"
+            )
+            .unwrap();
+        }
+    }
+    drop(f);
+    let whole = [
+        before[0] + 20_000,
+        before[1] + 60_000,
+        before[2] + 20_000 * 18,
+        before[3] + 60_000,
+        before[4] + 20_000 * 18,
+    ];
+    let mut seen_whole = false;
+    for ms in [150u64, 500, 1_200, 2_500, 5_000] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_logis"))
+            .arg("--db")
+            .arg(db)
+            .args(["import", "operations", big.to_str().unwrap()])
+            .env_remove("LOGIS_DATABASE_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        // (SIGKILL: Child::kill sends it on Unix.)
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = state(db);
+        eprintln!(
+            "tué après {ms} ms : {}",
+            if now == before {
+                "rien d'écrit"
+            } else {
+                "import complet"
+            }
+        );
+        if now == before {
+            continue;
+        }
+        assert_eq!(now[..5], whole, "killed after {ms} ms: half an import");
+        assert!(now[5] > before[5]);
+        seen_whole = true;
+        break;
+    }
+    // Whatever happened, the register is whole and the next import goes through.
+    let t = std::time::Instant::now();
+    let out = logis(db, &["import", "operations", big.to_str().unwrap()]);
+    eprintln!("import complet en {:.1} s", t.elapsed().as_secs_f64());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let after = state(db);
+    assert_eq!(after[..5], whole);
+    let _ = seen_whole;
+}
+
+#[test]
+fn killed_imports_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("logis.db").display());
+    killed_imports(&db, dir.path());
+}
+
+#[test]
+fn killed_imports_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = logis_conformance::TestDb::fresh(logis_conformance::Kind::Postgres);
+    killed_imports(&db.url, dir.path());
+}
