@@ -343,6 +343,7 @@ impl RegisterStore for SqliteStore {
                 dwellings INTEGER NOT NULL, stage TEXT, stage_date TEXT, cost_cents INTEGER, search_key TEXT NOT NULL,
                 written_commune_code TEXT, surface_m2 INTEGER);
              DELETE FROM import_staging;
+             DROP INDEX IF EXISTS temp.import_staging_key;
              BEGIN IMMEDIATE;",
         )
         .map_err(be)?;

@@ -519,6 +519,36 @@ fn aggregates_match_the_lines(kind: Kind) {
         l.year
     );
     assert!(db.import(csv).committed);
+    // New operations only, one naming its project and programme on one line and not the other:
+    // both lines count under them.
+    let csv = "reference;bailleur;commune;programme;projet;nature;produit;logements;annee
+NEW-1;Vilogia;Dunkerque;PLH 2005-2010;Projet des sommes;Construction neuve;PLUS;11;2029
+NEW-1;Vilogia;Dunkerque;;;Construction neuve;PLAI;5;2029
+NEW-2;Vilogia;Dunkerque;;;Construction neuve;PLUS;3;2029
+";
+    let r = db.import(csv.to_string());
+    assert!(r.committed, "{}", r.render_fr());
+    // The pre-aggregated sums themselves, as SQL reads them, equal the lines grouped.
+    let rows = |sql: &str| {
+        let mut v: Vec<Vec<String>> = logis_store::tx::read(db.store.as_ref(), |tx| {
+            tx.query(sql, &[])?
+                .iter()
+                .map(|r| Ok(r.0.iter().map(|v| format!("{v:?}")).collect()))
+                .collect()
+        })
+        .unwrap();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        rows("SELECT programme_id, landlord_id, project_id, quartier_id, commune_code, year, nature, site, product, financing, stage,
+                CAST(dwellings AS BIGINT), CAST(lines AS BIGINT), CAST(cost_cents AS BIGINT) FROM line_totals"),
+        rows("SELECT coalesce(o.programme_id, 0), o.landlord_id, coalesce(o.project_id, 0), coalesce(o.quartier_id, 0), o.commune_code,
+                l.year, l.nature, l.site, l.product, l.financing, coalesce(l.stage, ''), CAST(sum(l.dwellings) AS BIGINT), CAST(count(*) AS BIGINT),
+                CAST(coalesce(sum(l.cost_cents), 0) AS BIGINT)
+              FROM operations o JOIN operation_lines l ON l.operation_id = o.id
+              GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11")
+    );
     let plh = db
         .programmes()
         .unwrap()

@@ -20,6 +20,33 @@ fn audit_sql(template: &str) -> String {
     )
 }
 
+/// The pre-aggregated sums of an import whose operations are all new, from its staged lines
+/// (they are the operations' lines): each staged line given its operation's programme, project
+/// and quartier (a line may leave them empty where another line of its operation names them),
+/// then one walk of an index in the sums' order adding each group to `line_totals` — no sort of
+/// the lines joined to their operations, no second grouping.
+const NEW_OPERATIONS_TOTALS: &str = "
+UPDATE import_staging SET programme_id = i.programme_id, project_key = i.project_key, quartier_key = i.quartier_key
+FROM import_ops i
+WHERE i.landlord_id = import_staging.landlord_id AND i.reference = import_staging.reference
+  AND (import_staging.programme_id IS NOT i.programme_id OR import_staging.project_key IS NOT i.project_key
+       OR import_staging.quartier_key IS NOT i.quartier_key);
+DROP INDEX IF EXISTS temp.import_staging_totals;
+CREATE INDEX temp.import_staging_totals ON import_staging (programme_id, landlord_id, project_key, quartier_key, commune_code, year,
+    nature, site, product, financing, stage, dwellings, cost_cents);
+INSERT INTO line_totals (programme_id, landlord_id, project_id, quartier_id, commune_code, year, nature, site, product, financing, stage, dwellings, lines, cost_cents)
+SELECT coalesce(s.programme_id, 0), s.landlord_id, coalesce(p.id, 0), coalesce(q.id, 0), s.commune_code, s.year, s.nature, s.site, s.product,
+       s.financing, coalesce(s.stage, ''), sum(s.dwellings), count(*), coalesce(sum(s.cost_cents), 0)
+FROM import_staging s INDEXED BY import_staging_totals
+LEFT JOIN projects p ON p.name_key = s.project_key
+LEFT JOIN quartiers q ON q.commune_code = s.commune_code AND q.name_key = s.quartier_key
+WHERE true
+GROUP BY s.programme_id, s.landlord_id, s.project_key, s.quartier_key, s.commune_code, s.year, s.nature, s.site, s.product, s.financing, s.stage
+ON CONFLICT (programme_id, landlord_id, project_id, quartier_id, commune_code, year, nature, site, product, financing, stage)
+DO UPDATE SET dwellings = line_totals.dwellings + excluded.dwellings, lines = line_totals.lines + excluded.lines,
+    cost_cents = line_totals.cost_cents + excluded.cost_cents;
+DROP INDEX temp.import_staging_totals;";
+
 impl Drop for SqliteImport {
     fn drop(&mut self) {
         if self.open {
@@ -90,11 +117,13 @@ impl SqliteImport {
         c.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS import_ops (landlord_id INTEGER NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
                 project_id INTEGER, programme_id INTEGER, quartier_id INTEGER, existing INTEGER NOT NULL, search_key TEXT NOT NULL, written_commune_code TEXT,
+                project_key TEXT, quartier_key TEXT,
                 PRIMARY KEY (landlord_id, reference));
              DELETE FROM import_ops;
              INSERT INTO import_ops
              SELECT s.landlord_id, s.reference, s.label, s.commune_code, p.id, s.programme_id, q.id,
-                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference), s.search_key, s.written_commune_code
+                    EXISTS (SELECT 1 FROM operations o WHERE o.landlord_id = s.landlord_id AND o.reference = s.reference), s.search_key, s.written_commune_code,
+                    s.project_key, s.quartier_key
              FROM (SELECT landlord_id, reference, max(label) AS label, max(commune_code) AS commune_code, max(project_key) AS project_key,
                           max(programme_id) AS programme_id, max(quartier_key) AS quartier_key, max(search_key) AS search_key, max(written_commune_code) AS written_commune_code
                    FROM import_staging GROUP BY landlord_id, reference) s
@@ -104,6 +133,8 @@ impl SqliteImport {
         .map_err(be)?;
         c.execute_batch(query::TOTALS_BEFORE_MERGE).map_err(be)?;
         stats.operations_created = one("SELECT count(*) FROM import_ops WHERE existing = 0")?;
+        // Only new operations (a first import, new programmes): their lines are the staged ones.
+        let all_new = stats.operations_created == one("SELECT count(*) FROM import_ops")?;
         let a = &self.actor;
         let at = now();
         // The import's record: what it creates carries its id (`import_id`) instead of an audit
@@ -179,9 +210,15 @@ impl SqliteImport {
                 serde_json::to_value(&stats).unwrap_or_default(),
             ),
         )?;
-        c.execute_batch(query::TOTALS_AFTER_MERGE).map_err(be)?;
+        if all_new {
+            c.execute_batch(NEW_OPERATIONS_TOTALS).map_err(be)?;
+        } else {
+            c.execute_batch(query::TOTALS_AFTER_MERGE).map_err(be)?;
+        }
         c.execute_batch(logis_store::cube::sql::BUMP).map_err(be)?;
-        c.execute_batch("DELETE FROM import_staging; DELETE FROM import_ops; PRAGMA optimize;")
+        c.execute_batch(
+            "DELETE FROM import_staging; DELETE FROM import_ops; DROP INDEX IF EXISTS temp.import_staging_key; PRAGMA optimize;",
+        )
             .map_err(be)?;
         Ok(stats)
     }
@@ -233,6 +270,14 @@ impl ImportSession for SqliteImport {
     }
 
     fn finish(mut self: Box<Self>, commit: bool) -> Result<ImportOutcome> {
+        // One sort of the staged lines by operation then line, which the whole-file checks, the
+        // operations' grouping and the lines' joins all walk instead of sorting again.
+        self.conn
+            .execute_batch(
+                "DROP INDEX IF EXISTS temp.import_staging_key;
+                 CREATE INDEX temp.import_staging_key ON import_staging (landlord_id, reference, nature, site, product, financing, year);",
+            )
+            .map_err(be)?;
         let problems = self.check()?;
         // A clean check-only run merges too, then rolls back: its statistics say what the
         // import would change (the preview of the web import).
