@@ -355,8 +355,9 @@ pub fn funding_sql(f: &LineFilter, d: Dialect, params: &mut Vec<SqlParam>) -> St
     )
 }
 
-/// `INSERT INTO totals_delta` of the sums of the lines of the operations an import touches
-/// (`import_ops`), by the keys of `line_totals`, with `$sign` before each sum.
+/// `INSERT INTO totals_delta` of the sums of the lines of the operations an import changes
+/// (`totals_ops`, see [`totals_operations`]), by the keys of `line_totals`, with `$sign` before
+/// each sum.
 macro_rules! imported_sums {
     ($sign:literal) => {
         concat!(
@@ -364,12 +365,43 @@ macro_rules! imported_sums {
 SELECT coalesce(o.programme_id, 0), o.landlord_id, coalesce(o.project_id, 0), coalesce(o.quartier_id, 0), o.commune_code,
        l.year, l.nature, l.site, l.product, l.financing, coalesce(l.stage, ''),
        ", $sign, "sum(l.dwellings), ", $sign, "count(*), ", $sign, "coalesce(sum(l.cost_cents), 0)
-FROM import_ops i JOIN operations o ON o.landlord_id = i.landlord_id AND o.reference = i.reference
+FROM totals_ops i JOIN operations o ON o.landlord_id = i.landlord_id AND o.reference = i.reference
 JOIN operation_lines l ON l.operation_id = o.id
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;"
         )
     };
 }
+
+/// The operations of an import whose sums change (`totals_ops`), found before the merge: new
+/// operations, those given another commune, programme, project or quartier, and those with a
+/// line new or changed in its dwellings, stage or cost. The others' lines stay as they are: an
+/// import that changes nothing costs no grouping at all. `distinct`: the null-safe inequality
+/// (`IS NOT` / `IS DISTINCT FROM`).
+pub fn totals_operations(distinct: &str) -> String {
+    format!(
+        "CREATE TEMP TABLE IF NOT EXISTS totals_ops (landlord_id BIGINT NOT NULL, reference TEXT NOT NULL, PRIMARY KEY (landlord_id, reference));
+DELETE FROM totals_ops;
+INSERT INTO totals_ops
+SELECT i.landlord_id, i.reference FROM import_ops i
+LEFT JOIN operations o ON o.landlord_id = i.landlord_id AND o.reference = i.reference
+WHERE o.id IS NULL OR o.commune_code <> i.commune_code
+   OR o.programme_id {distinct} coalesce(i.programme_id, o.programme_id)
+   OR o.project_id {distinct} coalesce(i.project_id, o.project_id)
+   OR o.quartier_id {distinct} coalesce(i.quartier_id, o.quartier_id)
+UNION
+SELECT s.landlord_id, s.reference FROM import_staging s
+JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
+LEFT JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
+   AND l.financing = s.financing AND l.year = s.year
+WHERE l.id IS NULL OR l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(s.stage, l.stage)
+   OR l.cost_cents {distinct} coalesce(s.cost_cents, l.cost_cents);"
+    )
+}
+
+/// The `totals_ops` of an import whose operations are all new, when its sums are made otherwise
+/// (none of its operations had lines before).
+pub const NO_TOTALS_OPERATIONS: &str = "CREATE TEMP TABLE IF NOT EXISTS totals_ops (landlord_id BIGINT NOT NULL, reference TEXT NOT NULL, PRIMARY KEY (landlord_id, reference));
+DELETE FROM totals_ops;";
 
 /// The pre-aggregated sums kept in step with an import, in its transaction: the lines of the
 /// operations it touches (`import_ops`) are taken out of the sums before the merge
@@ -401,7 +433,8 @@ ON CONFLICT (programme_id, landlord_id, project_id, quartier_id, commune_code, y
 DO UPDATE SET dwellings = line_totals.dwellings + excluded.dwellings, lines = line_totals.lines + excluded.lines,
     cost_cents = line_totals.cost_cents + excluded.cost_cents;
 DELETE FROM line_totals WHERE lines = 0;
-DELETE FROM totals_delta;"
+DELETE FROM totals_delta;
+DELETE FROM totals_ops;"
 );
 
 /// The tables of a query on the pre-aggregated sums (`t`), with the same aliases for names.

@@ -528,6 +528,16 @@ NEW-2;Vilogia;Dunkerque;;;Construction neuve;PLUS;3;2029
 ";
     let r = db.import(csv.to_string());
     assert!(r.committed, "{}", r.render_fr());
+    // An operation given a project, its line unchanged: its sums move.
+    let csv = "reference;bailleur;commune;projet;nature;produit;logements;annee
+NEW-2;Vilogia;Dunkerque;Projet des sommes;Construction neuve;PLUS;3;2029
+";
+    let r = db.import(csv.to_string());
+    assert!(
+        r.committed && r.stats.operations_updated == 1,
+        "{}",
+        r.render_fr()
+    );
     // The pre-aggregated sums themselves, as SQL reads them, equal the lines grouped.
     let rows = |sql: &str| {
         let mut v: Vec<Vec<String>> = logis_store::tx::read(db.store.as_ref(), |tx| {

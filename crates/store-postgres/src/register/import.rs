@@ -114,6 +114,8 @@ impl PgImport {
              ANALYZE import_ops;",
         )
         .map_err(pg)?;
+        c.batch_execute(&query::totals_operations("IS DISTINCT FROM"))
+            .map_err(pg)?;
         c.batch_execute(query::TOTALS_BEFORE_MERGE).map_err(pg)?;
         stats.operations_created = one(c, "SELECT count(*) FROM import_ops WHERE NOT existing")?;
         let a = self.actor.clone();

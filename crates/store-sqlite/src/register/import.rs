@@ -131,10 +131,16 @@ impl SqliteImport {
              LEFT JOIN quartiers q ON q.commune_code = s.commune_code AND q.name_key = s.quartier_key;",
         )
         .map_err(be)?;
-        c.execute_batch(query::TOTALS_BEFORE_MERGE).map_err(be)?;
         stats.operations_created = one("SELECT count(*) FROM import_ops WHERE existing = 0")?;
         // Only new operations (a first import, new programmes): their lines are the staged ones.
         let all_new = stats.operations_created == one("SELECT count(*) FROM import_ops")?;
+        c.execute_batch(&if all_new {
+            query::NO_TOTALS_OPERATIONS.to_string()
+        } else {
+            query::totals_operations("IS NOT")
+        })
+        .map_err(be)?;
+        c.execute_batch(query::TOTALS_BEFORE_MERGE).map_err(be)?;
         let a = &self.actor;
         let at = now();
         // The import's record: what it creates carries its id (`import_id`) instead of an audit
