@@ -17,7 +17,7 @@ use register::{
 };
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use logis_app::register::import::{ImportOptions, import_operations};
+use logis_app::register::import::{ImportOptions, Progress, import_operations};
 use logis_app::{AppError, DEFAULT_DATABASE, accounts as auth, reference as setup};
 use logis_domain::{OrgKind, Role, Siren};
 use logis_io::write::{ExportFormat, LineWriter, save_xlsx_to};

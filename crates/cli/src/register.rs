@@ -317,6 +317,48 @@ pub(crate) fn export(
     Ok(())
 }
 
+fn spinner_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner())
+}
+
+/// The import's progress on the terminal (nothing when standard error is not one): a bar of the
+/// rows read when the file is a CSV (its lines counted first: a tenth of a second for
+/// 1,000,000), else the rows counted; then a spinner while the whole file is checked and written.
+fn progress_bar(file: &std::path::Path) -> indicatif::ProgressBar {
+    let rows = std::fs::read(file).ok().and_then(|bytes| {
+        // (An XLSX is a ZIP: its rows are not its lines.)
+        (!bytes.starts_with(b"PK")).then(|| {
+            let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
+            let last = u64::from(!bytes.ends_with(b"\n") && !bytes.is_empty());
+            (lines + last).saturating_sub(1)
+        })
+    });
+    match rows {
+        Some(n) if n > 0 => {
+            let bar = indicatif::ProgressBar::new(n);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "lecture [{bar:30}] {pos}/{len} lignes (encore {eta}) [{elapsed}]",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar
+        }
+        _ => {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} lecture : {pos} lignes [{elapsed}]",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar
+        }
+    }
+}
+
 pub(crate) fn import(db: Option<&str>, args: ImportArgs) -> Result<ExitCode, Failure> {
     let store = open(db, DEFAULT_DATABASE)?;
     let territory = args
@@ -332,12 +374,7 @@ pub(crate) fn import(db: Option<&str>, args: ImportArgs) -> Result<ExitCode, Fai
             return Ok(ExitCode::FAILURE);
         }
     };
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    bar.set_message("lecture…");
+    let bar = progress_bar(&args.file);
     let opts = ImportOptions {
         commit: !args.verifier,
         territory,
@@ -348,7 +385,18 @@ pub(crate) fn import(db: Option<&str>, args: ImportArgs) -> Result<ExitCode, Fai
         &Actor::cli(),
         source.as_mut(),
         &opts,
-        &mut |n| bar.set_message(format!("{n} lignes lues")),
+        &mut |p| match p {
+            Progress::Read(n) => bar.set_position(n),
+            Progress::Writing => {
+                bar.set_style(spinner_style());
+                bar.set_message(if opts.commit {
+                    "fichier lu ; vérification d'ensemble et enregistrement…"
+                } else {
+                    "fichier lu ; vérification d'ensemble…"
+                });
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            }
+        },
     );
     bar.finish_and_clear();
     let report = report?;

@@ -206,14 +206,23 @@ impl Problems {
     }
 }
 
-/// Import (or, with `commit: false`, check) the operations of `source`. `progress` is called
-/// with the number of rows read so far, every 10,000 rows.
+/// Where an import stands, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// This many rows read and checked so far (said every 10,000 rows, and at the end).
+    Read(u64),
+    /// Every row read: the whole file is checked and written (or rolled back).
+    Writing,
+}
+
+/// Import (or, with `commit: false`, check) the operations of `source`; `progress` hears where
+/// it stands ([`Progress`]).
 pub fn import_operations(
     store: &dyn Store,
     actor: &Actor,
     source: &mut dyn RowSource,
     opts: &ImportOptions,
-    progress: &mut dyn FnMut(u64),
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport> {
     let mut report = ImportReport::default();
     let header = match HeaderMap::new(source.header()) {
@@ -295,7 +304,7 @@ pub fn import_operations(
                 };
                 read += 1;
                 if read.is_multiple_of(10_000) {
-                    progress(read);
+                    progress(Progress::Read(read));
                 }
                 if row.is_blank() {
                     report.blank_rows += 1;
@@ -365,7 +374,8 @@ pub fn import_operations(
         (session, parsed.and(staged.map_err(AppError::from)))
     });
     staged?;
-    progress(read);
+    progress(Progress::Read(read));
+    progress(Progress::Writing);
     report.total_discrepancies = reconcile(&report.declared_totals, &details);
     let outcome = session.finish(opts.commit && problems.listed.is_empty())?;
     for p in outcome.problems {
