@@ -157,7 +157,10 @@ impl SqliteImport {
             .map_err(be)
         };
         use logis_store::register::import_audit as ia;
-        audit(ia::OPERATIONS_UPDATED)?;
+        // (New operations have nothing to change nor lines already held.)
+        if !all_new {
+            audit(ia::OPERATIONS_UPDATED)?;
+        }
         let touched_ops = exec(&format!(
             "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code, import_id)
              SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code, {import_id} FROM import_ops WHERE true ORDER BY landlord_id, reference
@@ -175,9 +178,15 @@ impl SqliteImport {
                 OR operations.written_commune_code IS NOT excluded.written_commune_code"
         ))?;
         stats.operations_updated = touched_ops - stats.operations_created;
-        audit(ia::LINES_UPDATED)?;
+        if !all_new {
+            audit(ia::LINES_UPDATED)?;
+        }
 
-        let existing_lines = one(sql::STAGED_LINES_ALREADY_HELD)?;
+        let existing_lines = if all_new {
+            0
+        } else {
+            one(sql::STAGED_LINES_ALREADY_HELD)?
+        };
         let touched_lines = exec(&format!(
             "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, import_id)
              SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2, {import_id}
