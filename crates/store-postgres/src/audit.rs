@@ -2,8 +2,7 @@ use super::*;
 use logis_store::audit::sql;
 
 /// Record one change in the audit trail, on the transaction making it (and count the write:
-/// see [`logis_store::RegisterStore::data_stamp`]).
-/// [`record`], giving the new row's id.
+/// see [`logis_store::RegisterStore::data_stamp`]); the new row's id.
 pub(crate) fn record_returning(
     c: &mut impl postgres::GenericClient,
     actor: &Actor,
@@ -32,31 +31,13 @@ pub(crate) fn record_returning(
     Ok(row.get(0))
 }
 
+/// [`record_returning`], the id left.
 pub(crate) fn record(
     c: &mut impl postgres::GenericClient,
     actor: &Actor,
     ch: &Change<'_>,
 ) -> Result<()> {
-    c.execute(logis_store::cube::sql::COUNT_WRITE, &[])
-        .map_err(pg)?;
-    c.execute(
-        sql::INSERT_AUDIT_LOG,
-        &[
-            &now(),
-            &actor.user_id,
-            &actor.name,
-            &actor.organisation_id,
-            &actor.via.code(),
-            &ch.entity,
-            &ch.entity_id,
-            &ch.operation_id,
-            &ch.action,
-            &ch.before_text(),
-            &ch.after_text(),
-        ],
-    )
-    .map(|_| ())
-    .map_err(pg)
+    record_returning(c, actor, ch).map(|_| ())
 }
 
 impl AuditStore for PostgresStore {

@@ -547,7 +547,6 @@ WHERE l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(s.stage, l.stage
         json: &str,
         distinct: &str,
         text: &str,
-        false_: &str,
     ) -> String {
         let mut s = template.replace("{actor}", ACTOR);
         for i in 1..=5 {
@@ -556,7 +555,6 @@ WHERE l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(s.stage, l.stage
         s.replace("{json}", json)
             .replace("{distinct}", distinct)
             .replace("{text}", text)
-            .replace("{false}", false_)
     }
 }
 

@@ -14,13 +14,12 @@ fn audit_sql(template: &str) -> String {
     logis_store::register::import_audit::sql(
         template,
         |n| match n {
-            1 | 2 | 4 | 6 => format!("CAST(${n} AS BIGINT)"),
+            1 | 2 | 4 => format!("CAST(${n} AS BIGINT)"),
             _ => format!("CAST(${n} AS TEXT)"),
         },
         "json_build_object",
         "IS DISTINCT FROM",
         "::text",
-        "false",
     )
 }
 

@@ -16,7 +16,6 @@ fn audit_sql(template: &str) -> String {
         "json_object",
         "IS NOT",
         "",
-        "0",
     )
 }
 
