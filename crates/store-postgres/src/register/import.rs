@@ -31,6 +31,34 @@ impl Drop for PgImport {
     }
 }
 
+/// The operations' upsert: a file's operation already held takes the file's values where it gives
+/// them (left out for an import of new operations only: plain inserts).
+const OPERATIONS_CONFLICT: &str = "ON CONFLICT (landlord_id, reference) DO UPDATE SET
+                label = coalesce(excluded.label, operations.label), commune_code = excluded.commune_code,
+                project_id = coalesce(excluded.project_id, operations.project_id),
+                programme_id = coalesce(excluded.programme_id, operations.programme_id),
+                quartier_id = coalesce(excluded.quartier_id, operations.quartier_id),
+                search_key = CASE WHEN excluded.label IS NULL THEN operations.search_key ELSE excluded.search_key END,
+                written_commune_code = excluded.written_commune_code
+             WHERE operations.label IS DISTINCT FROM coalesce(excluded.label, operations.label)
+                OR operations.commune_code IS DISTINCT FROM excluded.commune_code
+                OR operations.project_id IS DISTINCT FROM coalesce(excluded.project_id, operations.project_id)
+                OR operations.programme_id IS DISTINCT FROM coalesce(excluded.programme_id, operations.programme_id)
+                OR operations.quartier_id IS DISTINCT FROM coalesce(excluded.quartier_id, operations.quartier_id)
+                OR operations.written_commune_code IS DISTINCT FROM excluded.written_commune_code";
+
+/// The lines' upsert, likewise.
+const LINES_CONFLICT: &str = "ON CONFLICT (operation_id, nature, site, product, financing, year) DO UPDATE SET
+                dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
+                stage_date = coalesce(excluded.stage_date, operation_lines.stage_date),
+                cost_cents = coalesce(excluded.cost_cents, operation_lines.cost_cents),
+                surface_m2 = coalesce(excluded.surface_m2, operation_lines.surface_m2)
+             WHERE operation_lines.dwellings <> excluded.dwellings
+                OR operation_lines.stage IS DISTINCT FROM coalesce(excluded.stage, operation_lines.stage)
+                OR operation_lines.stage_date IS DISTINCT FROM coalesce(excluded.stage_date, operation_lines.stage_date)
+                OR operation_lines.cost_cents IS DISTINCT FROM coalesce(excluded.cost_cents, operation_lines.cost_cents)
+                OR operation_lines.surface_m2 IS DISTINCT FROM coalesce(excluded.surface_m2, operation_lines.surface_m2)";
+
 const STAGING_COPY: &str = "COPY import_staging FROM STDIN";
 
 /// Groups of rows found by a checking query: (row numbers "3,7,9", detail).
@@ -117,6 +145,9 @@ impl PgImport {
             .map_err(pg)?;
         c.batch_execute(query::TOTALS_BEFORE_MERGE).map_err(pg)?;
         stats.operations_created = one(c, "SELECT count(*) FROM import_ops WHERE NOT existing")?;
+        // Only new operations (a first import, new programmes): plain inserts, nothing to audit
+        // as changed, no line already held.
+        let all_new = stats.operations_created == one(c, "SELECT count(*) FROM import_ops")?;
         let a = self.actor.clone();
         let at = now();
         // The import's record: what it creates carries its id (`import_id`) instead of an audit
@@ -129,44 +160,30 @@ impl PgImport {
                 .map_err(pg)
         };
         use logis_store::register::import_audit as ia;
-        audit(c, ia::OPERATIONS_UPDATED)?;
+        let ops_conflict = if all_new { "" } else { OPERATIONS_CONFLICT };
+        if !all_new {
+            audit(c, ia::OPERATIONS_UPDATED)?;
+        }
         let touched_ops = exec(
             c,
             &format!("INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code, import_id)
              SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code, {import_id} FROM import_ops ORDER BY landlord_id, reference
-             ON CONFLICT (landlord_id, reference) DO UPDATE SET
-                label = coalesce(excluded.label, operations.label), commune_code = excluded.commune_code,
-                project_id = coalesce(excluded.project_id, operations.project_id),
-                programme_id = coalesce(excluded.programme_id, operations.programme_id),
-                quartier_id = coalesce(excluded.quartier_id, operations.quartier_id),
-                search_key = CASE WHEN excluded.label IS NULL THEN operations.search_key ELSE excluded.search_key END,
-                written_commune_code = excluded.written_commune_code
-             WHERE operations.label IS DISTINCT FROM coalesce(excluded.label, operations.label)
-                OR operations.commune_code IS DISTINCT FROM excluded.commune_code
-                OR operations.project_id IS DISTINCT FROM coalesce(excluded.project_id, operations.project_id)
-                OR operations.programme_id IS DISTINCT FROM coalesce(excluded.programme_id, operations.programme_id)
-                OR operations.quartier_id IS DISTINCT FROM coalesce(excluded.quartier_id, operations.quartier_id)
-                OR operations.written_commune_code IS DISTINCT FROM excluded.written_commune_code"),
+             {ops_conflict}"),
         )?;
         stats.operations_updated = touched_ops - stats.operations_created;
-        audit(c, ia::LINES_UPDATED)?;
-
-        let existing_lines = one(c, sql::STAGED_LINES_ALREADY_HELD)?;
+        let lines_conflict = if all_new { "" } else { LINES_CONFLICT };
+        let existing_lines = if all_new {
+            0
+        } else {
+            audit(c, ia::LINES_UPDATED)?;
+            one(c, sql::STAGED_LINES_ALREADY_HELD)?
+        };
         let touched_lines = exec(
             c,
             &format!("INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, import_id)
              SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2, {import_id}::BIGINT
              FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference ORDER BY s.row_no
-             ON CONFLICT (operation_id, nature, site, product, financing, year) DO UPDATE SET
-                dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
-                stage_date = coalesce(excluded.stage_date, operation_lines.stage_date),
-                cost_cents = coalesce(excluded.cost_cents, operation_lines.cost_cents),
-                surface_m2 = coalesce(excluded.surface_m2, operation_lines.surface_m2)
-             WHERE operation_lines.dwellings <> excluded.dwellings
-                OR operation_lines.stage IS DISTINCT FROM coalesce(excluded.stage, operation_lines.stage)
-                OR operation_lines.stage_date IS DISTINCT FROM coalesce(excluded.stage_date, operation_lines.stage_date)
-                OR operation_lines.cost_cents IS DISTINCT FROM coalesce(excluded.cost_cents, operation_lines.cost_cents)
-                OR operation_lines.surface_m2 IS DISTINCT FROM coalesce(excluded.surface_m2, operation_lines.surface_m2)"),
+             {lines_conflict}"),
         )?;
         stats.lines_created = staged - existing_lines;
         // Fresh statistics before the next join: a large first import would otherwise be planned
