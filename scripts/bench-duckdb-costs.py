@@ -1,6 +1,6 @@
 """The anchor of logis-bench foncier: DuckDB loads the same operations file and runs the cost
 report's aggregate (landlord × nature × product × year: operations, dwellings, dwellings with a
-cost, cost) on it. Prints "what rows seconds" lines. Run by scripts/ensure-duckdb.sh's Python."""
+cost, cost) on it. Prints "what rows seconds" lines. Run by scripts/ensure-bench-python.sh's Python."""
 import sys
 import time
 

@@ -301,105 +301,157 @@ pub fn matching(store: &dyn Store, project: Option<&str>, rules: &CostRules) -> 
 /// page, its CSV and XLSX): every count as it is when `detail` (the relocation officer), else
 /// through `logis_domain::secrecy` (small counts hidden, secondary suppression).
 pub fn indicators_report(store: &dyn Store, detail: bool) -> Result<logis_io::report::Report> {
-    use logis_domain::relocation::indicators::{Value, compute, shown};
-    use logis_domain::secrecy::Shown;
-    use logis_io::report::{Cell, Grid, GridRow, Report, RowKind};
+    Ok(indicators(store, detail)?.report())
+}
+
+/// The relocation's indicators as this reader is shown them: one column per project, then the
+/// total; each row's values through `logis_domain::secrecy` unless `detail`.
+#[derive(Debug, Clone)]
+pub struct ShownIndicators {
+    /// The projects' names, then « Total ».
+    pub columns: Vec<String>,
+    pub rows: Vec<logis_domain::relocation::indicators::Row>,
+    pub detail: bool,
+}
+
+/// See [`ShownIndicators`].
+pub fn indicators(store: &dyn Store, detail: bool) -> Result<ShownIndicators> {
+    use logis_domain::relocation::indicators::{compute, shown};
     let ind = compute(&store.indicator_facts()?);
-    let rows = shown(&ind, detail);
     let mut columns: Vec<String> = ind.projects.iter().map(|(p, _)| p.clone()).collect();
     columns.push("Total".into());
-    let decimal = |v: u64, per: u64, digits: usize| {
-        let (whole, part) = (v / per, v % per);
-        if digits == 0 {
-            logis_domain::numbers::group_thousands(i64::try_from(whole).unwrap_or(i64::MAX))
-        } else {
+    Ok(ShownIndicators {
+        columns,
+        rows: shown(&ind, detail),
+        detail,
+    })
+}
+
+impl ShownIndicators {
+    /// Per project (not the total): the median out-of-pocket cost before and after, in cents,
+    /// as shown (`None` when hidden, or when nobody was relocated).
+    pub fn medians(&self) -> Vec<(String, Option<u64>, Option<u64>)> {
+        use logis_domain::relocation::indicators::Value;
+        use logis_domain::secrecy::Shown;
+        let of = |code: &str, i: usize| {
+            self.rows
+                .iter()
+                .find(|r| r.code == code)
+                .and_then(|r| r.values.get(i))
+                .and_then(|v| match v {
+                    Value::Money(Some(Shown::Count(c))) => Some(*c),
+                    _ => None,
+                })
+        };
+        let projects = self.columns.len().saturating_sub(1);
+        self.columns
+            .iter()
+            .take(projects)
+            .enumerate()
+            .map(|(i, p)| {
+                (
+                    p.clone(),
+                    of("reste_a_charge_median_avant", i),
+                    of("reste_a_charge_median_apres", i),
+                )
+            })
+            .collect()
+    }
+
+    /// The indicators as a report: the grid as shown, the long table for CSV and XLSX.
+    pub fn report(&self) -> logis_io::report::Report {
+        use logis_domain::relocation::indicators::Value;
+        use logis_domain::secrecy::Shown;
+        use logis_io::report::{Cell, Grid, GridRow, Report, RowKind};
+        let (rows, columns, detail) = (&self.rows, self.columns.clone(), self.detail);
+        let decimal = |v: u64, per: u64, digits: usize| {
             format!(
                 "{},{:0digits$}",
-                logis_domain::numbers::group_thousands(i64::try_from(whole).unwrap_or(i64::MAX)),
-                part
+                logis_domain::numbers::group_thousands(i64::try_from(v / per).unwrap_or(i64::MAX)),
+                v % per
             )
+        };
+        // (As shown in the grid, as written in the long table.)
+        let grid_cell = |v: &Value| match v {
+            Value::Count(Shown::Count(n)) => (
+                Cell::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
+                Cell::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
+            ),
+            Value::Count(Shown::Hidden) => (
+                Cell::text(logis_domain::secrecy::HIDDEN),
+                Cell::text(logis_domain::secrecy::HIDDEN),
+            ),
+            // (A share or a median that rests on, or would reveal, fewer than five households.)
+            Value::Share(Some(Shown::Hidden)) | Value::Money(Some(Shown::Hidden)) => {
+                (Cell::text("secret"), Cell::text("secret"))
+            }
+            Value::Share(Some(Shown::Count(pm))) => (
+                Cell::text(format!("{} %", decimal(*pm, 10, 1))),
+                Cell::text(decimal(*pm, 10, 1)),
+            ),
+            Value::Money(Some(Shown::Count(c))) => (
+                Cell::text(format!("{} €", decimal(*c, 100, 2))),
+                Cell::text(decimal(*c, 100, 2)),
+            ),
+            Value::Share(None) | Value::Money(None) => (Cell::Empty, Cell::Empty),
+        };
+        let unit_of = |v: &Value| match v {
+            Value::Count(_) => "nombre",
+            Value::Share(_) => "%",
+            Value::Money(_) => "euros par mois",
+        };
+        let mut long_rows = Vec::new();
+        let mut grid_rows = Vec::new();
+        for r in rows {
+            let mut cells = vec![Cell::text(r.label.clone())];
+            for (column, v) in columns.iter().zip(&r.values) {
+                let (shown, plain) = grid_cell(v);
+                cells.push(shown);
+                long_rows.push(vec![
+                    Cell::text(column.clone()),
+                    Cell::text(r.code.clone()),
+                    Cell::text(r.label.clone()),
+                    Cell::text(unit_of(v)),
+                    plain,
+                ]);
+            }
+            grid_rows.push(GridRow {
+                kind: RowKind::Detail,
+                cells,
+            });
         }
-    };
-    // (As shown in the grid, as written in the long table.)
-    let grid_cell = |v: &Value| match v {
-        Value::Count(Shown::Count(n)) => (
-            Cell::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
-            Cell::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
-        ),
-        Value::Count(Shown::Hidden) => (
-            Cell::text(logis_domain::secrecy::HIDDEN),
-            Cell::text(logis_domain::secrecy::HIDDEN),
-        ),
-        // (A share or a median that rests on, or would reveal, fewer than five households.)
-        Value::Share(Some(Shown::Hidden)) | Value::Money(Some(Shown::Hidden)) => {
-            (Cell::text("secret"), Cell::text("secret"))
+        let mut header = vec!["Indicateur".to_string()];
+        header.extend(columns);
+        let mut notes = vec![
+            "Parts : parmi les ménages relogés dans un logement de la réserve commune (commune, QPV et âge du logement connus) ; reste à charge = loyer + charges − aide au logement, avant et après le relogement.".to_string(),
+        ];
+        if !detail {
+            notes.push(format!(
+                "Données personnelles : tout effectif inférieur à {} est affiché « {} », de même qu'un second effectif de sa ligne ou de sa colonne lorsqu'il permettrait de le retrouver par différence ; une part ou une médiane qui porte sur, ou révélerait, moins de {} ménages est affichée « secret ».",
+                logis_domain::secrecy::THRESHOLD,
+                logis_domain::secrecy::HIDDEN,
+                logis_domain::secrecy::THRESHOLD
+            ));
         }
-        Value::Share(Some(Shown::Count(pm))) => (
-            Cell::text(format!("{} %", decimal(*pm, 10, 1))),
-            Cell::text(decimal(*pm, 10, 1)),
-        ),
-        Value::Money(Some(Shown::Count(c))) => (
-            Cell::text(format!("{} €", decimal(*c, 100, 2))),
-            Cell::text(decimal(*c, 100, 2)),
-        ),
-        Value::Share(None) | Value::Money(None) => (Cell::Empty, Cell::Empty),
-    };
-    let unit_of = |v: &Value| match v {
-        Value::Count(_) => "nombre",
-        Value::Share(_) => "%",
-        Value::Money(_) => "euros par mois",
-    };
-    let mut long_rows = Vec::new();
-    let mut grid_rows = Vec::new();
-    for r in &rows {
-        let mut cells = vec![Cell::text(r.label.clone())];
-        for (column, v) in columns.iter().zip(&r.values) {
-            let (shown, plain) = grid_cell(v);
-            cells.push(shown);
-            long_rows.push(vec![
-                Cell::text(column.clone()),
-                Cell::text(r.code.clone()),
-                Cell::text(r.label.clone()),
-                Cell::text(unit_of(v)),
-                plain,
-            ]);
+        Report {
+            name: "relogement",
+            title: "Relogement des ménages : indicateurs par projet de renouvellement".into(),
+            scope: if detail {
+                "tous les ménages, effectifs exacts (chargé(e) de relogement)".into()
+            } else {
+                "tous les ménages, agrégats avec secret statistique".into()
+            },
+            notes,
+            long_columns: vec!["projet", "indicateur", "libelle", "unite", "valeur"],
+            long_rows,
+            grid: Grid {
+                groups: Vec::new(),
+                header,
+                row_header_columns: 1,
+                rows: grid_rows,
+            },
         }
-        grid_rows.push(GridRow {
-            kind: RowKind::Detail,
-            cells,
-        });
     }
-    let mut header = vec!["Indicateur".to_string()];
-    header.extend(columns);
-    let mut notes = vec![
-        "Parts : parmi les ménages relogés dans un logement de la réserve commune (commune, QPV et âge du logement connus) ; reste à charge = loyer + charges − aide au logement, avant et après le relogement.".to_string(),
-    ];
-    if !detail {
-        notes.push(format!(
-            "Données personnelles : tout effectif inférieur à {} est affiché « {} », de même qu'un second effectif de sa ligne ou de sa colonne lorsqu'il permettrait de le retrouver par différence ; une part ou une médiane qui porte sur, ou révélerait, moins de {} ménages est affichée « secret ».",
-            logis_domain::secrecy::THRESHOLD,
-            logis_domain::secrecy::HIDDEN,
-            logis_domain::secrecy::THRESHOLD
-        ));
-    }
-    Ok(Report {
-        name: "relogement",
-        title: "Relogement des ménages : indicateurs par projet de renouvellement".into(),
-        scope: if detail {
-            "tous les ménages, effectifs exacts (chargé(e) de relogement)".into()
-        } else {
-            "tous les ménages, agrégats avec secret statistique".into()
-        },
-        notes,
-        long_columns: vec!["projet", "indicateur", "libelle", "unite", "valeur"],
-        long_rows,
-        grid: Grid {
-            groups: Vec::new(),
-            header,
-            row_header_columns: 1,
-            rows: grid_rows,
-        },
-    })
 }
 
 /// The filters of the households' list (each optional).

@@ -3,7 +3,7 @@
 //! same file again (nothing changes), each in its own process so that peak memory is per phase;
 //! beside it, in the same run, DuckDB loading the same file into its own database and grouping it
 //! by commune × year × product (`scripts/bench-duckdb-import.py`, Python from
-//! `LOGIS_BENCH_PYTHON`, see `scripts/ensure-duckdb.sh`). Prints a Markdown table and the ratio.
+//! `LOGIS_BENCH_PYTHON`, see `scripts/ensure-bench-python.sh`). Prints a Markdown table and the ratio.
 
 use super::*;
 

@@ -3,7 +3,7 @@
 //! spread of sizes, rents and wishes), timed whole — the feasible pairs, their costs and the
 //! optimal assignment — beside SciPy's `linear_sum_assignment` on the same cost matrix
 //! (infeasible pairs at a prohibitive cost), in the same run: both must match as many households
-//! for the same total cost. `LOGIS_BENCH_PYTHON`: a Python with SciPy (scripts/ensure-scipy.sh).
+//! for the same total cost. `LOGIS_BENCH_PYTHON`: a Python with SciPy (scripts/ensure-bench-python.sh).
 
 use super::*;
 use logis_domain::CommuneCode;

@@ -379,8 +379,7 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;"
 /// (`IS NOT` / `IS DISTINCT FROM`).
 pub fn totals_operations(distinct: &str) -> String {
     format!(
-        "CREATE TEMP TABLE IF NOT EXISTS totals_ops (landlord_id BIGINT NOT NULL, reference TEXT NOT NULL, PRIMARY KEY (landlord_id, reference));
-DELETE FROM totals_ops;
+        "{NO_TOTALS_OPERATIONS}
 INSERT INTO totals_ops
 SELECT i.landlord_id, i.reference FROM import_ops i
 LEFT JOIN operations o ON o.landlord_id = i.landlord_id AND o.reference = i.reference
@@ -398,8 +397,8 @@ WHERE l.id IS NULL OR l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(
     )
 }
 
-/// The `totals_ops` of an import whose operations are all new, when its sums are made otherwise
-/// (none of its operations had lines before).
+/// `totals_ops`, empty: for an import whose operations are all new when its sums are made
+/// otherwise (none of its operations had lines before), and the start of [`totals_operations`].
 pub const NO_TOTALS_OPERATIONS: &str = "CREATE TEMP TABLE IF NOT EXISTS totals_ops (landlord_id BIGINT NOT NULL, reference TEXT NOT NULL, PRIMARY KEY (landlord_id, reference));
 DELETE FROM totals_ops;";
 

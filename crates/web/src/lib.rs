@@ -435,6 +435,27 @@ async fn health(State(s): State<AppState>) -> Response {
     }
 }
 
+/// One line typed on a form whose fields are named as a file's `columns`: that line as a file of
+/// one row (each value cut at 500 characters; a column without a field is empty), for the same
+/// import and the same French refusals as the file.
+pub(crate) fn form_as_file(
+    columns: &[&str],
+    fields: &[(String, String)],
+) -> Box<logis_io::read::MemorySource> {
+    let header = columns.iter().map(|c| c.to_string()).collect();
+    let row = columns
+        .iter()
+        .map(|c| {
+            fields
+                .iter()
+                .find(|(k, _)| k == c)
+                .map(|(_, v)| v.chars().take(500).collect())
+                .unwrap_or_default()
+        })
+        .collect();
+    Box::new(logis_io::read::MemorySource::new(header, vec![row]))
+}
+
 /// A use case's error as the store's (a French message kept as it is).
 pub(crate) fn app_to_store(e: logis_app::AppError) -> logis_store::StoreError {
     match e {

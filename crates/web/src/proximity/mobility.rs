@@ -269,21 +269,10 @@ pub(crate) async fn entry(
         MobilityFile::Demand => DEMAND_COLUMNS,
         MobilityFile::Occupancy => OCCUPANCY_COLUMNS,
     };
-    let header: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
-    let row: Vec<String> = columns
-        .iter()
-        .map(|c| {
-            fields
-                .iter()
-                .find(|(k, _)| k == c)
-                .map(|(_, v)| v.chars().take(500).collect())
-                .unwrap_or_default()
-        })
-        .collect();
+    let src = crate::form_as_file(columns, &fields);
     let state = s.clone();
     let actor = a.actor();
     let outcome = blocking(move || {
-        let src = Box::new(logis_io::read::MemorySource::new(header, vec![row]));
         logis_app::proximity::import_mobility_for(
             state.store.as_ref(),
             &actor,

@@ -78,45 +78,14 @@ struct CostChart {
     projects: Vec<(String, f64, Bar, Bar)>,
 }
 
-/// The medians the chart shows: from the report's rows (as shown to this reader: a hidden or
-/// empty median draws no bar).
-fn cost_chart(report: &Report) -> CostChart {
-    use logis_io::report::Cell;
-    let medians = |code: &str| -> Vec<(String, u64)> {
-        report
-            .long_rows
-            .iter()
-            .filter(|r| matches!(r.get(1), Some(Cell::Text(c)) if c == code))
-            .filter_map(|r| {
-                let project = match r.first() {
-                    Some(Cell::Text(p)) if p != "Total" => p.clone(),
-                    _ => return None,
-                };
-                let euros = match r.get(4) {
-                    Some(Cell::Text(v)) => v
-                        .split(',')
-                        .next()
-                        .map(|w| w.replace(['\u{202f}', ' '], ""))
-                        .and_then(|w| w.parse::<u64>().ok())
-                        .unwrap_or(0),
-                    _ => 0,
-                };
-                Some((project, euros))
-            })
-            .collect()
-    };
-    let before = medians("reste_a_charge_median_avant");
-    let after = medians("reste_a_charge_median_apres");
-    let slots: Vec<(i32, u64, u64)> = before
+/// The chart of the medians as this reader is shown them (a hidden or empty median draws no
+/// bar), in euros: (project, before, after) in cents.
+fn cost_chart(medians: &[(String, Option<u64>, Option<u64>)]) -> CostChart {
+    let euros = |c: Option<u64>| c.map_or(0, |c| c / 100);
+    let slots: Vec<(i32, u64, u64)> = medians
         .iter()
         .enumerate()
-        .map(|(i, (_, b))| {
-            (
-                i32::try_from(i).unwrap_or(0),
-                *b,
-                after.get(i).map_or(0, |a| a.1),
-            )
-        })
+        .map(|(i, (_, b, a))| (i32::try_from(i).unwrap_or(0), euros(*b), euros(*a)))
         .collect();
     let c = year_chart(&slots, None);
     CostChart {
@@ -126,10 +95,10 @@ fn cost_chart(report: &Report) -> CostChart {
         right: c.right,
         baseline: c.baseline,
         ticks: c.ticks,
-        projects: before
-            .into_iter()
+        projects: medians
+            .iter()
             .zip(c.years)
-            .map(|((p, _), (_, x, b, a))| (p, x, b, a))
+            .map(|((p, _, _), (_, x, b, a))| (p.clone(), x, b, a))
             .collect(),
     }
 }
@@ -150,15 +119,14 @@ pub(crate) async fn indicators(
     a.require(Permission::ReadReports)?;
     let detail = a.principal.sees_every_household();
     let state = s.clone();
-    let report = blocking(move || {
-        logis_app::relocation::indicators_report(state.store.as_ref(), detail)
-            .map_err(crate::app_to_store)
+    let shown = blocking(move || {
+        logis_app::relocation::indicators(state.store.as_ref(), detail).map_err(crate::app_to_store)
     })
     .await?;
     Ok(render(&IndicatorsPage {
         chrome: a.chrome("relogement"),
-        chart: cost_chart(&report),
-        report,
+        chart: cost_chart(&shown.medians()),
+        report: shown.report(),
         detail,
     }))
 }
@@ -919,21 +887,10 @@ pub(crate) async fn declare_vacancy(
 ) -> Result<Response, PageError> {
     let only = only(&a)?;
     let columns = logis_domain::relocation::VACANCY_COLUMNS;
-    let header: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
-    let row: Vec<String> = columns
-        .iter()
-        .map(|c| {
-            fields
-                .iter()
-                .find(|(k, _)| k == c)
-                .map(|(_, v)| v.chars().take(500).collect())
-                .unwrap_or_default()
-        })
-        .collect();
+    let src = crate::form_as_file(columns, &fields);
     let state = s.clone();
     let actor = a.actor();
     let outcome = blocking(move || {
-        let src = Box::new(logis_io::read::MemorySource::new(header, vec![row]));
         logis_app::relocation::import_vacancies(state.store.as_ref(), &actor, src, true, only)
             .map_err(crate::app_to_store)
     })
