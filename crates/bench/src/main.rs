@@ -417,8 +417,8 @@ fn main() {
         return;
     }
     let land_only = args.get(1).map(String::as_str) == Some("foncier");
-    // `logis-bench preparer FILE DB.sqlite|URL`: import FILE into a new SQLite file (or the empty
-    // database at URL) kept afterwards;
+    // `logis-bench preparer FILE DB.sqlite|URL [--encore]`: import FILE into a new SQLite file (or
+    // the empty database at URL) kept afterwards (`--encore`: then the same file again);
     // `logis-bench rapports URL`: time the reports on that database (to profile them alone).
     if args.get(1).map(String::as_str) == Some("preparer") {
         let url = if args[3].contains("://") {
@@ -431,6 +431,10 @@ fn main() {
         setup(&db);
         let (n, secs) = import(&db, Path::new(&args[2]));
         report("import", n, secs);
+        if args.iter().any(|a| a == "--encore") {
+            let (n, secs) = import(&db, Path::new(&args[2]));
+            report("reimport", n, secs);
+        }
         return;
     }
     if args.get(1).map(String::as_str) == Some("rapports") {

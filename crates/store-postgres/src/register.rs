@@ -318,6 +318,7 @@ impl RegisterStore for PostgresStore {
             staged: 0,
             buf: Vec::with_capacity(COPY_BUFFER),
             actor: actor.clone(),
+            keys: Default::default(),
         }))
     }
 

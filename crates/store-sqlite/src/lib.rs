@@ -19,7 +19,7 @@ mod tx;
 use audit::record;
 use chrono::NaiveDate;
 use logis_domain::register::targets::Targets;
-use logis_domain::text::{name_key, operation_search_key};
+use logis_domain::text::name_key;
 use logis_domain::{
     Commune, CommuneCode, Epci, FormerCommune, FormerKind, Geography, LineDraft, Nature, OrgKind,
     Product, ProjectKind, QuartierKind, RehabFinancing, Role, Siren, Site, Stage, Year,

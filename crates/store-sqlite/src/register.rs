@@ -352,6 +352,7 @@ impl RegisterStore for SqliteStore {
             open: true,
             staged: 0,
             actor: actor.clone(),
+            keys: Default::default(),
         }))
     }
 

@@ -17,6 +17,7 @@ pub mod query;
 pub mod reference;
 pub mod register;
 pub mod relocation;
+pub mod steps;
 pub mod tx;
 
 pub use accounts::{AccountStore, ApiToken, NewUser, User};

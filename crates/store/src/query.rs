@@ -372,12 +372,37 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;"
     };
 }
 
+/// The staged lines an import writes (`import_changed`: the staged row, the line held or NULL,
+/// whether the line's sums change), found in one walk of the staged lines joined to the lines
+/// held, before the merge: a line new (or of a new operation), changed in any value, or whose
+/// stage's date is not the event recorded. Every later step of a merge that is not all new
+/// (the sums, the audit of changed lines, the count of lines held, the lines' upsert, the stage
+/// events) reads this table instead of joining the staged lines again; an import that changes
+/// nothing leaves it empty. `distinct`: the null-safe inequality; `staged`: the staged rows' key
+/// (`rowid` on SQLite, `row_no` on PostgreSQL).
+pub fn changed_lines(distinct: &str, staged: &str) -> String {
+    format!(
+        "INSERT INTO import_changed
+SELECT s.{staged}, l.id, l.id IS NULL OR l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(s.stage, l.stage)
+   OR l.cost_cents {distinct} coalesce(s.cost_cents, l.cost_cents)
+FROM import_staging s
+LEFT JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
+LEFT JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
+   AND l.financing = s.financing AND l.year = s.year
+WHERE l.id IS NULL OR l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(s.stage, l.stage)
+   OR l.stage_date {distinct} coalesce(s.stage_date, l.stage_date) OR l.cost_cents {distinct} coalesce(s.cost_cents, l.cost_cents)
+   OR l.surface_m2 {distinct} coalesce(s.surface_m2, l.surface_m2)
+   OR (s.stage IS NOT NULL AND s.stage_date IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM stage_events e WHERE e.line_id = l.id AND e.stage = s.stage AND e.event_date = s.stage_date));"
+    )
+}
+
 /// The operations of an import whose sums change (`totals_ops`), found before the merge: new
 /// operations, those given another commune, programme, project or quartier, and those with a
-/// line new or changed in its dwellings, stage or cost. The others' lines stay as they are: an
+/// line whose sums change ([`changed_lines`], run first). The others' lines stay as they are: an
 /// import that changes nothing costs no grouping at all. `distinct`: the null-safe inequality
-/// (`IS NOT` / `IS DISTINCT FROM`).
-pub fn totals_operations(distinct: &str) -> String {
+/// (`IS NOT` / `IS DISTINCT FROM`); `staged`: as for [`changed_lines`].
+pub fn totals_operations(distinct: &str, staged: &str) -> String {
     format!(
         "{NO_TOTALS_OPERATIONS}
 INSERT INTO totals_ops
@@ -388,12 +413,8 @@ WHERE o.id IS NULL OR o.commune_code <> i.commune_code
    OR o.project_id {distinct} coalesce(i.project_id, o.project_id)
    OR o.quartier_id {distinct} coalesce(i.quartier_id, o.quartier_id)
 UNION
-SELECT s.landlord_id, s.reference FROM import_staging s
-JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
-LEFT JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
-   AND l.financing = s.financing AND l.year = s.year
-WHERE l.id IS NULL OR l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(s.stage, l.stage)
-   OR l.cost_cents {distinct} coalesce(s.cost_cents, l.cost_cents);"
+SELECT s.landlord_id, s.reference FROM import_changed m JOIN import_staging s ON s.{staged} = m.staged
+WHERE m.sums;"
     )
 }
 

@@ -241,6 +241,56 @@ pub struct ImportOutcome {
     pub committed: bool,
 }
 
+/// The keys a staged line carries (its operation's search key, its project's and quartier's
+/// name keys), made once for each run of lines that repeat the same values — the lines of one
+/// operation follow each other — instead of once per line.
+#[derive(Debug, Default)]
+pub struct StagingKeys {
+    search: Option<(String, Option<String>, String)>,
+    project: Option<(String, String)>,
+    quartier: Option<(String, String)>,
+}
+
+fn last_name_key<'a>(
+    slot: &'a mut Option<(String, String)>,
+    text: Option<&str>,
+) -> Option<&'a str> {
+    let text = text?;
+    if slot.as_ref().is_none_or(|(t, _)| t != text) {
+        *slot = Some((text.to_string(), logis_domain::text::name_key(text)));
+    }
+    slot.as_ref().map(|(_, k)| k.as_str())
+}
+
+impl StagingKeys {
+    /// `operation_search_key(reference, label)`.
+    pub fn search(&mut self, reference: &str, label: Option<&str>) -> &str {
+        if self
+            .search
+            .as_ref()
+            .is_none_or(|(r, l, _)| r != reference || l.as_deref() != label)
+        {
+            self.search = Some((
+                reference.to_string(),
+                label.map(str::to_string),
+                logis_domain::text::operation_search_key(reference, label),
+            ));
+        }
+        self.search
+            .as_ref()
+            .map(|(_, _, k)| k.as_str())
+            .unwrap_or_default()
+    }
+    /// The project's name key.
+    pub fn project(&mut self, project: Option<&str>) -> Option<&str> {
+        last_name_key(&mut self.project, project)
+    }
+    /// The quartier's name key.
+    pub fn quartier(&mut self, quartier: Option<&str>) -> Option<&str> {
+        last_name_key(&mut self.quartier, quartier)
+    }
+}
+
 /// An import in progress: one transaction. Lines are staged as they are read (memory does not
 /// grow with the file); `finish` checks what needs the whole file (the same line twice, one
 /// operation with contradictory values) and either merges and commits, or rolls back.
@@ -509,7 +559,8 @@ pub trait RegisterStore: Send + Sync {
 
 /// The audit SQL of an import's merge, shared by both dialects: `{json}` is the JSON object
 /// function (`json_object` / `json_build_object`), `{distinct}` the null-safe inequality
-/// (`IS NOT` / `IS DISTINCT FROM`), `{text}` the cast of a JSON value to text. Parameters 1–5
+/// (`IS NOT` / `IS DISTINCT FROM`), `{text}` the cast of a JSON value to text, `{staged}` the
+/// staged rows' key (`rowid` / `row_no`). Parameters 1–5
 /// are the actor (at, user id, name, organisation id, via). What an import creates is not here:
 /// it carries the id of the import's record (`import_id`, see
 /// [`crate::audit::import_creations`]).
@@ -527,15 +578,15 @@ WHERE o.label {distinct} coalesce(i.label, o.label) OR o.commune_code {distinct}
    OR o.project_id {distinct} coalesce(i.project_id, o.project_id) OR o.programme_id {distinct} coalesce(i.programme_id, o.programme_id)
    OR o.quartier_id {distinct} coalesce(i.quartier_id, o.quartier_id)";
 
-    /// Lines the merge will change (run before the lines upsert).
+    /// Lines the merge will change (run before the lines upsert), from the staged lines it
+    /// writes ([`crate::query::changed_lines`]).
     pub const LINES_UPDATED: &str = "{actor}
-SELECT {p1}, {p2}, {p3}, {p4}, {p5}, 'ligne', CAST(l.id AS TEXT), o.id, 'modification',
+SELECT {p1}, {p2}, {p3}, {p4}, {p5}, 'ligne', CAST(l.id AS TEXT), l.operation_id, 'modification',
   {json}('logements', l.dwellings, 'stade', l.stage, 'date_stade', l.stage_date, 'cout_centimes', l.cost_cents, 'surface_m2', l.surface_m2){text},
   {json}('logements', s.dwellings, 'stade', coalesce(s.stage, l.stage), 'date_stade', coalesce(s.stage_date, l.stage_date),
          'cout_centimes', coalesce(s.cost_cents, l.cost_cents), 'surface_m2', coalesce(s.surface_m2, l.surface_m2)){text}
-FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
-JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
-   AND l.financing = s.financing AND l.year = s.year
+FROM import_changed m JOIN import_staging s ON s.{staged} = m.staged
+JOIN operation_lines l ON l.id = m.line_id
 WHERE l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(s.stage, l.stage)
    OR l.stage_date {distinct} coalesce(s.stage_date, l.stage_date) OR l.cost_cents {distinct} coalesce(s.cost_cents, l.cost_cents)
    OR l.surface_m2 {distinct} coalesce(s.surface_m2, l.surface_m2)";
@@ -547,8 +598,11 @@ WHERE l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(s.stage, l.stage
         json: &str,
         distinct: &str,
         text: &str,
+        staged: &str,
     ) -> String {
-        let mut s = template.replace("{actor}", ACTOR);
+        let mut s = template
+            .replace("{actor}", ACTOR)
+            .replace("{staged}", staged);
         for i in 1..=5 {
             s = s.replace(&format!("{{p{i}}}"), &placeholder(i));
         }
@@ -587,9 +641,8 @@ pub mod sql {
     pub const INSERT_FUNDING_ITEM: &str = "INSERT INTO funding_items (operation_id, position, kind, source_id, label, amount_cents) VALUES ($1, $2, $3, $4, $5, $6)";
     pub const FINANCING_PLAN: &str = "SELECT kind, source_id, label, amount_cents FROM funding_items WHERE operation_id = $1 ORDER BY position";
     pub const LARGEST_LINE_ID: &str = "SELECT coalesce(max(id), 0) FROM operation_lines";
-    pub const STAGED_LINES_ALREADY_HELD: &str = "SELECT count(*) FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
-             JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
-                AND l.financing = s.financing AND l.year = s.year";
+    /// The staged lines that are new ([`crate::query::changed_lines`] run first).
+    pub const STAGED_LINES_NEW: &str = "SELECT count(*) FROM import_changed WHERE line_id IS NULL";
 
     /// Every text above, for the test of their parameters' order.
     pub const ALL: &[&str] = &[
@@ -610,7 +663,7 @@ pub mod sql {
         INSERT_FUNDING_ITEM,
         FINANCING_PLAN,
         LARGEST_LINE_ID,
-        STAGED_LINES_ALREADY_HELD,
+        STAGED_LINES_NEW,
     ];
 }
 

@@ -272,6 +272,7 @@ pub fn import_operations(
         listed: Vec::new(),
         not_listed: 0,
     };
+    let mut steps = logis_store::steps::Steps::new();
     let session = store.begin_import(actor)?;
     let mut details = DetailSums::default();
     let mut read = 0u64;
@@ -374,6 +375,7 @@ pub fn import_operations(
         (session, parsed.and(staged.map_err(AppError::from)))
     });
     staged?;
+    steps.mark("lecture, contrôles des lignes, mise en attente");
     progress(Progress::Read(read));
     progress(Progress::Writing);
     report.total_discrepancies = reconcile(&report.declared_totals, &details);

@@ -97,6 +97,8 @@ fn err(column: &'static str, message: impl Into<String>) -> FieldError {
 /// Landlords (and other organisations) known by name key and SIREN.
 #[derive(Debug, Default)]
 pub struct OrgIndex {
+    /// By name exactly as recorded (most files write it so): no key to make.
+    by_name: HashMap<String, i64>,
     by_key: HashMap<String, i64>,
     by_siren: HashMap<String, i64>,
     names: Vec<String>,
@@ -107,6 +109,7 @@ impl OrgIndex {
         let mut ix = OrgIndex::default();
         for (id, name, siren) in orgs {
             ix.by_key.insert(name_key(name), id);
+            ix.by_name.insert(name.trim().to_string(), id);
             if let Some(s) = siren {
                 ix.by_siren.insert(s.to_string(), id);
             }
@@ -117,6 +120,12 @@ impl OrgIndex {
     /// By SIREN (spaces allowed) or by name ignoring case and accents.
     pub fn find(&self, text: &str) -> Option<i64> {
         let t = text.trim();
+        // (A name of digits alone could be another's SIREN: those go the long way.)
+        if let Some(id) = self.by_name.get(t)
+            && !t.bytes().all(|b| b.is_ascii_digit() || b == b' ')
+        {
+            return Some(*id);
+        }
         if let Ok(s) = Siren::parse(t)
             && let Some(id) = self.by_siren.get(s.as_str())
         {

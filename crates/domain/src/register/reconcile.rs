@@ -54,6 +54,9 @@ fn raw_value<'a>(raw: &RawRow<'a>, column: &str) -> Option<&'a str> {
 #[derive(Debug, Default, Clone)]
 pub struct DetailSums {
     values: [HashMap<String, u32>; 7],
+    /// Each column's values as written, with their key's id in `values`: a value met again
+    /// (most rows repeat their commune, year, landlord…) costs a lookup, not a key.
+    written: [HashMap<Box<str>, u32>; 7],
     sums: HashMap<[u32; 7], i64>,
     /// Rows in error (never summed): their file row and their keys in [`TOTAL_COLUMNS`], so
     /// that a total whose scope holds one says its sum is incomplete.
@@ -88,13 +91,27 @@ impl DetailSums {
             return;
         };
         let mut key = [0u32; 7];
-        for ((v, values), k) in row_keys(raw)
-            .into_iter()
-            .zip(self.values.iter_mut())
+        for (((column, k), written_ids), values) in TOTAL_COLUMNS
+            .iter()
             .zip(key.iter_mut())
+            .zip(self.written.iter_mut())
+            .zip(self.values.iter_mut())
         {
-            let next = u32::try_from(values.len()).unwrap_or(u32::MAX);
-            *k = *values.entry(v).or_insert(next);
+            let written = raw_value(raw, column).unwrap_or_default();
+            *k = match written_ids.get(written) {
+                Some(id) => *id,
+                None => {
+                    let v = if written.is_empty() {
+                        String::new()
+                    } else {
+                        total_key(column, written)
+                    };
+                    let next = u32::try_from(values.len()).unwrap_or(u32::MAX);
+                    let id = *values.entry(v).or_insert(next);
+                    written_ids.insert(written.into(), id);
+                    id
+                }
+            };
         }
         *self.sums.entry(key).or_default() += n;
     }

@@ -8,6 +8,7 @@ pub(super) struct PgImport {
     pub(super) staged: u64,
     pub(super) buf: Vec<u8>,
     pub(super) actor: Actor,
+    pub(super) keys: logis_store::register::StagingKeys,
 }
 
 fn audit_sql(template: &str) -> String {
@@ -20,6 +21,7 @@ fn audit_sql(template: &str) -> String {
         "json_build_object",
         "IS DISTINCT FROM",
         "::text",
+        "row_no",
     )
 }
 
@@ -91,12 +93,18 @@ impl PgImport {
         )?;
         let conflicts = row_groups(
             &mut self.conn,
+            // (Two values or more of a column in a group: its least and greatest differ — a
+            // count of distinct values would sort each group.)
             "SELECT string_agg(row_no::text, ','),
-                    reference || chr(31) || (count(DISTINCT commune_code) > 1)::int || (count(DISTINCT label) > 1)::int
-                    || (count(DISTINCT project_key) > 1)::int || (count(DISTINCT programme_id) > 1)::int || (count(DISTINCT quartier_key) > 1)::int
+                    reference || chr(31) || coalesce(min(commune_code COLLATE \"C\") < max(commune_code COLLATE \"C\"), false)::int
+                    || coalesce(min(label COLLATE \"C\") < max(label COLLATE \"C\"), false)::int
+                    || coalesce(min(project_key COLLATE \"C\") < max(project_key COLLATE \"C\"), false)::int
+                    || coalesce(min(programme_id) < max(programme_id), false)::int
+                    || coalesce(min(quartier_key COLLATE \"C\") < max(quartier_key COLLATE \"C\"), false)::int
              FROM import_staging GROUP BY landlord_id, reference
-             HAVING count(DISTINCT commune_code) > 1 OR count(DISTINCT label) > 1 OR count(DISTINCT project_key) > 1
-                 OR count(DISTINCT programme_id) > 1 OR count(DISTINCT quartier_key) > 1 LIMIT 10000",
+             HAVING min(commune_code COLLATE \"C\") < max(commune_code COLLATE \"C\") OR min(label COLLATE \"C\") < max(label COLLATE \"C\")
+                 OR min(project_key COLLATE \"C\") < max(project_key COLLATE \"C\") OR min(programme_id) < max(programme_id)
+                 OR min(quartier_key COLLATE \"C\") < max(quartier_key COLLATE \"C\") LIMIT 10000",
         )?;
         Ok(logis_store::problems::from_groups(dups, conflicts))
     }
@@ -141,13 +149,33 @@ impl PgImport {
              ANALYZE import_ops;",
         )
         .map_err(pg)?;
-        c.batch_execute(&query::totals_operations("IS DISTINCT FROM"))
-            .map_err(pg)?;
-        c.batch_execute(query::TOTALS_BEFORE_MERGE).map_err(pg)?;
         stats.operations_created = one(c, "SELECT count(*) FROM import_ops WHERE NOT existing")?;
         // Only new operations (a first import, new programmes): plain inserts, nothing to audit
         // as changed, no line already held.
         let all_new = stats.operations_created == one(c, "SELECT count(*) FROM import_ops")?;
+        // The staged lines it writes (none already held in an import that is all new).
+        c.batch_execute(
+            "CREATE TEMP TABLE IF NOT EXISTS import_changed (staged BIGINT PRIMARY KEY, line_id BIGINT, sums BOOLEAN NOT NULL);
+             TRUNCATE import_changed;",
+        )
+        .map_err(pg)?;
+        if all_new {
+            // Every operation's sums are new.
+            c.batch_execute(&format!(
+                "{} INSERT INTO totals_ops SELECT landlord_id, reference FROM import_ops;",
+                query::NO_TOTALS_OPERATIONS
+            ))
+            .map_err(pg)?;
+        } else {
+            c.batch_execute(&format!(
+                "{} ANALYZE import_changed;",
+                query::changed_lines("IS DISTINCT FROM", "row_no")
+            ))
+            .map_err(pg)?;
+            c.batch_execute(&query::totals_operations("IS DISTINCT FROM", "row_no"))
+                .map_err(pg)?;
+        }
+        c.batch_execute(query::TOTALS_BEFORE_MERGE).map_err(pg)?;
         let a = self.actor.clone();
         let at = now();
         // The import's record: what it creates carries its id (`import_id`) instead of an audit
@@ -176,13 +204,19 @@ impl PgImport {
             0
         } else {
             audit(c, ia::LINES_UPDATED)?;
-            one(c, sql::STAGED_LINES_ALREADY_HELD)?
+            staged - one(c, sql::STAGED_LINES_NEW)?
+        };
+        // The staged lines to write: all of them, or those found new or changed.
+        let written = if all_new {
+            "import_staging s"
+        } else {
+            "import_changed m JOIN import_staging s ON s.row_no = m.staged"
         };
         let touched_lines = exec(
             c,
             &format!("INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, import_id)
              SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2, {import_id}::BIGINT
-             FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference ORDER BY s.row_no
+             FROM {written} JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference ORDER BY s.row_no
              {lines_conflict}"),
         )?;
         stats.lines_created = staged - existing_lines;
@@ -207,14 +241,14 @@ impl PgImport {
 
         exec(
             c,
-            "INSERT INTO stage_events (line_id, stage, event_date)
-             SELECT l.id, s.stage, s.stage_date FROM import_staging s
+            &format!("INSERT INTO stage_events (line_id, stage, event_date)
+             SELECT l.id, s.stage, s.stage_date FROM {written}
              JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
              JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
                 AND l.financing = s.financing AND l.year = s.year
              WHERE s.stage IS NOT NULL AND s.stage_date IS NOT NULL
              ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date
-             WHERE stage_events.event_date IS DISTINCT FROM excluded.event_date",
+             WHERE stage_events.event_date IS DISTINCT FROM excluded.event_date"),
         )?;
         record(
             c,
@@ -231,7 +265,7 @@ impl PgImport {
         if large {
             c.batch_execute("ANALYZE line_totals").map_err(pg)?;
         }
-        c.batch_execute("TRUNCATE import_staging; TRUNCATE import_ops;")
+        c.batch_execute("TRUNCATE import_staging; TRUNCATE import_ops; TRUNCATE import_changed;")
             .map_err(pg)?;
         Ok(stats)
     }
@@ -246,15 +280,24 @@ impl ImportSession for PgImport {
     fn stage(&mut self, row: u64, l: &LineDraft) -> Result<()> {
         let row_no = row.to_string();
         let landlord = l.op.landlord_id.to_string();
-        let project_key = l.op.project.as_deref().map(name_key);
+        let project_key = self
+            .keys
+            .project(l.op.project.as_deref())
+            .map(str::to_string);
         let programme = l.op.programme_id.map(|p| p.to_string());
-        let quartier_key = l.op.quartier.as_deref().map(name_key);
+        let quartier_key = self
+            .keys
+            .quartier(l.op.quartier.as_deref())
+            .map(str::to_string);
         let year = l.year.get().to_string();
         let dwellings = l.dwellings.get().to_string();
         let date = l.stage_date.map(|d| d.format("%Y-%m-%d").to_string());
         let cost = l.cost.map(|c| c.cents().to_string());
         let surface = l.surface_m2.map(|m| m.to_string());
-        let search_key = operation_search_key(&l.op.reference, l.op.label.as_deref());
+        let search_key = self
+            .keys
+            .search(&l.op.reference, l.op.label.as_deref())
+            .to_string();
         copy_row(
             &mut self.buf,
             &[

@@ -7,6 +7,7 @@ pub(super) struct SqliteImport {
     pub(super) open: bool,
     pub(super) staged: u64,
     pub(super) actor: Actor,
+    pub(super) keys: logis_store::register::StagingKeys,
 }
 
 fn audit_sql(template: &str) -> String {
@@ -16,6 +17,7 @@ fn audit_sql(template: &str) -> String {
         "json_object",
         "IS NOT",
         "",
+        "rowid",
     )
 }
 
@@ -82,12 +84,15 @@ impl SqliteImport {
         )?;
         let conflicts = row_groups(
             &self.conn,
+            // (Two values or more of a column in a group: its least and greatest differ — a
+            // count of distinct values would sort each group.)
             "SELECT group_concat(row_no),
-                    reference || char(31) || (count(DISTINCT commune_code) > 1) || (count(DISTINCT label) > 1) || (count(DISTINCT project_key) > 1)
-                    || (count(DISTINCT programme_id) > 1) || (count(DISTINCT quartier_key) > 1)
+                    reference || char(31) || ifnull(min(commune_code) < max(commune_code), 0) || ifnull(min(label) < max(label), 0)
+                    || ifnull(min(project_key) < max(project_key), 0) || ifnull(min(programme_id) < max(programme_id), 0)
+                    || ifnull(min(quartier_key) < max(quartier_key), 0)
              FROM import_staging GROUP BY landlord_id, reference
-             HAVING count(DISTINCT commune_code) > 1 OR count(DISTINCT label) > 1 OR count(DISTINCT project_key) > 1
-                 OR count(DISTINCT programme_id) > 1 OR count(DISTINCT quartier_key) > 1 LIMIT 10000",
+             HAVING min(commune_code) < max(commune_code) OR min(label) < max(label) OR min(project_key) < max(project_key)
+                 OR min(programme_id) < max(programme_id) OR min(quartier_key) < max(quartier_key) LIMIT 10000",
         )?;
         Ok(logis_store_problems(dups, conflicts))
     }
@@ -104,6 +109,7 @@ impl SqliteImport {
             lines_read: self.staged,
             ..Default::default()
         };
+        let mut steps = logis_store::steps::Steps::new();
 
         stats.projects_created = exec(
             "INSERT INTO projects (name, name_key, kind) SELECT min(project), project_key, 'autre' FROM import_staging
@@ -113,6 +119,7 @@ impl SqliteImport {
             "INSERT INTO quartiers (name, name_key, kind, commune_code) SELECT min(quartier), quartier_key, 'autre', commune_code FROM import_staging
              WHERE quartier_key IS NOT NULL GROUP BY commune_code, quartier_key ORDER BY commune_code, quartier_key ON CONFLICT (commune_code, name_key) DO NOTHING",
         )?;
+        steps.mark("projets, quartiers");
         c.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS import_ops (landlord_id INTEGER NOT NULL, reference TEXT NOT NULL, label TEXT, commune_code TEXT NOT NULL,
                 project_id INTEGER, programme_id INTEGER, quartier_id INTEGER, existing INTEGER NOT NULL, search_key TEXT NOT NULL, written_commune_code TEXT,
@@ -130,16 +137,28 @@ impl SqliteImport {
              LEFT JOIN quartiers q ON q.commune_code = s.commune_code AND q.name_key = s.quartier_key;",
         )
         .map_err(be)?;
+        steps.mark("import_ops");
         stats.operations_created = one("SELECT count(*) FROM import_ops WHERE existing = 0")?;
         // Only new operations (a first import, new programmes): their lines are the staged ones.
         let all_new = stats.operations_created == one("SELECT count(*) FROM import_ops")?;
-        c.execute_batch(&if all_new {
-            query::NO_TOTALS_OPERATIONS.to_string()
-        } else {
-            query::totals_operations("IS NOT")
-        })
+        // The staged lines it writes (none already held in an import that is all new).
+        c.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS import_changed (staged INTEGER PRIMARY KEY, line_id INTEGER, sums INTEGER NOT NULL);
+             DELETE FROM import_changed;",
+        )
         .map_err(be)?;
+        if all_new {
+            c.execute_batch(query::NO_TOTALS_OPERATIONS).map_err(be)?;
+        } else {
+            c.execute_batch(&query::changed_lines("IS NOT", "rowid"))
+                .map_err(be)?;
+            steps.mark("lignes écrites");
+            c.execute_batch(&query::totals_operations("IS NOT", "rowid"))
+                .map_err(be)?;
+        }
+        steps.mark("totals_ops");
         c.execute_batch(query::TOTALS_BEFORE_MERGE).map_err(be)?;
+        steps.mark("sommes avant");
         let a = &self.actor;
         let at = now();
         // The import's record: what it creates carries its id (`import_id`) instead of an audit
@@ -160,6 +179,7 @@ impl SqliteImport {
         if !all_new {
             audit(ia::OPERATIONS_UPDATED)?;
         }
+        steps.mark("audit opérations");
         let touched_ops = exec(&format!(
             "INSERT INTO operations (landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code, import_id)
              SELECT landlord_id, reference, label, commune_code, project_id, programme_id, quartier_id, search_key, written_commune_code, {import_id} FROM import_ops WHERE true ORDER BY landlord_id, reference
@@ -177,19 +197,28 @@ impl SqliteImport {
                 OR operations.written_commune_code IS NOT excluded.written_commune_code"
         ))?;
         stats.operations_updated = touched_ops - stats.operations_created;
+        steps.mark("upsert opérations");
         if !all_new {
             audit(ia::LINES_UPDATED)?;
         }
+        steps.mark("audit lignes");
 
         let existing_lines = if all_new {
             0
         } else {
-            one(sql::STAGED_LINES_ALREADY_HELD)?
+            self.staged - one(sql::STAGED_LINES_NEW)?
         };
+        // The staged lines to write: all of them, or those found new or changed.
+        let written = if all_new {
+            "import_staging s"
+        } else {
+            "import_changed m JOIN import_staging s ON s.rowid = m.staged"
+        };
+        steps.mark("lignes déjà là");
         let touched_lines = exec(&format!(
             "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, import_id)
              SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2, {import_id}
-             FROM import_staging s JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference WHERE true ORDER BY s.row_no
+             FROM {written} JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference WHERE true ORDER BY s.row_no
              ON CONFLICT (operation_id, nature, site, product, financing, year) DO UPDATE SET
                 dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
                 stage_date = coalesce(excluded.stage_date, operation_lines.stage_date),
@@ -204,16 +233,18 @@ impl SqliteImport {
         stats.lines_created = self.staged - existing_lines;
         stats.lines_updated = touched_lines - stats.lines_created;
         stats.lines_unchanged = existing_lines - stats.lines_updated;
+        steps.mark("upsert lignes");
 
-        exec(
+        exec(&format!(
             "INSERT INTO stage_events (line_id, stage, event_date)
-             SELECT l.id, s.stage, s.stage_date FROM import_staging s
+             SELECT l.id, s.stage, s.stage_date FROM {written}
              JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference
              JOIN operation_lines l ON l.operation_id = o.id AND l.nature = s.nature AND l.site = s.site AND l.product = s.product
                 AND l.financing = s.financing AND l.year = s.year
              WHERE s.stage IS NOT NULL AND s.stage_date IS NOT NULL
              ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date WHERE stage_events.event_date IS NOT excluded.event_date",
-        )?;
+        ))?;
+        steps.mark("stades");
         record(
             c,
             a,
@@ -229,9 +260,10 @@ impl SqliteImport {
         } else {
             c.execute_batch(query::TOTALS_AFTER_MERGE).map_err(be)?;
         }
+        steps.mark("sommes après");
         c.execute_batch(logis_store::cube::sql::BUMP).map_err(be)?;
         c.execute_batch(
-            "DELETE FROM import_staging; DELETE FROM import_ops; DROP INDEX IF EXISTS temp.import_staging_key; PRAGMA optimize;",
+            "DELETE FROM import_staging; DELETE FROM import_ops; DELETE FROM import_changed; DROP INDEX IF EXISTS temp.import_staging_key; PRAGMA optimize;",
         )
             .map_err(be)?;
         Ok(stats)
@@ -254,6 +286,9 @@ impl ImportSession for SqliteImport {
                 "INSERT INTO import_staging VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
             )
             .map_err(be)?;
+        let keys = &mut self.keys;
+        let project_key = keys.project(l.op.project.as_deref()).map(str::to_string);
+        let quartier_key = keys.quartier(l.op.quartier.as_deref()).map(str::to_string);
         st.execute(params![
             row as i64,
             l.op.landlord_id,
@@ -261,10 +296,10 @@ impl ImportSession for SqliteImport {
             l.op.label,
             l.op.commune.as_str(),
             l.op.project,
-            l.op.project.as_deref().map(name_key),
+            project_key,
             l.op.programme_id,
             l.op.quartier,
-            l.op.quartier.as_deref().map(name_key),
+            quartier_key,
             l.nature.code(),
             dim(l.site, Site::code),
             dim(l.product, Product::code),
@@ -274,7 +309,7 @@ impl ImportSession for SqliteImport {
             l.stage.map(Stage::code),
             l.stage_date.map(|d| d.format("%Y-%m-%d").to_string()),
             l.cost.map(|c| c.cents()),
-            operation_search_key(&l.op.reference, l.op.label.as_deref()),
+            keys.search(&l.op.reference, l.op.label.as_deref()),
             l.op.written_commune.as_ref().map(|c| c.as_str()),
             l.surface_m2,
         ])
@@ -284,6 +319,7 @@ impl ImportSession for SqliteImport {
     }
 
     fn finish(mut self: Box<Self>, commit: bool) -> Result<ImportOutcome> {
+        let mut steps = logis_store::steps::Steps::new();
         // One sort of the staged lines by operation then line, which the whole-file checks, the
         // operations' grouping and the lines' joins all walk instead of sorting again.
         self.conn
@@ -292,7 +328,9 @@ impl ImportSession for SqliteImport {
                  CREATE INDEX temp.import_staging_key ON import_staging (landlord_id, reference, nature, site, product, financing, year);",
             )
             .map_err(be)?;
+        steps.mark("index de l'import");
         let problems = self.check()?;
+        steps.mark("contrôles");
         // A clean check-only run merges too, then rolls back: its statistics say what the
         // import would change (the preview of the web import).
         if !problems.is_empty() {
@@ -319,6 +357,7 @@ impl ImportSession for SqliteImport {
         self.conn
             .execute_batch(if commit { "COMMIT" } else { "ROLLBACK" })
             .map_err(be)?;
+        steps.mark("fusion et validation");
         self.open = false;
         Ok(ImportOutcome {
             problems,
