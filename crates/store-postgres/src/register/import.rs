@@ -63,6 +63,18 @@ const LINES_CONFLICT: &str = "ON CONFLICT (operation_id, nature, site, product, 
 
 const STAGING_COPY: &str = "COPY import_staging FROM STDIN";
 
+/// The pre-aggregated sums of an import whose operations are all new, from its staged lines
+/// (they are the operations' lines) given their operation's programme, project and quartier:
+/// one grouping added to `line_totals`, without reading the lines back.
+const NEW_OPERATIONS_TOTALS: &str = "INSERT INTO line_totals (programme_id, landlord_id, project_id, quartier_id, commune_code, year, nature, site, product, financing, stage, dwellings, lines, cost_cents)
+SELECT coalesce(i.programme_id, 0), i.landlord_id, coalesce(i.project_id, 0), coalesce(i.quartier_id, 0), i.commune_code, s.year, s.nature, s.site,
+       s.product, s.financing, coalesce(s.stage, ''), CAST(sum(s.dwellings) AS BIGINT), count(*), CAST(coalesce(sum(s.cost_cents), 0) AS BIGINT)
+FROM import_staging s JOIN import_ops i ON i.landlord_id = s.landlord_id AND i.reference = s.reference
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+ON CONFLICT (programme_id, landlord_id, project_id, quartier_id, commune_code, year, nature, site, product, financing, stage)
+DO UPDATE SET dwellings = line_totals.dwellings + excluded.dwellings, lines = line_totals.lines + excluded.lines,
+    cost_cents = line_totals.cost_cents + excluded.cost_cents";
+
 /// Groups of rows found by a checking query: (row numbers "3,7,9", detail).
 fn row_groups(c: &mut Client, sql: &str) -> Result<Vec<(Vec<u64>, String)>> {
     let rows = c.query(sql, &[]).map_err(pg)?;
@@ -117,6 +129,7 @@ impl PgImport {
             ..Default::default()
         };
         let exec = |c: &mut Client, sql: &str| -> Result<u64> { c.execute(sql, &[]).map_err(pg) };
+        let mut steps = logis_store::steps::Steps::new();
         let one = |c: &mut Client, sql: &str| -> Result<u64> {
             Ok(count(c.query_one(sql, &[]).map_err(pg)?.get(0)))
         };
@@ -149,6 +162,7 @@ impl PgImport {
              ANALYZE import_ops;",
         )
         .map_err(pg)?;
+        steps.mark("projets, quartiers, import_ops");
         stats.operations_created = one(c, "SELECT count(*) FROM import_ops WHERE NOT existing")?;
         // Only new operations (a first import, new programmes): plain inserts, nothing to audit
         // as changed, no line already held.
@@ -160,12 +174,8 @@ impl PgImport {
         )
         .map_err(pg)?;
         if all_new {
-            // Every operation's sums are new.
-            c.batch_execute(&format!(
-                "{} INSERT INTO totals_ops SELECT landlord_id, reference FROM import_ops;",
-                query::NO_TOTALS_OPERATIONS
-            ))
-            .map_err(pg)?;
+            // (Their sums are made from the staged lines: NEW_OPERATIONS_TOTALS.)
+            c.batch_execute(query::NO_TOTALS_OPERATIONS).map_err(pg)?;
         } else {
             c.batch_execute(&format!(
                 "{} ANALYZE import_changed;",
@@ -176,6 +186,7 @@ impl PgImport {
                 .map_err(pg)?;
         }
         c.batch_execute(query::TOTALS_BEFORE_MERGE).map_err(pg)?;
+        steps.mark("lignes écrites, totals_ops, sommes avant");
         let a = self.actor.clone();
         let at = now();
         // The import's record: what it creates carries its id (`import_id`) instead of an audit
@@ -199,6 +210,7 @@ impl PgImport {
              {ops_conflict}"),
         )?;
         stats.operations_updated = touched_ops - stats.operations_created;
+        steps.mark("opérations");
         let lines_conflict = if all_new { "" } else { LINES_CONFLICT };
         let existing_lines = if all_new {
             0
@@ -212,14 +224,28 @@ impl PgImport {
         } else {
             "import_changed m JOIN import_staging s ON s.row_no = m.staged"
         };
-        let touched_lines = exec(
-            c,
-            &format!("INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, import_id)
+        steps.mark("audit des lignes");
+        let insert_lines = format!("INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, import_id)
              SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2, {import_id}::BIGINT
              FROM {written} JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference ORDER BY s.row_no
-             {lines_conflict}"),
-        )?;
+             {lines_conflict}");
+        let touched_lines = if all_new {
+            // New lines and their stage events at once, from what the insert returns: no join
+            // of the staged lines to the lines to find their ids.
+            exec(
+                c,
+                &format!(
+                    "WITH written AS ({insert_lines} RETURNING id, stage, stage_date)
+                     INSERT INTO stage_events (line_id, stage, event_date)
+                     SELECT id, stage, stage_date FROM written WHERE stage IS NOT NULL AND stage_date IS NOT NULL"
+                ),
+            )?;
+            staged
+        } else {
+            exec(c, &insert_lines)?
+        };
         stats.lines_created = staged - existing_lines;
+        steps.mark("lignes");
         // Fresh statistics before the next join: a large first import would otherwise be planned
         // as if the tables were still empty. Only for an import of a tenth of the lines held or
         // more: a small one leaves them as good as they were (autovacuum's analyze catches up),
@@ -239,7 +265,8 @@ impl PgImport {
         stats.lines_updated = touched_lines - stats.lines_created;
         stats.lines_unchanged = existing_lines - stats.lines_updated;
 
-        exec(
+        if !all_new {
+            exec(
             c,
             &format!("INSERT INTO stage_events (line_id, stage, event_date)
              SELECT l.id, s.stage, s.stage_date FROM {written}
@@ -249,7 +276,9 @@ impl PgImport {
              WHERE s.stage IS NOT NULL AND s.stage_date IS NOT NULL
              ON CONFLICT (line_id, stage) DO UPDATE SET event_date = excluded.event_date
              WHERE stage_events.event_date IS DISTINCT FROM excluded.event_date"),
-        )?;
+            )?;
+        }
+        steps.mark("stades");
         record(
             c,
             &a,
@@ -260,7 +289,13 @@ impl PgImport {
                 serde_json::to_value(&stats).unwrap_or_default(),
             ),
         )?;
-        c.batch_execute(query::TOTALS_AFTER_MERGE).map_err(pg)?;
+        c.batch_execute(if all_new {
+            NEW_OPERATIONS_TOTALS
+        } else {
+            query::TOTALS_AFTER_MERGE
+        })
+        .map_err(pg)?;
+        steps.mark("sommes après");
         c.batch_execute(logis_store::cube::sql::BUMP).map_err(pg)?;
         if large {
             c.batch_execute("ANALYZE line_totals").map_err(pg)?;
@@ -333,7 +368,9 @@ impl ImportSession for PgImport {
     }
 
     fn finish(mut self: Box<Self>, commit: bool) -> Result<ImportOutcome> {
+        let mut steps = logis_store::steps::Steps::new();
         let checked = self.flush().and_then(|()| self.check());
+        steps.mark("contrôles");
         let problems = match checked {
             Ok(p) => p,
             Err(e) => {
@@ -362,8 +399,10 @@ impl ImportSession for PgImport {
                 return Err(e);
             }
         };
+        steps.mark("fusion");
         if commit {
             self.conn.batch_execute("COMMIT").map_err(pg)?;
+            steps.mark("validation");
             self.open = false;
         } else {
             self.rollback()?;
