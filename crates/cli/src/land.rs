@@ -75,7 +75,7 @@ pub(crate) enum LandCommand {
 }
 
 /// What the command line may do: everything the EPCI may.
-fn cli_principal() -> logis_domain::Principal {
+pub(crate) fn cli_principal() -> logis_domain::Principal {
     logis_domain::Principal {
         user_id: 0,
         login: "cli".into(),

@@ -1,6 +1,6 @@
 //! The `logis` command. Each subcommand parses its arguments and calls one use case of
 //! `logis-app`; messages are French. Each capability's subcommands are in the file of its name
-//! (`register.rs`, `accounts.rs`, `reference.rs`, `land.rs`, `proximity.rs`); this file lists them all (`Command`), opens
+//! (`register.rs`, `accounts.rs`, `reference.rs`, `land.rs`, `proximity.rs`, `relocation.rs`, `stock.rs`); this file lists them all (`Command`), opens
 //! the store (the binary chooses the adapter) and serves.
 
 mod accounts;
@@ -9,6 +9,7 @@ mod proximity;
 mod reference;
 mod register;
 mod relocation;
+mod stock;
 
 use accounts::{UserCommand, user_command};
 use reference::ListFormat;
@@ -74,7 +75,7 @@ enum Command {
         #[arg(long)]
         territoire: Option<String>,
     },
-    /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme ; foncier, couts, gusp, mobilite, relogement)
+    /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme ; foncier, couts, gusp, mobilite, relogement ; parc)
     Report(ReportArgs),
     /// Banque foncière : attribuer, retirer, changer de statut, rattacher une opération, lister
     #[command(subcommand)]
@@ -189,6 +190,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 args,
                 logis_app::proximity::MobilityFile::Occupancy,
             );
+        }
+        Command::Import(ImportCommand::Rpls(args)) => return stock::import_rpls(db, args),
+        Command::Import(ImportCommand::ResidencesPrincipales(args)) => {
+            return stock::import_main_residences(db, args);
         }
         Command::Foncier(cmd) => land::command(db, cmd)?,
         Command::Relogement(cmd) => return relocation::command(db, cmd),

@@ -48,7 +48,7 @@ impl KindArg {
 
 #[derive(Args)]
 pub(crate) struct ReportArgs {
-    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite ou relogement
+    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite, relogement ou parc
     name: String,
     #[arg(long, value_enum, default_value = "csv")]
     format: ReportFormat,
@@ -89,6 +89,12 @@ pub(crate) struct ReportArgs {
     /// Rapport gusp : fin de la période (jj/mm/aaaa ; par défaut aujourd'hui)
     #[arg(long)]
     au: Option<String>,
+    /// Rapport parc : commune, epci, departement, region, qpv ou bailleur (par défaut commune)
+    #[arg(long)]
+    echelle: Option<String>,
+    /// Rapport parc : millésime du RPLS (par défaut le dernier importé)
+    #[arg(long)]
+    millesime: Option<i32>,
 }
 
 #[derive(Args)]
@@ -145,6 +151,11 @@ pub(crate) enum ImportCommand {
     /// Importe l'occupation de l'offre (offre, mois, employeur_siret, occupants)
     #[command(name = "mobilite-occupation")]
     MobiliteOccupation(crate::land::LandImportArgs),
+    /// Importe un fichier du répertoire du parc social (RPLS) d'un millésime, version ouverte ou complète
+    Rpls(crate::stock::RplsArgs),
+    /// Importe les résidences principales par commune (recensement : commune, residences_principales)
+    #[command(name = "residences-principales")]
+    ResidencesPrincipales(crate::stock::MainResidencesArgs),
 }
 
 #[derive(Args)]
@@ -414,6 +425,11 @@ pub(crate) fn import(db: Option<&str>, args: ImportArgs) -> Result<ExitCode, Fai
 
 pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
     use logis_app::reports::{FilterText, ReportName, build, resolve_filter};
+    if logis_domain::text::name_key(&a.name) == "parc" {
+        let store = open(db, DEFAULT_DATABASE)?;
+        let report = crate::stock::report(store.as_ref(), a.echelle.as_deref(), a.millesime)?;
+        return write_report(&report, a.format, a.output);
+    }
     if crate::land::is_land_report(&a.name) {
         let store = open(db, DEFAULT_DATABASE)?;
         let report = if logis_domain::text::name_key(&a.name) == "gusp" {
@@ -431,6 +447,7 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
     let name = ReportName::parse(&a.name).ok_or_else(|| {
         let mut names: Vec<&str> = ReportName::ALL.iter().map(|r| r.code()).collect();
         names.extend(crate::land::REPORTS);
+        names.push("parc");
         Failure(format!(
             "rapport inconnu « {} » (rapports : {})",
             a.name,

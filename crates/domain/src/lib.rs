@@ -19,6 +19,7 @@ pub mod reference;
 pub mod register;
 pub mod relocation;
 pub mod secrecy;
+pub mod stock;
 pub mod text;
 
 pub use accounts::{LineScope, Permission, Principal, Role};

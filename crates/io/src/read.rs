@@ -39,7 +39,8 @@ pub trait RowSource {
     fn next_row(&mut self) -> Option<Result<SourceRow, ReadError>>;
 }
 
-/// Largest file accepted, in bytes (2 GiB): beyond, the file is refused before reading.
+/// Largest spreadsheet accepted, in bytes (2 GiB): beyond, it is refused before reading (a CSV
+/// file streams and has no limit).
 pub const MAX_FILE_BYTES: u64 = 2 << 30;
 
 /// Open a CSV or XLSX file, by extension, else by content (a ZIP signature means XLSX).
@@ -52,12 +53,16 @@ pub fn open_path(path: &Path) -> Result<Box<dyn RowSource>, ReadError> {
             path.display()
         )));
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(ReadError::Unreadable(format!(
-            "{} dépasse la taille maximale de 2 Gio",
-            path.display()
-        )));
-    }
+    // A spreadsheet is read whole into memory: beyond MAX_FILE_BYTES it is refused. A CSV file
+    // streams, whatever its size (the national RPLS file is 3 GB).
+    let too_big = || {
+        (meta.len() > MAX_FILE_BYTES).then(|| {
+            ReadError::Unreadable(format!(
+                "{} dépasse la taille maximale de 2 Gio pour un classeur (enregistrez-le en CSV)",
+                path.display()
+            ))
+        })
+    };
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -68,6 +73,9 @@ pub fn open_path(path: &Path) -> Result<Box<dyn RowSource>, ReadError> {
     match ext.as_str() {
         "csv" | "txt" | "tsv" => Ok(Box::new(CsvSource::new(file)?)),
         "xlsx" | "xlsm" | "xls" | "ods" => {
+            if let Some(e) = too_big() {
+                return Err(e);
+            }
             let bytes = read_all(file)?;
             open_spreadsheet(bytes)
         }
@@ -78,6 +86,9 @@ pub fn open_path(path: &Path) -> Result<Box<dyn RowSource>, ReadError> {
                 .map(|b| b.starts_with(b"PK\x03\x04"))
                 .unwrap_or(false);
             if is_zip {
+                if let Some(e) = too_big() {
+                    return Err(e);
+                }
                 open_spreadsheet(read_all(r)?)
             } else if ext.is_empty() {
                 Ok(Box::new(CsvSource::new(r)?))

@@ -131,6 +131,35 @@ impl Tx for PgTx<'_, '_> {
             .map(|_| ())
             .map_err(pg)
     }
+    fn insert_many(
+        &mut self,
+        table: &'static str,
+        columns: &[&'static str],
+        rows: &[Vec<Value>],
+    ) -> Result<u64> {
+        let mut buf = Vec::with_capacity(rows.len() * 64);
+        for r in rows {
+            let cells: Vec<Option<String>> = r
+                .iter()
+                .map(|v| match v {
+                    Value::Int(v) => v.map(|i| i.to_string()),
+                    Value::Text(v) => v.clone(),
+                    Value::Bool(v) => v.map(|b| if b { "t".into() } else { "f".into() }),
+                    Value::Date(v) => v.map(|d| d.format("%Y-%m-%d").to_string()),
+                    Value::Float(v) => v.map(|f| f.to_string()),
+                    Value::Bytes(_) => None,
+                })
+                .collect();
+            let refs: Vec<Option<&str>> = cells.iter().map(Option::as_deref).collect();
+            copy_row(&mut buf, &refs);
+        }
+        copy_send(
+            &mut *self.0,
+            &format!("COPY {table} ({}) FROM STDIN", columns.join(", ")),
+            &mut buf,
+        )?;
+        Ok(rows.len() as u64)
+    }
 }
 
 impl Transactions for PostgresStore {

@@ -18,6 +18,7 @@ pub mod reference;
 pub mod register;
 pub mod relocation;
 pub mod steps;
+pub mod stock;
 pub mod tx;
 
 pub use accounts::{AccountStore, ApiToken, NewUser, User};
@@ -29,6 +30,7 @@ pub use proximity::{ProximityRecords, ProximityStore};
 pub use reference::{GeographyCache, ReferenceData, ReferenceStore};
 pub use register::*;
 pub use relocation::RelocationStore;
+pub use stock::StockStore;
 
 /// The storage port: every capability's trait. Callers hold one `Arc<dyn Store>` and reach any
 /// capability through it (`&dyn Store` coerces to `&dyn RegisterStore` and the others).
@@ -41,6 +43,7 @@ pub trait Store:
     + ProximityStore
     + MobilityStore
     + RelocationStore
+    + StockStore
     + Send
     + Sync
 {
@@ -211,6 +214,7 @@ mod tests {
             .chain(crate::proximity::sql::ALL)
             .chain(crate::proximity::mobility::sql::ALL)
             .chain(crate::relocation::sql::ALL)
+            .chain(crate::stock::sql::ALL)
         {
             assert!(super::parameters_in_order(sql), "{sql}");
         }

@@ -28,6 +28,7 @@ macro_rules! migrations {
             14 "relocation" "0014_relocation.sql",
             15 "relocation_temporary" "0015_relocation_temporary.sql",
             16 "import_audit" "0016_import_audit.sql",
+            17 "stock" "0017_stock.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

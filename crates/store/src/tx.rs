@@ -170,6 +170,26 @@ pub trait Tx {
     fn lock_row(&mut self, table: &'static str, id: i64) -> Result<()>;
     /// Record one change in the audit trail, in this transaction.
     fn record(&mut self, actor: &Actor, change: &Change<'_>) -> Result<()>;
+    /// Insert many rows of `columns` into `table` at once (a file of millions of rows): one
+    /// prepared statement run for each row here; PostgreSQL sends them by `COPY`.
+    fn insert_many(
+        &mut self,
+        table: &'static str,
+        columns: &[&'static str],
+        rows: &[Vec<Value>],
+    ) -> Result<u64> {
+        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            columns.join(", "),
+            marks.join(", ")
+        );
+        let mut n = 0;
+        for r in rows {
+            n += self.execute(&sql, r)?;
+        }
+        Ok(n)
+    }
 }
 
 /// Transactions over the store: `write` commits when `body` succeeds and rolls back
