@@ -72,7 +72,10 @@ impl RplsReport {
                     " (version ouverte : sans bailleur, loyer ni occupation)"
                 },
                 if self.rejected > 0 {
-                    format!(", {} lignes refusées écrites dans le fichier des rejets", self.rejected)
+                    format!(
+                        ", {} lignes refusées écrites dans le fichier des rejets",
+                        self.rejected
+                    )
                 } else {
                     String::new()
                 }
@@ -88,7 +91,10 @@ impl RplsReport {
                 self.problems.len() as u64 + self.problems_not_listed
             ));
             for p in &self.problems {
-                out.push_str(&format!("  ligne {}, colonne {} : {}\n", p.row, p.column, p.message));
+                out.push_str(&format!(
+                    "  ligne {}, colonne {} : {}\n",
+                    p.row, p.column, p.message
+                ));
             }
             if self.problems_not_listed > 0 {
                 out.push_str(&format!(
@@ -134,10 +140,12 @@ impl Tally {
             self.qpvs.entry(q.clone()).or_default().add(d, vintage);
         }
         if let Some(s) = d.landlord_siren() {
-            let e = self
-                .landlords
-                .entry(s.to_string())
-                .or_insert_with(|| (d.landlord_name.clone().unwrap_or_default(), StockSums::default()));
+            let e = self.landlords.entry(s.to_string()).or_insert_with(|| {
+                (
+                    d.landlord_name.clone().unwrap_or_default(),
+                    StockSums::default(),
+                )
+            });
             e.1.add(d, vintage);
         }
         let rooms = match d.rooms {
@@ -150,7 +158,8 @@ impl Tally {
             ("periode", period(d.built).to_string()),
             (
                 "financement",
-                d.financing.map_or_else(|| "inconnu".into(), |f| f.to_string()),
+                d.financing
+                    .map_or_else(|| "inconnu".into(), |f| f.to_string()),
             ),
             (
                 "segment",
@@ -164,12 +173,21 @@ impl Tally {
         }
     }
 
-    fn summary(self, geo: &Geography, fields: Fields, source: String, rejected: u64) -> VintageSummary {
+    fn summary(
+        self,
+        geo: &Geography,
+        fields: Fields,
+        source: String,
+        rejected: u64,
+    ) -> VintageSummary {
         let mut areas = Vec::new();
         let mut dwellings = 0;
         for (code, sums) in self.communes {
             dwellings += sums.dwellings;
-            let label = geo.commune(&code).map(|c| c.name.clone()).unwrap_or_default();
+            let label = geo
+                .commune(&code)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
             areas.push(AreaSums {
                 scale: "commune".into(),
                 code,
@@ -324,10 +342,8 @@ pub fn import_rpls(
                 Err(errors) => {
                     if opts.keep_valid {
                         report.rejected += 1;
-                        let reasons: Vec<String> = errors
-                            .iter()
-                            .map(|(c, m)| format!("{c} : {m}"))
-                            .collect();
+                        let reasons: Vec<String> =
+                            errors.iter().map(|(c, m)| format!("{c} : {m}")).collect();
                         reject(row.row, &row.cells, &reasons.join(" ; "));
                     } else {
                         for (column, message) in errors {
@@ -391,7 +407,11 @@ pub fn import_main_residences(
         columns: &["commune", "residences_principales"],
         required: &["commune", "residences_principales"],
         informative: &["libelle", "nom"],
-        aliases: &[("code_commune", "commune"), ("codgeo", "commune"), ("rp", "residences_principales")],
+        aliases: &[
+            ("code_commune", "commune"),
+            ("codgeo", "commune"),
+            ("rp", "residences_principales"),
+        ],
     };
     let map = match HeaderMap::of(source.header(), &layout) {
         Ok(m) => m,
@@ -445,7 +465,9 @@ pub fn import_main_residences(
                 },
                 _ => match logis_domain::numbers::parse_integer(v) {
                     Some(n) if n >= 0 => count = Some(n as u64),
-                    _ => bad(format!("« {v} » : un nombre de résidences principales attendu")),
+                    _ => bad(format!(
+                        "« {v} » : un nombre de résidences principales attendu"
+                    )),
                 },
             }
         }
@@ -597,8 +619,10 @@ pub fn parc_report(store: &dyn Store, vintage: Option<i32>, scale: Scale) -> Res
     };
     let sums = store.stock_sums(held.vintage, stored)?;
     // Main residences of the latest census up to the vintage's previous year.
-    let residences: HashMap<String, u64> =
-        store.main_residences(held.vintage - 1)?.into_iter().collect();
+    let residences: HashMap<String, u64> = store
+        .main_residences(held.vintage - 1)?
+        .into_iter()
+        .collect();
     let departments = store.departments()?;
     let region_of: HashMap<&str, &str> = departments
         .iter()
@@ -612,7 +636,9 @@ pub fn parc_report(store: &dyn Store, vintage: Option<i32>, scale: Scale) -> Res
             Scale::Epci => match commune.and_then(|c| c.epci.as_ref()) {
                 Some(s) => (
                     s.as_str().to_string(),
-                    geo.epci(s.as_str()).map(|e| e.name.clone()).unwrap_or_default(),
+                    geo.epci(s.as_str())
+                        .map(|e| e.name.clone())
+                        .unwrap_or_default(),
                 ),
                 None => ("".into(), "hors EPCI".into()),
             },
@@ -653,7 +679,9 @@ pub fn parc_report(store: &dyn Store, vintage: Option<i32>, scale: Scale) -> Res
             label,
             indicators: Indicators::of(&s, &held.fields),
             main_residences: rp,
-            social_per_100: rp.and_then(|n| sru_estimate(s.dwellings, n, 25)).map(|e| e.per_100),
+            social_per_100: rp
+                .and_then(|n| sru_estimate(s.dwellings, n, 25))
+                .map(|e| e.per_100),
         })
         .collect();
     Ok(ParcReport {
@@ -736,7 +764,8 @@ impl ParcReport {
                 Cell::text(t.clone())
             }
         };
-        let long_rows: Vec<Vec<Cell>> = table.iter().map(|r| r.iter().map(cell).collect()).collect();
+        let long_rows: Vec<Vec<Cell>> =
+            table.iter().map(|r| r.iter().map(cell).collect()).collect();
         let grid_rows = table
             .iter()
             .map(|r| GridRow {
@@ -758,7 +787,11 @@ impl ParcReport {
                 self.vintage,
                 self.scale.label()
             ),
-            scope: format!("millésime RPLS {} ; échelle : {}", self.vintage, self.scale.label()),
+            scope: format!(
+                "millésime RPLS {} ; échelle : {}",
+                self.vintage,
+                self.scale.label()
+            ),
             notes,
             long_columns: PARC_COLUMNS.to_vec(),
             long_rows,

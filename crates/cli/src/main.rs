@@ -76,7 +76,7 @@ enum Command {
         territoire: Option<String>,
     },
     /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme ; foncier, couts, gusp, mobilite, relogement ; parc)
-    Report(ReportArgs),
+    Report(Box<ReportArgs>),
     /// Banque foncière : attribuer, retirer, changer de statut, rattacher une opération, lister
     #[command(subcommand)]
     Foncier(land::LandCommand),
@@ -197,7 +197,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Foncier(cmd) => land::command(db, cmd)?,
         Command::Relogement(cmd) => return relocation::command(db, cmd),
-        Command::Report(args) => report(db, args)?,
+        Command::Report(args) => report(db, *args)?,
         Command::Objectifs(a) => register::set_targets(db, a)?,
         Command::Check { file, territoire } => {
             return import(

@@ -39,9 +39,8 @@ pub(crate) fn import_rpls(db: Option<&str>, args: RplsArgs) -> Result<ExitCode, 
     };
     let mut rejects = match &args.rejets {
         Some(path) => {
-            let f = std::fs::File::create(path).map_err(|e| {
-                Failure(format!("impossible d'écrire {} : {e}", path.display()))
-            })?;
+            let f = std::fs::File::create(path)
+                .map_err(|e| Failure(format!("impossible d'écrire {} : {e}", path.display())))?;
             let mut w = csv::WriterBuilder::new()
                 .delimiter(b';')
                 .from_writer(std::io::BufWriter::new(f));
@@ -141,7 +140,10 @@ pub(crate) fn import_main_residences(
     if args.verifier {
         println!("Fichier valide : {n} communes (rien n'a été enregistré, --verifier).");
     } else {
-        println!("Résidences principales {} importées : {n} communes.", args.annee);
+        println!(
+            "Résidences principales {} importées : {n} communes.",
+            args.annee
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -350,7 +350,7 @@ pub fn parse_dwelling<'a>(
                 None => bad(format!("date « {v} » invalide (mm/aaaa attendu)")),
             },
             "loyerprinc" => match parse_amount_cents(v) {
-                Some(c) if c == 999_900 => {}
+                Some(999_900) => {}
                 Some(c) if c >= 0 => d.rent_cents = Some(c),
                 _ => bad(format!("loyer « {v} » : un montant en euros attendu")),
             },

@@ -325,3 +325,29 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Any RPLS row of any vintage's cells: a dwelling (its sums added) or French refusals
+    /// naming their columns; never a panic.
+    #[test]
+    fn rpls_rows_of_any_cells(cells in prop::collection::vec("(.{0,12}|[0-9 ,./-]{0,10}|59183|QN05901M|[A-Ha-h]|9999|01/1900)", logis_domain::stock::RPLS_COLUMNS.len()), vintage in 2000i32..2100) {
+        use logis_domain::stock::{RPLS_COLUMNS, StockSums, parse_dwelling};
+        let geo = &*GEOGRAPHY;
+        let row = RPLS_COLUMNS.iter().copied().zip(cells.iter().map(|c| Some(c.as_str())));
+        match parse_dwelling(row, geo) {
+            Ok(d) => {
+                let mut s = StockSums::default();
+                s.add(&d, vintage);
+                prop_assert_eq!(s.dwellings, 1);
+            }
+            Err(errors) => {
+                prop_assert!(!errors.is_empty());
+                for (c, m) in errors {
+                    prop_assert!(RPLS_COLUMNS.contains(&c) && !m.is_empty(), "{}", c);
+                }
+            }
+        }
+    }
+}

@@ -49,6 +49,12 @@ pub struct VintageSummary {
     pub breakdowns: Vec<Breakdown>,
 }
 
+/// Where an import hands each dwelling it read (to be written in its transaction).
+pub type DwellingSink<'a> = dyn FnMut(&Dwelling) -> Result<()> + 'a;
+
+/// What reads a vintage's file: given the sink, it returns the vintage's summary.
+pub type VintageFill<'a> = dyn FnMut(&mut DwellingSink<'_>) -> Result<VintageSummary> + 'a;
+
 /// Rows sent to the database at once.
 pub const BATCH: usize = 8_192;
 
@@ -121,9 +127,11 @@ pub mod sql {
         FROM stock_sums WHERE vintage = $1 AND scale = $2 ORDER BY code";
     pub const BREAKDOWNS: &str = "SELECT commune_code, dimension, key, dwellings FROM stock_breakdowns WHERE vintage = $1 ORDER BY commune_code, dimension, key";
     pub const DELETE_MAIN_RESIDENCES: &str = "DELETE FROM main_residences WHERE year = $1";
-    pub const INSERT_MAIN_RESIDENCES: &str = "INSERT INTO main_residences (commune_code, year, main_residences) VALUES ($1, $2, $3)";
+    pub const INSERT_MAIN_RESIDENCES: &str =
+        "INSERT INTO main_residences (commune_code, year, main_residences) VALUES ($1, $2, $3)";
     pub const MAIN_RESIDENCES: &str = "SELECT commune_code, main_residences FROM main_residences WHERE year = (SELECT max(year) FROM main_residences WHERE year <= $1) ORDER BY commune_code";
-    pub const MAIN_RESIDENCE_YEARS: &str = "SELECT DISTINCT year FROM main_residences ORDER BY year";
+    pub const MAIN_RESIDENCE_YEARS: &str =
+        "SELECT DISTINCT year FROM main_residences ORDER BY year";
     pub const DEPARTMENTS: &str = "SELECT code, name, region FROM departments ORDER BY code";
     pub const ALL: &[&str] = &[
         DELETE_DWELLINGS,
@@ -205,9 +213,7 @@ pub trait StockStore: Transactions {
         &self,
         actor: &Actor,
         vintage: i32,
-        fill: &mut dyn FnMut(
-            &mut dyn FnMut(&Dwelling) -> Result<()>,
-        ) -> Result<VintageSummary>,
+        fill: &mut VintageFill<'_>,
     ) -> Result<VintageSummary> {
         tx::write(self, |tx| {
             let v = [Value::int(i64::from(vintage))];

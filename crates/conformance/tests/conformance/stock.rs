@@ -1,0 +1,256 @@
+//! The social housing stock (issue 20): an RPLS file of each vintage's layout imported, its
+//! indicators at each scale, a vintage replaced whole, a refused file leaving the vintage held
+//! as it was, `--rejets`, the main residences.
+
+use super::*;
+use logis_app::stock::{RplsOptions, Scale, import_main_residences, import_rpls, parc_report};
+use logis_domain::{Principal, Role};
+
+fn admin() -> Principal {
+    Principal {
+        user_id: 0,
+        login: "cli".into(),
+        role: Role::Admin,
+        organisation_id: None,
+        commune: None,
+    }
+}
+
+/// The 2025 open layout (bare and `_CODE` names, geocoding columns to leave aside).
+const OPEN_2025: &str = "REG_CODE;DEP_CODE;DEPCOM;LIBCOM;QPV_CODE;QPV_LIBELLE;TYPECONST_CODE;NBPIECE;SURFHAB;CONSTRUCT;LOCAT;FINAN_CODE;CONV;DPEENERGIE;DPESERRE;CODSEGPATRIM;X;Y;PLG_QP24;QUALITE_QP
+32;59;59183;Dunkerque;QN05901M;Banlieue Est;C;3;65,5;1972;1973;52;1;E;D;S1;651234;7100000;QN05901M;1
+32;59;59183;Dunkerque;;;C;2;48;1995;1996;13;1;C;C;S2;651234;7100000;;1
+32;59;59248;Fort-Mardyck;;;I;4;85;1960;1961;52;1;;;S1;651234;7100000;;1
+32;59;59155;Coudekerque-Branche;;;C;1;30;2018;2019;10;1;G;F;S3;651234;7100000;;1";
+
+/// The 2018 "version loi" (`_red` names, occupancy, rents, landlords).
+const LOI_2018: &str = "depcom_red;qpv_red;nbpiece_red;surfhab_red;construct_red;locat_red;finan_red;mode_red;bail_red;remlocdate_red;loyerprinc_red;dpeenergie_red;dpeserre_red;siret_red;rs_red
+59183;1;3;50;1972;1973;52;1;03/2017;;400;E;C;47850160700012;Partenord Habitat
+59183;2;2;50;1990;1991;13;1;05/2010;;300;B;B;47850160700012;Partenord Habitat
+59183;2;2;40;1990;1991;13;2;;06/2017;9999;;;47850160700012;Partenord Habitat
+59155;2;4;80;2012;2013;10;2;;12/2017;9999;F;F;30048543900046;Vilogia";
+
+fn import(
+    db: &TestDb,
+    text: &str,
+    vintage: i32,
+    commit: bool,
+    keep: bool,
+) -> (logis_app::stock::RplsReport, Vec<u64>) {
+    let source = logis_io::open_bytes(text.as_bytes().to_vec()).unwrap();
+    let mut rejected = Vec::new();
+    let r = import_rpls(
+        db.store.as_ref(),
+        &admin(),
+        &actor(),
+        source,
+        &RplsOptions {
+            vintage,
+            commit,
+            keep_valid: keep,
+            source: format!("rpls{vintage}.csv"),
+        },
+        &mut |row, _, _| rejected.push(row),
+        &mut |_| {},
+    )
+    .unwrap();
+    (r, rejected)
+}
+
+fn cell<'a>(table: &'a [Vec<String>], code: &str, column: &str) -> &'a str {
+    let i = logis_app::stock::PARC_COLUMNS
+        .iter()
+        .position(|c| *c == column)
+        .unwrap();
+    let row = table
+        .iter()
+        .find(|r| r[2] == code)
+        .unwrap_or_else(|| panic!("{code} : {table:?}"));
+    &row[i]
+}
+
+fn an_rpls_file_of_each_layout_gives_its_indicators(kind: Kind) {
+    let db = TestDb::initialised(kind);
+    let (r, _) = import(&db, OPEN_2025, 2025, true, false);
+    assert!(
+        r.committed && r.dwellings == 4 && !r.full,
+        "{}",
+        r.render_fr()
+    );
+    let t = parc_report(db.store.as_ref(), Some(2025), Scale::Commune)
+        .unwrap()
+        .table();
+    // Fort-Mardyck (a former commune) counts in Dunkerque.
+    assert_eq!(cell(&t, "59183", "logements"), "3");
+    assert_eq!(cell(&t, "59183", "en_qpv"), "1");
+    assert_eq!(cell(&t, "59183", "dpe_e"), "1", "E and D: E");
+    assert_eq!(cell(&t, "59183", "dpe_inconnu"), "1");
+    assert_eq!(cell(&t, "59155", "non_decents_2025"), "1");
+    // The open file has no occupancy nor rent: empty, never 0.
+    assert_eq!(cell(&t, "59183", "taux_vacance"), "");
+    assert_eq!(cell(&t, "59183", "loyer_m2"), "");
+    let e = parc_report(db.store.as_ref(), None, Scale::Epci)
+        .unwrap()
+        .table();
+    assert_eq!(cell(&e, "245900428", "logements"), "4");
+    assert_eq!(cell(&e, "245900428", "non_decents_2034"), "2");
+
+    let (r, _) = import(&db, LOI_2018, 2018, true, false);
+    assert!(r.committed && r.full, "{}", r.render_fr());
+    let t = parc_report(db.store.as_ref(), Some(2018), Scale::Commune)
+        .unwrap()
+        .table();
+    assert_eq!(cell(&t, "59183", "loues"), "2");
+    assert_eq!(cell(&t, "59183", "taux_vacance"), "33,3");
+    // Vacant since 06/2017: more than three months on 1 January 2018.
+    assert_eq!(cell(&t, "59183", "vacants_plus_3_mois"), "1");
+    assert_eq!(cell(&t, "59155", "vacants_plus_3_mois"), "0");
+    // Rents: (400 + 300) / (50 + 50).
+    assert_eq!(cell(&t, "59183", "loyer_m2"), "7,00");
+    // One lease of 2017 among the three let or offered since before 2016.
+    assert_eq!(cell(&t, "59183", "taux_mobilite"), "33,3");
+    let b = parc_report(db.store.as_ref(), Some(2018), Scale::Landlord)
+        .unwrap()
+        .table();
+    assert_eq!(cell(&b, "478501607", "logements"), "3");
+    assert_eq!(
+        b.iter().find(|r| r[2] == "478501607").unwrap()[3],
+        "Partenord Habitat"
+    );
+    // Both vintages are kept side by side; the latest is the default.
+    let v: Vec<i32> = db
+        .store
+        .stock_vintages()
+        .unwrap()
+        .iter()
+        .map(|v| v.vintage)
+        .collect();
+    assert_eq!(v, vec![2018, 2025]);
+    assert_eq!(
+        parc_report(db.store.as_ref(), None, Scale::Region)
+            .unwrap()
+            .vintage,
+        2025
+    );
+}
+
+fn a_refused_file_leaves_the_vintage_as_it_was(kind: Kind) {
+    let db = TestDb::initialised(kind);
+    import(&db, OPEN_2025, 2025, true, false);
+    let bad = OPEN_2025
+        .replace(";G;F;", ";H;F;")
+        .replace(";85;", ";0;")
+        .replace("59155;Coudekerque", "99999;Nulle part");
+    let (r, _) = import(&db, &bad, 2025, true, false);
+    assert!(!r.committed);
+    let cols: Vec<(u64, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.row, p.column.as_str()))
+        .collect();
+    assert_eq!(
+        cols,
+        vec![(4, "surfhab"), (5, "depcom"), (5, "dpeenergie")],
+        "{}",
+        r.render_fr()
+    );
+    let t = parc_report(db.store.as_ref(), Some(2025), Scale::Commune)
+        .unwrap()
+        .table();
+    assert_eq!(
+        cell(&t, "59183", "logements"),
+        "3",
+        "the vintage held is untouched"
+    );
+    // A check-only run writes nothing either.
+    let (r, _) = import(
+        &db,
+        OPEN_2025
+            .lines()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .as_str(),
+        2025,
+        false,
+        false,
+    );
+    assert!(!r.committed && r.problems.is_empty());
+    assert_eq!(
+        db.store
+            .stock_sums(2025, "commune")
+            .unwrap()
+            .iter()
+            .map(|a| a.sums.dwellings)
+            .sum::<u64>(),
+        4
+    );
+    // --rejets: the valid rows replace the vintage, the refused ones go to the caller.
+    let (r, rejected) = import(&db, &bad, 2025, true, true);
+    assert!(
+        r.committed && r.dwellings == 2 && r.rejected == 2,
+        "{}",
+        r.render_fr()
+    );
+    assert_eq!(rejected, vec![4, 5]);
+    let t = parc_report(db.store.as_ref(), Some(2025), Scale::Commune)
+        .unwrap()
+        .table();
+    assert_eq!(cell(&t, "59183", "logements"), "2");
+    // A file of another kind: the missing columns and the unknown ones named.
+    let (r, _) = import(
+        &db,
+        "reference;bailleur;commune\nA;B;59183",
+        2025,
+        true,
+        false,
+    );
+    assert!(!r.committed);
+    assert!(r.problems.iter().any(|p| p.column == "depcom"));
+    assert_eq!(r.unknown_columns, vec!["reference", "bailleur", "commune"]);
+}
+
+fn main_residences_give_the_social_share(kind: Kind) {
+    let db = TestDb::initialised(kind);
+    import(&db, OPEN_2025, 2025, true, false);
+    let src = |t: &str| logis_io::open_bytes(t.as_bytes().to_vec()).unwrap();
+    let (_, problems) = import_main_residences(
+        db.store.as_ref(),
+        &admin(),
+        &actor(),
+        src("commune;residences_principales\n59183;300\nNulle-part;12\n59183;20\n"),
+        2021,
+        true,
+    )
+    .unwrap();
+    let rows: Vec<(u64, &str)> = problems
+        .iter()
+        .map(|p| (p.row, p.column.as_str()))
+        .collect();
+    assert_eq!(rows, vec![(3, "commune"), (4, "commune")]);
+    assert!(
+        db.store.main_residence_years().unwrap().is_empty(),
+        "nothing written"
+    );
+    import_main_residences(
+        db.store.as_ref(),
+        &admin(),
+        &actor(),
+        src("commune;residences_principales\nDunkerque;300\n"),
+        2021,
+        true,
+    )
+    .unwrap();
+    let t = parc_report(db.store.as_ref(), Some(2025), Scale::Commune)
+        .unwrap()
+        .table();
+    assert_eq!(cell(&t, "59183", "residences_principales"), "300");
+    assert_eq!(cell(&t, "59183", "logements_sociaux_pour_100_rp"), "1,0");
+    assert_eq!(cell(&t, "59155", "residences_principales"), "");
+}
+
+conformance!(
+    an_rpls_file_of_each_layout_gives_its_indicators,
+    a_refused_file_leaves_the_vintage_as_it_was,
+    main_residences_give_the_social_share,
+);
