@@ -6,6 +6,7 @@
 
 mod proximity;
 mod relocation;
+mod stock;
 
 use crate::reference as setup;
 use crate::register::import::{ImportOptions, ImportReport, import_operations};
@@ -318,6 +319,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     grouped_tenders(store, &actor, &pipeline_lines)?;
     proximity::load(store, &actor, chrono::Local::now().date_naive())?;
     relocation::load(store, &actor, chrono::Local::now().date_naive())?;
+    stock::load(store, &actor)?;
     demo_accounts(store, &actor)?;
     Ok(report)
 }

@@ -780,6 +780,32 @@ impl ParcReport {
         if !self.fields.is_full() {
             notes.push("Version ouverte du RPLS : sans occupation, loyers ni bailleurs (cases vides, jamais 0).".into());
         }
+        let labels = [
+            "Logements",
+            "En QPV",
+            "Conventionnés",
+            "Loués",
+            "Vacants",
+            "Vacants depuis plus de 3 mois",
+            "Taux de vacance (%)",
+            "Taux de mobilité (%)",
+            "Loyer (€/m²/mois)",
+            "DPE A",
+            "DPE B",
+            "DPE C",
+            "DPE D",
+            "DPE E",
+            "DPE F",
+            "DPE G",
+            "Sans DPE",
+            "Non décents en 2025",
+            "Non décents en 2028",
+            "Non décents en 2034",
+            "Résidences principales",
+            "Logements sociaux pour 100 résidences principales",
+        ];
+        let mut header = vec!["Code".to_string(), self.scale.label().to_string()];
+        header.extend(labels.iter().map(|l| l.to_string()));
         Report {
             name: "parc",
             title: format!(
@@ -797,10 +823,81 @@ impl ParcReport {
             long_rows,
             grid: Grid {
                 groups: Vec::new(),
-                header: PARC_COLUMNS.iter().skip(2).map(|c| c.to_string()).collect(),
+                header,
                 row_header_columns: 2,
                 rows: grid_rows,
             },
         }
     }
+}
+
+/// One breakdown of the stock: its title and its (value, dwellings).
+pub type StockBreakdown = (&'static str, Vec<(String, u64)>);
+
+/// The breakdowns of a vintage over the territory's communes (all when none is set): each
+/// dimension's title and its (value, dwellings), in the page's order.
+pub fn breakdowns(
+    store: &dyn Store,
+    vintage: i32,
+) -> Result<Vec<StockBreakdown>> {
+    let (geo, territory) = crate::reference::geography(store)?;
+    let inside: Option<std::collections::HashSet<String>> = territory.as_ref().map(|t| {
+        geo.territory_members(t)
+            .map(|c| c.code.as_str().to_string())
+            .collect()
+    });
+    let mut by: BTreeMap<(usize, String), u64> = BTreeMap::new();
+    const DIMENSIONS: [(&str, &str); 4] = [
+        ("pieces", "Par nombre de pièces"),
+        ("periode", "Par période de construction"),
+        ("financement", "Par financement initial"),
+        ("segment", "Par segment de patrimoine"),
+    ];
+    for b in store.stock_breakdowns(vintage)? {
+        if inside.as_ref().is_some_and(|s| !s.contains(&b.commune)) {
+            continue;
+        }
+        if let Some(i) = DIMENSIONS.iter().position(|(d, _)| *d == b.dimension) {
+            *by.entry((i, b.key)).or_default() += b.dwellings;
+        }
+    }
+    let periods = [
+        "avant 1949",
+        "1949-1974",
+        "1975-1989",
+        "1990-2004",
+        "2005-2014",
+        "2015 et après",
+        "inconnue",
+    ];
+    Ok(DIMENSIONS
+        .iter()
+        .enumerate()
+        .map(|(i, (dim, title))| {
+            let mut rows: Vec<(String, u64)> = by
+                .iter()
+                .filter(|((j, _), _)| *j == i)
+                .map(|((_, k), n)| {
+                    let label = match *dim {
+                        "pieces" if k.as_str() == "inconnu" => "inconnu".to_string(),
+                        "pieces" if k.as_str() == "1" => "1 pièce".to_string(),
+                        "pieces" if k.as_str() == "5 et plus" => "5 pièces et plus".to_string(),
+                        "pieces" => format!("{k} pièces"),
+                        "financement" => match logis_domain::stock::financing_label(k) {
+                            "" => k.clone(),
+                            l => format!("{l} ({k})"),
+                        },
+                        _ => k.clone(),
+                    };
+                    (label, *n)
+                })
+                .collect();
+            if *dim == "periode" {
+                rows.sort_by_key(|(k, _)| {
+                    periods.iter().position(|p| p == k).unwrap_or(usize::MAX)
+                });
+            }
+            (*title, rows)
+        })
+        .collect())
 }

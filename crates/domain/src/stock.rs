@@ -196,6 +196,28 @@ pub fn energy_class(energy: Option<Letter>, ghg: Option<Letter>) -> Option<Lette
     }
 }
 
+/// The label of an initial financing code (`FINAN`, legal annex).
+pub fn financing_label(code: &str) -> &'static str {
+    match code {
+        "10" => "PLA-I (PLAI)",
+        "11" => "PLA LM / TS",
+        "12" => "PLA",
+        "13" => "PLUS",
+        "14" => "PLS, PPLS, PCLS",
+        "16" => "PLI",
+        "17" => "PCL",
+        "49" => "autre (depuis 1977)",
+        "50" => "HBM",
+        "51" => "PLR, PSR",
+        "52" => "HLM/O",
+        "53" => "ILM",
+        "54" => "ILN",
+        "55" => "prêts spéciaux CFF",
+        "99" => "autre (avant 1977)",
+        _ => "",
+    }
+}
+
 /// A month (year, month 1–12).
 pub type YearMonth = (i32, u32);
 

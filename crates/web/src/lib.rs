@@ -21,6 +21,7 @@ pub mod proximity;
 pub mod reference;
 pub mod register;
 pub mod relocation;
+pub mod stock;
 
 use accounts::auth;
 
@@ -127,6 +128,7 @@ fn routes(state: AppState) -> Router {
         .merge(land::routes())
         .merge(proximity::routes())
         .merge(relocation::routes())
+        .merge(stock::routes())
         .merge(api::routes())
         .route("/sante", get(health))
         .route("/static/{name}", get(asset))

@@ -1,0 +1,131 @@
+//! The social housing stock's page (« Parc social »): the RPLS indicators of a vintage at a
+//! scale (commune, EPCI, department, region, QPV, landlord), their downloads, and the
+//! breakdowns of the territory's stock. Everyone who reads reports reads it (aggregates).
+
+use crate::accounts::auth::Authed;
+use crate::{AppState, Chrome, PageError, blocking, render};
+use askama::Template;
+use axum::Extension;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use logis_app::stock::Scale;
+use logis_domain::Permission;
+use logis_io::report::Report;
+use serde::Deserialize;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/parc", get(page))
+        .route("/parc/export", get(export))
+}
+
+/// The page's choices, as the address gives them.
+#[derive(Debug, Default, Deserialize, Clone)]
+pub(crate) struct ParcQuery {
+    #[serde(default)]
+    echelle: String,
+    #[serde(default)]
+    millesime: String,
+    format: Option<String>,
+}
+
+impl ParcQuery {
+    /// The scale and vintage, or the French refusal of a value that is none of the choices.
+    fn choice(&self) -> Result<(Scale, Option<i32>), PageError> {
+        let bad = |m: String| PageError {
+            status: StatusCode::BAD_REQUEST,
+            message: m,
+        };
+        let scale = match self.echelle.trim() {
+            "" => Scale::Commune,
+            t => Scale::parse(t).map_err(bad)?,
+        };
+        let vintage = match self.millesime.trim() {
+            "" => None,
+            t => Some(
+                t.parse::<i32>()
+                    .map_err(|_| bad(format!("millésime « {t} » : une année attendue")))?,
+            ),
+        };
+        Ok((scale, vintage))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "stock/parc.html")]
+struct ParcPage {
+    chrome: Chrome,
+    /// (code, label, chosen)
+    scales: Vec<(&'static str, &'static str, bool)>,
+    /// (vintage, chosen)
+    vintages: Vec<(i32, bool)>,
+    report: Option<Report>,
+    query: String,
+    breakdowns: Vec<logis_app::stock::StockBreakdown>,
+}
+
+pub(crate) async fn page(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+    Query(q): Query<ParcQuery>,
+) -> Result<Response, PageError> {
+    a.require(Permission::ReadReports)?;
+    let (scale, vintage) = q.choice()?;
+    let state = s.clone();
+    let (vintages, report, breakdowns) = blocking(move || {
+        let store = state.store.as_ref();
+        let held = store.stock_vintages()?;
+        if held.is_empty() {
+            return Ok((held, None, Vec::new()));
+        }
+        let r =
+            logis_app::stock::parc_report(store, vintage, scale).map_err(crate::app_to_store)?;
+        let b = logis_app::stock::breakdowns(store, r.vintage).map_err(crate::app_to_store)?;
+        Ok((held, Some(r), b))
+    })
+    .await?;
+    let chosen = report.as_ref().map(|r| r.vintage);
+    Ok(render(&ParcPage {
+        chrome: a.chrome("parc"),
+        scales: Scale::ALL
+            .iter()
+            .map(|s| (s.code(), s.label(), *s == scale))
+            .collect(),
+        vintages: vintages
+            .iter()
+            .rev()
+            .map(|v| (v.vintage, Some(v.vintage) == chosen))
+            .collect(),
+        query: format!(
+            "echelle={}{}",
+            scale.code(),
+            chosen
+                .map(|v| format!("&millesime={v}"))
+                .unwrap_or_default()
+        ),
+        report: report.map(|r| r.report()),
+        breakdowns,
+    }))
+}
+
+pub(crate) async fn export(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+    Query(q): Query<ParcQuery>,
+) -> Result<Response, PageError> {
+    a.require(Permission::ReadReports)?;
+    let xlsx =
+        crate::land::pages::xlsx_asked(&crate::land::pages::ExportQuery::of(q.format.clone()))?;
+    let (scale, vintage) = q.choice()?;
+    let state = s.clone();
+    let report = blocking(move || {
+        logis_app::stock::parc_report(state.store.as_ref(), vintage, scale)
+            .map(|r| r.report())
+            .map_err(crate::app_to_store)
+    })
+    .await?;
+    crate::land::pages::download(&report, xlsx, "logis-parc")
+}
