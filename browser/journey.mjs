@@ -516,6 +516,31 @@ try {
   await page.waitForURL(/enregistre=1/);
   await axe(page, 'offre enregistrée');
 
+  step("le parc social : l'observatoire lit le RPLS par commune, par EPCI, le télécharge");
+  await login('observatoire');
+  await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Parc social' }).click();
+  await page.waitForURL(BASE + '/parc');
+  await axe(page, 'parc social par commune');
+  assert.match(await page.getByRole('table', { name: /Parc locatif social au 1er janvier 2025 par commune/ }).textContent(), /Grande-Synthe/);
+  assert.match(await page.getByRole('table', { name: 'Par période de construction' }).textContent(), /1949-1974/);
+  await page.getByLabel('Échelle').selectOption({ label: 'EPCI' });
+  await page.getByLabel('Millésime').selectOption({ label: '2024' });
+  await page.getByRole('button', { name: 'Afficher' }).click();
+  await page.waitForURL(/echelle=epci&millesime=2024/);
+  await axe(page, 'parc social par EPCI, millésime 2024');
+  assert.match(await page.getByRole('table', { name: /au 1er janvier 2024 par EPCI/ }).textContent(), /CU de Dunkerque/);
+  const [parcCsv] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: /CSV/ }).first().click(),
+  ]);
+  const parcFile = path.join(DOWNLOADS, parcCsv.suggestedFilename());
+  await parcCsv.saveAs(parcFile);
+  assert.match(fs.readFileSync(parcFile, 'utf8'), /^\uFEFFmillesime;echelle;code;libelle;logements;en_qpv/);
+  await page.goto(BASE + '/parc?echelle=canton');
+  await axe(page, 'parc social : échelle inconnue');
+  assert.match(await page.locator('main').textContent(), /échelle « canton » inconnue/);
+  await page.goto(BASE + '/parc');
+
   step("le relogement : l'observatoire voit des agrégats, le CCAS ses ménages, la chargée de relogement tout");
   await login('observatoire');
   await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Relogement' }).click();

@@ -836,10 +836,7 @@ pub type StockBreakdown = (&'static str, Vec<(String, u64)>);
 
 /// The breakdowns of a vintage over the territory's communes (all when none is set): each
 /// dimension's title and its (value, dwellings), in the page's order.
-pub fn breakdowns(
-    store: &dyn Store,
-    vintage: i32,
-) -> Result<Vec<StockBreakdown>> {
+pub fn breakdowns(store: &dyn Store, vintage: i32) -> Result<Vec<StockBreakdown>> {
     let (geo, territory) = crate::reference::geography(store)?;
     let inside: Option<std::collections::HashSet<String>> = territory.as_ref().map(|t| {
         geo.territory_members(t)

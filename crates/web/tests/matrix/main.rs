@@ -20,6 +20,7 @@ mod proximity;
 mod reference;
 mod register;
 mod relocation;
+mod stock;
 
 /// One route of the matrix: (authentication, method, address, body, expectations per role).
 type Route = (Auth, &'static str, String, String, &'static str);
@@ -152,6 +153,7 @@ fn world(kind: Kind) -> World {
     let sites = land::sites(s);
     let proximity = proximity::world(s, cud, gs, concierge);
     let relocation = relocation::world(s);
+    stock::world(s);
     World {
         proximity,
         relocation,
@@ -238,6 +240,7 @@ async fn matrix(w: &World) {
         land::routes(w),
         proximity::routes(w),
         relocation::routes(w),
+        stock::routes(w),
     ]
     .concat();
     for (auth, method, uri, body, expected) in &routes {
@@ -294,6 +297,7 @@ async fn matrix(w: &World) {
     land::checks(w).await;
     proximity::checks(w).await;
     relocation::checks(w).await;
+    stock::checks(w).await;
     rejections_are_french(w).await;
     // Security headers on every answer.
     let res = w.app.clone().oneshot(anon("/connexion")).await.unwrap();
