@@ -14,6 +14,7 @@ use logis_io::read::{HeaderMap, Layout};
 use logis_io::{ReadError, RowSource};
 use logis_store::stock::{AreaSums, Breakdown, VintageSummary};
 use logis_store::{Actor, RowProblem, Store, StoreError};
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap};
 
 /// An RPLS file's columns (every vintage's names).
@@ -120,56 +121,84 @@ pub fn period(year: Option<i32>) -> &'static str {
     }
 }
 
-/// What is summed while a file is read.
+/// What is summed of one commune while a file is read.
+#[derive(Default)]
+struct CommuneTally {
+    sums: StockSums,
+    /// 1, 2, 3, 4, 5 and more, unknown.
+    rooms: [u64; 6],
+    /// [`PERIODS`]' order.
+    periods: [u64; 7],
+    financing: BTreeMap<u32, u64>,
+    financing_unknown: u64,
+    segments: FxHashMap<String, u64>,
+}
+
+/// The construction periods, in order ([`period`]).
+const PERIODS: [&str; 7] = [
+    "avant 1949",
+    "1949-1974",
+    "1975-1989",
+    "1990-2004",
+    "2005-2014",
+    "2015 et après",
+    "inconnue",
+];
+
+/// What is summed while a file is read: per commune (its sums and breakdowns), QPV and
+/// landlord. Memory is that of the communes, quartiers and landlords met, not of the rows.
 #[derive(Default)]
 struct Tally {
-    communes: HashMap<String, StockSums>,
-    qpvs: HashMap<String, StockSums>,
-    landlords: HashMap<String, (String, StockSums)>,
-    breakdowns: HashMap<(String, &'static str, String), u64>,
+    communes: FxHashMap<String, CommuneTally>,
+    qpvs: FxHashMap<String, StockSums>,
+    landlords: FxHashMap<String, (String, StockSums)>,
+}
+
+/// `map[key]`, inserted empty when absent, found without copying the key when present.
+fn slot<'a, V: Default>(map: &'a mut FxHashMap<String, V>, key: &str) -> &'a mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key)
+        .unwrap_or_else(|| unreachable!("inserted above"))
 }
 
 impl Tally {
     fn add(&mut self, d: &Dwelling, vintage: i32) {
         let commune = d.commune.as_ref().map(|c| c.as_str()).unwrap_or_default();
-        self.communes
-            .entry(commune.to_string())
-            .or_default()
-            .add(d, vintage);
+        let c = slot(&mut self.communes, commune);
+        c.sums.add(d, vintage);
+        let rooms = match d.rooms {
+            Some(n @ 1..=4) => n as usize - 1,
+            Some(0) | None => 5,
+            Some(_) => 4,
+        };
+        if let Some(r) = c.rooms.get_mut(rooms) {
+            *r += 1;
+        }
+        let p = PERIODS
+            .iter()
+            .position(|p| *p == period(d.built))
+            .unwrap_or(6);
+        if let Some(x) = c.periods.get_mut(p) {
+            *x += 1;
+        }
+        match d.financing {
+            Some(f) => *c.financing.entry(f).or_default() += 1,
+            None => c.financing_unknown += 1,
+        }
+        *slot(&mut c.segments, d.segment.as_deref().unwrap_or("inconnu")) += 1;
         if let Some(q) = &d.qpv {
-            self.qpvs.entry(q.clone()).or_default().add(d, vintage);
+            slot(&mut self.qpvs, q).add(d, vintage);
         }
         if let Some(s) = d.landlord_siren() {
-            let e = self.landlords.entry(s.to_string()).or_insert_with(|| {
-                (
-                    d.landlord_name.clone().unwrap_or_default(),
-                    StockSums::default(),
-                )
-            });
+            let e = slot(&mut self.landlords, s);
+            if e.0.is_empty()
+                && let Some(n) = &d.landlord_name
+            {
+                e.0 = n.clone();
+            }
             e.1.add(d, vintage);
-        }
-        let rooms = match d.rooms {
-            None => "inconnu".to_string(),
-            Some(n) if n >= 5 => "5 et plus".to_string(),
-            Some(n) => n.to_string(),
-        };
-        for (dim, key) in [
-            ("pieces", rooms),
-            ("periode", period(d.built).to_string()),
-            (
-                "financement",
-                d.financing
-                    .map_or_else(|| "inconnu".into(), |f| f.to_string()),
-            ),
-            (
-                "segment",
-                d.segment.clone().unwrap_or_else(|| "inconnu".into()),
-            ),
-        ] {
-            *self
-                .breakdowns
-                .entry((commune.to_string(), dim, key))
-                .or_default() += 1;
         }
     }
 
@@ -181,9 +210,38 @@ impl Tally {
         rejected: u64,
     ) -> VintageSummary {
         let mut areas = Vec::new();
+        let mut breakdowns = Vec::new();
         let mut dwellings = 0;
-        for (code, sums) in self.communes {
-            dwellings += sums.dwellings;
+        for (code, c) in self.communes {
+            dwellings += c.sums.dwellings;
+            let mut add = |dimension: &str, key: String, n: u64| {
+                if n > 0 {
+                    breakdowns.push(Breakdown {
+                        commune: code.clone(),
+                        dimension: dimension.to_string(),
+                        key,
+                        dwellings: n,
+                    });
+                }
+            };
+            for (i, n) in c.rooms.iter().enumerate() {
+                let key = match i {
+                    4 => "5 et plus".to_string(),
+                    5 => "inconnu".to_string(),
+                    _ => (i + 1).to_string(),
+                };
+                add("pieces", key, *n);
+            }
+            for (p, n) in PERIODS.iter().zip(c.periods.iter()) {
+                add("periode", p.to_string(), *n);
+            }
+            for (f, n) in &c.financing {
+                add("financement", f.to_string(), *n);
+            }
+            add("financement", "inconnu".into(), c.financing_unknown);
+            for (k, n) in c.segments {
+                add("segment", k, n);
+            }
             let label = geo
                 .commune(&code)
                 .map(|c| c.name.clone())
@@ -192,7 +250,7 @@ impl Tally {
                 scale: "commune".into(),
                 code,
                 label,
-                sums,
+                sums: c.sums,
             });
         }
         for (code, sums) in self.qpvs {
@@ -211,16 +269,6 @@ impl Tally {
                 sums,
             });
         }
-        let breakdowns = self
-            .breakdowns
-            .into_iter()
-            .map(|((commune, dimension, key), n)| Breakdown {
-                commune,
-                dimension: dimension.to_string(),
-                key,
-                dwellings: n,
-            })
-            .collect();
         VintageSummary {
             fields,
             dwellings,
@@ -235,14 +283,135 @@ impl Tally {
 /// The marker of an import rolled back (a check-only run, or a file with errors).
 const ROLLED_BACK: &str = "import RPLS annulé";
 
+/// Dwellings sent at once from the reading thread to the writing one.
+const SENT: usize = 4_096;
+
+/// What the reading thread sends the writing one.
+enum Read {
+    Dwellings(Vec<Dwelling>),
+    Rejected(u64, Vec<String>, String),
+    Rows(u64),
+}
+
+/// What the reading thread found.
+#[derive(Default)]
+struct Reading {
+    tally: Tally,
+    rows_read: u64,
+    dwellings: u64,
+    rejected: u64,
+    problems: Vec<RowProblem>,
+    problems_not_listed: u64,
+    failure: Option<ReadError>,
+}
+
+impl Reading {
+    fn push(&mut self, row: u64, column: &str, message: String) {
+        if self.problems.len() < LISTED {
+            self.problems.push(RowProblem {
+                row,
+                column: column.to_string(),
+                message,
+            });
+        } else {
+            self.problems_not_listed += 1;
+        }
+    }
+}
+
+/// Read and check every row of `source` (on its own thread), sending the valid dwellings (and,
+/// with `keep_valid`, the refused rows) through `send`.
+fn read_rows(
+    mut source: Box<dyn RowSource>,
+    map: &HeaderMap,
+    geo: &Geography,
+    vintage: i32,
+    keep_valid: bool,
+    send: std::sync::mpsc::SyncSender<Read>,
+) -> Reading {
+    let mut r = Reading::default();
+    let mut batch = Vec::with_capacity(SENT);
+    let mut row = logis_io::SourceRow::default();
+    // (Only the mapped cells are decoded: an RPLS file has some 70 columns, logis reads 22.)
+    source.only_cells(&map.columns.iter().map(|(_, i)| *i).collect::<Vec<_>>());
+    while let Some(next) = source.next_into(&mut row) {
+        r.rows_read += 1;
+        match next {
+            Ok(()) => {}
+            Err(ReadError::BadRow { row, message }) => {
+                if keep_valid {
+                    r.rejected += 1;
+                    if send.send(Read::Rejected(row, Vec::new(), message)).is_err() {
+                        return r;
+                    }
+                } else {
+                    r.push(row, "", message);
+                }
+                continue;
+            }
+            Err(e) => {
+                r.failure = Some(e);
+                return r;
+            }
+        }
+        if r.rows_read.is_multiple_of(100_000) && send.send(Read::Rows(r.rows_read)).is_err() {
+            return r;
+        }
+        if row.is_blank() {
+            continue;
+        }
+        match parse_dwelling(map.cells(&row), geo) {
+            Ok(d) => {
+                r.tally.add(&d, vintage);
+                r.dwellings += 1;
+                if r.problems.is_empty() || keep_valid {
+                    batch.push(d);
+                    if batch.len() == SENT {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(SENT));
+                        if send.send(Read::Dwellings(full)).is_err() {
+                            return r;
+                        }
+                    }
+                }
+            }
+            Err(errors) => {
+                if keep_valid {
+                    r.rejected += 1;
+                    let reasons: Vec<String> =
+                        errors.iter().map(|(c, m)| format!("{c} : {m}")).collect();
+                    if send
+                        .send(Read::Rejected(
+                            row.row,
+                            row.cells.clone(),
+                            reasons.join(" ; "),
+                        ))
+                        .is_err()
+                    {
+                        return r;
+                    }
+                } else {
+                    for (column, message) in errors {
+                        r.push(row.row, column, message);
+                    }
+                }
+            }
+        }
+    }
+    if !batch.is_empty() && (r.problems.is_empty() || keep_valid) {
+        let _ = send.send(Read::Dwellings(batch));
+    }
+    r
+}
+
 /// Import (or check) an RPLS file as vintage `opts.vintage`: every row is checked; by default a
 /// file with any bad row writes nothing; with `keep_valid` the valid rows are imported and each
 /// refused row is given to `reject` (file row, cells, reasons). `progress` hears the rows read.
+/// The file is read and checked on a second thread while the first writes the dwellings.
 pub fn import_rpls(
     store: &dyn Store,
     principal: &Principal,
     actor: &Actor,
-    mut source: Box<dyn RowSource>,
+    source: Box<dyn RowSource>,
     opts: &RplsOptions,
     reject: &mut dyn FnMut(u64, &[String], &str),
     progress: &mut dyn FnMut(u64),
@@ -303,63 +472,62 @@ pub fn import_rpls(
     report.full = fields.is_full();
     let geo = crate::reference::geography(store)?.0;
     let vintage = opts.vintage;
-    let mut read_error: Option<ReadError> = None;
+    let keep_valid = opts.keep_valid;
+    let mut source = Some(source);
+    let mut read: Option<Reading> = None;
     let outcome = store.replace_vintage(actor, vintage, &mut |sink| {
-        let mut tally = Tally::default();
-        while let Some(next) = source.next_row() {
-            let row = match next {
-                Ok(r) => r,
-                Err(ReadError::BadRow { row, message }) => {
-                    report.rows_read += 1;
-                    if opts.keep_valid {
-                        report.rejected += 1;
-                        reject(row, &[], &message);
-                    } else {
-                        push(&mut report, row, "", message);
-                    }
-                    continue;
-                }
-                Err(e) => {
-                    read_error = Some(e);
-                    return Err(StoreError::Invalid(ROLLED_BACK.into()));
-                }
-            };
-            report.rows_read += 1;
-            if report.rows_read.is_multiple_of(100_000) {
-                progress(report.rows_read);
-            }
-            if row.is_blank() {
-                continue;
-            }
-            match parse_dwelling(map.cells(&row), &geo) {
-                Ok(d) => {
-                    tally.add(&d, vintage);
-                    report.dwellings += 1;
-                    if report.problems.is_empty() || opts.keep_valid {
-                        sink(&d)?;
-                    }
-                }
-                Err(errors) => {
-                    if opts.keep_valid {
-                        report.rejected += 1;
-                        let reasons: Vec<String> =
-                            errors.iter().map(|(c, m)| format!("{c} : {m}")).collect();
-                        reject(row.row, &row.cells, &reasons.join(" ; "));
-                    } else {
-                        for (column, message) in errors {
-                            push(&mut report, row.row, column, message);
+        let Some(src) = source.take() else {
+            return Err(StoreError::Backend("import RPLS relancé".into()));
+        };
+        let (send, receive) = std::sync::mpsc::sync_channel::<Read>(8);
+        let (reading, written) = std::thread::scope(|scope| {
+            let (map, geo) = (&map, &geo);
+            let reader = scope.spawn(move || read_rows(src, map, geo, vintage, keep_valid, send));
+            let mut written: std::result::Result<(), StoreError> = Ok(());
+            for msg in receive.iter() {
+                match msg {
+                    Read::Dwellings(batch) => {
+                        if let Err(e) = batch.iter().try_for_each(&mut *sink) {
+                            written = Err(e);
+                            break;
                         }
                     }
+                    Read::Rejected(row, cells, why) => reject(row, &cells, &why),
+                    Read::Rows(n) => progress(n),
                 }
             }
-        }
-        progress(report.rows_read);
-        if !report.problems.is_empty() || !opts.commit {
-            return Err(StoreError::Invalid(ROLLED_BACK.into()));
-        }
-        Ok(tally.summary(&geo, fields, opts.source.clone(), report.rejected))
+            // (Dropping the receiver stops a reader still sending.)
+            drop(receive);
+            let reading = match reader.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            (reading, written)
+        });
+        written?;
+        progress(reading.rows_read);
+        let failed = reading.failure.is_some()
+            || (!reading.problems.is_empty() && !keep_valid)
+            || !opts.commit;
+        let mut reading = reading;
+        let summary = (!failed).then(|| {
+            std::mem::take(&mut reading.tally).summary(
+                &geo,
+                fields,
+                opts.source.clone(),
+                reading.rejected,
+            )
+        });
+        read = Some(reading);
+        summary.ok_or_else(|| StoreError::Invalid(ROLLED_BACK.into()))
     });
-    if let Some(e) = read_error {
+    let reading = read.unwrap_or_default();
+    report.rows_read = reading.rows_read;
+    report.dwellings = reading.dwellings;
+    report.rejected = reading.rejected;
+    report.problems = reading.problems;
+    report.problems_not_listed = reading.problems_not_listed;
+    if let Some(e) = reading.failure {
         return Err(e.into());
     }
     match outcome {
@@ -368,18 +536,6 @@ pub fn import_rpls(
         Err(e) => return Err(e.into()),
     }
     Ok(report)
-}
-
-fn push(report: &mut RplsReport, row: u64, column: &str, message: String) {
-    if report.problems.len() < LISTED {
-        report.problems.push(RowProblem {
-            row,
-            column: column.to_string(),
-            message,
-        });
-    } else {
-        report.problems_not_listed += 1;
-    }
 }
 
 /// Import the main residences of census year `year` (`commune, residences_principales`): a
@@ -593,9 +749,24 @@ pub const PARC_COLUMNS: &[&str] = &[
     "logements_sociaux_pour_100_rp",
 ];
 
-/// The `parc` report: `vintage` (the latest held when `None`) at `scale`. An EPCI, department
-/// or region sums its communes' sums.
+/// The `parc` report: `vintage` (the latest held when `None`) at `scale`, every area of France.
+/// An EPCI, department or region sums its communes' sums.
 pub fn parc_report(store: &dyn Store, vintage: Option<i32>, scale: Scale) -> Result<ParcReport> {
+    parc_report_within(store, vintage, scale, None)
+}
+
+/// Beyond this many communes, an area's sums are read with the rest of France's rather than
+/// one by one.
+const ONE_BY_ONE: usize = 1_500;
+
+/// The `parc` report restricted to the areas made of `communes` (their codes): a territory's
+/// communes or EPCIs, one commune, one EPCI. Their sums are read by key, not with France's.
+pub fn parc_report_within(
+    store: &dyn Store,
+    vintage: Option<i32>,
+    scale: Scale,
+    communes: Option<&[String]>,
+) -> Result<ParcReport> {
     let vintages = store.stock_vintages()?;
     let held = match vintage {
         Some(v) => vintages.iter().find(|h| h.vintage == v).ok_or_else(|| {
@@ -617,12 +788,26 @@ pub fn parc_report(store: &dyn Store, vintage: Option<i32>, scale: Scale) -> Res
         Scale::Landlord => "bailleur",
         _ => "commune",
     };
-    let sums = store.stock_sums(held.vintage, stored)?;
+    let by_key = communes.filter(|c| stored == "commune" && c.len() <= ONE_BY_ONE);
+    let sums = match by_key {
+        Some(codes) => store.stock_sums_of(held.vintage, stored, codes)?,
+        None => {
+            let mut all = store.stock_sums(held.vintage, stored)?;
+            if let Some(codes) = communes.filter(|_| stored == "commune") {
+                let keep: std::collections::HashSet<&str> =
+                    codes.iter().map(String::as_str).collect();
+                all.retain(|a| keep.contains(a.code.as_str()));
+            }
+            all
+        }
+    };
     // Main residences of the latest census up to the vintage's previous year.
-    let residences: HashMap<String, u64> = store
-        .main_residences(held.vintage - 1)?
-        .into_iter()
-        .collect();
+    let residences: HashMap<String, u64> = match by_key {
+        Some(codes) => store.main_residences_of(held.vintage - 1, codes)?,
+        None => store.main_residences(held.vintage - 1)?,
+    }
+    .into_iter()
+    .collect();
     let departments = store.departments()?;
     let region_of: HashMap<&str, &str> = departments
         .iter()
@@ -897,4 +1082,66 @@ pub fn breakdowns(store: &dyn Store, vintage: i32) -> Result<Vec<StockBreakdown>
             (*title, rows)
         })
         .collect())
+}
+
+/// The communes of an area of `scale` named by `code` (a commune, an EPCI, a department, a
+/// region), or a French refusal.
+pub fn area_communes(store: &dyn Store, scale: Scale, code: &str) -> Result<Vec<String>> {
+    let geo = store.geography()?;
+    let code = code.trim();
+    let communes: Vec<String> = match scale {
+        Scale::Commune => geo
+            .current(code)
+            .map(|c| vec![c.code.as_str().to_string()])
+            .unwrap_or_default(),
+        Scale::Epci => match logis_domain::Siren::parse(code) {
+            Ok(s) => geo
+                .members(&s)
+                .map(|c| c.code.as_str().to_string())
+                .collect(),
+            Err(_) => Vec::new(),
+        },
+        Scale::Department => geo
+            .communes()
+            .iter()
+            .filter(|c| c.department == code)
+            .map(|c| c.code.as_str().to_string())
+            .collect(),
+        Scale::Region => {
+            let departments: Vec<String> = store
+                .departments()?
+                .into_iter()
+                .filter(|(_, _, r)| r == code)
+                .map(|(d, _, _)| d)
+                .collect();
+            geo.communes()
+                .iter()
+                .filter(|c| departments.contains(&c.department))
+                .map(|c| c.code.as_str().to_string())
+                .collect()
+        }
+        Scale::Qpv | Scale::Landlord => {
+            return Err(AppError::Invalid(format!(
+                "un code de territoire ne choisit pas une ligne de l'échelle « {} »",
+                scale.label()
+            )));
+        }
+    };
+    if communes.is_empty() {
+        return Err(AppError::Invalid(format!(
+            "{} « {code} » inconnu du référentiel",
+            scale.label()
+        )));
+    }
+    Ok(communes)
+}
+
+/// The communes of the territory set at `logis init` (none set: `None`, all of France).
+pub fn territory_communes(store: &dyn Store) -> Result<Option<Vec<String>>> {
+    let (geo, territory) = crate::reference::geography(store)?;
+    Ok(territory.map(|t| {
+        geo.territory_members(&t)
+            .map(|c| c.code.as_str().to_string())
+            .collect()
+    }))
 }

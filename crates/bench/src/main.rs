@@ -18,6 +18,7 @@ mod import;
 mod land;
 mod proximity;
 mod relocation;
+mod stock;
 
 const LANDLORDS: [&str; 3] = ["Flandre Opale Habitat", "Partenord Habitat", "Vilogia"];
 
@@ -376,6 +377,25 @@ fn main() {
             .and_then(|s| s.replace('_', "").parse().ok())
             .unwrap_or(1_000_000);
         import::run(n, args.iter().any(|a| a == "--postgres"));
+        return;
+    }
+    // `logis-bench parc [ROWS] [--postgres]`: the RPLS import beside DuckDB (see stock.rs).
+    if args.get(1).map(String::as_str) == Some("phase-parc") {
+        let kind = if args[2] == "sqlite" {
+            Kind::Sqlite
+        } else {
+            Kind::Postgres
+        };
+        stock::phase(kind, Path::new(&args[3]));
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("parc") {
+        let n = args
+            .get(2)
+            .filter(|a| !a.starts_with("--"))
+            .and_then(|s| s.replace('_', "").parse().ok())
+            .unwrap_or(5_400_000);
+        stock::run(n, args.iter().any(|a| a == "--postgres"));
         return;
     }
     // `logis-bench foncier N`: the land bank and grouped tenders (see land.rs).

@@ -232,6 +232,7 @@ pub struct Geography {
     /// name key → current commune indices (from current names and former names)
     by_name: HashMap<String, Vec<usize>>,
     epcis: Vec<Epci>,
+    epci_by_siren: HashMap<String, usize>,
     /// Former communes whose commune of today is known, by their code.
     former: HashMap<String, FormerCommune>,
     /// The codes of the named former communes of each commune of today.
@@ -245,6 +246,9 @@ impl Geography {
             epcis,
             ..Default::default()
         };
+        for (i, e) in g.epcis.iter().enumerate() {
+            g.epci_by_siren.insert(e.siren.as_str().to_string(), i);
+        }
         for (i, c) in g.communes.iter().enumerate() {
             g.by_code.insert(c.code.as_str().to_string(), i);
             g.by_name.entry(name_key(&c.name)).or_default().push(i);
@@ -294,7 +298,9 @@ impl Geography {
             .and_then(|&i| self.communes.get(i))
     }
     pub fn epci(&self, siren: &str) -> Option<&Epci> {
-        self.epcis.iter().find(|e| e.siren.as_str() == siren)
+        self.epci_by_siren
+            .get(siren)
+            .and_then(|&i| self.epcis.get(i))
     }
     /// The member communes of an EPCI.
     pub fn members(&self, epci: &Siren) -> impl Iterator<Item = &Commune> {

@@ -33,10 +33,17 @@ impl SourceRow {
 }
 
 /// A readable table: a header row, then data rows, streamed.
-pub trait RowSource {
+pub trait RowSource: Send {
     fn header(&self) -> &[String];
     /// The next data row, `None` at the end.
     fn next_row(&mut self) -> Option<Result<SourceRow, ReadError>>;
+    /// The next data row into `row`, reusing its cells' memory (a file of millions of rows
+    /// then allocates nothing per row); `None` at the end.
+    fn next_into(&mut self, row: &mut SourceRow) -> Option<Result<(), ReadError>> {
+        self.next_row().map(|r| r.map(|r| *row = r))
+    }
+    /// Only these cells (by index) will be read: a source may leave the others empty.
+    fn only_cells(&mut self, _cells: &[usize]) {}
 }
 
 /// Largest spreadsheet accepted, in bytes (2 GiB): beyond, it is refused before reading (a CSV
@@ -132,6 +139,8 @@ pub struct CsvSource<R: Read> {
     rdr: csv::Reader<BufReader<R>>,
     header: Vec<String>,
     record: csv::ByteRecord,
+    /// The cells decoded ([`RowSource::only_cells`]; all when empty).
+    wanted: Vec<bool>,
     /// Row number of the next record as a spreadsheet shows it: counted here, because the csv
     /// crate's line positions are off for CRLF files (what French Excel writes).
     next_line: u64,
@@ -177,6 +186,7 @@ impl<R: Read> CsvSource<R> {
             rdr,
             header,
             record,
+            wanted: Vec::new(),
             next_line,
             done: false,
         })
@@ -218,6 +228,14 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
 }
 
 fn decode_cell(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    decode_cell_into(bytes, &mut s);
+    s
+}
+
+/// [`decode_cell`] into `out` (cleared first).
+fn decode_cell_into(bytes: &[u8], out: &mut String) {
+    out.clear();
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(s) => std::borrow::Cow::Borrowed(s),
@@ -227,10 +245,10 @@ fn decode_cell(bytes: &[u8]) -> String {
                 .0
         }
     };
-    crate::write::csv_text_read(&text).to_string()
+    out.push_str(crate::write::csv_text_read(&text));
 }
 
-impl<R: Read> RowSource for CsvSource<R> {
+impl<R: Read + Send> RowSource for CsvSource<R> {
     fn header(&self) -> &[String] {
         &self.header
     }
@@ -253,6 +271,45 @@ impl<R: Read> RowSource for CsvSource<R> {
             }
             Err(e) => {
                 // A broken structure (e.g. an unclosed quote) makes the rest unreliable: stop.
+                self.done = true;
+                Some(Err(csv_error(e)))
+            }
+        }
+    }
+    fn only_cells(&mut self, cells: &[usize]) {
+        let n = cells.iter().max().map_or(0, |m| m + 1);
+        self.wanted = vec![false; n];
+        for &i in cells {
+            if let Some(w) = self.wanted.get_mut(i) {
+                *w = true;
+            }
+        }
+    }
+    fn next_into(&mut self, out: &mut SourceRow) -> Option<Result<(), ReadError>> {
+        if self.done {
+            return None;
+        }
+        match self.rdr.read_byte_record(&mut self.record) {
+            Ok(true) => {
+                out.row = self.next_line;
+                self.next_line += lines_spanned(&self.record);
+                let n = self.record.len();
+                out.cells.truncate(n);
+                out.cells.resize_with(n, String::new);
+                for (i, (cell, bytes)) in out.cells.iter_mut().zip(self.record.iter()).enumerate() {
+                    if self.wanted.is_empty() || self.wanted.get(i).copied().unwrap_or(false) {
+                        decode_cell_into(bytes, cell);
+                    } else {
+                        cell.clear();
+                    }
+                }
+                Some(Ok(()))
+            }
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
                 self.done = true;
                 Some(Err(csv_error(e)))
             }

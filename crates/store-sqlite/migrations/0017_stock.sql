@@ -37,7 +37,6 @@ CREATE TABLE stock_dwellings (
     reservation INTEGER,
     landlord_siren TEXT
 );
-CREATE INDEX stock_dwellings_vintage ON stock_dwellings (vintage, commune_code);
 
 CREATE TABLE stock_sums (
     vintage INTEGER NOT NULL,
@@ -69,9 +68,9 @@ CREATE TABLE stock_breakdowns (
     vintage INTEGER NOT NULL,
     commune_code TEXT NOT NULL,
     dimension TEXT NOT NULL,
-    key TEXT NOT NULL,
-    dwellings INTEGER NOT NULL,
-    PRIMARY KEY (vintage, commune_code, dimension, key)
+    -- « key=dwellings|key=dwellings » (one row per commune and dimension)
+    counts TEXT NOT NULL,
+    PRIMARY KEY (vintage, commune_code, dimension)
 );
 
 CREATE TABLE main_residences (

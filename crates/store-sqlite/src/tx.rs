@@ -69,6 +69,43 @@ impl Tx for LiteTx<'_> {
     fn record(&mut self, actor: &Actor, change: &Change<'_>) -> Result<()> {
         record(self.0, actor, change)
     }
+
+    fn insert_many(
+        &mut self,
+        table: &'static str,
+        columns: &[&'static str],
+        rows: &[Vec<Value>],
+    ) -> Result<u64> {
+        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            columns.join(", "),
+            marks.join(", ")
+        );
+        let mut st = self.0.prepare_cached(&sql).map_err(be)?;
+        // Each value bound by reference: no copy of its text.
+        for r in rows {
+            for (i, v) in r.iter().enumerate() {
+                let value = match v {
+                    Value::Int(Some(n)) => ValueRef::Integer(*n),
+                    Value::Text(Some(t)) => ValueRef::Text(t.as_bytes()),
+                    Value::Bool(Some(b)) => ValueRef::Integer(i64::from(*b)),
+                    Value::Float(Some(f)) => ValueRef::Real(*f),
+                    Value::Bytes(Some(b)) => ValueRef::Blob(b),
+                    Value::Date(Some(d)) => {
+                        st.raw_bind_parameter(i + 1, d.format("%Y-%m-%d").to_string())
+                            .map_err(lite_error)?;
+                        continue;
+                    }
+                    _ => ValueRef::Null,
+                };
+                st.raw_bind_parameter(i + 1, rusqlite::types::ToSqlOutput::Borrowed(value))
+                    .map_err(lite_error)?;
+            }
+            st.raw_execute().map_err(lite_error)?;
+        }
+        Ok(rows.len() as u64)
+    }
 }
 
 impl Transactions for SqliteStore {

@@ -125,7 +125,11 @@ pub mod sql {
     pub const SUMS: &str = "SELECT scale, code, label, dwellings, in_qpv, conventioned, let_count, vacant, vacant_3_months, mobility_base, moved_in,
         rent_cents, rent_surface_cm2, class_a, class_b, class_c, class_d, class_e, class_f, class_g, class_unknown
         FROM stock_sums WHERE vintage = $1 AND scale = $2 ORDER BY code";
-    pub const BREAKDOWNS: &str = "SELECT commune_code, dimension, key, dwellings FROM stock_breakdowns WHERE vintage = $1 ORDER BY commune_code, dimension, key";
+    pub const SUMS_OF: &str = "SELECT scale, code, label, dwellings, in_qpv, conventioned, let_count, vacant, vacant_3_months, mobility_base, moved_in,
+        rent_cents, rent_surface_cm2, class_a, class_b, class_c, class_d, class_e, class_f, class_g, class_unknown
+        FROM stock_sums WHERE vintage = $1 AND scale = $2 AND code = $3";
+    pub const MAIN_RESIDENCES_OF: &str = "SELECT commune_code, main_residences FROM main_residences WHERE year = (SELECT max(year) FROM main_residences WHERE year <= $1) AND commune_code = $2";
+    pub const BREAKDOWNS: &str = "SELECT commune_code, dimension, counts FROM stock_breakdowns WHERE vintage = $1 ORDER BY commune_code, dimension";
     pub const DELETE_MAIN_RESIDENCES: &str = "DELETE FROM main_residences WHERE year = $1";
     pub const INSERT_MAIN_RESIDENCES: &str =
         "INSERT INTO main_residences (commune_code, year, main_residences) VALUES ($1, $2, $3)";
@@ -141,6 +145,8 @@ pub mod sql {
         INSERT_VINTAGE,
         VINTAGES,
         SUMS,
+        SUMS_OF,
+        MAIN_RESIDENCES_OF,
         BREAKDOWNS,
         DELETE_MAIN_RESIDENCES,
         INSERT_MAIN_RESIDENCES,
@@ -298,20 +304,63 @@ pub trait StockStore: Transactions {
         })
     }
 
+    /// A vintage's sums of these areas of one scale (each found by its key: an EPCI's communes
+    /// read without the rest of France's).
+    fn stock_sums_of(&self, vintage: i32, scale: &str, codes: &[String]) -> Result<Vec<AreaSums>> {
+        tx::read(self, |tx| {
+            let mut out = Vec::new();
+            for c in codes {
+                let rows = tx.query(
+                    sql::SUMS_OF,
+                    &[
+                        Value::int(i64::from(vintage)),
+                        Value::text(scale),
+                        Value::text(c.clone()),
+                    ],
+                )?;
+                for r in &rows {
+                    out.push(sums_of(r)?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The main residences of these communes (latest census up to `year`).
+    fn main_residences_of(&self, year: i32, codes: &[String]) -> Result<Vec<(String, u64)>> {
+        tx::read(self, |tx| {
+            let mut out = Vec::new();
+            for c in codes {
+                for r in tx.query(
+                    sql::MAIN_RESIDENCES_OF,
+                    &[Value::int(i64::from(year)), Value::text(c.clone())],
+                )? {
+                    out.push((r.text(0)?, r.count(1)?));
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// A vintage's breakdowns per commune.
     fn stock_breakdowns(&self, vintage: i32) -> Result<Vec<Breakdown>> {
         tx::read(self, |tx| {
-            tx.query(sql::BREAKDOWNS, &[Value::int(i64::from(vintage))])?
-                .iter()
-                .map(|r| {
-                    Ok(Breakdown {
-                        commune: r.text(0)?,
-                        dimension: r.text(1)?,
-                        key: r.text(2)?,
-                        dwellings: r.count(3)?,
-                    })
-                })
-                .collect()
+            let mut out = Vec::new();
+            for r in tx.query(sql::BREAKDOWNS, &[Value::int(i64::from(vintage))])? {
+                let (commune, dimension) = (r.text(0)?, r.text(1)?);
+                for part in r.str(2)?.split('|') {
+                    let Some((key, n)) = part.rsplit_once('=') else {
+                        continue;
+                    };
+                    out.push(Breakdown {
+                        commune: commune.clone(),
+                        dimension: dimension.clone(),
+                        key: key.to_string(),
+                        dwellings: n.parse().unwrap_or(0),
+                    });
+                }
+            }
+            Ok(out)
         })
     }
 
@@ -404,23 +453,35 @@ fn write_summary(tx: &mut dyn Tx, vintage: i32, s: &VintageSummary) -> Result<()
     for chunk in rows.chunks(BATCH) {
         tx.insert_many("stock_sums", SUM_COLUMNS, chunk)?;
     }
-    let rows: Vec<Vec<Value>> = s
-        .breakdowns
-        .iter()
-        .map(|b| {
+    // One row per commune and dimension, its values packed (« clé=n|clé=n »): a national file's
+    // breakdowns are a few rows per commune, not one per value.
+    let mut packed: std::collections::BTreeMap<(&str, &str), String> = Default::default();
+    for b in &s.breakdowns {
+        let e = packed
+            .entry((b.commune.as_str(), b.dimension.as_str()))
+            .or_default();
+        if !e.is_empty() {
+            e.push('|');
+        }
+        e.push_str(&b.key.replace(['|', '='], " "));
+        e.push('=');
+        e.push_str(&b.dwellings.to_string());
+    }
+    let rows: Vec<Vec<Value>> = packed
+        .into_iter()
+        .map(|((commune, dimension), counts)| {
             vec![
                 Value::int(v),
-                Value::text(b.commune.clone()),
-                Value::text(b.dimension.clone()),
-                Value::text(b.key.clone()),
-                count(b.dwellings),
+                Value::text(commune),
+                Value::text(dimension),
+                Value::text(counts),
             ]
         })
         .collect();
     for chunk in rows.chunks(BATCH) {
         tx.insert_many(
             "stock_breakdowns",
-            &["vintage", "commune_code", "dimension", "key", "dwellings"],
+            &["vintage", "commune_code", "dimension", "counts"],
             chunk,
         )?;
     }

@@ -29,6 +29,9 @@ pub(crate) struct ParcQuery {
     echelle: String,
     #[serde(default)]
     millesime: String,
+    /// One area of the scale (a commune's INSEE code, an EPCI's SIREN, a department, a region).
+    #[serde(default)]
+    code: String,
     format: Option<String>,
 }
 
@@ -75,14 +78,26 @@ pub(crate) async fn page(
     a.require(Permission::ReadReports)?;
     let (scale, vintage) = q.choice()?;
     let state = s.clone();
+    let query = q.clone();
     let (vintages, report, breakdowns) = blocking(move || {
+        let q = query;
         let store = state.store.as_ref();
         let held = store.stock_vintages()?;
         if held.is_empty() {
             return Ok((held, None, Vec::new()));
         }
-        let r =
-            logis_app::stock::parc_report(store, vintage, scale).map_err(crate::app_to_store)?;
+        // One area, or the territory's communes and EPCIs (all of France: the download).
+        let within = match (q.code.trim(), scale) {
+            ("", Scale::Commune | Scale::Epci) => {
+                logis_app::stock::territory_communes(store).map_err(crate::app_to_store)?
+            }
+            ("", _) => None,
+            (code, _) => Some(
+                logis_app::stock::area_communes(store, scale, code).map_err(crate::app_to_store)?,
+            ),
+        };
+        let r = logis_app::stock::parc_report_within(store, vintage, scale, within.as_deref())
+            .map_err(crate::app_to_store)?;
         let b = logis_app::stock::breakdowns(store, r.vintage).map_err(crate::app_to_store)?;
         Ok((held, Some(r), b))
     })
