@@ -523,6 +523,7 @@ try {
   await axe(page, 'parc social par commune');
   assert.match(await page.getByRole('table', { name: /Parc locatif social au 1er janvier 2025 par commune/ }).textContent(), /Grande-Synthe/);
   assert.match(await page.getByRole('table', { name: 'Par période de construction' }).textContent(), /1949-1974/);
+  assert.match(await page.getByRole('table', { name: /Estimation du taux SRU/ }).textContent(), /Dunkerque/);
   await page.getByLabel('Échelle').selectOption({ label: 'EPCI' });
   await page.getByLabel('Millésime').selectOption({ label: '2024' });
   await page.getByRole('button', { name: 'Afficher' }).click();

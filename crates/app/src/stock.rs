@@ -1145,3 +1145,112 @@ pub fn territory_communes(store: &dyn Store) -> Result<Option<Vec<String>>> {
             .collect()
     }))
 }
+
+/// The stable columns of the `sru` CSV.
+pub const SRU_COLUMNS: &[&str] = &[
+    "millesime",
+    "commune_insee",
+    "commune",
+    "logements_sociaux",
+    "residences_principales",
+    "annee_recensement",
+    "taux_estime",
+    "cible",
+    "deficit",
+    "objectif_triennal",
+];
+
+/// The SRU estimate per commune (those of the territory when one is set, else every commune
+/// with main residences): the social dwellings of the vintage (the conventioned ones when the
+/// file says which), the main residences of the latest census before it, the estimated rate,
+/// the deficit against `target` % and the triennial catch-up objective (33 % of the deficit). An
+/// estimate: the official inventory is the prefect's.
+pub fn sru_report(
+    store: &dyn Store,
+    vintage: Option<i32>,
+    target: u32,
+) -> Result<logis_io::report::Report> {
+    use logis_io::report::{Cell, Grid, GridRow, Report, RowKind};
+    if !(1..=100).contains(&target) {
+        return Err(AppError::Invalid(format!(
+            "cible « {target} » : un pourcentage entre 1 et 100 attendu (25, ou 20 dans certains EPCI)"
+        )));
+    }
+    let within = territory_communes(store)?;
+    let parc = parc_report_within(store, vintage, Scale::Commune, within.as_deref())?;
+    let years = store.main_residence_years()?;
+    let census = years.iter().rev().find(|y| **y < parc.vintage).copied();
+    let mut long = Vec::new();
+    let mut grid = Vec::new();
+    for r in &parc.rows {
+        let Some(rp) = r.main_residences else {
+            continue;
+        };
+        let social = if parc.fields.conv {
+            r.indicators.conventioned.unwrap_or(r.indicators.dwellings)
+        } else {
+            r.indicators.dwellings
+        };
+        let Some(e) = sru_estimate(social, rp, target) else {
+            continue;
+        };
+        let int = |n: u64| Cell::Int(i64::try_from(n).unwrap_or(i64::MAX));
+        let rate = Cell::text(format!("{:.1}", e.per_100).replace('.', ","));
+        long.push(vec![
+            Cell::Int(i64::from(parc.vintage)),
+            Cell::text(r.code.clone()),
+            Cell::text(r.label.clone()),
+            int(social),
+            int(rp),
+            census.map_or(Cell::Empty, |y| Cell::Int(i64::from(y))),
+            rate.clone(),
+            Cell::Int(i64::from(target)),
+            int(e.deficit),
+            int(e.triennial_objective),
+        ]);
+        grid.push(GridRow {
+            kind: RowKind::Detail,
+            cells: vec![
+                Cell::text(r.code.clone()),
+                Cell::text(r.label.clone()),
+                int(social),
+                int(rp),
+                rate,
+                int(e.deficit),
+                int(e.triennial_objective),
+            ],
+        });
+    }
+    Ok(Report {
+        name: "sru",
+        title: format!("Estimation du taux SRU au 1er janvier {}", parc.vintage),
+        scope: format!(
+            "RPLS {} ; résidences principales : {} ; cible {target} %",
+            parc.vintage,
+            census.map_or_else(|| "aucun recensement importé".to_string(), |y| format!("recensement {y}"))
+        ),
+        notes: vec![
+            "Une estimation : l'inventaire SRU officiel, arrêté par le préfet, compte aussi des logements que le RPLS ne connaît pas (foyers, logements conventionnés privés…).".into(),
+            format!("Déficit : {target} % des résidences principales (arrondi au logement supérieur) moins les logements sociaux ; objectif triennal : 33 % du déficit."),
+        ],
+        long_columns: SRU_COLUMNS.to_vec(),
+        long_rows: long,
+        grid: Grid {
+            groups: Vec::new(),
+            header: [
+                "Code",
+                "Commune",
+                "Logements sociaux",
+                "Résidences principales",
+                "Taux estimé (%)",
+                "Déficit",
+                "Objectif triennal",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            row_header_columns: 2,
+            rows: grid,
+        },
+    })
+}

@@ -48,7 +48,7 @@ impl KindArg {
 
 #[derive(Args)]
 pub(crate) struct ReportArgs {
-    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite, relogement ou parc
+    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite, relogement, parc ou sru
     name: String,
     #[arg(long, value_enum, default_value = "csv")]
     format: ReportFormat,
@@ -92,9 +92,12 @@ pub(crate) struct ReportArgs {
     /// Rapport parc : commune, epci, departement, region, qpv ou bailleur (par défaut commune)
     #[arg(long)]
     echelle: Option<String>,
-    /// Rapport parc : millésime du RPLS (par défaut le dernier importé)
+    /// Rapports parc et sru : millésime du RPLS (par défaut le dernier importé)
     #[arg(long)]
     millesime: Option<i32>,
+    /// Rapport sru : taux cible en pourcentage (25 par défaut, 20 dans certains EPCI)
+    #[arg(long)]
+    cible: Option<u32>,
 }
 
 #[derive(Args)]
@@ -430,6 +433,12 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         let report = crate::stock::report(store.as_ref(), a.echelle.as_deref(), a.millesime)?;
         return write_report(&report, a.format, a.output);
     }
+    if logis_domain::text::name_key(&a.name) == "sru" {
+        let store = open(db, DEFAULT_DATABASE)?;
+        let report =
+            logis_app::stock::sru_report(store.as_ref(), a.millesime, a.cible.unwrap_or(25))?;
+        return write_report(&report, a.format, a.output);
+    }
     if crate::land::is_land_report(&a.name) {
         let store = open(db, DEFAULT_DATABASE)?;
         let report = if logis_domain::text::name_key(&a.name) == "gusp" {
@@ -448,6 +457,7 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         let mut names: Vec<&str> = ReportName::ALL.iter().map(|r| r.code()).collect();
         names.extend(crate::land::REPORTS);
         names.push("parc");
+        names.push("sru");
         Failure(format!(
             "rapport inconnu « {} » (rapports : {})",
             a.name,

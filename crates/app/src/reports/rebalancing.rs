@@ -167,7 +167,14 @@ pub(super) fn reequilibrage(
             .entry((key(r, 0).to_string(), key(r, 1).to_string()))
             .or_default() += r.dwellings;
     }
+    // Main residences of the latest census imported (`logis import residences-principales`).
+    let census = store.main_residence_years()?.last().copied();
+    let residences: std::collections::HashMap<String, u64> = match census {
+        Some(y) => store.main_residences(y)?.into_iter().collect(),
+        None => Default::default(),
+    };
     for ((code, name), n) in &by_commune {
+        let rp = residences.get(code).copied();
         long.push(vec![
             Cell::text("commune"),
             Cell::Empty,
@@ -177,8 +184,12 @@ pub(super) fn reequilibrage(
             Cell::Empty,
             Cell::Empty,
             Cell::Int(*n),
-            Cell::Empty,
-            Cell::Empty,
+            rp.map_or(Cell::Empty, |r| {
+                Cell::Int(i64::try_from(r).unwrap_or(i64::MAX))
+            }),
+            rp.filter(|r| *r > 0).map_or(Cell::Empty, |r| {
+                Cell::text(format!("{:.1}", *n as f64 * 100.0 / r as f64).replace('.', ","))
+            }),
         ]);
     }
     let mut notes = vec![
@@ -194,10 +205,12 @@ pub(super) fn reequilibrage(
             list.join(" ; ")
         ));
     }
-    notes.push(
-        "Le nombre de résidences principales par commune n'est pas encore dans le référentiel de logis : le taux de logements sociaux par résidence principale n'est pas calculé (colonne vide)."
-            .to_string(),
-    );
+    notes.push(match census {
+        Some(y) => format!(
+            "Résidences principales : recensement {y} de l'INSEE ; taux : logements sociaux prévus pour 100 résidences principales de la commune (le taux SRU estimé du parc existant est dans le rapport « parc » et le rapport « sru »)."
+        ),
+        None => "Aucun recensement des résidences principales n'est importé (logis import residences-principales FICHIER --annee AAAA) : le taux de logements sociaux par résidence principale n'est pas calculé (colonne vide).".to_string(),
+    });
     Ok((
         Report {
             name: ReportName::Reequilibrage.code(),

@@ -247,6 +247,12 @@ fn main_residences_give_the_social_share(kind: Kind) {
     assert_eq!(cell(&t, "59183", "residences_principales"), "300");
     assert_eq!(cell(&t, "59183", "logements_sociaux_pour_100_rp"), "1,0");
     assert_eq!(cell(&t, "59155", "residences_principales"), "");
+    // The SRU estimate: 3 conventioned dwellings for 300 main residences, 25 %: 72 missing,
+    // 24 to catch up in three years.
+    let sru = logis_app::stock::sru_report(db.store.as_ref(), None, 25).unwrap();
+    let row: Vec<String> = sru.long_rows[0].iter().map(|c| c.plain()).collect();
+    assert_eq!(row, ["2025", "59183", "Dunkerque", "3", "300", "2021", "1,0", "25", "72", "24"]);
+    assert!(logis_app::stock::sru_report(db.store.as_ref(), None, 0).is_err());
 }
 
 conformance!(

@@ -32,6 +32,9 @@ pub(crate) struct ParcQuery {
     /// One area of the scale (a commune's INSEE code, an EPCI's SIREN, a department, a region).
     #[serde(default)]
     code: String,
+    /// The download: `parc` (default) or `sru`.
+    #[serde(default)]
+    rapport: String,
     format: Option<String>,
 }
 
@@ -68,6 +71,8 @@ struct ParcPage {
     report: Option<Report>,
     query: String,
     breakdowns: Vec<logis_app::stock::StockBreakdown>,
+    /// The SRU estimate of the territory's communes (when main residences are imported).
+    sru: Option<Report>,
 }
 
 pub(crate) async fn page(
@@ -79,12 +84,12 @@ pub(crate) async fn page(
     let (scale, vintage) = q.choice()?;
     let state = s.clone();
     let query = q.clone();
-    let (vintages, report, breakdowns) = blocking(move || {
+    let (vintages, report, breakdowns, sru) = blocking(move || {
         let q = query;
         let store = state.store.as_ref();
         let held = store.stock_vintages()?;
         if held.is_empty() {
-            return Ok((held, None, Vec::new()));
+            return Ok((held, None, Vec::new(), None));
         }
         // One area, or the territory's communes and EPCIs (all of France: the download).
         let within = match (q.code.trim(), scale) {
@@ -99,7 +104,10 @@ pub(crate) async fn page(
         let r = logis_app::stock::parc_report_within(store, vintage, scale, within.as_deref())
             .map_err(crate::app_to_store)?;
         let b = logis_app::stock::breakdowns(store, r.vintage).map_err(crate::app_to_store)?;
-        Ok((held, Some(r), b))
+        let sru = logis_app::stock::sru_report(store, Some(r.vintage), 25)
+            .map_err(crate::app_to_store)?;
+        let sru = (!sru.long_rows.is_empty()).then_some(sru);
+        Ok((held, Some(r), b, sru))
     })
     .await?;
     let chosen = report.as_ref().map(|r| r.vintage);
@@ -123,6 +131,7 @@ pub(crate) async fn page(
         ),
         report: report.map(|r| r.report()),
         breakdowns,
+        sru,
     }))
 }
 
@@ -136,11 +145,25 @@ pub(crate) async fn export(
         crate::land::pages::xlsx_asked(&crate::land::pages::ExportQuery::of(q.format.clone()))?;
     let (scale, vintage) = q.choice()?;
     let state = s.clone();
+    let sru = match q.rapport.trim() {
+        "" | "parc" => false,
+        "sru" => true,
+        other => {
+            return Err(PageError {
+                status: StatusCode::BAD_REQUEST,
+                message: format!("rapport inconnu « {other} » (parc ou sru)"),
+            });
+        }
+    };
     let report = blocking(move || {
-        logis_app::stock::parc_report(state.store.as_ref(), vintage, scale)
-            .map(|r| r.report())
-            .map_err(crate::app_to_store)
+        let store = state.store.as_ref();
+        if sru {
+            logis_app::stock::sru_report(store, vintage, 25)
+        } else {
+            logis_app::stock::parc_report(store, vintage, scale).map(|r| r.report())
+        }
+        .map_err(crate::app_to_store)
     })
     .await?;
-    crate::land::pages::download(&report, xlsx, "logis-parc")
+    crate::land::pages::download(&report, xlsx, if sru { "logis-sru" } else { "logis-parc" })
 }

@@ -54,6 +54,10 @@ pub(crate) fn routes(_w: &World) -> Vec<Route> {
         get("/parc/export?format=csv&echelle=qpv", "AAAAAAAAAA"),
         get("/parc/export?format=xlsx&echelle=region", "AAAAAAAAAA"),
         get("/parc/export?format=pdf", "RRRRRRRRRR"),
+        get("/parc/export?format=csv&rapport=sru", "AAAAAAAAAA"),
+        get("/parc/export?format=csv&rapport=loyer", "RRRRRRRRRR"),
+        get("/parc?echelle=epci&code=245900428", "AAAAAAAAAA"),
+        get("/parc?echelle=commune&code=99999", "RRRRRRRRRR"),
     ]
 }
 
