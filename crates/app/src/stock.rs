@@ -12,7 +12,7 @@ use logis_domain::text::header_key;
 use logis_domain::{Geography, Permission, Principal};
 use logis_io::read::{HeaderMap, Layout};
 use logis_io::{ReadError, RowSource};
-use logis_store::stock::{AreaSums, Breakdown, VintageSummary};
+use logis_store::stock::{AreaSums, Breakdown, RentSums, VintageSummary};
 use logis_store::{Actor, RowProblem, Store, StoreError};
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap};
@@ -132,6 +132,18 @@ struct CommuneTally {
     financing: BTreeMap<u32, u64>,
     financing_unknown: u64,
     segments: FxHashMap<String, u64>,
+    /// Rents (cents, surface in cm², dwellings) of the dwellings with one, by financing, by
+    /// period ([`PERIODS`]' order), of those first let in the last five years, of all.
+    rent_financing: BTreeMap<u32, (i64, i64, u64)>,
+    rent_periods: [(i64, i64, u64); 7],
+    rent_recent: (i64, i64, u64),
+    rent_all: (i64, i64, u64),
+}
+
+fn add_rent(slot: &mut (i64, i64, u64), rent: i64, surface_cm2: i64) {
+    slot.0 += rent;
+    slot.1 += surface_cm2;
+    slot.2 += 1;
 }
 
 /// The construction periods, in order ([`period`]).
@@ -188,6 +200,19 @@ impl Tally {
             None => c.financing_unknown += 1,
         }
         *slot(&mut c.segments, d.segment.as_deref().unwrap_or("inconnu")) += 1;
+        if let (Some(rent), Some(surface)) = (d.rent_cents, d.surface_m2) {
+            let cm2 = (surface * 100.0).round() as i64;
+            add_rent(&mut c.rent_all, rent, cm2);
+            if let Some(x) = c.rent_periods.get_mut(p) {
+                add_rent(x, rent, cm2);
+            }
+            if let Some(f) = d.financing {
+                add_rent(c.rent_financing.entry(f).or_default(), rent, cm2);
+            }
+            if d.first_let.is_some_and(|y| y >= vintage - 5) {
+                add_rent(&mut c.rent_recent, rent, cm2);
+            }
+        }
         if let Some(q) = &d.qpv {
             slot(&mut self.qpvs, q).add(d, vintage);
         }
@@ -211,8 +236,29 @@ impl Tally {
     ) -> VintageSummary {
         let mut areas = Vec::new();
         let mut breakdowns = Vec::new();
+        let mut rents = Vec::new();
         let mut dwellings = 0;
         for (code, c) in self.communes {
+            let mut rent = |dimension: &str, key: String, (r, s, n): (i64, i64, u64)| {
+                if n > 0 {
+                    rents.push(RentSums {
+                        commune: code.clone(),
+                        dimension: dimension.to_string(),
+                        key,
+                        rent_cents: r,
+                        surface_cm2: s,
+                        dwellings: n,
+                    });
+                }
+            };
+            for (f, x) in &c.rent_financing {
+                rent("financement", f.to_string(), *x);
+            }
+            for (p, x) in PERIODS.iter().zip(c.rent_periods.iter()) {
+                rent("periode", p.to_string(), *x);
+            }
+            rent("mise_en_location", "recents".into(), c.rent_recent);
+            rent("mise_en_location", "tous".into(), c.rent_all);
             dwellings += c.sums.dwellings;
             let mut add = |dimension: &str, key: String, n: u64| {
                 if n > 0 {
@@ -276,6 +322,7 @@ impl Tally {
             source,
             areas,
             breakdowns,
+            rents,
         }
     }
 }
@@ -1249,6 +1296,143 @@ pub fn sru_report(
             .iter()
             .map(|s| s.to_string())
             .collect(),
+            row_header_columns: 2,
+            rows: grid,
+        },
+    })
+}
+
+/// The stable columns of the `loyers` CSV.
+pub const RENT_COLUMNS: &[&str] = &[
+    "millesime",
+    "section",
+    "cle",
+    "libelle",
+    "logements",
+    "loyer_m2",
+];
+
+/// The rents of the territory's stock (all of France's when no territory is set): rent per m²
+/// by financing, construction period and commune, and the dwellings first let in the last five
+/// years against the whole stock. Only a complete file (« version loi ») has rents.
+pub fn rents_report(store: &dyn Store, vintage: Option<i32>) -> Result<logis_io::report::Report> {
+    use logis_io::report::{Cell, Grid, GridRow, Report, RowKind};
+    let vintages = store.stock_vintages()?;
+    let held = match vintage {
+        Some(v) => vintages.iter().find(|h| h.vintage == v),
+        None => vintages.iter().rev().find(|h| h.fields.rent),
+    }
+    .ok_or_else(|| {
+        AppError::Invalid(match vintage {
+            Some(v) => format!(
+                "le millésime {v} n'est pas importé (millésimes : {})",
+                list(&vintages)
+            ),
+            None => "aucun millésime complet du RPLS (avec les loyers) n'est importé".into(),
+        })
+    })?;
+    if !held.fields.rent {
+        return Err(AppError::Invalid(format!(
+            "le millésime {} est la version ouverte du RPLS : elle ne donne pas les loyers",
+            held.vintage
+        )));
+    }
+    let within: Option<std::collections::HashSet<String>> =
+        territory_communes(store)?.map(|v| v.into_iter().collect());
+    let geo = store.geography()?;
+    // (section, order) → (key, label, rent, surface, dwellings)
+    let mut by: BTreeMap<(usize, String), (String, String, i64, i64, u64)> = BTreeMap::new();
+    const SECTIONS: [(&str, &str); 4] = [
+        (
+            "mise_en_location",
+            "ensemble et mises en location des cinq dernières années",
+        ),
+        ("financement", "par financement initial"),
+        ("periode", "par période de construction"),
+        ("commune", "par commune"),
+    ];
+    for r in store.stock_rents(held.vintage)? {
+        if within.as_ref().is_some_and(|w| !w.contains(&r.commune)) {
+            continue;
+        }
+        let mut add = |section: usize, order: String, key: &str, label: String| {
+            let e = by
+                .entry((section, order))
+                .or_insert((key.to_string(), label, 0, 0, 0));
+            e.2 += r.rent_cents;
+            e.3 += r.surface_cm2;
+            e.4 += r.dwellings;
+        };
+        match r.dimension.as_str() {
+            "mise_en_location" => {
+                let label = if r.key == "recents" {
+                    format!("mis en location depuis {}", held.vintage - 5)
+                } else {
+                    "tout le parc".to_string()
+                };
+                // (« tous » first.)
+                let order = if r.key == "tous" { "0" } else { "1" };
+                add(0, order.into(), &r.key, label);
+                if r.key == "tous" {
+                    let name = geo
+                        .commune(&r.commune)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default();
+                    add(3, r.commune.clone(), &r.commune, name);
+                }
+            }
+            "financement" => {
+                let label = match logis_domain::stock::financing_label(&r.key) {
+                    "" => r.key.clone(),
+                    l => format!("{l} ({})", r.key),
+                };
+                add(1, format!("{:0>2}", r.key), &r.key, label);
+            }
+            "periode" => {
+                let i = PERIODS.iter().position(|p| *p == r.key).unwrap_or(6);
+                add(2, i.to_string(), &r.key, r.key.clone());
+            }
+            _ => {}
+        }
+    }
+    let per_m2 = |rent: i64, surface: i64| (surface > 0).then(|| rent as f64 / surface as f64);
+    let mut long = Vec::new();
+    let mut grid = Vec::new();
+    for ((section, _), (key, label, rent, surface, n)) in &by {
+        let (code, title) = SECTIONS.get(*section).copied().unwrap_or(("", ""));
+        let value = per_m2(*rent, *surface).map_or(Cell::Empty, |v| {
+            Cell::text(format!("{v:.2}").replace('.', ","))
+        });
+        let count = Cell::Int(i64::try_from(*n).unwrap_or(i64::MAX));
+        long.push(vec![
+            Cell::Int(i64::from(held.vintage)),
+            Cell::text(code),
+            Cell::text(key.clone()),
+            Cell::text(label.clone()),
+            count.clone(),
+            value.clone(),
+        ]);
+        grid.push(GridRow {
+            kind: RowKind::Detail,
+            cells: vec![Cell::text(title), Cell::text(label.clone()), count, value],
+        });
+    }
+    Ok(Report {
+        name: "loyers",
+        title: format!("Loyers du parc social au 1er janvier {}", held.vintage),
+        scope: format!("RPLS {} (version complète) ; logements loués avec un loyer", held.vintage),
+        notes: vec![
+            "Loyer au m² : somme des loyers principaux de janvier (hors charges, avant aide au logement) / somme des surfaces habitables des logements qui en ont un.".into(),
+            "Les loyers des logements réhabilités avant et après travaux, rapprochés des opérations du registre par leurs identifiants RPLS, ne sont pas encore calculés.".into(),
+        ],
+        long_columns: RENT_COLUMNS.to_vec(),
+        long_rows: long,
+        grid: Grid {
+            groups: Vec::new(),
+            header: ["Section", "Ensemble", "Logements", "Loyer (€/m²/mois)"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             row_header_columns: 2,
             rows: grid,
         },

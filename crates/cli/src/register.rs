@@ -48,7 +48,7 @@ impl KindArg {
 
 #[derive(Args)]
 pub(crate) struct ReportArgs {
-    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite, relogement, parc ou sru
+    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite, relogement, parc, sru ou loyers
     name: String,
     #[arg(long, value_enum, default_value = "csv")]
     format: ReportFormat,
@@ -433,6 +433,11 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         let report = crate::stock::report(store.as_ref(), a.echelle.as_deref(), a.millesime)?;
         return write_report(&report, a.format, a.output);
     }
+    if logis_domain::text::name_key(&a.name) == "loyers" {
+        let store = open(db, DEFAULT_DATABASE)?;
+        let report = logis_app::stock::rents_report(store.as_ref(), a.millesime)?;
+        return write_report(&report, a.format, a.output);
+    }
     if logis_domain::text::name_key(&a.name) == "sru" {
         let store = open(db, DEFAULT_DATABASE)?;
         let report =
@@ -458,6 +463,7 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         names.extend(crate::land::REPORTS);
         names.push("parc");
         names.push("sru");
+        names.push("loyers");
         Failure(format!(
             "rapport inconnu « {} » (rapports : {})",
             a.name,

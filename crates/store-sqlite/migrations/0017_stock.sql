@@ -73,6 +73,19 @@ CREATE TABLE stock_breakdowns (
     PRIMARY KEY (vintage, commune_code, dimension)
 );
 
+-- Rents per commune: by financing (`financement`), construction period (`periode`), and for
+-- the dwellings first let in the last five years (`recents`) against all (`tous`).
+CREATE TABLE stock_rents (
+    vintage INTEGER NOT NULL,
+    commune_code TEXT NOT NULL,
+    dimension TEXT NOT NULL,
+    key TEXT NOT NULL,
+    rent_cents INTEGER NOT NULL,
+    surface_cm2 INTEGER NOT NULL,
+    dwellings INTEGER NOT NULL,
+    PRIMARY KEY (vintage, commune_code, dimension, key)
+);
+
 CREATE TABLE main_residences (
     commune_code TEXT NOT NULL,
     year INTEGER NOT NULL,

@@ -38,6 +38,18 @@ pub struct Breakdown {
     pub dwellings: u64,
 }
 
+/// The rents of a commune's dwellings with a rent, by one value of a dimension (`financement`,
+/// `periode`, `recents`/`tous`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RentSums {
+    pub commune: String,
+    pub dimension: String,
+    pub key: String,
+    pub rent_cents: i64,
+    pub surface_cm2: i64,
+    pub dwellings: u64,
+}
+
 /// What a vintage's import writes beside its dwellings.
 #[derive(Debug, Clone, Default)]
 pub struct VintageSummary {
@@ -47,6 +59,7 @@ pub struct VintageSummary {
     pub source: String,
     pub areas: Vec<AreaSums>,
     pub breakdowns: Vec<Breakdown>,
+    pub rents: Vec<RentSums>,
 }
 
 /// Where an import hands each dwelling it read (to be written in its transaction).
@@ -119,6 +132,8 @@ pub mod sql {
     pub const DELETE_DWELLINGS: &str = "DELETE FROM stock_dwellings WHERE vintage = $1";
     pub const DELETE_SUMS: &str = "DELETE FROM stock_sums WHERE vintage = $1";
     pub const DELETE_BREAKDOWNS: &str = "DELETE FROM stock_breakdowns WHERE vintage = $1";
+    pub const DELETE_RENTS: &str = "DELETE FROM stock_rents WHERE vintage = $1";
+    pub const RENTS: &str = "SELECT commune_code, dimension, key, rent_cents, surface_cm2, dwellings FROM stock_rents WHERE vintage = $1 ORDER BY commune_code, dimension, key";
     pub const DELETE_VINTAGE: &str = "DELETE FROM stock_vintages WHERE vintage = $1";
     pub const INSERT_VINTAGE: &str = "INSERT INTO stock_vintages (vintage, fields, dwellings, rejected, source, imported_at) VALUES ($1, $2, $3, $4, $5, $6)";
     pub const VINTAGES: &str = "SELECT vintage, fields, dwellings, rejected, source, imported_at FROM stock_vintages ORDER BY vintage";
@@ -141,6 +156,8 @@ pub mod sql {
         DELETE_DWELLINGS,
         DELETE_SUMS,
         DELETE_BREAKDOWNS,
+        DELETE_RENTS,
+        RENTS,
         DELETE_VINTAGE,
         INSERT_VINTAGE,
         VINTAGES,
@@ -227,6 +244,7 @@ pub trait StockStore: Transactions {
                 sql::DELETE_DWELLINGS,
                 sql::DELETE_SUMS,
                 sql::DELETE_BREAKDOWNS,
+                sql::DELETE_RENTS,
                 sql::DELETE_VINTAGE,
             ] {
                 tx.execute(s, &v)?;
@@ -364,6 +382,25 @@ pub trait StockStore: Transactions {
         })
     }
 
+    /// A vintage's rents per commune.
+    fn stock_rents(&self, vintage: i32) -> Result<Vec<RentSums>> {
+        tx::read(self, |tx| {
+            tx.query(sql::RENTS, &[Value::int(i64::from(vintage))])?
+                .iter()
+                .map(|r| {
+                    Ok(RentSums {
+                        commune: r.text(0)?,
+                        dimension: r.text(1)?,
+                        key: r.text(2)?,
+                        rent_cents: r.int(3)?,
+                        surface_cm2: r.int(4)?,
+                        dwellings: r.count(5)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
     /// Replace the main residences of census year `year` (commune code, count).
     fn put_main_residences(&self, actor: &Actor, year: i32, rows: &[(String, u64)]) -> Result<()> {
         tx::write(self, |tx| {
@@ -482,6 +519,36 @@ fn write_summary(tx: &mut dyn Tx, vintage: i32, s: &VintageSummary) -> Result<()
         tx.insert_many(
             "stock_breakdowns",
             &["vintage", "commune_code", "dimension", "counts"],
+            chunk,
+        )?;
+    }
+    let rows: Vec<Vec<Value>> = s
+        .rents
+        .iter()
+        .map(|r| {
+            vec![
+                Value::int(v),
+                Value::text(r.commune.clone()),
+                Value::text(r.dimension.clone()),
+                Value::text(r.key.clone()),
+                Value::int(r.rent_cents),
+                Value::int(r.surface_cm2),
+                count(r.dwellings),
+            ]
+        })
+        .collect();
+    for chunk in rows.chunks(BATCH) {
+        tx.insert_many(
+            "stock_rents",
+            &[
+                "vintage",
+                "commune_code",
+                "dimension",
+                "key",
+                "rent_cents",
+                "surface_cm2",
+                "dwellings",
+            ],
             chunk,
         )?;
     }

@@ -117,6 +117,41 @@ fn an_rpls_file_of_each_layout_gives_its_indicators(kind: Kind) {
         b.iter().find(|r| r[2] == "478501607").unwrap()[3],
         "Partenord Habitat"
     );
+    // Rents (a complete file only): per m², all and by financing.
+    let rents = logis_app::stock::rents_report(db.store.as_ref(), None).unwrap();
+    let rows: Vec<Vec<String>> = rents
+        .long_rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.plain()).collect())
+        .collect();
+    assert!(
+        rows.contains(
+            &[
+                "2018",
+                "mise_en_location",
+                "tous",
+                "tout le parc",
+                "2",
+                "7,00"
+            ]
+            .map(String::from)
+            .to_vec()
+        ),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r[1] == "financement" && r[2] == "52" && r[5] == "8,00"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().any(|r| r[1] == "commune" && r[2] == "59183"),
+        "{rows:?}"
+    );
+    assert!(
+        logis_app::stock::rents_report(db.store.as_ref(), Some(2025)).is_err(),
+        "an open file has no rents"
+    );
     // Both vintages are kept side by side; the latest is the default.
     let v: Vec<i32> = db
         .store
@@ -251,7 +286,21 @@ fn main_residences_give_the_social_share(kind: Kind) {
     // 24 to catch up in three years.
     let sru = logis_app::stock::sru_report(db.store.as_ref(), None, 25).unwrap();
     let row: Vec<String> = sru.long_rows[0].iter().map(|c| c.plain()).collect();
-    assert_eq!(row, ["2025", "59183", "Dunkerque", "3", "300", "2021", "1,0", "25", "72", "24"]);
+    assert_eq!(
+        row,
+        [
+            "2025",
+            "59183",
+            "Dunkerque",
+            "3",
+            "300",
+            "2021",
+            "1,0",
+            "25",
+            "72",
+            "24"
+        ]
+    );
     assert!(logis_app::stock::sru_report(db.store.as_ref(), None, 0).is_err());
 }
 

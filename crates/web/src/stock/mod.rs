@@ -73,6 +73,8 @@ struct ParcPage {
     breakdowns: Vec<logis_app::stock::StockBreakdown>,
     /// The SRU estimate of the territory's communes (when main residences are imported).
     sru: Option<Report>,
+    /// The territory's rents (a complete file only).
+    rents: Option<Report>,
 }
 
 pub(crate) async fn page(
@@ -84,12 +86,12 @@ pub(crate) async fn page(
     let (scale, vintage) = q.choice()?;
     let state = s.clone();
     let query = q.clone();
-    let (vintages, report, breakdowns, sru) = blocking(move || {
+    let (vintages, report, breakdowns, sru, rents) = blocking(move || {
         let q = query;
         let store = state.store.as_ref();
         let held = store.stock_vintages()?;
         if held.is_empty() {
-            return Ok((held, None, Vec::new(), None));
+            return Ok((held, None, Vec::new(), None, None));
         }
         // One area, or the territory's communes and EPCIs (all of France: the download).
         let within = match (q.code.trim(), scale) {
@@ -107,7 +109,15 @@ pub(crate) async fn page(
         let sru = logis_app::stock::sru_report(store, Some(r.vintage), 25)
             .map_err(crate::app_to_store)?;
         let sru = (!sru.long_rows.is_empty()).then_some(sru);
-        Ok((held, Some(r), b, sru))
+        let rents = if r.fields.rent {
+            Some(
+                logis_app::stock::rents_report(store, Some(r.vintage))
+                    .map_err(crate::app_to_store)?,
+            )
+        } else {
+            None
+        };
+        Ok((held, Some(r), b, sru, rents))
     })
     .await?;
     let chosen = report.as_ref().map(|r| r.vintage);
@@ -132,6 +142,7 @@ pub(crate) async fn page(
         report: report.map(|r| r.report()),
         breakdowns,
         sru,
+        rents,
     }))
 }
 
@@ -145,25 +156,26 @@ pub(crate) async fn export(
         crate::land::pages::xlsx_asked(&crate::land::pages::ExportQuery::of(q.format.clone()))?;
     let (scale, vintage) = q.choice()?;
     let state = s.clone();
-    let sru = match q.rapport.trim() {
-        "" | "parc" => false,
-        "sru" => true,
+    let which = match q.rapport.trim() {
+        "" | "parc" => "parc",
+        "sru" => "sru",
+        "loyers" => "loyers",
         other => {
             return Err(PageError {
                 status: StatusCode::BAD_REQUEST,
-                message: format!("rapport inconnu « {other} » (parc ou sru)"),
+                message: format!("rapport inconnu « {other} » (parc, sru ou loyers)"),
             });
         }
     };
     let report = blocking(move || {
         let store = state.store.as_ref();
-        if sru {
-            logis_app::stock::sru_report(store, vintage, 25)
-        } else {
-            logis_app::stock::parc_report(store, vintage, scale).map(|r| r.report())
+        match which {
+            "sru" => logis_app::stock::sru_report(store, vintage, 25),
+            "loyers" => logis_app::stock::rents_report(store, vintage),
+            _ => logis_app::stock::parc_report(store, vintage, scale).map(|r| r.report()),
         }
         .map_err(crate::app_to_store)
     })
     .await?;
-    crate::land::pages::download(&report, xlsx, if sru { "logis-sru" } else { "logis-parc" })
+    crate::land::pages::download(&report, xlsx, &format!("logis-{which}"))
 }

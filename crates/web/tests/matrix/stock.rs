@@ -56,6 +56,7 @@ pub(crate) fn routes(_w: &World) -> Vec<Route> {
         get("/parc/export?format=pdf", "RRRRRRRRRR"),
         get("/parc/export?format=csv&rapport=sru", "AAAAAAAAAA"),
         get("/parc/export?format=csv&rapport=loyer", "RRRRRRRRRR"),
+        get("/parc/export?format=xlsx&rapport=loyers", "AAAAAAAAAA"),
         get("/parc?echelle=epci&code=245900428", "AAAAAAAAAA"),
         get("/parc?echelle=commune&code=99999", "RRRRRRRRRR"),
     ]
