@@ -538,10 +538,19 @@ try {
   const parcFile = path.join(DOWNLOADS, parcCsv.suggestedFilename());
   await parcCsv.saveAs(parcFile);
   assert.match(fs.readFileSync(parcFile, 'utf8'), /^\uFEFFmillesime;echelle;code;libelle;logements;en_qpv/);
+  assert.equal(await page.getByRole('link', { name: 'Les logements un par un' }).count(), 0, "pas de logements un par un pour l'observatoire");
   await page.goto(BASE + '/parc?echelle=canton');
   await axe(page, 'parc social : échelle inconnue');
   assert.match(await page.locator('main').textContent(), /échelle « canton » inconnue/);
   await page.goto(BASE + '/parc');
+  await login('agent');
+  await page.goto(BASE + '/parc');
+  await page.getByRole('link', { name: 'Les logements un par un' }).click();
+  await page.getByLabel('Commune (nom ou code INSEE)').fill('Grande-Synthe');
+  await page.getByRole('button', { name: 'Afficher' }).click();
+  await page.waitForURL(/commune=Grande-Synthe/);
+  await axe(page, 'parc social : logements un par un (EPCI)');
+  assert.match(await page.getByRole('table', { name: /Logements de Grande-Synthe/ }).textContent(), /Action Logement|non réservé|loué/);
 
   step("le relogement : l'observatoire voit des agrégats, le CCAS ses ménages, la chargée de relogement tout");
   await login('observatoire');

@@ -213,6 +213,18 @@ impl Principal {
         }
     }
 
+    /// Whether this principal reads the RPLS dwellings one by one (the complete file's rents,
+    /// occupancy and reservations): the EPCI every landlord's, a landlord's users their own
+    /// (`None`: this principal reads none, only the aggregates; `Some(None)`: every one;
+    /// `Some(Some(id))`: the landlord organisation `id`'s).
+    pub fn stock_dwellings(&self) -> Option<Option<i64>> {
+        match self.role {
+            Role::Admin | Role::Agent => Some(None),
+            Role::LandlordEditor | Role::LandlordReader => self.organisation_id.map(Some),
+            _ => None,
+        }
+    }
+
     /// Whether this principal sees the sites the EPCI has only identified (not yet proposed).
     pub fn sees_every_site(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Agent)

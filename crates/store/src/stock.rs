@@ -50,6 +50,30 @@ pub struct RentSums {
     pub dwellings: u64,
 }
 
+/// A dwelling as stored (read back for the list of the complete file's rows).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DwellingRecord {
+    pub id: Option<String>,
+    pub commune: String,
+    pub qpv: Option<String>,
+    pub building: Option<String>,
+    pub rooms: Option<i64>,
+    pub surface_cm2: Option<i64>,
+    pub built: Option<i64>,
+    pub first_let: Option<i64>,
+    pub financing: Option<i64>,
+    pub conventioned: Option<bool>,
+    pub mode: Option<i64>,
+    pub lease_start: Option<String>,
+    pub vacancy_start: Option<String>,
+    pub rent_cents: Option<i64>,
+    pub energy: Option<String>,
+    pub ghg: Option<String>,
+    pub segment: Option<String>,
+    pub reservation: Option<i64>,
+    pub landlord_siren: Option<String>,
+}
+
 /// What a vintage's import writes beside its dwellings.
 #[derive(Debug, Clone, Default)]
 pub struct VintageSummary {
@@ -151,6 +175,10 @@ pub mod sql {
     pub const MAIN_RESIDENCES: &str = "SELECT commune_code, main_residences FROM main_residences WHERE year = (SELECT max(year) FROM main_residences WHERE year <= $1) ORDER BY commune_code";
     pub const MAIN_RESIDENCE_YEARS: &str =
         "SELECT DISTINCT year FROM main_residences ORDER BY year";
+    pub const DWELLINGS: &str = "SELECT rpls_id, commune_code, qpv, building, rooms, surface_cm2, built, first_let, financing, conventioned, mode,
+        lease_start, vacancy_start, rent_cents, energy, ghg, segment, reservation, landlord_siren
+        FROM stock_dwellings WHERE vintage = $1 AND commune_code = $2 AND (landlord_siren = $3 OR $4)
+        ORDER BY rpls_id, building, rooms, surface_cm2, built LIMIT 501";
     pub const DEPARTMENTS: &str = "SELECT code, name, region FROM departments ORDER BY code";
     pub const ALL: &[&str] = &[
         DELETE_DWELLINGS,
@@ -169,6 +197,7 @@ pub mod sql {
         INSERT_MAIN_RESIDENCES,
         MAIN_RESIDENCES,
         MAIN_RESIDENCE_YEARS,
+        DWELLINGS,
         DEPARTMENTS,
     ];
 }
@@ -398,6 +427,52 @@ pub trait StockStore: Transactions {
                     })
                 })
                 .collect()
+        })
+    }
+
+    /// The dwellings of a commune in a vintage (`landlord`: only this SIREN's), at most 501 in
+    /// the order of their identifier (the page shows 500 and says when there are more).
+    fn stock_dwellings(
+        &self,
+        vintage: i32,
+        commune: &str,
+        landlord: Option<&str>,
+    ) -> Result<Vec<DwellingRecord>> {
+        tx::read(self, |tx| {
+            tx.query(
+                sql::DWELLINGS,
+                &[
+                    Value::int(i64::from(vintage)),
+                    Value::text(commune),
+                    Value::text(landlord.unwrap_or_default()),
+                    Value::Bool(Some(landlord.is_none())),
+                ],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(DwellingRecord {
+                    id: r.opt_text(0)?,
+                    commune: r.text(1)?,
+                    qpv: r.opt_text(2)?,
+                    building: r.opt_text(3)?,
+                    rooms: r.opt_int(4)?,
+                    surface_cm2: r.opt_int(5)?,
+                    built: r.opt_int(6)?,
+                    first_let: r.opt_int(7)?,
+                    financing: r.opt_int(8)?,
+                    conventioned: r.opt_bool(9)?,
+                    mode: r.opt_int(10)?,
+                    lease_start: r.opt_text(11)?,
+                    vacancy_start: r.opt_text(12)?,
+                    rent_cents: r.opt_int(13)?,
+                    energy: r.opt_text(14)?,
+                    ghg: r.opt_text(15)?,
+                    segment: r.opt_text(16)?,
+                    reservation: r.opt_int(17)?,
+                    landlord_siren: r.opt_text(18)?,
+                })
+            })
+            .collect()
         })
     }
 

@@ -16,9 +16,12 @@ use logis_domain::Permission;
 use logis_io::report::Report;
 use serde::Deserialize;
 
+pub mod dwellings;
+
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/parc", get(page))
+        .route("/parc/logements", get(dwellings::page))
         .route("/parc/export", get(export))
 }
 
@@ -75,6 +78,8 @@ struct ParcPage {
     sru: Option<Report>,
     /// The territory's rents (a complete file only).
     rents: Option<Report>,
+    /// Whether the user reads the dwellings one by one (the link to them).
+    dwellings: bool,
 }
 
 pub(crate) async fn page(
@@ -143,6 +148,7 @@ pub(crate) async fn page(
         breakdowns,
         sru,
         rents,
+        dwellings: a.principal.stock_dwellings().is_some(),
     }))
 }
 

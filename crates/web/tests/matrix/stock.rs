@@ -59,6 +59,14 @@ pub(crate) fn routes(_w: &World) -> Vec<Route> {
         get("/parc/export?format=xlsx&rapport=loyers", "AAAAAAAAAA"),
         get("/parc?echelle=epci&code=245900428", "AAAAAAAAAA"),
         get("/parc?echelle=commune&code=99999", "RRRRRRRRRR"),
+        // The dwellings one by one: the EPCI's and the landlords' users only.
+        get("/parc/logements", "AAAAFFFFFF"),
+        get(
+            "/parc/logements?commune=Dunkerque&millesime=2025",
+            "AAAAFFFFFF",
+        ),
+        get("/parc/logements?commune=Nulle-part", "RRRRFFFFFF"),
+        get("/parc/logements?commune=59183&millesime=1990", "RRRRFFFFFF"),
     ]
 }
 
