@@ -1341,7 +1341,8 @@ pub fn rents_report(store: &dyn Store, vintage: Option<i32>) -> Result<logis_io:
         territory_communes(store)?.map(|v| v.into_iter().collect());
     let geo = store.geography()?;
     // (section, order) → (key, label, rent, surface, dwellings)
-    let mut by: BTreeMap<(usize, String), (String, String, i64, i64, u64)> = BTreeMap::new();
+    type RentRow = (String, String, i64, i64, u64);
+    let mut by: BTreeMap<(usize, String), RentRow> = BTreeMap::new();
     const SECTIONS: [(&str, &str); 4] = [
         (
             "mise_en_location",
