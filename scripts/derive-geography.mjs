@@ -19,6 +19,7 @@ const byCode = (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 const communes = load('communes.json');
 const epcis = load('epci.json');
 const departements = load('departements.json');
+const regions = load('regions.json');
 
 const epciOf = new Map();
 for (const e of epcis) for (const m of e.membres) epciOf.set(m.code, e.code);
@@ -52,3 +53,4 @@ write('communes_anciennes.csv', ['code', 'nom', 'type', 'commune_actuelle'],
 
 write('epci.csv', ['siren', 'nom', 'type'], epcis.map((e) => [e.code, e.nom, e.type]).sort(byCode));
 write('departements.csv', ['code', 'nom', 'region'], departements.map((d) => [d.code, d.nom, d.region]).sort(byCode));
+write('regions.csv', ['code', 'nom'], regions.map((r) => [r.code, r.nom]).sort(byCode));

@@ -856,6 +856,14 @@ pub fn parc_report_within(
     .into_iter()
     .collect();
     let departments = store.departments()?;
+    let region_names: HashMap<String, String> = if scale == Scale::Region {
+        logis_io::reference::regions()
+            .map_err(|e| AppError::Invalid(e.to_string()))?
+            .into_iter()
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let region_of: HashMap<&str, &str> = departments
         .iter()
         .map(|(d, _, r)| (d.as_str(), r.as_str()))
@@ -888,7 +896,10 @@ pub fn parc_report_within(
                     .and_then(|c| region_of.get(c.department.as_str()))
                     .map(|r| r.to_string())
                     .unwrap_or_default();
-                let label = format!("région {r}");
+                let label = region_names
+                    .get(r.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| format!("région {r}"));
                 (r, label)
             }
         };

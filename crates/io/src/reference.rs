@@ -11,6 +11,18 @@ const COMMUNES: &str = include_str!("../../../data/communes.csv");
 const FORMER: &str = include_str!("../../../data/communes_anciennes.csv");
 const EPCIS: &str = include_str!("../../../data/epci.csv");
 const DEPARTMENTS: &str = include_str!("../../../data/departements.csv");
+const REGIONS: &str = include_str!("../../../data/regions.csv");
+
+/// The regions (code, name), for the reports at the regional scale.
+pub fn regions() -> Result<Vec<(String, String)>, ReferenceError> {
+    let mut out = Vec::new();
+    for r in records("regions.csv", REGIONS) {
+        let (line, rec) = r?;
+        let f = |i| field("regions.csv", line, &rec, i).map(str::to_string);
+        out.push((f(0)?, f(1)?));
+    }
+    Ok(out)
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("données de référence embarquées invalides ({file}, ligne {line}) : {message}")]

@@ -119,9 +119,15 @@ fn an_rpls_file_of_each_layout_gives_its_indicators(kind: Kind) {
     );
     // The dwellings one by one, all landlords' or one's (by SIREN).
     let n = |l: Option<&str>| db.store.stock_dwellings(2018, "59183", l).unwrap().len();
-    assert_eq!((n(None), n(Some("478501607")), n(Some("300485439"))), (3, 3, 0));
+    assert_eq!(
+        (n(None), n(Some("478501607")), n(Some("300485439"))),
+        (3, 3, 0)
+    );
     let d = &db.store.stock_dwellings(2018, "59155", None).unwrap()[0];
-    assert_eq!((d.mode, d.energy.as_deref(), d.vacancy_start.as_deref()), (Some(2), Some("F"), Some("2017-12")));
+    assert_eq!(
+        (d.mode, d.energy.as_deref(), d.vacancy_start.as_deref()),
+        (Some(2), Some("F"), Some("2017-12"))
+    );
     // Rents (a complete file only): per m², all and by financing.
     let rents = logis_app::stock::rents_report(db.store.as_ref(), None).unwrap();
     let rows: Vec<Vec<String>> = rents
