@@ -279,7 +279,8 @@ pub trait StockStore: Transactions {
                 tx.execute(s, &v)?;
             }
             let mut batch: Vec<Vec<Value>> = Vec::with_capacity(BATCH);
-            let mut failed: Option<StoreError> = None;
+            // (A failed write is also remembered here, should `fill` not pass its error on.)
+            let mut failed = false;
             let summary = {
                 let tx_ref: &mut dyn Tx = &mut *tx;
                 let mut sink = |d: &Dwelling| -> Result<()> {
@@ -287,17 +288,17 @@ pub trait StockStore: Transactions {
                     if batch.len() >= BATCH {
                         let r = tx_ref.insert_many("stock_dwellings", DWELLING_COLUMNS, &batch);
                         batch.clear();
-                        if let Err(e) = r {
-                            failed = Some(StoreError::Backend(e.to_string()));
-                            return Err(e);
-                        }
+                        failed |= r.is_err();
+                        r?;
                     }
                     Ok(())
                 };
                 fill(&mut sink)?
             };
-            if let Some(e) = failed {
-                return Err(e);
+            if failed {
+                return Err(StoreError::Backend(
+                    "l'écriture des logements a échoué".into(),
+                ));
             }
             tx.insert_many("stock_dwellings", DWELLING_COLUMNS, &batch)?;
             write_summary(tx, vintage, &summary)?;
@@ -315,7 +316,7 @@ pub trait StockStore: Transactions {
                     })),
                 },
             )?;
-            Ok(summary.clone())
+            Ok(summary)
         })
     }
 

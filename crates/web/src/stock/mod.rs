@@ -18,6 +18,9 @@ use serde::Deserialize;
 
 pub mod dwellings;
 
+/// Rows of the indicators' table a page shows at most.
+const SHOWN: usize = 2_000;
+
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/parc", get(page))
@@ -144,7 +147,18 @@ pub(crate) async fn page(
                 .map(|v| format!("&millesime={v}"))
                 .unwrap_or_default()
         ),
-        report: report.map(|r| r.report()),
+        report: report.map(|r| {
+            let mut report = r.report();
+            // (France's 35,000 communes are a download, not a page.)
+            if report.grid.rows.len() > SHOWN {
+                report.grid.rows.truncate(SHOWN);
+                report.notes.insert(
+                    0,
+                    format!("Les {SHOWN} premières lignes seulement : téléchargez le CSV pour toutes, ou choisissez un territoire (?code=)."),
+                );
+            }
+            report
+        }),
         breakdowns,
         sru,
         rents,
