@@ -90,7 +90,7 @@ pub fn csv_text_read(s: &str) -> &str {
 }
 
 /// The text cells of a line, in [`COLUMNS`] order.
-pub fn line_cells(l: &LineRecord) -> [String; 19] {
+pub fn line_cells(l: &LineRecord) -> [String; 23] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     [
         l.reference.clone(),
@@ -117,6 +117,22 @@ pub fn line_cells(l: &LineRecord) -> [String; 19] {
         l.stage.map(|s| s.label().to_string()).unwrap_or_default(),
         l.stage_date.map(format_date_fr).unwrap_or_default(),
         l.surface_m2.map(|m| m.to_string()).unwrap_or_default(),
+        l.energy
+            .before
+            .map(|x| x.code().to_string())
+            .unwrap_or_default(),
+        l.energy
+            .after
+            .map(|x| x.code().to_string())
+            .unwrap_or_default(),
+        l.energy
+            .cep_before
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        l.energy
+            .cep_after
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
         l.cost_cents
             .and_then(|c| Euros::from_cents(c).ok())
             .map(Euros::to_plain_fr)

@@ -43,6 +43,20 @@ fn line_from_row(r: &Row) -> Result<LineRecord> {
             .map(u32::try_from)
             .transpose()
             .map_err(be)?,
+        energy: logis_domain::register::line::EnergyLabels {
+            before: logis_store::register::stored_letter(r.get(23))?,
+            after: logis_store::register::stored_letter(r.get(24))?,
+            cep_before: r
+                .get::<_, Option<i64>>(25)
+                .map(u32::try_from)
+                .transpose()
+                .map_err(be)?,
+            cep_after: r
+                .get::<_, Option<i64>>(26)
+                .map(u32::try_from)
+                .transpose()
+                .map_err(be)?,
+        },
     })
 }
 
@@ -308,7 +322,8 @@ impl RegisterStore for PostgresStore {
                 commune_code TEXT NOT NULL, project TEXT, project_key TEXT, programme_id BIGINT,
                 quartier TEXT, quartier_key TEXT, nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL,
                 financing TEXT NOT NULL, year BIGINT NOT NULL, dwellings BIGINT NOT NULL, stage TEXT, stage_date DATE, cost_cents BIGINT,
-                search_key TEXT NOT NULL, written_commune_code TEXT, surface_m2 BIGINT);
+                search_key TEXT NOT NULL, written_commune_code TEXT, surface_m2 BIGINT,
+                dpe_before TEXT, dpe_after TEXT, cep_before BIGINT, cep_after BIGINT);
              TRUNCATE import_staging;",
         )
         .map_err(pg)?;

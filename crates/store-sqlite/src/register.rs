@@ -67,6 +67,12 @@ fn line_from_row(r: &rusqlite::Row<'_>) -> Result<LineRecord> {
             .map_err(g)?
             .filter(|n| !n.is_empty()),
         surface_m2: r.get(22).map_err(g)?,
+        energy: logis_domain::register::line::EnergyLabels {
+            before: logis_store::register::stored_letter(r.get(23).map_err(g)?)?,
+            after: logis_store::register::stored_letter(r.get(24).map_err(g)?)?,
+            cep_before: r.get(25).map_err(g)?,
+            cep_after: r.get(26).map_err(g)?,
+        },
     })
 }
 
@@ -341,7 +347,7 @@ impl RegisterStore for SqliteStore {
                 project TEXT, project_key TEXT, programme_id INTEGER, quartier TEXT, quartier_key TEXT,
                 nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL, financing TEXT NOT NULL, year INTEGER NOT NULL,
                 dwellings INTEGER NOT NULL, stage TEXT, stage_date TEXT, cost_cents INTEGER, search_key TEXT NOT NULL,
-                written_commune_code TEXT, surface_m2 INTEGER);
+                written_commune_code TEXT, surface_m2 INTEGER, dpe_before TEXT, dpe_after TEXT, cep_before INTEGER, cep_after INTEGER);
              DELETE FROM import_staging;
              DROP INDEX IF EXISTS temp.import_staging_key;
              BEGIN IMMEDIATE;",

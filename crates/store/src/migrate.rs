@@ -29,6 +29,7 @@ macro_rules! migrations {
             15 "relocation_temporary" "0015_relocation_temporary.sql",
             16 "import_audit" "0016_import_audit.sql",
             17 "stock" "0017_stock.sql",
+            18 "energy_labels" "0018_energy_labels.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

@@ -103,6 +103,9 @@ pub struct LineRecord {
     pub cost_cents: Option<i64>,
     /// Habitable surface, in m².
     pub surface_m2: Option<u32>,
+    /// Energy labels before and after (rehabilitations; not yet in the API's lines).
+    #[serde(skip)]
+    pub energy: logis_domain::register::line::EnergyLabels,
 }
 
 /// Which operations a report that all roles see lists one by one: the operation list's scope of
@@ -289,6 +292,18 @@ impl StagingKeys {
     pub fn quartier(&mut self, quartier: Option<&str>) -> Option<&str> {
         last_name_key(&mut self.quartier, quartier)
     }
+}
+
+/// An energy label as stored (`A`…`G`), or a backend error.
+pub fn stored_letter(text: Option<String>) -> crate::Result<Option<logis_domain::stock::Letter>> {
+    text.map(|t| {
+        logis_domain::stock::Letter::parse(&t)
+            .map_err(crate::StoreError::Backend)?
+            .ok_or_else(|| {
+                crate::StoreError::Backend(format!("étiquette stockée illisible « {t} »"))
+            })
+    })
+    .transpose()
 }
 
 /// An import in progress: one transaction. Lines are staged as they are read (memory does not
@@ -582,14 +597,19 @@ WHERE o.label {distinct} coalesce(i.label, o.label) OR o.commune_code {distinct}
     /// writes ([`crate::query::changed_lines`]).
     pub const LINES_UPDATED: &str = "{actor}
 SELECT {p1}, {p2}, {p3}, {p4}, {p5}, 'ligne', CAST(l.id AS TEXT), l.operation_id, 'modification',
-  {json}('logements', l.dwellings, 'stade', l.stage, 'date_stade', l.stage_date, 'cout_centimes', l.cost_cents, 'surface_m2', l.surface_m2){text},
+  {json}('logements', l.dwellings, 'stade', l.stage, 'date_stade', l.stage_date, 'cout_centimes', l.cost_cents, 'surface_m2', l.surface_m2,
+         'dpe_avant', l.dpe_before, 'dpe_apres', l.dpe_after, 'cep_avant', l.cep_before, 'cep_apres', l.cep_after){text},
   {json}('logements', s.dwellings, 'stade', coalesce(s.stage, l.stage), 'date_stade', coalesce(s.stage_date, l.stage_date),
-         'cout_centimes', coalesce(s.cost_cents, l.cost_cents), 'surface_m2', coalesce(s.surface_m2, l.surface_m2)){text}
+         'cout_centimes', coalesce(s.cost_cents, l.cost_cents), 'surface_m2', coalesce(s.surface_m2, l.surface_m2),
+         'dpe_avant', coalesce(s.dpe_before, l.dpe_before), 'dpe_apres', coalesce(s.dpe_after, l.dpe_after),
+         'cep_avant', coalesce(s.cep_before, l.cep_before), 'cep_apres', coalesce(s.cep_after, l.cep_after)){text}
 FROM import_changed m JOIN import_staging s ON s.{staged} = m.staged
 JOIN operation_lines l ON l.id = m.line_id
 WHERE l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(s.stage, l.stage)
    OR l.stage_date {distinct} coalesce(s.stage_date, l.stage_date) OR l.cost_cents {distinct} coalesce(s.cost_cents, l.cost_cents)
-   OR l.surface_m2 {distinct} coalesce(s.surface_m2, l.surface_m2)";
+   OR l.surface_m2 {distinct} coalesce(s.surface_m2, l.surface_m2)
+   OR l.dpe_before {distinct} coalesce(s.dpe_before, l.dpe_before) OR l.dpe_after {distinct} coalesce(s.dpe_after, l.dpe_after)
+   OR l.cep_before {distinct} coalesce(s.cep_before, l.cep_before) OR l.cep_after {distinct} coalesce(s.cep_after, l.cep_after)";
 
     /// Fill a template for a dialect.
     pub fn sql(

@@ -510,8 +510,13 @@ AOG-9;Vilogia;Vilogia;construction neuve;Lot 5;Partenord Habitat;P-2;10;5;732829
     assert_eq!(r.stats.updated, 1);
     // The surface came in with the lines and goes out with them.
     let csv = String::from_utf8(db.export(ExportFormat::Csv)).unwrap();
-    assert!(csv.lines().next().unwrap().contains(";surface;cout"));
-    assert!(csv.contains(";1300;3400000"), "{csv}");
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains(";surface;dpe_avant;dpe_apres;cep_avant;cep_apres;cout")
+    );
+    assert!(csv.contains(";1300;;;;;3400000"), "{csv}");
     // The cost report: pooled V-1 and P-1 against V-2 and P-2.
     let admin = logis_domain::Principal {
         user_id: 1,

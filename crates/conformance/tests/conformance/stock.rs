@@ -315,8 +315,55 @@ fn main_residences_give_the_social_share(kind: Kind) {
     assert!(logis_app::stock::sru_report(db.store.as_ref(), None, 0).is_err());
 }
 
+/// The exchange format's energy columns (rehabilitations of the mining basin): imported, kept,
+/// exported and re-imported unchanged; a bad letter or consumption named with nothing written.
+fn rehabilitation_lines_carry_their_energy_labels(kind: Kind) {
+    let db = TestDb::with_landlords(kind);
+    let csv = "reference;bailleur;commune;projet;nature;financement;logements;annee;stade;dpe_avant;dpe_apres;cep_avant;cep_apres
+ERBM-1;Partenord Habitat;Dunkerque;Cité des Électriciens;Réhabilitation;Palulos;40;2020;Livré;F;C;390;140
+ERBM-1;Partenord Habitat;Dunkerque;Cité des Électriciens;Réhabilitation;PAM;10;2021;;g;;;";
+    let r = db.import(csv.to_string());
+    assert!(r.committed, "{}", r.render_fr());
+    let lines = logis_store::collect_lines(db.store.as_ref(), &LineFilter::default()).unwrap();
+    let e = lines.iter().find(|l| l.dwellings == 40).unwrap().energy;
+    assert_eq!(
+        (
+            e.before.map(|l| l.code()),
+            e.after.map(|l| l.code()),
+            e.cep_before,
+            e.cep_after
+        ),
+        (Some("F"), Some("C"), Some(390), Some(140))
+    );
+    // The export carries them and re-imports to the same register.
+    let exported = db.export(ExportFormat::Csv);
+    let text = String::from_utf8_lossy(&exported).to_string();
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .ends_with(";surface;dpe_avant;dpe_apres;cep_avant;cep_apres;cout"),
+        "{text}"
+    );
+    let again = db.import(exported);
+    assert!(
+        again.committed && again.stats.lines_updated == 0,
+        "{}",
+        again.render_fr()
+    );
+    // A later file changes the label after works: the line is updated, the rest kept.
+    let r = db.import(csv.replace(";F;C;390;140", ";F;B;390;90"));
+    assert_eq!(r.stats.lines_updated, 1, "{}", r.render_fr());
+    let bad = csv.replace(";F;C;390;140", ";H;C;lots;140");
+    let r = db.import(bad);
+    assert!(!r.committed);
+    let cols: Vec<&str> = r.problems.iter().map(|p| p.column.as_str()).collect();
+    assert_eq!(cols, vec!["dpe_avant", "cep_avant"], "{}", r.render_fr());
+}
+
 conformance!(
     an_rpls_file_of_each_layout_gives_its_indicators,
     a_refused_file_leaves_the_vintage_as_it_was,
     main_residences_give_the_social_share,
+    rehabilitation_lines_carry_their_energy_labels,
 );

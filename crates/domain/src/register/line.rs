@@ -32,6 +32,11 @@ pub const COLUMNS: &[&str] = &[
     "stade",
     "date_stade",
     "surface",
+    "dpe_avant",
+    "dpe_apres",
+    "cep_avant",
+    "cep_apres",
+    // (Last: an export that withholds costs drops the last column.)
     "cout",
 ];
 pub const REQUIRED: &[&str] = &[
@@ -63,6 +68,22 @@ pub struct OperationAttrs {
     pub quartier: Option<String>,
 }
 
+/// A rehabilitation's energy labels and primary energy consumption (kWh/m²/year) before and
+/// after its works (the mining basin's renovation follows them: E, F or G towards C).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EnergyLabels {
+    pub before: Option<crate::stock::Letter>,
+    pub after: Option<crate::stock::Letter>,
+    pub cep_before: Option<u32>,
+    pub cep_after: Option<u32>,
+}
+
+impl EnergyLabels {
+    pub fn is_empty(&self) -> bool {
+        *self == EnergyLabels::default()
+    }
+}
+
 /// One operation line, valid by construction (see [`LineDraft::check`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineDraft {
@@ -77,6 +98,8 @@ pub struct LineDraft {
     pub stage_date: Option<NaiveDate>,
     /// Habitable surface, in m².
     pub surface_m2: Option<u32>,
+    /// Energy labels before and after (rehabilitations).
+    pub energy: EnergyLabels,
     pub cost: Option<Euros>,
 }
 
@@ -167,6 +190,10 @@ pub struct RawRow<'a> {
     pub date_stade: Option<&'a str>,
     pub surface: Option<&'a str>,
     pub cout: Option<&'a str>,
+    pub dpe_avant: Option<&'a str>,
+    pub dpe_apres: Option<&'a str>,
+    pub cep_avant: Option<&'a str>,
+    pub cep_apres: Option<&'a str>,
 }
 
 /// Whether a label has the word "total" (or "totaux", "sous-total", "sous-totaux") in it.
@@ -210,6 +237,10 @@ impl<'a> RawRow<'a> {
             "date_stade" => &mut self.date_stade,
             "surface" => &mut self.surface,
             "cout" => &mut self.cout,
+            "dpe_avant" => &mut self.dpe_avant,
+            "dpe_apres" => &mut self.dpe_apres,
+            "cep_avant" => &mut self.cep_avant,
+            "cep_apres" => &mut self.cep_apres,
             _ => return,
         };
         *slot = value.map(str::trim).filter(|v| !v.is_empty());
@@ -391,6 +422,38 @@ impl<'a> RawRow<'a> {
             }
         });
 
+        let mut letter = |col: &'static str, v: Option<&str>| {
+            v.and_then(|v| match crate::stock::Letter::parse(v) {
+                Ok(l) => l,
+                Err(m) => {
+                    errors.push(err(col, m));
+                    None
+                }
+            })
+        };
+        let (dpe_before, dpe_after) = (
+            letter("dpe_avant", self.dpe_avant),
+            letter("dpe_apres", self.dpe_apres),
+        );
+        let mut kwh = |col: &'static str, v: Option<&str>| {
+            v.and_then(|v| match parse_integer(v.trim_end_matches("kWh/m²/an").trim()) {
+                Some(n) if (0..=5_000).contains(&n) => u32::try_from(n).ok(),
+                _ => {
+                    errors.push(err(
+                        col,
+                        format!("consommation « {v} » : des kWh d'énergie primaire par m² et par an attendus (0 à 5 000)"),
+                    ));
+                    None
+                }
+            })
+        };
+        let energy = EnergyLabels {
+            before: dpe_before,
+            after: dpe_after,
+            cep_before: kwh("cep_avant", self.cep_avant),
+            cep_after: kwh("cep_apres", self.cep_apres),
+        };
+
         if let Some(n) = nature {
             errors.extend(check_coherence(n, site, product, financing));
         }
@@ -426,6 +489,7 @@ impl<'a> RawRow<'a> {
                 stage,
                 stage_date,
                 surface_m2,
+                energy,
                 cost,
             }),
             _ => Err(errors),

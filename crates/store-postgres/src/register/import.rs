@@ -54,12 +54,20 @@ const LINES_CONFLICT: &str = "ON CONFLICT (operation_id, nature, site, product, 
                 dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
                 stage_date = coalesce(excluded.stage_date, operation_lines.stage_date),
                 cost_cents = coalesce(excluded.cost_cents, operation_lines.cost_cents),
-                surface_m2 = coalesce(excluded.surface_m2, operation_lines.surface_m2)
+                surface_m2 = coalesce(excluded.surface_m2, operation_lines.surface_m2),
+                dpe_before = coalesce(excluded.dpe_before, operation_lines.dpe_before),
+                dpe_after = coalesce(excluded.dpe_after, operation_lines.dpe_after),
+                cep_before = coalesce(excluded.cep_before, operation_lines.cep_before),
+                cep_after = coalesce(excluded.cep_after, operation_lines.cep_after)
              WHERE operation_lines.dwellings <> excluded.dwellings
                 OR operation_lines.stage IS DISTINCT FROM coalesce(excluded.stage, operation_lines.stage)
                 OR operation_lines.stage_date IS DISTINCT FROM coalesce(excluded.stage_date, operation_lines.stage_date)
                 OR operation_lines.cost_cents IS DISTINCT FROM coalesce(excluded.cost_cents, operation_lines.cost_cents)
-                OR operation_lines.surface_m2 IS DISTINCT FROM coalesce(excluded.surface_m2, operation_lines.surface_m2)";
+                OR operation_lines.surface_m2 IS DISTINCT FROM coalesce(excluded.surface_m2, operation_lines.surface_m2)
+                OR operation_lines.dpe_before IS DISTINCT FROM coalesce(excluded.dpe_before, operation_lines.dpe_before)
+                OR operation_lines.dpe_after IS DISTINCT FROM coalesce(excluded.dpe_after, operation_lines.dpe_after)
+                OR operation_lines.cep_before IS DISTINCT FROM coalesce(excluded.cep_before, operation_lines.cep_before)
+                OR operation_lines.cep_after IS DISTINCT FROM coalesce(excluded.cep_after, operation_lines.cep_after)";
 
 const STAGING_COPY: &str = "COPY import_staging FROM STDIN";
 
@@ -225,8 +233,8 @@ impl PgImport {
             "import_changed m JOIN import_staging s ON s.row_no = m.staged"
         };
         steps.mark("audit des lignes");
-        let insert_lines = format!("INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, import_id)
-             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2, {import_id}::BIGINT
+        let insert_lines = format!("INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, dpe_before, dpe_after, cep_before, cep_after, import_id)
+             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2, s.dpe_before, s.dpe_after, s.cep_before, s.cep_after, {import_id}::BIGINT
              FROM {written} JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference ORDER BY s.row_no
              {lines_conflict}");
         let touched_lines = if all_new {
@@ -329,6 +337,8 @@ impl ImportSession for PgImport {
         let date = l.stage_date.map(|d| d.format("%Y-%m-%d").to_string());
         let cost = l.cost.map(|c| c.cents().to_string());
         let surface = l.surface_m2.map(|m| m.to_string());
+        let cep = |v: Option<u32>| v.map(|n| n.to_string());
+        let (cep_before, cep_after) = (cep(l.energy.cep_before), cep(l.energy.cep_after));
         let search_key = self
             .keys
             .search(&l.op.reference, l.op.label.as_deref())
@@ -358,6 +368,10 @@ impl ImportSession for PgImport {
                 Some(&search_key),
                 l.op.written_commune.as_ref().map(|c| c.as_str()),
                 surface.as_deref(),
+                l.energy.before.map(logis_domain::stock::Letter::code),
+                l.energy.after.map(logis_domain::stock::Letter::code),
+                cep_before.as_deref(),
+                cep_after.as_deref(),
             ],
         );
         self.staged += 1;
