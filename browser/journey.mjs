@@ -543,6 +543,10 @@ try {
   await axe(page, 'parc social : échelle inconnue');
   assert.match(await page.locator('main').textContent(), /échelle « canton » inconnue/);
   await page.goto(BASE + '/parc');
+  await page.getByRole('link', { name: 'Rénovation des logements miniers (ERBM)' }).click();
+  await page.waitForURL(BASE + '/parc/erbm');
+  await axe(page, 'rénovation des logements miniers');
+  assert.match(await page.getByRole('table', { name: /Rénovation des logements miniers/ }).textContent(), /Cité des Électriciens/);
   await login('agent');
   await page.goto(BASE + '/parc');
   await page.getByRole('link', { name: 'Les logements un par un' }).click();

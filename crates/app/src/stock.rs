@@ -1450,3 +1450,257 @@ pub fn rents_report(store: &dyn Store, vintage: Option<i32>) -> Result<logis_io:
         },
     })
 }
+
+/// Import cités minières (`cite, commune, bailleur, logements, classe_a … classe_g`): each cité
+/// becomes a project of kind « cité minière » with its dwellings per landlord and label; a row
+/// in error is named (row, column) and nothing is written.
+pub fn import_estates(
+    store: &dyn Store,
+    principal: &Principal,
+    actor: &Actor,
+    mut source: Box<dyn RowSource>,
+    commit: bool,
+) -> Result<logis_store::tx::Imported> {
+    if !principal.may(Permission::EditReference) {
+        return Err(AppError::Invalid(
+            "seul l'EPCI importe les cités minières".into(),
+        ));
+    }
+    let layout = Layout {
+        columns: logis_domain::stock::ESTATE_COLUMNS,
+        required: logis_domain::stock::ESTATE_REQUIRED,
+        informative: &[],
+        aliases: &[
+            ("cite_miniere", "cite"),
+            ("nom", "cite"),
+            ("nb_logements", "logements"),
+        ],
+    };
+    let refused = |problems: Vec<RowProblem>| logis_store::tx::Imported {
+        problems,
+        ..Default::default()
+    };
+    let map = match HeaderMap::of(source.header(), &layout) {
+        Ok(m) => m,
+        Err(p) => {
+            return Ok(refused(
+                p.into_iter()
+                    .map(|p| RowProblem {
+                        row: 1,
+                        column: p.column,
+                        message: p.message,
+                    })
+                    .collect(),
+            ));
+        }
+    };
+    let geo = crate::reference::geography(store)?.0;
+    let (_, landlords) = crate::land::landlords(store)?;
+    let mut drafts = Vec::new();
+    let mut problems = Vec::new();
+    while let Some(next) = source.next_row() {
+        let row = next?;
+        if row.is_blank() {
+            continue;
+        }
+        match logis_domain::stock::parse_estate(map.cells(&row), &geo, &landlords) {
+            Ok(d) => drafts.push((row.row, d)),
+            Err(errors) => problems.extend(errors.into_iter().map(|(c, m)| RowProblem {
+                row: row.row,
+                column: c.to_string(),
+                message: m,
+            })),
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(refused(problems));
+    }
+    if !commit {
+        return Ok(logis_store::tx::Imported::default());
+    }
+    Ok(store.put_estates(actor, &drafts)?)
+}
+
+/// The ERBM's target: 23,000 mining dwellings renovated in ten years; its first wave started
+/// 2019–2021.
+pub const ERBM_TARGET: u64 = 23_000;
+
+/// The stable columns of the `erbm` CSV.
+pub const ERBM_COLUMNS: &[&str] = &[
+    "cite",
+    "bailleur",
+    "commune",
+    "logements",
+    "efg_avant",
+    "travaux_demarres",
+    "travaux_termines",
+    "c_ou_mieux_apres",
+    "gain_cep_kwh_m2_an",
+    "cout_par_logement",
+    "premiere_vague",
+];
+
+/// The mining basin's renovation (`logis report erbm`, the page): per cité and landlord, the
+/// dwellings in scope and labelled E, F or G before, the dwellings of works started and
+/// finished (rehabilitation lines of the cité's operations at « travaux démarrés » or later, at
+/// « livré » or « soldé »), those labelled C or better after, the mean gain in primary energy
+/// and the cost per dwelling; then the whole programme against its target and its first wave.
+pub fn erbm_report(store: &dyn Store) -> Result<logis_io::report::Report> {
+    use logis_io::report::{Cell, Grid, GridRow, Report, RowKind};
+    let estates = store.estates()?;
+    let lines = store.estate_lines()?;
+    let geo = store.geography()?;
+    #[derive(Default, Clone, Copy)]
+    struct Works {
+        started: u64,
+        finished: u64,
+        c_or_better: u64,
+        gain: i64,
+        gain_dwellings: u64,
+        cost: i64,
+        cost_dwellings: u64,
+        first_wave: u64,
+    }
+    let mut works: BTreeMap<(i64, i64), Works> = BTreeMap::new();
+    for l in &lines {
+        let w = works.entry((l.project_id, l.landlord_id)).or_default();
+        let stage = l.stage.as_deref().unwrap_or("");
+        let started = matches!(stage, "works_started" | "delivered" | "closed");
+        if started {
+            w.started += l.dwellings;
+            if (2019..=2021).contains(&l.year) {
+                w.first_wave += l.dwellings;
+            }
+        }
+        if matches!(stage, "delivered" | "closed") {
+            w.finished += l.dwellings;
+        }
+        if matches!(l.dpe_after.as_deref(), Some("A" | "B" | "C")) {
+            w.c_or_better += l.dwellings;
+        }
+        if let (Some(b), Some(a)) = (l.cep_before, l.cep_after) {
+            w.gain += (b - a) * i64::try_from(l.dwellings).unwrap_or(0);
+            w.gain_dwellings += l.dwellings;
+        }
+        if let Some(c) = l.cost_cents {
+            w.cost += c;
+            w.cost_dwellings += l.dwellings;
+        }
+    }
+    let int = |n: u64| Cell::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    let mut long = Vec::new();
+    let mut grid = Vec::new();
+    let mut total = Works::default();
+    let (mut scope, mut efg) = (0u64, 0u64);
+    for e in &estates {
+        let w = works
+            .get(&(e.project_id, e.landlord_id))
+            .copied()
+            .unwrap_or_default();
+        let before = e.classes.get(4..).map_or(0, |c| c.iter().sum::<u64>());
+        scope += e.dwellings;
+        efg += before;
+        for (a, b) in [
+            (&mut total.started, w.started),
+            (&mut total.finished, w.finished),
+            (&mut total.c_or_better, w.c_or_better),
+            (&mut total.gain_dwellings, w.gain_dwellings),
+            (&mut total.cost_dwellings, w.cost_dwellings),
+            (&mut total.first_wave, w.first_wave),
+        ] {
+            *a += b;
+        }
+        total.gain += w.gain;
+        total.cost += w.cost;
+        let gain =
+            (w.gain_dwellings > 0).then(|| w.gain / i64::try_from(w.gain_dwellings).unwrap_or(1));
+        let cost = (w.cost_dwellings > 0)
+            .then(|| w.cost / i64::try_from(w.cost_dwellings).unwrap_or(1) / 100);
+        let commune = geo
+            .commune(&e.commune)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| e.commune.clone());
+        let row = vec![
+            Cell::text(e.name.clone()),
+            Cell::text(e.landlord.clone()),
+            Cell::text(commune),
+            int(e.dwellings),
+            int(before),
+            int(w.started),
+            int(w.finished),
+            int(w.c_or_better),
+            gain.map_or(Cell::Empty, Cell::Int),
+            cost.map_or(Cell::Empty, Cell::Int),
+            int(w.first_wave),
+        ];
+        grid.push(GridRow {
+            kind: RowKind::Detail,
+            cells: row.clone(),
+        });
+        long.push(row);
+    }
+    let gain = (total.gain_dwellings > 0)
+        .then(|| total.gain / i64::try_from(total.gain_dwellings).unwrap_or(1));
+    let cost = (total.cost_dwellings > 0)
+        .then(|| total.cost / i64::try_from(total.cost_dwellings).unwrap_or(1) / 100);
+    let total_row = vec![
+        Cell::text("Toutes les cités"),
+        Cell::Empty,
+        Cell::Empty,
+        int(scope),
+        int(efg),
+        int(total.started),
+        int(total.finished),
+        int(total.c_or_better),
+        gain.map_or(Cell::Empty, Cell::Int),
+        cost.map_or(Cell::Empty, Cell::Int),
+        int(total.first_wave),
+    ];
+    grid.push(GridRow {
+        kind: RowKind::Total,
+        cells: total_row,
+    });
+    let share = |n: u64| format!("{:.1}", n as f64 * 100.0 / ERBM_TARGET as f64).replace('.', ",");
+    Ok(Report {
+        name: "erbm",
+        title: "Rénovation des logements miniers (ERBM)".into(),
+        scope: format!(
+            "{} cité(s) ; objectif : {} logements en dix ans",
+            estates.len(),
+            logis_domain::numbers::group_thousands(ERBM_TARGET as i64)
+        ),
+        notes: vec![
+            format!(
+                "Travaux démarrés : {} logements, soit {} % de l'objectif de {} ; première vague (démarrés de 2019 à 2021) : {} logements.",
+                logis_domain::numbers::group_thousands(i64::try_from(total.started).unwrap_or(0)),
+                share(total.started),
+                logis_domain::numbers::group_thousands(ERBM_TARGET as i64),
+                logis_domain::numbers::group_thousands(i64::try_from(total.first_wave).unwrap_or(0)),
+            ),
+            "Les travaux sont les lignes « réhabilitation » des opérations dont le projet est la cité (colonne projet) ; démarrés : stade « travaux démarrés » ou plus loin ; terminés : « livré » ou « soldé » ; C ou mieux : étiquette après travaux (colonne dpe_apres) ; gain : consommation avant moins après (cep_avant, cep_apres), en kWh/m²/an, moyenne pondérée par les logements ; coût par logement en euros.".into(),
+        ],
+        long_columns: ERBM_COLUMNS.to_vec(),
+        long_rows: long,
+        grid: Grid {
+            groups: Vec::new(),
+            header: [
+                "Cité",
+                "Bailleur",
+                "Commune",
+                "Logements",
+                "E, F ou G avant",
+                "Travaux démarrés",
+                "Travaux terminés",
+                "C ou mieux après",
+                "Gain (kWh/m²/an)",
+                "Coût par logement (€)",
+                "Première vague (2019-2021)",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            row_header_columns: 2,
+            rows: grid,
+        },
+    })
+}

@@ -195,6 +195,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Import(ImportCommand::ResidencesPrincipales(args)) => {
             return stock::import_main_residences(db, args);
         }
+        Command::Import(ImportCommand::Cites(args)) => return stock::import_estates(db, args),
         Command::Foncier(cmd) => land::command(db, cmd)?,
         Command::Relogement(cmd) => return relocation::command(db, cmd),
         Command::Report(args) => report(db, *args)?,

@@ -48,7 +48,7 @@ impl KindArg {
 
 #[derive(Args)]
 pub(crate) struct ReportArgs {
-    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite, relogement, parc, sru ou loyers
+    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite, relogement, parc, sru, loyers ou erbm
     name: String,
     #[arg(long, value_enum, default_value = "csv")]
     format: ReportFormat,
@@ -159,6 +159,8 @@ pub(crate) enum ImportCommand {
     /// Importe les résidences principales par commune (recensement : commune, residences_principales)
     #[command(name = "residences-principales")]
     ResidencesPrincipales(crate::stock::MainResidencesArgs),
+    /// Importe les cités minières (cite, commune, bailleur, logements, classe_a … classe_g)
+    Cites(crate::land::LandImportArgs),
 }
 
 #[derive(Args)]
@@ -433,6 +435,11 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         let report = crate::stock::report(store.as_ref(), a.echelle.as_deref(), a.millesime)?;
         return write_report(&report, a.format, a.output);
     }
+    if logis_domain::text::name_key(&a.name) == "erbm" {
+        let store = open(db, DEFAULT_DATABASE)?;
+        let report = logis_app::stock::erbm_report(store.as_ref())?;
+        return write_report(&report, a.format, a.output);
+    }
     if logis_domain::text::name_key(&a.name) == "loyers" {
         let store = open(db, DEFAULT_DATABASE)?;
         let report = logis_app::stock::rents_report(store.as_ref(), a.millesime)?;
@@ -464,6 +471,7 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         names.push("parc");
         names.push("sru");
         names.push("loyers");
+        names.push("erbm");
         Failure(format!(
             "rapport inconnu « {} » (rapports : {})",
             a.name,

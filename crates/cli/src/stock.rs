@@ -157,3 +157,38 @@ pub(crate) fn report(
     let scale = logis_app::stock::Scale::parse(scale.unwrap_or("commune")).map_err(Failure)?;
     Ok(logis_app::stock::parc_report(store, vintage, scale)?.report())
 }
+
+pub(crate) fn import_estates(
+    db: Option<&str>,
+    args: crate::land::LandImportArgs,
+) -> Result<ExitCode, Failure> {
+    let store = open(db, DEFAULT_DATABASE)?;
+    let source = match logis_io::open_path(args.file()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Import refusé : {e}. Rien n'a été enregistré.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let commit = !args.check_only();
+    let out = logis_app::stock::import_estates(
+        store.as_ref(),
+        &crate::land::cli_principal(),
+        &Actor::cli(),
+        source,
+        commit,
+    )?;
+    if !out.problems.is_empty() {
+        crate::land::refused(&out.problems);
+        return Ok(ExitCode::FAILURE);
+    }
+    if commit {
+        println!(
+            "Cités minières importées : {} créée(s), {} modifiée(s), {} inchangée(s).",
+            out.created, out.updated, out.unchanged
+        );
+    } else {
+        println!("Fichier valide : rien n'a été enregistré (--verifier).");
+    }
+    Ok(ExitCode::SUCCESS)
+}

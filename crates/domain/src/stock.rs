@@ -744,3 +744,101 @@ mod tests {
         assert_eq!(sru_estimate(1, 0, 25), None);
     }
 }
+
+/// The columns of a file of cités minières (`logis import cites`).
+pub const ESTATE_COLUMNS: &[&str] = &[
+    "cite",
+    "commune",
+    "bailleur",
+    "logements",
+    "classe_a",
+    "classe_b",
+    "classe_c",
+    "classe_d",
+    "classe_e",
+    "classe_f",
+    "classe_g",
+];
+pub const ESTATE_REQUIRED: &[&str] = &["cite", "commune", "bailleur", "logements"];
+
+/// A cité minière's dwellings of one landlord, by energy label before the programme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EstateDraft {
+    pub name: String,
+    pub commune: CommuneCode,
+    pub landlord: i64,
+    pub dwellings: u32,
+    /// A to G.
+    pub classes: [u32; 7],
+}
+
+/// A row of a cités file from its cells, or every problem with its column.
+pub fn parse_estate<'a>(
+    cells: impl Iterator<Item = (&'static str, Option<&'a str>)>,
+    geo: &Geography,
+    landlords: &crate::register::line::OrgIndex,
+) -> Result<EstateDraft, Vec<CellError>> {
+    let mut errors: Vec<CellError> = Vec::new();
+    let (mut name, mut commune, mut landlord, mut dwellings) = (None, None, None, None);
+    let mut classes = [0u32; 7];
+    for (column, value) in cells {
+        let v = value.map(str::trim).unwrap_or_default();
+        let count = |v: &str| {
+            parse_integer(v)
+                .filter(|n| (0..=1_000_000).contains(n))
+                .map(|n| n as u32)
+        };
+        match column {
+            "cite" if !v.is_empty() => name = Some(v.to_string()),
+            "commune" if !v.is_empty() => match geo.resolve(v, None) {
+                Ok(c) => commune = Some(c.code.clone()),
+                Err(e) => errors.push((column, e.to_string())),
+            },
+            "bailleur" if !v.is_empty() => match landlords.find(v) {
+                Some(id) => landlord = Some(id),
+                None => errors.push((column, format!("bailleur inconnu « {v} »"))),
+            },
+            "logements" if !v.is_empty() => match count(v) {
+                Some(n) if n > 0 => dwellings = Some(n),
+                _ => errors.push((
+                    column,
+                    format!("« {v} » : un nombre de logements supérieur à 0 attendu"),
+                )),
+            },
+            c if c.starts_with("classe_") && !v.is_empty() => {
+                let i = c
+                    .as_bytes()
+                    .last()
+                    .map_or(7, |b| usize::from(b.wrapping_sub(b'a')));
+                match (count(v), classes.get_mut(i)) {
+                    (Some(n), Some(slot)) => *slot = n,
+                    _ => errors.push((column, format!("« {v} » : un nombre de logements attendu"))),
+                }
+            }
+            "cite" | "commune" | "bailleur" | "logements" => {
+                errors.push((column, "valeur obligatoire manquante".into()))
+            }
+            _ => {}
+        }
+    }
+    if let Some(n) = dwellings
+        && classes.iter().map(|c| u64::from(*c)).sum::<u64>() > u64::from(n)
+    {
+        errors.push((
+            "classe_a",
+            format!("les logements par étiquette dépassent les {n} logements de la cité"),
+        ));
+    }
+    match (name, commune, landlord, dwellings) {
+        (Some(name), Some(commune), Some(landlord), Some(dwellings)) if errors.is_empty() => {
+            Ok(EstateDraft {
+                name,
+                commune,
+                landlord,
+                dwellings,
+                classes,
+            })
+        }
+        _ => Err(errors),
+    }
+}

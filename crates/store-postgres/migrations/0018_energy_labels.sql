@@ -7,3 +7,20 @@ ALTER TABLE operation_lines ADD COLUMN dpe_before TEXT;
 ALTER TABLE operation_lines ADD COLUMN dpe_after TEXT;
 ALTER TABLE operation_lines ADD COLUMN cep_before BIGINT;
 ALTER TABLE operation_lines ADD COLUMN cep_after BIGINT;
+
+-- The mining basin's cités (ERBM): a cité minière is a project of kind `cite_miniere`; its
+-- dwellings per landlord and energy label before the programme (`logis import cites`).
+CREATE TABLE mining_estates (
+    project_id BIGINT NOT NULL REFERENCES projects (id),
+    landlord_id BIGINT NOT NULL REFERENCES organisations (id),
+    commune_code TEXT NOT NULL REFERENCES communes (code),
+    dwellings BIGINT NOT NULL,
+    class_a BIGINT NOT NULL,
+    class_b BIGINT NOT NULL,
+    class_c BIGINT NOT NULL,
+    class_d BIGINT NOT NULL,
+    class_e BIGINT NOT NULL,
+    class_f BIGINT NOT NULL,
+    class_g BIGINT NOT NULL,
+    PRIMARY KEY (project_id, landlord_id)
+);

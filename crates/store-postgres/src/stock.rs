@@ -4,3 +4,4 @@
 use super::*;
 
 impl logis_store::StockStore for PostgresStore {}
+impl logis_store::MiningStore for PostgresStore {}

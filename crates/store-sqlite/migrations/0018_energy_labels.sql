@@ -7,3 +7,20 @@ ALTER TABLE operation_lines ADD COLUMN dpe_before TEXT;
 ALTER TABLE operation_lines ADD COLUMN dpe_after TEXT;
 ALTER TABLE operation_lines ADD COLUMN cep_before INTEGER;
 ALTER TABLE operation_lines ADD COLUMN cep_after INTEGER;
+
+-- The mining basin's cités (ERBM): a cité minière is a project of kind `cite_miniere`; its
+-- dwellings per landlord and energy label before the programme (`logis import cites`).
+CREATE TABLE mining_estates (
+    project_id INTEGER NOT NULL REFERENCES projects (id),
+    landlord_id INTEGER NOT NULL REFERENCES organisations (id),
+    commune_code TEXT NOT NULL REFERENCES communes (code),
+    dwellings INTEGER NOT NULL,
+    class_a INTEGER NOT NULL,
+    class_b INTEGER NOT NULL,
+    class_c INTEGER NOT NULL,
+    class_d INTEGER NOT NULL,
+    class_e INTEGER NOT NULL,
+    class_f INTEGER NOT NULL,
+    class_g INTEGER NOT NULL,
+    PRIMARY KEY (project_id, landlord_id)
+);

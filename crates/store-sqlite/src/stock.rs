@@ -4,3 +4,4 @@
 use super::*;
 
 impl logis_store::StockStore for SqliteStore {}
+impl logis_store::MiningStore for SqliteStore {}

@@ -31,6 +31,7 @@ pub use reference::{GeographyCache, ReferenceData, ReferenceStore};
 pub use register::*;
 pub use relocation::RelocationStore;
 pub use stock::StockStore;
+pub use stock::mining::MiningStore;
 
 /// The storage port: every capability's trait. Callers hold one `Arc<dyn Store>` and reach any
 /// capability through it (`&dyn Store` coerces to `&dyn RegisterStore` and the others).
@@ -44,6 +45,7 @@ pub trait Store:
     + MobilityStore
     + RelocationStore
     + StockStore
+    + MiningStore
     + Send
     + Sync
 {
@@ -215,6 +217,7 @@ mod tests {
             .chain(crate::proximity::mobility::sql::ALL)
             .chain(crate::relocation::sql::ALL)
             .chain(crate::stock::sql::ALL)
+            .chain(crate::stock::mining::sql::ALL)
         {
             assert!(super::parameters_in_order(sql), "{sql}");
         }

@@ -3,6 +3,8 @@
 //! per commune, QPV and landlord and its breakdowns per commune (computed while the file is read,
 //! written in the same transaction), and the main residences per commune (INSEE census).
 
+pub mod mining;
+
 use crate::audit::{Actor, Change};
 use crate::tx::{self, Row, Transactions, Tx, Value};
 use crate::{Result, StoreError};

@@ -182,5 +182,58 @@ pub(super) fn load(store: &dyn Store, actor: &Actor) -> Result<()> {
         })
         .collect();
     store.put_main_residences(actor, 2021, &residences)?;
+    mining_basin(store, actor, &epci)
+}
+
+/// Three cités of the mining basin and their renovation (made-up figures): the cités' dwellings
+/// by label, then their rehabilitations with labels before and after, attached to the ERBM
+/// programme.
+const CITES: &str = "cite;commune;bailleur;logements;classe_a;classe_b;classe_c;classe_d;classe_e;classe_f;classe_g
+Cité des Électriciens;62178;Partenord Habitat;184;0;0;0;12;61;79;32
+Cité 12-14;62498;Vilogia;236;0;0;0;18;94;88;36
+Cité du 9-9 bis;62510;Partenord Habitat;142;0;0;0;6;50;60;26";
+
+const WORKS: &str = "reference;bailleur;commune;projet;programme;libelle;nature;financement;logements;annee;stade;cout;dpe_avant;dpe_apres;cep_avant;cep_apres
+ERBM-PAR-01;Partenord Habitat;62178;Cité des Électriciens;ERBM;Électriciens, première tranche;Réhabilitation;Palulos;64;2020;Livré;4 160 000;F;C;392;148
+ERBM-PAR-01;Partenord Habitat;62178;Cité des Électriciens;ERBM;Électriciens, première tranche;Réhabilitation;PAM;40;2022;Travaux démarrés;2 720 000;G;C;468;162
+ERBM-VIL-01;Vilogia;62498;Cité 12-14;ERBM;Cité 12-14, réhabilitation thermique;Réhabilitation;Palulos;96;2021;Livré;6 528 000;E;B;301;96
+ERBM-VIL-01;Vilogia;62498;Cité 12-14;ERBM;Cité 12-14, réhabilitation thermique;Réhabilitation;Palulos;60;2025;Financé;4 200 000;F;;388;
+ERBM-PAR-02;Partenord Habitat;62510;Cité du 9-9 bis;ERBM;9-9 bis;Réhabilitation;PAM;52;2019;Livré;3 380 000;F;D;355;205";
+
+fn mining_basin(store: &dyn Store, actor: &Actor, epci: &Principal) -> Result<()> {
+    if !store.estates()?.is_empty() {
+        return Ok(());
+    }
+    let r = crate::stock::import_estates(
+        store,
+        epci,
+        actor,
+        logis_io::open_bytes(CITES.as_bytes().to_vec())?,
+        true,
+    )?;
+    if !r.committed {
+        return Err(crate::AppError::Invalid(format!(
+            "cités minières de démonstration refusées : {:?}",
+            r.problems
+        )));
+    }
+    let mut src = logis_io::open_bytes(WORKS.as_bytes().to_vec())?;
+    let r = crate::register::import::import_operations(
+        store,
+        actor,
+        src.as_mut(),
+        &crate::register::import::ImportOptions {
+            commit: true,
+            territory: None,
+            only_landlord: None,
+        },
+        &mut |_| {},
+    )?;
+    if r.has_errors() {
+        return Err(crate::AppError::Invalid(format!(
+            "travaux ERBM de démonstration refusés :\n{}",
+            r.render_fr()
+        )));
+    }
     Ok(())
 }

@@ -361,9 +361,83 @@ ERBM-1;Partenord Habitat;Dunkerque;Cité des Électriciens;Réhabilitation;PAM;1
     assert_eq!(cols, vec!["dpe_avant", "cep_avant"], "{}", r.render_fr());
 }
 
+/// The mining basin: cités imported (a row in error named, nothing written), their works from
+/// the register's rehabilitation lines, the report per cité and landlord and the programme.
+fn the_mining_basins_renovation(kind: Kind) {
+    let db = TestDb::with_landlords(kind);
+    let admin = admin();
+    let src = |t: &str| logis_io::open_bytes(t.as_bytes().to_vec()).unwrap();
+    let cites = "cite;commune;bailleur;logements;classe_a;classe_b;classe_c;classe_d;classe_e;classe_f;classe_g
+Cité des Électriciens;Bruay-la-Buissière;Partenord Habitat;120;0;0;0;10;40;50;20
+Cité 12;Lens;Vilogia;80;0;0;0;0;30;30;20";
+    let bad = cites
+        .replace(";80;0;0;0;0;30;30;20", ";80;0;0;0;0;60;30;20")
+        .replace("Lens", "Nulle-part");
+    let r = logis_app::stock::import_estates(db.store.as_ref(), &admin, &actor(), src(&bad), true)
+        .unwrap();
+    let cols: Vec<(u64, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.row, p.column.as_str()))
+        .collect();
+    assert_eq!(
+        cols,
+        vec![(3, "commune"), (3, "classe_a")],
+        "{:?}",
+        r.problems
+    );
+    assert!(db.store.estates().unwrap().is_empty(), "nothing written");
+    let r = logis_app::stock::import_estates(db.store.as_ref(), &admin, &actor(), src(cites), true)
+        .unwrap();
+    assert_eq!((r.created, r.committed), (2, true), "{:?}", r.problems);
+    let again =
+        logis_app::stock::import_estates(db.store.as_ref(), &admin, &actor(), src(cites), true)
+            .unwrap();
+    assert_eq!(again.unchanged, 2);
+    let csv = "reference;bailleur;commune;projet;nature;financement;logements;annee;stade;cout;dpe_avant;dpe_apres;cep_avant;cep_apres
+ERBM-1;Partenord Habitat;Bruay-la-Buissière;Cité des Électriciens;Réhabilitation;Palulos;40;2020;Livré;2 000 000;F;C;390;140
+ERBM-1;Partenord Habitat;Bruay-la-Buissière;Cité des Électriciens;Réhabilitation;PAM;20;2023;Travaux démarrés;;G;D;450;250
+ERBM-2;Vilogia;Lens;Cité 12;Réhabilitation;Palulos;30;2022;Financé;;E;;;";
+    let r = db.import(csv.to_string());
+    assert!(r.committed, "{}", r.render_fr());
+    let report = logis_app::stock::erbm_report(db.store.as_ref()).unwrap();
+    let rows: Vec<Vec<String>> = report
+        .long_rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.plain()).collect())
+        .collect();
+    // Started 60 (40 delivered in 2020, first wave), finished 40, 40 at C; gain (250×40 + 200×20)/60.
+    let of = |name: &str| rows.iter().find(|r| r[0] == name).unwrap().clone();
+    assert_eq!(
+        of("Cité des Électriciens"),
+        [
+            "Cité des Électriciens",
+            "Partenord Habitat",
+            "Bruay-la-Buissière",
+            "120",
+            "110",
+            "60",
+            "40",
+            "40",
+            "233",
+            "50000",
+            "40"
+        ]
+        .map(String::from)
+        .to_vec()
+    );
+    assert_eq!(of("Cité 12")[5], "0", "financed is not started");
+    assert!(
+        report.notes[0].contains("60 logements"),
+        "{:?}",
+        report.notes
+    );
+}
+
 conformance!(
     an_rpls_file_of_each_layout_gives_its_indicators,
     a_refused_file_leaves_the_vintage_as_it_was,
     main_residences_give_the_social_share,
     rehabilitation_lines_carry_their_energy_labels,
+    the_mining_basins_renovation,
 );

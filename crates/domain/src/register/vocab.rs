@@ -163,6 +163,7 @@ vocabulary! {
         Anru => "anru", "Renouvellement urbain (ANRU)", ["pru", "npnru", "renouvellement urbain"];
         Production => "production", "Production", [];
         Rehabilitation => "rehabilitation", "Réhabilitation", [];
+        MiningEstate => "cite_miniere", "Cité minière (ERBM)", ["cite miniere", "cite", "erbm"];
         Other => "autre", "Autre", [];
     }
 }

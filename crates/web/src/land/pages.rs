@@ -795,6 +795,10 @@ impl ExportQuery {
     pub(crate) fn of(format: Option<String>) -> Self {
         ExportQuery { format }
     }
+    /// Whether a format was asked for (a download rather than the page).
+    pub(crate) fn asked(&self) -> bool {
+        self.format.is_some()
+    }
 }
 
 /// Whether a download asks for XLSX (`?format=xlsx`) rather than CSV.

@@ -25,6 +25,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/parc", get(page))
         .route("/parc/logements", get(dwellings::page))
+        .route("/parc/erbm", get(erbm))
         .route("/parc/export", get(export))
 }
 
@@ -198,4 +199,35 @@ pub(crate) async fn export(
     })
     .await?;
     crate::land::pages::download(&report, xlsx, &format!("logis-{which}"))
+}
+
+#[derive(Template)]
+#[template(path = "stock/erbm.html")]
+struct ErbmPage {
+    chrome: Chrome,
+    report: Report,
+}
+
+/// The mining basin's renovation per cité and landlord (`/parc/erbm`; `?format=csv|xlsx`: the
+/// download).
+pub(crate) async fn erbm(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+    Query(q): Query<crate::land::pages::ExportQuery>,
+) -> Result<Response, PageError> {
+    a.require(Permission::ReadReports)?;
+    let download = q.asked();
+    let xlsx = crate::land::pages::xlsx_asked(&q)?;
+    let state = s.clone();
+    let report = blocking(move || {
+        logis_app::stock::erbm_report(state.store.as_ref()).map_err(crate::app_to_store)
+    })
+    .await?;
+    if download {
+        return crate::land::pages::download(&report, xlsx, "logis-erbm");
+    }
+    Ok(render(&ErbmPage {
+        chrome: a.chrome("parc"),
+        report,
+    }))
 }

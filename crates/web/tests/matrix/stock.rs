@@ -59,6 +59,9 @@ pub(crate) fn routes(_w: &World) -> Vec<Route> {
         get("/parc/export?format=xlsx&rapport=loyers", "AAAAAAAAAA"),
         get("/parc?echelle=epci&code=245900428", "AAAAAAAAAA"),
         get("/parc?echelle=commune&code=99999", "RRRRRRRRRR"),
+        get("/parc/erbm", "AAAAAAAAAA"),
+        get("/parc/erbm?format=csv", "AAAAAAAAAA"),
+        get("/parc/erbm?format=pdf", "RRRRRRRRRR"),
         // The dwellings one by one: the EPCI's and the landlords' users only.
         get("/parc/logements", "AAAAFFFFFF"),
         get(
