@@ -525,6 +525,7 @@ try {
   assert.match(await page.getByRole('table', { name: 'Par période de construction' }).textContent(), /1949-1974/);
   assert.match(await page.getByRole('table', { name: /Estimation du taux SRU/ }).textContent(), /Dunkerque/);
   assert.match(await page.getByRole('table', { name: /Loyers du parc social/ }).textContent(), /PLUS \(13\)/);
+  assert.ok(await page.getByRole('img', { name: 'Logements sociaux par commune' }).locator('path').count() >= 10, 'la carte du parc');
   await page.getByLabel('Échelle').selectOption({ label: 'EPCI' });
   await page.getByLabel('Millésime').selectOption({ label: '2024' });
   await page.getByRole('button', { name: 'Afficher' }).click();

@@ -188,7 +188,8 @@ pub(super) fn load(store: &dyn Store, actor: &Actor) -> Result<()> {
 /// Three cités of the mining basin and their renovation (made-up figures): the cités' dwellings
 /// by label, then their rehabilitations with labels before and after, attached to the ERBM
 /// programme.
-const CITES: &str = "cite;commune;bailleur;logements;classe_a;classe_b;classe_c;classe_d;classe_e;classe_f;classe_g
+const CITES: &str =
+    "cite;commune;bailleur;logements;classe_a;classe_b;classe_c;classe_d;classe_e;classe_f;classe_g
 Cité des Électriciens;62178;Partenord Habitat;184;0;0;0;12;61;79;32
 Cité 12-14;62498;Vilogia;236;0;0;0;18;94;88;36
 Cité du 9-9 bis;62510;Partenord Habitat;142;0;0;0;6;50;60;26";

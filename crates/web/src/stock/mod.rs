@@ -84,6 +84,9 @@ struct ParcPage {
     rents: Option<Report>,
     /// Whether the user reads the dwellings one by one (the link to them).
     dwellings: bool,
+    /// The territory's communes by their social dwellings (a territory set, communes scale).
+    map: Option<crate::register::map::Choropleth>,
+    palette: [&'static str; 6],
 }
 
 pub(crate) async fn page(
@@ -95,12 +98,12 @@ pub(crate) async fn page(
     let (scale, vintage) = q.choice()?;
     let state = s.clone();
     let query = q.clone();
-    let (vintages, report, breakdowns, sru, rents) = blocking(move || {
+    let (vintages, report, breakdowns, sru, rents, map) = blocking(move || {
         let q = query;
         let store = state.store.as_ref();
         let held = store.stock_vintages()?;
         if held.is_empty() {
-            return Ok((held, None, Vec::new(), None, None));
+            return Ok((held, None, Vec::new(), None, None, None));
         }
         // One area, or the territory's communes and EPCIs (all of France: the download).
         let within = match (q.code.trim(), scale) {
@@ -126,7 +129,25 @@ pub(crate) async fn page(
         } else {
             None
         };
-        Ok((held, Some(r), b, sru, rents))
+        // The map: the territory's communes by their social dwellings (its contours).
+        let map = match (&within, q.code.trim(), scale) {
+            (Some(communes), "", Scale::Commune) => {
+                let values: std::collections::HashMap<String, i64> = r
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        (
+                            row.code.clone(),
+                            i64::try_from(row.indicators.dwellings).unwrap_or(i64::MAX),
+                        )
+                    })
+                    .collect();
+                let geo = store.geography()?;
+                Some(crate::register::map::choropleth(&geo, communes, &values))
+            }
+            _ => None,
+        };
+        Ok((held, Some(r), b, sru, rents, map))
     })
     .await?;
     let chosen = report.as_ref().map(|r| r.vintage);
@@ -164,6 +185,8 @@ pub(crate) async fn page(
         sru,
         rents,
         dwellings: a.principal.stock_dwellings().is_some(),
+        map,
+        palette: crate::register::map::PALETTE,
     }))
 }
 
