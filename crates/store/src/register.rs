@@ -103,7 +103,7 @@ pub struct LineRecord {
     pub cost_cents: Option<i64>,
     /// Habitable surface, in m².
     pub surface_m2: Option<u32>,
-    /// Energy labels before and after (rehabilitations; not yet in the API's lines).
+    /// Energy labels before and after (rehabilitations; the API gives them as its own fields).
     #[serde(skip)]
     pub energy: logis_domain::register::line::EnergyLabels,
 }

@@ -97,6 +97,14 @@ pub struct Line {
     pub date_stade: Option<String>,
     /// Coût en centimes, pour les rôles qui lisent les plans de financement
     pub cout_centimes: Option<i64>,
+    /// Étiquette énergétique (A à G) avant les travaux d'une réhabilitation
+    pub dpe_avant: Option<String>,
+    /// Étiquette énergétique (A à G) après les travaux
+    pub dpe_apres: Option<String>,
+    /// Consommation d'énergie primaire avant, en kWh/m²/an
+    pub cep_avant: Option<u32>,
+    /// Consommation d'énergie primaire après, en kWh/m²/an
+    pub cep_apres: Option<u32>,
 }
 
 impl Line {
@@ -122,6 +130,10 @@ impl Line {
             stade: l.stage.map(|s| s.code().into()),
             date_stade: l.stage_date.map(|d| d.format("%Y-%m-%d").to_string()),
             cout_centimes: l.cost_cents.filter(|_| costs),
+            dpe_avant: l.energy.before.map(|x| x.code().into()),
+            dpe_apres: l.energy.after.map(|x| x.code().into()),
+            cep_avant: l.energy.cep_before,
+            cep_apres: l.energy.cep_after,
         }
     }
 }
