@@ -1354,7 +1354,7 @@ pub fn rents_report(store: &dyn Store, vintage: Option<i32>) -> Result<logis_io:
     // (section, order) → (key, label, rent, surface, dwellings)
     type RentRow = (String, String, i64, i64, u64);
     let mut by: BTreeMap<(usize, String), RentRow> = BTreeMap::new();
-    const SECTIONS: [(&str, &str); 4] = [
+    const SECTIONS: [(&str, &str); 5] = [
         (
             "mise_en_location",
             "ensemble et mises en location des cinq dernières années",
@@ -1362,6 +1362,7 @@ pub fn rents_report(store: &dyn Store, vintage: Option<i32>) -> Result<logis_io:
         ("financement", "par financement initial"),
         ("periode", "par période de construction"),
         ("commune", "par commune"),
+        ("rehabilites", "logements réhabilités, avant et après"),
     ];
     for r in store.stock_rents(held.vintage)? {
         if within.as_ref().is_some_and(|w| !w.contains(&r.commune)) {
@@ -1407,6 +1408,59 @@ pub fn rents_report(store: &dyn Store, vintage: Option<i32>) -> Result<logis_io:
             _ => {}
         }
     }
+    // Rehabilitated dwellings (the register's finished rehabilitations naming their RPLS
+    // identifiers): their rents in the last vintage up to the works' year and in the first after,
+    // the same dwellings in both.
+    let rents_by: HashMap<(i32, String), (i64, i64)> = store
+        .dwelling_rents()?
+        .into_iter()
+        .map(|(v, id, r, s)| ((v, id), (r, s)))
+        .collect();
+    let with_rents: Vec<i32> = vintages
+        .iter()
+        .filter(|v| v.fields.rent)
+        .map(|v| v.vintage)
+        .collect();
+    let (mut before, mut after) = ((0i64, 0i64, 0u64), (0i64, 0i64, 0u64));
+    for (year, ids) in store.rehabilitated()? {
+        let (Some(b), Some(a)) = (
+            with_rents.iter().rev().find(|v| **v <= year).copied(),
+            with_rents.iter().find(|v| **v > year).copied(),
+        ) else {
+            continue;
+        };
+        for id in ids.split('|') {
+            if let (Some(x), Some(y)) = (
+                rents_by.get(&(b, id.to_string())),
+                rents_by.get(&(a, id.to_string())),
+            ) {
+                before = (before.0 + x.0, before.1 + x.1, before.2 + 1);
+                after = (after.0 + y.0, after.1 + y.1, after.2 + 1);
+            }
+        }
+    }
+    if before.2 > 0 {
+        by.insert(
+            (4, "0".into()),
+            (
+                "avant".into(),
+                "avant les travaux".into(),
+                before.0,
+                before.1,
+                before.2,
+            ),
+        );
+        by.insert(
+            (4, "1".into()),
+            (
+                "apres".into(),
+                "après les travaux".into(),
+                after.0,
+                after.1,
+                after.2,
+            ),
+        );
+    }
     let per_m2 = |rent: i64, surface: i64| (surface > 0).then(|| rent as f64 / surface as f64);
     let mut long = Vec::new();
     let mut grid = Vec::new();
@@ -1435,7 +1489,7 @@ pub fn rents_report(store: &dyn Store, vintage: Option<i32>) -> Result<logis_io:
         scope: format!("RPLS {} (version complète) ; logements loués avec un loyer", held.vintage),
         notes: vec![
             "Loyer au m² : somme des loyers principaux de janvier (hors charges, avant aide au logement) / somme des surfaces habitables des logements qui en ont un.".into(),
-            "Les loyers des logements réhabilités avant et après travaux, rapprochés des opérations du registre par leurs identifiants RPLS, ne sont pas encore calculés.".into(),
+            "Logements réhabilités : ceux des réhabilitations livrées du registre qui donnent leurs identifiants RPLS (colonne rpls), avec un loyer dans le dernier millésime complet jusqu'à l'année des travaux et dans le premier après ; les mêmes logements des deux côtés.".into(),
         ],
         long_columns: RENT_COLUMNS.to_vec(),
         long_rows: long,

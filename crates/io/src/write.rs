@@ -90,7 +90,7 @@ pub fn csv_text_read(s: &str) -> &str {
 }
 
 /// The text cells of a line, in [`COLUMNS`] order.
-pub fn line_cells(l: &LineRecord) -> [String; 23] {
+pub fn line_cells(l: &LineRecord) -> [String; 24] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     [
         l.reference.clone(),
@@ -133,6 +133,7 @@ pub fn line_cells(l: &LineRecord) -> [String; 23] {
             .cep_after
             .map(|n| n.to_string())
             .unwrap_or_default(),
+        l.rpls_ids.clone().unwrap_or_default(),
         l.cost_cents
             .and_then(|c| Euros::from_cents(c).ok())
             .map(Euros::to_plain_fr)

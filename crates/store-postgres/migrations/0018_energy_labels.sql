@@ -6,6 +6,9 @@
 ALTER TABLE operation_lines ADD COLUMN dpe_before TEXT;
 ALTER TABLE operation_lines ADD COLUMN dpe_after TEXT;
 ALTER TABLE operation_lines ADD COLUMN cep_before BIGINT;
+-- The RPLS identifiers of a line's dwellings, « id|id » (column `rpls`), to follow their rents
+-- across vintages.
+ALTER TABLE operation_lines ADD COLUMN rpls_ids TEXT;
 ALTER TABLE operation_lines ADD COLUMN cep_after BIGINT;
 
 -- The mining basin's cités (ERBM): a cité minière is a project of kind `cite_miniere`; its

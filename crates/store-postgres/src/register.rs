@@ -57,6 +57,7 @@ fn line_from_row(r: &Row) -> Result<LineRecord> {
                 .transpose()
                 .map_err(be)?,
         },
+        rpls_ids: r.get(27),
     })
 }
 
@@ -323,7 +324,7 @@ impl RegisterStore for PostgresStore {
                 quartier TEXT, quartier_key TEXT, nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL,
                 financing TEXT NOT NULL, year BIGINT NOT NULL, dwellings BIGINT NOT NULL, stage TEXT, stage_date DATE, cost_cents BIGINT,
                 search_key TEXT NOT NULL, written_commune_code TEXT, surface_m2 BIGINT,
-                dpe_before TEXT, dpe_after TEXT, cep_before BIGINT, cep_after BIGINT);
+                dpe_before TEXT, dpe_after TEXT, cep_before BIGINT, cep_after BIGINT, rpls_ids TEXT);
              TRUNCATE import_staging;",
         )
         .map_err(pg)?;

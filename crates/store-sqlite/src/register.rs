@@ -73,6 +73,7 @@ fn line_from_row(r: &rusqlite::Row<'_>) -> Result<LineRecord> {
             cep_before: r.get(25).map_err(g)?,
             cep_after: r.get(26).map_err(g)?,
         },
+        rpls_ids: r.get(27).map_err(g)?,
     })
 }
 
@@ -347,7 +348,7 @@ impl RegisterStore for SqliteStore {
                 project TEXT, project_key TEXT, programme_id INTEGER, quartier TEXT, quartier_key TEXT,
                 nature TEXT NOT NULL, site TEXT NOT NULL, product TEXT NOT NULL, financing TEXT NOT NULL, year INTEGER NOT NULL,
                 dwellings INTEGER NOT NULL, stage TEXT, stage_date TEXT, cost_cents INTEGER, search_key TEXT NOT NULL,
-                written_commune_code TEXT, surface_m2 INTEGER, dpe_before TEXT, dpe_after TEXT, cep_before INTEGER, cep_after INTEGER);
+                written_commune_code TEXT, surface_m2 INTEGER, dpe_before TEXT, dpe_after TEXT, cep_before INTEGER, cep_after INTEGER, rpls_ids TEXT);
              DELETE FROM import_staging;
              DROP INDEX IF EXISTS temp.import_staging_key;
              BEGIN IMMEDIATE;",

@@ -32,7 +32,7 @@ macro_rules! written_commune_name {
 /// The columns of a [`crate::LineRecord`], in the order the adapters decode them.
 pub const LINE_COLUMNS: &str = concat!("l.id, o.id, org.name, org.siren, o.reference, o.commune_code, c.name, p.name, pg.name, q.name, o.label,
         l.nature, l.site, l.product, l.financing, l.dwellings, l.year, l.stage, l.stage_date, l.cost_cents,
-        o.written_commune_code, ", written_commune_name!(), ", l.surface_m2, l.dpe_before, l.dpe_after, l.cep_before, l.cep_after");
+        o.written_commune_code, ", written_commune_name!(), ", l.surface_m2, l.dpe_before, l.dpe_after, l.cep_before, l.cep_after, l.rpls_ids");
 
 /// The tables every line query starts from (aliases used by the filter and the dimensions).
 /// `+o.landlord_id` keeps SQLite from starting at the few organisations and walking operations
@@ -394,6 +394,7 @@ WHERE l.id IS NULL OR l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(
    OR l.surface_m2 {distinct} coalesce(s.surface_m2, l.surface_m2)
    OR l.dpe_before {distinct} coalesce(s.dpe_before, l.dpe_before) OR l.dpe_after {distinct} coalesce(s.dpe_after, l.dpe_after)
    OR l.cep_before {distinct} coalesce(s.cep_before, l.cep_before) OR l.cep_after {distinct} coalesce(s.cep_after, l.cep_after)
+   OR l.rpls_ids {distinct} coalesce(s.rpls_ids, l.rpls_ids)
    OR (s.stage IS NOT NULL AND s.stage_date IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM stage_events e WHERE e.line_id = l.id AND e.stage = s.stage AND e.event_date = s.stage_date));"
     )

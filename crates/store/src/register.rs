@@ -106,6 +106,9 @@ pub struct LineRecord {
     /// Energy labels before and after (rehabilitations; the API gives them as its own fields).
     #[serde(skip)]
     pub energy: logis_domain::register::line::EnergyLabels,
+    /// The RPLS identifiers of its dwellings, `|`-separated.
+    #[serde(skip)]
+    pub rpls_ids: Option<String>,
 }
 
 /// Which operations a report that all roles see lists one by one: the operation list's scope of
@@ -598,18 +601,20 @@ WHERE o.label {distinct} coalesce(i.label, o.label) OR o.commune_code {distinct}
     pub const LINES_UPDATED: &str = "{actor}
 SELECT {p1}, {p2}, {p3}, {p4}, {p5}, 'ligne', CAST(l.id AS TEXT), l.operation_id, 'modification',
   {json}('logements', l.dwellings, 'stade', l.stage, 'date_stade', l.stage_date, 'cout_centimes', l.cost_cents, 'surface_m2', l.surface_m2,
-         'dpe_avant', l.dpe_before, 'dpe_apres', l.dpe_after, 'cep_avant', l.cep_before, 'cep_apres', l.cep_after){text},
+         'dpe_avant', l.dpe_before, 'dpe_apres', l.dpe_after, 'cep_avant', l.cep_before, 'cep_apres', l.cep_after, 'rpls', l.rpls_ids){text},
   {json}('logements', s.dwellings, 'stade', coalesce(s.stage, l.stage), 'date_stade', coalesce(s.stage_date, l.stage_date),
          'cout_centimes', coalesce(s.cost_cents, l.cost_cents), 'surface_m2', coalesce(s.surface_m2, l.surface_m2),
          'dpe_avant', coalesce(s.dpe_before, l.dpe_before), 'dpe_apres', coalesce(s.dpe_after, l.dpe_after),
-         'cep_avant', coalesce(s.cep_before, l.cep_before), 'cep_apres', coalesce(s.cep_after, l.cep_after)){text}
+         'cep_avant', coalesce(s.cep_before, l.cep_before), 'cep_apres', coalesce(s.cep_after, l.cep_after),
+         'rpls', coalesce(s.rpls_ids, l.rpls_ids)){text}
 FROM import_changed m JOIN import_staging s ON s.{staged} = m.staged
 JOIN operation_lines l ON l.id = m.line_id
 WHERE l.dwellings <> s.dwellings OR l.stage {distinct} coalesce(s.stage, l.stage)
    OR l.stage_date {distinct} coalesce(s.stage_date, l.stage_date) OR l.cost_cents {distinct} coalesce(s.cost_cents, l.cost_cents)
    OR l.surface_m2 {distinct} coalesce(s.surface_m2, l.surface_m2)
    OR l.dpe_before {distinct} coalesce(s.dpe_before, l.dpe_before) OR l.dpe_after {distinct} coalesce(s.dpe_after, l.dpe_after)
-   OR l.cep_before {distinct} coalesce(s.cep_before, l.cep_before) OR l.cep_after {distinct} coalesce(s.cep_after, l.cep_after)";
+   OR l.cep_before {distinct} coalesce(s.cep_before, l.cep_before) OR l.cep_after {distinct} coalesce(s.cep_after, l.cep_after)
+   OR l.rpls_ids {distinct} coalesce(s.rpls_ids, l.rpls_ids)";
 
     /// Fill a template for a dialect.
     pub fn sql(

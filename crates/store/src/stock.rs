@@ -181,6 +181,11 @@ pub mod sql {
         lease_start, vacancy_start, rent_cents, energy, ghg, segment, reservation, landlord_siren
         FROM stock_dwellings WHERE vintage = $1 AND commune_code = $2 AND (landlord_siren = $3 OR $4)
         ORDER BY rpls_id, building, rooms, surface_cm2, built LIMIT 501";
+    pub const REHABILITATED: &str = "SELECT l.year, l.rpls_ids FROM operation_lines l
+        WHERE l.nature = 'rehabilitation' AND l.rpls_ids IS NOT NULL AND l.stage IN ('delivered', 'closed')";
+    pub const DWELLING_RENTS: &str =
+        "SELECT vintage, rpls_id, rent_cents, surface_cm2 FROM stock_dwellings
+        WHERE rpls_id IS NOT NULL AND rent_cents IS NOT NULL AND surface_cm2 IS NOT NULL";
     pub const DEPARTMENTS: &str = "SELECT code, name, region FROM departments ORDER BY code";
     pub const ALL: &[&str] = &[
         DELETE_DWELLINGS,
@@ -200,6 +205,8 @@ pub mod sql {
         MAIN_RESIDENCES,
         MAIN_RESIDENCE_YEARS,
         DWELLINGS,
+        REHABILITATED,
+        DWELLING_RENTS,
         DEPARTMENTS,
     ];
 }
@@ -513,6 +520,35 @@ pub trait StockStore: Transactions {
             tx.query(sql::MAIN_RESIDENCES, &[Value::int(i64::from(year))])?
                 .iter()
                 .map(|r| Ok((r.text(0)?, r.count(1)?)))
+                .collect()
+        })
+    }
+
+    /// The register's finished rehabilitations that name their dwellings' RPLS identifiers:
+    /// (year, identifiers `|`-separated).
+    fn rehabilitated(&self) -> Result<Vec<(i32, String)>> {
+        tx::read(self, |tx| {
+            tx.query(sql::REHABILITATED, &[])?
+                .iter()
+                .map(|r| Ok((i32::try_from(r.int(0)?).unwrap_or_default(), r.text(1)?)))
+                .collect()
+        })
+    }
+
+    /// The rents of the dwellings that have an identifier: (vintage, identifier, rent in cents,
+    /// surface in cm²).
+    fn dwelling_rents(&self) -> Result<Vec<(i32, String, i64, i64)>> {
+        tx::read(self, |tx| {
+            tx.query(sql::DWELLING_RENTS, &[])?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        i32::try_from(r.int(0)?).unwrap_or_default(),
+                        r.text(1)?,
+                        r.int(2)?,
+                        r.int(3)?,
+                    ))
+                })
                 .collect()
         })
     }

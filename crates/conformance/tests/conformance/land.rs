@@ -514,9 +514,9 @@ AOG-9;Vilogia;Vilogia;construction neuve;Lot 5;Partenord Habitat;P-2;10;5;732829
         csv.lines()
             .next()
             .unwrap()
-            .contains(";surface;dpe_avant;dpe_apres;cep_avant;cep_apres;cout")
+            .contains(";surface;dpe_avant;dpe_apres;cep_avant;cep_apres;rpls;cout")
     );
-    assert!(csv.contains(";1300;;;;;3400000"), "{csv}");
+    assert!(csv.contains(";1300;;;;;;3400000"), "{csv}");
     // The cost report: pooled V-1 and P-1 against V-2 and P-2.
     let admin = logis_domain::Principal {
         user_id: 1,

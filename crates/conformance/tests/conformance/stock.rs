@@ -342,7 +342,7 @@ ERBM-1;Partenord Habitat;Dunkerque;Cité des Électriciens;Réhabilitation;PAM;1
         text.lines()
             .next()
             .unwrap()
-            .ends_with(";surface;dpe_avant;dpe_apres;cep_avant;cep_apres;cout"),
+            .ends_with(";surface;dpe_avant;dpe_apres;cep_avant;cep_apres;rpls;cout"),
         "{text}"
     );
     let again = db.import(exported);
@@ -434,10 +434,53 @@ ERBM-2;Vilogia;Lens;Cité 12;Réhabilitation;Palulos;30;2022;Financé;;E;;;";
     );
 }
 
+/// The rents of rehabilitated dwellings before and after, across vintages: the register's
+/// delivered rehabilitation names its dwellings' RPLS identifiers (column `rpls`).
+fn rehabilitated_dwellings_rents_before_and_after(kind: Kind) {
+    let db = TestDb::with_landlords(kind);
+    let file = |rents: [&str; 3]| {
+        format!(
+            "IDENT_REP;DEPCOM;NBPIECE;SURFHAB;CONSTRUCT;LOCAT;FINAN;MODE;BAIL;LOYERPRINC
+R0000001;59183;3;50;1970;1971;52;1;01/2010;{}
+R0000002;59183;3;50;1970;1971;52;1;01/2010;{}
+R0000003;59183;3;50;1970;1971;52;1;01/2010;{}",
+            rents[0], rents[1], rents[2]
+        )
+    };
+    import(&db, &file(["300", "320", "350"]), 2019, true, false);
+    import(&db, &file(["330", "340", "400"]), 2022, true, false);
+    let csv = "reference;bailleur;commune;nature;financement;logements;annee;stade;rpls
+REHA-1;Partenord Habitat;Dunkerque;Réhabilitation;Palulos;2;2020;Livré;R0000001|R0000002";
+    assert!(db.import(csv.to_string()).committed);
+    let rents = logis_app::stock::rents_report(db.store.as_ref(), Some(2022)).unwrap();
+    let rows: Vec<Vec<String>> = rents
+        .long_rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.plain()).collect())
+        .collect();
+    let of = |k: &str| {
+        rows.iter()
+            .find(|r| r[1] == "rehabilites" && r[2] == k)
+            .unwrap_or_else(|| panic!("{rows:?}"))
+            .clone()
+    };
+    assert_eq!(
+        (of("avant")[4].as_str(), of("avant")[5].as_str()),
+        ("2", "6,20")
+    );
+    assert_eq!(
+        (of("apres")[4].as_str(), of("apres")[5].as_str()),
+        ("2", "6,70")
+    );
+    let r = db.import(csv.replace("R0000001|R0000002", "R0000001|R 2/x"));
+    assert_eq!(r.problems[0].column, "rpls", "{}", r.render_fr());
+}
+
 conformance!(
     an_rpls_file_of_each_layout_gives_its_indicators,
     a_refused_file_leaves_the_vintage_as_it_was,
     main_residences_give_the_social_share,
     rehabilitation_lines_carry_their_energy_labels,
     the_mining_basins_renovation,
+    rehabilitated_dwellings_rents_before_and_after,
 );

@@ -36,6 +36,7 @@ pub const COLUMNS: &[&str] = &[
     "dpe_apres",
     "cep_avant",
     "cep_apres",
+    "rpls",
     // (Last: an export that withholds costs drops the last column.)
     "cout",
 ];
@@ -100,6 +101,8 @@ pub struct LineDraft {
     pub surface_m2: Option<u32>,
     /// Energy labels before and after (rehabilitations).
     pub energy: EnergyLabels,
+    /// The RPLS identifiers of its dwellings, `|`-separated (to follow them across vintages).
+    pub rpls_ids: Option<String>,
     pub cost: Option<Euros>,
 }
 
@@ -194,6 +197,7 @@ pub struct RawRow<'a> {
     pub dpe_apres: Option<&'a str>,
     pub cep_avant: Option<&'a str>,
     pub cep_apres: Option<&'a str>,
+    pub rpls: Option<&'a str>,
 }
 
 /// Whether a label has the word "total" (or "totaux", "sous-total", "sous-totaux") in it.
@@ -241,6 +245,7 @@ impl<'a> RawRow<'a> {
             "dpe_apres" => &mut self.dpe_apres,
             "cep_avant" => &mut self.cep_avant,
             "cep_apres" => &mut self.cep_apres,
+            "rpls" => &mut self.rpls,
             _ => return,
         };
         *slot = value.map(str::trim).filter(|v| !v.is_empty());
@@ -454,6 +459,28 @@ impl<'a> RawRow<'a> {
             cep_after: kwh("cep_apres", self.cep_apres),
         };
 
+        let rpls_ids = self.rpls.and_then(|v| {
+            let mut ids: Vec<&str> = v
+                .split(['|', ',', ';', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            ids.dedup();
+            if ids.len() > 10_000
+                || ids.iter().any(|i| {
+                    i.len() > 30 || !i.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                })
+            {
+                errors.push(err(
+                    "rpls",
+                    "identifiants RPLS illisibles : des codes de lettres et chiffres séparés par « | »",
+                ));
+                None
+            } else {
+                Some(ids.join("|"))
+            }
+        });
+
         if let Some(n) = nature {
             errors.extend(check_coherence(n, site, product, financing));
         }
@@ -490,6 +517,7 @@ impl<'a> RawRow<'a> {
                 stage_date,
                 surface_m2,
                 energy,
+                rpls_ids,
                 cost,
             }),
             _ => Err(errors),

@@ -58,7 +58,8 @@ const LINES_CONFLICT: &str = "ON CONFLICT (operation_id, nature, site, product, 
                 dpe_before = coalesce(excluded.dpe_before, operation_lines.dpe_before),
                 dpe_after = coalesce(excluded.dpe_after, operation_lines.dpe_after),
                 cep_before = coalesce(excluded.cep_before, operation_lines.cep_before),
-                cep_after = coalesce(excluded.cep_after, operation_lines.cep_after)
+                cep_after = coalesce(excluded.cep_after, operation_lines.cep_after),
+                rpls_ids = coalesce(excluded.rpls_ids, operation_lines.rpls_ids)
              WHERE operation_lines.dwellings <> excluded.dwellings
                 OR operation_lines.stage IS DISTINCT FROM coalesce(excluded.stage, operation_lines.stage)
                 OR operation_lines.stage_date IS DISTINCT FROM coalesce(excluded.stage_date, operation_lines.stage_date)
@@ -67,7 +68,8 @@ const LINES_CONFLICT: &str = "ON CONFLICT (operation_id, nature, site, product, 
                 OR operation_lines.dpe_before IS DISTINCT FROM coalesce(excluded.dpe_before, operation_lines.dpe_before)
                 OR operation_lines.dpe_after IS DISTINCT FROM coalesce(excluded.dpe_after, operation_lines.dpe_after)
                 OR operation_lines.cep_before IS DISTINCT FROM coalesce(excluded.cep_before, operation_lines.cep_before)
-                OR operation_lines.cep_after IS DISTINCT FROM coalesce(excluded.cep_after, operation_lines.cep_after)";
+                OR operation_lines.cep_after IS DISTINCT FROM coalesce(excluded.cep_after, operation_lines.cep_after)
+                OR operation_lines.rpls_ids IS DISTINCT FROM coalesce(excluded.rpls_ids, operation_lines.rpls_ids)";
 
 const STAGING_COPY: &str = "COPY import_staging FROM STDIN";
 
@@ -233,8 +235,8 @@ impl PgImport {
             "import_changed m JOIN import_staging s ON s.row_no = m.staged"
         };
         steps.mark("audit des lignes");
-        let insert_lines = format!("INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, dpe_before, dpe_after, cep_before, cep_after, import_id)
-             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2, s.dpe_before, s.dpe_after, s.cep_before, s.cep_after, {import_id}::BIGINT
+        let insert_lines = format!("INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, dpe_before, dpe_after, cep_before, cep_after, rpls_ids, import_id)
+             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2, s.dpe_before, s.dpe_after, s.cep_before, s.cep_after, s.rpls_ids, {import_id}::BIGINT
              FROM {written} JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference ORDER BY s.row_no
              {lines_conflict}");
         let touched_lines = if all_new {
@@ -372,6 +374,7 @@ impl ImportSession for PgImport {
                 l.energy.after.map(logis_domain::stock::Letter::code),
                 cep_before.as_deref(),
                 cep_after.as_deref(),
+                l.rpls_ids.as_deref(),
             ],
         );
         self.staged += 1;

@@ -216,8 +216,8 @@ impl SqliteImport {
         };
         steps.mark("lignes déjà là");
         let touched_lines = exec(&format!(
-            "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, dpe_before, dpe_after, cep_before, cep_after, import_id)
-             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2, s.dpe_before, s.dpe_after, s.cep_before, s.cep_after, {import_id}
+            "INSERT INTO operation_lines (operation_id, nature, site, product, financing, year, dwellings, stage, stage_date, cost_cents, surface_m2, dpe_before, dpe_after, cep_before, cep_after, rpls_ids, import_id)
+             SELECT o.id, s.nature, s.site, s.product, s.financing, s.year, s.dwellings, s.stage, s.stage_date, s.cost_cents, s.surface_m2, s.dpe_before, s.dpe_after, s.cep_before, s.cep_after, s.rpls_ids, {import_id}
              FROM {written} JOIN operations o ON o.landlord_id = s.landlord_id AND o.reference = s.reference WHERE true ORDER BY s.row_no
              ON CONFLICT (operation_id, nature, site, product, financing, year) DO UPDATE SET
                 dwellings = excluded.dwellings, stage = coalesce(excluded.stage, operation_lines.stage),
@@ -227,7 +227,8 @@ impl SqliteImport {
                 dpe_before = coalesce(excluded.dpe_before, operation_lines.dpe_before),
                 dpe_after = coalesce(excluded.dpe_after, operation_lines.dpe_after),
                 cep_before = coalesce(excluded.cep_before, operation_lines.cep_before),
-                cep_after = coalesce(excluded.cep_after, operation_lines.cep_after)
+                cep_after = coalesce(excluded.cep_after, operation_lines.cep_after),
+                rpls_ids = coalesce(excluded.rpls_ids, operation_lines.rpls_ids)
              WHERE operation_lines.dwellings <> excluded.dwellings
                 OR operation_lines.stage IS NOT coalesce(excluded.stage, operation_lines.stage)
                 OR operation_lines.stage_date IS NOT coalesce(excluded.stage_date, operation_lines.stage_date)
@@ -236,7 +237,8 @@ impl SqliteImport {
                 OR operation_lines.dpe_before IS NOT coalesce(excluded.dpe_before, operation_lines.dpe_before)
                 OR operation_lines.dpe_after IS NOT coalesce(excluded.dpe_after, operation_lines.dpe_after)
                 OR operation_lines.cep_before IS NOT coalesce(excluded.cep_before, operation_lines.cep_before)
-                OR operation_lines.cep_after IS NOT coalesce(excluded.cep_after, operation_lines.cep_after)"
+                OR operation_lines.cep_after IS NOT coalesce(excluded.cep_after, operation_lines.cep_after)
+                OR operation_lines.rpls_ids IS NOT coalesce(excluded.rpls_ids, operation_lines.rpls_ids)"
         ))?;
         stats.lines_created = self.staged - existing_lines;
         stats.lines_updated = touched_lines - stats.lines_created;
@@ -291,7 +293,7 @@ impl ImportSession for SqliteImport {
         let mut st = self
             .conn
             .prepare_cached(
-                "INSERT INTO import_staging VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+                "INSERT INTO import_staging VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
             )
             .map_err(be)?;
         let keys = &mut self.keys;
@@ -324,6 +326,7 @@ impl ImportSession for SqliteImport {
             l.energy.after.map(logis_domain::stock::Letter::code),
             l.energy.cep_before,
             l.energy.cep_after,
+            l.rpls_ids,
         ])
         .map_err(be)?;
         self.staged += 1;

@@ -105,6 +105,8 @@ pub struct Line {
     pub cep_avant: Option<u32>,
     /// Consommation d'énergie primaire après, en kWh/m²/an
     pub cep_apres: Option<u32>,
+    /// Identifiants RPLS des logements de la ligne, séparés par « | »
+    pub rpls: Option<String>,
 }
 
 impl Line {
@@ -134,6 +136,7 @@ impl Line {
             dpe_apres: l.energy.after.map(|x| x.code().into()),
             cep_avant: l.energy.cep_before,
             cep_apres: l.energy.cep_after,
+            rpls: l.rpls_ids,
         }
     }
 }
