@@ -19,6 +19,7 @@ pub mod reference;
 pub mod register;
 pub mod relocation;
 pub mod secrecy;
+pub mod settlement;
 pub mod stock;
 pub mod text;
 
