@@ -15,6 +15,7 @@ pub mod reference;
 pub mod register;
 pub mod relocation;
 pub mod reports;
+pub mod settlement;
 pub mod stock;
 
 use logis_io::ReadError;

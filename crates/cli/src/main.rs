@@ -9,6 +9,7 @@ mod proximity;
 mod reference;
 mod register;
 mod relocation;
+mod settlement;
 mod stock;
 
 use accounts::{UserCommand, user_command};
@@ -85,6 +86,9 @@ enum Command {
     Relogement(relocation::RelocationCommand),
     /// Fixe les objectifs d'un programme (remplace les précédents)
     Objectifs(TargetArgs),
+    /// Fixe le seuil du premier quartile d'une année (arrêté annuel)
+    #[command(name = "seuil-q1")]
+    SeuilQ1(settlement::ThresholdArgs),
     /// Exporte le registre en CSV ou XLSX
     #[command(subcommand)]
     Export(ExportCommand),
@@ -196,6 +200,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             return stock::import_main_residences(db, args);
         }
         Command::Import(ImportCommand::Cites(args)) => return stock::import_estates(db, args),
+        Command::Import(ImportCommand::Attributions(args)) => return settlement::import(db, args),
+        Command::SeuilQ1(a) => settlement::threshold(db, a)?,
         Command::Foncier(cmd) => land::command(db, cmd)?,
         Command::Relogement(cmd) => return relocation::command(db, cmd),
         Command::Report(args) => report(db, *args)?,

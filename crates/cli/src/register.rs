@@ -161,6 +161,8 @@ pub(crate) enum ImportCommand {
     ResidencesPrincipales(crate::stock::MainResidencesArgs),
     /// Importe les cités minières (cite, commune, bailleur, logements, classe_a … classe_g)
     Cites(crate::land::LandImportArgs),
+    /// Importe les attributions (baux signés : bail, date_bail, bailleur, commune, qpv, reservataire…)
+    Attributions(crate::land::LandImportArgs),
 }
 
 #[derive(Args)]

@@ -15,6 +15,7 @@ mod proximity;
 mod reference;
 mod register;
 mod relocation;
+mod settlement;
 mod stock;
 mod tx;
 

@@ -14,6 +14,7 @@ mod proximity;
 mod reference;
 mod register;
 mod relocation;
+mod settlement;
 mod stock;
 mod tx;
 

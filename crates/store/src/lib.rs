@@ -17,6 +17,7 @@ pub mod query;
 pub mod reference;
 pub mod register;
 pub mod relocation;
+pub mod settlement;
 pub mod steps;
 pub mod stock;
 pub mod tx;
@@ -30,6 +31,7 @@ pub use proximity::{ProximityRecords, ProximityStore};
 pub use reference::{GeographyCache, ReferenceData, ReferenceStore};
 pub use register::*;
 pub use relocation::RelocationStore;
+pub use settlement::SettlementStore;
 pub use stock::StockStore;
 pub use stock::mining::MiningStore;
 
@@ -46,6 +48,7 @@ pub trait Store:
     + RelocationStore
     + StockStore
     + MiningStore
+    + SettlementStore
     + Send
     + Sync
 {
@@ -218,6 +221,7 @@ mod tests {
             .chain(crate::relocation::sql::ALL)
             .chain(crate::stock::sql::ALL)
             .chain(crate::stock::mining::sql::ALL)
+            .chain(crate::settlement::sql::ALL)
         {
             assert!(super::parameters_in_order(sql), "{sql}");
         }

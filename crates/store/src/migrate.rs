@@ -30,6 +30,7 @@ macro_rules! migrations {
             16 "import_audit" "0016_import_audit.sql",
             17 "stock" "0017_stock.sql",
             18 "energy_labels" "0018_energy_labels.sql",
+            19 "settlement" "0019_settlement.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

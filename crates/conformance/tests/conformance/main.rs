@@ -26,6 +26,7 @@ mod register_import;
 mod register_reports;
 mod relocation;
 mod schema_parity;
+mod settlement;
 mod stock;
 
 use logis_app::register::import::{ImportOptions, import_operations};
