@@ -181,3 +181,162 @@ pub fn import_attributions(
     }
     Ok(store.put_leases(actor, &drafts)?)
 }
+
+/// The stable columns of the `attributions` CSV.
+pub const TARGET_COLUMNS: &[&str] = &[
+    "annee",
+    "echelle",
+    "code",
+    "libelle",
+    "baux_hors_qpv",
+    "dont_q1_ou_reloges",
+    "part_q1_hors_qpv",
+    "baux_qpv",
+    "dont_autres_quartiles",
+    "part_autres_qpv",
+    "baux",
+    "dont_prioritaires",
+    "part_prioritaires",
+];
+
+/// The attribution targets per year and per EPCI, landlord and reservation holder (`logis report
+/// attributions`): leases outside QPV and of those to first-quartile or relocated households,
+/// against 25 %; leases in QPV and of those to the other quartiles, against 50 %; leases and of
+/// those to priority (DALO) households, against 25 % — each short of its target said so. Leases
+/// are personal data: counts under 5 are « < 5 » (with the shares they would reveal), through
+/// `domain::secrecy`, for everyone.
+pub fn attributions_report(store: &dyn Store) -> Result<logis_io::report::Report> {
+    use logis_domain::secrecy::{Shown, suppress, total};
+    use logis_domain::settlement::TargetSums;
+    use logis_io::report::{Cell, Grid, GridRow, Report, RowKind};
+    use std::collections::BTreeMap;
+    let geo = store.geography()?;
+    let thresholds = store.thresholds()?;
+    let orgs = store.organisations()?;
+    let mut areas: BTreeMap<(i32, u8, String), (String, TargetSums)> = BTreeMap::new();
+    for l in store.leases()? {
+        let year = chrono::Datelike::year(&l.date);
+        let epci = geo
+            .commune(l.commune.as_str())
+            .and_then(|c| c.epci.as_ref())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        let t = thresholds
+            .iter()
+            .find(|(y, e, _)| *y == year && *e == epci)
+            .or_else(|| {
+                thresholds
+                    .iter()
+                    .find(|(y, e, _)| *y == year && e.is_empty())
+            })
+            .map(|(_, _, c)| *c);
+        let q1 = first_quartile(&l, t).unwrap_or(None);
+        let epci_name = geo.epci(&epci).map(|e| e.name.clone()).unwrap_or_default();
+        let landlord = orgs
+            .iter()
+            .find(|o| o.id == l.landlord)
+            .map(|o| o.name.clone())
+            .unwrap_or_default();
+        for (rank, code, label) in [
+            (0u8, epci.clone(), epci_name),
+            (1, l.landlord.to_string(), landlord),
+            (2, l.holder.code().to_string(), l.holder.label().to_string()),
+        ] {
+            areas
+                .entry((year, rank, code))
+                .or_insert_with(|| (label, TargetSums::default()))
+                .1
+                .add(&l, q1);
+        }
+    }
+    // Secrecy: each target's part and the rest of its base, the base shown as a total.
+    // ((year, scale rank, code), (label, sums))
+    type Area<'a> = (&'a (i32, u8, String), &'a (String, TargetSums));
+    let rows: Vec<Area<'_>> = areas.iter().collect();
+    let table = |part: fn(&TargetSums) -> (u64, u64)| {
+        suppress(
+            &rows
+                .iter()
+                .map(|(_, (_, s))| {
+                    let (p, w) = part(s);
+                    vec![p, w.saturating_sub(p)]
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let outside = table(|s| (s.q1_or_relocated, s.outside_qpv));
+    let inside = table(|s| (s.other_quartiles, s.in_qpv));
+    let priority = table(|s| (s.priority, s.leases));
+    let shown = |s: Shown| match s {
+        Shown::Count(n) => Cell::Int(i64::try_from(n).unwrap_or(i64::MAX)),
+        Shown::Hidden => Cell::text(logis_domain::secrecy::HIDDEN),
+    };
+    let share =
+        |part: Option<&Vec<Shown>>, whole: u64, target: f64| match part.and_then(|p| p.first()) {
+            Some(Shown::Count(n)) if whole > 0 && total(whole) != Shown::Hidden => {
+                let v = *n as f64 * 100.0 / whole as f64;
+                let text = format!("{v:.1}").replace('.', ",");
+                Cell::text(if v < target {
+                    format!("{text} (sous {target:.0} %)")
+                } else {
+                    text
+                })
+            }
+            Some(_) if whole > 0 => Cell::text("secret"),
+            _ => Cell::Empty,
+        };
+    let scales = ["epci", "bailleur", "reservataire"];
+    let mut long = Vec::new();
+    let mut grid = Vec::new();
+    for (i, ((year, rank, code), (label, s))) in rows.iter().enumerate() {
+        let row = vec![
+            Cell::Int(i64::from(*year)),
+            Cell::text(scales.get(usize::from(*rank)).copied().unwrap_or("")),
+            Cell::text(code.clone()),
+            Cell::text(label.clone()),
+            shown(total(s.outside_qpv)),
+            outside
+                .get(i)
+                .and_then(|r| r.first())
+                .copied()
+                .map_or(Cell::Empty, shown),
+            share(outside.get(i), s.outside_qpv, 25.0),
+            shown(total(s.in_qpv)),
+            inside
+                .get(i)
+                .and_then(|r| r.first())
+                .copied()
+                .map_or(Cell::Empty, shown),
+            share(inside.get(i), s.in_qpv, 50.0),
+            shown(total(s.leases)),
+            priority
+                .get(i)
+                .and_then(|r| r.first())
+                .copied()
+                .map_or(Cell::Empty, shown),
+            share(priority.get(i), s.leases, 25.0),
+        ];
+        grid.push(GridRow {
+            kind: RowKind::Detail,
+            cells: row.clone(),
+        });
+        long.push(row);
+    }
+    Ok(Report {
+        name: "attributions",
+        title: "Objectifs d'attribution (loi Égalité et Citoyenneté)".into(),
+        scope: "par année, EPCI, bailleur et réservataire".into(),
+        notes: vec![
+            "Hors QPV, au moins 25 % des baux aux demandeurs du premier quartile ou aux ménages relogés par le renouvellement urbain ; en QPV, au moins 50 % aux demandeurs des autres quartiles ; pour chaque réservataire, au moins 25 % aux ménages prioritaires (DALO).".into(),
+            format!("Données personnelles : un effectif de moins de 5 s'affiche « {} », et avec lui ce qui permettrait de le recalculer.", logis_domain::secrecy::HIDDEN),
+        ],
+        long_columns: TARGET_COLUMNS.to_vec(),
+        long_rows: long,
+        grid: Grid {
+            groups: Vec::new(),
+            header: TARGET_COLUMNS.iter().map(|c| c.to_string()).collect(),
+            row_header_columns: 4,
+            rows: grid,
+        },
+    })
+}

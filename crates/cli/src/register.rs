@@ -48,7 +48,7 @@ impl KindArg {
 
 #[derive(Args)]
 pub(crate) struct ReportArgs {
-    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite, relogement, parc, sru, loyers ou erbm
+    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite, relogement, parc, sru, loyers, erbm ou attributions
     name: String,
     #[arg(long, value_enum, default_value = "csv")]
     format: ReportFormat,
@@ -437,6 +437,11 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         let report = crate::stock::report(store.as_ref(), a.echelle.as_deref(), a.millesime)?;
         return write_report(&report, a.format, a.output);
     }
+    if logis_domain::text::name_key(&a.name) == "attributions" {
+        let store = open(db, DEFAULT_DATABASE)?;
+        let report = logis_app::settlement::attributions_report(store.as_ref())?;
+        return write_report(&report, a.format, a.output);
+    }
     if logis_domain::text::name_key(&a.name) == "erbm" {
         let store = open(db, DEFAULT_DATABASE)?;
         let report = logis_app::stock::erbm_report(store.as_ref())?;
@@ -474,6 +479,7 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         names.push("sru");
         names.push("loyers");
         names.push("erbm");
+        names.push("attributions");
         Failure(format!(
             "rapport inconnu « {} » (rapports : {})",
             a.name,

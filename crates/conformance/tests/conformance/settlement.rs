@@ -94,6 +94,40 @@ fn leases_are_imported_once_with_their_threshold(kind: Kind) {
         .collect();
     assert_eq!(cols, vec![(2, "reservataire"), (3, "quartile")]);
     assert_eq!(db.store.leases().unwrap().len(), 3);
+    // The targets' report: personal data, small counts hidden with the shares they would reveal.
+    let report = logis_app::settlement::attributions_report(db.store.as_ref()).unwrap();
+    let rows: Vec<Vec<String>> = report
+        .long_rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.plain()).collect())
+        .collect();
+    let epci = rows
+        .iter()
+        .find(|r| r[1] == "epci" && r[2] == "245900428")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(
+        &epci[..7],
+        [
+            "2024",
+            "epci",
+            "245900428",
+            "CU de Dunkerque",
+            "< 5",
+            "< 5",
+            "secret"
+        ]
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r[1] == "reservataire" && r[2] == "etat")
+    );
+    assert!(
+        !rows
+            .iter()
+            .flat_map(|r| r.iter().skip(4))
+            .any(|c| c == "1" || c == "2" || c == "3"),
+        "{rows:?}"
+    );
 }
 
 conformance!(leases_are_imported_once_with_their_threshold);
