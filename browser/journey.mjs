@@ -548,6 +548,9 @@ try {
   await page.waitForURL(BASE + '/parc/erbm');
   await axe(page, 'rénovation des logements miniers');
   assert.match(await page.getByRole('table', { name: /Rénovation des logements miniers/ }).textContent(), /Cité des Électriciens/);
+  await page.goto(BASE + '/peuplement/attributions');
+  await axe(page, "objectifs d'attribution");
+  await page.goto(BASE + '/parc');
   await login('agent');
   await page.goto(BASE + '/parc');
   await page.getByRole('link', { name: 'Les logements un par un' }).click();

@@ -21,6 +21,7 @@ pub mod proximity;
 pub mod reference;
 pub mod register;
 pub mod relocation;
+pub mod settlement;
 pub mod stock;
 
 use accounts::auth;
@@ -129,6 +130,7 @@ fn routes(state: AppState) -> Router {
         .merge(proximity::routes())
         .merge(relocation::routes())
         .merge(stock::routes())
+        .merge(settlement::routes())
         .merge(api::routes())
         .route("/sante", get(health))
         .route("/static/{name}", get(asset))
