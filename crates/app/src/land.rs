@@ -67,14 +67,7 @@ pub fn import_sites(
     let header = match HeaderMap::of(source.header(), &logis_io::read::SITES) {
         Ok(h) => h,
         Err(problems) => {
-            report.problems = problems
-                .into_iter()
-                .map(|p| RowProblem {
-                    row: 1,
-                    column: p.column,
-                    message: p.message,
-                })
-                .collect();
+            report.problems = crate::header_refusal(problems);
             return Ok(report);
         }
     };

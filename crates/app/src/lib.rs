@@ -41,6 +41,20 @@ pub enum AppError {
 
 pub type Result<T> = std::result::Result<T, AppError>;
 
+/// A header's problems as the import reports them: on row 1, with their column.
+pub(crate) fn header_refusal(
+    problems: Vec<logis_io::read::HeaderProblem>,
+) -> Vec<logis_store::RowProblem> {
+    problems
+        .into_iter()
+        .map(|p| logis_store::RowProblem {
+            row: 1,
+            column: p.column,
+            message: p.message,
+        })
+        .collect()
+}
+
 /// The default database of the CLI and the server.
 pub const DEFAULT_DATABASE: &str = "sqlite://logis.db";
 

@@ -35,14 +35,7 @@ pub(crate) fn rows<T>(
     let header = match HeaderMap::of(source.header(), layout) {
         Ok(h) => h,
         Err(problems) => {
-            return Ok(Err(problems
-                .into_iter()
-                .map(|p| RowProblem {
-                    row: 1,
-                    column: p.column,
-                    message: p.message,
-                })
-                .collect()));
+            return Ok(Err(crate::header_refusal(problems)));
         }
     };
     let mut drafts = Vec::new();

@@ -30,6 +30,31 @@ pub const LEASES: Layout = Layout {
     ],
 };
 
+/// A lease's EPCI (its commune's SIREN, or "") and the first-quartile threshold for its year:
+/// that EPCI's, else the one set for every EPCI.
+fn threshold_of(
+    l: &logis_domain::settlement::LeaseDraft,
+    geo: &logis_domain::Geography,
+    thresholds: &[(i32, String, i64)],
+) -> (String, Option<i64>) {
+    let year = chrono::Datelike::year(&l.date);
+    let epci = geo
+        .commune(l.commune.as_str())
+        .and_then(|c| c.epci.as_ref())
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    let t = thresholds
+        .iter()
+        .find(|(y, e, _)| *y == year && *e == epci)
+        .or_else(|| {
+            thresholds
+                .iter()
+                .find(|(y, e, _)| *y == year && e.is_empty())
+        })
+        .map(|(_, _, c)| *c);
+    (epci, t)
+}
+
 /// Set the first-quartile threshold of `year` (euros a year per consumption unit), for one EPCI
 /// (its SIREN) or for every one; the EPCI sets it (it is published by arrêté every year).
 pub fn set_threshold(
@@ -93,15 +118,7 @@ pub fn import_attributions(
     let header = match HeaderMap::of(source.header(), &LEASES) {
         Ok(h) => h,
         Err(p) => {
-            return Ok(refused(
-                p.into_iter()
-                    .map(|p| RowProblem {
-                        row: 1,
-                        column: p.column,
-                        message: p.message,
-                    })
-                    .collect(),
-            ));
+            return Ok(refused(crate::header_refusal(p)));
         }
     };
     let geo = crate::reference::geography(store)?.0;
@@ -142,21 +159,7 @@ pub fn import_attributions(
                     continue;
                 }
                 if let Some(Resources::PerUnitCents(_)) = d.resources {
-                    let year = chrono::Datelike::year(&d.date);
-                    let epci = geo
-                        .commune(d.commune.as_str())
-                        .and_then(|c| c.epci.as_ref())
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default();
-                    let t = thresholds
-                        .iter()
-                        .find(|(y, e, _)| *y == year && *e == epci)
-                        .or_else(|| {
-                            thresholds
-                                .iter()
-                                .find(|(y, e, _)| *y == year && e.is_empty())
-                        })
-                        .map(|(_, _, c)| *c);
+                    let (_, t) = threshold_of(&d, &geo, &thresholds);
                     if let Err(m) = first_quartile(&d, t) {
                         push("ressources_uc", m);
                         continue;
@@ -216,20 +219,7 @@ pub fn attributions_report(store: &dyn Store) -> Result<logis_io::report::Report
     let mut areas: BTreeMap<(i32, u8, String), (String, TargetSums)> = BTreeMap::new();
     for l in store.leases()? {
         let year = chrono::Datelike::year(&l.date);
-        let epci = geo
-            .commune(l.commune.as_str())
-            .and_then(|c| c.epci.as_ref())
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default();
-        let t = thresholds
-            .iter()
-            .find(|(y, e, _)| *y == year && *e == epci)
-            .or_else(|| {
-                thresholds
-                    .iter()
-                    .find(|(y, e, _)| *y == year && e.is_empty())
-            })
-            .map(|(_, _, c)| *c);
+        let (epci, t) = threshold_of(&l, &geo, &thresholds);
         let q1 = first_quartile(&l, t).unwrap_or(None);
         let epci_name = geo.epci(&epci).map(|e| e.name.clone()).unwrap_or_default();
         let landlord = orgs

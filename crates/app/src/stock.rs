@@ -493,14 +493,7 @@ pub fn import_rpls(
                 })
                 .map(|h| h.trim().to_string())
                 .collect();
-            report.problems = problems
-                .into_iter()
-                .map(|p| RowProblem {
-                    row: 1,
-                    column: p.column,
-                    message: p.message,
-                })
-                .collect();
+            report.problems = crate::header_refusal(problems);
             if !report.unknown_columns.is_empty() {
                 report.problems.push(RowProblem {
                     row: 1,
@@ -619,16 +612,7 @@ pub fn import_main_residences(
     let map = match HeaderMap::of(source.header(), &layout) {
         Ok(m) => m,
         Err(p) => {
-            return Ok((
-                0,
-                p.into_iter()
-                    .map(|p| RowProblem {
-                        row: 1,
-                        column: p.column,
-                        message: p.message,
-                    })
-                    .collect(),
-            ));
+            return Ok((0, crate::header_refusal(p)));
         }
     };
     let geo = crate::reference::geography(store)?.0;
@@ -1537,15 +1521,7 @@ pub fn import_estates(
     let map = match HeaderMap::of(source.header(), &layout) {
         Ok(m) => m,
         Err(p) => {
-            return Ok(refused(
-                p.into_iter()
-                    .map(|p| RowProblem {
-                        row: 1,
-                        column: p.column,
-                        message: p.message,
-                    })
-                    .collect(),
-            ));
+            return Ok(refused(crate::header_refusal(p)));
         }
     };
     let geo = crate::reference::geography(store)?.0;

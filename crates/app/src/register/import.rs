@@ -228,14 +228,7 @@ pub fn import_operations(
     let header = match HeaderMap::new(source.header()) {
         Ok(h) => h,
         Err(problems) => {
-            report.problems = problems
-                .into_iter()
-                .map(|p| RowProblem {
-                    row: 1,
-                    column: p.column,
-                    message: p.message,
-                })
-                .collect();
+            report.problems = crate::header_refusal(problems);
             return Ok(report);
         }
     };
