@@ -3,6 +3,8 @@
 //! lease whose applicant's resources need a threshold not set for its year refused by name, and
 //! nothing written on any error.
 
+pub mod occupancy;
+
 use crate::{AppError, Result};
 use logis_domain::cells::Cells;
 use logis_domain::settlement::{

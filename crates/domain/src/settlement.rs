@@ -5,6 +5,9 @@
 //! inside QPV to other applicants, at least 25 % of each reservation holder's to priority (DALO)
 //! households. Pure: rows parsed with every error named, sums, shares.
 
+pub mod charter;
+pub mod occupancy;
+
 use crate::CommuneCode;
 use crate::cells::{Cells, Errors, field, required};
 use crate::land::parse_yes_no;

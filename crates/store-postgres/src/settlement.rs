@@ -4,3 +4,4 @@
 use super::*;
 
 impl logis_store::SettlementStore for PostgresStore {}
+impl logis_store::OccupancyStore for PostgresStore {}

@@ -32,6 +32,7 @@ pub use reference::{GeographyCache, ReferenceData, ReferenceStore};
 pub use register::*;
 pub use relocation::RelocationStore;
 pub use settlement::SettlementStore;
+pub use settlement::occupancy::OccupancyStore;
 pub use stock::StockStore;
 pub use stock::mining::MiningStore;
 
@@ -49,6 +50,7 @@ pub trait Store:
     + StockStore
     + MiningStore
     + SettlementStore
+    + OccupancyStore
     + Send
     + Sync
 {
@@ -222,6 +224,7 @@ mod tests {
             .chain(crate::stock::sql::ALL)
             .chain(crate::stock::mining::sql::ALL)
             .chain(crate::settlement::sql::ALL)
+            .chain(crate::settlement::occupancy::sql::ALL)
         {
             assert!(super::parameters_in_order(sql), "{sql}");
         }

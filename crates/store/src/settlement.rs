@@ -1,6 +1,8 @@
 //! The settlement observatory as the store keeps it (issue 21), written once on [`crate::tx`]:
 //! the first-quartile thresholds, and the leases signed, one row per landlord's lease.
 
+pub mod occupancy;
+
 use crate::Result;
 use crate::audit::{Actor, Change};
 use crate::tx::{self, Imported, Put, Row, RowResult, Transactions, Tx, Value};
