@@ -76,7 +76,7 @@ enum Command {
         #[arg(long)]
         territoire: Option<String>,
     },
-    /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme ; foncier, couts, gusp, mobilite, relogement ; parc)
+    /// Calcule un rapport (production, rehabilitation, renouvellement, financement, reequilibrage, programme ; foncier, couts, gusp, mobilite, relogement ; parc, sru, loyers, erbm ; attributions, occupation, demande)
     Report(Box<ReportArgs>),
     /// Banque foncière : attribuer, retirer, changer de statut, rattacher une opération, lister
     #[command(subcommand)]
@@ -89,6 +89,9 @@ enum Command {
     /// Fixe le seuil du premier quartile d'une année (arrêté annuel)
     #[command(name = "seuil-q1")]
     SeuilQ1(settlement::ThresholdArgs),
+    /// Fixe la règle des quartiers sensibles (indice de concentration, nombre d'indicateurs)
+    #[command(name = "regle-sensibles")]
+    RegleSensibles(settlement::RuleArgs),
     /// Exporte le registre en CSV ou XLSX
     #[command(subcommand)]
     Export(ExportCommand),
@@ -201,7 +204,14 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Import(ImportCommand::Cites(args)) => return stock::import_estates(db, args),
         Command::Import(ImportCommand::Attributions(args)) => return settlement::import(db, args),
+        Command::Import(ImportCommand::Occupation(args)) => {
+            return settlement::import_occupancy(db, args);
+        }
+        Command::Import(ImportCommand::Demande(args)) => {
+            return settlement::import_demand(db, args);
+        }
         Command::SeuilQ1(a) => settlement::threshold(db, a)?,
+        Command::RegleSensibles(a) => settlement::rule(db, a)?,
         Command::Foncier(cmd) => land::command(db, cmd)?,
         Command::Relogement(cmd) => return relocation::command(db, cmd),
         Command::Report(args) => report(db, *args)?,

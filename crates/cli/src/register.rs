@@ -48,7 +48,7 @@ impl KindArg {
 
 #[derive(Args)]
 pub(crate) struct ReportArgs {
-    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite, relogement, parc, sru, loyers, erbm ou attributions
+    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite, relogement, parc, sru, loyers, erbm, attributions, occupation ou demande
     name: String,
     #[arg(long, value_enum, default_value = "csv")]
     format: ReportFormat,
@@ -98,6 +98,9 @@ pub(crate) struct ReportArgs {
     /// Rapport sru : taux cible en pourcentage (25 par défaut, 20 dans certains EPCI)
     #[arg(long)]
     cible: Option<u32>,
+    /// Rapport occupation : année de l'enquête (par défaut la dernière importée)
+    #[arg(long)]
+    enquete: Option<i32>,
 }
 
 #[derive(Args)]
@@ -163,6 +166,10 @@ pub(crate) enum ImportCommand {
     Cites(crate::land::LandImportArgs),
     /// Importe les attributions (baux signés : bail, date_bail, bailleur, commune, qpv, reservataire…)
     Attributions(crate::land::LandImportArgs),
+    /// Importe l'enquête d'occupation du parc social (bailleur, commune, qpv, quartier, personnes, enfants, composition…)
+    Occupation(crate::settlement::OccupancyArgs),
+    /// Importe la demande de logement social par commune et année (SNE : commune, annee, demandes, demandes_mutation, attributions, delai_depasse)
+    Demande(crate::land::LandImportArgs),
 }
 
 #[derive(Args)]
@@ -437,6 +444,18 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         let report = crate::stock::report(store.as_ref(), a.echelle.as_deref(), a.millesime)?;
         return write_report(&report, a.format, a.output);
     }
+    if logis_domain::text::name_key(&a.name) == "occupation" {
+        let store = open(db, DEFAULT_DATABASE)?;
+        let o =
+            logis_app::settlement::occupancy::occupancy(store.as_ref(), a.enquete, None, false)?
+                .ok_or_else(|| Failure("aucune enquête d'occupation importée".into()))?;
+        return write_report(&o.report, a.format, a.output);
+    }
+    if logis_domain::text::name_key(&a.name) == "demande" {
+        let store = open(db, DEFAULT_DATABASE)?;
+        let report = logis_app::settlement::occupancy::demand_report(store.as_ref())?;
+        return write_report(&report, a.format, a.output);
+    }
     if logis_domain::text::name_key(&a.name) == "attributions" {
         let store = open(db, DEFAULT_DATABASE)?;
         let report = logis_app::settlement::attributions_report(store.as_ref())?;
@@ -480,6 +499,8 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         names.push("loyers");
         names.push("erbm");
         names.push("attributions");
+        names.push("occupation");
+        names.push("demande");
         Failure(format!(
             "rapport inconnu « {} » (rapports : {})",
             a.name,

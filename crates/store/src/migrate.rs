@@ -31,6 +31,7 @@ macro_rules! migrations {
             17 "stock" "0017_stock.sql",
             18 "energy_labels" "0018_energy_labels.sql",
             19 "settlement" "0019_settlement.sql",
+            20 "occupancy" "0020_occupancy.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

@@ -19,6 +19,7 @@ mod accounts;
 mod audit;
 mod demo;
 mod land;
+mod occupancy;
 mod proximity;
 mod reference;
 mod register;
