@@ -702,8 +702,11 @@ pub fn save_charter(
     }))
 }
 
+/// The charters, and the count of charters signed per (year, count): the seed's indicator.
+pub type Charters = (Vec<CharterRecord>, Vec<(i32, u64)>);
+
 /// The charters, and the count of charters signed per year (the seed's indicator).
-pub fn charters(store: &dyn Store) -> Result<(Vec<CharterRecord>, Vec<(i32, u64)>)> {
+pub fn charters(store: &dyn Store) -> Result<Charters> {
     let list = store.charters()?;
     let mut per_year: BTreeMap<i32, u64> = BTreeMap::new();
     for c in &list {
