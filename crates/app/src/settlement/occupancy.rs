@@ -725,10 +725,7 @@ pub type CharterSurvey = (i32, String, Vec<String>);
 
 /// A charter's quartier over the surveys: per survey, its households and each followed
 /// indicator's share (with its concentration index) as shown to whoever reads aggregates.
-pub fn charter_history(
-    store: &dyn Store,
-    c: &CharterRecord,
-) -> Result<Vec<CharterSurvey>> {
+pub fn charter_history(store: &dyn Store, c: &CharterRecord) -> Result<Vec<CharterSurvey>> {
     let geo = store.geography()?;
     let key = quartier_key(c.charter.commune.as_str(), &c.charter.quartier);
     let followed: Vec<Indicator> = if c.charter.indicators.is_empty() {

@@ -20,6 +20,7 @@ mod proximity;
 mod reference;
 mod register;
 mod relocation;
+mod settlement;
 mod stock;
 
 /// One route of the matrix: (authentication, method, address, body, expectations per role).
@@ -66,6 +67,8 @@ struct World {
     vilogia: i64,
     proximity: proximity::Proximity,
     relocation: relocation::Relocation,
+    /// The settlement observatory's charter.
+    charter: i64,
 }
 
 impl World {
@@ -154,7 +157,9 @@ fn world(kind: Kind) -> World {
     let proximity = proximity::world(s, cud, gs, concierge);
     let relocation = relocation::world(s);
     stock::world(s);
+    let charter = settlement::world(s);
     World {
+        charter,
         proximity,
         relocation,
         sites,
@@ -241,6 +246,7 @@ async fn matrix(w: &World) {
         proximity::routes(w),
         relocation::routes(w),
         stock::routes(w),
+        settlement::routes(w),
     ]
     .concat();
     for (auth, method, uri, body, expected) in &routes {
@@ -298,6 +304,7 @@ async fn matrix(w: &World) {
     proximity::checks(w).await;
     relocation::checks(w).await;
     stock::checks(w).await;
+    settlement::checks(w).await;
     rejections_are_french(w).await;
     // Security headers on every answer.
     let res = w.app.clone().oneshot(anon("/connexion")).await.unwrap();

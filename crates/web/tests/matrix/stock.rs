@@ -60,9 +60,6 @@ pub(crate) fn routes(_w: &World) -> Vec<Route> {
         get("/parc?echelle=epci&code=245900428", "AAAAAAAAAA"),
         get("/parc?echelle=commune&code=99999", "RRRRRRRRRR"),
         get("/parc/erbm", "AAAAAAAAAA"),
-        get("/peuplement/attributions", "AAAAAAAAAA"),
-        get("/peuplement/attributions?format=csv", "AAAAAAAAAA"),
-        get("/peuplement/attributions?format=doc", "RRRRRRRRRR"),
         get("/parc/erbm?format=csv", "AAAAAAAAAA"),
         get("/parc/erbm?format=pdf", "RRRRRRRRRR"),
         // The dwellings one by one: the EPCI's and the landlords' users only.
