@@ -6,6 +6,7 @@
 
 mod proximity;
 mod relocation;
+mod settlement;
 mod stock;
 
 use crate::reference as setup;
@@ -320,6 +321,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     proximity::load(store, &actor, chrono::Local::now().date_naive())?;
     relocation::load(store, &actor, chrono::Local::now().date_naive())?;
     stock::load(store, &actor)?;
+    settlement::load(store, &actor)?;
     demo_accounts(store, &actor)?;
     Ok(report)
 }
