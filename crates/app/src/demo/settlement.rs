@@ -103,7 +103,7 @@ fn leases() -> String {
     let mut out = String::from(
         "bail;date_bail;bailleur;commune;qpv;reservataire;ressources_uc;relogement_renouvellement;dalo;prioritaire;personnes\n",
     );
-    let mut rng = Rng(2_023_2025);
+    let mut rng = Rng(20_232_025);
     let landlords: Vec<(&str, u64)> = LANDLORDS.to_vec();
     let holders: Vec<(&str, u64)> = vec![
         ("etat", 25),
