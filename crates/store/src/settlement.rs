@@ -5,9 +5,10 @@ pub mod occupancy;
 
 use crate::Result;
 use crate::audit::{Actor, Change};
-use crate::tx::{self, Imported, Put, Row, RowResult, Transactions, Tx, Value};
+use crate::tx::{self, Imported, Row, Transactions, Value};
 use logis_domain::CommuneCode;
 use logis_domain::settlement::{LeaseDraft, ReservationHolder, Resources};
+use std::collections::{BTreeMap, HashMap};
 
 pub mod sql {
     pub const DELETE_THRESHOLD: &str =
@@ -16,20 +17,17 @@ pub mod sql {
         "INSERT INTO q1_thresholds (year, epci_siren, amount_cents) VALUES ($1, $2, $3)";
     pub const THRESHOLDS: &str =
         "SELECT year, epci_siren, amount_cents FROM q1_thresholds ORDER BY year, epci_siren";
-    pub const LEASE: &str = "SELECT signed, commune_code, in_qpv, qpv, dwelling, holder, resources_cents, quartile, relocated, dalo, priority, persons, landlord_id, lease
-        FROM leases WHERE landlord_id = $1 AND lease = $2";
     pub const DELETE_LEASE: &str = "DELETE FROM leases WHERE landlord_id = $1 AND lease = $2";
-    pub const INSERT_LEASE: &str = "INSERT INTO leases (landlord_id, lease, signed, commune_code, in_qpv, qpv, dwelling, holder, resources_cents, quartile, relocated, dalo, priority, persons)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+    pub const LEASES_OF: &str = "SELECT signed, commune_code, in_qpv, qpv, dwelling, holder, resources_cents, quartile, relocated, dalo, priority, persons, landlord_id, lease
+        FROM leases WHERE landlord_id = $1";
     pub const LEASES: &str = "SELECT signed, commune_code, in_qpv, qpv, dwelling, holder, resources_cents, quartile, relocated, dalo, priority, persons, landlord_id, lease
         FROM leases ORDER BY signed, landlord_id, lease";
     pub const ALL: &[&str] = &[
         DELETE_THRESHOLD,
         INSERT_THRESHOLD,
         THRESHOLDS,
-        LEASE,
         DELETE_LEASE,
-        INSERT_LEASE,
+        LEASES_OF,
         LEASES,
     ];
 }
@@ -59,23 +57,16 @@ fn lease_of(r: &Row) -> Result<LeaseDraft> {
     })
 }
 
-fn put_lease(tx: &mut dyn Tx, actor: &Actor, d: &LeaseDraft) -> Result<RowResult> {
-    let key = [Value::int(d.landlord), Value::text(d.lease.clone())];
-    let before = tx.query(sql::LEASE, &key)?;
-    let held = before.first().map(lease_of).transpose()?;
-    if held.as_ref() == Some(d) {
-        return Ok(Ok(Put::Unchanged));
-    }
-    if held.is_some() {
-        tx.execute(sql::DELETE_LEASE, &key)?;
-    }
+/// A lease's row as `INSERT_LEASE` and `insert_many` take it.
+fn lease_row(d: &LeaseDraft) -> Vec<Value> {
     let (cents, quartile) = match d.resources {
         Some(Resources::PerUnitCents(c)) => (Some(c), None),
         Some(Resources::Quartile(q)) => (None, Some(i64::from(q))),
         None => (None, None),
     };
-    let mut params = key.to_vec();
-    params.extend([
+    vec![
+        Value::int(d.landlord),
+        Value::text(d.lease.clone()),
         Value::date(d.date),
         Value::text(d.commune.as_str()),
         Value::Bool(Some(d.in_qpv)),
@@ -88,30 +79,28 @@ fn put_lease(tx: &mut dyn Tx, actor: &Actor, d: &LeaseDraft) -> Result<RowResult
         Value::Bool(Some(d.dalo)),
         Value::Bool(Some(d.priority)),
         Value::Int(d.persons.map(i64::from)),
-    ]);
-    tx.execute(sql::INSERT_LEASE, &params)?;
-    tx.record(
-        actor,
-        &Change {
-            entity: "bail",
-            entity_id: format!("{}/{}", d.landlord, d.lease),
-            operation_id: None,
-            action: if held.is_some() {
-                "modification"
-            } else {
-                "creation"
-            },
-            before: None,
-            // (Personal data: which lease, never its household's values.)
-            after: None,
-        },
-    )?;
-    Ok(Ok(if held.is_some() {
-        Put::Updated
-    } else {
-        Put::Created
-    }))
+    ]
 }
+
+const LEASE_TABLE_COLUMNS: &[&str] = &[
+    "landlord_id",
+    "lease",
+    "signed",
+    "commune_code",
+    "in_qpv",
+    "qpv",
+    "dwelling",
+    "holder",
+    "resources_cents",
+    "quartile",
+    "relocated",
+    "dalo",
+    "priority",
+    "persons",
+];
+
+/// Rows sent to the backend at once.
+const BATCH: usize = 4_096;
 
 /// The settlement observatory's storage (adapters: `impl SettlementStore for … {}`).
 pub trait SettlementStore: Transactions {
@@ -155,9 +144,78 @@ pub trait SettlementStore: Transactions {
         })
     }
 
-    /// Import leases (each file row's problem kept; any problem writes nothing).
+    /// Import leases in one transaction: those held compared in memory, the new and changed
+    /// written in bulk (`insert_many`: PostgreSQL's `COPY`). Each change is audited (which
+    /// lease, never its household's values); the creations by one record per import with their
+    /// count per landlord.
     fn put_leases(&self, actor: &Actor, rows: &[(u64, LeaseDraft)]) -> Result<Imported> {
-        tx::import_rows(self, rows, &|tx, d| put_lease(tx, actor, d))
+        tx::write(self, |tx| {
+            let mut landlords: Vec<i64> = rows.iter().map(|(_, d)| d.landlord).collect();
+            landlords.sort_unstable();
+            landlords.dedup();
+            let mut held: HashMap<(i64, String), LeaseDraft> = HashMap::new();
+            for l in &landlords {
+                for r in tx.query(sql::LEASES_OF, &[Value::int(*l)])? {
+                    let d = lease_of(&r)?;
+                    held.insert((d.landlord, d.lease.clone()), d);
+                }
+            }
+            let mut out = Imported::default();
+            let mut created: BTreeMap<i64, u64> = BTreeMap::new();
+            let mut batch = Vec::with_capacity(BATCH);
+            for (_, d) in rows {
+                match held.get(&(d.landlord, d.lease.clone())) {
+                    Some(h) if h == d => {
+                        out.unchanged += 1;
+                        continue;
+                    }
+                    Some(_) => {
+                        tx.execute(
+                            sql::DELETE_LEASE,
+                            &[Value::int(d.landlord), Value::text(d.lease.clone())],
+                        )?;
+                        tx.record(
+                            actor,
+                            &Change {
+                                entity: "bail",
+                                entity_id: format!("{}/{}", d.landlord, d.lease),
+                                operation_id: None,
+                                action: "modification",
+                                before: None,
+                                after: None,
+                            },
+                        )?;
+                        out.updated += 1;
+                    }
+                    None => {
+                        *created.entry(d.landlord).or_default() += 1;
+                        out.created += 1;
+                    }
+                }
+                batch.push(lease_row(d));
+                if batch.len() >= BATCH {
+                    tx.insert_many("leases", LEASE_TABLE_COLUMNS, &batch)?;
+                    batch.clear();
+                }
+            }
+            tx.insert_many("leases", LEASE_TABLE_COLUMNS, &batch)?;
+            for (landlord, n) in created {
+                tx.record(
+                    actor,
+                    &Change {
+                        entity: "baux",
+                        entity_id: landlord.to_string(),
+                        operation_id: None,
+                        action: "import",
+                        before: None,
+                        // (Personal data: how many leases, never which household.)
+                        after: Some(serde_json::json!({ "baux_crees": n })),
+                    },
+                )?;
+            }
+            out.committed = true;
+            Ok(out)
+        })
     }
 
     /// Every lease, by date.
