@@ -216,30 +216,30 @@ pub fn attributions_report(store: &dyn Store) -> Result<logis_io::report::Report
     use logis_io::report::{Cell, Grid, GridRow, Report, RowKind};
     use std::collections::BTreeMap;
     let geo = store.geography()?;
-    let thresholds = store.thresholds()?;
     let orgs = store.organisations()?;
+    // (The sums per year and EPCI, landlord or reservation holder, kept by the store.)
     let mut areas: BTreeMap<(i32, u8, String), (String, TargetSums)> = BTreeMap::new();
-    for l in store.leases()? {
-        let year = chrono::Datelike::year(&l.date);
-        let (epci, t) = threshold_of(&l, &geo, &thresholds);
-        let q1 = first_quartile(&l, t).unwrap_or(None);
-        let epci_name = geo.epci(&epci).map(|e| e.name.clone()).unwrap_or_default();
-        let landlord = orgs
-            .iter()
-            .find(|o| o.id == l.landlord)
-            .map(|o| o.name.clone())
-            .unwrap_or_default();
-        for (rank, code, label) in [
-            (0u8, epci.clone(), epci_name),
-            (1, l.landlord.to_string(), landlord),
-            (2, l.holder.code().to_string(), l.holder.label().to_string()),
-        ] {
-            areas
-                .entry((year, rank, code))
-                .or_insert_with(|| (label, TargetSums::default()))
-                .1
-                .add(&l, q1);
-        }
+    for (year, scale, code, sums) in store.lease_sums()? {
+        let (rank, label) = match scale.as_str() {
+            "epci" => (
+                0u8,
+                geo.epci(&code).map(|e| e.name.clone()).unwrap_or_default(),
+            ),
+            "bailleur" => (
+                1,
+                orgs.iter()
+                    .find(|o| o.id.to_string() == code)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default(),
+            ),
+            _ => (
+                2,
+                logis_domain::settlement::ReservationHolder::from_code(&code)
+                    .map(|h| h.label().to_string())
+                    .unwrap_or_default(),
+            ),
+        };
+        areas.insert((year, rank, code), (label, sums));
     }
     // Secrecy: each target's part and the rest of its base, the base shown as a total.
     // ((year, scale rank, code), (label, sums))

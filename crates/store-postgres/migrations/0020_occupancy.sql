@@ -60,3 +60,18 @@ CREATE TABLE charters (
     -- indicator codes separated by commas
     indicators TEXT NOT NULL
 );
+
+-- The attribution targets' sums per year and EPCI, landlord or reservation holder, recomputed
+-- from the leases after each import and each threshold set (what the targets' page reads).
+CREATE TABLE lease_sums (
+    year BIGINT NOT NULL,
+    scale TEXT NOT NULL CHECK (scale IN ('epci', 'bailleur', 'reservataire')),
+    code TEXT NOT NULL,
+    outside_qpv BIGINT NOT NULL,
+    q1_or_relocated BIGINT NOT NULL,
+    in_qpv BIGINT NOT NULL,
+    other_quartiles BIGINT NOT NULL,
+    leases BIGINT NOT NULL,
+    priority BIGINT NOT NULL,
+    PRIMARY KEY (year, scale, code)
+);

@@ -60,3 +60,18 @@ CREATE TABLE charters (
     -- indicator codes separated by commas
     indicators TEXT NOT NULL
 );
+
+-- The attribution targets' sums per year and EPCI, landlord or reservation holder, recomputed
+-- from the leases after each import and each threshold set (what the targets' page reads).
+CREATE TABLE lease_sums (
+    year INTEGER NOT NULL,
+    scale TEXT NOT NULL CHECK (scale IN ('epci', 'bailleur', 'reservataire')),
+    code TEXT NOT NULL,
+    outside_qpv INTEGER NOT NULL,
+    q1_or_relocated INTEGER NOT NULL,
+    in_qpv INTEGER NOT NULL,
+    other_quartiles INTEGER NOT NULL,
+    leases INTEGER NOT NULL,
+    priority INTEGER NOT NULL,
+    PRIMARY KEY (year, scale, code)
+);

@@ -7,10 +7,56 @@ use crate::Result;
 use crate::audit::{Actor, Change};
 use crate::tx::{self, Imported, Row, Transactions, Value};
 use logis_domain::CommuneCode;
-use logis_domain::settlement::{LeaseDraft, ReservationHolder, Resources};
+use logis_domain::settlement::{LeaseDraft, ReservationHolder, Resources, TargetSums};
 use std::collections::{BTreeMap, HashMap};
 
+/// The leases with their year, EPCI and first-quartile status (1, 0, or NULL unknown: no
+/// resources, or no threshold for their year), grouped by one column (`$scale`, `$code`).
+macro_rules! lease_sums_by {
+    ($scale:literal, $code:literal) => {
+        concat!(
+            "INSERT INTO lease_sums (year, scale, code, outside_qpv, q1_or_relocated, in_qpv, other_quartiles, leases, priority)
+SELECT year, '", $scale, "', ", $code, ",
+  SUM(CASE WHEN NOT in_qpv THEN 1 ELSE 0 END),
+  SUM(CASE WHEN NOT in_qpv AND (q1 = 1 OR relocated) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN in_qpv THEN 1 ELSE 0 END),
+  SUM(CASE WHEN in_qpv AND q1 = 0 THEN 1 ELSE 0 END),
+  COUNT(*),
+  SUM(CASE WHEN dalo OR priority THEN 1 ELSE 0 END)
+FROM (SELECT CAST(substr(CAST(l.signed AS TEXT), 1, 4) AS INTEGER) AS year, coalesce(c.epci_siren, '') AS epci,
+        CAST(l.landlord_id AS TEXT) AS landlord, l.holder, l.in_qpv, l.relocated, l.dalo, l.priority,
+        CASE WHEN l.quartile IS NOT NULL THEN CASE WHEN l.quartile = 1 THEN 1 ELSE 0 END
+             WHEN l.resources_cents IS NULL THEN NULL
+             WHEN coalesce(t.amount_cents, g.amount_cents) IS NULL THEN NULL
+             WHEN l.resources_cents < coalesce(t.amount_cents, g.amount_cents) THEN 1 ELSE 0 END AS q1
+      FROM leases l JOIN communes c ON c.code = l.commune_code
+      LEFT JOIN q1_thresholds t ON t.year = CAST(substr(CAST(l.signed AS TEXT), 1, 4) AS INTEGER) AND t.epci_siren = coalesce(c.epci_siren, '')
+      LEFT JOIN q1_thresholds g ON g.year = CAST(substr(CAST(l.signed AS TEXT), 1, 4) AS INTEGER) AND g.epci_siren = '') x
+GROUP BY year, ", $code
+        )
+    };
+}
+
+/// Recompute the targets' sums from the leases (after an import or a threshold set).
+fn refresh_lease_sums(tx: &mut dyn crate::tx::Tx) -> Result<()> {
+    tx.execute(sql::DELETE_LEASE_SUMS, &[])?;
+    for s in [
+        sql::LEASE_SUMS_EPCI,
+        sql::LEASE_SUMS_LANDLORD,
+        sql::LEASE_SUMS_HOLDER,
+    ] {
+        tx.execute(s, &[])?;
+    }
+    Ok(())
+}
+
 pub mod sql {
+    pub const DELETE_LEASE_SUMS: &str = "DELETE FROM lease_sums";
+    pub const LEASE_SUMS_EPCI: &str = lease_sums_by!("epci", "epci");
+    pub const LEASE_SUMS_LANDLORD: &str = lease_sums_by!("bailleur", "landlord");
+    pub const LEASE_SUMS_HOLDER: &str = lease_sums_by!("reservataire", "holder");
+    pub const LEASE_SUMS: &str = "SELECT year, scale, code, outside_qpv, q1_or_relocated, in_qpv, other_quartiles, leases, priority FROM lease_sums
+        ORDER BY year, CASE scale WHEN 'epci' THEN 0 WHEN 'bailleur' THEN 1 ELSE 2 END, code";
     pub const DELETE_THRESHOLD: &str =
         "DELETE FROM q1_thresholds WHERE year = $1 AND epci_siren = $2";
     pub const INSERT_THRESHOLD: &str =
@@ -23,6 +69,11 @@ pub mod sql {
     pub const LEASES: &str = "SELECT signed, commune_code, in_qpv, qpv, dwelling, holder, resources_cents, quartile, relocated, dalo, priority, persons, landlord_id, lease
         FROM leases ORDER BY signed, landlord_id, lease";
     pub const ALL: &[&str] = &[
+        DELETE_LEASE_SUMS,
+        LEASE_SUMS_EPCI,
+        LEASE_SUMS_LANDLORD,
+        LEASE_SUMS_HOLDER,
+        LEASE_SUMS,
         DELETE_THRESHOLD,
         INSERT_THRESHOLD,
         THRESHOLDS,
@@ -112,6 +163,7 @@ pub trait SettlementStore: Transactions {
             let mut p = key.to_vec();
             p.push(Value::int(cents));
             tx.execute(sql::INSERT_THRESHOLD, &p)?;
+            refresh_lease_sums(tx)?;
             tx.record(
                 actor,
                 &Change {
@@ -213,8 +265,35 @@ pub trait SettlementStore: Transactions {
                     },
                 )?;
             }
+            refresh_lease_sums(tx)?;
             out.committed = true;
             Ok(out)
+        })
+    }
+
+    /// The targets' sums: (year, scale — `epci`, `bailleur` or `reservataire` —, code, sums),
+    /// by year, scale and code.
+    fn lease_sums(&self) -> Result<Vec<(i32, String, String, TargetSums)>> {
+        tx::read(self, |tx| {
+            tx.query(sql::LEASE_SUMS, &[])?
+                .iter()
+                .map(|r| {
+                    let n = |i| -> Result<u64> { Ok(u64::try_from(r.int(i)?).unwrap_or(0)) };
+                    Ok((
+                        i32::try_from(r.int(0)?).unwrap_or_default(),
+                        r.text(1)?,
+                        r.text(2)?,
+                        TargetSums {
+                            outside_qpv: n(3)?,
+                            q1_or_relocated: n(4)?,
+                            in_qpv: n(5)?,
+                            other_quartiles: n(6)?,
+                            leases: n(7)?,
+                            priority: n(8)?,
+                        },
+                    ))
+                })
+                .collect()
         })
     }
 
