@@ -15,6 +15,7 @@ pub mod reference;
 pub mod register;
 pub mod relocation;
 pub mod reports;
+pub mod rows;
 pub mod settlement;
 pub mod stock;
 

@@ -12,9 +12,9 @@ use logis_domain::settlement::{
 };
 use logis_domain::{Permission, Principal, Role};
 use logis_io::RowSource;
-use logis_io::read::{HeaderMap, Layout};
+use logis_io::read::Layout;
 use logis_store::tx::Imported;
-use logis_store::{Actor, RowProblem, Store};
+use logis_store::{Actor, Store};
 
 /// An attributions file's columns.
 pub const LEASES: Layout = Layout {
@@ -101,7 +101,7 @@ pub fn import_attributions(
     store: &dyn Store,
     principal: &Principal,
     actor: &Actor,
-    mut source: Box<dyn RowSource>,
+    source: Box<dyn RowSource>,
     commit: bool,
 ) -> Result<Imported> {
     let own = match principal.role {
@@ -113,78 +113,68 @@ pub fn import_attributions(
             ));
         }
     };
-    let refused = |problems: Vec<RowProblem>| Imported {
-        problems,
-        ..Default::default()
-    };
-    let header = match HeaderMap::of(source.header(), &LEASES) {
-        Ok(h) => h,
-        Err(p) => {
-            return Ok(refused(crate::header_refusal(p)));
-        }
-    };
     let geo = crate::reference::geography(store)?.0;
     let (_, landlords) = crate::land::landlords(store)?;
     let thresholds = store.thresholds()?;
     let today = chrono::Local::now().date_naive();
-    let mut drafts = Vec::new();
-    let mut problems = Vec::new();
     let mut seen = std::collections::HashMap::new();
-    while let Some(next) = source.next_row() {
-        let row = next?;
-        if row.is_blank() {
-            continue;
+    let mut check = |row: u64, cells: &Cells<'_>| {
+        let d = parse_lease(cells, &geo, &landlords, today).map_err(crate::rows::problems)?;
+        let one = |column: &str, message: String| Err(vec![(column.to_string(), message)]);
+        if own.is_some_and(|o| o != d.landlord) {
+            return one(
+                "bailleur",
+                "vous n'importez que les attributions de votre organisation".into(),
+            );
         }
-        let mut cells = Cells::default();
-        for (column, value) in header.cells(&row) {
-            cells.set(column, value);
-        }
-        let mut push = |column: &str, message: String| {
-            problems.push(RowProblem {
-                row: row.row,
-                column: column.to_string(),
-                message,
-            })
-        };
-        match parse_lease(&cells, &geo, &landlords, today) {
-            Err(errors) => {
-                for e in errors {
-                    push(e.column, e.message);
-                }
-            }
-            Ok(d) => {
-                if own.is_some_and(|o| o != d.landlord) {
-                    push(
-                        "bailleur",
-                        "vous n'importez que les attributions de votre organisation".into(),
-                    );
-                    continue;
-                }
-                if let Some(Resources::PerUnitCents(_)) = d.resources {
-                    let (_, t) = threshold_of(&d, &geo, &thresholds);
-                    if let Err(m) = first_quartile(&d, t) {
-                        push("ressources_uc", m);
-                        continue;
-                    }
-                }
-                if let Some(first) = seen.insert((d.landlord, d.lease.clone()), row.row) {
-                    push(
-                        "bail",
-                        format!("le bail « {} » est déjà à la ligne {first}", d.lease),
-                    );
-                    continue;
-                }
-                drafts.push((row.row, d));
+        if let Some(Resources::PerUnitCents(_)) = d.resources {
+            let (_, t) = threshold_of(&d, &geo, &thresholds);
+            if let Err(m) = first_quartile(&d, t) {
+                return one("ressources_uc", m);
             }
         }
+        if let Some(first) = seen.insert((d.landlord, d.lease.clone()), row) {
+            return one(
+                "bail",
+                format!("le bail « {} » est déjà à la ligne {first}", d.lease),
+            );
+        }
+        Ok(d)
+    };
+    // (Each lease's EPCI and first quartile, for the targets' sums the store keeps.)
+    let classify = |l: &logis_domain::settlement::LeaseDraft| {
+        let (epci, t) = threshold_of(l, &geo, &thresholds);
+        (epci, first_quartile(l, t).unwrap_or(None))
+    };
+    let mut source = Some(source);
+    let mut read: Option<Result<crate::rows::Streamed>> = None;
+    let outcome = store.write_leases(actor, &classify, &mut |sink| {
+        let src = source
+            .take()
+            .ok_or_else(|| logis_store::StoreError::Backend("import relancé".into()))?;
+        let r = crate::rows::stream(src, &LEASES, &mut check, &mut |batch| {
+            let rows: Vec<_> = batch.into_iter().map(|(_, d)| d).collect();
+            sink(&rows)
+        });
+        let keep = matches!(&r, Ok(s) if s.problems.is_empty()) && commit;
+        read = Some(r);
+        if keep {
+            Ok(())
+        } else {
+            Err(logis_store::StoreError::Invalid(
+                crate::rows::ROLLED_BACK.into(),
+            ))
+        }
+    });
+    let streamed = read.unwrap_or_else(|| Ok(Default::default()))?;
+    match outcome {
+        Ok(out) => Ok(out),
+        Err(logis_store::StoreError::Invalid(m)) if m == crate::rows::ROLLED_BACK => Ok(Imported {
+            problems: streamed.problems,
+            ..Default::default()
+        }),
+        Err(e) => Err(e.into()),
     }
-    if !problems.is_empty() {
-        return Ok(refused(problems));
-    }
-    if !commit {
-        return Ok(Imported::default());
-    }
-    Ok(store.put_leases(actor, &drafts)?)
 }
 
 /// The stable columns of the `attributions` CSV.

@@ -18,6 +18,7 @@ mod import;
 mod land;
 mod proximity;
 mod relocation;
+mod settlement;
 mod stock;
 
 const LANDLORDS: [&str; 3] = ["Flandre Opale Habitat", "Partenord Habitat", "Vilogia"];
@@ -396,6 +397,31 @@ fn main() {
             .and_then(|s| s.replace('_', "").parse().ok())
             .unwrap_or(5_400_000);
         stock::run(n, args.iter().any(|a| a == "--postgres"));
+        return;
+    }
+    // `logis-bench peuplement [LEASES] [HOUSEHOLDS] [--postgres]`: the settlement observatory
+    // beside DuckDB (see settlement.rs).
+    if args.get(1).map(String::as_str) == Some("phase-peuplement") {
+        let kind = if args[2] == "sqlite" {
+            Kind::Sqlite
+        } else {
+            Kind::Postgres
+        };
+        settlement::phase(kind, Path::new(&args[3]), Path::new(&args[4]));
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("peuplement") {
+        let numbers: Vec<u64> = args
+            .iter()
+            .skip(2)
+            .filter(|a| !a.starts_with("--"))
+            .filter_map(|s| s.replace('_', "").parse().ok())
+            .collect();
+        settlement::run(
+            numbers.first().copied().unwrap_or(200_000),
+            numbers.get(1).copied().unwrap_or(440_000),
+            args.iter().any(|a| a == "--postgres"),
+        );
         return;
     }
     // `logis-bench foncier N`: the land bank and grouped tenders (see land.rs).

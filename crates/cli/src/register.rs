@@ -446,9 +446,14 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
     }
     if logis_domain::text::name_key(&a.name) == "occupation" {
         let store = open(db, DEFAULT_DATABASE)?;
-        let o =
-            logis_app::settlement::occupancy::occupancy(store.as_ref(), a.enquete, None, false)?
-                .ok_or_else(|| Failure("aucune enquête d'occupation importée".into()))?;
+        let o = logis_app::settlement::occupancy::occupancy(
+            store.as_ref(),
+            a.enquete,
+            None,
+            false,
+            true,
+        )?
+        .ok_or_else(|| Failure("aucune enquête d'occupation importée".into()))?;
         return write_report(&o.report, a.format, a.output);
     }
     if logis_domain::text::name_key(&a.name) == "demande" {

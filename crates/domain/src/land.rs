@@ -419,6 +419,12 @@ fn field(column: &'static str, message: impl Into<String>) -> FieldError {
 
 /// « oui » / « non » (and what users write for them).
 pub fn parse_yes_no(s: &str) -> Option<bool> {
+    // (The usual spellings first: no key to compute.)
+    match s.trim() {
+        "oui" | "Oui" | "OUI" | "1" => return Some(true),
+        "non" | "Non" | "NON" | "0" => return Some(false),
+        _ => {}
+    }
     match name_key(s).as_str() {
         "oui" | "o" | "yes" | "y" | "1" | "vrai" | "x" => Some(true),
         "non" | "n" | "no" | "0" | "faux" => Some(false),

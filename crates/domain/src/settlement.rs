@@ -265,6 +265,17 @@ impl TargetSums {
             }
         }
     }
+    /// Take back what [`Self::add`] counted for a lease (one imported again with changes).
+    pub fn remove(&mut self, l: &LeaseDraft, q1: Option<bool>) {
+        let mut one = TargetSums::default();
+        one.add(l, q1);
+        self.outside_qpv = self.outside_qpv.saturating_sub(one.outside_qpv);
+        self.q1_or_relocated = self.q1_or_relocated.saturating_sub(one.q1_or_relocated);
+        self.in_qpv = self.in_qpv.saturating_sub(one.in_qpv);
+        self.other_quartiles = self.other_quartiles.saturating_sub(one.other_quartiles);
+        self.leases = self.leases.saturating_sub(one.leases);
+        self.priority = self.priority.saturating_sub(one.priority);
+    }
     pub fn merge(&mut self, o: &TargetSums) {
         self.outside_qpv += o.outside_qpv;
         self.q1_or_relocated += o.q1_or_relocated;

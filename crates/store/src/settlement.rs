@@ -150,6 +150,35 @@ const LEASE_TABLE_COLUMNS: &[&str] = &[
     "persons",
 ];
 
+const LEASE_SUMS_COLUMNS: &[&str] = &[
+    "year",
+    "scale",
+    "code",
+    "outside_qpv",
+    "q1_or_relocated",
+    "in_qpv",
+    "other_quartiles",
+    "leases",
+    "priority",
+];
+
+fn count_value(n: u64) -> Value {
+    Value::int(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// The sums of a `LEASE_SUMS` row.
+fn sums_of(r: &Row) -> Result<TargetSums> {
+    let n = |i| -> Result<u64> { Ok(u64::try_from(r.int(i)?).unwrap_or(0)) };
+    Ok(TargetSums {
+        outside_qpv: n(3)?,
+        q1_or_relocated: n(4)?,
+        in_qpv: n(5)?,
+        other_quartiles: n(6)?,
+        leases: n(7)?,
+        priority: n(8)?,
+    })
+}
+
 /// Rows sent to the backend at once.
 const BATCH: usize = 4_096;
 
@@ -200,55 +229,107 @@ pub trait SettlementStore: Transactions {
     /// written in bulk (`insert_many`: PostgreSQL's `COPY`). Each change is audited (which
     /// lease, never its household's values); the creations by one record per import with their
     /// count per landlord.
-    fn put_leases(&self, actor: &Actor, rows: &[(u64, LeaseDraft)]) -> Result<Imported> {
+    ///
+    /// `classify` gives a lease's EPCI (SIREN or "") and first-quartile status (the app knows
+    /// the geography and thresholds): the targets' sums are updated by the difference, not
+    /// recomputed. `fill` is given the sink to send the leases to (in batches, as a file is
+    /// read); its error rolls everything back.
+    fn write_leases(
+        &self,
+        actor: &Actor,
+        classify: &dyn Fn(&LeaseDraft) -> (String, Option<bool>),
+        fill: &mut tx::Fill<'_, LeaseDraft>,
+    ) -> Result<Imported> {
         tx::write(self, |tx| {
-            let mut landlords: Vec<i64> = rows.iter().map(|(_, d)| d.landlord).collect();
-            landlords.sort_unstable();
-            landlords.dedup();
-            let mut held: HashMap<(i64, String), LeaseDraft> = HashMap::new();
-            for l in &landlords {
-                for r in tx.query(sql::LEASES_OF, &[Value::int(*l)])? {
-                    let d = lease_of(&r)?;
-                    held.insert((d.landlord, d.lease.clone()), d);
-                }
+            // (year, scale, code) → sums, as held, then changed by each lease written.
+            let mut sums: BTreeMap<(i32, String, String), TargetSums> = BTreeMap::new();
+            for r in tx.query(sql::LEASE_SUMS, &[])? {
+                sums.insert(
+                    (
+                        i32::try_from(r.int(0)?).unwrap_or_default(),
+                        r.text(1)?,
+                        r.text(2)?,
+                    ),
+                    sums_of(&r)?,
+                );
             }
+            let count = |sums: &mut BTreeMap<(i32, String, String), TargetSums>,
+                         l: &LeaseDraft,
+                         remove: bool| {
+                let (epci, q1) = classify(l);
+                let year = chrono::Datelike::year(&l.date);
+                for (scale, code) in [
+                    ("epci", epci),
+                    ("bailleur", l.landlord.to_string()),
+                    ("reservataire", l.holder.code().to_string()),
+                ] {
+                    let s = sums.entry((year, scale.to_string(), code)).or_default();
+                    if remove {
+                        s.remove(l, q1);
+                    } else {
+                        s.add(l, q1);
+                    }
+                }
+            };
+            // Each landlord's leases held, loaded when its first lease comes.
+            let mut held: HashMap<i64, HashMap<String, LeaseDraft>> = HashMap::new();
             let mut out = Imported::default();
             let mut created: BTreeMap<i64, u64> = BTreeMap::new();
             let mut batch = Vec::with_capacity(BATCH);
-            for (_, d) in rows {
-                match held.get(&(d.landlord, d.lease.clone())) {
-                    Some(h) if h == d => {
-                        out.unchanged += 1;
-                        continue;
+            {
+                let tx = &mut *tx;
+                let mut sink = |rows: &[LeaseDraft]| -> Result<()> {
+                    for d in rows {
+                        let mine = match held.entry(d.landlord) {
+                            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                            std::collections::hash_map::Entry::Vacant(v) => {
+                                let mut mine = HashMap::new();
+                                for r in tx.query(sql::LEASES_OF, &[Value::int(d.landlord)])? {
+                                    let h = lease_of(&r)?;
+                                    mine.insert(h.lease.clone(), h);
+                                }
+                                v.insert(mine)
+                            }
+                        };
+                        match mine.get(&d.lease) {
+                            Some(h) if h == d => {
+                                out.unchanged += 1;
+                                continue;
+                            }
+                            Some(h) => {
+                                count(&mut sums, h, true);
+                                tx.execute(
+                                    sql::DELETE_LEASE,
+                                    &[Value::int(d.landlord), Value::text(d.lease.clone())],
+                                )?;
+                                tx.record(
+                                    actor,
+                                    &Change {
+                                        entity: "bail",
+                                        entity_id: format!("{}/{}", d.landlord, d.lease),
+                                        operation_id: None,
+                                        action: "modification",
+                                        before: None,
+                                        after: None,
+                                    },
+                                )?;
+                                out.updated += 1;
+                            }
+                            None => {
+                                *created.entry(d.landlord).or_default() += 1;
+                                out.created += 1;
+                            }
+                        }
+                        count(&mut sums, d, false);
+                        batch.push(lease_row(d));
+                        if batch.len() >= BATCH {
+                            tx.insert_many("leases", LEASE_TABLE_COLUMNS, &batch)?;
+                            batch.clear();
+                        }
                     }
-                    Some(_) => {
-                        tx.execute(
-                            sql::DELETE_LEASE,
-                            &[Value::int(d.landlord), Value::text(d.lease.clone())],
-                        )?;
-                        tx.record(
-                            actor,
-                            &Change {
-                                entity: "bail",
-                                entity_id: format!("{}/{}", d.landlord, d.lease),
-                                operation_id: None,
-                                action: "modification",
-                                before: None,
-                                after: None,
-                            },
-                        )?;
-                        out.updated += 1;
-                    }
-                    None => {
-                        *created.entry(d.landlord).or_default() += 1;
-                        out.created += 1;
-                    }
-                }
-                batch.push(lease_row(d));
-                if batch.len() >= BATCH {
-                    tx.insert_many("leases", LEASE_TABLE_COLUMNS, &batch)?;
-                    batch.clear();
-                }
+                    Ok(())
+                };
+                fill(&mut sink)?;
             }
             tx.insert_many("leases", LEASE_TABLE_COLUMNS, &batch)?;
             for (landlord, n) in created {
@@ -265,7 +346,25 @@ pub trait SettlementStore: Transactions {
                     },
                 )?;
             }
-            refresh_lease_sums(tx)?;
+            tx.execute(sql::DELETE_LEASE_SUMS, &[])?;
+            let rows: Vec<Vec<Value>> = sums
+                .iter()
+                .filter(|(_, s)| s.leases > 0)
+                .map(|((year, scale, code), s)| {
+                    vec![
+                        Value::int(i64::from(*year)),
+                        Value::text(scale.clone()),
+                        Value::text(code.clone()),
+                        count_value(s.outside_qpv),
+                        count_value(s.q1_or_relocated),
+                        count_value(s.in_qpv),
+                        count_value(s.other_quartiles),
+                        count_value(s.leases),
+                        count_value(s.priority),
+                    ]
+                })
+                .collect();
+            tx.insert_many("lease_sums", LEASE_SUMS_COLUMNS, &rows)?;
             out.committed = true;
             Ok(out)
         })
@@ -278,19 +377,11 @@ pub trait SettlementStore: Transactions {
             tx.query(sql::LEASE_SUMS, &[])?
                 .iter()
                 .map(|r| {
-                    let n = |i| -> Result<u64> { Ok(u64::try_from(r.int(i)?).unwrap_or(0)) };
                     Ok((
                         i32::try_from(r.int(0)?).unwrap_or_default(),
                         r.text(1)?,
                         r.text(2)?,
-                        TargetSums {
-                            outside_qpv: n(3)?,
-                            q1_or_relocated: n(4)?,
-                            in_qpv: n(5)?,
-                            other_quartiles: n(6)?,
-                            leases: n(7)?,
-                            priority: n(8)?,
-                        },
+                        sums_of(r)?,
                     ))
                 })
                 .collect()

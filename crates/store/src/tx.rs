@@ -192,6 +192,11 @@ pub trait Tx {
     }
 }
 
+/// Where a streamed write sends its rows (in batches, as a file is read).
+pub type Sink<'a, T> = dyn FnMut(&[T]) -> Result<()> + 'a;
+/// What fills a streamed write: given the sink, sends every row (its error rolls back).
+pub type Fill<'a, T> = dyn for<'s> FnMut(&'s mut Sink<'s, T>) -> Result<()> + 'a;
+
 /// Transactions over the store: `write` commits when `body` succeeds and rolls back
 /// otherwise; `read` sees one consistent state.
 pub trait Transactions: Send + Sync {

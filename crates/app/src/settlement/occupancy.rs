@@ -104,50 +104,57 @@ pub fn import_occupancy(
     let geo = crate::reference::geography(store)?.0;
     let (_, landlords) = crate::land::landlords(store)?;
     let known = store.known_qpvs()?;
-    let drafts = match crate::proximity::rows(source, &OCCUPANCY, &|c| {
-        parse_household(c, &geo, &landlords, &known)
-    })? {
-        Ok(d) => d,
-        Err(problems) => {
-            return Ok(OccupancyImport {
-                problems,
-                ..Default::default()
-            });
+    let mut check = |_: u64, c: &logis_domain::cells::Cells<'_>| {
+        let h = parse_household(c, &geo, &landlords, &known).map_err(crate::rows::problems)?;
+        if own.is_some_and(|o| o != h.landlord) {
+            return Err(vec![(
+                "bailleur".to_string(),
+                "vous n'importez que l'occupation de votre organisation".to_string(),
+            )]);
         }
+        Ok(h)
     };
-    let problems: Vec<RowProblem> = drafts
-        .iter()
-        .filter(|(_, h)| own.is_some_and(|o| o != h.landlord))
-        .map(|(row, _)| RowProblem {
-            row: *row,
-            column: "bailleur".into(),
-            message: "vous n'importez que l'occupation de votre organisation".into(),
-        })
-        .collect();
-    let mut ids: Vec<i64> = drafts.iter().map(|(_, h)| h.landlord).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if !problems.is_empty() {
-        return Ok(OccupancyImport {
-            problems,
-            ..Default::default()
+    let mut source = Some(source);
+    let mut read: Option<Result<crate::rows::Streamed>> = None;
+    let outcome = store.write_survey(actor, survey, &mut |sink| {
+        let src = source
+            .take()
+            .ok_or_else(|| logis_store::StoreError::Backend("import relancé".into()))?;
+        let r = crate::rows::stream(src, &OCCUPANCY, &mut check, &mut |batch| {
+            let rows: Vec<_> = batch.into_iter().map(|(_, h)| h).collect();
+            sink(&rows)
         });
-    }
-    let rows: Vec<_> = drafts.into_iter().map(|(_, h)| h).collect();
-    if !commit {
-        return Ok(OccupancyImport {
-            households: rows.len() as u64,
+        let keep = matches!(&r, Ok(s) if s.problems.is_empty()) && commit;
+        read = Some(r);
+        if keep {
+            Ok(())
+        } else {
+            Err(logis_store::StoreError::Invalid(
+                crate::rows::ROLLED_BACK.into(),
+            ))
+        }
+    });
+    let streamed = read.unwrap_or_else(|| Ok(Default::default()))?;
+    match outcome {
+        Ok((households, ids)) => Ok(OccupancyImport {
+            households,
             landlords: ids.len(),
+            committed: true,
             ..Default::default()
-        });
+        }),
+        Err(logis_store::StoreError::Invalid(m)) if m == crate::rows::ROLLED_BACK => {
+            Ok(OccupancyImport {
+                households: if streamed.problems.is_empty() {
+                    streamed.rows
+                } else {
+                    0
+                },
+                problems: streamed.problems,
+                ..Default::default()
+            })
+        }
+        Err(e) => Err(e.into()),
     }
-    let households = store.replace_survey(actor, survey, &ids, &rows)?;
-    Ok(OccupancyImport {
-        households,
-        landlords: ids.len(),
-        committed: true,
-        ..Default::default()
-    })
 }
 
 /// Import (or check) SNE demand per commune and year: the EPCI. Returns the rows, or problems.
@@ -384,12 +391,14 @@ pub struct Occupancy {
 /// The occupancy indicators of `survey` (the latest by default) per EPCI, commune and quartier,
 /// with the sensitive quartiers and those whose difficulties grow. `own`: one landlord's figures
 /// exactly (its own rows); otherwise every landlord's, small counts hidden. `recent`: the grid
-/// shows the recent movers (the CSV always has both). `None` without any survey.
+/// shows the recent movers (the CSV always has both). `long`: the long table too (the
+/// download's; a page does without). `None` without any survey.
 pub fn occupancy(
     store: &dyn Store,
     survey: Option<i32>,
     own: Option<i64>,
     recent: bool,
+    long_table: bool,
 ) -> Result<Option<Occupancy>> {
     let surveys = store.occupancy_surveys()?;
     let Some(survey) = survey.or_else(|| surveys.last().copied()) else {
@@ -429,6 +438,9 @@ pub fn occupancy(
             references.get(a.epci.as_str()).copied()
         };
         for (population, is_recent) in [("ensemble", false), ("emmenages_recents", true)] {
+            if !long_table {
+                break;
+            }
             let n = if is_recent {
                 a.sums.recent
             } else {

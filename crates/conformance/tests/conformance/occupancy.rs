@@ -101,7 +101,7 @@ fn occupancy_indicators_sensitive_quartiers_demand_and_charters(kind: Kind) {
     assert_eq!(r.households, 45);
     // Imported again: replaced, not added.
     assert_eq!(import(&survey(12, 0), 2025).households, 45);
-    let o = logis_app::settlement::occupancy::occupancy(store, None, None, false)
+    let o = logis_app::settlement::occupancy::occupancy(store, None, None, false, true)
         .unwrap()
         .unwrap();
     assert_eq!((o.survey, o.previous), (2025, Some(2023)));
@@ -136,9 +136,10 @@ fn occupancy_indicators_sensitive_quartiers_demand_and_charters(kind: Kind) {
         .find(|o| o.name == "Partenord Habitat")
         .unwrap()
         .id;
-    let own = logis_app::settlement::occupancy::occupancy(store, None, Some(partenord), false)
-        .unwrap()
-        .unwrap();
+    let own =
+        logis_app::settlement::occupancy::occupancy(store, None, Some(partenord), false, true)
+            .unwrap()
+            .unwrap();
     let line = own
         .report
         .long_rows
@@ -160,7 +161,7 @@ fn occupancy_indicators_sensitive_quartiers_demand_and_charters(kind: Kind) {
     // A stricter rule flags nothing.
     logis_app::settlement::occupancy::set_rule(store, &admin(), &actor(), "9", "9").unwrap();
     assert!(
-        logis_app::settlement::occupancy::occupancy(store, None, None, false)
+        logis_app::settlement::occupancy::occupancy(store, None, None, false, true)
             .unwrap()
             .unwrap()
             .sensitive

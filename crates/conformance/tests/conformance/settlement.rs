@@ -96,6 +96,26 @@ fn leases_are_imported_once_with_their_threshold(kind: Kind) {
     assert_eq!(db.store.leases().unwrap().len(), 3);
     // The targets' report: personal data, small counts hidden with the shares they would reveal.
     let report = logis_app::settlement::attributions_report(db.store.as_ref()).unwrap();
+    // The sums updated by each import are those recomputed from every lease (a threshold set).
+    let plain = |r: &logis_io::report::Report| -> Vec<Vec<String>> {
+        r.long_rows
+            .iter()
+            .map(|row| row.iter().map(|c| c.plain()).collect())
+            .collect()
+    };
+    logis_app::settlement::set_threshold(
+        db.store.as_ref(),
+        &admin(),
+        &actor(),
+        2024,
+        "10 250",
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        plain(&report),
+        plain(&logis_app::settlement::attributions_report(db.store.as_ref()).unwrap())
+    );
     let rows: Vec<Vec<String>> = report
         .long_rows
         .iter()

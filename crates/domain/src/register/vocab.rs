@@ -45,6 +45,10 @@ macro_rules! vocabulary_macro {
                         $( (name_key($alias), $name::$variant), )*
                     )+]
                 });
+                // (A file written with the codes themselves: no key to compute.)
+                if let Some(v) = Self::from_code(s.trim()) {
+                    return Ok(v);
+                }
                 let key = name_key(s);
                 if let Some((_, v)) = KEYS.iter().find(|(k, _)| *k == key) {
                     return Ok(*v);

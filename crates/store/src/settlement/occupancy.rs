@@ -18,7 +18,6 @@ pub mod sql {
         "DELETE FROM occupancy WHERE survey = $1 AND landlord_id = $2";
     pub const DELETE_SUMS: &str =
         "DELETE FROM occupancy_sums WHERE survey = $1 AND landlord_id = $2";
-    pub const INSERT_SUMS: &str = "INSERT INTO occupancy_sums (survey, landlord_id, commune_code, quartier, sums) VALUES ($1, $2, $3, $4, $5)";
     pub const SURVEYS: &str = "SELECT DISTINCT survey FROM occupancy_sums ORDER BY survey";
     pub const SUMS: &str = "SELECT landlord_id, commune_code, quartier, sums FROM occupancy_sums WHERE survey = $1 ORDER BY commune_code, quartier, landlord_id";
     pub const HOUSEHOLDS: &str = "SELECT landlord_id, commune_code, quartier, in_qpv, dwelling, persons, children, composition, holder_age, resources_pct, housing_benefit, employed, recent
@@ -37,7 +36,6 @@ pub mod sql {
     pub const ALL: &[&str] = &[
         DELETE_HOUSEHOLDS,
         DELETE_SUMS,
-        INSERT_SUMS,
         SURVEYS,
         SUMS,
         HOUSEHOLDS,
@@ -70,6 +68,8 @@ const HOUSEHOLD_COLUMNS: &[&str] = &[
     "employed",
     "recent",
 ];
+
+const SUMS_COLUMNS: &[&str] = &["survey", "landlord_id", "commune_code", "quartier", "sums"];
 
 /// Rows sent to the backend at once.
 const BATCH: usize = 4_096;
@@ -178,53 +178,78 @@ fn charter_audit(
 
 /// The occupancy surveys' storage (adapters: `impl OccupancyStore for … {}`).
 pub trait OccupancyStore: tx::Transactions {
-    /// Replace each of `landlords`' rows of the survey `survey` by `rows` (theirs), with their
-    /// sums, in one transaction. Returns the households written.
-    fn replace_survey(
+    /// Write households of the survey `survey` in one transaction: each landlord's rows of that
+    /// survey are replaced (deleted when its first household comes), with their sums per
+    /// commune and quartier. `fill` is given the sink to send the households to (in batches, as
+    /// a file is read); its error rolls everything back. Returns the households written and the
+    /// landlords replaced.
+    fn write_survey(
         &self,
         actor: &Actor,
         survey: i32,
-        landlords: &[i64],
-        rows: &[HouseholdDraft],
-    ) -> Result<u64> {
+        fill: &mut tx::Fill<'_, HouseholdDraft>,
+    ) -> Result<(u64, Vec<i64>)> {
         tx::write(self, |tx| {
-            for l in landlords {
-                let key = [Value::int(i64::from(survey)), Value::int(*l)];
-                tx.execute(sql::DELETE_HOUSEHOLDS, &key)?;
-                tx.execute(sql::DELETE_SUMS, &key)?;
-            }
-            let mut sums: BTreeMap<(i64, &str, &str), OccupancySums> = BTreeMap::new();
+            let mut sums: BTreeMap<(i64, String, String), OccupancySums> = BTreeMap::new();
+            let mut landlords: BTreeMap<i64, u64> = BTreeMap::new();
             let mut batch = Vec::with_capacity(BATCH);
             let mut written = 0;
-            for h in rows {
-                sums.entry((
-                    h.landlord,
-                    h.commune.as_str(),
-                    h.quartier.as_deref().unwrap_or(""),
-                ))
-                .or_default()
-                .add(h);
-                batch.push(household_row(survey, h));
-                if batch.len() >= BATCH {
-                    written += tx.insert_many("occupancy", HOUSEHOLD_COLUMNS, &batch)?;
-                    batch.clear();
-                }
+            {
+                let tx = &mut *tx;
+                let mut sink = |rows: &[HouseholdDraft]| -> Result<()> {
+                    for h in rows {
+                        let n = landlords.entry(h.landlord).or_insert_with(|| 0);
+                        if *n == 0 {
+                            let key = [Value::int(i64::from(survey)), Value::int(h.landlord)];
+                            tx.execute(sql::DELETE_HOUSEHOLDS, &key)?;
+                            tx.execute(sql::DELETE_SUMS, &key)?;
+                        }
+                        *n += 1;
+                        let quartier = h.quartier.as_deref().unwrap_or("");
+                        match sums.get_mut(&(
+                            h.landlord,
+                            h.commune.as_str().to_string(),
+                            quartier.to_string(),
+                        )) {
+                            Some(s) => s.add(h),
+                            None => {
+                                let mut s = OccupancySums::default();
+                                s.add(h);
+                                sums.insert(
+                                    (
+                                        h.landlord,
+                                        h.commune.as_str().to_string(),
+                                        quartier.to_string(),
+                                    ),
+                                    s,
+                                );
+                            }
+                        }
+                        batch.push(household_row(survey, h));
+                        if batch.len() >= BATCH {
+                            written += tx.insert_many("occupancy", HOUSEHOLD_COLUMNS, &batch)?;
+                            batch.clear();
+                        }
+                    }
+                    Ok(())
+                };
+                fill(&mut sink)?;
             }
             written += tx.insert_many("occupancy", HOUSEHOLD_COLUMNS, &batch)?;
-            for ((l, commune, quartier), s) in &sums {
-                tx.execute(
-                    sql::INSERT_SUMS,
-                    &[
+            let rows: Vec<Vec<Value>> = sums
+                .iter()
+                .map(|((l, commune, quartier), s)| {
+                    vec![
                         Value::int(i64::from(survey)),
                         Value::int(*l),
-                        Value::text(*commune),
-                        Value::text(*quartier),
+                        Value::text(commune.clone()),
+                        Value::text(quartier.clone()),
                         Value::text(s.pack()),
-                    ],
-                )?;
-            }
-            for l in landlords {
-                let n = rows.iter().filter(|h| h.landlord == *l).count();
+                    ]
+                })
+                .collect();
+            tx.insert_many("occupancy_sums", SUMS_COLUMNS, &rows)?;
+            for (l, n) in &landlords {
                 tx.record(
                     actor,
                     &Change {
@@ -238,7 +263,7 @@ pub trait OccupancyStore: tx::Transactions {
                     },
                 )?;
             }
-            Ok(written)
+            Ok((written, landlords.keys().copied().collect()))
         })
     }
 

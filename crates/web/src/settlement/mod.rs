@@ -146,6 +146,7 @@ pub(crate) async fn occupancy(
             survey,
             if mine { own } else { None },
             recent,
+            download,
         )
         .map_err(crate::app_to_store)
     })
