@@ -55,55 +55,58 @@ pub fn stream<T: Send>(
     let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(u64, T)>>(8);
     let (read, written) = std::thread::scope(|scope| {
         let header = &header;
-        let reader = scope.spawn(move || {
-            let mut out = Streamed::default();
-            let mut batch = Vec::with_capacity(SENT);
-            let mut row = logis_io::SourceRow::default();
-            while let Some(next) = source.next_into(&mut row) {
-                next?;
-                if row.is_blank() {
-                    continue;
-                }
-                let mut cells = Cells::default();
-                for (column, value) in header.cells(&row) {
-                    cells.set(column, value);
-                }
-                match check(row.row, &cells) {
-                    Ok(d) => {
-                        out.rows += 1;
-                        if out.problems.is_empty() {
-                            batch.push((row.row, d));
-                            if batch.len() == SENT {
-                                let full = std::mem::replace(&mut batch, Vec::with_capacity(SENT));
-                                if send.send(full).is_err() {
-                                    return Ok(out);
+        let reader = scope.spawn(
+            move || -> std::result::Result<Streamed, logis_io::ReadError> {
+                let mut out = Streamed::default();
+                let mut batch = Vec::with_capacity(SENT);
+                let mut row = logis_io::SourceRow::default();
+                while let Some(next) = source.next_into(&mut row) {
+                    next?;
+                    if row.is_blank() {
+                        continue;
+                    }
+                    let mut cells = Cells::default();
+                    for (column, value) in header.cells(&row) {
+                        cells.set(column, value);
+                    }
+                    match check(row.row, &cells) {
+                        Ok(d) => {
+                            out.rows += 1;
+                            if out.problems.is_empty() {
+                                batch.push((row.row, d));
+                                if batch.len() == SENT {
+                                    let full =
+                                        std::mem::replace(&mut batch, Vec::with_capacity(SENT));
+                                    if send.send(full).is_err() {
+                                        return Ok(out);
+                                    }
                                 }
                             }
                         }
-                    }
-                    Err(problems) => {
-                        batch.clear();
-                        out.problems
-                            .extend(problems.into_iter().map(|(column, message)| RowProblem {
-                                row: row.row,
-                                column,
-                                message,
-                            }));
+                        Err(problems) => {
+                            batch.clear();
+                            out.problems
+                                .extend(problems.into_iter().map(|(column, message)| RowProblem {
+                                    row: row.row,
+                                    column,
+                                    message,
+                                }));
+                        }
                     }
                 }
-            }
-            if out.problems.is_empty() && !batch.is_empty() {
-                let _ = send.send(batch);
-            }
-            if out.rows == 0 && out.problems.is_empty() {
-                out.problems.push(RowProblem {
-                    row: 2,
-                    column: String::new(),
-                    message: "le fichier ne contient aucune ligne".into(),
-                });
-            }
-            Ok(out)
-        });
+                if out.problems.is_empty() && !batch.is_empty() {
+                    let _ = send.send(batch);
+                }
+                if out.rows == 0 && out.problems.is_empty() {
+                    out.problems.push(RowProblem {
+                        row: 2,
+                        column: String::new(),
+                        message: "le fichier ne contient aucune ligne".into(),
+                    });
+                }
+                Ok(out)
+            },
+        );
         let mut written = Ok(());
         for batch in receive.iter() {
             if let Err(e) = write(batch) {
