@@ -14,7 +14,7 @@ fn bind(params: &[Value]) -> Vec<Lite> {
             Value::Int(Some(i)) => Lite::Integer(*i),
             Value::Text(Some(t)) => Lite::Text(t.clone()),
             Value::Bool(Some(b)) => Lite::Integer(i64::from(*b)),
-            Value::Date(Some(d)) => Lite::Text(d.format("%Y-%m-%d").to_string()),
+            Value::Date(Some(d)) => Lite::Text(iso_date(*d)),
             Value::Float(Some(f)) => Lite::Real(*f),
             Value::Bytes(Some(b)) => Lite::Blob(b.clone()),
             _ => Lite::Null,
@@ -93,7 +93,7 @@ impl Tx for LiteTx<'_> {
                     Value::Float(Some(f)) => ValueRef::Real(*f),
                     Value::Bytes(Some(b)) => ValueRef::Blob(b),
                     Value::Date(Some(d)) => {
-                        st.raw_bind_parameter(i + 1, d.format("%Y-%m-%d").to_string())
+                        st.raw_bind_parameter(i + 1, iso_date(*d))
                             .map_err(lite_error)?;
                         continue;
                     }
@@ -123,4 +123,10 @@ impl Transactions for SqliteStore {
         let tx = c.transaction().map_err(be)?;
         body(&mut LiteTx(&tx))
     }
+}
+
+/// A date as SQLite keeps it (YYYY-MM-DD), without parsing a format string per value.
+fn iso_date(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }

@@ -241,29 +241,40 @@ pub trait SettlementStore: Transactions {
         fill: &mut tx::Fill<'_, LeaseDraft>,
     ) -> Result<Imported> {
         tx::write(self, |tx| {
-            // (year, scale, code) → sums, as held, then changed by each lease written.
-            let mut sums: BTreeMap<(i32, String, String), TargetSums> = BTreeMap::new();
+            // The sums as held, then changed by each lease written: per year and EPCI, landlord
+            // or reservation holder.
+            let mut by_epci: HashMap<(i32, String), TargetSums> = HashMap::new();
+            let mut by_landlord: HashMap<(i32, i64), TargetSums> = HashMap::new();
+            let mut by_holder: HashMap<(i32, ReservationHolder), TargetSums> = HashMap::new();
             for r in tx.query(sql::LEASE_SUMS, &[])? {
-                sums.insert(
-                    (
-                        i32::try_from(r.int(0)?).unwrap_or_default(),
-                        r.text(1)?,
-                        r.text(2)?,
-                    ),
-                    sums_of(&r)?,
-                );
+                let year = i32::try_from(r.int(0)?).unwrap_or_default();
+                let (scale, code, sums) = (r.text(1)?, r.text(2)?, sums_of(&r)?);
+                match scale.as_str() {
+                    "epci" => {
+                        by_epci.insert((year, code), sums);
+                    }
+                    "bailleur" => {
+                        by_landlord.insert((year, code.parse().unwrap_or_default()), sums);
+                    }
+                    _ => {
+                        if let Some(h) = ReservationHolder::from_code(&code) {
+                            by_holder.insert((year, h), sums);
+                        }
+                    }
+                }
             }
-            let count = |sums: &mut BTreeMap<(i32, String, String), TargetSums>,
+            let count = |by_epci: &mut HashMap<(i32, String), TargetSums>,
+                         by_landlord: &mut HashMap<(i32, i64), TargetSums>,
+                         by_holder: &mut HashMap<(i32, ReservationHolder), TargetSums>,
                          l: &LeaseDraft,
                          remove: bool| {
                 let (epci, q1) = classify(l);
                 let year = chrono::Datelike::year(&l.date);
-                for (scale, code) in [
-                    ("epci", epci),
-                    ("bailleur", l.landlord.to_string()),
-                    ("reservataire", l.holder.code().to_string()),
+                for s in [
+                    by_epci.entry((year, epci)).or_default(),
+                    by_landlord.entry((year, l.landlord)).or_default(),
+                    by_holder.entry((year, l.holder)).or_default(),
                 ] {
-                    let s = sums.entry((year, scale.to_string(), code)).or_default();
                     if remove {
                         s.remove(l, q1);
                     } else {
@@ -297,7 +308,7 @@ pub trait SettlementStore: Transactions {
                                 continue;
                             }
                             Some(h) => {
-                                count(&mut sums, h, true);
+                                count(&mut by_epci, &mut by_landlord, &mut by_holder, h, true);
                                 tx.execute(
                                     sql::DELETE_LEASE,
                                     &[Value::int(d.landlord), Value::text(d.lease.clone())],
@@ -320,7 +331,7 @@ pub trait SettlementStore: Transactions {
                                 out.created += 1;
                             }
                         }
-                        count(&mut sums, d, false);
+                        count(&mut by_epci, &mut by_landlord, &mut by_holder, d, false);
                         batch.push(lease_row(d));
                         if batch.len() >= BATCH {
                             tx.insert_many("leases", LEASE_TABLE_COLUMNS, &batch)?;
@@ -347,22 +358,35 @@ pub trait SettlementStore: Transactions {
                 )?;
             }
             tx.execute(sql::DELETE_LEASE_SUMS, &[])?;
-            let rows: Vec<Vec<Value>> = sums
+            let row = |year: i32, scale: &str, code: String, s: &TargetSums| {
+                vec![
+                    Value::int(i64::from(year)),
+                    Value::text(scale),
+                    Value::text(code),
+                    count_value(s.outside_qpv),
+                    count_value(s.q1_or_relocated),
+                    count_value(s.in_qpv),
+                    count_value(s.other_quartiles),
+                    count_value(s.leases),
+                    count_value(s.priority),
+                ]
+            };
+            let rows: Vec<Vec<Value>> = by_epci
                 .iter()
                 .filter(|(_, s)| s.leases > 0)
-                .map(|((year, scale, code), s)| {
-                    vec![
-                        Value::int(i64::from(*year)),
-                        Value::text(scale.clone()),
-                        Value::text(code.clone()),
-                        count_value(s.outside_qpv),
-                        count_value(s.q1_or_relocated),
-                        count_value(s.in_qpv),
-                        count_value(s.other_quartiles),
-                        count_value(s.leases),
-                        count_value(s.priority),
-                    ]
-                })
+                .map(|((y, c), s)| row(*y, "epci", c.clone(), s))
+                .chain(
+                    by_landlord
+                        .iter()
+                        .filter(|(_, s)| s.leases > 0)
+                        .map(|((y, l), s)| row(*y, "bailleur", l.to_string(), s)),
+                )
+                .chain(
+                    by_holder
+                        .iter()
+                        .filter(|(_, s)| s.leases > 0)
+                        .map(|((y, h), s)| row(*y, "reservataire", h.code().to_string(), s)),
+                )
                 .collect();
             tx.insert_many("lease_sums", LEASE_SUMS_COLUMNS, &rows)?;
             out.committed = true;

@@ -11,7 +11,7 @@ use logis_domain::settlement::charter::{CharterDraft, CharterStatus};
 use logis_domain::settlement::occupancy::{
     Composition, DemandDraft, HouseholdDraft, Indicator, OccupancySums, SensitivityRule,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub mod sql {
     pub const DELETE_HOUSEHOLDS: &str =
@@ -190,7 +190,10 @@ pub trait OccupancyStore: tx::Transactions {
         fill: &mut tx::Fill<'_, HouseholdDraft>,
     ) -> Result<(u64, Vec<i64>)> {
         tx::write(self, |tx| {
-            let mut sums: BTreeMap<(i64, String, String), OccupancySums> = BTreeMap::new();
+            // (landlord, commune, quartier) → sums; the communes' and quartiers' names kept once
+            // each, the key their numbers (no text made per household).
+            let mut names: HashMap<String, u32> = HashMap::new();
+            let mut sums: HashMap<(i64, u32, u32), OccupancySums> = HashMap::new();
             let mut landlords: BTreeMap<i64, u64> = BTreeMap::new();
             let mut batch = Vec::with_capacity(BATCH);
             let mut written = 0;
@@ -205,26 +208,20 @@ pub trait OccupancyStore: tx::Transactions {
                             tx.execute(sql::DELETE_SUMS, &key)?;
                         }
                         *n += 1;
-                        let quartier = h.quartier.as_deref().unwrap_or("");
-                        match sums.get_mut(&(
-                            h.landlord,
-                            h.commune.as_str().to_string(),
-                            quartier.to_string(),
-                        )) {
-                            Some(s) => s.add(h),
+                        let mut id = |name: &str| match names.get(name) {
+                            Some(i) => *i,
                             None => {
-                                let mut s = OccupancySums::default();
-                                s.add(h);
-                                sums.insert(
-                                    (
-                                        h.landlord,
-                                        h.commune.as_str().to_string(),
-                                        quartier.to_string(),
-                                    ),
-                                    s,
-                                );
+                                let i = u32::try_from(names.len()).unwrap_or(u32::MAX);
+                                names.insert(name.to_string(), i);
+                                i
                             }
-                        }
+                        };
+                        let key = (
+                            h.landlord,
+                            id(h.commune.as_str()),
+                            id(h.quartier.as_deref().unwrap_or("")),
+                        );
+                        sums.entry(key).or_default().add(h);
                         batch.push(household_row(survey, h));
                         if batch.len() >= BATCH {
                             written += tx.insert_many("occupancy", HOUSEHOLD_COLUMNS, &batch)?;
@@ -236,14 +233,21 @@ pub trait OccupancyStore: tx::Transactions {
                 fill(&mut sink)?;
             }
             written += tx.insert_many("occupancy", HOUSEHOLD_COLUMNS, &batch)?;
+            let mut by_id: Vec<&str> = vec![""; names.len()];
+            for (name, i) in &names {
+                if let Some(slot) = by_id.get_mut(*i as usize) {
+                    *slot = name.as_str();
+                }
+            }
+            let name = |i: u32| by_id.get(i as usize).copied().unwrap_or("");
             let rows: Vec<Vec<Value>> = sums
                 .iter()
                 .map(|((l, commune, quartier), s)| {
                     vec![
                         Value::int(i64::from(survey)),
                         Value::int(*l),
-                        Value::text(commune.clone()),
-                        Value::text(quartier.clone()),
+                        Value::text(name(*commune)),
+                        Value::text(name(*quartier)),
                         Value::text(s.pack()),
                     ]
                 })
