@@ -351,3 +351,66 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Any lease, household, SNE row or charter form of any cells: a draft (counted) or French
+    /// refusals naming their columns; any text as packed occupancy sums: sums or `None`; never
+    /// a panic.
+    #[test]
+    fn settlement_rows_of_any_cells(
+        cells in prop::collection::vec("(.{0,12}|[0-9 ,./-]{0,10}|59183|Dunkerque|QN05904M|oui|non|Vilogia|etat|monoparentale|[0-9]{1,3})", 13),
+        packed in "([0-9,;/]{0,40}|\\PC{0,20})",
+    ) {
+        use logis_domain::cells::Cells;
+        use logis_domain::settlement::{LEASE_COLUMNS, TargetSums, first_quartile, parse_lease};
+        use logis_domain::settlement::charter::{CharterForm, parse_charter};
+        use logis_domain::settlement::occupancy::{DEMAND_COLUMNS, OCCUPANCY_COLUMNS, OccupancySums, parse_demand, parse_household};
+        let geo = &*GEOGRAPHY;
+        let landlords = logis_domain::register::line::OrgIndex::new([(7, "Vilogia", None)]);
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let cells_of = |columns: &[&'static str]| {
+            let mut c = Cells::default();
+            for (k, v) in columns.iter().zip(&cells) {
+                c.set(k, Some(v.as_str()));
+            }
+            c
+        };
+        match parse_lease(&cells_of(LEASE_COLUMNS), geo, &landlords, today) {
+            Ok(l) => {
+                let mut s = TargetSums::default();
+                s.add(&l, first_quartile(&l, Some(1_000_000)).unwrap_or(None));
+                prop_assert_eq!(s.leases, 1);
+            }
+            Err(e) => prop_assert!(e.iter().all(|f| LEASE_COLUMNS.contains(&f.column) && !f.message.is_empty())),
+        }
+        let known = std::collections::HashSet::from(["QN05904M".to_string()]);
+        match parse_household(&cells_of(OCCUPANCY_COLUMNS), geo, &landlords, &known) {
+            Ok(h) => {
+                let mut s = OccupancySums::default();
+                s.add(&h);
+                prop_assert_eq!(OccupancySums::unpack(&s.pack()), Some(s));
+            }
+            Err(e) => prop_assert!(e.iter().all(|f| OCCUPANCY_COLUMNS.contains(&f.column) && !f.message.is_empty())),
+        }
+        match parse_demand(&cells_of(DEMAND_COLUMNS), geo, 2026) {
+            Ok(d) => prop_assert!(d.pressure().is_none_or(|p| p >= 0.0)),
+            Err(e) => prop_assert!(e.iter().all(|f| DEMAND_COLUMNS.contains(&f.column) && !f.message.is_empty())),
+        }
+        let form = CharterForm {
+            commune: &cells[0],
+            quartier: &cells[1],
+            title: &cells[2],
+            partners: &cells[3],
+            status: &cells[4],
+            signed: &cells[5],
+            objectives: &cells[6],
+            indicators: cells[7..].iter().map(String::as_str).collect(),
+        };
+        if let Err(e) = parse_charter(&form, geo, today) {
+            prop_assert!(!e.is_empty() && e.iter().all(|(_, m)| !m.is_empty()));
+        }
+        let _ = OccupancySums::unpack(&packed);
+    }
+}
