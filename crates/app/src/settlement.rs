@@ -118,9 +118,28 @@ pub fn import_attributions(
     let thresholds = store.thresholds()?;
     let today = chrono::Local::now().date_naive();
     let mut seen = std::collections::HashMap::new();
+    let known = store.known_qpvs()?;
     let mut check = |row: u64, cells: &Cells<'_>| {
-        let d = parse_lease(cells, &geo, &landlords, today).map_err(crate::rows::problems)?;
+        // (A lease without its commune or QPV takes them from its dwelling in the stock.)
+        let place = match (
+            cells.get("commune"),
+            cells.get("qpv"),
+            cells.get("logement"),
+        ) {
+            (Some(_), Some(_), _) | (_, _, None) => None,
+            (_, _, Some(id)) => store
+                .stock_place(id)
+                .map_err(|e| vec![("logement".to_string(), format!("parc illisible : {e}"))])?,
+        };
+        let d = parse_lease(cells, &geo, &landlords, today, place.as_ref())
+            .map_err(crate::rows::problems)?;
         let one = |column: &str, message: String| Err(vec![(column.to_string(), message)]);
+        if let Some(code) = &d.qpv
+            && !known.is_empty()
+            && !known.contains(code)
+        {
+            return one("qpv", format!("QPV « {code} » inconnu du territoire"));
+        }
         if own.is_some_and(|o| o != d.landlord) {
             return one(
                 "bailleur",

@@ -35,14 +35,16 @@ pub const LEASE_COLUMNS: &[&str] = &[
     "prioritaire",
     "personnes",
 ];
-pub const LEASE_REQUIRED: &[&str] = &[
-    "bail",
-    "date_bail",
-    "bailleur",
-    "commune",
-    "qpv",
-    "reservataire",
-];
+/// (`commune` and `qpv` are required on every row that gives no `logement` found in the stock.)
+pub const LEASE_REQUIRED: &[&str] = &["bail", "date_bail", "bailleur", "reservataire"];
+
+/// Where the stock says a dwelling is: its commune, whether it is in a QPV, the QPV's code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub commune: String,
+    pub in_qpv: Option<bool>,
+    pub qpv: Option<String>,
+}
 
 vocabulary! {
     /// Who reserved the dwelling let.
@@ -96,11 +98,14 @@ fn yes_no(cells: &Cells<'_>, column: &'static str, errors: &mut Errors) -> bool 
 }
 
 /// A lease from its cells (`today`: a lease dated later is refused), or every problem.
+/// `place`: where the stock puts the row's `logement`, when the app found it (then `commune` and
+/// `qpv` may be left empty).
 pub fn parse_lease(
     cells: &Cells<'_>,
     geo: &Geography,
     landlords: &OrgIndex,
     today: NaiveDate,
+    place: Option<&Place>,
 ) -> Result<LeaseDraft, Errors> {
     let mut errors = Errors::new();
     let lease = required(cells, "bail", &mut errors).map(str::to_string);
@@ -124,17 +129,34 @@ pub fn parse_lease(
             None
         })
     });
-    let commune =
-        required(cells, "commune", &mut errors).and_then(|v| match geo.resolve(v, None) {
+    let unplaced = |column: &'static str, errors: &mut Errors| match cells.get("logement") {
+        Some(id) => errors.push(field(
+            column,
+            format!("logement « {id} » inconnu du parc importé : {column} à renseigner"),
+        )),
+        None => errors.push(field(column, "valeur obligatoire manquante")),
+    };
+    let commune = match (cells.get("commune"), place) {
+        (Some(v), _) => match geo.resolve(v, None) {
             Ok(c) => Some(c.code.clone()),
             Err(e) => {
                 errors.push(field("commune", e.to_string()));
                 None
             }
-        });
-    let (in_qpv, qpv) = match required(cells, "qpv", &mut errors) {
-        None => (false, None),
-        Some(v) => match parse_yes_no(v) {
+        },
+        (None, Some(p)) => CommuneCode::parse(&p.commune).ok(),
+        (None, None) => {
+            unplaced("commune", &mut errors);
+            None
+        }
+    };
+    let (in_qpv, qpv) = match (cells.get("qpv"), place) {
+        (None, Some(p)) => (p.in_qpv.unwrap_or(false) || p.qpv.is_some(), p.qpv.clone()),
+        (None, None) => {
+            unplaced("qpv", &mut errors);
+            (false, None)
+        }
+        (Some(v), _) => match parse_yes_no(v) {
             Some(b) => (b, None),
             None if v.len() <= 12 && v.bytes().all(|b| b.is_ascii_alphanumeric()) => {
                 (true, Some(v.to_ascii_uppercase()))
@@ -343,7 +365,7 @@ mod tests {
             }
         }
         let landlords = OrgIndex::new([(7, "Vilogia", None)]);
-        parse_lease(&cells(&pairs), &geo(), &landlords, today())
+        parse_lease(&cells(&pairs), &geo(), &landlords, today(), None)
     }
 
     #[test]

@@ -377,7 +377,7 @@ proptest! {
             }
             c
         };
-        match parse_lease(&cells_of(LEASE_COLUMNS), geo, &landlords, today) {
+        match parse_lease(&cells_of(LEASE_COLUMNS), geo, &landlords, today, None) {
             Ok(l) => {
                 let mut s = TargetSums::default();
                 s.add(&l, first_quartile(&l, Some(1_000_000)).unwrap_or(None));

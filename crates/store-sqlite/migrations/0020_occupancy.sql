@@ -75,3 +75,6 @@ CREATE TABLE lease_sums (
     priority INTEGER NOT NULL,
     PRIMARY KEY (year, scale, code)
 );
+
+-- A lease's dwelling found in the stock by its RPLS identifier (its commune and QPV).
+CREATE INDEX stock_dwellings_rpls ON stock_dwellings (rpls_id) WHERE rpls_id IS NOT NULL;

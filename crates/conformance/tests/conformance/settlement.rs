@@ -150,4 +150,75 @@ fn leases_are_imported_once_with_their_threshold(kind: Kind) {
     );
 }
 
-conformance!(leases_are_imported_once_with_their_threshold);
+/// A lease whose commune and QPV come from its dwelling in the stock; an unknown dwelling or a
+/// QPV the stock does not know named.
+fn a_lease_placed_by_its_dwelling(kind: Kind) {
+    let db = TestDb::with_landlords(kind);
+    let store = db.store.as_ref();
+    let src = |t: &str| logis_io::open_bytes(t.as_bytes().to_vec()).unwrap();
+    let rpls = "IDENT_REP;DEPCOM;QPV_CODE;NBPIECE;SURFHAB;CONSTRUCT;LOCAT;FINAN_CODE;MODE;BAIL;REMLOCDATE;LOYERPRINC;DPEENERGIE;DPESERRE;SIRET;RS
+0000000001;59271;QN05905M;3;60;1970;1971;52;1;03/2024;;380;F;E;47850160700012;Partenord Habitat
+0000000002;59183;;2;45;2010;2011;13;1;05/2024;;300;C;C;30048543900046;Vilogia";
+    let r = logis_app::stock::import_rpls(
+        store,
+        &admin(),
+        &actor(),
+        src(rpls),
+        &logis_app::stock::RplsOptions {
+            vintage: 2025,
+            commit: true,
+            keep_valid: false,
+            source: "rpls.csv".into(),
+        },
+        &mut |_, _, _| {},
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(r.committed, "{}", r.render_fr());
+    let import = |t: &str| {
+        logis_app::settlement::import_attributions(store, &admin(), &actor(), src(t), true).unwrap()
+    };
+    let head = "bail;date_bail;bailleur;commune;qpv;logement;reservataire;quartile\n";
+    let r = import(&format!(
+        "{head}B-1;15/03/2025;Vilogia;;;0000000001;etat;1\nB-2;15/03/2025;Vilogia;;;0000000404;etat;1\nB-3;15/03/2025;Vilogia;Dunkerque;QN09999Z;;etat;1\n"
+    ));
+    let rows: Vec<(u64, &str, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.row, p.column.as_str(), p.message.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                3,
+                "commune",
+                "logement « 0000000404 » inconnu du parc importé : commune à renseigner"
+            ),
+            (
+                3,
+                "qpv",
+                "logement « 0000000404 » inconnu du parc importé : qpv à renseigner"
+            ),
+            (4, "qpv", "QPV « QN09999Z » inconnu du territoire"),
+        ]
+    );
+    assert!(store.leases().unwrap().is_empty(), "nothing written");
+    let r = import(&format!(
+        "{head}B-1;15/03/2025;Vilogia;;;0000000001;etat;1\nB-2;15/03/2025;Vilogia;;non;0000000002;etat;1\n"
+    ));
+    assert_eq!(r.created, 2, "{:?}", r.problems);
+    let leases = store.leases().unwrap();
+    let b1 = leases.iter().find(|l| l.lease == "B-1").unwrap();
+    assert_eq!(
+        (b1.commune.as_str(), b1.in_qpv, b1.qpv.as_deref()),
+        ("59271", true, Some("QN05905M"))
+    );
+    let b2 = leases.iter().find(|l| l.lease == "B-2").unwrap();
+    assert_eq!((b2.commune.as_str(), b2.in_qpv), ("59183", false));
+}
+
+conformance!(
+    leases_are_imported_once_with_their_threshold,
+    a_lease_placed_by_its_dwelling
+);

@@ -22,6 +22,7 @@ pub mod sql {
     pub const SUMS: &str = "SELECT landlord_id, commune_code, quartier, sums FROM occupancy_sums WHERE survey = $1 ORDER BY commune_code, quartier, landlord_id";
     pub const HOUSEHOLDS: &str = "SELECT landlord_id, commune_code, quartier, in_qpv, dwelling, persons, children, composition, holder_age, resources_pct, housing_benefit, employed, recent
         FROM occupancy WHERE survey = $1 AND landlord_id = $2";
+    pub const PLACE: &str = "SELECT commune_code, in_qpv, qpv FROM stock_dwellings WHERE rpls_id = $1 ORDER BY vintage DESC LIMIT 1";
     pub const KNOWN_QPVS: &str = "SELECT DISTINCT code FROM stock_sums WHERE scale = 'qpv'";
     pub const RULE: &str = "SELECT index_permille, indicators FROM sensitivity_rule WHERE id = 1";
     pub const DELETE_RULE: &str = "DELETE FROM sensitivity_rule WHERE id = 1";
@@ -40,6 +41,7 @@ pub mod sql {
         SUMS,
         HOUSEHOLDS,
         KNOWN_QPVS,
+        PLACE,
         RULE,
         DELETE_RULE,
         INSERT_RULE,
@@ -313,6 +315,22 @@ pub trait OccupancyStore: tx::Transactions {
             .iter()
             .map(household_of)
             .collect()
+        })
+    }
+
+    /// Where the latest vintage of the stock puts a dwelling (by its RPLS identifier).
+    fn stock_place(&self, rpls_id: &str) -> Result<Option<logis_domain::settlement::Place>> {
+        tx::read(self, |tx| {
+            tx.query(sql::PLACE, &[Value::text(rpls_id)])?
+                .first()
+                .map(|r| {
+                    Ok(logis_domain::settlement::Place {
+                        commune: r.text(0)?,
+                        in_qpv: r.opt_bool(1)?,
+                        qpv: r.opt_text(2)?,
+                    })
+                })
+                .transpose()
         })
     }
 
