@@ -126,3 +126,47 @@ pub fn stream<T: Send>(
     written?;
     Ok(read)
 }
+
+/// What [`import`] did: the store's outcome, or the file refused (or only checked) and nothing
+/// written.
+pub enum Imported<O> {
+    Written(O),
+    /// The file's problems (empty: a check-only run of a valid file) and its valid rows.
+    RolledBack(Streamed),
+}
+
+/// Stream `source` through `check` into the store's streamed write `write` (given the `fill`
+/// that sends the rows to its sink): the write is kept when every row is valid and `commit`,
+/// rolled back otherwise.
+pub fn import<T: Send, O>(
+    source: Box<dyn RowSource>,
+    layout: &Layout,
+    check: &mut (dyn FnMut(u64, &Cells<'_>) -> std::result::Result<T, Problems> + Send),
+    commit: bool,
+    write: impl FnOnce(&mut logis_store::tx::Fill<'_, T>) -> std::result::Result<O, StoreError>,
+) -> Result<Imported<O>> {
+    let mut source = Some(source);
+    let mut read: Option<Result<Streamed>> = None;
+    let outcome = write(&mut |sink| {
+        let src = source
+            .take()
+            .ok_or_else(|| StoreError::Backend("import relancé".into()))?;
+        let r = stream(src, layout, check, &mut |batch| {
+            let rows: Vec<T> = batch.into_iter().map(|(_, d)| d).collect();
+            sink(&rows)
+        });
+        let keep = matches!(&r, Ok(s) if s.problems.is_empty()) && commit;
+        read = Some(r);
+        if keep {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(ROLLED_BACK.into()))
+        }
+    });
+    let streamed = read.unwrap_or_else(|| Ok(Streamed::default()))?;
+    match outcome {
+        Ok(o) => Ok(Imported::Written(o)),
+        Err(StoreError::Invalid(m)) if m == ROLLED_BACK => Ok(Imported::RolledBack(streamed)),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -165,35 +165,17 @@ pub fn import_attributions(
         let (epci, t) = threshold_of(l, &geo, &thresholds);
         (epci, first_quartile(l, t).unwrap_or(None))
     };
-    let mut source = Some(source);
-    let mut read: Option<Result<crate::rows::Streamed>> = None;
-    let outcome = store.write_leases(actor, &classify, &mut |sink| {
-        let src = source
-            .take()
-            .ok_or_else(|| logis_store::StoreError::Backend("import relancé".into()))?;
-        let r = crate::rows::stream(src, &LEASES, &mut check, &mut |batch| {
-            let rows: Vec<_> = batch.into_iter().map(|(_, d)| d).collect();
-            sink(&rows)
-        });
-        let keep = matches!(&r, Ok(s) if s.problems.is_empty()) && commit;
-        read = Some(r);
-        if keep {
-            Ok(())
-        } else {
-            Err(logis_store::StoreError::Invalid(
-                crate::rows::ROLLED_BACK.into(),
-            ))
-        }
-    });
-    let streamed = read.unwrap_or_else(|| Ok(Default::default()))?;
-    match outcome {
-        Ok(out) => Ok(out),
-        Err(logis_store::StoreError::Invalid(m)) if m == crate::rows::ROLLED_BACK => Ok(Imported {
-            problems: streamed.problems,
-            ..Default::default()
-        }),
-        Err(e) => Err(e.into()),
-    }
+    Ok(
+        match crate::rows::import(source, &LEASES, &mut check, commit, |fill| {
+            store.write_leases(actor, &classify, fill)
+        })? {
+            crate::rows::Imported::Written(out) => out,
+            crate::rows::Imported::RolledBack(streamed) => Imported {
+                problems: streamed.problems,
+                ..Default::default()
+            },
+        },
+    )
 }
 
 /// The stable columns of the `attributions` CSV.

@@ -114,36 +114,17 @@ pub fn import_occupancy(
         }
         Ok(h)
     };
-    let mut source = Some(source);
-    let mut read: Option<Result<crate::rows::Streamed>> = None;
-    let outcome = store.write_survey(actor, survey, &mut |sink| {
-        let src = source
-            .take()
-            .ok_or_else(|| logis_store::StoreError::Backend("import relancé".into()))?;
-        let r = crate::rows::stream(src, &OCCUPANCY, &mut check, &mut |batch| {
-            let rows: Vec<_> = batch.into_iter().map(|(_, h)| h).collect();
-            sink(&rows)
-        });
-        let keep = matches!(&r, Ok(s) if s.problems.is_empty()) && commit;
-        read = Some(r);
-        if keep {
-            Ok(())
-        } else {
-            Err(logis_store::StoreError::Invalid(
-                crate::rows::ROLLED_BACK.into(),
-            ))
-        }
-    });
-    let streamed = read.unwrap_or_else(|| Ok(Default::default()))?;
-    match outcome {
-        Ok((households, ids)) => Ok(OccupancyImport {
-            households,
-            landlords: ids.len(),
-            committed: true,
-            ..Default::default()
-        }),
-        Err(logis_store::StoreError::Invalid(m)) if m == crate::rows::ROLLED_BACK => {
-            Ok(OccupancyImport {
+    Ok(
+        match crate::rows::import(source, &OCCUPANCY, &mut check, commit, |fill| {
+            store.write_survey(actor, survey, fill)
+        })? {
+            crate::rows::Imported::Written((households, ids)) => OccupancyImport {
+                households,
+                landlords: ids.len(),
+                committed: true,
+                ..Default::default()
+            },
+            crate::rows::Imported::RolledBack(streamed) => OccupancyImport {
                 households: if streamed.problems.is_empty() {
                     streamed.rows
                 } else {
@@ -151,10 +132,9 @@ pub fn import_occupancy(
                 },
                 problems: streamed.problems,
                 ..Default::default()
-            })
-        }
-        Err(e) => Err(e.into()),
-    }
+            },
+        },
+    )
 }
 
 /// Import (or check) SNE demand per commune and year: the EPCI. Returns the rows, or problems.

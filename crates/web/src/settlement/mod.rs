@@ -193,24 +193,43 @@ struct TargetsPage {
     report: Report,
 }
 
+/// A report built on a blocking thread, or its download when `?format=csv|xlsx` asks for it
+/// (file `name`).
+async fn report_or_download(
+    s: &AppState,
+    a: &Authed,
+    q: &crate::land::pages::ExportQuery,
+    name: &'static str,
+    build: fn(&dyn logis_store::Store) -> logis_app::Result<Report>,
+) -> Result<Result<Report, Response>, PageError> {
+    a.require(Permission::ReadReports)?;
+    let xlsx = crate::land::pages::xlsx_asked(q)?;
+    let state = s.clone();
+    let report = blocking(move || build(state.store.as_ref()).map_err(crate::app_to_store)).await?;
+    if q.asked() {
+        return crate::land::pages::download(&report, xlsx, name).map(Err);
+    }
+    Ok(Ok(report))
+}
+
 /// The attribution targets (`?format=csv|xlsx`: the download).
 pub(crate) async fn targets(
     State(s): State<AppState>,
     Extension(a): Extension<Authed>,
     Query(q): Query<crate::land::pages::ExportQuery>,
 ) -> Result<Response, PageError> {
-    a.require(Permission::ReadReports)?;
-    let download = q.asked();
-    let xlsx = crate::land::pages::xlsx_asked(&q)?;
-    let state = s.clone();
-    let report = blocking(move || {
-        logis_app::settlement::attributions_report(state.store.as_ref())
-            .map_err(crate::app_to_store)
-    })
-    .await?;
-    if download {
-        return crate::land::pages::download(&report, xlsx, "logis-attributions");
-    }
+    let report = match report_or_download(
+        &s,
+        &a,
+        &q,
+        "logis-attributions",
+        logis_app::settlement::attributions_report,
+    )
+    .await?
+    {
+        Ok(r) => r,
+        Err(download) => return Ok(download),
+    };
     Ok(render(&TargetsPage {
         chrome: a.chrome("peuplement"),
         section: Section::of(&a),
@@ -232,18 +251,18 @@ pub(crate) async fn demand(
     Extension(a): Extension<Authed>,
     Query(q): Query<crate::land::pages::ExportQuery>,
 ) -> Result<Response, PageError> {
-    a.require(Permission::ReadReports)?;
-    let download = q.asked();
-    let xlsx = crate::land::pages::xlsx_asked(&q)?;
-    let state = s.clone();
-    let report = blocking(move || {
-        logis_app::settlement::occupancy::demand_report(state.store.as_ref())
-            .map_err(crate::app_to_store)
-    })
-    .await?;
-    if download {
-        return crate::land::pages::download(&report, xlsx, "logis-demande");
-    }
+    let report = match report_or_download(
+        &s,
+        &a,
+        &q,
+        "logis-demande",
+        logis_app::settlement::occupancy::demand_report,
+    )
+    .await?
+    {
+        Ok(r) => r,
+        Err(download) => return Ok(download),
+    };
     Ok(render(&DemandPage {
         chrome: a.chrome("peuplement"),
         section: Section::of(&a),
