@@ -14,6 +14,7 @@ pub mod cells;
 pub mod codes;
 pub mod land;
 pub mod numbers;
+pub mod plans;
 pub mod proximity;
 pub mod reference;
 pub mod register;
