@@ -210,6 +210,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Import(ImportCommand::Demande(args)) => {
             return settlement::import_demand(db, args);
         }
+        Command::Import(ImportCommand::Psp(args)) => return settlement::import_psp(db, args),
         Command::SeuilQ1(a) => settlement::threshold(db, a)?,
         Command::RegleSensibles(a) => settlement::rule(db, a)?,
         Command::Foncier(cmd) => land::command(db, cmd)?,

@@ -173,3 +173,65 @@ pub(crate) fn rule(db: Option<&str>, a: RuleArgs) -> Result<(), Failure> {
     );
     Ok(())
 }
+
+#[derive(Args)]
+pub(crate) struct PspArgs {
+    file: std::path::PathBuf,
+    /// Nom ou SIREN du bailleur
+    #[arg(long)]
+    bailleur: String,
+    /// Version du plan (son année)
+    #[arg(long)]
+    version: i32,
+    /// Vérifie le fichier sans rien écrire
+    #[arg(long)]
+    verifier: bool,
+}
+
+/// `logis import psp` (issue 22; here until the plans have a CLI file of their own).
+pub(crate) fn import_psp(db: Option<&str>, args: PspArgs) -> Result<ExitCode, Failure> {
+    let store = open(db, DEFAULT_DATABASE)?;
+    let Some(source) = source_of(&args.file) else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let out = logis_app::plans::import_psp(
+        store.as_ref(),
+        &crate::land::cli_principal(),
+        &Actor::cli(),
+        source,
+        &logis_app::plans::PspOptions {
+            landlord: args.bailleur.clone(),
+            version: args.version,
+            commit: !args.verifier,
+            source: args
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        },
+    )?;
+    if !out.problems.is_empty() {
+        crate::land::refused(&out.problems);
+        return Ok(ExitCode::FAILURE);
+    }
+    if out.committed {
+        println!(
+            "PSP {} de {} {} : {} résidence(s), {} logement(s).",
+            args.version,
+            args.bailleur,
+            if out.replaced {
+                "remplacé"
+            } else {
+                "importé"
+            },
+            out.residences,
+            out.dwellings
+        );
+    } else {
+        println!(
+            "Fichier valide ({} résidence(s)) : rien n'a été enregistré (--verifier).",
+            out.residences
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

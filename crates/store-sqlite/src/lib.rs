@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod land;
+mod plans;
 mod proximity;
 mod reference;
 mod register;

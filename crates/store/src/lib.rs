@@ -11,6 +11,7 @@ pub mod audit;
 pub mod cube;
 pub mod land;
 pub mod migrate;
+pub mod plans;
 pub mod problems;
 pub mod proximity;
 pub mod query;
@@ -26,6 +27,7 @@ pub use accounts::{AccountStore, ApiToken, NewUser, User};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditStore, Change, Via};
 pub use land::LandStore;
 pub use logis_domain::FundingKind;
+pub use plans::PlanStore;
 pub use proximity::mobility::MobilityStore;
 pub use proximity::{ProximityRecords, ProximityStore};
 pub use reference::{GeographyCache, ReferenceData, ReferenceStore};
@@ -51,6 +53,7 @@ pub trait Store:
     + MiningStore
     + SettlementStore
     + OccupancyStore
+    + PlanStore
     + Send
     + Sync
 {
@@ -225,6 +228,7 @@ mod tests {
             .chain(crate::stock::mining::sql::ALL)
             .chain(crate::settlement::sql::ALL)
             .chain(crate::settlement::occupancy::sql::ALL)
+            .chain(crate::plans::sql::ALL)
         {
             assert!(super::parameters_in_order(sql), "{sql}");
         }

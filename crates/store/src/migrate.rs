@@ -32,6 +32,7 @@ macro_rules! migrations {
             18 "energy_labels" "0018_energy_labels.sql",
             19 "settlement" "0019_settlement.sql",
             20 "occupancy" "0020_occupancy.sql",
+            21 "plans" "0021_plans.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

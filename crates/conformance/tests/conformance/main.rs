@@ -20,6 +20,7 @@ mod audit;
 mod demo;
 mod land;
 mod occupancy;
+mod plans;
 mod proximity;
 mod reference;
 mod register;
