@@ -125,3 +125,174 @@ pub fn import_psp(
     }
     Ok(out)
 }
+
+/// The stable columns of the `psp` CSV (the cross-analysis).
+pub const CROSS_COLUMNS: &[&str] = &[
+    "section",
+    "bailleur",
+    "residence",
+    "commune",
+    "quartier",
+    "logements",
+    "annee",
+    "detail",
+];
+
+/// A landlord's current plan: (landlord id, landlord's name, version, residences).
+pub type CurrentPlan = (i64, String, i32, Vec<logis_domain::plans::ResidencePlan>);
+
+/// Each landlord's current plan (its latest version).
+pub fn current_plans(store: &dyn Store) -> Result<Vec<CurrentPlan>> {
+    let orgs = store.organisations()?;
+    let mut latest: std::collections::BTreeMap<i64, i32> = std::collections::BTreeMap::new();
+    for v in store.plan_versions()? {
+        let e = latest.entry(v.landlord).or_insert(v.version);
+        *e = (*e).max(v.version);
+    }
+    let mut out = Vec::new();
+    for (landlord, version) in latest {
+        let name = orgs
+            .iter()
+            .find(|o| o.id == landlord)
+            .map(|o| o.name.clone())
+            .unwrap_or_default();
+        out.push((landlord, name, version, store.plan(landlord, version)?));
+    }
+    Ok(out)
+}
+
+/// The cross-analysis of the landlords' current plans (`logis report psp`): dwellings by
+/// strategy, landlord, commune and first year (`strategie`); demolitions and restructurings of
+/// several landlords in one quartier and overlapping years (`chevauchement`, one row per
+/// residence); residences exposed to the rental ban (`lacune`, one row each, the year being the
+/// ban's).
+pub fn cross_analysis(store: &dyn Store) -> Result<logis_io::report::Report> {
+    use logis_domain::plans::{exposed_from, overlaps};
+    use logis_io::report::{Cell, Grid, GridRow, Report, RowKind};
+    use std::collections::BTreeMap;
+    let geo = store.geography()?;
+    let plans = current_plans(store)?;
+    let commune_name = |c: &logis_domain::CommuneCode| {
+        geo.commune(c.as_str())
+            .map(|x| x.name.clone())
+            .unwrap_or_else(|| c.as_str().to_string())
+    };
+    let year = |y: Option<i32>| y.map_or(Cell::Empty, |y| Cell::Int(i64::from(y)));
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    // Strategies: dwellings per landlord, commune, strategy and first year.
+    let mut strategies: BTreeMap<(String, String, &'static str, Option<i32>), u64> =
+        BTreeMap::new();
+    for (_, name, _, residences) in &plans {
+        for r in residences {
+            *strategies
+                .entry((
+                    name.clone(),
+                    commune_name(&r.commune),
+                    r.strategy.label(),
+                    r.start,
+                ))
+                .or_default() += u64::from(r.dwellings);
+        }
+    }
+    for ((landlord, commune, strategy, start), n) in strategies {
+        rows.push(vec![
+            Cell::text("strategie"),
+            Cell::text(landlord),
+            Cell::Empty,
+            Cell::text(commune),
+            Cell::Empty,
+            Cell::Int(i64::try_from(n).unwrap_or(i64::MAX)),
+            year(start),
+            Cell::text(strategy),
+        ]);
+    }
+    // Overlaps.
+    let slices: Vec<(i64, &[logis_domain::plans::ResidencePlan])> = plans
+        .iter()
+        .map(|(id, _, _, rs)| (*id, rs.as_slice()))
+        .collect();
+    for o in overlaps(&slices) {
+        let landlords: std::collections::BTreeSet<i64> =
+            o.residences.iter().map(|(l, _)| *l).collect();
+        let detail = format!(
+            "démolitions ou restructurations de {} bailleurs dans le quartier {} de {} à {} : {} logements à libérer",
+            landlords.len(),
+            o.quartier,
+            o.from,
+            o.to,
+            o.dwellings
+        );
+        for (l, i) in &o.residences {
+            let Some((_, name, _, rs)) = plans.iter().find(|(id, ..)| id == l) else {
+                continue;
+            };
+            let Some(r) = rs.get(*i) else { continue };
+            rows.push(vec![
+                Cell::text("chevauchement"),
+                Cell::text(name.clone()),
+                Cell::text(r.residence.clone()),
+                Cell::text(commune_name(&r.commune)),
+                Cell::text(r.quartier.clone().unwrap_or_default()),
+                Cell::Int(i64::from(r.dwellings)),
+                year(r.start),
+                Cell::text(detail.clone()),
+            ]);
+        }
+    }
+    // Gaps: exposed to the rental ban.
+    for (_, name, _, residences) in &plans {
+        for r in residences {
+            if let Some(ban) = exposed_from(r) {
+                let label = r.label.map(|l| l.code()).unwrap_or("");
+                rows.push(vec![
+                    Cell::text("lacune"),
+                    Cell::text(name.clone()),
+                    Cell::text(r.residence.clone()),
+                    Cell::text(commune_name(&r.commune)),
+                    Cell::text(r.quartier.clone().unwrap_or_default()),
+                    Cell::Int(i64::from(r.dwellings)),
+                    Cell::Int(i64::from(ban)),
+                    Cell::text(format!(
+                        "étiquette {label}, interdite à la location au 1er janvier {ban} ; stratégie « {} »{}",
+                        r.strategy.label(),
+                        match (r.strategy.treats_energy(), r.end) {
+                            (true, Some(end)) => format!(", travaux finis en {end}"),
+                            (true, None) => ", sans année de fin".to_string(),
+                            _ => String::new(),
+                        }
+                    )),
+                ]);
+            }
+        }
+    }
+    Ok(Report {
+        name: "psp",
+        title: "Analyse croisée des plans stratégiques de patrimoine".into(),
+        scope: format!(
+            "plans en vigueur : {}",
+            plans
+                .iter()
+                .map(|(_, n, v, _)| format!("{n} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        notes: vec![
+            "Lacune : une résidence étiquetée E, F ou G dont aucune réhabilitation, restructuration ou démolition ne finit avant le 1er janvier de l'année où son étiquette l'interdit à la location (G 2025, F 2028, E 2034).".into(),
+            "Chevauchement : des démolitions ou restructurations lourdes de plusieurs bailleurs dans un même quartier et des années qui se recouvrent (les relogements se cumulent).".into(),
+        ],
+        long_columns: CROSS_COLUMNS.to_vec(),
+        grid: Grid {
+            groups: Vec::new(),
+            header: CROSS_COLUMNS.iter().map(|c| c.to_string()).collect(),
+            row_header_columns: 2,
+            rows: rows
+                .iter()
+                .map(|r| GridRow {
+                    kind: RowKind::Detail,
+                    cells: r.clone(),
+                })
+                .collect(),
+        },
+        long_rows: rows,
+    })
+}

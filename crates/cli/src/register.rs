@@ -48,7 +48,7 @@ impl KindArg {
 
 #[derive(Args)]
 pub(crate) struct ReportArgs {
-    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite, relogement, parc, sru, loyers, erbm, attributions, occupation ou demande
+    /// production, rehabilitation, renouvellement, financement, reequilibrage, programme, foncier, couts, gusp, mobilite, relogement, parc, sru, loyers, erbm, attributions, occupation, demande ou psp
     name: String,
     #[arg(long, value_enum, default_value = "csv")]
     format: ReportFormat,
@@ -458,6 +458,11 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         .ok_or_else(|| Failure("aucune enquête d'occupation importée".into()))?;
         return write_report(&o.report, a.format, a.output);
     }
+    if logis_domain::text::name_key(&a.name) == "psp" {
+        let store = open(db, DEFAULT_DATABASE)?;
+        let report = logis_app::plans::cross_analysis(store.as_ref())?;
+        return write_report(&report, a.format, a.output);
+    }
     if logis_domain::text::name_key(&a.name) == "demande" {
         let store = open(db, DEFAULT_DATABASE)?;
         let report = logis_app::settlement::occupancy::demand_report(store.as_ref())?;
@@ -508,6 +513,7 @@ pub(crate) fn report(db: Option<&str>, a: ReportArgs) -> Result<(), Failure> {
         names.push("attributions");
         names.push("occupation");
         names.push("demande");
+        names.push("psp");
         Failure(format!(
             "rapport inconnu « {} » (rapports : {})",
             a.name,

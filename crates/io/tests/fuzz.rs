@@ -414,3 +414,28 @@ proptest! {
         let _ = OccupancySums::unpack(&packed);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Any PSP row of any cells: a residence (its exposure computed) or French refusals naming
+    /// their columns; never a panic.
+    #[test]
+    fn psp_rows_of_any_cells(cells in prop::collection::vec("(.{0,12}|[0-9 ,.|-]{0,10}|Lens|62498|demolir|rehabiliter|[A-Ga-g]|[0-9]{4})", logis_domain::plans::PSP_COLUMNS.len())) {
+        use logis_domain::cells::Cells;
+        use logis_domain::plans::{PSP_COLUMNS, exposed_from, overlaps, parse_residence};
+        let mut c = Cells::default();
+        for (k, v) in PSP_COLUMNS.iter().zip(&cells) {
+            c.set(k, Some(v.as_str()));
+        }
+        match parse_residence(&c, &GEOGRAPHY) {
+            Ok(r) => {
+                let _ = exposed_from(&r);
+                let one = [r.clone()];
+                let two = [r];
+                prop_assert!(overlaps(&[(1, &one), (2, &two)]).len() <= 1);
+            }
+            Err(e) => prop_assert!(e.iter().all(|f| PSP_COLUMNS.contains(&f.column) && !f.message.is_empty())),
+        }
+    }
+}

@@ -99,6 +99,25 @@ fn a_plan_imported_as_versions(kind: Kind) {
             .unwrap()
             .committed
     );
+    // The cross-analysis of the current plans (Vilogia 2026, Partenord 2025).
+    let report = logis_app::plans::cross_analysis(store).unwrap();
+    let rows: Vec<Vec<String>> = report
+        .long_rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.plain()).collect())
+        .collect();
+    let section = |s: &str| rows.iter().filter(|r| r[0] == s).count();
+    assert_eq!(section("chevauchement"), 2, "{rows:?}");
+    assert_eq!(section("lacune"), 4, "{rows:?}");
+    let overlap = rows.iter().find(|r| r[0] == "chevauchement").unwrap();
+    assert!(
+        overlap[7].contains("2 bailleurs dans le quartier Jeanty de 2026 à 2030 : 160 logements"),
+        "{overlap:?}"
+    );
+    assert!(rows.iter().any(|r| r[0] == "lacune"
+        && r[2] == "Les Glacis"
+        && r[6] == "2028"
+        && r[7].contains("travaux finis en 2029")));
     // Partnerships and shares.
     let p = store
         .create_partnership(&actor(), "Protocole", "dep:62", &[vilogia, partenord])
