@@ -640,6 +640,9 @@ try {
   await page.waitForURL(/\/peuplement\/chartes\/\d+\?enregistre=1/);
   await axe(page, 'peuplement : charte enregistrée');
   assert.match(await page.getByRole('table', { name: /par enquête/ }).textContent(), /2025/);
+  await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Plans de patrimoine' }).click();
+  await page.waitForURL(BASE + '/psp');
+  await axe(page, 'plans stratégiques de patrimoine');
   await login('partenord');
   await page.goto(BASE + '/peuplement?donnees=miennes');
   await axe(page, 'peuplement : les données du bailleur');

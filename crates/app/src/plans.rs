@@ -296,3 +296,63 @@ pub fn cross_analysis(store: &dyn Store) -> Result<logis_io::report::Report> {
         long_rows: rows,
     })
 }
+
+/// The landlords whose residences `principal` reads one by one in the cross-analysis: every
+/// one for the EPCI; for a landlord's users, their own and those sharing their plan with a
+/// partnership their organisation is a member of; nobody's for anyone else (`Some(empty)`).
+/// `None`: every landlord.
+pub fn visible_landlords(
+    store: &dyn Store,
+    principal: &Principal,
+) -> Result<Option<std::collections::BTreeSet<i64>>> {
+    if matches!(principal.role, Role::Admin | Role::Agent) {
+        return Ok(None);
+    }
+    let mut out = std::collections::BTreeSet::new();
+    let Some(org) = principal.organisation_id else {
+        return Ok(Some(out));
+    };
+    if matches!(principal.role, Role::LandlordEditor | Role::LandlordReader) {
+        out.insert(org);
+    }
+    let mine: Vec<i64> = store
+        .partnerships()?
+        .into_iter()
+        .filter(|p| p.members.contains(&org))
+        .map(|p| p.id)
+        .collect();
+    for (landlord, partnership) in store.shares()? {
+        if mine.contains(&partnership) {
+            out.insert(landlord);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The cross-analysis as `principal` may read it: the residences' rows (overlaps, gaps) of the
+/// landlords it sees only; the strategies' sums (no residence named) for everyone.
+pub fn cross_analysis_for(
+    store: &dyn Store,
+    principal: &Principal,
+) -> Result<logis_io::report::Report> {
+    let mut report = cross_analysis(store)?;
+    if let Some(visible) = visible_landlords(store, principal)? {
+        let names: std::collections::BTreeSet<String> = store
+            .organisations()?
+            .into_iter()
+            .filter(|o| visible.contains(&o.id))
+            .map(|o| o.name)
+            .collect();
+        let keep = |row: &Vec<logis_io::report::Cell>| {
+            let section = row.first().map(|c| c.plain()).unwrap_or_default();
+            let landlord = row.get(1).map(|c| c.plain()).unwrap_or_default();
+            section == "strategie" || names.contains(&landlord)
+        };
+        report.long_rows.retain(keep);
+        report.grid.rows.retain(|r| keep(&r.cells));
+        report.notes.push(
+            "Les résidences d'un bailleur ne se lisent une à une que par ce bailleur, l'EPCI et les membres des partenariats avec lesquels il partage son plan.".into(),
+        );
+    }
+    Ok(report)
+}

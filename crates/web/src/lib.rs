@@ -17,6 +17,7 @@ use std::sync::Arc;
 pub mod accounts;
 pub mod api;
 pub mod land;
+pub mod plans;
 pub mod proximity;
 pub mod reference;
 pub mod register;
@@ -131,6 +132,7 @@ fn routes(state: AppState) -> Router {
         .merge(relocation::routes())
         .merge(stock::routes())
         .merge(settlement::routes())
+        .merge(plans::routes())
         .merge(api::routes())
         .route("/sante", get(health))
         .route("/static/{name}", get(asset))

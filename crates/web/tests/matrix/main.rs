@@ -16,6 +16,7 @@ use tower::ServiceExt;
 
 mod accounts;
 mod land;
+mod plans;
 mod proximity;
 mod reference;
 mod register;
@@ -158,6 +159,7 @@ fn world(kind: Kind) -> World {
     let relocation = relocation::world(s);
     stock::world(s);
     let charter = settlement::world(s);
+    plans::world(s);
     World {
         charter,
         proximity,
@@ -247,6 +249,7 @@ async fn matrix(w: &World) {
         relocation::routes(w),
         stock::routes(w),
         settlement::routes(w),
+        plans::routes(w),
     ]
     .concat();
     for (auth, method, uri, body, expected) in &routes {
@@ -305,6 +308,7 @@ async fn matrix(w: &World) {
     relocation::checks(w).await;
     stock::checks(w).await;
     settlement::checks(w).await;
+    plans::checks(w).await;
     rejections_are_french(w).await;
     // Security headers on every answer.
     let res = w.app.clone().oneshot(anon("/connexion")).await.unwrap();
