@@ -356,3 +356,88 @@ pub fn cross_analysis_for(
     }
     Ok(report)
 }
+
+/// Create a partnership (the EPCI's administrator): its name, its territory (EPCI SIRENs or
+/// `dep:62`, as `Territory::parse` reads them), its members by name or SIREN. Its id.
+pub fn create_partnership(
+    store: &dyn Store,
+    principal: &Principal,
+    actor: &Actor,
+    name: &str,
+    territory: &str,
+    members: &[String],
+) -> Result<i64> {
+    if principal.role != Role::Admin {
+        return Err(AppError::Invalid(
+            "seul l'administrateur de l'EPCI crée un partenariat".into(),
+        ));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AppError::Invalid(
+            "nom du partenariat : de 1 à 200 caractères attendus".into(),
+        ));
+    }
+    if store.partnerships()?.iter().any(|p| p.name == name) {
+        return Err(AppError::Invalid(format!(
+            "un partenariat « {name} » existe déjà"
+        )));
+    }
+    let geo = crate::reference::geography(store)?.0;
+    let t = logis_domain::Territory::parse(territory)
+        .and_then(|t| t.check(&geo).map(|()| t))
+        .map_err(|e| AppError::Invalid(format!("territoire « {territory} » : {e}")))?;
+    let orgs = crate::proximity::organisations(store)?;
+    let mut ids = Vec::new();
+    for m in members {
+        let id = orgs
+            .find(m)
+            .ok_or_else(|| AppError::Invalid(format!("organisation inconnue « {m} »")))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.len() < 2 {
+        return Err(AppError::Invalid(
+            "un partenariat a au moins deux membres".into(),
+        ));
+    }
+    Ok(store.create_partnership(actor, name, &t.to_text(), &ids)?)
+}
+
+/// Share (or stop sharing) a landlord's plan with a partnership it is a member of: the
+/// landlord's editor (or the administrator, for it).
+pub fn share_plan(
+    store: &dyn Store,
+    principal: &Principal,
+    actor: &Actor,
+    landlord: &str,
+    partnership: &str,
+    shared: bool,
+) -> Result<()> {
+    let (_, landlords) = crate::land::landlords(store)?;
+    let id = landlords
+        .find(landlord)
+        .ok_or_else(|| AppError::Invalid(format!("bailleur inconnu « {landlord} »")))?;
+    match principal.role {
+        Role::Admin => {}
+        Role::LandlordEditor if principal.organisation_id == Some(id) => {}
+        _ => {
+            return Err(AppError::Invalid(
+                "seul le bailleur décide du partage de son plan".into(),
+            ));
+        }
+    }
+    let p = store
+        .partnerships()?
+        .into_iter()
+        .find(|p| p.name == partnership.trim())
+        .ok_or_else(|| AppError::Invalid(format!("partenariat inconnu « {partnership} »")))?;
+    if !p.members.contains(&id) {
+        return Err(AppError::Invalid(format!(
+            "le bailleur n'est pas membre du partenariat « {} »",
+            p.name
+        )));
+    }
+    Ok(store.set_share(actor, id, p.id, shared)?)
+}

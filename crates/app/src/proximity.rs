@@ -14,7 +14,7 @@ use logis_store::proximity::ProximityImportOutcome;
 use logis_store::{Actor, RowProblem, Store};
 
 /// Every organisation of the partnership, by name and SIREN.
-fn organisations(store: &dyn Store) -> Result<OrgIndex> {
+pub(crate) fn organisations(store: &dyn Store) -> Result<OrgIndex> {
     let orgs = store.organisations()?;
     Ok(OrgIndex::new(orgs.iter().map(|o| {
         (o.id, o.name.as_str(), o.siren.as_ref().map(|s| s.as_str()))

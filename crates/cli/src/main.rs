@@ -81,6 +81,9 @@ enum Command {
     /// Banque foncière : attribuer, retirer, changer de statut, rattacher une opération, lister
     #[command(subcommand)]
     Foncier(land::LandCommand),
+    /// Partenariats entre organisations et partage des plans stratégiques de patrimoine
+    #[command(subcommand)]
+    Partenariat(settlement::PartnershipCommand),
     /// Relogement des ménages : import des ménages et des logements vacants, appariement
     #[command(subcommand)]
     Relogement(relocation::RelocationCommand),
@@ -214,6 +217,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::SeuilQ1(a) => settlement::threshold(db, a)?,
         Command::RegleSensibles(a) => settlement::rule(db, a)?,
         Command::Foncier(cmd) => land::command(db, cmd)?,
+        Command::Partenariat(cmd) => settlement::partnership(db, cmd)?,
         Command::Relogement(cmd) => return relocation::command(db, cmd),
         Command::Report(args) => report(db, *args)?,
         Command::Objectifs(a) => register::set_targets(db, a)?,

@@ -235,3 +235,99 @@ pub(crate) fn import_psp(db: Option<&str>, args: PspArgs) -> Result<ExitCode, Fa
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `logis partenariat …` (issue 22).
+#[derive(clap::Subcommand)]
+pub(crate) enum PartnershipCommand {
+    /// Crée un partenariat (administrateur de l'EPCI)
+    Creer {
+        #[arg(long)]
+        nom: String,
+        /// SIREN d'EPCI séparés par des virgules, ou dep:62
+        #[arg(long)]
+        territoire: String,
+        /// Membres (nom ou SIREN), répétable
+        #[arg(long = "membre")]
+        membres: Vec<String>,
+    },
+    /// Partage le PSP d'un bailleur avec un partenariat dont il est membre (--retirer : cesse)
+    Partager {
+        #[arg(long)]
+        bailleur: String,
+        #[arg(long)]
+        partenariat: String,
+        #[arg(long)]
+        retirer: bool,
+    },
+    /// Liste les partenariats et leurs membres
+    Lister,
+}
+
+pub(crate) fn partnership(db: Option<&str>, cmd: PartnershipCommand) -> Result<(), Failure> {
+    let store = open(db, DEFAULT_DATABASE)?;
+    let (p, a) = (crate::land::cli_principal(), Actor::cli());
+    match cmd {
+        PartnershipCommand::Creer {
+            nom,
+            territoire,
+            membres,
+        } => {
+            logis_app::plans::create_partnership(
+                store.as_ref(),
+                &p,
+                &a,
+                &nom,
+                &territoire,
+                &membres,
+            )?;
+            println!("Partenariat « {nom} » créé.");
+        }
+        PartnershipCommand::Partager {
+            bailleur,
+            partenariat,
+            retirer,
+        } => {
+            logis_app::plans::share_plan(
+                store.as_ref(),
+                &p,
+                &a,
+                &bailleur,
+                &partenariat,
+                !retirer,
+            )?;
+            println!(
+                "PSP de {bailleur} {} « {partenariat} ».",
+                if retirer {
+                    "retiré du partenariat"
+                } else {
+                    "partagé avec le partenariat"
+                }
+            );
+        }
+        PartnershipCommand::Lister => {
+            let orgs = store.organisations()?;
+            let shares = store.shares()?;
+            for p in store.partnerships()? {
+                let name = |id: i64| {
+                    orgs.iter()
+                        .find(|o| o.id == id)
+                        .map(|o| o.name.clone())
+                        .unwrap_or_default()
+                };
+                let members: Vec<String> = p
+                    .members
+                    .iter()
+                    .map(|m| {
+                        if shares.contains(&(*m, p.id)) {
+                            format!("{} (partage son PSP)", name(*m))
+                        } else {
+                            name(*m)
+                        }
+                    })
+                    .collect();
+                println!("{} [{}] : {}", p.name, p.territory, members.join(", "));
+            }
+        }
+    }
+    Ok(())
+}

@@ -125,6 +125,53 @@ fn a_plan_imported_as_versions(kind: Kind) {
     store.set_share(&actor(), vilogia, p, true).unwrap();
     assert_eq!(store.shares().unwrap(), vec![(vilogia, p)]);
     assert_eq!(store.partnerships().unwrap()[0].members.len(), 2);
+    // Through the use cases: the administrator creates, a landlord shares what it is a member of.
+    let err = |r: logis_app::Result<i64>| r.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        err(logis_app::plans::create_partnership(
+            store,
+            &editor,
+            &actor(),
+            "Charte",
+            "dep:59",
+            &["Vilogia".into(), "Partenord Habitat".into()]
+        ))
+        .contains("administrateur")
+    );
+    assert!(
+        err(logis_app::plans::create_partnership(
+            store,
+            &admin,
+            &actor(),
+            "Charte",
+            "dep:99",
+            &["Vilogia".into(), "Partenord Habitat".into()]
+        ))
+        .contains("dep:99")
+    );
+    logis_app::plans::create_partnership(
+        store,
+        &admin,
+        &actor(),
+        "Charte",
+        "dep:59",
+        &["Vilogia".into(), "Partenord Habitat".into()],
+    )
+    .unwrap();
+    assert!(
+        logis_app::plans::share_plan(store, &editor, &actor(), "Vilogia", "Charte", true).is_err(),
+        "Partenord does not decide for Vilogia"
+    );
+    logis_app::plans::share_plan(
+        store,
+        &editor,
+        &actor(),
+        "Partenord Habitat",
+        "Charte",
+        true,
+    )
+    .unwrap();
+    assert_eq!(store.shares().unwrap().len(), 2);
 }
 
 conformance!(a_plan_imported_as_versions);
