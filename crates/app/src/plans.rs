@@ -161,11 +161,107 @@ pub fn current_plans(store: &dyn Store) -> Result<Vec<CurrentPlan>> {
     Ok(out)
 }
 
+/// The plans against the register (`coherence` rows): a residence the plan rehabilitates in
+/// some years with no rehabilitation of its landlord in its commune in those years (or sharing
+/// one of its RPLS identifiers) in the register; and a rehabilitation of the register, from the
+/// plan's year on, in a commune where the plan rehabilitates nothing in its year.
+fn coherence(
+    store: &dyn Store,
+    plans: &[CurrentPlan],
+    commune_name: &dyn Fn(&logis_domain::CommuneCode) -> String,
+) -> Result<Vec<Vec<logis_io::report::Cell>>> {
+    use logis_domain::plans::Strategy;
+    use logis_domain::register::vocab::Nature;
+    use logis_io::report::Cell;
+    let mut rows = Vec::new();
+    for (landlord, name, version, residences) in plans {
+        let lines = logis_store::register::collect_lines(
+            store,
+            &logis_store::LineFilter {
+                landlord_id: Some(*landlord),
+                nature: Some(Nature::Rehabilitation),
+                ..Default::default()
+            },
+        )?;
+        let rehab = |r: &logis_domain::plans::ResidencePlan| {
+            matches!(r.strategy, Strategy::Rehabilitate | Strategy::Restructure)
+        };
+        for r in residences.iter().filter(|r| rehab(r)) {
+            let Some(start) = r.start else { continue };
+            let end = r.end.unwrap_or(start).max(start);
+            let found = lines.iter().any(|l| {
+                (l.commune == r.commune && (start..=end).contains(&l.year))
+                    || l.rpls_ids.as_deref().is_some_and(|ids| {
+                        ids.split('|')
+                            .any(|id| r.rpls.iter().any(|x| x == id.trim()))
+                    })
+            });
+            if !found {
+                rows.push(vec![
+                    Cell::text("coherence"),
+                    Cell::text(name.clone()),
+                    Cell::text(r.residence.clone()),
+                    Cell::text(commune_name(&r.commune)),
+                    Cell::text(r.quartier.clone().unwrap_or_default()),
+                    Cell::Int(i64::from(r.dwellings)),
+                    Cell::Int(i64::from(start)),
+                    Cell::text(format!(
+                        "le PSP {version} prévoit de {} de {start} à {end} ; aucune réhabilitation de {name} à {} ces années-là au registre",
+                        if r.strategy == Strategy::Rehabilitate { "réhabiliter" } else { "restructurer" },
+                        commune_name(&r.commune)
+                    )),
+                ]);
+            }
+        }
+        // The register's rehabilitations from the plan's year, per operation.
+        let mut operations: std::collections::BTreeMap<
+            i64,
+            (String, String, logis_domain::CommuneCode, i32, u32),
+        > = std::collections::BTreeMap::new();
+        for l in lines.iter().filter(|l| l.year >= *version) {
+            let e = operations.entry(l.operation_id).or_insert_with(|| {
+                (
+                    l.reference.clone(),
+                    l.label.clone().unwrap_or_default(),
+                    l.commune.clone(),
+                    l.year,
+                    0,
+                )
+            });
+            e.3 = e.3.min(l.year);
+            e.4 += l.dwellings;
+        }
+        for (reference, label, commune, year, dwellings) in operations.into_values() {
+            let planned = residences.iter().any(|r| {
+                rehab(r)
+                    && r.commune == commune
+                    && r.start
+                        .is_some_and(|s| (s..=r.end.unwrap_or(s).max(s)).contains(&year))
+            });
+            if !planned {
+                rows.push(vec![
+                    Cell::text("coherence"),
+                    Cell::text(name.clone()),
+                    Cell::text(if label.is_empty() { reference.clone() } else { label.clone() }),
+                    Cell::text(commune_name(&commune)),
+                    Cell::Empty,
+                    Cell::Int(i64::from(dwellings)),
+                    Cell::Int(i64::from(year)),
+                    Cell::text(format!(
+                        "le registre réhabilite {dwellings} logements en {year} (opération {reference}) ; le PSP {version} n'y prévoit aucune réhabilitation cette année-là"
+                    )),
+                ]);
+            }
+        }
+    }
+    Ok(rows)
+}
+
 /// The cross-analysis of the landlords' current plans (`logis report psp`): dwellings by
 /// strategy, landlord, commune and first year (`strategie`); demolitions and restructurings of
 /// several landlords in one quartier and overlapping years (`chevauchement`, one row per
 /// residence); residences exposed to the rental ban (`lacune`, one row each, the year being the
-/// ban's).
+/// ban's); the plans against the register (`coherence`).
 pub fn cross_analysis(store: &dyn Store) -> Result<logis_io::report::Report> {
     use logis_domain::plans::{exposed_from, overlaps};
     use logis_io::report::{Cell, Grid, GridRow, Report, RowKind};
@@ -239,6 +335,7 @@ pub fn cross_analysis(store: &dyn Store) -> Result<logis_io::report::Report> {
             ]);
         }
     }
+    rows.extend(coherence(store, &plans, &commune_name)?);
     // Gaps: exposed to the rental ban.
     for (_, name, _, residences) in &plans {
         for r in residences {

@@ -99,6 +99,16 @@ fn a_plan_imported_as_versions(kind: Kind) {
             .unwrap()
             .committed
     );
+    // The register: Vilogia rehabilitates in Dunkerque in 2027 (what its plan says) and in
+    // Grande-Synthe in 2030 (what its plan does not).
+    assert!(
+        db.import(
+            "reference;bailleur;commune;libelle;nature;logements;annee
+RH-1;Vilogia;Dunkerque;Glacis, réhabilitation;Réhabilitation;120;2027
+RH-2;Vilogia;Grande-Synthe;Europe, réhabilitation;Réhabilitation;60;2030"
+        )
+        .committed
+    );
     // The cross-analysis of the current plans (Vilogia 2026, Partenord 2025).
     let report = logis_app::plans::cross_analysis(store).unwrap();
     let rows: Vec<Vec<String>> = report
@@ -113,6 +123,19 @@ fn a_plan_imported_as_versions(kind: Kind) {
     assert!(
         overlap[7].contains("2 bailleurs dans le quartier Jeanty de 2026 à 2030 : 160 logements"),
         "{overlap:?}"
+    );
+    let coherence: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r[0] == "coherence")
+        .map(|r| (r[1].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(
+        coherence,
+        vec![
+            ("Partenord Habitat", "Les Glacis"),
+            ("Vilogia", "Europe, réhabilitation")
+        ],
+        "{rows:?}"
     );
     assert!(rows.iter().any(|r| r[0] == "lacune"
         && r[2] == "Les Glacis"
