@@ -258,7 +258,7 @@ pub fn attributions_report(store: &dyn Store) -> Result<logis_io::report::Report
         |part: Option<&Vec<Shown>>, whole: u64, target: f64| match part.and_then(|p| p.first()) {
             Some(Shown::Count(n)) if whole > 0 && total(whole) != Shown::Hidden => {
                 let v = *n as f64 * 100.0 / whole as f64;
-                let text = format!("{v:.1}").replace('.', ",");
+                let text = logis_domain::numbers::decimal_fr(v, 1);
                 Cell::text(if v < target {
                     format!("{text} (sous {target:.0} %)")
                 } else {

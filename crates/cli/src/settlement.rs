@@ -168,7 +168,7 @@ pub(crate) fn rule(db: Option<&str>, a: RuleArgs) -> Result<(), Failure> {
     )?;
     println!(
         "Règle des quartiers sensibles enregistrée : indice de concentration d'au moins {} sur au moins {} indicateur(s).",
-        format!("{:.2}", r.index).replace('.', ","),
+        logis_domain::numbers::decimal_fr(r.index, 2),
         r.indicators
     );
     Ok(())

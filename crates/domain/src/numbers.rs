@@ -143,6 +143,11 @@ pub fn percent_fr(part: u64, whole: u64) -> Option<String> {
     (whole != 0).then(|| format!("{:.1} %", part as f64 * 100.0 / whole as f64).replace('.', ","))
 }
 
+/// `v` with `places` decimals and a French decimal comma ("1,30").
+pub fn decimal_fr(v: f64, places: usize) -> String {
+    format!("{v:.places$}").replace('.', ",")
+}
+
 pub fn group_thousands(n: i64) -> String {
     Thousands(n).to_string()
 }

@@ -292,11 +292,11 @@ fn share_shown(count: u64, base: u64) -> bool {
 }
 
 fn percent(v: f64) -> String {
-    format!("{v:.1}").replace('.', ",")
+    logis_domain::numbers::decimal_fr(v, 1)
 }
 
 fn ratio(v: f64) -> String {
-    format!("{v:.2}").replace('.', ",")
+    logis_domain::numbers::decimal_fr(v, 2)
 }
 
 /// One indicator of an area as shown: the share and concentration index (exact, or `None`
@@ -632,9 +632,7 @@ pub fn demand_report(store: &dyn Store) -> Result<Report> {
             Cell::Int(i64::from(d.demands)),
             Cell::Int(i64::from(d.transfers)),
             Cell::Int(i64::from(d.attributions)),
-            d.pressure().map_or(Cell::Empty, |p| {
-                Cell::text(format!("{p:.1}").replace('.', ","))
-            }),
+            d.pressure().map_or(Cell::Empty, |p| Cell::text(percent(p))),
             Cell::Int(i64::from(d.past_delay)),
         ]);
     }

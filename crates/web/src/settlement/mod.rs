@@ -175,7 +175,7 @@ pub(crate) async fn occupancy(
         section: Section::of(&a),
         rule_index: o
             .as_ref()
-            .map(|o| format!("{:.2}", o.rule.index).replace('.', ","))
+            .map(|o| logis_domain::numbers::decimal_fr(o.rule.index, 2))
             .unwrap_or_default(),
         occupancy: o,
         recent,
@@ -486,7 +486,7 @@ async fn settings_page(
             chrome: a.chrome("peuplement"),
             section: Section::of(a),
             thresholds,
-            rule_index: format!("{:.2}", rule.index).replace('.', ","),
+            rule_index: logis_domain::numbers::decimal_fr(rule.index, 2),
             rule_indicators: rule.indicators,
             error,
             saved,
