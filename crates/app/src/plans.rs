@@ -3,6 +3,8 @@
 //! an unknown strategy… named, nothing written; a version imported again replaced, the others
 //! kept for comparison).
 
+pub mod actions;
+
 use crate::{AppError, Result};
 use logis_domain::plans::{PSP_COLUMNS, PSP_REQUIRED, parse_residence, residence_key};
 use logis_domain::{Principal, Role};
@@ -537,4 +539,132 @@ pub fn share_plan(
         )));
     }
     Ok(store.set_share(actor, id, p.id, shared)?)
+}
+
+/// One landlord's versions and what changed between its last two.
+#[derive(Debug, Clone, Default)]
+pub struct VersionChanges {
+    pub landlord: String,
+    /// (version, residences, dwellings, imported at), oldest first.
+    pub versions: Vec<(i32, u64, u64, String)>,
+    /// The two compared (previous, current), when there are two.
+    pub compared: Option<(i32, i32)>,
+    /// (residence, commune, what changed), when the reader reads the residences one by one.
+    pub changes: Vec<(String, String, String)>,
+    /// The counts of residences added, removed and changed (what everyone reads).
+    pub added: usize,
+    pub removed: usize,
+    pub changed: usize,
+}
+
+/// Each landlord's plan versions, compared (`logis_app::plans::compare_versions`).
+pub type Comparison = Vec<VersionChanges>;
+
+/// What changed between each landlord's last two versions: residences added, removed, and those
+/// whose strategy, years, dwellings or label changed — named one by one for the landlords
+/// `principal` reads ([`visible_landlords`]), counted for the others.
+pub fn compare_versions(store: &dyn Store, principal: &Principal) -> Result<Comparison> {
+    use std::collections::BTreeMap;
+    let visible = visible_landlords(store, principal)?;
+    let orgs = store.organisations()?;
+    let geo = store.geography()?;
+    let mut by_landlord: BTreeMap<i64, Vec<logis_store::plans::PlanVersion>> = BTreeMap::new();
+    for v in store.plan_versions()? {
+        by_landlord.entry(v.landlord).or_default().push(v);
+    }
+    let mut out = Vec::new();
+    for (landlord, versions) in by_landlord {
+        let mut c = VersionChanges {
+            landlord: orgs
+                .iter()
+                .find(|o| o.id == landlord)
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
+            versions: versions
+                .iter()
+                .map(|v| (v.version, v.residences, v.dwellings, v.imported_at.clone()))
+                .collect(),
+            ..Default::default()
+        };
+        if let [.., before, after] = versions.as_slice() {
+            c.compared = Some((before.version, after.version));
+            let key =
+                |r: &logis_domain::plans::ResidencePlan| residence_key(&r.commune, &r.residence);
+            let old: BTreeMap<String, logis_domain::plans::ResidencePlan> = store
+                .plan(landlord, before.version)?
+                .into_iter()
+                .map(|r| (key(&r), r))
+                .collect();
+            let new: BTreeMap<String, logis_domain::plans::ResidencePlan> = store
+                .plan(landlord, after.version)?
+                .into_iter()
+                .map(|r| (key(&r), r))
+                .collect();
+            let name = |r: &logis_domain::plans::ResidencePlan| {
+                geo.commune(r.commune.as_str())
+                    .map(|x| x.name.clone())
+                    .unwrap_or_else(|| r.commune.as_str().to_string())
+            };
+            let years = |r: &logis_domain::plans::ResidencePlan| match (r.start, r.end) {
+                (Some(a), Some(b)) => format!("{a}–{b}"),
+                (Some(a), None) => a.to_string(),
+                _ => "sans années".to_string(),
+            };
+            let mut changes = Vec::new();
+            for (k, r) in &new {
+                match old.get(k) {
+                    None => {
+                        c.added += 1;
+                        changes.push((
+                            r.residence.clone(),
+                            name(r),
+                            format!("ajoutée : {} ({})", r.strategy.label(), years(r)),
+                        ));
+                    }
+                    Some(o) => {
+                        let mut what = Vec::new();
+                        if o.strategy != r.strategy {
+                            what.push(format!(
+                                "stratégie {} → {}",
+                                o.strategy.label(),
+                                r.strategy.label()
+                            ));
+                        }
+                        if (o.start, o.end) != (r.start, r.end) {
+                            what.push(format!("années {} → {}", years(o), years(r)));
+                        }
+                        if o.dwellings != r.dwellings {
+                            what.push(format!("logements {} → {}", o.dwellings, r.dwellings));
+                        }
+                        if o.label != r.label {
+                            let l = |x: Option<logis_domain::stock::Letter>| {
+                                x.map(|l| l.code().to_string())
+                                    .unwrap_or_else(|| "—".into())
+                            };
+                            what.push(format!("étiquette {} → {}", l(o.label), l(r.label)));
+                        }
+                        if !what.is_empty() {
+                            c.changed += 1;
+                            changes.push((r.residence.clone(), name(r), what.join(", ")));
+                        }
+                    }
+                }
+            }
+            for (k, r) in &old {
+                if !new.contains_key(k) {
+                    c.removed += 1;
+                    changes.push((
+                        r.residence.clone(),
+                        name(r),
+                        format!("retirée (était : {})", r.strategy.label()),
+                    ));
+                }
+            }
+            if visible.as_ref().is_none_or(|v| v.contains(&landlord)) {
+                c.changes = changes;
+            }
+        }
+        out.push(c);
+    }
+    Ok(out)
 }

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod land;
+mod plans;
 mod proximity;
 mod reference;
 mod register;
@@ -83,7 +84,10 @@ enum Command {
     Foncier(land::LandCommand),
     /// Partenariats entre organisations et partage des plans stratégiques de patrimoine
     #[command(subcommand)]
-    Partenariat(settlement::PartnershipCommand),
+    Partenariat(plans::PartnershipCommand),
+    /// Plan d'actions conjoint : proposer une action, décision du comité, classeur du comité
+    #[command(subcommand)]
+    Action(plans::ActionCommand),
     /// Relogement des ménages : import des ménages et des logements vacants, appariement
     #[command(subcommand)]
     Relogement(relocation::RelocationCommand),
@@ -213,11 +217,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Import(ImportCommand::Demande(args)) => {
             return settlement::import_demand(db, args);
         }
-        Command::Import(ImportCommand::Psp(args)) => return settlement::import_psp(db, args),
+        Command::Import(ImportCommand::Psp(args)) => return plans::import_psp(db, args),
         Command::SeuilQ1(a) => settlement::threshold(db, a)?,
         Command::RegleSensibles(a) => settlement::rule(db, a)?,
         Command::Foncier(cmd) => land::command(db, cmd)?,
-        Command::Partenariat(cmd) => settlement::partnership(db, cmd)?,
+        Command::Partenariat(cmd) => plans::partnership(db, cmd)?,
+        Command::Action(cmd) => plans::action(db, cmd)?,
         Command::Relogement(cmd) => return relocation::command(db, cmd),
         Command::Report(args) => report(db, *args)?,
         Command::Objectifs(a) => register::set_targets(db, a)?,

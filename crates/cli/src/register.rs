@@ -169,7 +169,7 @@ pub(crate) enum ImportCommand {
     /// Importe l'enquête d'occupation du parc social (bailleur, commune, qpv, quartier, personnes, enfants, composition…)
     Occupation(crate::settlement::OccupancyArgs),
     /// Importe une version du plan stratégique de patrimoine (PSP) d'un bailleur (une ligne par résidence)
-    Psp(crate::settlement::PspArgs),
+    Psp(crate::plans::PspArgs),
     /// Importe la demande de logement social par commune et année (SNE : commune, annee, demandes, demandes_mutation, attributions, delai_depasse)
     Demande(crate::land::LandImportArgs),
 }

@@ -5,6 +5,8 @@
 //! of demolitions or heavy restructurings of several landlords in the same quartier and years.
 //! Pure.
 
+pub mod actions;
+
 use crate::CommuneCode;
 use crate::cells::{Cells, Errors, field, required};
 use crate::numbers::{parse_amount_cents, parse_integer};

@@ -181,9 +181,17 @@ pub fn write_csv<W: Write>(r: &Report, mut out: W) -> Result<W, WriteError> {
     w.into_inner().map_err(|e| WriteError::Io(e.into_error()))
 }
 
-/// The grid on a first sheet (as published), the long table on a second.
-pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
-    let mut wb = Workbook::new();
+/// The formats of a report's sheets.
+struct Formats {
+    title: Format,
+    head: Format,
+    body: Format,
+    number: Format,
+    sub: Format,
+    sub_number: Format,
+}
+
+fn formats() -> Formats {
     let title = Format::new().set_bold().set_font_size(13);
     let head = Format::new()
         .set_bold()
@@ -207,11 +215,31 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
         .set_background_color("#F3F5F7");
     let sub_number = sub.clone().set_num_format("# ##0");
 
+    Formats {
+        title,
+        head,
+        body,
+        number,
+        sub,
+        sub_number,
+    }
+}
+
+/// The report's grid on a sheet named `name` (as published: title, scope, header, rows, notes).
+fn grid_sheet(wb: &mut Workbook, name: &str, r: &Report, f: &Formats) -> Result<(), WriteError> {
+    let Formats {
+        title,
+        head,
+        body,
+        number,
+        sub,
+        sub_number,
+    } = f;
     // Both sheets in "low memory" mode: each row goes to a temporary file once written (a
     // whole-register grid has millions of cells), the texts shared in one table (commune
     // names repeat). Rows are written in order, as the mode asks.
     let ws = wb.add_worksheet_with_low_memory()?;
-    ws.set_name("Tableau")?;
+    ws.set_name(name)?;
     // (Widths before any row: the low-memory mode writes the columns' widths first.)
     for (c, width) in column_widths(&r.grid).into_iter().enumerate() {
         ws.set_column_width(c as u16, width)?;
@@ -228,7 +256,7 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
     ws.set_repeat_rows(3, header_last)?;
     ws.set_header(page_header(&r.title, &r.scope));
     ws.set_footer("&CPage &P / &N");
-    ws.write_string_with_format(0, 0, &r.title, &title)?;
+    ws.write_string_with_format(0, 0, &r.title, title)?;
     ws.write_string(1, 0, &r.scope)?;
     let mut row = 3u32;
     if !r.grid.groups.is_empty() {
@@ -236,16 +264,16 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
         for g in &r.grid.groups {
             let span = u16::try_from(g.span.max(1)).unwrap_or(1);
             if span > 1 {
-                ws.merge_range(row, col, row, col + span - 1, &g.label, &head)?;
+                ws.merge_range(row, col, row, col + span - 1, &g.label, head)?;
             } else {
-                ws.write_string_with_format(row, col, &g.label, &head)?;
+                ws.write_string_with_format(row, col, &g.label, head)?;
             }
             col += span;
         }
         row += 1;
     }
     for (c, h) in r.grid.header.iter().enumerate() {
-        ws.write_string_with_format(row, c as u16, h, &head)?;
+        ws.write_string_with_format(row, c as u16, h, head)?;
     }
     row += 1;
     for gr in &r.grid.rows {
@@ -257,12 +285,12 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
                     row,
                     c,
                     *n as f64,
-                    if strong { &sub_number } else { &number },
+                    if strong { sub_number } else { number },
                 )?,
                 Cell::Text(s) => {
-                    ws.write_string_with_format(row, c, s, if strong { &sub } else { &body })?
+                    ws.write_string_with_format(row, c, s, if strong { sub } else { body })?
                 }
-                Cell::Empty => ws.write_blank(row, c, if strong { &sub } else { &body })?,
+                Cell::Empty => ws.write_blank(row, c, if strong { sub } else { body })?,
             };
         }
         row += 1;
@@ -272,6 +300,15 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
         ws.write_string(row, 0, n)?;
     }
 
+    Ok(())
+}
+
+/// The grid on a first sheet (as published), the long table on a second.
+pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
+    let mut wb = Workbook::new();
+    let f = formats();
+    grid_sheet(&mut wb, "Tableau", r, &f)?;
+    let head = &f.head;
     let data = wb.add_worksheet_with_low_memory()?;
     data.set_name("Données")?;
     for (c, h) in r.long_columns.iter().enumerate() {
@@ -286,6 +323,27 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
                 Cell::Empty => data,
             };
         }
+    }
+    Ok(wb.save_to_buffer()?)
+}
+
+/// Several reports in one workbook, one sheet each (named as given: at most 31 characters, no
+/// `[]:*?/\\`), each laid out as [`write_xlsx`]'s first sheet. An empty list: one sheet saying so.
+pub fn write_xlsx_book(sheets: &[(&str, &Report)]) -> Result<Vec<u8>, WriteError> {
+    let mut wb = Workbook::new();
+    let f = formats();
+    for (name, r) in sheets {
+        let name: String = name
+            .chars()
+            .filter(|c| !"[]:*?/\\".contains(*c))
+            .take(31)
+            .collect();
+        grid_sheet(&mut wb, &name, r, &f)?;
+    }
+    if sheets.is_empty() {
+        wb.add_worksheet()
+            .set_name("Vide")?
+            .write_string(0, 0, "Aucune ligne.")?;
     }
     Ok(wb.save_to_buffer()?)
 }

@@ -4,3 +4,4 @@
 use super::*;
 
 impl logis_store::PlanStore for PostgresStore {}
+impl logis_store::ActionStore for PostgresStore {}

@@ -4,3 +4,4 @@
 use super::*;
 
 impl logis_store::PlanStore for SqliteStore {}
+impl logis_store::ActionStore for SqliteStore {}

@@ -28,6 +28,7 @@ pub use audit::{Actor, AuditEntry, AuditFilter, AuditStore, Change, Via};
 pub use land::LandStore;
 pub use logis_domain::FundingKind;
 pub use plans::PlanStore;
+pub use plans::actions::ActionStore;
 pub use proximity::mobility::MobilityStore;
 pub use proximity::{ProximityRecords, ProximityStore};
 pub use reference::{GeographyCache, ReferenceData, ReferenceStore};
@@ -54,6 +55,7 @@ pub trait Store:
     + SettlementStore
     + OccupancyStore
     + PlanStore
+    + ActionStore
     + Send
     + Sync
 {
@@ -229,6 +231,7 @@ mod tests {
             .chain(crate::settlement::sql::ALL)
             .chain(crate::settlement::occupancy::sql::ALL)
             .chain(crate::plans::sql::ALL)
+            .chain(crate::plans::actions::sql::ALL)
         {
             assert!(super::parameters_in_order(sql), "{sql}");
         }

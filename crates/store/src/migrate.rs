@@ -33,6 +33,7 @@ macro_rules! migrations {
             19 "settlement" "0019_settlement.sql",
             20 "occupancy" "0020_occupancy.sql",
             21 "plans" "0021_plans.sql",
+            22 "actions" "0022_actions.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

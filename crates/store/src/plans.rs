@@ -2,6 +2,8 @@
 //! [`crate::tx`]: partnerships and their members, what each landlord shares with which, and the
 //! plans' versions with their residences (written by `insert_many`: PostgreSQL's `COPY`).
 
+pub mod actions;
+
 use crate::Result;
 use crate::audit::{Actor, Change};
 use crate::tx::{self, Row, Transactions, Value};
