@@ -4,6 +4,7 @@
 //! deterministic Dunkerque 2030 production pipeline 2024-2034 for the three landlords.
 //! Loading it twice changes nothing.
 
+mod plans;
 mod proximity;
 mod relocation;
 mod settlement;
@@ -322,6 +323,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     relocation::load(store, &actor, chrono::Local::now().date_naive())?;
     stock::load(store, &actor)?;
     settlement::load(store, &actor)?;
+    plans::load(store, &actor)?;
     demo_accounts(store, &actor)?;
     Ok(report)
 }

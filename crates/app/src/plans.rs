@@ -176,6 +176,14 @@ fn coherence(
     use logis_domain::register::vocab::Nature;
     use logis_io::report::Cell;
     let mut rows = Vec::new();
+    // The register is kept on the EPCI's territory: residences elsewhere are not looked for.
+    let territory = crate::reference::territory(store)?;
+    let geo = store.geography()?;
+    let inside = |c: &logis_domain::CommuneCode| {
+        territory
+            .as_ref()
+            .is_none_or(|t| geo.commune(c.as_str()).is_some_and(|x| t.contains(x)))
+    };
     for (landlord, name, version, residences) in plans {
         let lines = logis_store::register::collect_lines(
             store,
@@ -188,7 +196,7 @@ fn coherence(
         let rehab = |r: &logis_domain::plans::ResidencePlan| {
             matches!(r.strategy, Strategy::Rehabilitate | Strategy::Restructure)
         };
-        for r in residences.iter().filter(|r| rehab(r)) {
+        for r in residences.iter().filter(|r| rehab(r) && inside(&r.commune)) {
             let Some(start) = r.start else { continue };
             let end = r.end.unwrap_or(start).max(start);
             let found = lines.iter().any(|l| {

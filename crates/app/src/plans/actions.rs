@@ -657,7 +657,7 @@ pub fn proposal(
             f.title = format!("Réhabiliter {} avant {ban}", r.residence);
             f.kind = ActionKind::CoordinatedRehabilitation.code().into();
             f.residences = line(r);
-            f.first_year = r.start.map(|y| y.to_string()).unwrap_or_default();
+            f.first_year = r.start.unwrap_or(ban - 1).min(ban - 1).to_string();
             f.last_year = (ban - 1).to_string();
             f.origin = format!(
                 "lacune : {} ({} logements, étiquette {}) interdite à la location au 1er janvier {ban} selon le PSP {version} de {landlord_name}",

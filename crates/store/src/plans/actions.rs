@@ -10,9 +10,9 @@ use serde::Serialize;
 
 pub mod sql {
     pub const INSERT_ACTION: &str = "INSERT INTO plan_actions (partnership_id, title, kind, status, lead_id, first_year, last_year, detail, origin, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
-    pub const UPDATE_ACTION: &str = "UPDATE plan_actions SET partnership_id = $2, title = $3, kind = $4, status = $5, lead_id = $6, first_year = $7, last_year = $8, detail = $9, updated_at = $10 WHERE id = $1";
+    pub const UPDATE_ACTION: &str = "UPDATE plan_actions SET partnership_id = $1, title = $2, kind = $3, status = $4, lead_id = $5, first_year = $6, last_year = $7, detail = $8, updated_at = $9 WHERE id = $10";
     pub const SET_STATUS: &str =
-        "UPDATE plan_actions SET status = $2, updated_at = $3 WHERE id = $1";
+        "UPDATE plan_actions SET status = $1, updated_at = $2 WHERE id = $3";
     pub const DELETE_LINKS: &str = "DELETE FROM plan_action_links WHERE action_id = $1";
     pub const INSERT_LINK: &str =
         "INSERT INTO plan_action_links (action_id, kind, target, label) VALUES ($1, $2, $3, $4)";
@@ -198,7 +198,6 @@ pub trait ActionStore: Transactions {
                     let n = tx.execute(
                         sql::UPDATE_ACTION,
                         &[
-                            Value::int(id),
                             Value::int(a.partnership),
                             Value::text(d.title.clone()),
                             Value::text(d.kind.code()),
@@ -208,6 +207,7 @@ pub trait ActionStore: Transactions {
                             year(d.last_year),
                             Value::text(d.detail.clone()),
                             Value::text(now),
+                            Value::int(id),
                         ],
                     )?;
                     if n == 0 {
@@ -247,7 +247,7 @@ pub trait ActionStore: Transactions {
             if let Some(s) = d.status {
                 tx.execute(
                     sql::SET_STATUS,
-                    &[Value::int(action), Value::text(s.code()), Value::text(now)],
+                    &[Value::text(s.code()), Value::text(now), Value::int(action)],
                 )?;
             }
             tx.record(
