@@ -197,4 +197,235 @@ RH-2;Vilogia;Grande-Synthe;Europe, réhabilitation;Réhabilitation;60;2030"
     assert_eq!(store.shares().unwrap().len(), 2);
 }
 
-conformance!(a_plan_imported_as_versions);
+conformance!(a_plan_imported_as_versions, a_joint_action_plan);
+
+/// The joint action plan: an action proposed from a finding (its residence, years and origin
+/// filled in), every bad field named with nothing written, a member's editor proposing and a
+/// stranger's refused, the committee's decisions (the EPCI only; a closed action's status kept),
+/// the progress from a linked operation's stages, the committee's workbook one sheet per theme;
+/// and the versions compared, named one by one only for who reads the landlord's residences.
+fn a_joint_action_plan(kind: Kind) {
+    use logis_app::plans::actions::{
+        ActionFields, action_counts, actions_for, committee_sheets, proposal, record_decision,
+        save_action,
+    };
+    let db = TestDb::with_landlords(kind);
+    let store = db.store.as_ref();
+    let src = |t: &str| logis_io::open_bytes(t.as_bytes().to_vec()).unwrap();
+    let admin = principal(Role::Admin, None);
+    let import = |landlord: &str, version: i32, text: &str| {
+        let r = import_psp(
+            store,
+            &admin,
+            &actor(),
+            src(text),
+            &PspOptions {
+                landlord: landlord.into(),
+                version,
+                commit: true,
+                source: "psp.csv".into(),
+            },
+        )
+        .unwrap();
+        assert!(r.committed, "{:?}", r.problems);
+    };
+    import("Vilogia", 2024, PSP);
+    let v2026 = PSP
+        .replace("rehabiliter;2027;2029", "rehabiliter;2026;2027")
+        .replace(
+            "Carré de la Vieille;Dunkerque;;45",
+            "Carré de la Vieille;Dunkerque;;50",
+        );
+    import("Vilogia", 2026, &v2026);
+    let r = db.import(format!(
+        "reference;bailleur;commune;libelle;nature;produit;logements;annee;stade;date_stade\n\
+             OP-GL;Partenord Habitat;Dunkerque;Glacis;rehabilitation;;40;2027;travaux;01/03/2027\n\
+             OP-GL;Partenord Habitat;Dunkerque;Glacis;rehabilitation;;60;2028;programme;\n"
+    ));
+    assert!(r.committed, "{}", r.render_fr());
+    let orgs = store.organisations().unwrap();
+    let id = |n: &str| orgs.iter().find(|o| o.name == n).unwrap().id;
+    let (vilogia, partenord, foh) = (
+        id("Vilogia"),
+        id("Partenord Habitat"),
+        id("Flandre Opale Habitat"),
+    );
+    logis_app::plans::create_partnership(
+        store,
+        &admin,
+        &actor(),
+        "Charte",
+        "245900428",
+        &["Vilogia".into(), "Partenord Habitat".into()],
+    )
+    .unwrap();
+
+    // Versions: counted for everyone, named for who reads Vilogia's residences.
+    let reader = principal(Role::LandlordReader, Some(partenord));
+    let cmp = logis_app::plans::compare_versions(store, &reader).unwrap();
+    let c = cmp.iter().find(|c| c.landlord == "Vilogia").unwrap();
+    assert_eq!(
+        (c.compared, c.added, c.removed, c.changed),
+        (Some((2024, 2026)), 0, 0, 2)
+    );
+    assert!(c.changes.is_empty());
+    logis_app::plans::share_plan(store, &admin, &actor(), "Vilogia", "Charte", true).unwrap();
+    let cmp = logis_app::plans::compare_versions(store, &reader).unwrap();
+    let c = cmp.iter().find(|c| c.landlord == "Vilogia").unwrap();
+    assert!(
+        c.changes
+            .iter()
+            .any(|x| x.0 == "Les Glacis" && x.2 == "années 2027–2029 → 2026–2027"),
+        "{:?}",
+        c.changes
+    );
+
+    // A proposal from a gap: Île Jeanty, G, demolished only by 2028.
+    let f = proposal(
+        store,
+        &admin,
+        "lacune",
+        "Vilogia",
+        "Île Jeanty",
+        "Dunkerque",
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            f.partnership.as_str(),
+            f.residences.as_str(),
+            f.last_year.as_str()
+        ),
+        ("Charte", "Île Jeanty, Dunkerque", "2024")
+    );
+    assert!(f.origin.starts_with("lacune : Île Jeanty"), "{}", f.origin);
+    // Bad fields: each named, nothing written.
+    let bad = ActionFields {
+        title: "Relogements".into(),
+        kind: "peinture".into(),
+        partnership: "Charte".into(),
+        lead: "Flandre Opale Habitat".into(),
+        landlords: vec!["Vilogia".into()],
+        residences: "Résidence inconnue, Dunkerque".into(),
+        operations: "OP-XX".into(),
+        first_year: "2030".into(),
+        last_year: "2027".into(),
+        ..Default::default()
+    };
+    let errors = save_action(store, &admin, &actor(), None, &bad)
+        .unwrap()
+        .unwrap_err();
+    let fields: Vec<&str> = errors.iter().map(|e| e.0).collect();
+    assert_eq!(
+        fields,
+        ["type", "annee_fin", "pilote", "residences", "operations"],
+        "{errors:?}"
+    );
+    assert!(store.actions().unwrap().is_empty(), "nothing written");
+    // A stranger's editor (FOH is no member) is refused; Partenord's editor proposes.
+    let stranger = principal(Role::LandlordEditor, Some(foh));
+    assert!(save_action(store, &stranger, &actor(), None, &f).is_err());
+    let editor = principal(Role::LandlordEditor, Some(partenord));
+    let good = ActionFields {
+        title: "Réhabilitations coordonnées des Glacis".into(),
+        kind: "rehabilitation_coordonnee".into(),
+        partnership: "Charte".into(),
+        lead: "Partenord Habitat".into(),
+        landlords: vec!["Vilogia".into()],
+        communes: "Dunkerque".into(),
+        residences: "Les Glacis".into(),
+        operations: "OP-GL".into(),
+        first_year: "2026".into(),
+        last_year: "2028".into(),
+        ..Default::default()
+    };
+    let a = save_action(store, &editor, &actor(), None, &good)
+        .unwrap()
+        .unwrap();
+    let b = save_action(store, &admin, &actor(), None, &f)
+        .unwrap()
+        .unwrap();
+    // Decisions: the EPCI only; a closed action keeps its status.
+    assert!(record_decision(store, &editor, &actor(), a, "01/10/2026", "ok", "validee").is_err());
+    record_decision(
+        store,
+        &admin,
+        &actor(),
+        a,
+        "01/10/2026",
+        "Validée",
+        "validee",
+    )
+    .unwrap()
+    .unwrap();
+    record_decision(
+        store,
+        &admin,
+        &actor(),
+        b,
+        "01/10/2026",
+        "Abandon",
+        "abandonnee",
+    )
+    .unwrap()
+    .unwrap();
+    let e = record_decision(
+        store,
+        &admin,
+        &actor(),
+        b,
+        "02/10/2026",
+        "Reprise",
+        "engagee",
+    )
+    .unwrap()
+    .unwrap_err();
+    assert_eq!(e[0].0, "statut");
+    // Read by the partnership's members and the EPCI; progress from OP-GL's lines.
+    let seen = actions_for(store, &reader).unwrap();
+    assert_eq!(seen.len(), 2);
+    let glacis = seen.iter().find(|x| x.record.id == a).unwrap();
+    assert_eq!(glacis.record.action.draft.status.code(), "validee");
+    assert_eq!(
+        (glacis.progress.dwellings, glacis.progress.started),
+        (100, 40)
+    );
+    assert_eq!(
+        glacis.named(logis_store::plans::actions::LinkKind::Residence),
+        "Les Glacis (Dunkerque), Vilogia"
+    );
+    assert_eq!(glacis.record.decisions.len(), 1);
+    assert!(
+        actions_for(store, &principal(Role::LandlordReader, Some(foh)))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(action_counts(store).unwrap().len(), 2);
+    // A change by the lead's editor keeps the status.
+    let mut changed = good.clone();
+    changed.title = "Glacis : réhabilitations coordonnées".into();
+    save_action(store, &editor, &actor(), Some(a), &changed)
+        .unwrap()
+        .unwrap();
+    let after = actions_for(store, &admin).unwrap();
+    let glacis = after.iter().find(|x| x.record.id == a).unwrap();
+    assert_eq!(
+        (
+            glacis.record.action.draft.title.as_str(),
+            glacis.record.action.draft.status.code()
+        ),
+        ("Glacis : réhabilitations coordonnées", "validee")
+    );
+    // The committee's workbook: one sheet per theme with an action.
+    let sheets = committee_sheets(store, &admin, None).unwrap();
+    let themes: Vec<&str> = sheets.iter().map(|s| s.0).collect();
+    assert_eq!(themes, ["Réhabilitation"]);
+    let refs: Vec<(&str, &logis_io::report::Report)> =
+        sheets.iter().map(|(n, r)| (*n, r)).collect();
+    assert!(
+        logis_io::report::write_xlsx_book(&refs)
+            .unwrap()
+            .starts_with(b"PK")
+    );
+    let _ = vilogia;
+}
