@@ -70,6 +70,8 @@ struct World {
     relocation: relocation::Relocation,
     /// The settlement observatory's charter.
     charter: i64,
+    /// The joint action plan's action (Vilogia leads it, in a partnership with Partenord).
+    plan_action: i64,
 }
 
 impl World {
@@ -159,8 +161,9 @@ fn world(kind: Kind) -> World {
     let relocation = relocation::world(s);
     stock::world(s);
     let charter = settlement::world(s);
-    plans::world(s);
+    let plan_action = plans::world(s);
     World {
+        plan_action,
         charter,
         proximity,
         relocation,

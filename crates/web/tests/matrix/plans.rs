@@ -9,8 +9,9 @@ const PSP: &str =
 Les Glacis;Dunkerque;Glacis;120;1962;F;rehabiliter;2027;2029
 Carré de la Vieille;Dunkerque;;45;1995;D;maintenir;;";
 
-/// Vilogia's plan (not shared yet).
-pub(crate) fn world(s: &dyn logis_store::Store) {
+/// Vilogia's plan (not shared yet), a partnership of Vilogia and Partenord and an action Vilogia
+/// leads in it: its id.
+pub(crate) fn world(s: &dyn logis_store::Store) -> i64 {
     let admin = logis_domain::Principal {
         user_id: 0,
         login: "cli".into(),
@@ -32,9 +33,34 @@ pub(crate) fn world(s: &dyn logis_store::Store) {
     )
     .unwrap();
     assert!(r.committed, "{:?}", r.problems);
+    logis_app::plans::create_partnership(
+        s,
+        &admin,
+        &actor(),
+        "Charte matrice",
+        "245900428",
+        &["Vilogia".into(), "Partenord Habitat".into()],
+    )
+    .unwrap();
+    logis_app::plans::actions::save_action(s, &admin, &actor(), None, &action_fields())
+        .unwrap()
+        .unwrap()
 }
 
-pub(crate) fn routes(_w: &World) -> Vec<Route> {
+fn action_fields() -> logis_app::plans::actions::ActionFields {
+    logis_app::plans::actions::ActionFields {
+        title: "Réhabiliter Les Glacis".into(),
+        kind: "rehabilitation_coordonnee".into(),
+        partnership: "Charte matrice".into(),
+        lead: "Vilogia".into(),
+        residences: "Les Glacis, Dunkerque".into(),
+        first_year: "2027".into(),
+        last_year: "2029".into(),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn routes(w: &World) -> Vec<Route> {
     let get = |uri: &str, expected: &'static str| {
         (
             Auth::Cookie,
@@ -44,8 +70,78 @@ pub(crate) fn routes(_w: &World) -> Vec<Route> {
             expected,
         )
     };
+    let post = |uri: &str, body: &str, expected: &'static str| {
+        (
+            Auth::Cookie,
+            "POST",
+            uri.to_string(),
+            body.to_string(),
+            expected,
+        )
+    };
+    let action = format!("/psp/actions/{}", w.plan_action);
+    let good = "titre=R%C3%A9habiliter+Les+Glacis&type=rehabilitation_coordonnee&partenariat=Charte+matrice&pilote=Vilogia&residences=Les+Glacis%2C+Dunkerque&annee_debut=2027&annee_fin=2029";
     vec![
         get("/psp", "AAAAAAAAAA"),
+        get("/psp/versions", "AAAAAAAAAA"),
+        get("/psp/partenariats", "AAAAAAAAAA"),
+        // Uploads: the EPCI and landlords' editors.
+        get("/psp/import", "AAAFFFFFFF"),
+        get("/psp/import?bailleur=Vilogia&version=2027", "AAAFFFFFFF"),
+        // Partnerships: created by the administrator; a landlord's editor shares its plan.
+        post(
+            "/psp/partenariats",
+            "nom=Partenariat+matrice&territoire=245900428&membres=Vilogia&membres=Partenord+Habitat",
+            "AFFFFFFFFF",
+        ),
+        post(
+            "/psp/partenariats",
+            "nom=Seul&territoire=245900428&membres=Vilogia",
+            "RFFFFFFFFF",
+        ),
+        post(
+            "/psp/partenariats",
+            "nom=Ailleurs&territoire=dep%3A99&membres=Vilogia&membres=Partenord+Habitat",
+            "RFFFFFFFFF",
+        ),
+        post(
+            "/psp/partage",
+            "partenariat=Charte+matrice&partage=0",
+            "FFAFFFFFFF",
+        ),
+        post(
+            "/psp/partage",
+            "partenariat=Inconnu&partage=1",
+            "FFRFFFFFFF",
+        ),
+        // The joint action plan: read by the EPCI and the partnership's members.
+        get("/psp/actions", "AAAAAAAAAA"),
+        get(
+            "/psp/actions?constat=lacune&bailleur=Vilogia&residence=Les+Glacis&commune=Dunkerque",
+            "AAAAAAAAAA",
+        ),
+        get("/psp/actions/comite.xlsx", "AAAAAAAAAA"),
+        get("/psp/actions/comite.xlsx?partenariat=Inconnu", "RRRRRRRRRR"),
+        get(&action, "AAAANNNNNN"),
+        get("/psp/actions/999999", "NNNNNNNNNN"),
+        post("/psp/actions", good, "AAAFFFFFFF"),
+        post(
+            "/psp/actions",
+            &good.replace("rehabilitation_coordonnee", "peinture"),
+            "RRRFFFFFFF",
+        ),
+        post(&action, good, "AAAFFFFFFF"),
+        post("/psp/actions/999999", good, "NNNFFFFFFF"),
+        post(
+            &format!("{action}/decision"),
+            "date=01%2F10%2F2026&decision=Examin%C3%A9e",
+            "AAFFFFFFFF",
+        ),
+        post(
+            &format!("{action}/decision"),
+            "date=01%2F10%2F2099&decision=Trop+t%C3%B4t",
+            "RRFFFFFFFF",
+        ),
         get("/psp?format=csv", "AAAAAAAAAA"),
         get("/psp?format=xlsx", "AAAAAAAAAA"),
         get("/psp?format=pdf", "RRRRRRRRRR"),
@@ -89,4 +185,19 @@ pub(crate) async fn checks(w: &World) {
     .await;
     assert!(csv("lecteur").await.contains("lacune;Vilogia;Les Glacis"));
     assert!(!csv("observateur").await.contains("Les Glacis"));
+    // The action's page names its residence for the members; the others read counts only.
+    let page = |login: &'static str, uri: String| async move {
+        call(w, user(login), Auth::Cookie, "GET", &uri, "").await.1
+    };
+    let action = format!("/psp/actions/{}", w.plan_action);
+    assert!(
+        page("lecteur", action)
+            .await
+            .contains("Les Glacis (Dunkerque), Vilogia")
+    );
+    let list = page("observateur", "/psp/actions".into()).await;
+    assert!(
+        list.contains("Réhabilitation") && !list.contains("Réhabiliter Les Glacis"),
+        "{list}"
+    );
 }
