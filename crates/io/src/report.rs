@@ -312,7 +312,7 @@ pub fn write_xlsx(r: &Report) -> Result<Vec<u8>, WriteError> {
     let data = wb.add_worksheet_with_low_memory()?;
     data.set_name("Données")?;
     for (c, h) in r.long_columns.iter().enumerate() {
-        data.write_string_with_format(0, c as u16, *h, &head)?;
+        data.write_string_with_format(0, c as u16, *h, head)?;
     }
     for (i, cells) in r.long_rows.iter().enumerate() {
         for (c, cell) in cells.iter().enumerate() {

@@ -332,9 +332,15 @@ pub(super) fn load(store: &dyn Store, actor: &Actor) -> Result<()> {
     for landlord in NEW_LANDLORDS {
         crate::plans::share_plan(store, &who, actor, landlord, PAS_DE_CALAIS, true)?;
     }
-    for landlord in ["Flandre Opale Habitat", "Partenord Habitat"] {
-        crate::plans::share_plan(store, &who, actor, landlord, DUNKERQUE_2030, true)?;
-    }
+    // (Partenord Habitat has not decided yet: the browser journey shares its plan.)
+    crate::plans::share_plan(
+        store,
+        &who,
+        actor,
+        "Flandre Opale Habitat",
+        DUNKERQUE_2030,
+        true,
+    )?;
     // The first joint plan.
     use super::super::plans::actions::{ActionFields, proposal, record_decision, save_action};
     let save = |f: ActionFields| -> Result<i64> {

@@ -237,11 +237,11 @@ fn a_joint_action_plan(kind: Kind) {
             "Carré de la Vieille;Dunkerque;;50",
         );
     import("Vilogia", 2026, &v2026);
-    let r = db.import(format!(
+    let r = db.import(
         "reference;bailleur;commune;libelle;nature;produit;logements;annee;stade;date_stade\n\
              OP-GL;Partenord Habitat;Dunkerque;Glacis;rehabilitation;;40;2027;travaux;01/03/2027\n\
-             OP-GL;Partenord Habitat;Dunkerque;Glacis;rehabilitation;;60;2028;programme;\n"
-    ));
+             OP-GL;Partenord Habitat;Dunkerque;Glacis;rehabilitation;;60;2028;programme;\n",
+    );
     assert!(r.committed, "{}", r.render_fr());
     let orgs = store.organisations().unwrap();
     let id = |n: &str| orgs.iter().find(|o| o.name == n).unwrap().id;
