@@ -438,4 +438,29 @@ proptest! {
             Err(e) => prop_assert!(e.iter().all(|f| PSP_COLUMNS.contains(&f.column) && !f.message.is_empty())),
         }
     }
+
+    /// Any action or committee decision form: an action (proposée unless said) or French
+    /// refusals naming their fields; never a panic.
+    #[test]
+    fn action_forms_of_any_text(cells in prop::collection::vec("(.{0,12}|[0-9/]{0,10}|etude|vente|validee|abandonnee|20[0-9]{2})", 9)) {
+        use logis_domain::plans::actions::{ActionForm, ActionStatus, parse_action, parse_decision};
+        let form = ActionForm {
+            title: &cells[0],
+            kind: &cells[1],
+            status: &cells[2],
+            first_year: &cells[3],
+            last_year: &cells[4],
+            detail: &cells[5],
+        };
+        match parse_action(&form) {
+            Ok(a) => prop_assert!(a.first_year.zip(a.last_year).is_none_or(|(x, y)| x <= y)),
+            Err(e) => prop_assert!(!e.is_empty() && e.iter().all(|(_, m)| !m.is_empty())),
+        }
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        for current in ActionStatus::ALL {
+            if let Err(e) = parse_decision(&cells[6], &cells[7], &cells[8], *current, today) {
+                prop_assert!(!e.is_empty() && e.iter().all(|(_, m)| !m.is_empty()));
+            }
+        }
+    }
 }
