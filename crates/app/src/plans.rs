@@ -273,11 +273,49 @@ fn coherence(
 /// residence); residences exposed to the rental ban (`lacune`, one row each, the year being the
 /// ban's); the plans against the register (`coherence`).
 pub fn cross_analysis(store: &dyn Store) -> Result<logis_io::report::Report> {
-    use logis_domain::plans::{exposed_from, overlaps};
+    cross_analysis_within(store, None)
+}
+
+/// A partnership's territory, by its name (`None`: every plan's residences).
+pub fn partnership_territory(
+    store: &dyn Store,
+    partnership: &str,
+) -> Result<(String, logis_domain::Territory)> {
+    let p = store
+        .partnerships()?
+        .into_iter()
+        .find(|p| p.name == partnership.trim())
+        .ok_or_else(|| AppError::Invalid(format!("partenariat inconnu « {partnership} »")))?;
+    let t = logis_domain::Territory::parse(&p.territory).map_err(AppError::Invalid)?;
+    Ok((p.name, t))
+}
+
+/// The cross-analysis of the residences on a territory (a partnership's; `None`: all).
+pub fn cross_analysis_within(
+    store: &dyn Store,
+    within: Option<&(String, logis_domain::Territory)>,
+) -> Result<logis_io::report::Report> {
+    use logis_domain::plans::{Strategy, exposed_from, overlaps};
     use logis_io::report::{Cell, Grid, GridRow, Report, RowKind};
     use std::collections::BTreeMap;
     let geo = store.geography()?;
-    let plans = current_plans(store)?;
+    let mut plans = current_plans(store)?;
+    if let Some((_, t)) = within {
+        for (_, _, _, residences) in &mut plans {
+            residences.retain(|r| {
+                geo.commune(r.commune.as_str())
+                    .is_some_and(|c| t.contains(c))
+            });
+        }
+    }
+    // The relocation pool's vacancies per commune (for the overlaps' pressure).
+    let mut vacant: BTreeMap<String, u64> = BTreeMap::new();
+    for (_, v, status) in store.vacancies()? {
+        if status == "libre" {
+            *vacant.entry(v.commune.as_str().to_string()).or_default() += 1;
+        }
+    }
+    let pool = !vacant.is_empty();
     let commune_name = |c: &logis_domain::CommuneCode| {
         geo.commune(c.as_str())
             .map(|x| x.name.clone())
@@ -320,13 +358,32 @@ pub fn cross_analysis(store: &dyn Store) -> Result<logis_io::report::Report> {
     for o in overlaps(&slices) {
         let landlords: std::collections::BTreeSet<i64> =
             o.residences.iter().map(|(l, _)| *l).collect();
+        let communes: std::collections::BTreeSet<String> = o
+            .residences
+            .iter()
+            .filter_map(|(l, i)| {
+                plans
+                    .iter()
+                    .find(|(id, ..)| id == l)
+                    .and_then(|(_, _, _, rs)| rs.get(*i))
+                    .map(|r| r.commune.as_str().to_string())
+            })
+            .collect();
+        let free: u64 = communes.iter().filter_map(|c| vacant.get(c)).sum();
         let detail = format!(
-            "démolitions ou restructurations de {} bailleurs dans le quartier {} de {} à {} : {} logements à libérer",
+            "démolitions ou restructurations de {} bailleurs dans le quartier {} de {} à {} : {} logements à libérer ; {}",
             landlords.len(),
             o.quartier,
             o.from,
             o.to,
-            o.dwellings
+            o.dwellings,
+            if pool {
+                format!(
+                    "{free} logement(s) vacant(s) libre(s) au vivier de relogement de la commune"
+                )
+            } else {
+                "aucun vivier de relogement importé".to_string()
+            }
         );
         for (l, i) in &o.residences {
             let Some((_, name, _, rs)) = plans.iter().find(|(id, ..)| id == l) else {
@@ -343,6 +400,38 @@ pub fn cross_analysis(store: &dyn Store) -> Result<logis_io::report::Report> {
                 year(r.start),
                 Cell::text(detail.clone()),
             ]);
+        }
+    }
+    // Sales planned in communes short of their SRU target (the stock's estimate, target 25 %).
+    let short: BTreeMap<String, (u64, String)> = match crate::stock::sru_report(store, None, 25) {
+        Ok(sru) => sru
+            .long_rows
+            .iter()
+            .filter_map(|r| {
+                let code = r.get(1)?.plain();
+                let deficit = r.get(8)?.plain().parse::<u64>().ok()?;
+                (deficit > 0).then(|| (code, (deficit, sru.title.clone())))
+            })
+            .collect(),
+        Err(_) => BTreeMap::new(),
+    };
+    for (_, name, _, residences) in &plans {
+        for r in residences.iter().filter(|r| r.strategy == Strategy::Sell) {
+            if let Some((deficit, title)) = short.get(r.commune.as_str()) {
+                rows.push(vec![
+                    Cell::text("chevauchement"),
+                    Cell::text(name.clone()),
+                    Cell::text(r.residence.clone()),
+                    Cell::text(commune_name(&r.commune)),
+                    Cell::text(r.quartier.clone().unwrap_or_default()),
+                    Cell::Int(i64::from(r.dwellings)),
+                    year(r.start),
+                    Cell::text(format!(
+                        "vente prévue dans une commune déficitaire au titre de la loi SRU : {deficit} logements sociaux manquants ({})",
+                        title.to_lowercase()
+                    )),
+                ]);
+            }
         }
     }
     rows.extend(coherence(store, &plans, &commune_name)?);
@@ -376,7 +465,8 @@ pub fn cross_analysis(store: &dyn Store) -> Result<logis_io::report::Report> {
         name: "psp",
         title: "Analyse croisée des plans stratégiques de patrimoine".into(),
         scope: format!(
-            "plans en vigueur : {}",
+            "{}plans en vigueur : {}",
+            within.map(|(n, _)| format!("territoire du partenariat {n} ; ")).unwrap_or_default(),
             plans
                 .iter()
                 .map(|(_, n, v, _)| format!("{n} {v}"))
@@ -441,8 +531,13 @@ pub fn visible_landlords(
 pub fn cross_analysis_for(
     store: &dyn Store,
     principal: &Principal,
+    partnership: Option<&str>,
 ) -> Result<logis_io::report::Report> {
-    let mut report = cross_analysis(store)?;
+    let within = match partnership {
+        Some(p) => Some(partnership_territory(store, p)?),
+        None => None,
+    };
+    let mut report = cross_analysis_within(store, within.as_ref())?;
     if let Some(visible) = visible_landlords(store, principal)? {
         let names: std::collections::BTreeSet<String> = store
             .organisations()?
@@ -675,4 +770,67 @@ pub fn compare_versions(store: &dyn Store, principal: &Principal) -> Result<Comp
         out.push(c);
     }
     Ok(out)
+}
+
+/// The rehabilitations the current plans schedule, against the programmes' rehabilitation
+/// targets (ERBM's 23,000 in ten years, a PLH's): per year, dwellings whose rehabilitation or
+/// restructuring ends that year (starts, without an end), and each programme's yearly pace over
+/// its period.
+#[derive(Debug, Clone, Default)]
+pub struct RehabTargets {
+    /// (programme, total, first year, last year)
+    pub programmes: Vec<(String, u64, i32, i32)>,
+    /// (year, dwellings planned, each programme's pace that year — none outside its period)
+    pub years: Vec<(i32, u64, Vec<Option<u64>>)>,
+}
+
+pub fn rehab_against_targets(
+    store: &dyn Store,
+    within: Option<&(String, logis_domain::Territory)>,
+) -> Result<RehabTargets> {
+    use logis_domain::plans::Strategy;
+    use logis_domain::register::targets::TargetScope;
+    use logis_domain::register::vocab::Nature;
+    let geo = store.geography()?;
+    let mut planned: std::collections::BTreeMap<i32, u64> = std::collections::BTreeMap::new();
+    for (_, _, _, residences) in current_plans(store)? {
+        for r in residences {
+            if !matches!(r.strategy, Strategy::Rehabilitate | Strategy::Restructure) {
+                continue;
+            }
+            if let Some((_, t)) = within
+                && !geo
+                    .commune(r.commune.as_str())
+                    .is_some_and(|c| t.contains(c))
+            {
+                continue;
+            }
+            if let Some(y) = r.end.or(r.start) {
+                *planned.entry(y).or_default() += u64::from(r.dwellings);
+            }
+        }
+    }
+    let mut programmes = Vec::new();
+    for p in store.programmes()? {
+        if let Some(t) = store.targets(p.id)?
+            && t.scope == TargetScope::Nature(Nature::Rehabilitation)
+            && let Some(total) = t.total
+        {
+            programmes.push((p.name, total, t.first_year, t.last_year));
+        }
+    }
+    let years = planned
+        .into_iter()
+        .map(|(y, n)| {
+            let paces = programmes
+                .iter()
+                .map(|(_, total, a, b)| {
+                    let span = u64::try_from(b - a + 1).unwrap_or(1).max(1);
+                    (*a..=*b).contains(&y).then(|| total.div_ceil(span))
+                })
+                .collect();
+            (y, n, paces)
+        })
+        .collect();
+    Ok(RehabTargets { programmes, years })
 }

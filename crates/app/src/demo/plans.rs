@@ -242,7 +242,8 @@ const DUNKERQUE_PLANS: [(&str, &str); 2] = [
         "residence;commune;quartier;logements;annee_construction;dpe;strategie;annee_debut;annee_fin
 Les Nouvelles Synthe;Grande-Synthe;Europe;160;1972;F;demolir;2027;2029
 Résidence Saint-Jacques;Grande-Synthe;;48;1985;D;rehabiliter;2027;2028
-Le Carré de la Vieille;Dunkerque;;62;1958;E;maintenir;;",
+Le Carré de la Vieille;Dunkerque;;62;1958;E;maintenir;;
+Les Pavillons du Fort;Coudekerque-Branche;;24;1988;C;vendre;2027;2027",
     ),
     (
         "Partenord Habitat",

@@ -427,5 +427,14 @@ fn a_joint_action_plan(kind: Kind) {
             .unwrap()
             .starts_with(b"PK")
     );
+    // On a partnership's territory (the CUD's: both plans are in it); an unknown one refused.
+    let within = logis_app::plans::cross_analysis_for(store, &admin, Some("Charte")).unwrap();
+    assert!(
+        within.scope.contains("territoire du partenariat Charte"),
+        "{}",
+        within.scope
+    );
+    assert!(!within.long_rows.is_empty());
+    assert!(logis_app::plans::cross_analysis_for(store, &admin, Some("Autre")).is_err());
     let _ = vilogia;
 }

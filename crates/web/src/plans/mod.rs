@@ -83,6 +83,10 @@ pub(crate) struct Finding {
 struct CrossPage {
     chrome: Chrome,
     section: Section,
+    /// The partnership whose territory is shown (empty: all), and every partnership's name.
+    partnership: String,
+    partnerships: Vec<String>,
+    targets: logis_app::plans::RehabTargets,
     report: Report,
     /// The strategies' rows, then the findings (by section).
     strategies: Vec<Finding>,
@@ -123,19 +127,41 @@ fn finding(row: &[logis_io::report::Cell], propose: bool) -> Finding {
     }
 }
 
-/// The cross-analysis (`?format=csv|xlsx`: the download).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CrossQuery {
+    format: Option<String>,
+    /// A partnership's name: its territory only.
+    #[serde(default)]
+    partenariat: String,
+}
+
+/// The cross-analysis (`?format=csv|xlsx`: the download; `?partenariat=`: on its territory).
 pub(crate) async fn page(
     State(s): State<AppState>,
     Extension(a): Extension<Authed>,
-    Query(q): Query<crate::land::pages::ExportQuery>,
+    Query(cq): Query<CrossQuery>,
 ) -> Result<Response, PageError> {
     a.require(Permission::ReadReports)?;
+    let q = crate::land::pages::ExportQuery::of(cq.format.clone());
     let xlsx = crate::land::pages::xlsx_asked(&q)?;
     let state = s.clone();
     let principal = a.principal.clone();
-    let report = blocking(move || {
-        logis_app::plans::cross_analysis_for(state.store.as_ref(), &principal)
-            .map_err(crate::app_to_store)
+    let partnership = cq.partenariat.trim().to_string();
+    let (report, targets, partnerships) = blocking(move || {
+        let store = state.store.as_ref();
+        let p = (!partnership.is_empty()).then_some(partnership.as_str());
+        let report = logis_app::plans::cross_analysis_for(store, &principal, p)
+            .map_err(crate::app_to_store)?;
+        let within = match p {
+            Some(p) => Some(
+                logis_app::plans::partnership_territory(store, p).map_err(crate::app_to_store)?,
+            ),
+            None => None,
+        };
+        let targets = logis_app::plans::rehab_against_targets(store, within.as_ref())
+            .map_err(crate::app_to_store)?;
+        let names: Vec<String> = store.partnerships()?.into_iter().map(|p| p.name).collect();
+        Ok((report, targets, names))
     })
     .await?;
     if q.asked() {
@@ -176,6 +202,9 @@ pub(crate) async fn page(
     Ok(render(&CrossPage {
         chrome: a.chrome("psp"),
         section,
+        partnership: cq.partenariat.trim().to_string(),
+        partnerships,
+        targets,
         report,
         strategies,
         findings,

@@ -83,6 +83,8 @@ pub(crate) fn routes(w: &World) -> Vec<Route> {
     let good = "titre=R%C3%A9habiliter+Les+Glacis&type=rehabilitation_coordonnee&partenariat=Charte+matrice&pilote=Vilogia&residences=Les+Glacis%2C+Dunkerque&annee_debut=2027&annee_fin=2029";
     vec![
         get("/psp", "AAAAAAAAAA"),
+        get("/psp?partenariat=Charte+matrice", "AAAAAAAAAA"),
+        get("/psp?partenariat=Inconnu", "RRRRRRRRRR"),
         get("/psp/versions", "AAAAAAAAAA"),
         get("/psp/partenariats", "AAAAAAAAAA"),
         // Uploads: the EPCI and landlords' editors.
