@@ -537,7 +537,33 @@ pub fn cross_analysis_for(
         Some(p) => Some(partnership_territory(store, p)?),
         None => None,
     };
-    let mut report = cross_analysis_within(store, within.as_ref())?;
+    let report = cross_analysis_within(store, within.as_ref())?;
+    restrict(store, report, principal)
+}
+
+/// [`cross_analysis_for`], the whole analysis served from `cache` while nothing was written
+/// (each reader's restriction applied to it).
+pub fn cross_analysis_cached(
+    cache: &crate::cache::StampCache<logis_io::report::Report>,
+    store: &dyn Store,
+    principal: &Principal,
+    partnership: Option<&str>,
+) -> Result<logis_io::report::Report> {
+    let within = match partnership {
+        Some(p) => Some(partnership_territory(store, p)?),
+        None => None,
+    };
+    let key = within.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+    let whole = cache.get(store, key, || cross_analysis_within(store, within.as_ref()))?;
+    restrict(store, whole.as_ref().clone(), principal)
+}
+
+/// The residences' rows of the landlords `principal` reads only ([`visible_landlords`]).
+fn restrict(
+    store: &dyn Store,
+    mut report: logis_io::report::Report,
+    principal: &Principal,
+) -> Result<logis_io::report::Report> {
     if let Some(visible) = visible_landlords(store, principal)? {
         let names: std::collections::BTreeSet<String> = store
             .organisations()?

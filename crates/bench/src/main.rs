@@ -16,6 +16,7 @@ use std::time::Instant;
 
 mod import;
 mod land;
+mod plans;
 mod proximity;
 mod relocation;
 mod settlement;
@@ -422,6 +423,26 @@ fn main() {
             numbers.get(1).copied().unwrap_or(440_000),
             args.iter().any(|a| a == "--postgres"),
         );
+        return;
+    }
+    // `logis-bench psp [RESIDENCES] [--postgres]`: the landlords' strategic plans (see plans.rs).
+    if args.get(1).map(String::as_str) == Some("phase-psp") {
+        let kind = if args[2] == "sqlite" {
+            Kind::Sqlite
+        } else {
+            Kind::Postgres
+        };
+        let files: Vec<PathBuf> = args[3..].iter().map(PathBuf::from).collect();
+        plans::phase(kind, &files);
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("psp") {
+        let n = args
+            .get(2)
+            .filter(|a| !a.starts_with("--"))
+            .and_then(|s| s.replace('_', "").parse().ok())
+            .unwrap_or(5_000);
+        plans::run(n, args.iter().any(|a| a == "--postgres"));
         return;
     }
     // `logis-bench foncier N`: the land bank and grouped tenders (see land.rs).

@@ -31,7 +31,7 @@ pub mod sql {
     pub const INSERT_VERSION: &str = "INSERT INTO psp_versions (landlord_id, version, residences, dwellings, source, imported_at) VALUES ($1, $2, $3, $4, $5, $6)";
     pub const VERSIONS: &str = "SELECT landlord_id, version, residences, dwellings, source, imported_at FROM psp_versions ORDER BY landlord_id, version";
     pub const RESIDENCES: &str = "SELECT residence, commune_code, quartier, dwellings, built, label, attractiveness, technical_state, strategy, start_year, end_year, cost_cents, target_label, rpls
-        FROM psp_residences WHERE landlord_id = $1 AND version = $2 ORDER BY commune_code, residence_key";
+        FROM psp_residences WHERE landlord_id = $1 AND version = $2 ORDER BY residence_key";
     pub const ALL: &[&str] = &[
         INSERT_PARTNERSHIP,
         INSERT_MEMBER,

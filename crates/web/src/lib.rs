@@ -87,6 +87,8 @@ pub struct AppState {
     maps: Arc<logis_app::cache::StampCache<register::map::MapData>>,
     /// Pages of the operations' list, likewise.
     lists: Arc<logis_app::cache::StampCache<register::operations::ListPage>>,
+    /// The strategic plans' cross-analysis, whole (each reader's restriction applied after).
+    plans: Arc<logis_app::cache::StampCache<logis_io::report::Report>>,
     /// Mark cookies Secure (logis behind HTTPS): `LOGIS_HTTPS=1`.
     secure_cookies: bool,
     /// Where the server is reached, for the links it prints (`LOGIS_PUBLIC_URL`).
@@ -116,6 +118,7 @@ fn state(store: Arc<dyn Store>) -> AppState {
         pages: Arc::default(),
         maps: Arc::new(logis_app::cache::StampCache::new(16)),
         lists: Arc::new(logis_app::cache::StampCache::new(256)),
+        plans: Arc::new(logis_app::cache::StampCache::new(16)),
         secure_cookies: std::env::var("LOGIS_HTTPS").is_ok_and(|v| v == "1"),
         public_url: std::env::var("LOGIS_PUBLIC_URL")
             .unwrap_or_else(|_| "http://127.0.0.1:8080".into()),

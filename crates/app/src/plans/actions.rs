@@ -252,9 +252,20 @@ fn resolve(
     if !residences.is_empty() {
         let plans = super::current_plans(store)?;
         for line in residences {
-            let (name, commune) = match line.rsplit_once(',') {
+            // « Résidence, Commune, Bailleur » (the landlord when two have one of that name),
+            // « Résidence, Commune » or « Résidence ».
+            let mut owner = None;
+            let mut rest = line;
+            if let Some((head, last)) = line.rsplit_once(',')
+                && head.contains(',')
+                && let Some(id) = index.find(last.trim()).filter(|id| landlords.contains(id))
+            {
+                owner = Some(id);
+                rest = head;
+            }
+            let (name, commune) = match rest.rsplit_once(',') {
                 Some((n, c)) => (n.trim(), Some(c.trim())),
-                None => (line, None),
+                None => (rest, None),
             };
             let code = match commune.map(|c| geo.resolve(c, None)) {
                 Some(Ok(c)) => Some(c.code.clone()),
@@ -267,7 +278,7 @@ fn resolve(
             let key = logis_domain::text::name_key(name);
             let found: Vec<(i64, &str, &logis_domain::plans::ResidencePlan)> = plans
                 .iter()
-                .filter(|(l, ..)| landlords.contains(l))
+                .filter(|(l, ..)| landlords.contains(l) && owner.is_none_or(|o| o == *l))
                 .flat_map(|(l, n, _, rs)| rs.iter().map(move |r| (*l, n.as_str(), r)))
                 .filter(|(_, _, r)| {
                     code.as_ref().is_none_or(|c| *c == r.commune)
@@ -292,7 +303,7 @@ fn resolve(
                 )),
                 _ => errors.push((
                     "residences",
-                    format!("« {line} » : plusieurs résidences de ce nom ; ajoutez la commune (« Résidence, Commune »)"),
+                    format!("« {line} » : plusieurs résidences de ce nom ; ajoutez la commune et le bailleur (« Résidence, Commune, Bailleur »)"),
                 )),
             }
         }
@@ -692,7 +703,7 @@ pub fn proposal(
                             names.push(n.clone());
                         }
                         if let Some(x) = rs.get(*i) {
-                            lines.push(line(x));
+                            lines.push(format!("{}, {n}", line(x)));
                         }
                     }
                 }

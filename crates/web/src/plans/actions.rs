@@ -59,14 +59,15 @@ fn fields_from(a: &ActionView) -> ActionFields {
         lead: a.lead.clone(),
         landlords: targets(LinkKind::Landlord),
         communes: targets(LinkKind::Commune).join(", "),
-        // A residence's label is « Résidence (Commune), Bailleur »: back to « Résidence, Commune ».
+        // A residence's label is « Résidence (Commune), Bailleur »: back to « Résidence,
+        // Commune, Bailleur ».
         residences: a
             .record
             .links(LinkKind::Residence)
             .map(|l| {
-                let head = l.label.rsplit_once(", ").map_or(l.label.as_str(), |x| x.0);
+                let (head, owner) = l.label.rsplit_once(", ").unwrap_or((l.label.as_str(), ""));
                 match head.rsplit_once(" (") {
-                    Some((n, c)) => format!("{n}, {}", c.trim_end_matches(')')),
+                    Some((n, c)) => format!("{n}, {}, {owner}", c.trim_end_matches(')')),
                     None => head.to_string(),
                 }
             })

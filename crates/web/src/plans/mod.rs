@@ -150,7 +150,7 @@ pub(crate) async fn page(
     let (report, targets, partnerships) = blocking(move || {
         let store = state.store.as_ref();
         let p = (!partnership.is_empty()).then_some(partnership.as_str());
-        let report = logis_app::plans::cross_analysis_for(store, &principal, p)
+        let report = logis_app::plans::cross_analysis_cached(&state.plans, store, &principal, p)
             .map_err(crate::app_to_store)?;
         let within = match p {
             Some(p) => Some(
