@@ -163,6 +163,28 @@ pub fn current_plans(store: &dyn Store) -> Result<Vec<CurrentPlan>> {
     Ok(out)
 }
 
+/// A finding's row of the cross-analysis: `section`, the residence of landlord `name`, `year`, `detail`.
+fn finding_row(
+    section: &str,
+    name: &str,
+    r: &logis_domain::plans::ResidencePlan,
+    commune: String,
+    year: Option<i32>,
+    detail: String,
+) -> Vec<logis_io::report::Cell> {
+    use logis_io::report::Cell;
+    vec![
+        Cell::text(section),
+        Cell::text(name),
+        Cell::text(r.residence.clone()),
+        Cell::text(commune),
+        Cell::text(r.quartier.clone().unwrap_or_default()),
+        Cell::Int(i64::from(r.dwellings)),
+        year.map_or(Cell::Empty, |y| Cell::Int(i64::from(y))),
+        Cell::text(detail),
+    ]
+}
+
 /// The plans against the register (`coherence` rows): a residence the plan rehabilitates in
 /// some years with no rehabilitation of its landlord in its commune in those years (or sharing
 /// one of its RPLS identifiers) in the register; and a rehabilitation of the register, from the
@@ -207,20 +229,18 @@ fn coherence(
                     })
             });
             if !found {
-                rows.push(vec![
-                    Cell::text("coherence"),
-                    Cell::text(name.clone()),
-                    Cell::text(r.residence.clone()),
-                    Cell::text(commune_name(&r.commune)),
-                    Cell::text(r.quartier.clone().unwrap_or_default()),
-                    Cell::Int(i64::from(r.dwellings)),
-                    Cell::Int(i64::from(start)),
-                    Cell::text(format!(
+                rows.push(finding_row(
+                    "coherence",
+                    name,
+                    r,
+                    commune_name(&r.commune),
+                    Some(start),
+                    format!(
                         "le PSP {version} prévoit de {} de {start} à {end} ; aucune réhabilitation de {name} à {} ces années-là au registre",
                         if r.strategy == Strategy::Rehabilitate { "réhabiliter" } else { "restructurer" },
                         commune_name(&r.commune)
-                    )),
-                ]);
+                    ),
+                ));
             }
         }
         // The register's rehabilitations from the plan's year, per operation.
@@ -390,16 +410,14 @@ pub fn cross_analysis_within(
                 continue;
             };
             let Some(r) = rs.get(*i) else { continue };
-            rows.push(vec![
-                Cell::text("chevauchement"),
-                Cell::text(name.clone()),
-                Cell::text(r.residence.clone()),
-                Cell::text(commune_name(&r.commune)),
-                Cell::text(r.quartier.clone().unwrap_or_default()),
-                Cell::Int(i64::from(r.dwellings)),
-                year(r.start),
-                Cell::text(detail.clone()),
-            ]);
+            rows.push(finding_row(
+                "chevauchement",
+                name,
+                r,
+                commune_name(&r.commune),
+                r.start,
+                detail.clone(),
+            ));
         }
     }
     // Sales planned in communes short of their SRU target (the stock's estimate, target 25 %).
@@ -418,19 +436,17 @@ pub fn cross_analysis_within(
     for (_, name, _, residences) in &plans {
         for r in residences.iter().filter(|r| r.strategy == Strategy::Sell) {
             if let Some((deficit, title)) = short.get(r.commune.as_str()) {
-                rows.push(vec![
-                    Cell::text("chevauchement"),
-                    Cell::text(name.clone()),
-                    Cell::text(r.residence.clone()),
-                    Cell::text(commune_name(&r.commune)),
-                    Cell::text(r.quartier.clone().unwrap_or_default()),
-                    Cell::Int(i64::from(r.dwellings)),
-                    year(r.start),
-                    Cell::text(format!(
+                rows.push(finding_row(
+                    "chevauchement",
+                    name,
+                    r,
+                    commune_name(&r.commune),
+                    r.start,
+                    format!(
                         "vente prévue dans une commune déficitaire au titre de la loi SRU : {deficit} logements sociaux manquants ({})",
                         title.to_lowercase()
-                    )),
-                ]);
+                    ),
+                ));
             }
         }
     }
@@ -440,15 +456,13 @@ pub fn cross_analysis_within(
         for r in residences {
             if let Some(ban) = exposed_from(r) {
                 let label = r.label.map(|l| l.code()).unwrap_or("");
-                rows.push(vec![
-                    Cell::text("lacune"),
-                    Cell::text(name.clone()),
-                    Cell::text(r.residence.clone()),
-                    Cell::text(commune_name(&r.commune)),
-                    Cell::text(r.quartier.clone().unwrap_or_default()),
-                    Cell::Int(i64::from(r.dwellings)),
-                    Cell::Int(i64::from(ban)),
-                    Cell::text(format!(
+                rows.push(finding_row(
+                    "lacune",
+                    name,
+                    r,
+                    commune_name(&r.commune),
+                    Some(ban),
+                    format!(
                         "étiquette {label}, interdite à la location au 1er janvier {ban} ; stratégie « {} »{}",
                         r.strategy.label(),
                         match (r.strategy.treats_energy(), r.end) {
@@ -456,8 +470,8 @@ pub fn cross_analysis_within(
                             (true, None) => ", sans année de fin".to_string(),
                             _ => String::new(),
                         }
-                    )),
-                ]);
+                    ),
+                ));
             }
         }
     }
@@ -556,6 +570,42 @@ pub fn cross_analysis_cached(
     let key = within.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
     let whole = cache.get(store, key, || cross_analysis_within(store, within.as_ref()))?;
     restrict(store, whole.as_ref().clone(), principal)
+}
+
+/// Dwellings exposed to the rental ban per landlord and ban year: (landlord, year, residences,
+/// dwellings), from the whole analysis (kept in `cache`): what everyone reads, residences unnamed.
+pub fn exposure_cached(
+    cache: &crate::cache::StampCache<logis_io::report::Report>,
+    store: &dyn Store,
+    partnership: Option<&str>,
+) -> Result<Vec<(String, i32, u64, u64)>> {
+    let within = match partnership {
+        Some(p) => Some(partnership_territory(store, p)?),
+        None => None,
+    };
+    let key = within.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+    let whole = cache.get(store, key, || cross_analysis_within(store, within.as_ref()))?;
+    let mut sums: std::collections::BTreeMap<(String, i32), (u64, u64)> =
+        std::collections::BTreeMap::new();
+    for r in whole.long_rows.iter().filter(|r| {
+        r.first()
+            .is_some_and(|c| matches!(c, logis_io::report::Cell::Text(t) if t == "lacune"))
+    }) {
+        let (Some(landlord), Some(year), Some(n)) = (
+            r.get(1).map(|c| c.plain()),
+            r.get(6).and_then(|c| c.plain().parse::<i32>().ok()),
+            r.get(5).and_then(|c| c.plain().parse::<u64>().ok()),
+        ) else {
+            continue;
+        };
+        let e = sums.entry((landlord, year)).or_default();
+        e.0 += 1;
+        e.1 += n;
+    }
+    Ok(sums
+        .into_iter()
+        .map(|((l, y), (r, n))| (l, y, r, n))
+        .collect())
 }
 
 /// The residences' rows of the landlords `principal` reads only ([`visible_landlords`]).

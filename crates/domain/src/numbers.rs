@@ -114,6 +114,19 @@ pub fn parse_decimal(s: &str) -> Option<f64> {
     t.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// A date a form gives for something that happened (`what`: « signature », « décision »): empty
+/// is none; a later day than `today` or an unreadable text is refused in French.
+pub fn parse_past_date(v: &str, today: NaiveDate, what: &str) -> Result<Option<NaiveDate>, String> {
+    match v.trim() {
+        "" => Ok(None),
+        t => match parse_date(t) {
+            Some(d) if d > today => Err(format!("{what} datée du futur (« {t} »)")),
+            Some(d) => Ok(Some(d)),
+            None => Err(format!("date illisible « {t} » (jj/mm/aaaa)")),
+        },
+    }
+}
+
 /// A date as "29/03/2024", "29/03/24", "2024-03-29", "2024-03-29T00:00:00" or "29-03-2024".
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let t = s.trim();

@@ -95,6 +95,24 @@ where
     out
 }
 
+/// A form's text field, trimmed: missing when `needed` and empty, or longer than `max`
+/// characters, is pushed to `errors` as (field, French message).
+pub fn form_text(
+    errors: &mut Vec<(&'static str, String)>,
+    field: &'static str,
+    v: &str,
+    max: usize,
+    needed: bool,
+) -> String {
+    let t = v.trim();
+    if needed && t.is_empty() {
+        errors.push((field, "valeur obligatoire manquante".to_string()));
+    } else if t.chars().count() > max {
+        errors.push((field, format!("texte trop long ({max} caractères au plus)")));
+    }
+    t.to_string()
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)]
 mod tests {

@@ -4,9 +4,9 @@
 //! its linked operations' stages in the register. Pure: what an action names (partnership,
 //! landlords, residences, operations, land sites) is resolved by the application.
 
-use crate::numbers::{parse_date, parse_integer};
+use crate::numbers::{parse_integer, parse_past_date};
 use crate::register::vocab::{Stage, vocabulary};
-use crate::text::name_key;
+use crate::text::{form_text, name_key};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -87,22 +87,6 @@ pub struct ActionForm<'a> {
 /// Problems as (field, French message).
 pub type FieldErrors = Vec<(&'static str, String)>;
 
-fn text(
-    errors: &mut FieldErrors,
-    field: &'static str,
-    v: &str,
-    max: usize,
-    needed: bool,
-) -> String {
-    let t = v.trim();
-    if needed && t.is_empty() {
-        errors.push((field, "valeur obligatoire manquante".to_string()));
-    } else if t.chars().count() > max {
-        errors.push((field, format!("texte trop long ({max} caractères au plus)")));
-    }
-    t.to_string()
-}
-
 fn year(errors: &mut FieldErrors, field: &'static str, v: &str) -> Option<i32> {
     let t = v.trim();
     if t.is_empty() {
@@ -123,8 +107,8 @@ fn year(errors: &mut FieldErrors, field: &'static str, v: &str) -> Option<i32> {
 /// An action's own fields from its form (an empty status: proposée), or every problem.
 pub fn parse_action(f: &ActionForm<'_>) -> Result<ActionDraft, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let title = text(&mut errors, "titre", f.title, 200, true);
-    let detail = text(&mut errors, "detail", f.detail, 4000, false);
+    let title = form_text(&mut errors, "titre", f.title, 200, true);
+    let detail = form_text(&mut errors, "detail", f.detail, 4000, false);
     let kind = ActionKind::parse(f.kind)
         .map_err(|e| errors.push(("type", e.0)))
         .ok();
@@ -176,23 +160,17 @@ pub fn parse_decision(
     today: NaiveDate,
 ) -> Result<Decision, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let text = text(&mut errors, "decision", decision, 4000, true);
-    let date = match date.trim() {
-        "" => {
+    let text = form_text(&mut errors, "decision", decision, 4000, true);
+    let date = match parse_past_date(date, today, "décision") {
+        Ok(None) => {
             errors.push(("date", "valeur obligatoire manquante".to_string()));
             None
         }
-        v => match parse_date(v) {
-            Some(d) if d > today => {
-                errors.push(("date", format!("décision datée du futur (« {v} »)")));
-                None
-            }
-            Some(d) => Some(d),
-            None => {
-                errors.push(("date", format!("date illisible « {v} » (jj/mm/aaaa)")));
-                None
-            }
-        },
+        Ok(d) => d,
+        Err(m) => {
+            errors.push(("date", m));
+            None
+        }
     };
     let status = match status.trim() {
         "" => None,

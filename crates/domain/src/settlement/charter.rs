@@ -3,10 +3,10 @@
 //! follows. The seed's indicator is the count of charters signed per year.
 
 use crate::CommuneCode;
-use crate::numbers::parse_date;
+use crate::numbers::parse_past_date;
 use crate::register::vocab::vocabulary;
 use crate::settlement::occupancy::Indicator;
-use crate::text::name_key;
+use crate::text::{form_text, name_key};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -57,19 +57,10 @@ pub fn parse_charter(
     today: NaiveDate,
 ) -> Result<CharterDraft, Vec<(&'static str, String)>> {
     let mut errors = Vec::new();
-    let mut text = |field: &'static str, v: &str, max: usize, needed: bool| {
-        let t = v.trim();
-        if needed && t.is_empty() {
-            errors.push((field, "valeur obligatoire manquante".to_string()));
-        } else if t.chars().count() > max {
-            errors.push((field, format!("texte trop long ({max} caractères au plus)")));
-        }
-        t.to_string()
-    };
-    let quartier = text("quartier", f.quartier, 80, true);
-    let title = text("titre", f.title, 200, true);
-    let partners = text("partenaires", f.partners, 1000, false);
-    let objectives = text("objectifs", f.objectives, 4000, false);
+    let quartier = form_text(&mut errors, "quartier", f.quartier, 80, true);
+    let title = form_text(&mut errors, "titre", f.title, 200, true);
+    let partners = form_text(&mut errors, "partenaires", f.partners, 1000, false);
+    let objectives = form_text(&mut errors, "objectifs", f.objectives, 4000, false);
     let commune = match geo.resolve(f.commune.trim(), None) {
         Ok(c) => Some(c.code.clone()),
         Err(e) => {
@@ -80,20 +71,10 @@ pub fn parse_charter(
     let status = CharterStatus::parse(f.status)
         .map_err(|e| errors.push(("statut", e.0)))
         .ok();
-    let signed = match f.signed.trim() {
-        "" => None,
-        v => match parse_date(v) {
-            Some(d) if d > today => {
-                errors.push(("signature", format!("signature datée du futur (« {v} »)")));
-                None
-            }
-            Some(d) => Some(d),
-            None => {
-                errors.push(("signature", format!("date illisible « {v} » (jj/mm/aaaa)")));
-                None
-            }
-        },
-    };
+    let signed = parse_past_date(f.signed, today, "signature")
+        .map_err(|m| errors.push(("signature", m)))
+        .ok()
+        .flatten();
     if matches!(
         status,
         Some(CharterStatus::Signed | CharterStatus::Followed)

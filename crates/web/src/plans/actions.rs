@@ -294,12 +294,6 @@ pub(crate) struct DecisionForm {
     statut: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct SavedQuery {
-    #[serde(default)]
-    enregistre: String,
-}
-
 /// What an action's page shows after a form.
 #[derive(Default)]
 struct Shown {
@@ -364,7 +358,7 @@ pub(crate) async fn page(
     State(s): State<AppState>,
     Extension(a): Extension<Authed>,
     Path(id): Path<i64>,
-    Query(q): Query<SavedQuery>,
+    Query(q): Query<super::SavedQuery>,
 ) -> Result<Response, PageError> {
     let shown = Shown {
         saved: !q.enregistre.is_empty(),

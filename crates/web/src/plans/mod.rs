@@ -87,6 +87,8 @@ struct CrossPage {
     partnership: String,
     partnerships: Vec<String>,
     targets: logis_app::plans::RehabTargets,
+    /// Dwellings exposed to the rental ban: (landlord, ban year, residences, dwellings).
+    exposure: Vec<(String, i32, u64, u64)>,
     report: Report,
     /// The strategies' rows, then the findings (by section).
     strategies: Vec<Finding>,
@@ -147,7 +149,7 @@ pub(crate) async fn page(
     let state = s.clone();
     let principal = a.principal.clone();
     let partnership = cq.partenariat.trim().to_string();
-    let (report, targets, partnerships) = blocking(move || {
+    let (report, targets, exposure, partnerships) = blocking(move || {
         let store = state.store.as_ref();
         let p = (!partnership.is_empty()).then_some(partnership.as_str());
         let report = logis_app::plans::cross_analysis_cached(&state.plans, store, &principal, p)
@@ -160,8 +162,10 @@ pub(crate) async fn page(
         };
         let targets = logis_app::plans::rehab_against_targets(store, within.as_ref())
             .map_err(crate::app_to_store)?;
+        let exposure = logis_app::plans::exposure_cached(&state.plans, store, p)
+            .map_err(crate::app_to_store)?;
         let names: Vec<String> = store.partnerships()?.into_iter().map(|p| p.name).collect();
-        Ok((report, targets, names))
+        Ok((report, targets, exposure, names))
     })
     .await?;
     if q.asked() {
@@ -205,6 +209,7 @@ pub(crate) async fn page(
         partnership: cq.partenariat.trim().to_string(),
         partnerships,
         targets,
+        exposure,
         report,
         strategies,
         findings,
@@ -534,7 +539,7 @@ async fn partnerships_page(
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct SavedQuery {
     #[serde(default)]
-    enregistre: String,
+    pub enregistre: String,
 }
 
 pub(crate) async fn partnerships(

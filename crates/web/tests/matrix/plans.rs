@@ -197,6 +197,13 @@ pub(crate) async fn checks(w: &World) {
             .await
             .contains("Les Glacis (Dunkerque), Vilogia")
     );
+    // The exposed dwellings per landlord and year: an aggregate everyone reads.
+    let cross = page("observateur", "/psp".into()).await;
+    assert!(
+        cross.contains("Logements exposés à l'interdiction de louer")
+            && !cross.contains("Les Glacis"),
+        "{cross}"
+    );
     let list = page("observateur", "/psp/actions".into()).await;
     assert!(
         list.contains("Réhabilitation") && !list.contains("Réhabiliter Les Glacis"),
