@@ -18,6 +18,7 @@ pub mod relocation;
 pub mod reports;
 pub mod rows;
 pub mod settlement;
+pub mod siap;
 pub mod stock;
 
 use logis_io::ReadError;

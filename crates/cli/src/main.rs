@@ -11,6 +11,7 @@ mod reference;
 mod register;
 mod relocation;
 mod settlement;
+mod siap;
 mod stock;
 
 use accounts::{UserCommand, user_command};
@@ -218,6 +219,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             return settlement::import_demand(db, args);
         }
         Command::Import(ImportCommand::Psp(args)) => return plans::import_psp(db, args),
+        Command::Import(ImportCommand::Siap(args)) => return siap::import(db, args),
         Command::SeuilQ1(a) => settlement::threshold(db, a)?,
         Command::RegleSensibles(a) => settlement::rule(db, a)?,
         Command::Foncier(cmd) => land::command(db, cmd)?,

@@ -170,6 +170,8 @@ pub(crate) enum ImportCommand {
     Occupation(crate::settlement::OccupancyArgs),
     /// Importe une version du plan stratégique de patrimoine (PSP) d'un bailleur (une ligne par résidence)
     Psp(crate::plans::PspArgs),
+    /// Importe des opérations de SIAP (fichier JSON, ou --url et --jeton-fichier)
+    Siap(crate::siap::SiapArgs),
     /// Importe la demande de logement social par commune et année (SNE : commune, annee, demandes, demandes_mutation, attributions, delai_depasse)
     Demande(crate::land::LandImportArgs),
 }

@@ -6,6 +6,7 @@
 pub mod read;
 pub mod reference;
 pub mod report;
+pub mod siap;
 pub mod write;
 
 pub use read::{HeaderMap, ReadError, RowSource, SourceRow, open_bytes, open_path};

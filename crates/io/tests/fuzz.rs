@@ -463,4 +463,27 @@ proptest! {
             }
         }
     }
+
+    /// Any bytes, and any JSON in SIAP's shape with its values replaced: operations or French
+    /// problems naming their operation; never a panic.
+    #[test]
+    fn siap_batches_of_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200), values in prop::collection::vec("(.{0,8}|-?[0-9]{1,12}(\\.[0-9]{1,3})?|null|true|\\[\\]|\\{\\})", 12)) {
+        let _ = logis_io::siap::read_operations(&bytes);
+        let _ = logis_io::siap::read_numbers(&bytes);
+        let template = include_str!("data/siap-operation.json");
+        let mut text = template.to_string();
+        for (i, key) in ["\"475480802\"", "\"59271\"", "\"CNE\"", "\"20250590012\"", "\"PLAI\"", "\"nbLogementsCollectifs\": 8", "\"nbLogements\": 4", "196.0", "120000", "2100000", "450000", "false"].iter().enumerate() {
+            let v = &values[i];
+            let json = if serde_json::from_str::<serde_json::Value>(v).is_ok() { v.clone() } else { serde_json::to_string(v).unwrap() };
+            let with = match key.split_once(": ") {
+                Some((k, _)) => format!("{k}: {json}"),
+                None => json,
+            };
+            text = text.replacen(key, &with, 1);
+        }
+        match logis_io::siap::read_operations(text.as_bytes()) {
+            Ok(ops) => prop_assert!(ops.iter().all(|o| !o.number.is_empty() && !o.lines.is_empty() && o.lines.iter().all(|l| l.dwellings > 0))),
+            Err(problems) => prop_assert!(problems.iter().all(|p| !p.message.is_empty())),
+        }
+    }
 }

@@ -17,6 +17,7 @@ mod reference;
 mod register;
 mod relocation;
 mod settlement;
+mod siap;
 mod stock;
 mod tx;
 

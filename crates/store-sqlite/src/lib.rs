@@ -16,6 +16,7 @@ mod reference;
 mod register;
 mod relocation;
 mod settlement;
+mod siap;
 mod stock;
 mod tx;
 

@@ -12,6 +12,8 @@ pub enum Via {
     Cli,
     /// Set-up and demo loading, not a person's action.
     System,
+    /// An import of operations taken from SIAP.
+    Siap,
 }
 
 impl Via {
@@ -21,6 +23,7 @@ impl Via {
             Via::Api => "api",
             Via::Cli => "cli",
             Via::System => "systeme",
+            Via::Siap => "siap",
         }
     }
 }

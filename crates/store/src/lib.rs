@@ -19,6 +19,7 @@ pub mod reference;
 pub mod register;
 pub mod relocation;
 pub mod settlement;
+pub mod siap;
 pub mod steps;
 pub mod stock;
 pub mod tx;
@@ -36,6 +37,7 @@ pub use register::*;
 pub use relocation::RelocationStore;
 pub use settlement::SettlementStore;
 pub use settlement::occupancy::OccupancyStore;
+pub use siap::SiapStore;
 pub use stock::StockStore;
 pub use stock::mining::MiningStore;
 
@@ -56,6 +58,7 @@ pub trait Store:
     + OccupancyStore
     + PlanStore
     + ActionStore
+    + SiapStore
     + Send
     + Sync
 {
@@ -232,6 +235,7 @@ mod tests {
             .chain(crate::settlement::occupancy::sql::ALL)
             .chain(crate::plans::sql::ALL)
             .chain(crate::plans::actions::sql::ALL)
+            .chain(crate::siap::sql::ALL)
         {
             assert!(super::parameters_in_order(sql), "{sql}");
         }

@@ -34,6 +34,7 @@ macro_rules! migrations {
             20 "occupancy" "0020_occupancy.sql",
             21 "plans" "0021_plans.sql",
             22 "actions" "0022_actions.sql",
+            23 "siap" "0023_siap.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

@@ -29,6 +29,7 @@ mod register_reports;
 mod relocation;
 mod schema_parity;
 mod settlement;
+mod siap;
 mod stock;
 
 use logis_app::register::import::{ImportOptions, import_operations};
