@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod cache;
 pub mod demo;
 pub mod land;
+pub mod oidc;
 pub mod plans;
 pub mod proximity;
 pub mod reference;

@@ -11,6 +11,7 @@
 mod accounts;
 mod audit;
 mod land;
+mod oidc;
 mod plans;
 mod proximity;
 mod reference;

@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod land;
+mod oidc;
 mod plans;
 mod proximity;
 mod reference;

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod cube;
 pub mod land;
 pub mod migrate;
+pub mod oidc;
 pub mod plans;
 pub mod problems;
 pub mod proximity;
@@ -28,6 +29,7 @@ pub use accounts::{AccountStore, ApiToken, NewUser, User};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditStore, Change, Via};
 pub use land::LandStore;
 pub use logis_domain::FundingKind;
+pub use oidc::OidcStore;
 pub use plans::PlanStore;
 pub use plans::actions::ActionStore;
 pub use proximity::mobility::MobilityStore;
@@ -59,6 +61,7 @@ pub trait Store:
     + PlanStore
     + ActionStore
     + SiapStore
+    + OidcStore
     + Send
     + Sync
 {
@@ -236,6 +239,7 @@ mod tests {
             .chain(crate::plans::sql::ALL)
             .chain(crate::plans::actions::sql::ALL)
             .chain(crate::siap::sql::ALL)
+            .chain(crate::oidc::sql::ALL)
         {
             assert!(super::parameters_in_order(sql), "{sql}");
         }

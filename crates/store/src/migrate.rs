@@ -35,6 +35,7 @@ macro_rules! migrations {
             21 "plans" "0021_plans.sql",
             22 "actions" "0022_actions.sql",
             23 "siap" "0023_siap.sql",
+            24 "oidc" "0024_oidc.sql",
         )
     };
     ($($version:literal $name:literal $file:literal),+ $(,)?) => {

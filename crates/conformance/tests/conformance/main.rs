@@ -20,6 +20,7 @@ mod audit;
 mod demo;
 mod land;
 mod occupancy;
+mod oidc;
 mod plans;
 mod proximity;
 mod reference;
