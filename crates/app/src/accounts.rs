@@ -131,10 +131,15 @@ pub fn login(
     let Some((user, _)) = found.filter(|_| ok) else {
         return Ok(Err(REFUSED.to_string()));
     };
+    Ok(Ok(open_session(store, user)?))
+}
+
+/// Open a session for a user whose login was checked (a password, or an OpenID provider).
+pub fn open_session(store: &dyn Store, user: User) -> Result<NewSession> {
     let cookie = random_token()?;
     let csrf = random_token()?;
     store.add_session(&token_hash(&cookie), user.id, &csrf, now() + SESSION_SECS)?;
-    Ok(Ok(NewSession { user, cookie, csrf }))
+    Ok(NewSession { user, cookie, csrf })
 }
 
 /// The user of a session cookie and the session's CSRF token.

@@ -115,6 +115,15 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Fournisseur OpenID Connect (ProConnect…) : son adresse (issuer)
+        #[arg(long = "oidc-issuer", requires_all = ["oidc_client_id", "oidc_client_secret_file"])]
+        oidc_issuer: Option<String>,
+        /// Identifiant de logis chez le fournisseur
+        #[arg(long = "oidc-client-id")]
+        oidc_client_id: Option<String>,
+        /// Fichier contenant le secret de logis chez le fournisseur
+        #[arg(long = "oidc-client-secret-file")]
+        oidc_client_secret_file: Option<std::path::PathBuf>,
     },
     /// Charge le territoire de démonstration (CUD et bailleurs partenaires) et le sert
     Demo {
@@ -245,10 +254,27 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             search,
             format: ListFormat::Csv,
         } => reference::communes(db, search)?,
-        Command::Serve { addr } => {
+        Command::Serve {
+            addr,
+            oidc_issuer,
+            oidc_client_id,
+            oidc_client_secret_file,
+        } => {
+            let oidc = match (oidc_issuer, oidc_client_id, oidc_client_secret_file) {
+                (Some(issuer), Some(client_id), Some(file)) => {
+                    let secret = std::fs::read_to_string(&file)
+                        .map_err(|e| Failure(format!("{} : {e}", file.display())))?;
+                    Some(logis_web::accounts::oidc::OidcConfig {
+                        issuer,
+                        client_id,
+                        client_secret: secret.trim().to_string(),
+                    })
+                }
+                _ => None,
+            };
             let store = open(db, DEFAULT_DATABASE)?;
             setup::init(store.as_ref())?;
-            serve(store, addr)?;
+            serve(store, addr, oidc)?;
         }
         Command::Demo { addr, sans_serveur } => {
             let url = db.unwrap_or(DEMO_DATABASE);
@@ -271,18 +297,22 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     "Ouvrez http://{addr}/ dans un navigateur et connectez-vous avec « admin » (ou agent, foh, partenord, vilogia, dunkerque, ddtm, observatoire, conciergerie, relogement, ccas), mot de passe « {} » (Ctrl-C pour arrêter).",
                     logis_app::demo::DEMO_PASSWORD
                 );
-                serve(store, addr)?;
+                serve(store, addr, None)?;
             }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> Result<(), Failure> {
+fn serve(
+    store: Arc<dyn Store>,
+    addr: SocketAddr,
+    oidc: Option<logis_web::accounts::oidc::OidcConfig>,
+) -> Result<(), Failure> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(logis_web::serve(store, addr))
+    rt.block_on(logis_web::serve_with(store, addr, oidc))
         .map_err(|e| Failure(format!("serveur arrêté : {e} (adresse {addr})")))
 }
 

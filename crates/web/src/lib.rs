@@ -93,6 +93,8 @@ pub struct AppState {
     secure_cookies: bool,
     /// Where the server is reached, for the links it prints (`LOGIS_PUBLIC_URL`).
     public_url: String,
+    /// The OpenID provider, when one is configured (`logis serve --oidc-issuer …`).
+    oidc: Option<Arc<accounts::oidc::Oidc>>,
 }
 
 impl AppState {
@@ -122,7 +124,23 @@ fn state(store: Arc<dyn Store>) -> AppState {
         secure_cookies: std::env::var("LOGIS_HTTPS").is_ok_and(|v| v == "1"),
         public_url: std::env::var("LOGIS_PUBLIC_URL")
             .unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
+        oidc: None,
     }
+}
+
+/// The application's routes over `store` with an OpenID provider (discovered now); `public_url`:
+/// where logis is reached (the provider sends the browser back to it).
+pub async fn router_with_oidc(
+    store: Arc<dyn Store>,
+    config: accounts::oidc::OidcConfig,
+    public_url: &str,
+) -> Result<Router, String> {
+    let mut s = state(store);
+    s.public_url = public_url.trim_end_matches('/').to_string();
+    s.oidc = Some(Arc::new(
+        accounts::oidc::Oidc::discover(config, &s.public_url).await?,
+    ));
+    Ok(routes(s))
 }
 
 fn routes(state: AppState) -> Router {
@@ -238,6 +256,15 @@ fn rejection_fr(status: StatusCode, text: &str) -> String {
 
 /// Serve until Ctrl-C.
 pub async fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> std::io::Result<()> {
+    serve_with(store, addr, None).await
+}
+
+/// [`serve`], with an OpenID provider when `oidc` names one (discovered before serving).
+pub async fn serve_with(
+    store: Arc<dyn Store>,
+    addr: SocketAddr,
+    oidc: Option<accounts::oidc::OidcConfig>,
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("logis écoute sur http://{}", listener.local_addr()?);
     // Read the register into memory now rather than on the first report (logis_store::cube).
@@ -249,7 +276,14 @@ pub async fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> std::io::Result<(
             Err(e) => tracing::warn!("registre en mémoire : {e}"),
         }
     });
-    let state = state(store);
+    let mut state = state(store);
+    if let Some(config) = oidc {
+        let oidc = accounts::oidc::Oidc::discover(config, &state.public_url)
+            .await
+            .map_err(std::io::Error::other)?;
+        tracing::info!("connexion OpenID Connect : {}", oidc.issuer());
+        state.oidc = Some(Arc::new(oidc));
+    }
     refresh_in_background(state.clone());
     axum::serve(
         listener,

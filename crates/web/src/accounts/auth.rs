@@ -80,13 +80,15 @@ pub(crate) fn forbidden() -> PageError {
 /// Paths that need no login: the login and reset pages, the health check, the static assets.
 fn is_public(path: &str) -> bool {
     path == "/connexion"
+        || path == "/connexion/openid"
+        || path == "/connexion/openid/retour"
         || path == "/sante"
         || path == "/favicon.ico"
         || path.starts_with("/static/")
         || path.starts_with("/reinitialiser/")
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -249,7 +251,7 @@ fn csrf_field(encoded: &[u8]) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-fn cookie_header(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
+pub(crate) fn cookie_header(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
     let v = format!(
         "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
         if secure { "; Secure" } else { "" }
@@ -287,6 +289,8 @@ fn local_target(t: Option<&str>, public_url: &str) -> String {
 #[template(path = "accounts/login.html")]
 struct LoginPage {
     chrome: Chrome,
+    /// An OpenID provider is configured: its button.
+    openid: bool,
     csrf: String,
     login: String,
     suite: String,
@@ -330,6 +334,7 @@ pub(crate) async fn login_page(
     pre_form(&s, &headers, StatusCode::OK, |csrf| {
         render(&LoginPage {
             chrome: Chrome::anonymous(),
+            openid: s.oidc.is_some(),
             csrf,
             login: String::new(),
             suite: local_target(q.suite.as_deref(), &s.public_url),
@@ -400,6 +405,7 @@ pub(crate) async fn login_submit(
         Err(message) => pre_form(&s, &headers, StatusCode::UNAUTHORIZED, |csrf| {
             render(&LoginPage {
                 chrome: Chrome::anonymous(),
+                openid: s.oidc.is_some(),
                 csrf,
                 login: f.identifiant.chars().take(64).collect(),
                 suite: local_target(Some(&f.suite), &s.public_url),

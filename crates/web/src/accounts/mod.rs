@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod oidc;
 pub mod pages;
 
 use crate::AppState;
@@ -15,6 +16,8 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/connexion", get(auth::login_page).post(auth::login_submit))
         .route("/deconnexion", post(auth::logout))
+        .route("/connexion/openid", get(oidc::start))
+        .route("/connexion/openid/retour", get(oidc::callback))
         .route(
             "/reinitialiser/{secret}",
             get(auth::reset_page).post(auth::reset_submit),
