@@ -114,3 +114,71 @@ pub(crate) fn user_command(db: Option<&str>, cmd: UserCommand) -> Result<(), Fai
     }
     Ok(())
 }
+
+/// `logis invitation …`: who may log in through the OpenID provider (issue 23).
+#[derive(clap::Subcommand)]
+pub(crate) enum InvitationCommand {
+    /// Invite une adresse électronique avec un rôle (et son organisation, un SIRET facultatif)
+    Creer {
+        #[arg(long)]
+        email: String,
+        /// admin, agent, bailleur_editeur, bailleur_lecteur, commune, etat, observateur…
+        #[arg(long)]
+        role: String,
+        /// L'organisation (nom ou SIREN)
+        #[arg(long, default_value = "")]
+        organisation: String,
+        /// Le SIRET de l'établissement (son SIREN doit être celui de l'organisation)
+        #[arg(long, default_value = "")]
+        siret: String,
+    },
+    /// Liste les invitations et celles qui ont servi
+    Lister,
+}
+
+pub(crate) fn invitation(db: Option<&str>, cmd: InvitationCommand) -> Result<(), Failure> {
+    let store = open(db, DEFAULT_DATABASE)?;
+    match cmd {
+        InvitationCommand::Creer {
+            email,
+            role,
+            organisation,
+            siret,
+        } => {
+            logis_app::oidc::invite(
+                store.as_ref(),
+                &crate::land::cli_principal(),
+                &Actor::cli(),
+                &email,
+                &role,
+                &organisation,
+                &siret,
+            )?;
+            println!(
+                "Invitation enregistrée : {} peut se connecter par le fournisseur d'identité.",
+                email.trim().to_lowercase()
+            );
+        }
+        InvitationCommand::Lister => {
+            let orgs = store.organisations()?;
+            for i in store.invitations()? {
+                let org = orgs
+                    .iter()
+                    .find(|o| Some(o.id) == i.organisation_id)
+                    .map(|o| o.name.as_str())
+                    .unwrap_or("—");
+                println!(
+                    "{} — {} — {}{} — {}",
+                    i.email,
+                    i.role.label(),
+                    org,
+                    i.siret.map(|s| format!(" (SIRET {s})")).unwrap_or_default(),
+                    i.used_at
+                        .map(|d| format!("compte ouvert le {d}"))
+                        .unwrap_or_else(|| "en attente".into())
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -14,7 +14,7 @@ mod settlement;
 mod siap;
 mod stock;
 
-use accounts::{UserCommand, user_command};
+use accounts::{InvitationCommand, UserCommand, invitation, user_command};
 use reference::ListFormat;
 use register::{
     ExportCommand, ImportArgs, ImportCommand, OrgCommand, ReportArgs, TargetArgs, import, report,
@@ -64,6 +64,9 @@ enum Command {
     /// Comptes utilisateurs : création, liste, désactivation, lien de réinitialisation
     #[command(subcommand)]
     User(UserCommand),
+    /// Invitations à se connecter par un fournisseur d'identité (ProConnect)
+    #[command(subcommand)]
+    Invitation(InvitationCommand),
     /// Organisations (bailleurs, EPCI, communes, État, financeurs, CCAS, conciergeries)
     #[command(subcommand)]
     Org(OrgCommand),
@@ -234,6 +237,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Foncier(cmd) => land::command(db, cmd)?,
         Command::Partenariat(cmd) => plans::partnership(db, cmd)?,
         Command::Action(cmd) => plans::action(db, cmd)?,
+        Command::Invitation(cmd) => invitation(db, cmd)?,
         Command::Relogement(cmd) => return relocation::command(db, cmd),
         Command::Report(args) => report(db, *args)?,
         Command::Objectifs(a) => register::set_targets(db, a)?,

@@ -297,6 +297,11 @@ async fn matrix(w: &World) {
         let res = w.app.clone().oneshot(anon(public)).await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{public}");
     }
+    // Without a provider configured, the OpenID routes are public and answer 404 (no provider).
+    for public in ["/connexion/openid", "/connexion/openid/retour?code=x&state=y"] {
+        let res = w.app.clone().oneshot(anon(public)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{public}");
+    }
     // The health check tells its status only: not the database's kind, not the register's size.
     let res = w.app.clone().oneshot(anon("/sante")).await.unwrap();
     let body = axum::body::to_bytes(res.into_body(), 1 << 16)
