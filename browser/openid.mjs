@@ -55,9 +55,32 @@ try {
     return res;
   }
 
-  step('la page de connexion propose ProConnect');
+  step("l'administrateur invite une personne de Vilogia");
   await page.goto(BASE + '/connexion');
   await axe(page, 'connexion avec ProConnect');
+  await page.getByLabel('Identifiant').fill('admin');
+  await page.getByLabel('Mot de passe').fill(process.env.LOGIS_PASSWORD);
+  await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
+  await page.waitForURL(BASE + '/');
+  await page.goto(BASE + '/admin/utilisateurs');
+  const invite = page.getByRole('group', { name: 'Inviter une personne' });
+  await invite.getByLabel('Adresse électronique').fill('camille@vilogia');
+  await invite.getByLabel('Rôle', { exact: true }).selectOption({ label: 'Bailleur (lecture)' });
+  await invite.getByLabel('Organisation', { exact: true }).selectOption({ label: 'Vilogia (Bailleur social)' });
+  await invite.getByRole('button', { name: 'Inviter' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.match(await page.getByRole('alert').textContent(), /adresse électronique invalide/);
+  await axe(page, 'invitation refusée');
+  const invite2 = page.getByRole('group', { name: 'Inviter une personne' });
+  await invite2.getByLabel('Adresse électronique').fill('Camille@Vilogia.test');
+  await invite2.getByLabel('Rôle', { exact: true }).selectOption({ label: 'Bailleur (lecture)' });
+  await invite2.getByLabel('Organisation', { exact: true }).selectOption({ label: 'Vilogia (Bailleur social)' });
+  await invite2.getByRole('button', { name: 'Inviter' }).click();
+  await page.getByRole('status').waitFor();
+  assert.match(await page.getByRole('table', { name: 'Invitations' }).textContent(), /camille@vilogia\.test/);
+  await axe(page, 'invitations');
+  await page.getByRole('button', { name: 'Se déconnecter' }).click();
+  await page.waitForURL(/\/connexion/);
 
   step('une personne invitée se connecte et arrive au tableau de bord');
   await viaProvider('camille');

@@ -59,9 +59,17 @@ pub fn invite(
     let org = match organisation.trim() {
         "" => None,
         o => {
-            let id = crate::proximity::organisations(store)?
-                .find(o)
-                .ok_or_else(|| AppError::Invalid(format!("organisation inconnue « {o} »")))?;
+            // By its number (the page's list), its name or its SIREN.
+            let by_number = o
+                .parse::<i64>()
+                .ok()
+                .filter(|n| orgs.iter().any(|x| x.id == *n));
+            let id = match by_number {
+                Some(n) => n,
+                None => crate::proximity::organisations(store)?
+                    .find(o)
+                    .ok_or_else(|| AppError::Invalid(format!("organisation inconnue « {o} »")))?,
+            };
             orgs.iter().find(|x| x.id == id)
         }
     };

@@ -82,14 +82,12 @@ fn openid(kind: Kind) {
         commune: None,
     };
     let actor = logis_store::Actor::system("tests");
-    for (email, role, org) in [
-        ("camille@vilogia.test", "bailleur_lecteur", "Vilogia"),
-        (
-            "dominique@cud.test",
-            "agent",
-            "Communauté urbaine de Dunkerque",
-        ),
-    ] {
+    // (Camille is invited by the administrator through the page, in the browser.)
+    for (email, role, org) in [(
+        "dominique@cud.test",
+        "agent",
+        "Communauté urbaine de Dunkerque",
+    )] {
         logis_app::oidc::invite(store.as_ref(), &admin, &actor, email, role, org, "").unwrap();
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -155,6 +153,7 @@ fn openid(kind: Kind) {
         .current_dir(&dir)
         .env("LOGIS_URL", &base)
         .env("LOGIS_ISSUER", &issuer)
+        .env("LOGIS_PASSWORD", logis_app::demo::DEMO_PASSWORD)
         .env("LOGIS_CHROMIUM", &chromium)
         .output()
         .expect("node introuvable");

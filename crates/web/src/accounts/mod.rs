@@ -35,5 +35,6 @@ pub(crate) fn routes() -> Router<AppState> {
             post(pages::user_action),
         )
         .route("/admin/organisations", post(pages::add_organisation))
+        .route("/admin/invitations", post(pages::invite))
         .merge(api::routes())
 }

@@ -186,6 +186,8 @@ struct UsersPage {
     roles: Vec<(&'static str, &'static str)>,
     organisations: Vec<(i64, String)>,
     kinds: Vec<(&'static str, &'static str)>,
+    /// (e-mail, role, organisation, SIRET, state)
+    invitations: Vec<(String, &'static str, String, String, String)>,
     message: String,
     error: String,
     link: String,
@@ -200,7 +202,26 @@ async fn users_page(
 ) -> Result<Response, PageError> {
     a.require(Permission::ManageUsers)?;
     let store = s.store.clone();
-    let (users, orgs) = blocking(move || Ok((store.users()?, store.organisations()?))).await?;
+    let (users, orgs, invitations) =
+        blocking(move || Ok((store.users()?, store.organisations()?, store.invitations()?)))
+            .await?;
+    let invitations = invitations
+        .into_iter()
+        .map(|i| {
+            (
+                i.email,
+                i.role.label(),
+                orgs.iter()
+                    .find(|o| Some(o.id) == i.organisation_id)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default(),
+                i.siret.unwrap_or_default(),
+                i.used_at
+                    .map(|d| format!("compte ouvert le {d}"))
+                    .unwrap_or_else(|| "en attente de la première connexion".into()),
+            )
+        })
+        .collect();
     let mut res = render(&UsersPage {
         chrome: a.chrome("admin"),
         users: users
@@ -223,6 +244,7 @@ async fn users_page(
             .map(|o| (o.id, format!("{} ({})", o.name, o.kind.label())))
             .collect(),
         kinds: OrgKind::ALL.iter().map(|k| (k.code(), k.label())).collect(),
+        invitations,
         message,
         error: error.clone(),
         link,
@@ -418,5 +440,55 @@ pub(crate) async fn add_organisation(
             users_page(&s, &a, String::new(), e.to_string(), String::new()).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct InvitationForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    siret: String,
+}
+
+/// Invite an e-mail to log in through the OpenID provider (the administrator).
+pub(crate) async fn invite(
+    State(s): State<AppState>,
+    Extension(a): Extension<Authed>,
+    Form(f): Form<InvitationForm>,
+) -> Result<Response, PageError> {
+    a.require(Permission::ManageUsers)?;
+    let store = s.store.clone();
+    let actor = a.actor();
+    let principal = a.principal.clone();
+    let email = f.email.trim().to_lowercase();
+    let r = blocking(move || {
+        Ok(logis_app::oidc::invite(
+            store.as_ref(),
+            &principal,
+            &actor,
+            &f.email,
+            &f.role,
+            &f.organisation,
+            &f.siret,
+        ))
+    })
+    .await?;
+    match r {
+        Ok(_) => {
+            users_page(
+                &s,
+                &a,
+                format!("{email} est invitée : sa première connexion par le fournisseur d'identité ouvrira son compte."),
+                String::new(),
+                String::new(),
+            )
+            .await
+        }
+        Err(e) => users_page(&s, &a, String::new(), e.to_string(), String::new()).await,
     }
 }

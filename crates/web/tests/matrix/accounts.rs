@@ -35,6 +35,21 @@ pub(crate) fn routes(_w: &World) -> Vec<Route> {
             "nom=CCAS+test&type_organisation=ccas".into(),
             "AFFFFFFFFF",
         ),
+        // Invitations to log in through the OpenID provider: the administrator.
+        (
+            Auth::Cookie,
+            "POST",
+            "/admin/invitations".into(),
+            "email=invitee%40vilogia.test&role=bailleur_lecteur&organisation=Vilogia".into(),
+            "AFFFFFFFFF",
+        ),
+        (
+            Auth::Cookie,
+            "POST",
+            "/admin/invitations".into(),
+            "email=pas-une-adresse&role=bailleur_lecteur&organisation=Vilogia".into(),
+            "RFFFFFFFFF",
+        ),
         (
             Auth::Cookie,
             "POST",

@@ -298,7 +298,10 @@ async fn matrix(w: &World) {
         assert_eq!(res.status(), StatusCode::OK, "{public}");
     }
     // Without a provider configured, the OpenID routes are public and answer 404 (no provider).
-    for public in ["/connexion/openid", "/connexion/openid/retour?code=x&state=y"] {
+    for public in [
+        "/connexion/openid",
+        "/connexion/openid/retour?code=x&state=y",
+    ] {
         let res = w.app.clone().oneshot(anon(public)).await.unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{public}");
     }
