@@ -473,6 +473,20 @@ try {
 
   step('les comités, les conciergeries et les salariés en mobilité');
   await login('admin');
+  await page.goto(BASE + '/import/siap');
+  await axe(page, 'import SIAP');
+  const siapBatch = JSON.stringify({
+    donneesMo: { nom: 'Bailleur absent de logis', siren: '732829320' },
+    donneesLocalisation: { commune: { codeInsee: '59271' } },
+    donneesOperation: { numeroOperation: '20250590099', nomOperation: 'Essai', sousNatureOperation: 'CNE' },
+    detailsOperation: [{ aide: { code: 'PLUS' }, logement: { nbLogementsCollectifs: 12 } }],
+    plansFinancement: [{ subventions: [{ type: 'PLUS', montant: 60000 }], prets: [], fondsPropres: 0 }],
+  });
+  await page.getByLabel('Fichier JSON').setInputFiles({ name: 'siap.json', mimeType: 'application/json', buffer: Buffer.from(siapBatch, 'utf8') });
+  await page.getByRole('button', { name: 'Importer' }).click();
+  await page.getByRole('alert').first().waitFor();
+  assert.match(await page.getByRole('table', { name: /Erreurs, par opération/ }).textContent(), /20250590099.*donneesMo\.siren.*SIREN 732829320/s);
+  await axe(page, 'import SIAP refusé');
   for (const p of ['/proximite/a-traiter', '/proximite/rapport', '/proximite/import', '/proximite/conciergeries', '/mobilite/import']) {
     await visit(page, p);
   }

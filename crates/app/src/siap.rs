@@ -142,7 +142,8 @@ fn csv_field(s: &str) -> String {
 }
 
 /// Import a batch of SIAP operations (JSON: one operation or an array); `commit` false: check
-/// only; `force`: take SIAP's version of the conflicts too. The EPCI only.
+/// only; `force`: take SIAP's version of the conflicts too. The EPCI's administrator only (who
+/// writes every landlord's operations).
 pub fn import_siap(
     store: &dyn Store,
     principal: &logis_domain::Principal,
@@ -151,12 +152,9 @@ pub fn import_siap(
     commit: bool,
     force: bool,
 ) -> Result<SiapReport> {
-    if !matches!(
-        principal.role,
-        logis_domain::Role::Admin | logis_domain::Role::Agent
-    ) {
+    if principal.role != logis_domain::Role::Admin {
         return Err(AppError::Invalid(
-            "seul l'EPCI importe les opérations de SIAP".into(),
+            "seul l'administrateur de l'EPCI importe les opérations de SIAP".into(),
         ));
     }
     let actor = Actor {

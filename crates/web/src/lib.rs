@@ -23,6 +23,7 @@ pub mod reference;
 pub mod register;
 pub mod relocation;
 pub mod settlement;
+pub mod siap;
 pub mod stock;
 
 use accounts::auth;
@@ -154,6 +155,7 @@ fn routes(state: AppState) -> Router {
         .merge(stock::routes())
         .merge(settlement::routes())
         .merge(plans::routes())
+        .merge(siap::routes())
         .merge(api::routes())
         .route("/sante", get(health))
         .route("/static/{name}", get(asset))

@@ -725,11 +725,18 @@ pub(crate) async fn import_upload(
 
 /// The file of an upload form (field `fichier`) and whether only a check is asked (`verifier`);
 /// `Err`: the French reason.
-pub(crate) async fn read_upload(
+pub(crate) async fn read_upload(multipart: Multipart) -> Result<((String, Vec<u8>), bool), String> {
+    let (file, flags) = read_upload_flags(multipart).await?;
+    Ok((file, flags.iter().any(|f| f == "verifier")))
+}
+
+/// The upload's file (field `fichier`: its name and bytes) and the names of the other fields
+/// sent (its ticked check boxes: `verifier`, `forcer`…).
+pub(crate) async fn read_upload_flags(
     mut multipart: Multipart,
-) -> Result<((String, Vec<u8>), bool), String> {
+) -> Result<((String, Vec<u8>), Vec<String>), String> {
     let mut file: Option<(String, Vec<u8>)> = None;
-    let mut check_only = false;
+    let mut flags = Vec::new();
     loop {
         match multipart.next_field().await {
             Ok(Some(field)) => match field.name() {
@@ -745,7 +752,7 @@ pub(crate) async fn read_upload(
                         Err(e) => return Err(format!("envoi interrompu ou trop volumineux : {e}")),
                     }
                 }
-                Some("verifier") => check_only = true,
+                Some(other) if flags.len() < 16 => flags.push(other.chars().take(40).collect()),
                 _ => {}
             },
             Ok(None) => break,
@@ -753,7 +760,7 @@ pub(crate) async fn read_upload(
         }
     }
     match file.filter(|(_, b)| !b.is_empty()) {
-        Some(f) => Ok((f, check_only)),
+        Some(f) => Ok((f, flags)),
         None => Err("Choisissez un fichier CSV ou XLSX à importer.".into()),
     }
 }

@@ -35,6 +35,14 @@ pub(crate) fn routes(w: &World) -> Vec<Route> {
             String::new(),
             "AFAFFFFFFF",
         ),
+        // The SIAP import: the EPCI's administrator.
+        (
+            Auth::Cookie,
+            "GET",
+            "/import/siap".into(),
+            String::new(),
+            "AFFFFFFFFF",
+        ),
         (
             Auth::Cookie,
             "GET",
