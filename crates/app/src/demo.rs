@@ -8,6 +8,7 @@ mod plans;
 mod proximity;
 mod relocation;
 mod settlement;
+mod siap;
 mod stock;
 
 use crate::reference as setup;
@@ -324,6 +325,7 @@ pub fn load_demo(store: &dyn Store) -> Result<DemoReport> {
     stock::load(store, &actor)?;
     settlement::load(store, &actor)?;
     plans::load(store, &actor)?;
+    siap::load(store, &actor)?;
     demo_accounts(store, &actor)?;
     Ok(report)
 }
