@@ -547,12 +547,29 @@ pub fn cross_analysis_for(
     principal: &Principal,
     partnership: Option<&str>,
 ) -> Result<logis_io::report::Report> {
-    let within = match partnership {
-        Some(p) => Some(partnership_territory(store, p)?),
-        None => None,
-    };
+    let within = territory_of(store, partnership)?;
     let report = cross_analysis_within(store, within.as_ref())?;
     restrict(store, report, principal)
+}
+
+/// The territory of a partnership named (`None`: every plan's residences).
+pub fn territory_of(
+    store: &dyn Store,
+    partnership: Option<&str>,
+) -> Result<Option<(String, logis_domain::Territory)>> {
+    partnership
+        .map(|p| partnership_territory(store, p))
+        .transpose()
+}
+
+/// The whole cross-analysis on `within`, kept in `cache` until the next write.
+pub fn whole_analysis(
+    cache: &crate::cache::StampCache<logis_io::report::Report>,
+    store: &dyn Store,
+    within: Option<&(String, logis_domain::Territory)>,
+) -> Result<std::sync::Arc<logis_io::report::Report>> {
+    let key = within.map(|(n, _)| n.clone()).unwrap_or_default();
+    cache.get(store, key, || cross_analysis_within(store, within))
 }
 
 /// [`cross_analysis_for`], the whole analysis served from `cache` while nothing was written
@@ -563,28 +580,14 @@ pub fn cross_analysis_cached(
     principal: &Principal,
     partnership: Option<&str>,
 ) -> Result<logis_io::report::Report> {
-    let within = match partnership {
-        Some(p) => Some(partnership_territory(store, p)?),
-        None => None,
-    };
-    let key = within.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
-    let whole = cache.get(store, key, || cross_analysis_within(store, within.as_ref()))?;
+    let within = territory_of(store, partnership)?;
+    let whole = whole_analysis(cache, store, within.as_ref())?;
     restrict(store, whole.as_ref().clone(), principal)
 }
 
 /// Dwellings exposed to the rental ban per landlord and ban year: (landlord, year, residences,
-/// dwellings), from the whole analysis (kept in `cache`): what everyone reads, residences unnamed.
-pub fn exposure_cached(
-    cache: &crate::cache::StampCache<logis_io::report::Report>,
-    store: &dyn Store,
-    partnership: Option<&str>,
-) -> Result<Vec<(String, i32, u64, u64)>> {
-    let within = match partnership {
-        Some(p) => Some(partnership_territory(store, p)?),
-        None => None,
-    };
-    let key = within.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
-    let whole = cache.get(store, key, || cross_analysis_within(store, within.as_ref()))?;
+/// dwellings), from the whole analysis's `lacune` rows: what everyone reads, residences unnamed.
+pub fn exposure(whole: &logis_io::report::Report) -> Vec<(String, i32, u64, u64)> {
     let mut sums: std::collections::BTreeMap<(String, i32), (u64, u64)> =
         std::collections::BTreeMap::new();
     for r in whole.long_rows.iter().filter(|r| {
@@ -602,14 +605,13 @@ pub fn exposure_cached(
         e.0 += 1;
         e.1 += n;
     }
-    Ok(sums
-        .into_iter()
+    sums.into_iter()
         .map(|((l, y), (r, n))| (l, y, r, n))
-        .collect())
+        .collect()
 }
 
 /// The residences' rows of the landlords `principal` reads only ([`visible_landlords`]).
-fn restrict(
+pub fn restrict(
     store: &dyn Store,
     mut report: logis_io::report::Report,
     principal: &Principal,

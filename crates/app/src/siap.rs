@@ -29,6 +29,31 @@ pub struct SiapReport {
 }
 
 impl SiapReport {
+    /// What the import did (or would do), in one French sentence; none when nothing reached the
+    /// register (refused, or only conflicts).
+    pub fn summary(&self) -> Option<String> {
+        let s = &self.register.as_ref()?.stats;
+        Some(format!(
+            "{} : {} opération(s) créée(s), {} modifiée(s) ; lignes : {} créée(s), {} modifiée(s), {} inchangée(s) ; {} plan(s) de financement {}.",
+            if self.committed {
+                "Importé depuis SIAP"
+            } else {
+                "Vérification seule (rien n'a été enregistré)"
+            },
+            s.operations_created,
+            s.operations_updated,
+            s.lines_created,
+            s.lines_updated,
+            s.lines_unchanged,
+            self.plans_set,
+            if self.committed {
+                "écrit(s)"
+            } else {
+                "à écrire"
+            }
+        ))
+    }
+
     /// In French, as the CLI prints it.
     pub fn render_fr(&self) -> String {
         let mut out = String::new();
@@ -63,23 +88,9 @@ impl SiapReport {
                 "  conflit, opération {n} laissée telle quelle : {why}\n"
             ));
         }
-        if let Some(r) = &self.register {
-            let s = &r.stats;
-            out.push_str(&format!(
-                "{} : {} opération(s) créée(s), {} modifiée(s) ; lignes : {} créée(s), {} modifiée(s), {} inchangée(s) ; {} plan(s) de financement {}.\n",
-                if self.committed {
-                    "Importé depuis SIAP"
-                } else {
-                    "Vérification seule (rien n'a été enregistré)"
-                },
-                s.operations_created,
-                s.operations_updated,
-                s.lines_created,
-                s.lines_updated,
-                s.lines_unchanged,
-                self.plans_set,
-                if self.committed { "écrit(s)" } else { "à écrire" }
-            ));
+        if let Some(line) = self.summary() {
+            out.push_str(&line);
+            out.push('\n');
         }
         out
     }

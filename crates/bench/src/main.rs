@@ -35,6 +35,27 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// p50 and p99 of 30 runs of `f`, in milliseconds (the pages' figures).
+fn percentiles(mut f: impl FnMut()) -> (f64, f64) {
+    let mut times: Vec<f64> = (0..30)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    (times[15], times[29])
+}
+
+/// The words after `key` on the first line of a phase's output that starts with it.
+fn field(text: &str, key: &str) -> Vec<String> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .map(|rest| rest.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// Uniform in 0..n, from the demo's deterministic generator.
 fn below(rng: &mut Rng, n: u64) -> u64 {
     rng.next_u64() % n

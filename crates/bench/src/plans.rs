@@ -90,18 +90,6 @@ fn generated(n: u64) -> Vec<PathBuf> {
         .collect()
 }
 
-fn percentiles(mut f: impl FnMut()) -> (f64, f64) {
-    let mut times: Vec<f64> = (0..30)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    (times[15], times[29])
-}
-
 /// In this process: a fresh database, the three imports, the partnership and joint plan, then
 /// the pages' and the workbook's times. Prints "import DWELLINGS SECONDS", "page P50 P99",
 /// "page-member P50 P99", "committee SECONDS ACTIONS", "peak MIB".
@@ -229,13 +217,6 @@ pub(crate) fn phase(kind: Kind, files: &[PathBuf]) {
         findings.len()
     );
     println!("peak {:.0}", peak_rss_mib());
-}
-
-fn field(text: &str, key: &str) -> Vec<String> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(key))
-        .map(|rest| rest.split_whitespace().map(str::to_string).collect())
-        .unwrap_or_default()
 }
 
 pub(crate) fn run(n: u64, postgres: bool) {

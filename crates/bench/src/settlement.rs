@@ -174,18 +174,6 @@ pub(crate) fn generated(leases: u64, households: u64) -> (PathBuf, PathBuf) {
     (l, o)
 }
 
-fn percentiles(mut f: impl FnMut()) -> (f64, f64) {
-    let mut times: Vec<f64> = (0..30)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    (times[15], times[29])
-}
-
 /// In this process: a fresh database, both imports, the pages' times; prints "leases N SECONDS",
 /// "occupancy N SECONDS", "page-occupancy P50 P99", "page-own P50 P99", "page-targets P50 P99",
 /// "peak MIB".
@@ -277,13 +265,6 @@ pub(crate) fn phase(kind: Kind, leases: &Path, occupancy: &Path) {
     });
     println!("page-targets {p50:.1} {p99:.1}");
     println!("peak {:.0}", peak_rss_mib());
-}
-
-fn field(text: &str, key: &str) -> Vec<String> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(key))
-        .map(|rest| rest.split_whitespace().map(str::to_string).collect())
-        .unwrap_or_default()
 }
 
 pub(crate) fn run(leases: u64, households: u64, postgres: bool) {

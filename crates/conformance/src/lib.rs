@@ -179,6 +179,25 @@ impl TestDb {
 }
 
 /// The actor of the tests' writes.
+/// A principal of `role` in `organisation_id` (as the CLI acts: login « cli »).
+pub fn principal(
+    role: logis_domain::Role,
+    organisation_id: Option<i64>,
+) -> logis_domain::Principal {
+    logis_domain::Principal {
+        user_id: 0,
+        login: "cli".into(),
+        role,
+        organisation_id,
+        commune: None,
+    }
+}
+
+/// The EPCI's administrator as the CLI acts.
+pub fn admin() -> logis_domain::Principal {
+    principal(logis_domain::Role::Admin, None)
+}
+
 pub fn actor() -> logis_store::Actor {
     logis_store::Actor::system("tests")
 }

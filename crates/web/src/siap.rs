@@ -97,12 +97,7 @@ pub(crate) async fn upload(
     page.conflicts = r.conflicts.clone();
     page.committed = r.committed;
     if r.problems.is_empty() {
-        page.summary = r
-            .render_fr()
-            .lines()
-            .filter(|l| !l.starts_with("  "))
-            .collect::<Vec<_>>()
-            .join(" ");
+        page.summary = r.summary().unwrap_or_default();
     }
     let refused = !page.problems.is_empty();
     Ok(render_refused(&page, refused))

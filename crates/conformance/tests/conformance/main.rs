@@ -34,7 +34,7 @@ mod siap;
 mod stock;
 
 use logis_app::register::import::{ImportOptions, import_operations};
-use logis_conformance::{Kind, TestDb, actor};
+use logis_conformance::{Kind, TestDb, actor, admin, principal};
 use logis_domain::{Nature, OrgKind, Product, RehabFinancing, Site, Stage};
 use logis_io::write::ExportFormat;
 use logis_store::{

@@ -5,17 +5,6 @@
 
 use super::*;
 use logis_domain::settlement::charter::CharterForm;
-use logis_domain::{Principal, Role};
-
-fn admin() -> Principal {
-    Principal {
-        user_id: 0,
-        login: "cli".into(),
-        role: Role::Admin,
-        organisation_id: None,
-        commune: None,
-    }
-}
 
 /// A survey: `poor` households of the QPV in Dunkerque (low resources, single parents, no
 /// work), `settled` others there, and 30 others spread over Dunkerque and Grande-Synthe, with 3 of Partenord's.

@@ -5,17 +5,7 @@
 
 use super::*;
 use logis_app::oidc::{Claims, invite, login};
-use logis_domain::{Principal, Role};
-
-fn principal(role: Role) -> Principal {
-    Principal {
-        user_id: 0,
-        login: "cli".into(),
-        role,
-        organisation_id: None,
-        commune: None,
-    }
-}
+use logis_domain::Role;
 
 fn claims(subject: &str, email: &str, siret: Option<&str>) -> Claims {
     Claims {
@@ -43,12 +33,12 @@ fn invitations_and_openid_logins(kind: Kind) {
             },
         )
         .unwrap();
-    let admin = principal(Role::Admin);
+    let admin = principal(Role::Admin, None);
     let err = |r: logis_app::Result<i64>| r.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(
         err(invite(
             store,
-            &principal(Role::Agent),
+            &principal(Role::Agent, None),
             &actor(),
             "a@b.fr",
             "lecteur_bailleur",

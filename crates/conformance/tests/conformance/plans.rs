@@ -4,17 +4,7 @@
 
 use super::*;
 use logis_app::plans::{PspOptions, import_psp};
-use logis_domain::{Principal, Role};
-
-fn principal(role: Role, organisation_id: Option<i64>) -> Principal {
-    Principal {
-        user_id: 0,
-        login: "cli".into(),
-        role,
-        organisation_id,
-        commune: None,
-    }
-}
+use logis_domain::Role;
 
 const PSP: &str = "residence;commune;quartier;logements;annee_construction;dpe;attractivite;etat_technique;strategie;annee_debut;annee_fin;cout_estime;classe_visee;rpls
 Les Glacis;Dunkerque;Glacis;120;1962;F;2;2;rehabiliter;2027;2029;4 800 000;C;0000000001|0000000002

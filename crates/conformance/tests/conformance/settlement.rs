@@ -3,17 +3,6 @@
 //! counted twice).
 
 use super::*;
-use logis_domain::{Principal, Role};
-
-fn admin() -> Principal {
-    Principal {
-        user_id: 0,
-        login: "cli".into(),
-        role: Role::Admin,
-        organisation_id: None,
-        commune: None,
-    }
-}
 
 const LEASES: &str = "bail;date_bail;bailleur;commune;qpv;reservataire;ressources_uc;quartile;relogement_renouvellement;dalo;personnes
 B-1;15/03/2024;Vilogia;Dunkerque;non;action_logement;7 900;;non;non;2

@@ -12,16 +12,6 @@ use std::io::{BufRead, BufReader, Write};
 
 const OPERATION: &str = include_str!("../../../io/tests/data/siap-operation.json");
 
-fn admin() -> Principal {
-    Principal {
-        user_id: 0,
-        login: "cli".into(),
-        role: Role::Admin,
-        organisation_id: None,
-        commune: None,
-    }
-}
-
 /// A small HTTP/1.1 server on a loopback port, answering SIAP's two routes with `operations`
 /// for the bearer token `token`, 401 otherwise; its base address.
 fn serve(operations: Vec<String>, token: &'static str) -> String {

@@ -4,17 +4,6 @@
 
 use super::*;
 use logis_app::stock::{RplsOptions, Scale, import_main_residences, import_rpls, parc_report};
-use logis_domain::{Principal, Role};
-
-fn admin() -> Principal {
-    Principal {
-        user_id: 0,
-        login: "cli".into(),
-        role: Role::Admin,
-        organisation_id: None,
-        commune: None,
-    }
-}
 
 /// The 2025 open layout (bare and `_CODE` names, geocoding columns to leave aside).
 const OPEN_2025: &str = "REG_CODE;DEP_CODE;DEPCOM;LIBCOM;QPV_CODE;QPV_LIBELLE;TYPECONST_CODE;NBPIECE;SURFHAB;CONSTRUCT;LOCAT;FINAN_CODE;CONV;DPEENERGIE;DPESERRE;CODSEGPATRIM;X;Y;PLG_QP24;QUALITE_QP

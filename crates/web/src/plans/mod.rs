@@ -74,7 +74,6 @@ pub(crate) fn bad(message: String) -> PageError {
 /// A row of the cross-analysis as shown, with the link proposing an action from it.
 pub(crate) struct Finding {
     pub cells: Vec<String>,
-    pub numbers: [bool; 8],
     pub propose: String,
 }
 
@@ -102,12 +101,6 @@ struct CrossPage {
 fn finding(row: &[logis_io::report::Cell], propose: bool) -> Finding {
     let cells: Vec<String> = row.iter().map(|c| c.display()).collect();
     let plain = |i: usize| row.get(i).map(|c| c.plain()).unwrap_or_default();
-    let mut numbers = [false; 8];
-    for (i, c) in row.iter().enumerate().take(8) {
-        if let Some(n) = numbers.get_mut(i) {
-            *n = c.is_number() && i == 5;
-        }
-    }
     let propose = if propose && !plain(2).is_empty() {
         format!(
             "/psp/actions?{}#nouvelle",
@@ -122,11 +115,7 @@ fn finding(row: &[logis_io::report::Cell], propose: bool) -> Finding {
     } else {
         String::new()
     };
-    Finding {
-        cells,
-        numbers,
-        propose,
-    }
+    Finding { cells, propose }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,18 +141,15 @@ pub(crate) async fn page(
     let (report, targets, exposure, partnerships) = blocking(move || {
         let store = state.store.as_ref();
         let p = (!partnership.is_empty()).then_some(partnership.as_str());
-        let report = logis_app::plans::cross_analysis_cached(&state.plans, store, &principal, p)
-            .map_err(crate::app_to_store)?;
-        let within = match p {
-            Some(p) => Some(
-                logis_app::plans::partnership_territory(store, p).map_err(crate::app_to_store)?,
-            ),
-            None => None,
-        };
-        let targets = logis_app::plans::rehab_against_targets(store, within.as_ref())
-            .map_err(crate::app_to_store)?;
-        let exposure = logis_app::plans::exposure_cached(&state.plans, store, p)
-            .map_err(crate::app_to_store)?;
+        let app = crate::app_to_store;
+        let within = logis_app::plans::territory_of(store, p).map_err(app)?;
+        let whole =
+            logis_app::plans::whole_analysis(&state.plans, store, within.as_ref()).map_err(app)?;
+        let exposure = logis_app::plans::exposure(&whole);
+        let report =
+            logis_app::plans::restrict(store, whole.as_ref().clone(), &principal).map_err(app)?;
+        let targets =
+            logis_app::plans::rehab_against_targets(store, within.as_ref()).map_err(app)?;
         let names: Vec<String> = store.partnerships()?.into_iter().map(|p| p.name).collect();
         Ok((report, targets, exposure, names))
     })
